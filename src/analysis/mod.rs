@@ -1,0 +1,182 @@
+//! Turns records into figures per phase and for the whole run: requests, outcomes, attempts,
+//! retry amplification, availability and latency percentiles.
+//!
+//! Attempts are joined to the logical request that caused them by correlation id where the id
+//! survived the target; otherwise they count in the phase that was active at the interposer.
+//! Each phase says which method its figures used.
+
+mod percentiles;
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+pub use percentiles::Percentiles;
+
+use crate::{
+    metrics::{AttemptRecord, LogicalRecord, Records},
+    scenario::{
+        expect::{LatencyBasis, Metric},
+        Plan,
+    },
+};
+
+/// How attempts were attributed to a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinMethod {
+    /// Every attempt carried its logical request's correlation id.
+    Correlation,
+    /// No attempt did; attempts count in the phase active when they arrived.
+    PhaseWindow,
+    /// Some did, some did not.
+    Mixed,
+    /// There were no attempts.
+    None,
+}
+
+/// Figures for one window of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub name: String,
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub logical_requests: u64,
+    pub successes: u64,
+    pub failures: u64,
+    /// Attempts that reached an interposer.
+    pub attempts: u64,
+    /// Attempts a fault answered.
+    pub injected: u64,
+    pub availability: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub retry_amplification: Option<f64>,
+    /// From the intended start (coordinated-omission-correct), milliseconds.
+    pub latency_ms: Option<Percentiles>,
+    /// From the actual send, milliseconds.
+    pub service_time_ms: Option<Percentiles>,
+    /// Logical requests by how they ended (`ok`, `http_503`, `timeout`, …).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Attempts by the status the target received (`200`, `429`, `unreachable`).
+    pub attempt_statuses: BTreeMap<String, u64>,
+    pub join: JoinMethod,
+}
+
+/// Figures per phase, in timeline order, and for the whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub phases: Vec<Figures>,
+    pub overall: Figures,
+}
+
+impl Analysis {
+    /// The observed value of a metric for a phase (`None` = whole run); `None` when there were
+    /// no events to compute it from.
+    pub fn value(&self, metric: Metric, phase: Option<usize>) -> Option<f64> {
+        let figures = phase.and_then(|i| self.phases.get(i)).unwrap_or(&self.overall);
+        match metric {
+            Metric::Availability => figures.availability,
+            Metric::ErrorRate => figures.error_rate,
+            Metric::RetryAmplification => figures.retry_amplification,
+            Metric::Latency { quantile, basis } => {
+                let percentiles = match basis {
+                    LatencyBasis::Latency => figures.latency_ms.as_ref(),
+                    LatencyBasis::ServiceTime => figures.service_time_ms.as_ref(),
+                }?;
+                Some(percentiles.at(quantile) / 1000.0)
+            }
+        }
+    }
+
+    /// The figures an expectation on `phase` is evaluated over.
+    pub fn figures(&self, phase: Option<usize>) -> &Figures {
+        phase.and_then(|i| self.phases.get(i)).unwrap_or(&self.overall)
+    }
+}
+
+/// Computes every figure from a run's records.
+pub fn analyze(plan: &Plan, records: &Records) -> Analysis {
+    let phase_of_logical: HashMap<u64, usize> =
+        records.logical.iter().map(|r| (r.id, plan.phase_at(r.intended))).collect();
+    let attempt_phase = |attempt: &AttemptRecord| -> (usize, bool) {
+        match attempt.logical_id.and_then(|id| phase_of_logical.get(&id)) {
+            Some(phase) => (*phase, true),
+            None => (attempt.phase, false),
+        }
+    };
+    let phases: Vec<Figures> = plan
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            let logical = records.logical.iter().filter(|r| phase_of_logical[&r.id] == index);
+            let attempts = records.attempts.iter().filter_map(|a| {
+                let (phase, joined) = attempt_phase(a);
+                (phase == index).then_some((a, joined))
+            });
+            figures(&phase.name, phase.start.as_secs_f64(), phase.duration.as_secs_f64(), logical, attempts)
+        })
+        .collect();
+    let overall = figures(
+        "overall",
+        0.0,
+        plan.duration().as_secs_f64(),
+        records.logical.iter(),
+        records.attempts.iter().map(|a| (a, attempt_phase(a).1)),
+    );
+    Analysis { phases, overall }
+}
+
+fn figures<'a>(
+    name: &str,
+    start_s: f64,
+    duration_s: f64,
+    logical: impl Iterator<Item = &'a LogicalRecord>,
+    attempts: impl Iterator<Item = (&'a AttemptRecord, bool)>,
+) -> Figures {
+    let mut outcomes = BTreeMap::new();
+    let mut latency = Percentiles::recorder();
+    let mut service_time = Percentiles::recorder();
+    let (mut logical_requests, mut successes) = (0u64, 0u64);
+    for record in logical {
+        logical_requests += 1;
+        successes += u64::from(record.outcome.is_ok());
+        *outcomes.entry(record.outcome.key()).or_insert(0) += 1;
+        latency.record(record.latency());
+        service_time.record(record.service_time());
+    }
+    let mut attempt_statuses = BTreeMap::new();
+    let (mut attempt_count, mut injected, mut joined) = (0u64, 0u64, 0u64);
+    for (attempt, by_correlation) in attempts {
+        attempt_count += 1;
+        injected += u64::from(attempt.injected);
+        joined += u64::from(by_correlation);
+        let status = attempt.status.map_or_else(|| "unreachable".to_owned(), |s| s.to_string());
+        *attempt_statuses.entry(status).or_insert(0) += 1;
+    }
+    let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    let failures = logical_requests - successes;
+    Figures {
+        name: name.to_owned(),
+        start_s,
+        duration_s,
+        logical_requests,
+        successes,
+        failures,
+        attempts: attempt_count,
+        injected,
+        availability: ratio(successes, logical_requests),
+        error_rate: ratio(failures, logical_requests),
+        retry_amplification: ratio(attempt_count, logical_requests),
+        latency_ms: latency.finish(),
+        service_time_ms: service_time.finish(),
+        outcomes,
+        attempt_statuses,
+        join: match (joined, attempt_count) {
+            (_, 0) => JoinMethod::None,
+            (j, n) if j == n => JoinMethod::Correlation,
+            (0, _) => JoinMethod::PhaseWindow,
+            _ => JoinMethod::Mixed,
+        },
+    }
+}

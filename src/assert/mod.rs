@@ -1,0 +1,95 @@
+//! Evaluates a scenario's expectations against the analysis and reaches the run's verdict.
+//!
+//! An expectation over too few logical requests is "inconclusive", never a pass: one error in
+//! ten requests says little about a 99.9 % objective.
+
+use serde::Serialize;
+
+use crate::{analysis::Analysis, scenario::expect::Expectation};
+
+/// Fewer logical requests than this in an expectation's window make it inconclusive.
+pub const MIN_EVENTS: u64 = 20;
+
+/// The outcome of one expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+/// One expectation with what was observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    #[serde(flatten)]
+    pub expectation: Expectation,
+    /// The phase's name, or `None` for the whole run.
+    pub phase: Option<String>,
+    pub observed: Option<f64>,
+    /// Logical requests in the window the figure came from.
+    pub events: u64,
+    pub status: CheckStatus,
+}
+
+/// The run's verdict; decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Inconclusive,
+    Interrupted,
+}
+
+/// Evaluates every expectation.
+pub fn evaluate(expectations: &[Expectation], analysis: &Analysis) -> Vec<Check> {
+    expectations
+        .iter()
+        .map(|expectation| {
+            let figures = analysis.figures(expectation.phase);
+            let observed = analysis.value(expectation.metric, expectation.phase);
+            let events = figures.logical_requests;
+            let status = match observed {
+                _ if events < MIN_EVENTS => CheckStatus::Inconclusive,
+                None => CheckStatus::Inconclusive,
+                Some(value) if expectation.op.holds(value, expectation.threshold) => CheckStatus::Pass,
+                Some(_) => CheckStatus::Fail,
+            };
+            let phase = expectation.phase.map(|_| figures.name.clone());
+            Check { expectation: expectation.clone(), phase, observed, events, status }
+        })
+        .collect()
+}
+
+/// The verdict for a set of checks: any failure fails; else any inconclusive; else pass.
+pub fn verdict(checks: &[Check], interrupted: bool) -> Verdict {
+    if interrupted {
+        Verdict::Interrupted
+    } else if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        Verdict::Fail
+    } else if checks.iter().any(|c| c.status == CheckStatus::Inconclusive) {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(status: CheckStatus) -> Check {
+        let expectation = crate::scenario::expect::parse("availability > 99%", &[]).unwrap();
+        Check { expectation, phase: None, observed: Some(1.0), events: 100, status }
+    }
+
+    #[test]
+    fn a_failure_outranks_an_inconclusive() {
+        use CheckStatus::*;
+        assert_eq!(verdict(&[check(Pass), check(Inconclusive)], false), Verdict::Inconclusive);
+        assert_eq!(verdict(&[check(Inconclusive), check(Fail)], false), Verdict::Fail);
+        assert_eq!(verdict(&[check(Pass)], false), Verdict::Pass);
+        assert_eq!(verdict(&[check(Pass)], true), Verdict::Interrupted);
+    }
+}

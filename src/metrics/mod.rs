@@ -1,0 +1,10 @@
+//! What a run observes: one record per logical request (from the load generator) and one per
+//! attempt (from the interposers), gathered by a [`Recorder`] against one [`RunClock`].
+
+mod clock;
+mod record;
+mod recorder;
+
+pub use clock::RunClock;
+pub use record::{AttemptRecord, LogicalRecord, Outcome};
+pub use recorder::{Recorder, Records};

@@ -1,0 +1,87 @@
+//! The two kinds of record: a logical request (what a user sees) and an attempt (what a
+//! provider sees and bills). Times are offsets from the run's start.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How a logical request ended, as its client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case", tag = "class", content = "status")]
+pub enum Outcome {
+    /// A 2xx with a complete body.
+    Ok,
+    /// The final answer was an HTTP error with this status.
+    HttpError(u16),
+    /// No answer within the client's timeout.
+    Timeout,
+    /// The connection failed or broke.
+    ConnectionError,
+    /// Still in flight when the run ended and the drain bound ran out.
+    Unfinished,
+}
+
+impl Outcome {
+    pub fn is_ok(self) -> bool {
+        self == Outcome::Ok
+    }
+
+    /// A stable key for tables and JSON, such as `ok`, `http_429`, `timeout`.
+    pub fn key(self) -> String {
+        match self {
+            Outcome::Ok => "ok".to_owned(),
+            Outcome::HttpError(status) => format!("http_{status}"),
+            Outcome::Timeout => "timeout".to_owned(),
+            Outcome::ConnectionError => "connection_error".to_owned(),
+            Outcome::Unfinished => "unfinished".to_owned(),
+        }
+    }
+}
+
+/// One logical request sent by the load generator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogicalRecord {
+    /// The correlation id, also sent to the target in `x-chaos-request-id`.
+    pub id: u64,
+    /// When the schedule meant it to start.
+    pub intended: Duration,
+    /// When its first attempt was actually sent.
+    pub sent: Duration,
+    /// When the client gave its final answer.
+    pub finished: Duration,
+    /// Attempts the client made (its own count; the interposers count independently).
+    pub client_attempts: u32,
+    pub outcome: Outcome,
+}
+
+impl LogicalRecord {
+    /// Latency from the intended start: what a user waiting on the schedule felt
+    /// (coordinated-omission-correct).
+    pub fn latency(&self) -> Duration {
+        self.finished.saturating_sub(self.intended)
+    }
+
+    /// Latency from the actual send (service time).
+    pub fn service_time(&self) -> Duration {
+        self.finished.saturating_sub(self.sent)
+    }
+}
+
+/// One request that reached an interposer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptRecord {
+    /// Index of the upstream in the plan.
+    pub upstream: usize,
+    /// Index of the phase active at the interposer when the attempt arrived.
+    pub phase: usize,
+    /// The logical request's correlation id, where it survived the target.
+    pub logical_id: Option<u64>,
+    /// When the attempt arrived.
+    pub at: Duration,
+    /// Status returned to the target; `None` if the upstream could not be reached.
+    pub status: Option<u16>,
+    /// True when a fault answered instead of the upstream.
+    pub injected: bool,
+    /// Labels of the faults that fired.
+    pub faults: Vec<String>,
+}

@@ -1,0 +1,55 @@
+//! The one accept loop: serves HTTP/1.1 (keep-alive) on a listener until `shutdown`
+//! resolves, then lets open connections finish their requests within a bound.
+
+use std::{convert::Infallible, future::Future, time::Duration};
+
+use hyper::{body::Incoming, service::service_fn, Request, Response};
+use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use tokio::net::TcpListener;
+
+/// How long open connections get to finish after shutdown starts.
+const DRAIN_BOUND: Duration = Duration::from_secs(5);
+
+/// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves.
+pub async fn serve<H, F, B>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = service_fn(move |request| {
+            let response = handler(request);
+            async move { Ok::<_, Infallible>(response.await) }
+        });
+        let connection =
+            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_BOUND, graceful.shutdown()).await.is_err() {
+        tracing::debug!("connections still open after the drain bound");
+    }
+}

@@ -1,0 +1,134 @@
+//! A fault chain: the ordered rules one interposer applies during one phase, with per-request
+//! dosing drawn from a seeded RNG (same seed and same request order → same decisions).
+//!
+//! Delays add up along the chain; the first rule that responds ends it.
+
+use std::{sync::Mutex, time::Duration};
+
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use super::fault::{Decision, FaultAction, RequestView};
+use crate::wire::CannedResponse;
+
+/// One rule: an action and how often it fires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    pub action: FaultAction,
+    /// Chance per request, in `0..=1`.
+    pub probability: f64,
+}
+
+/// The combined decision of a whole chain for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainDecision {
+    /// Total delay to apply before answering or forwarding.
+    pub delay: Duration,
+    /// Set when a rule answers in the upstream's place.
+    pub response: Option<CannedResponse>,
+    /// Labels of the rules that fired, in order.
+    pub fired: Vec<String>,
+}
+
+impl ChainDecision {
+    /// True when the chain changed nothing about the request.
+    pub fn is_pass(&self) -> bool {
+        self.fired.is_empty()
+    }
+}
+
+/// The rules an interposer applies, in order, with their own seeded RNG.
+#[derive(Debug)]
+pub struct Chain {
+    rules: Vec<FaultRule>,
+    rng: Mutex<StdRng>,
+}
+
+impl Chain {
+    pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
+        Chain { rules, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+    }
+
+    /// A chain with no rules: every request passes.
+    pub fn empty() -> Self {
+        Chain::new(Vec::new(), 0)
+    }
+
+    /// Decides what happens to one request.
+    pub fn decide(&self, request: &RequestView<'_>) -> ChainDecision {
+        let mut decision = ChainDecision::default();
+        if self.rules.is_empty() {
+            return decision;
+        }
+        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for rule in &self.rules {
+            let fires = rule.probability >= 1.0 || rng.random::<f64>() < rule.probability;
+            if !fires {
+                continue;
+            }
+            decision.fired.push(rule.action.label());
+            match rule.action.on_request(request) {
+                Decision::Pass => {}
+                Decision::Delay(delay) => decision.delay += delay,
+                Decision::Respond(response) => {
+                    decision.response = Some(response);
+                    break;
+                }
+            }
+        }
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::fault::{LatencyFault, StatusFault};
+    use crate::wire::ApiFamily;
+
+    const REQUEST: RequestView<'static> =
+        RequestView { method: "POST", path: "/v1/chat/completions", model: None };
+
+    fn status(probability: f64) -> FaultRule {
+        let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
+        FaultRule { action: FaultAction::Status(fault), probability }
+    }
+
+    fn latency(ms: u64) -> FaultRule {
+        let fault = LatencyFault { delay: Duration::from_millis(ms) };
+        FaultRule { action: FaultAction::Latency(fault), probability: 1.0 }
+    }
+
+    fn fired_pattern(chain: &Chain, n: usize) -> Vec<bool> {
+        (0..n).map(|_| chain.decide(&REQUEST).response.is_some()).collect()
+    }
+
+    #[test]
+    fn same_seed_same_decisions() {
+        let a = fired_pattern(&Chain::new(vec![status(0.3)], 7), 200);
+        let b = fired_pattern(&Chain::new(vec![status(0.3)], 7), 200);
+        let c = fired_pattern(&Chain::new(vec![status(0.3)], 8), 200);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn probability_is_honoured_per_request() {
+        let fired = fired_pattern(&Chain::new(vec![status(0.3)], 1), 10_000);
+        let share = fired.iter().filter(|f| **f).count() as f64 / 10_000.0;
+        assert!((share - 0.3).abs() < 0.02, "{share}");
+    }
+
+    #[test]
+    fn delays_add_up_and_a_response_ends_the_chain() {
+        let chain = Chain::new(vec![latency(100), latency(50), status(1.0), latency(1000)], 0);
+        let decision = chain.decide(&REQUEST);
+        assert_eq!(decision.delay, Duration::from_millis(150));
+        assert_eq!(decision.response.unwrap().status, 503);
+        assert_eq!(decision.fired, ["latency", "latency", "status:503"]);
+    }
+
+    #[test]
+    fn an_empty_chain_passes() {
+        assert!(Chain::empty().decide(&REQUEST).is_pass());
+    }
+}

@@ -1,0 +1,54 @@
+//! Forwarding to the upstream: the request and response bodies stream through untouched
+//! (no buffering), only the URI's authority and hop-by-hop headers change.
+
+use http::{header, HeaderMap, Uri};
+use hyper::{body::Incoming, Request, Response};
+use hyper_util::{
+    client::legacy::{connect::HttpConnector, Client},
+    rt::TokioExecutor,
+};
+
+/// The pooled HTTP/1.1 client an interposer uses to reach its upstream.
+pub type UpstreamClient = Client<HttpConnector, Incoming>;
+
+/// A keep-alive client with Nagle off.
+pub fn upstream_client() -> UpstreamClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: &[header::HeaderName] = &[
+    header::CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
+
+/// Sends `request` to `upstream` (scheme and authority) keeping its path, query, headers
+/// (including `Host` and auth) and body.
+pub async fn forward(
+    client: &UpstreamClient,
+    upstream: &Uri,
+    request: Request<Incoming>,
+) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+    let (mut parts, body) = request.into_parts();
+    let mut uri = upstream.clone().into_parts();
+    uri.path_and_query = parts.uri.path_and_query().cloned();
+    parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| upstream.clone());
+    strip_hop_by_hop(&mut parts.headers);
+    let mut response = client.request(Request::from_parts(parts, body)).await?;
+    strip_hop_by_hop(response.headers_mut());
+    Ok(response)
+}

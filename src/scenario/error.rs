@@ -1,0 +1,139 @@
+//! Scenario errors that name `file:line:column`, say what is wrong and what was expected, and
+//! suggest the closest known name for a misspelt key.
+
+use std::{fmt, path::PathBuf};
+
+use serde_saphyr::Location;
+
+/// A problem found at one place in the scenario, before the file name is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl Located {
+    pub fn at(location: &Location, message: impl Into<String>) -> Self {
+        Located {
+            line: location.line().max(1) as u32,
+            column: location.column().max(1) as u32,
+            message: message.into(),
+        }
+    }
+
+    /// Moves the column right by `offset` characters (a position inside a scalar).
+    pub fn shifted(mut self, offset: usize) -> Self {
+        self.column += offset as u32;
+        self
+    }
+}
+
+/// An invalid scenario: where, what, and the offending source line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    source_line: Option<String>,
+}
+
+impl ScenarioError {
+    pub fn new(file: impl Into<PathBuf>, source: &str, located: Located) -> Self {
+        let source_line = source.lines().nth(located.line.saturating_sub(1) as usize).map(str::to_owned);
+        ScenarioError {
+            file: file.into(),
+            line: located.line,
+            column: located.column,
+            message: located.message,
+            source_line,
+        }
+    }
+
+    /// An error about the file as a whole (unreadable, empty).
+    pub fn whole_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        ScenarioError { file: file.into(), line: 1, column: 1, message: message.into(), source_line: None }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)?;
+        if let Some(line) = &self.source_line {
+            let gutter = self.line.to_string().len();
+            let caret = " ".repeat(self.column.saturating_sub(1) as usize);
+            write!(f, "\n{:gutter$} |\n{} | {line}\n{:gutter$} | {caret}^", "", self.line, "")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Turns a YAML/serde error into a located message, adding a suggestion for unknown keys.
+pub fn from_yaml(error: &serde_saphyr::Error) -> Located {
+    let text = error.without_snippet().to_string();
+    // serde-saphyr appends " at line L, column C"; the location is reported separately.
+    let message = match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    };
+    let message = with_suggestion(message);
+    match error.location() {
+        Some(location) => Located::at(&location, message),
+        None => Located { line: 1, column: 1, message },
+    }
+}
+
+/// For "unknown field `x`, expected one of a, b, c" adds "did you mean `b`?".
+fn with_suggestion(message: String) -> String {
+    let unknown =
+        ["unknown field `", "unknown variant `"].iter().find_map(|prefix| message.strip_prefix(prefix));
+    let Some(rest) = unknown else { return message };
+    let Some((given, rest)) = rest.split_once('`') else { return message };
+    let Some(expected) = rest.split_once("expected ").map(|(_, list)| list) else { return message };
+    let candidates = expected
+        .trim_start_matches("one of ")
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|name| name.trim().trim_matches('`'));
+    match closest(given, candidates) {
+        Some(best) => format!("{message}; did you mean `{best}`?"),
+        None => message,
+    }
+}
+
+/// The candidate nearest to `given` by edit distance, if it is near enough to be a typo.
+pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_known_key() {
+        let message =
+            with_suggestion("unknown field `latncy`, expected one of status, latency, probability".into());
+        assert!(message.ends_with("did you mean `latency`?"), "{message}");
+        let far = with_suggestion("unknown field `zzzzzz`, expected one of status, latency".into());
+        assert!(!far.contains("did you mean"), "{far}");
+    }
+
+    #[test]
+    fn display_names_file_line_column_and_points_at_the_column() {
+        let source = "name: x\nphases:\n  - { duraton: 5s }\n";
+        let error =
+            ScenarioError::new("s.yaml", source, Located { line: 3, column: 7, message: "bad".into() });
+        let shown = error.to_string();
+        assert!(shown.starts_with("s.yaml:3:7: bad"), "{shown}");
+        assert!(shown.ends_with("\n  |       ^"), "{shown:?}");
+    }
+}

@@ -1,0 +1,291 @@
+//! The expectation language of a scenario's `expect:` list:
+//!
+//! ```text
+//! expectation := metric labels? op value
+//! metric      := availability | error_rate | retry_amplification
+//!              | (p50 | p90 | p99 | p99.9 | max) ( "(" (latency | service_time) ")" )?
+//! labels      := "{" phase "=" name "}"
+//! op          := < | <= | > | >= | ==
+//! value       := number unit?      units: % for ratios, us|ms|s|m for latencies
+//! ```
+//!
+//! Parsing checks that the value's unit fits the metric and that the phase exists; an error
+//! carries the character offset inside the expression so it can be reported at its column.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::units::HumanDuration;
+
+/// Which latency a percentile is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatencyBasis {
+    /// From the intended start on the schedule (coordinated-omission-correct).
+    Latency,
+    /// From the actual send.
+    ServiceTime,
+}
+
+/// The figure an expectation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Metric {
+    /// Share of logical requests that succeeded.
+    Availability,
+    /// Share of logical requests that failed.
+    ErrorRate,
+    /// Upstream attempts per logical request.
+    RetryAmplification,
+    /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
+    Latency { quantile: f64, basis: LatencyBasis },
+}
+
+/// How the observed value must compare with the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Comparison {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+}
+
+impl Comparison {
+    pub fn holds(self, observed: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Lt => observed < threshold,
+            Comparison::Le => observed <= threshold,
+            Comparison::Gt => observed > threshold,
+            Comparison::Ge => observed >= threshold,
+            Comparison::Eq => (observed - threshold).abs() <= 1e-9 * threshold.abs().max(1.0),
+        }
+    }
+}
+
+/// One parsed expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expectation {
+    /// The expression as written.
+    pub text: String,
+    pub metric: Metric,
+    /// Index of the phase it is about; `None` means the whole run.
+    #[serde(skip)]
+    pub phase: Option<usize>,
+    pub op: Comparison,
+    /// In the metric's base unit: a fraction, seconds, or a plain ratio.
+    pub threshold: f64,
+}
+
+/// A parse failure at a character offset within the expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ExpectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+const METRICS: &[&str] =
+    &["availability", "error_rate", "retry_amplification", "p50", "p90", "p99", "p99.9", "max"];
+
+struct Cursor<'a> {
+    text: &'a str,
+    position: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn skip_spaces(&mut self) {
+        let rest = &self.text[self.position..];
+        self.position += rest.len() - rest.trim_start().len();
+    }
+
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> (usize, &'a str) {
+        self.skip_spaces();
+        let start = self.position;
+        let rest = &self.text[start..];
+        let length = rest.find(|c| !keep(c)).unwrap_or(rest.len());
+        self.position += length;
+        (start, &rest[..length])
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.skip_spaces();
+        let found = self.text[self.position..].starts_with(token);
+        if found {
+            self.position += token.len();
+        }
+        found
+    }
+
+    fn error(&self, offset: usize, message: impl Into<String>) -> ExpectError {
+        ExpectError { offset, message: message.into() }
+    }
+}
+
+fn is_name(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// Parses one expectation; `phases` are the scenario's phase names in order.
+pub fn parse(text: &str, phases: &[String]) -> Result<Expectation, ExpectError> {
+    let mut cursor = Cursor { text, position: 0 };
+    let (start, name) = cursor.take_while(is_name);
+    let metric = parse_metric(&mut cursor, start, name)?;
+    let phase = parse_labels(&mut cursor, phases)?;
+    let (op_start, op_text) = cursor.take_while(|c| matches!(c, '<' | '>' | '='));
+    let op = match op_text {
+        "<" => Comparison::Lt,
+        "<=" => Comparison::Le,
+        ">" => Comparison::Gt,
+        ">=" => Comparison::Ge,
+        "==" => Comparison::Eq,
+        _ => {
+            return Err(
+                cursor.error(op_start, format!("expected a comparison (<, <=, >, >=, ==) after `{name}`"))
+            )
+        }
+    };
+    cursor.skip_spaces();
+    let value_start = cursor.position;
+    let value = cursor.text[value_start..].trim_end();
+    let threshold = parse_threshold(metric, value).map_err(|message| cursor.error(value_start, message))?;
+    Ok(Expectation { text: text.to_owned(), metric, phase, op, threshold })
+}
+
+fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Metric, ExpectError> {
+    let quantile = match name {
+        "availability" => return Ok(Metric::Availability),
+        "error_rate" => return Ok(Metric::ErrorRate),
+        "retry_amplification" => return Ok(Metric::RetryAmplification),
+        "p50" => 0.5,
+        "p90" => 0.9,
+        "p99" => 0.99,
+        "p99.9" => 0.999,
+        "max" => 1.0,
+        _ => {
+            let hint = super::error::closest(name, METRICS.iter().copied())
+                .map(|best| format!("did you mean `{best}`? "))
+                .unwrap_or_default();
+            return Err(cursor.error(
+                start,
+                format!("unknown metric `{name}`; {hint}expected one of {}", METRICS.join(", ")),
+            ));
+        }
+    };
+    let mut basis = LatencyBasis::Latency;
+    if cursor.eat("(") {
+        let (arg_start, argument) = cursor.take_while(is_name);
+        basis = match argument {
+            "latency" => LatencyBasis::Latency,
+            "service_time" => LatencyBasis::ServiceTime,
+            _ => {
+                return Err(cursor.error(
+                    arg_start,
+                    format!("unknown latency `{argument}`; expected `latency` or `service_time`"),
+                ))
+            }
+        };
+        if !cursor.eat(")") {
+            return Err(cursor.error(cursor.position, "expected `)`"));
+        }
+    }
+    Ok(Metric::Latency { quantile, basis })
+}
+
+fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usize>, ExpectError> {
+    if !cursor.eat("{") {
+        return Ok(None);
+    }
+    let (key_start, key) = cursor.take_while(is_name);
+    if key != "phase" {
+        return Err(cursor.error(key_start, format!("unknown label `{key}`; expected `phase`")));
+    }
+    if !cursor.eat("=") {
+        return Err(cursor.error(cursor.position, "expected `=` after `phase`"));
+    }
+    let (value_start, value) = cursor.take_while(is_name);
+    let Some(index) = phases.iter().position(|phase| phase == value) else {
+        return Err(
+            cursor.error(value_start, format!("no phase named `{value}`; phases are {}", phases.join(", ")))
+        );
+    };
+    if !cursor.eat("}") {
+        return Err(cursor.error(cursor.position, "expected `}` to close the labels"));
+    }
+    Ok(Some(index))
+}
+
+fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
+    match metric {
+        Metric::Availability | Metric::ErrorRate => {
+            value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
+        }
+        Metric::Latency { .. } => value
+            .parse::<HumanDuration>()
+            .map(|d| d.0.as_secs_f64())
+            .map_err(|_| format!("invalid latency `{value}`: expected a duration like `2.5s` or `250ms`")),
+        Metric::RetryAmplification => value
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("invalid ratio `{value}`: expected a plain number like `1.5`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phases() -> Vec<String> {
+        vec!["baseline".into(), "brownout".into()]
+    }
+
+    #[test]
+    fn parses_ratio_latency_and_plain_expectations() {
+        let availability = parse("availability{phase=brownout} >= 99.5%", &phases()).unwrap();
+        assert_eq!(availability.metric, Metric::Availability);
+        assert_eq!(availability.phase, Some(1));
+        assert_eq!(availability.op, Comparison::Ge);
+        assert!((availability.threshold - 0.995).abs() < 1e-12);
+
+        let p99 = parse("p99(service_time) < 250ms", &phases()).unwrap();
+        assert_eq!(p99.metric, Metric::Latency { quantile: 0.99, basis: LatencyBasis::ServiceTime });
+        assert_eq!(p99.phase, None);
+        assert!((p99.threshold - 0.25).abs() < 1e-12);
+
+        let amplification = parse("retry_amplification{ phase = baseline } == 1.0", &phases()).unwrap();
+        assert_eq!(amplification.threshold, 1.0);
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_part() {
+        let unknown = parse("p98 < 2s", &phases()).unwrap_err();
+        assert_eq!(unknown.offset, 0);
+        assert!(unknown.message.contains("did you mean `p99`"), "{}", unknown.message);
+        let phase = parse("availability{phase=brownot} > 99%", &phases()).unwrap_err();
+        assert_eq!(phase.offset, 19);
+        let unit = parse("p99 < 3", &phases()).unwrap_err();
+        assert_eq!(unit.offset, 6);
+        assert!(unit.message.contains("duration"));
+        let op = parse("availability 99%", &phases()).unwrap_err();
+        assert!(op.message.contains("comparison"));
+    }
+
+    #[test]
+    fn comparisons_hold_as_written() {
+        assert!(Comparison::Lt.holds(1.0, 2.0));
+        assert!(!Comparison::Ge.holds(0.98, 0.99));
+        assert!(Comparison::Eq.holds(3.0, 3.0));
+    }
+}

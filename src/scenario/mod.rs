@@ -1,0 +1,37 @@
+//! Scenarios: the YAML a user writes ([`raw`]), checked and turned into a [`Plan`]
+//! ([`build`]), with errors that name `file:line:column` ([`error`]).
+//!
+//! YAML is read with `serde-saphyr`: it is maintained, panic-free and fuzzed, forbids unsafe
+//! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
+//! point at the exact value (serde_yaml is deprecated; its forks carry its old parser).
+
+mod build;
+pub mod error;
+pub mod expect;
+pub mod plan;
+mod raw;
+
+use std::path::Path;
+
+pub use error::ScenarioError;
+pub use plan::Plan;
+
+/// Reads and checks a scenario file.
+pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|error| ScenarioError::whole_file(path, format!("cannot read the scenario: {error}")))?;
+    parse(&source, path)
+}
+
+/// Checks scenario text; `file` is only used in errors and the plan.
+pub fn parse(source: &str, file: &Path) -> Result<Plan, ScenarioError> {
+    if source.trim().is_empty() {
+        return Err(ScenarioError::whole_file(
+            file,
+            "the scenario is empty; expected a mapping with `name`, `upstreams`, `load` and `phases`",
+        ));
+    }
+    let raw: raw::RawScenario = serde_saphyr::from_str(source)
+        .map_err(|error| ScenarioError::new(file, source, error::from_yaml(&error)))?;
+    build::build(raw, file).map_err(|located| ScenarioError::new(file, source, located))
+}

@@ -1,0 +1,140 @@
+//! The scenario exactly as the user wrote it: serde structs that reject unknown keys and keep
+//! the source location of every value a later check may need to point at.
+//!
+//! Nothing here is trusted yet; `build` turns it into a checked [`super::Plan`].
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::units::{HumanDuration, Percent, Price, Rate};
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    pub upstreams: Spanned<IndexMap<Spanned<String>, RawUpstream>>,
+    #[serde(default)]
+    pub target: Option<Spanned<RawTarget>>,
+    pub load: RawLoad,
+    pub phases: Spanned<Vec<Spanned<RawPhase>>>,
+    #[serde(default)]
+    pub slo: Option<RawSlo>,
+    #[serde(default)]
+    pub expect: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub prices: IndexMap<String, RawPrice>,
+}
+
+/// One provider endpoint the target talks to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstream {
+    pub mock: Spanned<String>,
+    #[serde(default)]
+    pub zone: Option<String>,
+    #[serde(default)]
+    pub keys: Option<Spanned<u32>>,
+}
+
+/// How the system under test is provided. Only `builtin` exists so far.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub builtin: RawBuiltin,
+}
+
+/// The built-in client emulation: SDK-style retries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuiltin {
+    #[serde(default)]
+    pub retries: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub backoff: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+    #[serde(default)]
+    pub upstream: Option<Spanned<String>>,
+}
+
+/// The traffic the load generator sends.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub arrival: RawArrival,
+    pub request: RawRequest,
+    #[serde(default)]
+    pub drain: Option<HumanDuration>,
+}
+
+/// When logical requests start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrival {
+    pub rate: Rate,
+    #[serde(default)]
+    pub process: Option<Spanned<String>>,
+}
+
+/// What each logical request looks like.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    #[serde(default)]
+    pub api: Option<Spanned<String>>,
+    pub model: String,
+    #[serde(default)]
+    pub stream: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+}
+
+/// A named time window and the faults that hold during it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub name: String,
+    #[serde(default)]
+    pub duration: Option<HumanDuration>,
+    #[serde(default)]
+    pub faults: IndexMap<Spanned<String>, Vec<Spanned<RawFault>>>,
+}
+
+/// One rule of an interposer's chain, as written: one action key plus dosing keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    #[serde(default)]
+    pub status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub latency: Option<HumanDuration>,
+    #[serde(default)]
+    pub probability: Option<Spanned<Percent>>,
+    #[serde(default)]
+    pub retry_after: Option<Spanned<HumanDuration>>,
+}
+
+/// The service level the target promises.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub availability: Percent,
+    #[serde(default)]
+    pub period: Option<HumanDuration>,
+}
+
+/// Prices for one model.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrice {
+    pub input: Price,
+    pub output: Price,
+}

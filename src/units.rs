@@ -1,0 +1,242 @@
+//! Human units as a user writes them in a scenario: durations (`250ms`, `90s`, `5m`), rates
+//! (`20/s`, `600/m`), percentages (`99.9%`) and prices (`0.15/M`).
+//!
+//! Each type parses from a string (or, where it makes sense, a bare number) and deserializes
+//! through that parser, so a bad value fails inside serde and the YAML error carries the exact
+//! line and column of the value.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use serde::{de, Deserialize, Deserializer};
+
+/// A duration written as `<number><unit>`, unit one of `us`, `ms`, `s`, `m`, `h`, `d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct HumanDuration(pub Duration);
+
+/// Requests per second, written `20/s`, `600/m` or `3600/h`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Rate(pub f64);
+
+/// A fraction in `0..=1`, written `99.9%` or as a bare number `0.999`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Percent(pub f64);
+
+/// US dollars per token, written as dollars per million (`0.15/M`), per thousand (`0.0005/K`)
+/// or per token (`0.00000015`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Price(pub f64);
+
+/// Why a unit string did not parse; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnitError(String);
+
+fn split_number(text: &str) -> Option<(f64, &str)> {
+    let text = text.trim();
+    let end =
+        text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+')).unwrap_or(text.len());
+    let number: f64 = text[..end].parse().ok()?;
+    number.is_finite().then_some((number, text[end..].trim()))
+}
+
+impl FromStr for HumanDuration {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let bad = || {
+            UnitError(format!(
+                "invalid duration `{text}`: expected a number and a unit, like `250ms`, `90s`, `5m` (units: us, ms, s, m, h, d)"
+            ))
+        };
+        let (number, unit) = split_number(text).ok_or_else(bad)?;
+        let seconds_per_unit = match unit {
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86_400.0,
+            _ => return Err(bad()),
+        };
+        if number < 0.0 {
+            return Err(UnitError(format!("invalid duration `{text}`: a duration cannot be negative")));
+        }
+        Ok(HumanDuration(Duration::from_secs_f64(number * seconds_per_unit)))
+    }
+}
+
+impl FromStr for Rate {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let bad = || {
+            UnitError(format!(
+                "invalid rate `{text}`: expected requests per unit of time, like `20/s`, `600/m` or `3600/h`"
+            ))
+        };
+        let (number, rest) = split_number(text).ok_or_else(bad)?;
+        let per_second = match rest {
+            "/s" => number,
+            "/m" => number / 60.0,
+            "/h" => number / 3600.0,
+            _ => return Err(bad()),
+        };
+        if per_second <= 0.0 {
+            return Err(UnitError(format!("invalid rate `{text}`: a rate must be greater than zero")));
+        }
+        Ok(Rate(per_second))
+    }
+}
+
+impl FromStr for Percent {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let bad = || {
+            UnitError(format!(
+                "invalid percentage `{text}`: expected a value from 0% to 100% (like `99.9%`) or a fraction from 0 to 1"
+            ))
+        };
+        let (number, rest) = split_number(text).ok_or_else(bad)?;
+        let fraction = match rest {
+            "%" => number / 100.0,
+            "" => number,
+            _ => return Err(bad()),
+        };
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(bad());
+        }
+        Ok(Percent(fraction))
+    }
+}
+
+impl FromStr for Price {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let bad = || {
+            UnitError(format!(
+                "invalid price `{text}`: expected US dollars per million tokens like `0.15/M`, per thousand like `0.0005/K`, or per token"
+            ))
+        };
+        let (number, rest) = split_number(text).ok_or_else(bad)?;
+        let per_token = match rest {
+            "/M" => number / 1e6,
+            "/K" => number / 1e3,
+            "" => number,
+            _ => return Err(bad()),
+        };
+        if per_token < 0.0 {
+            return Err(UnitError(format!("invalid price `{text}`: a price cannot be negative")));
+        }
+        Ok(Price(per_token))
+    }
+}
+
+/// Deserializes a unit type from a YAML string or a bare number (read as its text).
+fn deserialize_unit<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr<Err = UnitError>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Number(f64),
+        Text(String),
+    }
+    let text = match Text::deserialize(deserializer)? {
+        Text::Number(number) => number.to_string(),
+        Text::Text(text) => text,
+    };
+    text.parse().map_err(de::Error::custom)
+}
+
+macro_rules! deserialize_via_from_str {
+    ($($unit:ty),*) => {$(
+        impl<'de> Deserialize<'de> for $unit {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserialize_unit(deserializer)
+            }
+        }
+    )*};
+}
+deserialize_via_from_str!(HumanDuration, Rate, Percent, Price);
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format_duration(self.0, f)
+    }
+}
+
+/// Writes a duration in the largest unit that keeps it readable (`1.5s`, `250ms`, `5m`).
+pub fn format_duration(duration: Duration, f: &mut impl fmt::Write) -> fmt::Result {
+    let seconds = duration.as_secs_f64();
+    if seconds >= 120.0 && seconds % 60.0 == 0.0 {
+        write!(f, "{}m", seconds / 60.0)
+    } else if seconds >= 1.0 {
+        write!(f, "{}s", round3(seconds))
+    } else {
+        write!(f, "{}ms", round3(seconds * 1e3))
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit() {
+        let parse = |s: &str| s.parse::<HumanDuration>().unwrap().0;
+        assert_eq!(parse("250ms"), Duration::from_millis(250));
+        assert_eq!(parse("90s"), Duration::from_secs(90));
+        assert_eq!(parse("5m"), Duration::from_secs(300));
+        assert_eq!(parse("1.5h"), Duration::from_secs(5400));
+        assert_eq!(parse("30d"), Duration::from_secs(30 * 86_400));
+        assert_eq!(parse("100us"), Duration::from_micros(100));
+    }
+
+    #[test]
+    fn bad_durations_say_what_was_expected() {
+        for text in ["5", "5x", "ms", "-3s", ""] {
+            let error = text.parse::<HumanDuration>().unwrap_err().to_string();
+            assert!(error.contains("duration"), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn rates_convert_to_per_second() {
+        assert_eq!("20/s".parse::<Rate>().unwrap().0, 20.0);
+        assert_eq!("600/m".parse::<Rate>().unwrap().0, 10.0);
+        assert!("-5/s".parse::<Rate>().is_err());
+        assert!("0/s".parse::<Rate>().is_err());
+        assert!("20".parse::<Rate>().is_err());
+    }
+
+    #[test]
+    fn percentages_accept_percent_or_fraction() {
+        assert!(("99.9%".parse::<Percent>().unwrap().0 - 0.999).abs() < 1e-12);
+        assert_eq!("0.3".parse::<Percent>().unwrap().0, 0.3);
+        assert!("101%".parse::<Percent>().is_err());
+        assert!("1.5".parse::<Percent>().is_err());
+    }
+
+    #[test]
+    fn prices_are_per_token() {
+        assert!(("0.15/M".parse::<Price>().unwrap().0 - 0.15e-6).abs() < 1e-18);
+        assert!(("0.5/K".parse::<Price>().unwrap().0 - 0.5e-3).abs() < 1e-15);
+        assert!("3/G".parse::<Price>().is_err());
+    }
+
+    #[test]
+    fn durations_print_readably() {
+        let show = |d| HumanDuration(d).to_string();
+        assert_eq!(show(Duration::from_millis(250)), "250ms");
+        assert_eq!(show(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(show(Duration::from_secs(300)), "5m");
+    }
+}

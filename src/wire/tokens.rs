@@ -1,0 +1,68 @@
+//! Token arithmetic shared by the mocks and the load generator: a documented estimate of prompt
+//! tokens, prompts built to a token size, and generated text whose token count is known exactly.
+//!
+//! Estimate: one token per 4 characters of message content (rounded up), plus 4 tokens of
+//! framing per message and 3 for the reply's priming, the rule of thumb OpenAI documents for
+//! its chat format. The load generator builds prompts with the same rule, so a scenario's
+//! `prompt_tokens: 800` comes back as about 800 `prompt_tokens` in `usage`.
+
+use serde_json::Value;
+
+/// Tokens of framing per chat message.
+pub const TOKENS_PER_MESSAGE: u64 = 4;
+/// Tokens that prime the assistant's reply.
+pub const REPLY_PRIMING_TOKENS: u64 = 3;
+/// Characters per token in the estimate.
+pub const CHARS_PER_TOKEN: u64 = 4;
+
+/// Estimated prompt tokens of a `messages` array.
+pub fn prompt_tokens(messages: &[Value]) -> u64 {
+    let content_tokens: u64 = messages
+        .iter()
+        .map(|message| {
+            let chars = match &message["content"] {
+                Value::String(text) => text.chars().count() as u64,
+                other => other.to_string().chars().count() as u64,
+            };
+            chars.div_ceil(CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE
+        })
+        .sum();
+    content_tokens + REPLY_PRIMING_TOKENS
+}
+
+const WORDS: &[&str] = &["chaos", " tests", " the", " gateway", " before", " the", " pager", " does", "."];
+
+/// User-message content that the estimate counts as a `tokens`-token prompt (one message).
+pub fn prompt_text(tokens: u64) -> String {
+    let content = tokens.saturating_sub(TOKENS_PER_MESSAGE + REPLY_PRIMING_TOKENS);
+    "lore".repeat(content as usize)
+}
+
+/// Text of exactly `tokens` tokens, one word per token.
+pub fn generated_text(tokens: u64) -> String {
+    (0..tokens as usize).map(|i| WORDS[i % WORDS.len()]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn prompt_estimate_counts_content_and_framing() {
+        let messages = [json!({"role": "user", "content": "x".repeat(800)})];
+        assert_eq!(prompt_tokens(&messages), 200 + TOKENS_PER_MESSAGE + REPLY_PRIMING_TOKENS);
+    }
+
+    #[test]
+    fn a_built_prompt_is_estimated_at_its_size() {
+        let messages = [json!({"role": "user", "content": prompt_text(800)})];
+        assert_eq!(prompt_tokens(&messages), 800);
+    }
+
+    #[test]
+    fn generated_text_has_one_word_per_token() {
+        assert_eq!(generated_text(0), "");
+        assert_eq!(generated_text(3), "chaos tests the");
+    }
+}
