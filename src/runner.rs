@@ -1,5 +1,6 @@
-//! The runner: starts the mocks and interposers, drives the load, walks the phases (swapping
-//! every interposer's chain at each boundary), then drains, analyses and writes the results.
+//! The runner: starts the mocks and interposers, gives each interposer its fault timeline
+//! (it switches chains at the exact phase boundaries by the run clock), drives the load, walks
+//! the phases, then drains, analyses and writes the results.
 //!
 //! One shutdown path: when `shutdown` resolves (Ctrl-C), load stops, faults are removed,
 //! in-flight requests get a short drain, and results for what happened so far are written.
@@ -14,7 +15,7 @@ use crate::{
     load::{self, BuiltinClient, ClientConfig, Schedule},
     metrics::{Recorder, RunClock},
     mock::{MockHandle, MockProvider},
-    proxy::{self, Chain, InterposerConfig, InterposerHandle},
+    proxy::{self, Chain, InterposerConfig, InterposerHandle, TimedChain, Timeline},
     report::{run_folder, Results},
     scenario::Plan,
     wire::tokens,
@@ -80,17 +81,16 @@ pub async fn execute(
         seed: plan.seed,
     })?;
 
-    apply_phase(plan, &interposers, 0);
+    for (upstream, interposer) in interposers.iter().enumerate() {
+        interposer.set_timeline(timeline(plan, upstream));
+    }
     let (stop_load, load_stopped) = watch::channel(false);
     let schedule = Schedule::new(plan.load.process, plan.load.rate, plan.seed);
     let load = load::start(schedule, plan.duration(), client, clock, recorder.clone(), load_stopped);
 
     let mut shutdown = std::pin::pin!(shutdown);
     let mut interrupted = false;
-    for (index, phase) in plan.phases.iter().enumerate() {
-        if index > 0 {
-            apply_phase(plan, &interposers, index);
-        }
+    for phase in &plan.phases {
         tracing::info!(phase = %phase.name, "phase started");
         tokio::select! {
             () = tokio::time::sleep_until(clock.at(phase.end())) => {}
@@ -129,12 +129,19 @@ pub async fn execute(
     Ok(RunReport { results, folder })
 }
 
-/// Installs phase `index`'s chains on every interposer.
-fn apply_phase(plan: &Plan, interposers: &[InterposerHandle], index: usize) {
-    for (upstream, interposer) in interposers.iter().enumerate() {
-        let rules = plan.phases[index].faults[upstream].clone();
-        interposer.set_chain(index, Chain::new(rules, chain_seed(plan.seed, index, upstream)));
-    }
+/// One upstream's chains for every phase, each with its own seed.
+fn timeline(plan: &Plan, upstream: usize) -> Timeline {
+    let entries = plan
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| TimedChain {
+            phase: index,
+            until: phase.end(),
+            chain: Chain::new(phase.faults[upstream].clone(), chain_seed(plan.seed, index, upstream)),
+        })
+        .collect();
+    Timeline::new(entries)
 }
 
 /// A distinct, reproducible seed for each phase and upstream.

@@ -7,8 +7,9 @@ use hyper::{body::Incoming, service::service_fn, Request, Response};
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use tokio::net::TcpListener;
 
-/// How long open connections get to finish after shutdown starts.
-const DRAIN_BOUND: Duration = Duration::from_secs(5);
+/// How long open connections get to finish after shutdown starts. Short: the runner drains
+/// the load before it stops servers, so what is left is abandoned anyway.
+const DRAIN_BOUND: Duration = Duration::from_secs(1);
 
 /// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves.
 pub async fn serve<H, F, B>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)

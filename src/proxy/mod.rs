@@ -2,12 +2,14 @@
 //! forwards byte-exact unless the active phase's fault chain decides otherwise, and records
 //! every attempt.
 //!
-//! Phase changes swap the chain atomically ([`InterposerHandle::set_chain`]); a request in
-//! flight keeps the decision it already got.
+//! The interposer follows a [`Timeline`] of chains, one per phase, choosing by the run clock
+//! when a request arrives; [`InterposerHandle::set_timeline`] swaps it atomically (live
+//! changes, emergency stop). A request in flight keeps the decision it already got.
 
 pub mod chain;
 pub mod fault;
 mod forward;
+pub mod timeline;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -20,6 +22,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 pub use chain::{Chain, ChainDecision, FaultRule};
 use fault::RequestView;
+pub use timeline::{TimedChain, Timeline};
 
 use crate::{
     metrics::{AttemptRecord, Recorder, RunClock},
@@ -31,13 +34,6 @@ pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
 
 /// A response body: the upstream's stream, or one the interposer made.
 pub type ProxyBody = Either<Incoming, Full<Bytes>>;
-
-/// The chain in force and the phase it belongs to.
-#[derive(Debug)]
-pub struct ActiveChain {
-    pub phase: usize,
-    pub chain: Chain,
-}
 
 /// What an interposer needs to start.
 #[derive(Debug, Clone)]
@@ -54,7 +50,7 @@ pub struct InterposerConfig {
 struct Context {
     config: InterposerConfig,
     client: forward::UpstreamClient,
-    active: ArcSwap<ActiveChain>,
+    timeline: ArcSwap<Timeline>,
 }
 
 /// A running interposer.
@@ -66,9 +62,14 @@ pub struct InterposerHandle {
 }
 
 impl InterposerHandle {
-    /// Replaces the chain; requests already decided are unaffected.
+    /// Replaces the whole timeline; requests already decided are unaffected.
+    pub fn set_timeline(&self, timeline: Timeline) {
+        self.context.timeline.store(Arc::new(timeline));
+    }
+
+    /// Applies one chain from now on, labelled as `phase`.
     pub fn set_chain(&self, phase: usize, chain: Chain) {
-        self.context.active.store(Arc::new(ActiveChain { phase, chain }));
+        self.set_timeline(Timeline::constant(phase, chain));
     }
 
     /// Stops accepting and waits for open connections to finish.
@@ -80,13 +81,13 @@ impl InterposerHandle {
     }
 }
 
-/// Starts an interposer on `listener` with an empty chain.
+/// Starts an interposer on `listener` with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
     let addr = listener.local_addr()?;
     let context = Arc::new(Context {
         config,
         client: forward::upstream_client(),
-        active: ArcSwap::from_pointee(ActiveChain { phase: 0, chain: Chain::empty() }),
+        timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = Arc::clone(&context);
@@ -103,14 +104,15 @@ pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result
 async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<ProxyBody> {
     let config = &context.config;
     let at = config.clock.elapsed();
-    let active = context.active.load_full();
+    let timeline = context.timeline.load_full();
+    let active = timeline.at(at);
     let logical_id = request
         .headers()
         .get(CORRELATION_HEADER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse().ok());
     let view = RequestView { method: request.method().as_str(), path: request.uri().path(), model: None };
-    let decision = active.chain.decide(&view);
+    let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -127,7 +129,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     };
     config.recorder.attempt(AttemptRecord {
         upstream: config.upstream,
-        phase: active.phase,
+        phase: active.map_or(0, |entry| entry.phase),
         logical_id,
         at,
         status,

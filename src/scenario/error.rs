@@ -79,11 +79,23 @@ pub fn from_yaml(error: &serde_saphyr::Error) -> Located {
         Some(cut) => text[..cut].to_owned(),
         None => text,
     };
-    let message = with_suggestion(message);
+    let message = with_suggestion(plain_type_error(message));
     match error.location() {
         Some(location) => Located::at(&location, message),
         None => Located { line: 1, column: 1, message },
     }
+}
+
+/// Rewrites serde-saphyr's terse "invalid u32" into what the value should look like.
+fn plain_type_error(message: String) -> String {
+    let expected = match message.strip_prefix("invalid ") {
+        Some("u8" | "u16" | "u32" | "u64" | "usize") => "a whole number ≥ 0, like `2`",
+        Some("i8" | "i16" | "i32" | "i64" | "isize") => "a whole number, like `2`",
+        Some("f32" | "f64") => "a number, like `0.5`",
+        Some("bool" | "boolean") => "`true` or `false`",
+        _ => return message,
+    };
+    format!("{message}: expected {expected}")
 }
 
 /// For "unknown field `x`, expected one of a, b, c" adds "did you mean `b`?".
@@ -110,7 +122,11 @@ pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .into_iter()
         .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))
         .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
+        // Nearest first; on a tie, the longer shared prefix, then the later name (`p98` → `p99`).
+        .min_by_key(|(distance, candidate)| {
+            let prefix = given.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();
+            (*distance, std::cmp::Reverse(prefix), std::cmp::Reverse(*candidate))
+        })
         .map(|(_, candidate)| candidate)
 }
 

@@ -1,0 +1,116 @@
+//! Whole runs in-process, seconds long, through real sockets on 127.0.0.1: scenario → mock →
+//! interposer → built-in client → phases → analysis → verdict → results.json.
+
+use chaos::{
+    analysis::Figures,
+    assert::{CheckStatus, Verdict},
+    runner::{execute, RunOptions},
+    Exit,
+};
+
+use crate::support::plan;
+
+async fn run(yaml: &str) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    let reports = tempfile::tempdir().expect("temp dir");
+    let options = RunOptions { reports_root: reports.path().to_owned() };
+    let report = execute(&plan(yaml), &options, std::future::pending()).await.expect("the run completes");
+    (report, reports)
+}
+
+fn outcome(figures: &Figures, key: &str) -> u64 {
+    figures.outcomes.get(key).copied().unwrap_or(0)
+}
+
+const OUTAGE: &str = r#"
+name: e2e-outage
+seed: 7
+upstreams:
+  openai: { mock: openai }
+target:
+  builtin: { retries: 2 }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini, prompt_tokens: 50, max_tokens: 5 }
+  drain: 10s
+phases:
+  - { name: healthy, duration: 3s }
+  - name: outage
+    duration: 3s
+    faults:
+      openai: [{ status: 503 }]
+expect:
+  - availability{phase=healthy} == 100%
+  - retry_amplification{phase=outage} == 3
+  - availability{phase=outage} >= 99%
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_attempt_503_gives_amplification_three_and_availability_zero() {
+    let (report, _reports) = run(OUTAGE).await;
+    let results = &report.results;
+    let [healthy, outage] = &results.phases[..] else { panic!("two phases") };
+
+    assert_eq!(healthy.logical_requests, 30);
+    assert_eq!(healthy.availability, Some(1.0));
+    assert_eq!(healthy.retry_amplification, Some(1.0));
+    assert_eq!(healthy.injected, 0);
+    assert_eq!(outcome(healthy, "ok"), 30);
+
+    assert_eq!(outage.logical_requests, 30);
+    assert_eq!(outage.availability, Some(0.0));
+    assert_eq!(outage.retry_amplification, Some(3.0));
+    assert_eq!(outage.attempts, 90);
+    assert_eq!(outage.injected, 90);
+    assert_eq!(outcome(outage, "http_503"), 30);
+    assert_eq!(outage.join, chaos::analysis::JoinMethod::Correlation);
+    // Two SDK backoffs (0.5 s and 1 s, less up to 25 % jitter) lie between send and failure.
+    let p50 = outage.latency_ms.expect("latencies").p50;
+    assert!(p50 >= 1125.0, "outage p50 {p50} ms is shorter than two backoffs");
+
+    let statuses: Vec<_> = results.expectations.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [CheckStatus::Pass, CheckStatus::Pass, CheckStatus::Fail]);
+    assert_eq!(results.verdict, Verdict::Fail);
+    assert_eq!(chaos::exit_for(results.verdict), Exit::Failed);
+
+    let written: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(report.folder.join("results.json")).expect("results.json written"),
+    )
+    .expect("results.json is JSON");
+    assert_eq!(written["schema_version"], 1);
+    assert_eq!(written["phases"][1]["retry_amplification"], 3.0);
+    assert_eq!(written["phases"][0]["availability"], 1.0);
+    assert_eq!(written["verdict"], "fail");
+    assert_eq!(written["scenario"]["seed"], 7);
+}
+
+const THROTTLED: &str = r#"
+name: e2e-throttled
+upstreams:
+  openai: { mock: openai, keys: 3 }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini, prompt_tokens: 50 }
+phases:
+  - { name: healthy, duration: 2s }
+  - name: throttled
+    duration: 2s
+    faults:
+      openai: [{ status: 429, retry_after: 1s }]
+expect:
+  - p50{phase=throttled} >= 2s
+  - p50{phase=healthy} < 500ms
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_waits_exactly_what_retry_after_asks() {
+    let (report, _reports) = run(THROTTLED).await;
+    let throttled = &report.results.phases[1];
+    assert_eq!(throttled.retry_amplification, Some(3.0));
+    assert_eq!(outcome(throttled, "http_429"), throttled.logical_requests);
+    // Two waits of exactly `retry-after: 1`, no jitter: p50 and max sit just above 2 s.
+    let latency = throttled.latency_ms.expect("latencies");
+    assert!((2000.0..2400.0).contains(&latency.p50), "{latency:?}");
+    assert!(latency.max < 2600.0, "{latency:?}");
+    // 20 requests per phase: exactly the low-traffic guard's minimum, so the verdict counts.
+    assert_eq!(report.results.verdict, Verdict::Pass, "{:?}", report.results.expectations);
+}

@@ -1,0 +1,137 @@
+//! The interposer with no fault firing passes requests and responses through byte-identical
+//! (bodies, `Host`, auth); with a fault it answers as the provider would.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chaos::{
+    metrics::{Recorder, RunClock},
+    proxy::{
+        self,
+        fault::{FaultAction, LatencyFault, StatusFault},
+        Chain, FaultRule, InterposerConfig, InterposerHandle,
+    },
+    wire::ApiFamily,
+};
+use http_body_util::{BodyExt, Full};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use wiremock::{
+    matchers::{method, path},
+    Mock, MockServer, ResponseTemplate,
+};
+
+/// Every byte value, then a megabyte of pseudo-random bytes: no encoding survives by luck.
+fn awkward_bytes(seed: u8) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..=255).collect();
+    let mut state = u32::from(seed) | 1;
+    bytes.extend((0..1 << 20).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as u8
+    }));
+    bytes
+}
+
+async fn interposer(upstream: &MockServer, recorder: &Recorder) -> InterposerHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let config = InterposerConfig {
+        upstream: 0,
+        upstream_uri: upstream.uri().parse().expect("uri"),
+        family: ApiFamily::OpenAi,
+        clock: RunClock::start_now(),
+        recorder: recorder.clone(),
+    };
+    proxy::spawn(listener, config).expect("interposer starts")
+}
+
+async fn post(interposer: &InterposerHandle, body: Vec<u8>) -> http::Response<Bytes> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let request = http::Request::post(format!("http://{}/v1/raw?x=1", interposer.addr))
+        .header("host", "api.example.test")
+        .header("authorization", "Bearer sk-test-secret")
+        .header("content-type", "application/octet-stream")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let response = client.request(request).await.expect("response");
+    let (parts, body) = response.into_parts();
+    http::Response::from_parts(parts, body.collect().await.expect("body").to_bytes())
+}
+
+#[tokio::test]
+async fn bodies_and_headers_pass_through_byte_identical() {
+    let upstream = MockServer::start().await;
+    let response_body = awkward_bytes(7);
+    Mock::given(method("POST"))
+        .and(path("/v1/raw"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(response_body.clone())
+                .insert_header("x-upstream", "yes"),
+        )
+        .mount(&upstream)
+        .await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+
+    let request_body = awkward_bytes(3);
+    let response = post(&interposer, request_body.clone()).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-upstream"], "yes");
+    assert!(response.body()[..] == response_body[..], "response body changed in transit");
+    let seen = upstream.received_requests().await.expect("recording on");
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].body == request_body, "request body changed in transit");
+    assert_eq!(seen[0].url.query(), Some("x=1"));
+    assert_eq!(seen[0].headers["host"], "api.example.test");
+    assert_eq!(seen[0].headers["authorization"], "Bearer sk-test-secret");
+
+    let attempts = recorder.snapshot().attempts;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status, Some(200));
+    assert!(!attempts[0].injected);
+}
+
+#[tokio::test]
+async fn a_status_fault_answers_like_openai_and_never_reaches_the_upstream() {
+    let upstream = MockServer::start().await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+    let fault =
+        StatusFault { status: 429, family: ApiFamily::OpenAi, retry_after: Some(Duration::from_secs(60)) };
+    interposer.set_chain(
+        0,
+        Chain::new(vec![FaultRule { action: FaultAction::Status(fault), probability: 1.0 }], 1),
+    );
+
+    let response = post(&interposer, b"{}".to_vec()).await;
+
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "60");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: serde_json::Value = serde_json::from_slice(response.body()).expect("JSON error body");
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert!(upstream.received_requests().await.expect("recording on").is_empty());
+    let attempts = recorder.snapshot().attempts;
+    assert!(attempts[0].injected);
+    assert_eq!(attempts[0].faults, ["status:429"]);
+}
+
+#[tokio::test]
+async fn a_latency_fault_delays_the_response_head() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&upstream).await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+    let delay = Duration::from_millis(300);
+    let rule = FaultRule { action: FaultAction::Latency(LatencyFault { delay }), probability: 1.0 };
+    interposer.set_chain(0, Chain::new(vec![rule], 1));
+
+    let started = Instant::now();
+    let response = post(&interposer, b"{}".to_vec()).await;
+
+    assert_eq!(response.status(), 200);
+    assert!(started.elapsed() >= delay, "answered after {:?}", started.elapsed());
+    assert_eq!(upstream.received_requests().await.expect("recording on").len(), 1);
+}

@@ -1,0 +1,27 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A checked plan from scenario text (panics with the error: tests only).
+pub fn plan(yaml: &str) -> chaos::scenario::Plan {
+    chaos::scenario::parse(yaml, Path::new("test.yaml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs the `chaos` binary with arguments; returns (exit code, stdout, stderr).
+pub fn chaos(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chaos"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the chaos binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
