@@ -28,4 +28,51 @@ pub enum Command {
         /// The scenario file.
         file: PathBuf,
     },
+    /// Serve mock providers standalone (until Ctrl-C), to point a gateway or an SDK at by hand.
+    Mock(MockArgs),
+}
+
+/// Arguments of `chaos mock`.
+#[derive(Debug, clap::Args)]
+pub struct MockArgs {
+    /// Serve an OpenAI-compatible mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub openai: Vec<std::net::SocketAddr>,
+    /// Serve an Anthropic mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub anthropic: Vec<std::net::SocketAddr>,
+    /// Accept only N generated keys per mock (`sk-chaos-<family>-0` …); default: any key.
+    #[arg(long, value_name = "N")]
+    pub keys: Option<u32>,
+    /// Models listed by `GET /v1/models`.
+    #[arg(long, default_values = ["gpt-4o-mini", "claude-3-5-haiku-latest"])]
+    pub model: Vec<String>,
+    /// Time to first token, e.g. `300ms`.
+    #[arg(long)]
+    pub ttft: Option<crate::units::HumanDuration>,
+    /// Output speed after the first token.
+    #[arg(long, value_name = "N")]
+    pub tokens_per_second: Option<f64>,
+    /// Spread of each inter-token gap, e.g. `10%`.
+    #[arg(long)]
+    pub jitter: Option<crate::units::Percent>,
+    /// Requests per minute per key and model.
+    #[arg(long)]
+    pub rpm: Option<u64>,
+    /// Tokens per minute per key and model.
+    #[arg(long)]
+    pub tpm: Option<u64>,
+    /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529), e.g. `5%`.
+    #[arg(long)]
+    pub overloaded: Option<crate::units::Percent>,
+    /// A fault the mock applies itself, as in a scenario: `--fault '{ status: 429, retry_after: 1s }'`
+    /// (repeatable, applied in order).
+    #[arg(long, value_name = "YAML")]
+    pub fault: Vec<String>,
+    /// Seeds output lengths, jitter, overload and fault draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Allow serving on addresses other than loopback.
+    #[arg(long)]
+    pub allow_non_loopback: bool,
 }

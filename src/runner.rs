@@ -4,20 +4,22 @@
 //!
 //! One shutdown path: when `shutdown` resolves (Ctrl-C), load stops, faults are removed,
 //! in-flight requests get a short drain, and results for what happened so far are written.
+//! An interrupt during the drain shortens it the same way.
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, path::PathBuf, pin::Pin, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     analysis, assert,
+    fault::Chain,
     load::{self, BuiltinClient, ClientConfig, Schedule},
     metrics::{Recorder, RunClock},
-    mock::{MockHandle, MockProvider},
-    proxy::{self, Chain, InterposerConfig, InterposerHandle, TimedChain, Timeline},
-    report::{run_folder, Results},
-    scenario::Plan,
+    mock::{MockBuilder, MockHandle},
+    proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
+    report::{run_folder, Results, RunMeta, UpstreamCounts},
+    scenario::{plan::Upstream, Plan},
     wire::tokens,
 };
 
@@ -47,43 +49,32 @@ pub async fn execute(
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
     let recorder = Recorder::new();
-    let clock = RunClock::start_now();
 
     let mut mocks: Vec<MockHandle> = Vec::with_capacity(plan.upstreams.len());
-    for upstream in &plan.upstreams {
-        let mock = MockProvider::builder(upstream.family)
-            .keys(upstream.keys.clone())
-            .models(vec![plan.load.model.clone()]);
-        mocks.push(mock.spawn().await.context("starting a mock provider")?);
+    let mut listeners = Vec::with_capacity(plan.upstreams.len());
+    for (index, upstream) in plan.upstreams.iter().enumerate() {
+        mocks.push(start_mock(plan, index, upstream).await.context("starting a mock provider")?);
+        listeners.push(TcpListener::bind("127.0.0.1:0").await.context("binding an interposer")?);
     }
+    // Everything is bound: from here on, time belongs to the scenario.
+    let clock = RunClock::start_now();
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
-    for (index, (upstream, mock)) in plan.upstreams.iter().zip(&mocks).enumerate() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("binding an interposer")?;
+    for (index, (upstream, (mock, listener))) in
+        plan.upstreams.iter().zip(mocks.iter().zip(listeners)).enumerate()
+    {
         let config = InterposerConfig {
-            upstream: index,
+            upstream_index: index,
             upstream_uri: format!("http://{}", mock.addr).parse()?,
             family: upstream.family,
             clock,
             recorder: recorder.clone(),
         };
-        interposers.push(proxy::spawn(listener, config)?);
+        let interposer = proxy::spawn(listener, config)?;
+        interposer.set_timeline(timeline(plan, index));
+        interposers.push(interposer);
     }
 
-    let target = plan.client.upstream;
-    let client = BuiltinClient::new(ClientConfig {
-        base: format!("http://{}", interposers[target].addr).parse()?,
-        api_key: plan.upstreams[target].keys[0].clone(),
-        model: plan.load.model.clone(),
-        prompt: Arc::from(tokens::prompt_text(u64::from(plan.load.prompt_tokens))),
-        max_tokens: plan.load.max_tokens,
-        retries: plan.client.retries,
-        timeout: plan.client.timeout,
-        seed: plan.seed,
-    })?;
-
-    for (upstream, interposer) in interposers.iter().enumerate() {
-        interposer.set_timeline(timeline(plan, upstream));
-    }
+    let client = builtin_client(plan, &interposers)?;
     let (stop_load, load_stopped) = watch::channel(false);
     let schedule = Schedule::new(plan.load.process, plan.load.rate, plan.seed);
     let load = load::start(schedule, plan.duration(), client, clock, recorder.clone(), load_stopped);
@@ -101,32 +92,76 @@ pub async fn execute(
         }
     }
     let _ = stop_load.send(true);
-    if interrupted {
-        for interposer in &interposers {
-            interposer.set_chain(plan.phase_at(clock.elapsed()), Chain::empty());
-        }
-    }
     let load = load.await.context("the load generator stopped unexpectedly")?;
-    let drain = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
-    load.drain(drain).await;
+    let drain_interrupt: Pin<Box<dyn Future<Output = ()> + '_>> = if interrupted {
+        remove_faults(plan, &interposers, clock);
+        Box::pin(std::future::pending())
+    } else {
+        Box::pin(async {
+            (&mut shutdown).await;
+            remove_faults(plan, &interposers, clock);
+        })
+    };
+    let bound = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
+    interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
     for interposer in interposers {
         interposer.shutdown().await;
     }
-    for mock in mocks {
+    let mut counts = Vec::with_capacity(mocks.len());
+    for (upstream, mock) in plan.upstreams.iter().zip(mocks) {
+        counts.push(UpstreamCounts::new(upstream, mock.counters()));
         mock.shutdown().await;
     }
 
     let analysis = analysis::analyze(plan, &recorder.snapshot());
     let checks = assert::evaluate(&plan.expectations, &analysis);
-    let verdict = assert::verdict(&checks, interrupted);
-    let started_at = started.format(&time::format_description::well_known::Rfc3339)?;
-    let results =
-        Results::new(plan, started_at, wall.elapsed().as_secs_f64(), interrupted, analysis, checks, verdict);
+    let run = RunMeta {
+        started_at: started.format(&time::format_description::well_known::Rfc3339)?,
+        elapsed_s: wall.elapsed().as_secs_f64(),
+        interrupted,
+    };
+    let results = Results::new(plan, run, analysis, checks, counts);
     let stamp =
         started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
     results.write(&folder)?;
     Ok(RunReport { results, folder })
+}
+
+async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::Result<MockHandle> {
+    MockBuilder::new(upstream.family)
+        .keys(upstream.keys.clone())
+        .models(vec![plan.load.model.clone()])
+        .latency(upstream.latency)
+        .output(upstream.output)
+        .limits(upstream.limits)
+        .overload(upstream.overload)
+        .seed(plan.seed.wrapping_add(index as u64))
+        .spawn()
+        .await
+}
+
+fn builtin_client(plan: &Plan, interposers: &[InterposerHandle]) -> anyhow::Result<BuiltinClient> {
+    let target = plan.client.upstream_index;
+    BuiltinClient::new(ClientConfig {
+        base: format!("http://{}", interposers[target].addr).parse()?,
+        api_key: plan.upstreams[target].keys[0].clone(),
+        model: plan.load.model.clone(),
+        prompt: Arc::from(tokens::prompt_text(u64::from(plan.load.prompt_tokens))),
+        max_tokens: plan.load.max_tokens,
+        stream: plan.load.stream,
+        retries: plan.client.retries,
+        profile: plan.client.profile,
+        timeout: plan.client.timeout,
+        seed: plan.seed,
+    })
+}
+
+/// Clears every interposer's faults (emergency stop); decided requests keep their decision.
+fn remove_faults(plan: &Plan, interposers: &[InterposerHandle], clock: RunClock) {
+    for interposer in interposers {
+        interposer.set_chain(plan.phase_at(clock.elapsed()), Chain::empty());
+    }
 }
 
 /// One upstream's chains for every phase, each with its own seed.

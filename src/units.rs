@@ -26,6 +26,12 @@ pub struct Percent(pub f64);
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Price(pub f64);
 
+/// The longest duration a scenario may name.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+/// The slowest and fastest rates a scenario may name, per second.
+pub const MIN_RATE: f64 = 1.0 / 3600.0;
+pub const MAX_RATE: f64 = 1_000_000.0;
+
 /// Why a unit string did not parse; the message says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -61,7 +67,11 @@ impl FromStr for HumanDuration {
         if number < 0.0 {
             return Err(UnitError(format!("invalid duration `{text}`: a duration cannot be negative")));
         }
-        Ok(HumanDuration(Duration::from_secs_f64(number * seconds_per_unit)))
+        Duration::try_from_secs_f64(number * seconds_per_unit)
+            .ok()
+            .filter(|d| *d <= MAX_DURATION)
+            .map(HumanDuration)
+            .ok_or_else(|| UnitError(format!("invalid duration `{text}`: the longest allowed is 365d")))
     }
 }
 
@@ -83,6 +93,9 @@ impl FromStr for Rate {
         };
         if per_second <= 0.0 {
             return Err(UnitError(format!("invalid rate `{text}`: a rate must be greater than zero")));
+        }
+        if !(MIN_RATE..=MAX_RATE).contains(&per_second) {
+            return Err(UnitError(format!("invalid rate `{text}`: expected between 1/h and 1000000/s")));
         }
         Ok(Rate(per_second))
     }
@@ -202,7 +215,7 @@ mod tests {
 
     #[test]
     fn bad_durations_say_what_was_expected() {
-        for text in ["5", "5x", "ms", "-3s", ""] {
+        for text in ["5", "5x", "ms", "-3s", "", "99999999999999999999999d", "366d"] {
             let error = text.parse::<HumanDuration>().unwrap_err().to_string();
             assert!(error.contains("duration"), "{text}: {error}");
         }
@@ -215,6 +228,8 @@ mod tests {
         assert!("-5/s".parse::<Rate>().is_err());
         assert!("0/s".parse::<Rate>().is_err());
         assert!("20".parse::<Rate>().is_err());
+        assert!("1e-300/s".parse::<Rate>().is_err());
+        assert!("2000000/s".parse::<Rate>().is_err());
     }
 
     #[test]

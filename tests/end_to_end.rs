@@ -114,3 +114,31 @@ async fn the_client_waits_exactly_what_retry_after_asks() {
     // 20 requests per phase: exactly the low-traffic guard's minimum, so the verdict counts.
     assert_eq!(report.results.verdict, Verdict::Pass, "{:?}", report.results.expectations);
 }
+
+const TOO_SLOW: &str = r#"
+name: e2e-too-slow
+upstreams:
+  openai: { mock: openai }
+target:
+  builtin: { retries: 2, timeout: 300ms }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini }
+phases:
+  - name: slow
+    duration: 2s
+    faults:
+      openai: [{ latency: 1s }]
+"#;
+
+/// Regression (review of issue 2): attempts the client gave up on were never recorded, so
+/// amplification read 0 instead of 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_the_client_timed_out_on_still_count() {
+    let (report, _reports) = run(TOO_SLOW).await;
+    let slow = &report.results.phases[0];
+    assert_eq!(slow.logical_requests, 20);
+    assert_eq!(outcome(slow, "timeout"), 20);
+    assert_eq!(slow.attempts, 60, "{:?}", slow.attempt_statuses);
+    assert_eq!(slow.retry_amplification, Some(3.0));
+}

@@ -38,7 +38,7 @@ async fn an_interrupt_writes_partial_results_and_loses_nothing_in_flight() {
     assert!(started.elapsed() < Duration::from_secs(12), "took {:?}", started.elapsed());
 
     let results = &report.results;
-    assert!(results.interrupted);
+    assert!(results.run.interrupted);
     assert_eq!(results.verdict, Verdict::Interrupted);
     assert_eq!(chaos::exit_for(results.verdict), Exit::Interrupted);
     assert_eq!(Exit::Interrupted.code(), 130);
@@ -50,5 +50,12 @@ async fn an_interrupt_writes_partial_results_and_loses_nothing_in_flight() {
     let ok = results.overall.outcomes.get("ok").copied().unwrap_or(0);
     assert_eq!(unfinished + ok, started_requests, "{:?}", results.overall.outcomes);
     assert!(unfinished + 1 >= started_requests, "{:?}", results.overall.outcomes);
+    // Each of them reached the interposer, which still recorded the attempt the target gave up on.
+    assert!(results.overall.attempts >= started_requests, "{} attempts", results.overall.attempts);
+    assert!(
+        results.overall.attempt_statuses.contains_key("cancelled"),
+        "{:?}",
+        results.overall.attempt_statuses
+    );
     assert!(report.folder.join("results.json").exists());
 }

@@ -5,12 +5,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaos::{
-    metrics::{Recorder, RunClock},
-    proxy::{
-        self,
-        fault::{FaultAction, LatencyFault, StatusFault},
-        Chain, FaultRule, InterposerConfig, InterposerHandle,
-    },
+    fault::{Chain, FaultAction, FaultRule, LatencyFault, StatusFault},
+    metrics::{AttemptOutcome, Recorder, RunClock},
+    proxy::{self, InterposerConfig, InterposerHandle},
     wire::ApiFamily,
 };
 use http_body_util::{BodyExt, Full};
@@ -36,7 +33,7 @@ fn awkward_bytes(seed: u8) -> Vec<u8> {
 async fn interposer(upstream: &MockServer, recorder: &Recorder) -> InterposerHandle {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let config = InterposerConfig {
-        upstream: 0,
+        upstream_index: 0,
         upstream_uri: upstream.uri().parse().expect("uri"),
         family: ApiFamily::OpenAi,
         clock: RunClock::start_now(),
@@ -89,7 +86,7 @@ async fn bodies_and_headers_pass_through_byte_identical() {
 
     let attempts = recorder.snapshot().attempts;
     assert_eq!(attempts.len(), 1);
-    assert_eq!(attempts[0].status, Some(200));
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Status(200));
     assert!(!attempts[0].injected);
 }
 

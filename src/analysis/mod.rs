@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use percentiles::Percentiles;
 
 use crate::{
-    metrics::{AttemptRecord, LogicalRecord, Records},
+    metrics::{AttemptRecord, LogicalRecord, Outcome, Records},
     scenario::{
         expect::{LatencyBasis, Metric},
         Plan,
@@ -51,13 +51,14 @@ pub struct Figures {
     pub availability: Option<f64>,
     pub error_rate: Option<f64>,
     pub retry_amplification: Option<f64>,
-    /// From the intended start (coordinated-omission-correct), milliseconds.
+    /// From the intended start (coordinated-omission-correct), milliseconds, over every
+    /// request that got an answer, good or bad (unfinished ones have no latency).
     pub latency_ms: Option<Percentiles>,
     /// From the actual send, milliseconds.
     pub service_time_ms: Option<Percentiles>,
     /// Logical requests by how they ended (`ok`, `http_503`, `timeout`, …).
     pub outcomes: BTreeMap<String, u64>,
-    /// Attempts by the status the target received (`200`, `429`, `unreachable`).
+    /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
     pub attempt_statuses: BTreeMap<String, u64>,
     pub join: JoinMethod,
 }
@@ -142,8 +143,11 @@ fn figures<'a>(
         logical_requests += 1;
         successes += u64::from(record.outcome.is_ok());
         *outcomes.entry(record.outcome.key()).or_insert(0) += 1;
-        latency.record(record.latency());
-        service_time.record(record.service_time());
+        // An unfinished request has no latency: the drain cut it off at an arbitrary time.
+        if record.outcome != Outcome::Unfinished {
+            latency.record(record.latency());
+            service_time.record(record.service_time());
+        }
     }
     let mut attempt_statuses = BTreeMap::new();
     let (mut attempt_count, mut injected, mut joined) = (0u64, 0u64, 0u64);
@@ -151,8 +155,7 @@ fn figures<'a>(
         attempt_count += 1;
         injected += u64::from(attempt.injected);
         joined += u64::from(by_correlation);
-        let status = attempt.status.map_or_else(|| "unreachable".to_owned(), |s| s.to_string());
-        *attempt_statuses.entry(status).or_insert(0) += 1;
+        *attempt_statuses.entry(attempt.outcome.key()).or_insert(0) += 1;
     }
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;

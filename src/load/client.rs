@@ -9,15 +9,15 @@ use std::{
 use bytes::Bytes;
 use http::{header, HeaderMap, Request, Uri};
 use http_body_util::Full;
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client},
-    rt::TokioExecutor,
-};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde_json::json;
 
 use super::retry;
-use crate::{metrics::Outcome, proxy::CORRELATION_HEADER};
+use crate::{
+    metrics::Outcome,
+    proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
+};
 
 /// What the built-in client sends and how it retries.
 #[derive(Debug, Clone)]
@@ -29,8 +29,12 @@ pub struct ClientConfig {
     /// Content of the user message (sized to the scenario's `prompt_tokens`).
     pub prompt: Arc<str>,
     pub max_tokens: Option<u32>,
+    /// Ask for a streamed answer (read to its end; TTFT is not measured yet).
+    pub stream: bool,
     /// Retries after the first attempt (the SDKs default to 2).
     pub retries: u32,
+    /// Whose retry behaviour to emulate.
+    pub profile: retry::SdkProfile,
     /// Per-attempt timeout.
     pub timeout: Duration,
     /// Seeds the backoff jitter; each logical request mixes in its id.
@@ -61,9 +65,7 @@ pub struct BuiltinClient {
 impl BuiltinClient {
     pub fn new(config: ClientConfig) -> anyhow::Result<Self> {
         let url = format!("{}/v1/chat/completions", config.base.to_string().trim_end_matches('/')).parse()?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let http = Client::builder(TokioExecutor::new()).build(connector);
+        let http = crate::net::http_client();
         Ok(BuiltinClient { config: Arc::new(config), http, url })
     }
 
@@ -89,8 +91,16 @@ impl BuiltinClient {
             }
             let empty = HeaderMap::new();
             let headers = headers.as_ref().unwrap_or(&empty);
-            let wait = retry::retry_delay(retries_so_far, headers, jitter.random(), SystemTime::now());
-            tokio::time::sleep(wait).await;
+            match retry::retry_delay(
+                config.profile,
+                retries_so_far,
+                headers,
+                jitter.random(),
+                SystemTime::now(),
+            ) {
+                retry::RetryAdvice::Wait(wait) => tokio::time::sleep(wait).await,
+                retry::RetryAdvice::GiveUp => return Completion { outcome, attempts },
+            }
         }
     }
 
@@ -104,6 +114,10 @@ impl BuiltinClient {
         if let Some(max_tokens) = config.max_tokens {
             body["max_completion_tokens"] = max_tokens.into();
         }
+        if config.stream {
+            body["stream"] = true.into();
+            body["stream_options"] = json!({ "include_usage": true });
+        }
         body.to_string().into_bytes()
     }
 
@@ -113,7 +127,7 @@ impl BuiltinClient {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::AUTHORIZATION, format!("Bearer {}", config.api_key))
             .header(CORRELATION_HEADER, id.to_string())
-            .header("x-stainless-retry-count", retries_so_far.to_string())
+            .header(RETRY_COUNT_HEADER, retries_so_far.to_string())
             .body(Full::new(body));
         let Ok(request) = request else {
             return Attempt::Failed { outcome: Outcome::ConnectionError, headers: None };

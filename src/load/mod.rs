@@ -10,6 +10,7 @@ pub mod schedule;
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -76,11 +77,30 @@ pub fn start(
 }
 
 impl Load {
-    /// Waits up to `bound` for requests in flight; those still running are stopped and
-    /// recorded as [`Outcome::Unfinished`], so nothing started goes unrecorded.
-    pub async fn drain(mut self, bound: Duration) {
-        let _ = tokio::time::timeout(bound, async { while self.tasks.join_next().await.is_some() {} }).await;
-        self.tasks.abort_all();
+    /// Waits up to `bound` for requests in flight, or up to `interrupt_bound` more once
+    /// `interrupt` resolves; those still running are stopped and recorded as
+    /// [`Outcome::Unfinished`], so nothing started goes unrecorded. Returns whether the
+    /// interrupt fired.
+    pub async fn drain(
+        mut self,
+        bound: Duration,
+        interrupt_bound: Duration,
+        interrupt: impl Future<Output = ()>,
+    ) -> bool {
+        let mut deadline = tokio::time::Instant::now() + bound;
+        let mut interrupt = std::pin::pin!(interrupt);
+        let mut interrupted = false;
+        loop {
+            tokio::select! {
+                next = self.tasks.join_next() => if next.is_none() { break },
+                () = tokio::time::sleep_until(deadline) => break,
+                () = &mut interrupt, if !interrupted => {
+                    interrupted = true;
+                    deadline = deadline.min(tokio::time::Instant::now() + interrupt_bound);
+                }
+            }
+        }
+        self.tasks.shutdown().await;
         let finished = self.clock.elapsed();
         let left: Vec<_> = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
         for (id, (intended, sent)) in left {
@@ -93,5 +113,6 @@ impl Load {
                 outcome: Outcome::Unfinished,
             });
         }
+        interrupted
     }
 }

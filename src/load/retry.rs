@@ -1,16 +1,49 @@
-//! The official SDKs' retry policy as pure functions (openai-python, anthropic-python,
-//! openai-node; `../shared/facts/llm-wire.md`):
+//! The official SDKs' retry policy as pure functions (`../shared/facts/llm-wire.md`):
 //! - retry 408, 409, 429 and every 5xx, plus connection errors and timeouts;
 //! - `x-should-retry: true|false` from the server overrides the status rule;
-//! - wait `retry-after-ms`, else `retry-after` (seconds, fractional, or an HTTP date) when it
-//!   is in `(0, 60s]`; otherwise `min(0.5·2ⁿ, 8) s × (1 − 0.25·jitter)`, n = retries so far.
+//! - wait `retry-after-ms`, else `retry-after` (seconds, fractional, or an HTTP date) when the
+//!   profile honours it; otherwise `min(0.5·2ⁿ, 8) s × (1 − 0.25·jitter)`, n = retries so far.
+//!
+//! Profiles differ only in what they do with a long server delay:
+//! - `openai-python` (≥ v2.52): over 120 s it gives up at once, without retrying. Between
+//!   60 s and 120 s the facts say nothing; we assume the delay is honoured.
+//! - `anthropic-python`, `openai-node` (and openai-python ≤ v2.51): a delay over 60 s is
+//!   ignored and the exponential backoff used instead.
 
 use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
-/// The longest server-requested wait the SDKs honour; longer ones fall back to backoff.
-pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(60);
+/// Which SDK's retry behaviour to emulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SdkProfile {
+    OpenAiPython,
+    AnthropicPython,
+    OpenAiNode,
+}
+
+/// What to do after a retryable failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAdvice {
+    Wait(Duration),
+    /// The server asked for a wait the SDK refuses to make: raise now.
+    GiveUp,
+}
+
+impl SdkProfile {
+    /// The profile names a scenario may use (`sdk` means `openai-python`).
+    pub const NAMES: &'static [&'static str] = &["sdk", "openai-python", "anthropic-python", "openai-node"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "sdk" | "openai-python" => Some(SdkProfile::OpenAiPython),
+            "anthropic-python" => Some(SdkProfile::AnthropicPython),
+            "openai-node" => Some(SdkProfile::OpenAiNode),
+            _ => None,
+        }
+    }
+}
 
 /// Whether the SDKs retry an answer with this status and headers.
 pub fn should_retry(status: u16, headers: &HeaderMap) -> bool {
@@ -40,11 +73,24 @@ pub fn backoff(retries_so_far: u32, jitter: f64) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * jitter))
 }
 
-/// How long to wait before the next retry.
-pub fn retry_delay(retries_so_far: u32, headers: &HeaderMap, jitter: f64, now: SystemTime) -> Duration {
-    match server_wait(headers, now) {
-        Some(wait) if !wait.is_zero() && wait <= MAX_SERVER_WAIT => wait,
-        _ => backoff(retries_so_far, jitter),
+/// How long to wait before the next retry, or whether to give up.
+pub fn retry_delay(
+    profile: SdkProfile,
+    retries_so_far: u32,
+    headers: &HeaderMap,
+    jitter: f64,
+    now: SystemTime,
+) -> RetryAdvice {
+    const MINUTE: Duration = Duration::from_secs(60);
+    const TWO_MINUTES: Duration = Duration::from_secs(120);
+    let backoff = RetryAdvice::Wait(backoff(retries_so_far, jitter));
+    match (profile, server_wait(headers, now)) {
+        (_, None) => backoff,
+        (_, Some(wait)) if wait.is_zero() => backoff,
+        (SdkProfile::OpenAiPython, Some(wait)) if wait > TWO_MINUTES => RetryAdvice::GiveUp,
+        (SdkProfile::OpenAiPython, Some(wait)) => RetryAdvice::Wait(wait),
+        (_, Some(wait)) if wait <= MINUTE => RetryAdvice::Wait(wait),
+        _ => backoff,
     }
 }
 
@@ -77,18 +123,33 @@ mod tests {
         assert_eq!(backoff(0, 1.0), Duration::from_millis(375));
     }
 
+    fn wait(ms: u64) -> RetryAdvice {
+        RetryAdvice::Wait(Duration::from_millis(ms))
+    }
+
     #[test]
-    fn server_wait_prefers_retry_after_ms_and_caps_at_sixty_seconds() {
+    fn server_wait_prefers_retry_after_ms_and_reads_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let both = headers(&[("retry-after-ms", "1500"), ("retry-after", "9")]);
-        assert_eq!(retry_delay(0, &both, 0.0, now), Duration::from_millis(1500));
-        assert_eq!(
-            retry_delay(0, &headers(&[("retry-after", "2.5")]), 0.0, now),
-            Duration::from_millis(2500)
-        );
-        assert_eq!(retry_delay(1, &headers(&[("retry-after", "61")]), 0.0, now), Duration::from_secs(1));
-        assert_eq!(retry_delay(0, &headers(&[("retry-after", "0")]), 0.0, now), Duration::from_millis(500));
+        let delay = |h: &HeaderMap| retry_delay(SdkProfile::AnthropicPython, 0, h, 0.0, now);
+        assert_eq!(delay(&headers(&[("retry-after-ms", "1500"), ("retry-after", "9")])), wait(1500));
+        assert_eq!(delay(&headers(&[("retry-after", "2.5")])), wait(2500));
+        assert_eq!(delay(&headers(&[("retry-after", "0")])), wait(500));
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(retry_delay(0, &headers(&[("retry-after", &date)]), 0.0, now), Duration::from_secs(30));
+        assert_eq!(delay(&headers(&[("retry-after", &date)])), wait(30_000));
+    }
+
+    #[test]
+    fn long_server_delays_differ_by_profile() {
+        let now = SystemTime::UNIX_EPOCH;
+        let ninety = headers(&[("retry-after", "90")]);
+        let five_minutes = headers(&[("retry-after", "300")]);
+        let delay = |profile, h: &HeaderMap| retry_delay(profile, 1, h, 0.0, now);
+        // anthropic-python and openai-node ignore waits over 60 s and back off instead.
+        assert_eq!(delay(SdkProfile::AnthropicPython, &ninety), wait(1000));
+        assert_eq!(delay(SdkProfile::OpenAiNode, &five_minutes), wait(1000));
+        // openai-python >= v2.52 gives up at once beyond 120 s.
+        assert_eq!(delay(SdkProfile::OpenAiPython, &five_minutes), RetryAdvice::GiveUp);
+        assert_eq!(delay(SdkProfile::OpenAiPython, &ninety), wait(90_000));
+        assert_eq!(SdkProfile::from_name("sdk"), Some(SdkProfile::OpenAiPython));
     }
 }

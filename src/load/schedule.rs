@@ -15,7 +15,7 @@ pub enum Process {
     Poisson,
 }
 
-/// An endless sequence of intended start offsets.
+/// A sequence of intended start offsets; it ends only if the next one cannot be represented.
 #[derive(Debug)]
 pub struct Schedule {
     process: Process,
@@ -38,10 +38,10 @@ impl Iterator for Schedule {
     fn next(&mut self) -> Option<Duration> {
         let next = match self.process {
             // From the count, not by adding gaps, so rounding never drifts.
-            Process::Constant => Duration::from_secs_f64(self.count as f64 / self.rate),
+            Process::Constant => Duration::try_from_secs_f64(self.count as f64 / self.rate).ok()?,
             Process::Poisson => {
                 let uniform: f64 = self.rng.random();
-                self.last + Duration::from_secs_f64(-(1.0 - uniform).ln() / self.rate)
+                self.last.checked_add(Duration::try_from_secs_f64(-(1.0 - uniform).ln() / self.rate).ok()?)?
             }
         };
         self.count += 1;

@@ -78,10 +78,31 @@ pub struct AttemptRecord {
     pub logical_id: Option<u64>,
     /// When the attempt arrived.
     pub at: Duration,
-    /// Status returned to the target; `None` if the upstream could not be reached.
-    pub status: Option<u16>,
+    pub outcome: AttemptOutcome,
     /// True when a fault answered instead of the upstream.
     pub injected: bool,
     /// Labels of the faults that fired.
     pub faults: Vec<String>,
+}
+
+/// How an attempt ended at the interposer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AttemptOutcome {
+    /// This status went back to the target (from the upstream or from a fault).
+    Status(u16),
+    /// The upstream could not be reached; the target got the interposer's 502.
+    Unreachable,
+    /// The target hung up, or the run stopped, before an answer.
+    Cancelled,
+}
+
+impl AttemptOutcome {
+    /// A stable key for tables and JSON: `200`, `429`, `unreachable`, `cancelled`.
+    pub fn key(self) -> String {
+        match self {
+            AttemptOutcome::Status(status) => status.to_string(),
+            AttemptOutcome::Unreachable => "unreachable".to_owned(),
+            AttemptOutcome::Cancelled => "cancelled".to_owned(),
+        }
+    }
 }

@@ -1,9 +1,23 @@
-//! Built-in mock providers: real HTTP servers on loopback speaking a provider's wire format.
+//! Built-in mock providers: real HTTP servers on loopback speaking a provider's wire format,
+//! with a latency model, provider-style rate limits, an overload mode, and counts of what they
+//! received per key and model.
 //!
-//! [`MockProvider::builder`] starts one and returns a handle with its address and, when asked,
-//! every request it saw (for tests that check what crossed the wire).
+//! [`MockBuilder`] starts one and returns a [`MockHandle`] with its address, its
+//! counters and, when asked, every request it saw.
+//!
+//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` (wire formats) ·
+//! `generation` + `latency` (what to say and when) · `paced` (streams written on time) ·
+//! `limits` (token buckets) · `counters`.
 
+mod anthropic;
+mod counters;
+mod dialect;
+mod generation;
+pub mod latency;
+pub mod limits;
 mod openai;
+mod paced;
+mod serve;
 
 use std::{
     net::SocketAddr,
@@ -11,9 +25,18 @@ use std::{
 };
 
 use bytes::Bytes;
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use rand::{rngs::StdRng, SeedableRng};
+use tokio::net::TcpListener;
 
-use crate::wire::ApiFamily;
+pub use counters::{key_id, Counters, Tally};
+pub use latency::{LatencyModel, OutputLength};
+pub use limits::RateLimits;
+pub use serve::COUNTS_PATH;
+
+use crate::{
+    fault::{Chain, FaultRule},
+    wire::ApiFamily,
+};
 
 /// One request as the mock received it.
 #[derive(Debug, Clone)]
@@ -31,21 +54,47 @@ pub struct MockConfig {
     pub keys: Vec<String>,
     /// Models listed by `GET /v1/models`.
     pub models: Vec<String>,
+    pub latency: LatencyModel,
+    pub output: OutputLength,
+    /// Per key and model.
+    pub limits: RateLimits,
+    /// Chance per request of answering "overloaded" (OpenAI 503, Anthropic 529).
+    pub overload: f64,
+    /// Faults the mock applies itself, after reading the request (`chaos mock --fault`).
+    pub faults: Vec<FaultRule>,
+    /// Seeds output lengths, jitter, overload and fault draws.
+    pub seed: u64,
     /// Keep every request for [`MockHandle::seen`] (tests only: it holds every body).
     pub record_requests: bool,
 }
 
 /// Starts mock providers.
 #[derive(Debug, Clone)]
-pub struct MockProvider {
+pub struct MockBuilder {
     config: MockConfig,
 }
 
-impl MockProvider {
-    pub fn builder(family: ApiFamily) -> Self {
-        MockProvider {
-            config: MockConfig { family, keys: Vec::new(), models: Vec::new(), record_requests: false },
+impl MockBuilder {
+    pub fn new(family: ApiFamily) -> Self {
+        MockBuilder {
+            config: MockConfig {
+                family,
+                keys: Vec::new(),
+                models: Vec::new(),
+                latency: LatencyModel::default(),
+                output: OutputLength::UpToLimit,
+                limits: RateLimits::default(),
+                overload: 0.0,
+                faults: Vec::new(),
+                seed: 0,
+                record_requests: false,
+            },
         }
+    }
+
+    pub fn config(mut self, config: MockConfig) -> Self {
+        self.config = config;
+        self
     }
 
     pub fn keys(mut self, keys: Vec<String>) -> Self {
@@ -58,6 +107,36 @@ impl MockProvider {
         self
     }
 
+    pub fn latency(mut self, latency: LatencyModel) -> Self {
+        self.config.latency = latency;
+        self
+    }
+
+    pub fn output(mut self, output: OutputLength) -> Self {
+        self.config.output = output;
+        self
+    }
+
+    pub fn limits(mut self, limits: RateLimits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
+    pub fn overload(mut self, probability: f64) -> Self {
+        self.config.overload = probability;
+        self
+    }
+
+    pub fn faults(mut self, faults: Vec<FaultRule>) -> Self {
+        self.config.faults = faults;
+        self
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
     pub fn record_requests(mut self) -> Self {
         self.config.record_requests = true;
         self
@@ -65,19 +144,30 @@ impl MockProvider {
 
     /// Binds `127.0.0.1:0` and serves until the handle is shut down or dropped.
     pub async fn spawn(self) -> std::io::Result<MockHandle> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        self.serve(TcpListener::bind("127.0.0.1:0").await?)
+    }
+
+    /// Serves on a listener the caller bound.
+    pub fn serve(self, listener: TcpListener) -> std::io::Result<MockHandle> {
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let state = Arc::new(openai::MockState::new(self.config, Arc::clone(&seen)));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(crate::net::serve(
-            listener,
-            move |request| openai::handle(Arc::clone(&state), request),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        Ok(MockHandle { addr, seen, stop: Some(stop), task })
+        let counters = Counters::default();
+        let config = self.config;
+        let dialect: Box<dyn dialect::Dialect> = match config.family {
+            ApiFamily::OpenAi => Box::new(openai::OpenAi),
+            ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
+        };
+        let state = Arc::new(serve::MockState {
+            limiter: limits::Limiter::new(config.limits),
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            faults: Chain::new(config.faults.clone(), config.seed.wrapping_add(1)),
+            config,
+            dialect,
+            counters: counters.clone(),
+            seen: Arc::clone(&seen),
+        });
+        let server = crate::net::spawn(listener, move |request| serve::handle(Arc::clone(&state), request))?;
+        Ok(MockHandle { addr, seen, counters, server })
     }
 }
 
@@ -86,8 +176,8 @@ impl MockProvider {
 pub struct MockHandle {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    counters: Counters,
+    server: crate::net::ServerHandle,
 }
 
 impl MockHandle {
@@ -96,11 +186,13 @@ impl MockHandle {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Stops accepting and waits for open connections to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
+    /// What the mock answered, per key and model.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Stops accepting and waits (boundedly) for open connections to finish.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }

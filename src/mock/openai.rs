@@ -1,216 +1,271 @@
-//! The OpenAI-compatible mock: `POST /v1/chat/completions` (non-streaming, with `usage`),
-//! `GET /v1/models`, and the provider's own 400/401/404 bodies for bad requests.
+//! The OpenAI dialect: `POST /v1/chat/completions` (JSON or `data:` chunks ending with
+//! `[DONE]`, the `include_usage` chunk when asked), `GET /v1/models`, and OpenAI's errors.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::{body::Incoming, header, Method, Request, Response};
+use http::{header, HeaderMap, Method};
 use serde_json::{json, Value};
 
-use super::{MockConfig, SeenRequest};
-use crate::wire::{openai, request_id, tokens, CannedResponse};
+use super::{
+    dialect::{Dialect, Route},
+    generation::{Ask, Generation},
+    limits::LimitKind,
+    paced::EventScript,
+};
+use crate::wire::{openai, request_id, sse, tokens, CannedResponse, LimitHeaders};
 
-/// Tokens generated when the request sets no limit.
-const DEFAULT_OUTPUT_TOKENS: u64 = 16;
-
-/// Shared state of one running mock.
-#[derive(Debug)]
-pub struct MockState {
-    config: MockConfig,
-    seen: Arc<Mutex<Vec<SeenRequest>>>,
-}
-
-impl MockState {
-    pub fn new(config: MockConfig, seen: Arc<Mutex<Vec<SeenRequest>>>) -> Self {
-        MockState { config, seen }
-    }
-}
-
-/// Answers one request.
-pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let started = std::time::Instant::now();
-    let (parts, body) = request.into_parts();
-    let body = match crate::net::read_body(body).await {
-        Ok(body) => body,
-        Err(_) => {
-            return openai::error(413, "Request body too large.", "invalid_request_error", None, None)
-                .into_response()
-        }
-    };
-    if state.config.record_requests {
-        let seen = SeenRequest {
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-            body: body.clone(),
-        };
-        state.seen.lock().unwrap_or_else(|p| p.into_inner()).push(seen);
-    }
-    let response = match (&parts.method, parts.uri.path()) {
-        (&Method::POST, "/v1/chat/completions") => {
-            authorized(&state.config, &parts.headers).and_then(|()| chat_completion(&body))
-        }
-        (&Method::GET, "/v1/models") => {
-            authorized(&state.config, &parts.headers).map(|()| models(&state.config))
-        }
-        (method, path) => Err(openai::error(
-            404,
-            &format!("Invalid URL ({method} {path})"),
-            "invalid_request_error",
-            None,
-            None,
-        )),
-    };
-    let response = response.unwrap_or_else(|error| error);
-    let response = response
-        .with_header("openai-version", "2020-10-01")
-        .with_header("openai-processing-ms", started.elapsed().as_millis().to_string());
-    response.into_response()
-}
-
-/// Checks `Authorization: Bearer <key>` against the configured keys.
-fn authorized(config: &MockConfig, headers: &http::HeaderMap) -> Result<(), CannedResponse> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
-    let known = if config.keys.is_empty() { !key.is_empty() } else { config.keys.iter().any(|k| k == key) };
-    if known {
-        return Ok(());
-    }
-    let message = if key.is_empty() {
-        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-    } else {
-        "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
-    };
-    let code = (!key.is_empty()).then_some("invalid_api_key");
-    Err(openai::error(401, message, "invalid_request_error", None, code))
-}
+/// The OpenAI Chat Completions dialect.
+pub struct OpenAi;
 
 fn bad_request(message: &str, param: Option<&str>, code: Option<&str>) -> CannedResponse {
     openai::error(400, message, "invalid_request_error", param, code)
 }
 
-fn chat_completion(body: &[u8]) -> Result<CannedResponse, CannedResponse> {
-    let request: Value = serde_json::from_slice(body).map_err(|_| {
-        bad_request(
-            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-            None,
-            None,
-        )
-    })?;
-    let model = request["model"]
-        .as_str()
-        .ok_or_else(|| bad_request("you must provide a model parameter", None, None))?;
-    let messages = request["messages"].as_array().ok_or_else(|| {
-        bad_request(
-            "Missing required parameter: 'messages'.",
-            Some("messages"),
-            Some("missing_required_parameter"),
-        )
-    })?;
-    if request["stream"].as_bool() == Some(true) {
-        return Err(bad_request(
-            "This chaos mock does not stream yet; send `stream: false`.",
-            Some("stream"),
-            None,
-        ));
-    }
-    let limit = request["max_completion_tokens"].as_u64().or_else(|| request["max_tokens"].as_u64());
-    let completion_tokens = limit.unwrap_or(DEFAULT_OUTPUT_TOKENS);
-    let prompt_tokens = tokens::prompt_tokens(messages);
-    let finish_reason = if limit.is_some() { "length" } else { "stop" };
-    let body = json!({
-        "id": format!("chatcmpl-{:024x}", rand::random::<u128>() >> 32),
-        "object": "chat.completion",
-        "created": unix_seconds(),
-        "model": model,
-        "system_fingerprint": "fp_chaos",
-        "choices": [{
-            "index": 0,
-            "message": { "role": "assistant", "content": tokens::generated_text(completion_tokens), "refusal": null },
-            "logprobs": null,
-            "finish_reason": finish_reason,
-        }],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": { "cached_tokens": 0 },
-            "completion_tokens_details": { "reasoning_tokens": 0 },
-        },
-    });
-    Ok(CannedResponse::json(200, &body).with_header("x-request-id", request_id()))
+fn completion_id() -> String {
+    format!("chatcmpl-{:024x}", rand::random::<u128>() >> 32)
 }
 
-fn models(config: &MockConfig) -> CannedResponse {
-    let created = unix_seconds();
-    let data: Vec<Value> = config
-        .models
-        .iter()
-        .map(|id| json!({ "id": id, "object": "model", "created": created, "owned_by": "chaos" }))
-        .collect();
-    CannedResponse::json(200, &json!({ "object": "list", "data": data }))
-        .with_header("x-request-id", request_id())
+fn usage(generation: &Generation) -> Value {
+    json!({
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.output_tokens,
+        "total_tokens": generation.prompt_tokens + generation.output_tokens,
+        "prompt_tokens_details": { "cached_tokens": 0, "audio_tokens": 0 },
+        "completion_tokens_details": { "reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0 },
+    })
 }
 
-fn unix_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+fn finish_reason(generation: &Generation) -> &'static str {
+    if generation.truncated {
+        "length"
+    } else {
+        "stop"
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body_of(response: &CannedResponse) -> Value {
-        serde_json::from_slice(&response.body).unwrap()
+impl Dialect for OpenAi {
+    fn route(&self, method: &Method, path: &str) -> Route {
+        match (method, path) {
+            (&Method::POST, "/v1/chat/completions") => Route::Generate,
+            (&Method::GET, "/v1/models") => Route::Models,
+            _ => Route::Unknown,
+        }
     }
 
-    #[test]
-    fn usage_is_consistent_with_the_reply() {
-        let request = json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x".repeat(400)}], "max_tokens": 5});
-        let response = chat_completion(request.to_string().as_bytes()).unwrap();
-        let body = body_of(&response);
-        assert_eq!(body["usage"]["completion_tokens"], 5);
-        assert_eq!(body["usage"]["prompt_tokens"], 100 + 4 + 3);
-        assert_eq!(body["usage"]["total_tokens"], 112);
-        assert_eq!(
-            body["choices"][0]["message"]["content"].as_str().unwrap().split_inclusive(' ').count(),
-            5
-        );
+    fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map_or("", str::trim)
     }
 
-    #[test]
-    fn bad_requests_get_openai_400_bodies() {
-        let missing_model = chat_completion(br#"{"messages": []}"#).unwrap_err();
-        assert_eq!(missing_model.status, 400);
-        assert_eq!(body_of(&missing_model)["error"]["type"], "invalid_request_error");
-        let malformed = chat_completion(b"{not json").unwrap_err();
-        assert!(body_of(&malformed)["error"]["message"].as_str().unwrap().contains("parse the JSON"));
-        let missing_messages = chat_completion(br#"{"model": "m"}"#).unwrap_err();
-        assert_eq!(body_of(&missing_messages)["error"]["param"], "messages");
+    fn unauthorized(&self, presented: &str) -> CannedResponse {
+        if presented.is_empty() {
+            let message = "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.";
+            openai::error(401, message, "invalid_request_error", None, None)
+        } else {
+            let message = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.";
+            openai::error(401, message, "invalid_request_error", None, Some("invalid_api_key"))
+        }
     }
 
-    #[test]
-    fn unknown_keys_get_401_and_the_key_is_not_echoed() {
-        let config = MockConfig {
-            family: crate::wire::ApiFamily::OpenAi,
-            keys: vec!["sk-good".into()],
-            models: vec![],
-            record_requests: false,
+    fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse> {
+        let request: Value = serde_json::from_slice(body).map_err(|_| {
+            bad_request("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)", None, None)
+        })?;
+        let model = request["model"]
+            .as_str()
+            .ok_or_else(|| bad_request("you must provide a model parameter", None, None))?;
+        let messages = request["messages"].as_array().ok_or_else(|| {
+            bad_request(
+                "Missing required parameter: 'messages'.",
+                Some("messages"),
+                Some("missing_required_parameter"),
+            )
+        })?;
+        if messages.is_empty() {
+            return Err(bad_request("[] is too short - 'messages'", Some("messages"), None));
+        }
+        let (param, limit) = match request["max_completion_tokens"].as_u64() {
+            Some(limit) => ("max_completion_tokens", Some(limit)),
+            None => ("max_tokens", request["max_tokens"].as_u64()),
         };
-        let mut headers = http::HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, "Bearer sk-secret-wrong".parse().unwrap());
-        let denied = authorized(&config, &headers).unwrap_err();
-        assert_eq!(denied.status, 401);
-        assert_eq!(body_of(&denied)["error"]["code"], "invalid_api_key");
-        assert!(!String::from_utf8_lossy(&denied.body).contains("sk-secret-wrong"));
-        headers.insert(header::AUTHORIZATION, "Bearer sk-good".parse().unwrap());
-        assert!(authorized(&config, &headers).is_ok());
+        if let Some(limit) = limit.filter(|limit| *limit > tokens::MAX_OUTPUT_TOKENS) {
+            let message = format!(
+                "{param} is too large: {limit}. This model supports at most {} completion tokens, whereas you provided {limit}.",
+                tokens::MAX_OUTPUT_TOKENS
+            );
+            return Err(bad_request(&message, Some(param), Some("invalid_value")));
+        }
+        Ok(Ask {
+            model: model.to_owned(),
+            prompt_tokens: tokens::prompt_tokens(messages),
+            limit,
+            stream: request["stream"].as_bool() == Some(true),
+            include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
+        })
+    }
+
+    fn not_found(&self, method: &Method, path: &str) -> CannedResponse {
+        openai::error(404, &format!("Invalid URL ({method} {path})"), "invalid_request_error", None, None)
+    }
+
+    fn too_large(&self) -> CannedResponse {
+        openai::error(413, "Request too large.", "invalid_request_error", None, None)
+    }
+
+    fn models(&self, models: &[String]) -> CannedResponse {
+        let data: Vec<Value> = models
+            .iter()
+            .map(|id| json!({ "id": id, "object": "model", "created": 1_700_000_000, "owned_by": "chaos" }))
+            .collect();
+        CannedResponse::json(200, &json!({ "object": "list", "data": data }))
+            .with_header("x-request-id", request_id())
+    }
+
+    fn overloaded(&self) -> CannedResponse {
+        openai::server_error(503)
+    }
+
+    fn rate_limited(
+        &self,
+        ask: &Ask,
+        kind: LimitKind,
+        wait: Duration,
+        state: &LimitHeaders,
+    ) -> CannedResponse {
+        let tokens = kind == LimitKind::Tokens;
+        let (limit, remaining) = if tokens {
+            (state.limit_tokens, state.remaining_tokens)
+        } else {
+            (state.limit_requests, state.remaining_requests)
+        };
+        let detail = openai::RateLimitDetail {
+            model: Some(&ask.model),
+            tokens,
+            limit: Some(limit),
+            used: Some(limit.saturating_sub(remaining)),
+            requested: Some(if tokens { ask.prompt_tokens + ask.limit.unwrap_or(0) } else { 1 }),
+            retry_after: Some(wait),
+        };
+        openai::rate_limited(&detail)
+    }
+
+    fn with_limit_headers(&self, response: CannedResponse, state: &LimitHeaders) -> CannedResponse {
+        openai::limit_headers(response, state)
+    }
+
+    fn complete(&self, generation: &Generation) -> CannedResponse {
+        let body = json!({
+            "id": completion_id(),
+            "object": "chat.completion",
+            "created": generation.created,
+            "model": generation.model,
+            "system_fingerprint": "fp_chaos",
+            "choices": [{
+                "index": 0,
+                "message": { "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] },
+                "logprobs": null,
+                "finish_reason": finish_reason(generation),
+            }],
+            "usage": usage(generation),
+            "service_tier": "default",
+        });
+        CannedResponse::json(200, &body).with_header("x-request-id", request_id())
+    }
+
+    fn stream_head(&self) -> CannedResponse {
+        CannedResponse::new(200, sse::CONTENT_TYPE, bytes::Bytes::new())
+            .with_header("x-request-id", request_id())
+    }
+
+    fn stream(&self, generation: Generation) -> Box<dyn EventScript> {
+        let at = generation.latency.ttft;
+        Box::new(ChunkScript { id: completion_id(), generation, stage: Stage::Role, written: 0, at })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Role,
+    Content,
+    Finish,
+    Usage,
+    Done,
+    End,
+}
+
+/// The chunks of one streamed completion.
+struct ChunkScript {
+    id: String,
+    generation: Generation,
+    stage: Stage,
+    written: u64,
+    /// Offset of the latest event.
+    at: Duration,
+}
+
+impl ChunkScript {
+    fn chunk(&self, delta: Value, finish: Option<&str>) -> bytes::Bytes {
+        let generation = &self.generation;
+        let mut chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": generation.created,
+            "model": generation.model,
+            "system_fingerprint": "fp_chaos",
+            "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
+        });
+        if generation.include_usage {
+            chunk["usage"] = Value::Null;
+        }
+        sse::data(&chunk)
+    }
+}
+
+impl EventScript for ChunkScript {
+    fn next_event(&mut self) -> Option<(Duration, bytes::Bytes)> {
+        loop {
+            let event = match self.stage {
+                Stage::Role => {
+                    self.stage = Stage::Content;
+                    self.chunk(json!({ "role": "assistant", "content": "", "refusal": null }), None)
+                }
+                Stage::Content if self.written < self.generation.output_tokens => {
+                    self.at = self.generation.next_token_at();
+                    let text = Generation::token_text(self.written);
+                    self.written += 1;
+                    self.chunk(json!({ "content": text }), None)
+                }
+                Stage::Content => {
+                    self.stage = Stage::Finish;
+                    continue;
+                }
+                Stage::Finish => {
+                    self.stage = if self.generation.include_usage { Stage::Usage } else { Stage::Done };
+                    self.chunk(json!({}), Some(finish_reason(&self.generation)))
+                }
+                Stage::Usage => {
+                    self.stage = Stage::Done;
+                    let generation = &self.generation;
+                    sse::data(&json!({
+                        "id": self.id,
+                        "object": "chat.completion.chunk",
+                        "created": generation.created,
+                        "model": generation.model,
+                        "system_fingerprint": "fp_chaos",
+                        "choices": [],
+                        "usage": usage(generation),
+                    }))
+                }
+                Stage::Done => {
+                    self.stage = Stage::End;
+                    bytes::Bytes::from_static(sse::DONE)
+                }
+                Stage::End => return None,
+            };
+            return Some((self.at, event));
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 mod serve;
 
-pub use serve::serve;
+pub use serve::{serve, spawn, ServerHandle};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -18,6 +18,24 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     Ok(Limited::new(body, MAX_BODY_BYTES).collect().await?.to_bytes())
+}
+
+/// True for 127.0.0.0/8 and ::1: the only addresses the harness serves on or sends to unless
+/// the user explicitly allows others.
+pub fn is_loopback(addr: &std::net::SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// A pooled HTTP/1.1 keep-alive client with Nagle off, for any request body type.
+pub fn http_client<B>(
+) -> hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
 }
 
 /// A complete in-memory body.

@@ -3,19 +3,14 @@
 
 use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client},
-    rt::TokioExecutor,
-};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
 
 /// The pooled HTTP/1.1 client an interposer uses to reach its upstream.
 pub type UpstreamClient = Client<HttpConnector, Incoming>;
 
 /// A keep-alive client with Nagle off.
 pub fn upstream_client() -> UpstreamClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new()).build(connector)
+    crate::net::http_client()
 }
 
 /// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).

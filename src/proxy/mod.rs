@@ -1,13 +1,12 @@
 //! The interposer: one listener per upstream, between the target and that upstream. It
-//! forwards byte-exact unless the active phase's fault chain decides otherwise, and records
-//! every attempt.
+//! forwards byte-exact unless the fault chain in force decides otherwise, and records every
+//! attempt (even one the target gives up on).
 //!
 //! The interposer follows a [`Timeline`] of chains, one per phase, choosing by the run clock
 //! when a request arrives; [`InterposerHandle::set_timeline`] swaps it atomically (live
 //! changes, emergency stop). A request in flight keeps the decision it already got.
 
-pub mod chain;
-pub mod fault;
+mod attempt;
 mod forward;
 pub mod timeline;
 
@@ -18,19 +17,21 @@ use bytes::Bytes;
 use http::Uri;
 use http_body_util::{Either, Full};
 use hyper::{body::Incoming, Request, Response};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio::net::TcpListener;
 
-pub use chain::{Chain, ChainDecision, FaultRule};
-use fault::RequestView;
 pub use timeline::{TimedChain, Timeline};
 
 use crate::{
-    metrics::{AttemptRecord, Recorder, RunClock},
-    wire::{openai, ApiFamily},
+    fault::{Chain, RequestView},
+    metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
+    wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
+use attempt::AttemptGuard;
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
+/// The header the official SDKs (and the built-in client) number their retries with.
+pub const RETRY_COUNT_HEADER: &str = "x-stainless-retry-count";
 
 /// A response body: the upstream's stream, or one the interposer made.
 pub type ProxyBody = Either<Incoming, Full<Bytes>>;
@@ -39,7 +40,7 @@ pub type ProxyBody = Either<Incoming, Full<Bytes>>;
 #[derive(Debug, Clone)]
 pub struct InterposerConfig {
     /// Index of the upstream in the plan, for records.
-    pub upstream: usize,
+    pub upstream_index: usize,
     /// Where to forward, e.g. `http://127.0.0.1:41234`.
     pub upstream_uri: Uri,
     pub family: ApiFamily,
@@ -57,8 +58,7 @@ struct Context {
 pub struct InterposerHandle {
     pub addr: SocketAddr,
     context: Arc<Context>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    server: crate::net::ServerHandle,
 }
 
 impl InterposerHandle {
@@ -72,33 +72,46 @@ impl InterposerHandle {
         self.set_timeline(Timeline::constant(phase, chain));
     }
 
-    /// Stops accepting and waits for open connections to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = (&mut self.task).await;
+    /// Stops accepting, lets open requests finish within a bound, and records the rest as
+    /// cancelled.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
 /// Starts an interposer on `listener` with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
-    let addr = listener.local_addr()?;
     let context = Arc::new(Context {
         config,
         client: forward::upstream_client(),
         timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
     });
-    let (stop, stopped) = oneshot::channel::<()>();
     let serving = Arc::clone(&context);
-    let task = tokio::spawn(crate::net::serve(
-        listener,
-        move |request| handle(Arc::clone(&serving), request),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Ok(InterposerHandle { addr, context, stop: Some(stop), task })
+    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&serving), request))?;
+    Ok(InterposerHandle { addr: server.addr, context, server })
+}
+
+fn header_number(request: &Request<Incoming>, name: &str) -> Option<u64> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// A key that names one attempt of one logical request, so its fault draws do not depend
+/// on what other requests arrived first.
+fn draw_key(logical_id: Option<u64>, retry_count: Option<u64>) -> Option<u64> {
+    logical_id.map(|id| id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ retry_count.unwrap_or(0).rotate_left(32))
+}
+
+/// The 502 the interposer sends when its upstream cannot be reached.
+fn unreachable(family: ApiFamily) -> CannedResponse {
+    let message = "chaos interposer: the upstream could not be reached";
+    match family {
+        ApiFamily::OpenAi => openai::error(502, message, "server_error", None, Some("upstream_unreachable")),
+        ApiFamily::Anthropic => anthropic::error(502, "api_error", message),
+    }
 }
 
 async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<ProxyBody> {
@@ -106,35 +119,43 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     let at = config.clock.elapsed();
     let timeline = context.timeline.load_full();
     let active = timeline.at(at);
-    let logical_id = request
-        .headers()
-        .get(CORRELATION_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse().ok());
-    let view = RequestView { method: request.method().as_str(), path: request.uri().path(), model: None };
+    let logical_id = header_number(&request, CORRELATION_HEADER);
+    let key = draw_key(logical_id, header_number(&request, RETRY_COUNT_HEADER));
+    let view = RequestView {
+        method: request.method().as_str(),
+        path: request.uri().path(),
+        model: None,
+        draw_key: key,
+    };
     let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
+    let mut guard = AttemptGuard::new(
+        AttemptRecord {
+            upstream: config.upstream_index,
+            phase: active.map_or(0, |entry| entry.phase),
+            logical_id,
+            at,
+            outcome: AttemptOutcome::Cancelled,
+            injected: false,
+            faults: decision.fired,
+        },
+        config.recorder.clone(),
+    );
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
-    let injected = decision.response.is_some();
-    let (status, response) = match decision.response {
-        Some(canned) => (Some(canned.status), canned.into_response().map(Either::Right)),
-        None => match forward::forward(&context.client, &config.upstream_uri, request).await {
-            Ok(response) => (Some(response.status().as_u16()), response.map(Either::Left)),
-            Err(error) => {
-                tracing::debug!(%error, upstream = config.upstream, "upstream unreachable");
-                (None, openai::server_error(502).into_response().map(Either::Right))
-            }
-        },
-    };
-    config.recorder.attempt(AttemptRecord {
-        upstream: config.upstream,
-        phase: active.map_or(0, |entry| entry.phase),
-        logical_id,
-        at,
-        status,
-        injected,
-        faults: decision.fired,
-    });
-    response
+    if let Some(canned) = decision.response {
+        guard.answered(AttemptOutcome::Status(canned.status), true);
+        return canned.into_response().map(Either::Right);
+    }
+    match forward::forward(&context.client, &config.upstream_uri, request).await {
+        Ok(response) => {
+            guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
+            response.map(Either::Left)
+        }
+        Err(error) => {
+            tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
+            guard.answered(AttemptOutcome::Unreachable, false);
+            unreachable(config.family).into_response().map(Either::Right)
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::Chain;
+use crate::fault::Chain;
 
 /// One phase's chain and when it stops holding.
 #[derive(Debug)]

@@ -4,5 +4,5 @@
 mod results;
 mod table;
 
-pub use results::{run_folder, Results, ScenarioInfo, SCHEMA_VERSION};
+pub use results::{run_folder, Results, RunMeta, ScenarioInfo, UpstreamCounts, SCHEMA_VERSION};
 pub use table::render_table;

@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::{
     analysis::{Analysis, Figures},
     assert::{Check, Verdict},
-    scenario::Plan,
+    mock::Counters,
+    scenario::{plan::Upstream, Plan},
+    wire::ApiFamily,
 };
 
 /// Bumped whenever a field changes meaning or disappears.
@@ -25,32 +27,58 @@ pub struct ScenarioInfo {
     pub slo_period_s: f64,
 }
 
+/// How the run went, apart from its figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMeta {
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// Wall time the run actually took, seconds.
+    pub elapsed_s: f64,
+    pub interrupted: bool,
+}
+
+/// What one mock upstream received, per key and model (keys by index, never by value).
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamCounts {
+    pub name: String,
+    pub family: ApiFamily,
+    pub zone: Option<String>,
+    pub received: serde_json::Value,
+}
+
+impl UpstreamCounts {
+    pub fn new(upstream: &Upstream, counters: &Counters) -> Self {
+        UpstreamCounts {
+            name: upstream.name.clone(),
+            family: upstream.family,
+            zone: upstream.zone.clone(),
+            received: counters.to_json()["counts"].take(),
+        }
+    }
+}
+
 /// The whole results document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Results {
     pub schema_version: u32,
     pub harness_version: &'static str,
     pub scenario: ScenarioInfo,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-    /// Wall time the run actually took, seconds.
-    pub elapsed_s: f64,
-    pub interrupted: bool,
+    #[serde(flatten)]
+    pub run: RunMeta,
     pub verdict: Verdict,
     pub phases: Vec<Figures>,
     pub overall: Figures,
     pub expectations: Vec<Check>,
+    pub upstreams: Vec<UpstreamCounts>,
 }
 
 impl Results {
     pub fn new(
         plan: &Plan,
-        started_at: String,
-        elapsed_s: f64,
-        interrupted: bool,
+        run: RunMeta,
         analysis: Analysis,
-        checks: Vec<Check>,
-        verdict: Verdict,
+        expectations: Vec<Check>,
+        upstreams: Vec<UpstreamCounts>,
     ) -> Self {
         Results {
             schema_version: SCHEMA_VERSION,
@@ -63,13 +91,12 @@ impl Results {
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
             },
-            started_at,
-            elapsed_s,
-            interrupted,
-            verdict,
+            verdict: crate::assert::verdict(&expectations, run.interrupted),
+            run,
             phases: analysis.phases,
             overall: analysis.overall,
-            expectations: checks,
+            expectations,
+            upstreams,
         }
     }
 

@@ -10,20 +10,16 @@ use super::{
     error::{closest, Located},
     expect,
     plan::{BuiltinTarget, LoadPlan, ModelPrice, Phase, Plan, Slo, Upstream},
-    raw::{RawFault, RawLoad, RawPhase, RawScenario, RawTarget, RawUpstream},
+    raw::{RawFault, RawLoad, RawPhase, RawScenario, RawTarget},
 };
 use crate::{
-    load::Process,
-    proxy::{
-        fault::{FaultAction, LatencyFault, StatusFault, SUPPORTED_STATUSES},
-        FaultRule,
-    },
-    wire::ApiFamily,
+    fault::{supported_statuses, FaultAction, FaultRule, LatencyFault, StatusFault},
+    load::{retry::SdkProfile, Process},
+    wire::{tokens, ApiFamily},
 };
 
-type Checked<T> = Result<T, Located>;
+pub(super) type Checked<T> = Result<T, Located>;
 
-const MOCKS: &[&str] = &["openai"];
 const PROCESSES: &[&str] = &["constant", "poisson"];
 const DEFAULT_SEED: u64 = 1;
 const DEFAULT_RETRIES: u32 = 2;
@@ -48,10 +44,18 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
     }
     let mut upstreams = Vec::with_capacity(upstream_names.len());
     for (key, upstream) in &raw.upstreams.value {
-        upstreams.push(build_upstream(&key.value, upstream)?);
+        upstreams.push(super::upstream::build_upstream(&key.value, upstream)?);
     }
     let seed = raw.seed.unwrap_or(DEFAULT_SEED);
     let client = build_target(raw.target.as_ref(), &upstream_names)?;
+    let target = &upstreams[client.upstream_index];
+    if target.family != ApiFamily::OpenAi {
+        let here = raw.target.as_ref().map_or(&raw.upstreams.referenced, |t| &t.referenced);
+        return Err(Located::at(
+            here,
+            format!("the built-in client speaks the OpenAI API, but upstream `{}` is a {} mock; point `target.builtin.upstream` at an openai upstream", target.name, target.family),
+        ));
+    }
     let load = build_load(&raw.load)?;
     let phases = build_phases(&raw.phases, &upstreams)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();
@@ -88,7 +92,7 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
 }
 
 /// Rejects a name not in `known`, suggesting the closest one.
-fn one_of<'a>(
+pub(super) fn one_of<'a>(
     what: &str,
     given: &Spanned<String>,
     known: impl IntoIterator<Item = &'a str> + Clone,
@@ -105,27 +109,23 @@ fn one_of<'a>(
     ))
 }
 
-fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream> {
-    one_of("mock", &raw.mock, MOCKS.iter().copied())?;
-    let key_count = match &raw.keys {
-        Some(keys) if keys.value == 0 => {
-            return Err(Located::at(&keys.referenced, "`keys` must be at least 1"))
-        }
-        Some(keys) => keys.value,
-        None => 1,
-    };
-    let keys = (0..key_count).map(|i| format!("sk-chaos-{name}-{i}")).collect();
-    Ok(Upstream { name: name.to_owned(), family: ApiFamily::OpenAi, zone: raw.zone.clone(), keys })
-}
-
 fn build_target(raw: Option<&Spanned<RawTarget>>, upstreams: &[String]) -> Checked<BuiltinTarget> {
     let Some(target) = raw else {
-        return Ok(BuiltinTarget { retries: DEFAULT_RETRIES, timeout: DEFAULT_TIMEOUT, upstream: 0 });
+        return Ok(BuiltinTarget {
+            retries: DEFAULT_RETRIES,
+            profile: SdkProfile::OpenAiPython,
+            timeout: DEFAULT_TIMEOUT,
+            upstream_index: 0,
+        });
     };
     let builtin = &target.value.builtin;
-    if let Some(backoff) = &builtin.backoff {
-        one_of("backoff", backoff, ["sdk"])?;
-    }
+    let profile = match &builtin.backoff {
+        Some(backoff) => {
+            one_of("backoff", backoff, SdkProfile::NAMES.iter().copied())?;
+            SdkProfile::from_name(&backoff.value).unwrap_or(SdkProfile::OpenAiPython)
+        }
+        None => SdkProfile::OpenAiPython,
+    };
     let retries = match &builtin.retries {
         Some(r) if r.value > 10 => {
             return Err(Located::at(
@@ -136,7 +136,7 @@ fn build_target(raw: Option<&Spanned<RawTarget>>, upstreams: &[String]) -> Check
         Some(r) => r.value,
         None => DEFAULT_RETRIES,
     };
-    let upstream = match &builtin.upstream {
+    let upstream_index = match &builtin.upstream {
         Some(name) => {
             one_of("upstream", name, upstreams.iter().map(String::as_str))?;
             upstreams.iter().position(|u| *u == name.value).unwrap_or(0)
@@ -144,7 +144,7 @@ fn build_target(raw: Option<&Spanned<RawTarget>>, upstreams: &[String]) -> Check
         None => 0,
     };
     let timeout = builtin.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
-    Ok(BuiltinTarget { retries, timeout, upstream })
+    Ok(BuiltinTarget { retries, profile, timeout, upstream_index })
 }
 
 fn build_load(raw: &RawLoad) -> Checked<LoadPlan> {
@@ -161,17 +161,16 @@ fn build_load(raw: &RawLoad) -> Checked<LoadPlan> {
     };
     let request = &raw.request;
     if let Some(api) = &request.api {
-        one_of("api", api, MOCKS.iter().copied())?;
-    }
-    if let Some(stream) = request.stream.as_ref().filter(|s| s.value) {
-        return Err(Located::at(&stream.referenced, "`stream: true` is not supported yet: the built-in client sends non-streaming requests; use `stream: false`"));
+        one_of("api", api, ["openai"])?;
     }
     Ok(LoadPlan {
         process,
         rate: raw.arrival.rate.0,
         model: request.model.clone(),
-        prompt_tokens: request.prompt_tokens.unwrap_or(DEFAULT_PROMPT_TOKENS),
-        max_tokens: request.max_tokens,
+        prompt_tokens: at_most(request.prompt_tokens.as_ref(), tokens::MAX_PROMPT_TOKENS, "prompt_tokens")?
+            .unwrap_or(DEFAULT_PROMPT_TOKENS),
+        max_tokens: at_most(request.max_tokens.as_ref(), tokens::MAX_OUTPUT_TOKENS, "max_tokens")?,
+        stream: request.stream.as_ref().is_some_and(|s| s.value),
         drain: raw.drain.map_or(DEFAULT_DRAIN, |d| d.0),
     })
 }
@@ -229,7 +228,18 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<Fau
     Ok(rules)
 }
 
-fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRule> {
+/// A token count, refused above `max` at its location.
+pub(super) fn at_most(value: Option<&Spanned<u32>>, max: u64, name: &str) -> Checked<Option<u32>> {
+    match value {
+        Some(v) if u64::from(v.value) > max => Err(Located::at(
+            &v.referenced,
+            format!("`{name}: {}` is too large; the most allowed is {max}", v.value),
+        )),
+        other => Ok(other.map(|v| v.value)),
+    }
+}
+
+pub(super) fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRule> {
     let raw = &fault.value;
     let here = &fault.referenced;
     let probability = raw.probability.as_ref().map_or(1.0, |p| p.value.0);
@@ -247,12 +257,15 @@ fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRul
             ))
         }
         (Some(status), None) => {
-            if !SUPPORTED_STATUSES.contains(&status.value) {
-                let list: Vec<String> = SUPPORTED_STATUSES.iter().map(u16::to_string).collect();
-                return Err(Located::at(
-                    &status.referenced,
-                    format!("unsupported status {}; expected one of {}", status.value, list.join(", ")),
-                ));
+            let supported = supported_statuses(family);
+            if !supported.contains(&status.value) {
+                let list: Vec<String> = supported.iter().map(u16::to_string).collect();
+                let message = format!(
+                    "unsupported status {} for a {family} upstream; expected one of {}",
+                    status.value,
+                    list.join(", ")
+                );
+                return Err(Located::at(&status.referenced, message));
             }
             FaultAction::Status(StatusFault {
                 status: status.value,

@@ -10,11 +10,24 @@ pub mod error;
 pub mod expect;
 pub mod plan;
 mod raw;
+mod upstream;
 
 use std::path::Path;
 
 pub use error::ScenarioError;
 pub use plan::Plan;
+
+/// Parses one fault written as a YAML flow mapping, e.g. `{ status: 429, retry_after: 1s }`,
+/// as `chaos mock --fault` takes it; errors name `--fault:1:column`.
+pub fn parse_fault(
+    text: &str,
+    family: crate::wire::ApiFamily,
+) -> Result<crate::fault::FaultRule, ScenarioError> {
+    let origin = Path::new("--fault");
+    let raw: serde_saphyr::Spanned<raw::RawFault> = serde_saphyr::from_str(text)
+        .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
+    build::build_fault(&raw, family).map_err(|located| ScenarioError::new(origin, text, located))
+}
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Plan, ScenarioError> {

@@ -4,7 +4,12 @@
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use super::expect::Expectation;
-use crate::{load::Process, proxy::FaultRule, wire::ApiFamily};
+use crate::{
+    fault::FaultRule,
+    load::{retry::SdkProfile, Process},
+    mock::{LatencyModel, OutputLength, RateLimits},
+    wire::ApiFamily,
+};
 
 /// A checked scenario.
 #[derive(Debug, Clone)]
@@ -30,15 +35,22 @@ pub struct Upstream {
     pub zone: Option<String>,
     /// Keys the mock accepts; the harness makes them up, they are never real.
     pub keys: Vec<String>,
+    pub latency: LatencyModel,
+    pub output: OutputLength,
+    pub limits: RateLimits,
+    /// Chance per request of an "overloaded" answer.
+    pub overload: f64,
 }
 
 /// The built-in client emulation used as the target.
 #[derive(Debug, Clone)]
 pub struct BuiltinTarget {
     pub retries: u32,
+    /// Whose retry behaviour it emulates.
+    pub profile: SdkProfile,
     pub timeout: Duration,
     /// Index of the upstream it talks to (through that upstream's interposer).
-    pub upstream: usize,
+    pub upstream_index: usize,
 }
 
 /// The traffic to send.
@@ -50,6 +62,8 @@ pub struct LoadPlan {
     pub model: String,
     pub prompt_tokens: u32,
     pub max_tokens: Option<u32>,
+    /// Ask for a streamed answer (the client reads the whole stream).
+    pub stream: bool,
     /// How long in-flight requests may take to finish after the last phase.
     pub drain: Duration,
 }

@@ -31,7 +31,7 @@ pub struct RawScenario {
     pub prices: IndexMap<String, RawPrice>,
 }
 
-/// One provider endpoint the target talks to.
+/// One provider endpoint the target talks to, served by a built-in mock.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpstream {
@@ -40,6 +40,45 @@ pub struct RawUpstream {
     pub zone: Option<String>,
     #[serde(default)]
     pub keys: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub latency: Option<RawMockLatency>,
+    #[serde(default)]
+    pub output_tokens: Option<Spanned<RawOutputTokens>>,
+    #[serde(default)]
+    pub rate_limit: Option<RawRateLimit>,
+    /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
+    #[serde(default)]
+    pub overloaded: Option<Percent>,
+}
+
+/// How fast a mock answers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMockLatency {
+    #[serde(default)]
+    pub ttft: Option<HumanDuration>,
+    #[serde(default)]
+    pub tokens_per_second: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub jitter: Option<Percent>,
+}
+
+/// Output length: a fixed count or a uniform range.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawOutputTokens {
+    Fixed(u32),
+    Range { min: u32, max: u32 },
+}
+
+/// Per-key, per-model limits of a mock.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
 }
 
 /// How the system under test is provided. Only `builtin` exists so far.
@@ -92,9 +131,9 @@ pub struct RawRequest {
     #[serde(default)]
     pub stream: Option<Spanned<bool>>,
     #[serde(default)]
-    pub prompt_tokens: Option<u32>,
+    pub prompt_tokens: Option<Spanned<u32>>,
     #[serde(default)]
-    pub max_tokens: Option<u32>,
+    pub max_tokens: Option<Spanned<u32>>,
 }
 
 /// A named time window and the faults that hold during it.

@@ -3,7 +3,9 @@
 //!
 //! Facts: `../shared/facts/llm-wire.md`.
 
+pub mod anthropic;
 pub mod openai;
+pub mod sse;
 pub mod tokens;
 
 use std::fmt;
@@ -14,12 +16,15 @@ use std::fmt;
 pub enum ApiFamily {
     /// OpenAI Chat Completions and compatible APIs.
     OpenAi,
+    /// Anthropic Messages.
+    Anthropic,
 }
 
 impl fmt::Display for ApiFamily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ApiFamily::OpenAi => "openai",
+            ApiFamily::Anthropic => "anthropic",
         })
     }
 }
@@ -33,13 +38,14 @@ pub struct CannedResponse {
 }
 
 impl CannedResponse {
+    /// A response with a status, content type and body.
+    pub fn new(status: u16, content_type: &str, body: bytes::Bytes) -> Self {
+        CannedResponse { status, headers: vec![("content-type", content_type.to_owned())], body }
+    }
+
     /// A JSON response with the given status.
     pub fn json(status: u16, body: &serde_json::Value) -> Self {
-        CannedResponse {
-            status,
-            headers: vec![("content-type", "application/json".to_owned())],
-            body: bytes::Bytes::from(body.to_string()),
-        }
+        CannedResponse::new(status, "application/json", bytes::Bytes::from(body.to_string()))
     }
 
     /// Adds a header.
@@ -56,6 +62,18 @@ impl CannedResponse {
         }
         builder.body(B::from(self.body)).unwrap_or_else(|_| http::Response::new(B::from(bytes::Bytes::new())))
     }
+}
+
+/// Rate-limit state as the headers report it after a request: limits, what remains, and how
+/// long until each bucket is full again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitHeaders {
+    pub limit_requests: u64,
+    pub remaining_requests: u64,
+    pub reset_requests: std::time::Duration,
+    pub limit_tokens: u64,
+    pub remaining_tokens: u64,
+    pub reset_tokens: std::time::Duration,
 }
 
 /// A request id in the provider's format: `req_` and 32 hex digits.

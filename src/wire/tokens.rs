@@ -8,6 +8,13 @@
 
 use serde_json::Value;
 
+/// The most output tokens any mock writes or any scenario may ask for: the largest output
+/// limit of current models (Claude 3.7 Sonnet with extended output, 128k). Larger requests get
+/// the provider's 400.
+pub const MAX_OUTPUT_TOKENS: u64 = 128_000;
+/// The largest prompt a scenario may ask the load generator to build (2M tokens ≈ 8 MB).
+pub const MAX_PROMPT_TOKENS: u64 = 2_000_000;
+
 /// Tokens of framing per chat message.
 pub const TOKENS_PER_MESSAGE: u64 = 4;
 /// Tokens that prime the assistant's reply.
@@ -38,9 +45,14 @@ pub fn prompt_text(tokens: u64) -> String {
     "lore".repeat(content as usize)
 }
 
+/// The word for token number `index` of a generated answer.
+pub fn word(index: u64) -> &'static str {
+    WORDS[(index % WORDS.len() as u64) as usize]
+}
+
 /// Text of exactly `tokens` tokens, one word per token.
 pub fn generated_text(tokens: u64) -> String {
-    (0..tokens as usize).map(|i| WORDS[i % WORDS.len()]).collect()
+    (0..tokens).map(word).collect()
 }
 
 #[cfg(test)]

@@ -1,16 +1,20 @@
 //! Faults as pure decisions: each fault looks at a request and says what to do
-//! (pass, delay, respond); the interposer's runtime does the sleeping and the writing.
+//! (pass, delay, respond); the runtime that holds it (the interposer, or a mock) does the
+//! sleeping and the writing. A [`Chain`] applies rules in order with seeded dosing.
 //!
 //! One file per fault, each with its unit tests. To add a fault: a file here with a struct
 //! and `on_request`, a variant in [`FaultAction`], and a key in `scenario/raw.rs`.
 
+pub mod chain;
 mod latency;
 mod status;
+
+pub use chain::{Chain, ChainDecision, FaultRule};
 
 use std::time::Duration;
 
 pub use latency::LatencyFault;
-pub use status::{StatusFault, SUPPORTED_STATUSES};
+pub use status::{supported_statuses, StatusFault};
 
 use crate::wire::CannedResponse;
 
@@ -31,6 +35,9 @@ pub struct RequestView<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub model: Option<&'a str>,
+    /// Names this attempt of this logical request (from its correlation id and retry count),
+    /// so its dosing draws are the same whatever else is in flight; `None` → shared stream.
+    pub draw_key: Option<u64>,
 }
 
 /// One fault's action.

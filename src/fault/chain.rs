@@ -1,5 +1,10 @@
 //! A fault chain: the ordered rules one interposer applies during one phase, with per-request
-//! dosing drawn from a seeded RNG (same seed and same request order → same decisions).
+//! dosing drawn from a seeded RNG.
+//!
+//! When a request names its attempt (`RequestView::draw_key`: correlation id and retry count),
+//! its draws come from an RNG seeded by the chain's seed and that key: the same attempt gets
+//! the same decision in every run with the same seed, whatever else was in flight. Otherwise
+//! draws come from one shared stream (same seed and same arrival order → same decisions).
 //!
 //! Delays add up along the chain; the first rule that responds ends it.
 
@@ -7,7 +12,7 @@ use std::{sync::Mutex, time::Duration};
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use super::fault::{Decision, FaultAction, RequestView};
+use super::{Decision, FaultAction, RequestView};
 use crate::wire::CannedResponse;
 
 /// One rule: an action and how often it fires.
@@ -40,12 +45,13 @@ impl ChainDecision {
 #[derive(Debug)]
 pub struct Chain {
     rules: Vec<FaultRule>,
+    seed: u64,
     rng: Mutex<StdRng>,
 }
 
 impl Chain {
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
-        Chain { rules, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+        Chain { rules, seed, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
     }
 
     /// A chain with no rules: every request passes.
@@ -59,7 +65,18 @@ impl Chain {
         if self.rules.is_empty() {
             return decision;
         }
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut keyed;
+        let mut shared;
+        let rng: &mut StdRng = match request.draw_key {
+            Some(key) => {
+                keyed = StdRng::seed_from_u64(self.seed ^ key.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+                &mut keyed
+            }
+            None => {
+                shared = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                &mut shared
+            }
+        };
         for rule in &self.rules {
             let fires = rule.probability >= 1.0 || rng.random::<f64>() < rule.probability;
             if !fires {
@@ -82,11 +99,11 @@ impl Chain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proxy::fault::{LatencyFault, StatusFault};
+    use crate::fault::{LatencyFault, StatusFault};
     use crate::wire::ApiFamily;
 
     const REQUEST: RequestView<'static> =
-        RequestView { method: "POST", path: "/v1/chat/completions", model: None };
+        RequestView { method: "POST", path: "/v1/chat/completions", model: None, draw_key: None };
 
     fn status(probability: f64) -> FaultRule {
         let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
@@ -109,6 +126,22 @@ mod tests {
         let c = fired_pattern(&Chain::new(vec![status(0.3)], 8), 200);
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_keyed_attempt_gets_the_same_decision_whatever_came_before() {
+        let keyed = |key| RequestView { draw_key: Some(key), ..REQUEST };
+        let chain = Chain::new(vec![status(0.5)], 11);
+        let first: Vec<bool> = (0..100).map(|k| chain.decide(&keyed(k)).response.is_some()).collect();
+        let other = Chain::new(vec![status(0.5)], 11);
+        for _ in 0..37 {
+            other.decide(&REQUEST);
+        }
+        let reversed: Vec<bool> =
+            (0..100).rev().map(|k| other.decide(&keyed(k)).response.is_some()).collect();
+        assert_eq!(first, reversed.into_iter().rev().collect::<Vec<_>>());
+        let fired = first.iter().filter(|f| **f).count();
+        assert!((35..=65).contains(&fired), "{fired}");
     }
 
     #[test]

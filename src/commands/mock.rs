@@ -1,0 +1,82 @@
+//! `chaos mock`: serves any mix of mock providers standalone, printing their addresses, until
+//! Ctrl-C; then prints what each received.
+
+use std::{io::Write, net::SocketAddr};
+
+use tokio::net::TcpListener;
+
+use super::{interrupted, invalid};
+use crate::{
+    cli::MockArgs,
+    mock::{LatencyModel, MockBuilder, MockHandle, RateLimits, COUNTS_PATH},
+    scenario,
+    wire::ApiFamily,
+    Exit,
+};
+
+/// Runs the mocks the arguments ask for.
+pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
+    let wanted: Vec<(ApiFamily, SocketAddr)> = args
+        .openai
+        .iter()
+        .map(|addr| (ApiFamily::OpenAi, *addr))
+        .chain(args.anthropic.iter().map(|addr| (ApiFamily::Anthropic, *addr)))
+        .collect();
+    if wanted.is_empty() {
+        eprintln!(
+            "error: nothing to serve; give --openai ADDR and/or --anthropic ADDR (port 0 picks a free port)"
+        );
+        return Ok(Exit::InvalidScenario);
+    }
+    if let Some((_, addr)) = wanted.iter().find(|(_, addr)| !crate::net::is_loopback(addr)) {
+        if !args.allow_non_loopback {
+            eprintln!("error: {addr} is not a loopback address; pass --allow-non-loopback to serve beyond this machine");
+            return Ok(Exit::InvalidScenario);
+        }
+    }
+    let mut mocks: Vec<(ApiFamily, MockHandle)> = Vec::new();
+    for (index, (family, addr)) in wanted.into_iter().enumerate() {
+        let mut faults = Vec::new();
+        for text in &args.fault {
+            match scenario::parse_fault(text, family) {
+                Ok(rule) => faults.push(rule),
+                Err(error) => return Ok(invalid(&error)),
+            }
+        }
+        let keys =
+            args.keys.map_or_else(Vec::new, |n| (0..n).map(|i| format!("sk-chaos-{family}-{i}")).collect());
+        let latency = LatencyModel {
+            ttft: args.ttft.map_or(std::time::Duration::ZERO, |t| t.0),
+            tokens_per_second: args.tokens_per_second.unwrap_or(f64::INFINITY),
+            jitter: args.jitter.map_or(0.0, |j| j.0),
+        };
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let handle = MockBuilder::new(family)
+            .keys(keys.clone())
+            .models(args.model.clone())
+            .latency(latency)
+            .limits(RateLimits { rpm: args.rpm, tpm: args.tpm })
+            .overload(args.overloaded.map_or(0.0, |p| p.0))
+            .faults(faults)
+            .seed(args.seed.wrapping_add(index as u64))
+            .serve(listener)?;
+        let accepts = match keys.as_slice() {
+            [] => "any non-empty key".to_owned(),
+            [only] => format!("key {only}"),
+            [first, .., last] => format!("keys {first} … {last}"),
+        };
+        println!(
+            "{family} mock listening on http://{} (accepts {accepts}; counts at {COUNTS_PATH})",
+            handle.addr
+        );
+        mocks.push((family, handle));
+    }
+    let _ = std::io::stdout().flush();
+    interrupted().await;
+    for (family, handle) in mocks {
+        println!("{family} mock at {} received: {}", handle.addr, handle.counters().to_json());
+        handle.shutdown().await;
+    }
+    Ok(Exit::Pass)
+}

@@ -1,0 +1,42 @@
+//! `chaos validate` and `chaos run`.
+
+use std::{io::Write, path::Path};
+
+use super::{interrupted, invalid};
+use crate::{assert::Verdict, report, runner, scenario, Exit};
+
+/// Checks a scenario and prints a one-line summary.
+pub fn validate(file: &Path) -> Exit {
+    match scenario::load(file) {
+        Ok(plan) => {
+            println!("ok: {}", plan.summary());
+            Exit::Pass
+        }
+        Err(error) => invalid(&error),
+    }
+}
+
+/// Runs a scenario, prints the verdict table and returns the verdict's exit code.
+pub async fn run(file: &Path, reports: &Path) -> anyhow::Result<Exit> {
+    let plan = match scenario::load(file) {
+        Ok(plan) => plan,
+        Err(error) => return Ok(invalid(&error)),
+    };
+    println!("running {}", plan.summary());
+    let options = runner::RunOptions { reports_root: reports.to_owned() };
+    let report = runner::execute(&plan, &options, interrupted()).await?;
+    print!("{}", report::render_table(&report.results));
+    println!("results: {}", report.folder.join("results.json").display());
+    let _ = std::io::stdout().flush();
+    Ok(exit_for(report.results.verdict))
+}
+
+/// The exit code for a verdict.
+pub fn exit_for(verdict: Verdict) -> Exit {
+    match verdict {
+        Verdict::Pass => Exit::Pass,
+        Verdict::Fail => Exit::Failed,
+        Verdict::Inconclusive => Exit::InvalidRun,
+        Verdict::Interrupted => Exit::Interrupted,
+    }
+}

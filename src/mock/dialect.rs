@@ -1,0 +1,54 @@
+//! A provider dialect: how one API family names its endpoints, reads keys and requests, and
+//! writes answers, errors and streams. The request flow in `serve` is the same for all.
+
+use std::time::Duration;
+
+use http::{HeaderMap, Method};
+
+use super::{generation::Ask, generation::Generation, limits::LimitKind, paced::EventScript};
+use crate::wire::{CannedResponse, LimitHeaders};
+
+/// What a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Generate,
+    Models,
+    Unknown,
+}
+
+/// One API family's wire format.
+pub trait Dialect: Send + Sync + 'static {
+    fn route(&self, method: &Method, path: &str) -> Route;
+    /// The API key the request presents ("" when none).
+    fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str;
+    /// The 401 for a missing (`presented` empty) or wrong key.
+    fn unauthorized(&self, presented: &str) -> CannedResponse;
+    /// Reads a generation request, or the 400 the provider sends for it.
+    fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse>;
+    fn not_found(&self, method: &Method, path: &str) -> CannedResponse;
+    /// The 413 for a body over the harness's limit.
+    fn too_large(&self) -> CannedResponse;
+    fn models(&self, models: &[String]) -> CannedResponse;
+    /// The answer when the provider is overloaded (OpenAI 503, Anthropic 529).
+    fn overloaded(&self) -> CannedResponse;
+    fn rate_limited(
+        &self,
+        ask: &Ask,
+        kind: LimitKind,
+        wait: Duration,
+        state: &LimitHeaders,
+    ) -> CannedResponse;
+    fn with_limit_headers(&self, response: CannedResponse, state: &LimitHeaders) -> CannedResponse;
+    /// The whole answer of a non-streaming request.
+    fn complete(&self, generation: &Generation) -> CannedResponse;
+    /// Headers of a streaming answer (status 200, empty body).
+    fn stream_head(&self) -> CannedResponse;
+    /// The events of a streaming answer.
+    fn stream(&self, generation: Generation) -> Box<dyn EventScript>;
+}
+
+impl EventScript for Box<dyn EventScript> {
+    fn next_event(&mut self) -> Option<(Duration, bytes::Bytes)> {
+        (**self).next_event()
+    }
+}

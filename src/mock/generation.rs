@@ -1,0 +1,74 @@
+//! What one mock response will say and when: a parsed request (`Ask`) plus the mock's
+//! latency model become a `Generation` that the dialects render as a JSON body or a stream.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+
+use super::latency::{LatencyModel, OutputLength, TokenClock};
+use crate::wire::tokens;
+
+/// The parts of a request every dialect understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub model: String,
+    pub prompt_tokens: u64,
+    /// `max_tokens` / `max_completion_tokens`, if the request set one.
+    pub limit: Option<u64>,
+    pub stream: bool,
+    /// OpenAI `stream_options.include_usage`.
+    pub include_usage: bool,
+}
+
+/// One response, decided before the first byte is written.
+#[derive(Debug)]
+pub struct Generation {
+    pub model: String,
+    pub created: u64,
+    pub prompt_tokens: u64,
+    pub output_tokens: u64,
+    /// True when the request's limit cut the answer short.
+    pub truncated: bool,
+    pub include_usage: bool,
+    pub clock: TokenClock,
+    pub latency: LatencyModel,
+    pub rng: StdRng,
+}
+
+impl Generation {
+    pub fn new(ask: Ask, latency: LatencyModel, length: OutputLength, mut rng: StdRng) -> Self {
+        let (output_tokens, truncated) = length.draw(ask.limit, &mut rng);
+        let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Generation {
+            model: ask.model,
+            created,
+            prompt_tokens: ask.prompt_tokens,
+            output_tokens,
+            truncated,
+            include_usage: ask.include_usage,
+            clock: TokenClock::new(latency),
+            latency,
+            rng,
+        }
+    }
+
+    /// The text of token `index` (one word per token, so counts always agree with `usage`).
+    pub fn token_text(index: u64) -> &'static str {
+        tokens::word(index)
+    }
+
+    /// The whole answer.
+    pub fn text(&self) -> String {
+        tokens::generated_text(self.output_tokens)
+    }
+
+    /// How long a non-streaming answer takes: until its last token would have been written.
+    pub fn total_time(&mut self) -> Duration {
+        TokenClock::total(self.latency, self.output_tokens, &mut self.rng)
+    }
+
+    /// The offset at which the next token is due.
+    pub fn next_token_at(&mut self) -> Duration {
+        self.clock.next_token(&mut self.rng)
+    }
+}

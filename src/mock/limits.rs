@@ -1,0 +1,191 @@
+//! Provider-style rate limits: a token bucket per API key and model for requests per minute and
+//! one for tokens per minute. A request is admitted only if both buckets can pay; otherwise
+//! the answer says how long until they can (the `retry-after`), and which limit was hit.
+//!
+//! Pure over an explicit `now`, so the arithmetic is tested with exact instants.
+
+use std::{collections::HashMap, sync::Mutex, time::Duration};
+
+use tokio::time::Instant;
+
+/// Limits per key and model; `None` means unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+}
+
+/// Which limit a request ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    Requests,
+    Tokens,
+}
+
+pub use crate::wire::LimitHeaders as LimitState;
+
+/// The limiter's answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted(LimitState),
+    Limited { kind: LimitKind, wait: Duration, requested_tokens: u64, state: LimitState },
+}
+
+/// What headers say when a limit is not configured: large, never binding.
+const NOMINAL_RPM: u64 = 10_000;
+const NOMINAL_TPM: u64 = 30_000_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    capacity: f64,
+    level: f64,
+    /// Per second.
+    refill: f64,
+    updated: Instant,
+    enforced: bool,
+}
+
+impl Bucket {
+    fn new(per_minute: Option<u64>, nominal: u64, now: Instant) -> Self {
+        let capacity = per_minute.unwrap_or(nominal) as f64;
+        Bucket {
+            capacity,
+            level: capacity,
+            refill: capacity / 60.0,
+            updated: now,
+            enforced: per_minute.is_some(),
+        }
+    }
+
+    fn refill_to(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
+        self.level = (self.level + elapsed * self.refill).min(self.capacity);
+        self.updated = now;
+    }
+
+    /// How long until `amount` can be paid; zero if it can now. A request larger than the
+    /// whole bucket waits for a full bucket (providers reject those outright; we let it drain).
+    fn wait_for(&self, amount: f64) -> Duration {
+        if !self.enforced || self.level >= amount.min(self.capacity) {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64((amount.min(self.capacity) - self.level) / self.refill)
+    }
+
+    fn until_full(&self) -> Duration {
+        Duration::from_secs_f64((self.capacity - self.level).max(0.0) / self.refill)
+    }
+}
+
+/// Buckets for every key and model seen so far.
+#[derive(Debug)]
+pub struct Limiter {
+    limits: RateLimits,
+    buckets: Mutex<HashMap<(usize, String), (Bucket, Bucket)>>,
+}
+
+impl Limiter {
+    pub fn new(limits: RateLimits) -> Self {
+        Limiter { limits, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Admits (and charges) one request of `tokens` tokens for key `key` and `model`, or says
+    /// how long to wait.
+    pub fn admit(&self, key: usize, model: &str, tokens: u64, now: Instant) -> Admission {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (requests, token_bucket) = buckets.entry((key, model.to_owned())).or_insert_with(|| {
+            (Bucket::new(self.limits.rpm, NOMINAL_RPM, now), Bucket::new(self.limits.tpm, NOMINAL_TPM, now))
+        });
+        requests.refill_to(now);
+        token_bucket.refill_to(now);
+        let request_wait = requests.wait_for(1.0);
+        let token_wait = token_bucket.wait_for(tokens as f64);
+        let limited = match (request_wait.is_zero(), token_wait.is_zero()) {
+            (true, true) => None,
+            (false, _) if request_wait >= token_wait => Some((LimitKind::Requests, request_wait)),
+            _ => Some((LimitKind::Tokens, token_wait)),
+        };
+        if limited.is_none() {
+            requests.level = (requests.level - 1.0).max(0.0);
+            token_bucket.level = (token_bucket.level - tokens as f64).max(0.0);
+        }
+        let state = LimitState {
+            limit_requests: requests.capacity as u64,
+            remaining_requests: requests.level.max(0.0).floor() as u64,
+            reset_requests: requests.until_full(),
+            limit_tokens: token_bucket.capacity as u64,
+            remaining_tokens: token_bucket.level.max(0.0).floor() as u64,
+            reset_tokens: token_bucket.until_full(),
+        };
+        match limited {
+            None => Admission::Admitted(state),
+            Some((kind, wait)) => Admission::Limited { kind, wait, requested_tokens: tokens, state },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(rpm: Option<u64>, tpm: Option<u64>) -> Limiter {
+        Limiter::new(RateLimits { rpm, tpm })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_per_minute_refill_continuously() {
+        let limiter = limiter(Some(60), None);
+        let now = Instant::now();
+        for _ in 0..60 {
+            assert!(matches!(limiter.admit(0, "m", 10, now), Admission::Admitted(_)));
+        }
+        let Admission::Limited { kind, wait, state, .. } = limiter.admit(0, "m", 10, now) else {
+            panic!("limited")
+        };
+        assert_eq!(kind, LimitKind::Requests);
+        assert_eq!(wait, Duration::from_secs(1));
+        assert_eq!(state.remaining_requests, 0);
+        assert_eq!(state.reset_requests, Duration::from_secs(60));
+        // One request a second comes back.
+        assert!(matches!(limiter.admit(0, "m", 10, now + Duration::from_secs(1)), Admission::Admitted(_)));
+        assert!(matches!(limiter.admit(0, "m", 10, now + Duration::from_secs(1)), Admission::Limited { .. }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_per_minute_say_how_long_until_the_request_fits() {
+        let limiter = limiter(None, Some(6_000));
+        let now = Instant::now();
+        let Admission::Admitted(state) = limiter.admit(0, "m", 5_000, now) else { panic!("admitted") };
+        assert_eq!(state.remaining_tokens, 1_000);
+        let Admission::Limited { kind, wait, requested_tokens, .. } = limiter.admit(0, "m", 2_000, now)
+        else {
+            panic!("limited")
+        };
+        assert_eq!(kind, LimitKind::Tokens);
+        assert_eq!(requested_tokens, 2_000);
+        // 1 000 more tokens at 100 tokens/s.
+        assert_eq!(wait, Duration::from_secs(10));
+        assert!(matches!(limiter.admit(0, "m", 2_000, now + wait), Admission::Admitted(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_key_and_model_has_its_own_buckets() {
+        let limiter = limiter(Some(1), None);
+        let now = Instant::now();
+        assert!(matches!(limiter.admit(0, "a", 1, now), Admission::Admitted(_)));
+        assert!(matches!(limiter.admit(0, "a", 1, now), Admission::Limited { .. }));
+        assert!(matches!(limiter.admit(1, "a", 1, now), Admission::Admitted(_)));
+        assert!(matches!(limiter.admit(0, "b", 1, now), Admission::Admitted(_)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_limits_nothing_is_refused_and_headers_stay_nominal() {
+        let limiter = limiter(None, None);
+        let now = Instant::now();
+        for _ in 0..20_000 {
+            assert!(matches!(limiter.admit(0, "m", 100_000, now), Admission::Admitted(_)));
+        }
+        let Admission::Admitted(state) = limiter.admit(0, "m", 1, now) else { panic!() };
+        assert_eq!(state.limit_requests, NOMINAL_RPM);
+    }
+}

@@ -1,0 +1,98 @@
+//! A response body that writes each event at its due time: an [`EventScript`] says what comes
+//! next and when (an offset from the response's start), and the body sleeps until then.
+//!
+//! No task and no channel per stream: the body is polled by the connection that writes it,
+//! which is what lets one mock hold thousands of concurrent streams.
+
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{ready, Context, Poll},
+    time::Duration,
+};
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame};
+use tokio::time::{Instant, Sleep};
+
+/// The events of one streamed response, in order, each with its offset from the start.
+pub trait EventScript: Send + 'static {
+    fn next_event(&mut self) -> Option<(Duration, Bytes)>;
+}
+
+/// A body that writes a script's events on time.
+pub struct PacedBody {
+    script: Box<dyn EventScript>,
+    start: Instant,
+    next: Option<(Instant, Bytes)>,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl PacedBody {
+    /// Starts the clock now.
+    pub fn new(script: impl EventScript) -> Self {
+        let start = Instant::now();
+        PacedBody {
+            script: Box::new(script),
+            start,
+            next: None,
+            sleep: Box::pin(tokio::time::sleep_until(start)),
+        }
+    }
+}
+
+impl Body for PacedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        if this.next.is_none() {
+            let Some((offset, event)) = this.script.next_event() else {
+                return Poll::Ready(None);
+            };
+            let due = this.start + offset;
+            this.sleep.as_mut().reset(due);
+            this.next = Some((due, event));
+        }
+        if this.next.as_ref().is_some_and(|(due, _)| *due > Instant::now()) {
+            ready!(this.sleep.as_mut().poll(cx));
+        }
+        Poll::Ready(this.next.take().map(|(_, event)| Ok(Frame::data(event))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    struct Every100ms(u32);
+
+    impl EventScript for Every100ms {
+        fn next_event(&mut self) -> Option<(Duration, Bytes)> {
+            (self.0 < 3).then(|| {
+                self.0 += 1;
+                (Duration::from_millis(100 * u64::from(self.0)), Bytes::from(format!("e{}", self.0)))
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_arrive_at_their_offsets() {
+        let start = Instant::now();
+        let mut body = PacedBody::new(Every100ms(0));
+        let mut seen = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.unwrap().into_data().unwrap();
+            seen.push((String::from_utf8_lossy(&data).into_owned(), start.elapsed().as_millis()));
+        }
+        let expected: Vec<(String, u128)> = vec![("e1".into(), 100), ("e2".into(), 200), ("e3".into(), 300)];
+        assert_eq!(seen, expected);
+    }
+}

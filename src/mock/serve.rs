@@ -1,0 +1,168 @@
+//! One request through a mock, the same for every dialect: authenticate → parse → faults →
+//! overload → rate limit → generate (a JSON answer after the whole generation time, or a
+//! paced stream), counting every answer per key and model.
+//!
+//! `GET /_chaos/counts` answers those counts as JSON, for tests and for people watching.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use super::{
+    counters::{key_id, Counters},
+    dialect::{Dialect, Route},
+    generation::Generation,
+    latency::DEFAULT_OUTPUT_TOKENS,
+    limits::{Admission, Limiter},
+    paced::PacedBody,
+    MockConfig, SeenRequest,
+};
+use crate::{
+    fault::{Chain, RequestView},
+    wire::CannedResponse,
+};
+
+/// A mock's response body: whole, or paced event by event.
+pub type MockBody = Either<Full<Bytes>, PacedBody>;
+
+/// Shared state of one running mock.
+pub struct MockState {
+    pub config: MockConfig,
+    pub dialect: Box<dyn Dialect>,
+    pub limiter: Limiter,
+    pub counters: Counters,
+    pub seen: Arc<Mutex<Vec<SeenRequest>>>,
+    pub rng: Mutex<StdRng>,
+    pub faults: Chain,
+}
+
+/// The path of the counts endpoint; outside every provider's API.
+pub const COUNTS_PATH: &str = "/_chaos/counts";
+
+/// Limiter slot for a key accepted without a configured key list.
+const ANY_KEY: usize = usize::MAX;
+
+fn whole(response: CannedResponse) -> Response<MockBody> {
+    response.into_response::<Full<Bytes>>().map(Either::Left)
+}
+
+/// Answers one request.
+pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Response<MockBody> {
+    let (parts, body) = request.into_parts();
+    let dialect = &*state.dialect;
+    let Ok(body) = crate::net::read_body(body).await else {
+        return whole(dialect.too_large());
+    };
+    if state.config.record_requests {
+        let seen = SeenRequest {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            body: body.clone(),
+        };
+        state.seen.lock().unwrap_or_else(|p| p.into_inner()).push(seen);
+    }
+    if parts.method == http::Method::GET && parts.uri.path() == COUNTS_PATH {
+        return whole(CannedResponse::json(200, &state.counters.to_json()));
+    }
+    let route = dialect.route(&parts.method, parts.uri.path());
+    if route == Route::Unknown {
+        return whole(dialect.not_found(&parts.method, parts.uri.path()));
+    }
+    let key = match authenticate(&state, &parts.headers) {
+        Ok(key) => key,
+        Err(denied) => {
+            state.counters.count(&key_id(None), "-", denied.status, 0, 0);
+            return whole(denied);
+        }
+    };
+    let key_name = key.map_or_else(|| "any".to_owned(), |i| key_id(Some(i)));
+    if route == Route::Models {
+        return whole(dialect.models(&state.config.models));
+    }
+    generate(&state, key.unwrap_or(ANY_KEY), &key_name, &parts, &body).await
+}
+
+/// The index of the presented key in the configured list; `None` when any key is accepted.
+fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Option<usize>, CannedResponse> {
+    let presented = state.dialect.presented_key(headers);
+    let keys = &state.config.keys;
+    match keys.iter().position(|key| key == presented) {
+        Some(index) => Ok(Some(index)),
+        None if keys.is_empty() && !presented.is_empty() => Ok(None),
+        None => Err(state.dialect.unauthorized(presented)),
+    }
+}
+
+async fn generate(
+    state: &MockState,
+    key: usize,
+    key_name: &str,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Response<MockBody> {
+    let dialect = &*state.dialect;
+    let headers = &parts.headers;
+    let count = |model: &str, status: u16, prompt: u64, output: u64| {
+        state.counters.count(key_name, model, status, prompt, output)
+    };
+    let ask = match dialect.parse(headers, body) {
+        Ok(ask) => ask,
+        Err(bad) => {
+            count("-", bad.status, 0, 0);
+            return whole(bad);
+        }
+    };
+    let view = RequestView {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        model: Some(&ask.model),
+        draw_key: None,
+    };
+    let decision = state.faults.decide(&view);
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    if let Some(injected) = decision.response {
+        count(&ask.model, injected.status, 0, 0);
+        return whole(injected);
+    }
+    let seed = {
+        let mut rng = state.rng.lock().unwrap_or_else(|p| p.into_inner());
+        if rng.random::<f64>() < state.config.overload {
+            None
+        } else {
+            Some(rng.random::<u64>())
+        }
+    };
+    let Some(seed) = seed else {
+        let overloaded = dialect.overloaded();
+        count(&ask.model, overloaded.status, 0, 0);
+        return whole(overloaded);
+    };
+    let cost = ask.prompt_tokens + ask.limit.unwrap_or(DEFAULT_OUTPUT_TOKENS);
+    let limits = match state.limiter.admit(key, &ask.model, cost, tokio::time::Instant::now()) {
+        Admission::Admitted(limits) => limits,
+        Admission::Limited { kind, wait, state: limits, .. } => {
+            let limited =
+                dialect.with_limit_headers(dialect.rate_limited(&ask, kind, wait, &limits), &limits);
+            count(&ask.model, limited.status, 0, 0);
+            return whole(limited);
+        }
+    };
+    let stream = ask.stream;
+    let mut generation =
+        Generation::new(ask, state.config.latency, state.config.output, StdRng::seed_from_u64(seed));
+    count(&generation.model, 200, generation.prompt_tokens, generation.output_tokens);
+    if stream {
+        let head = dialect.with_limit_headers(dialect.stream_head(), &limits);
+        return head
+            .into_response::<Full<Bytes>>()
+            .map(|_| Either::Right(PacedBody::new(dialect.stream(generation))));
+    }
+    tokio::time::sleep(generation.total_time()).await;
+    whole(dialect.with_limit_headers(dialect.complete(&generation), &limits))
+}

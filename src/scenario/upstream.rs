@@ -1,0 +1,83 @@
+//! Raw upstream → checked [`Upstream`]: the mock's family, keys, latency model, output length,
+//! rate limits and overload share.
+
+use serde_saphyr::Spanned;
+
+use super::{
+    build::{one_of, Checked},
+    error::Located,
+    plan::Upstream,
+    raw::{RawOutputTokens, RawUpstream},
+};
+use crate::{
+    mock::{LatencyModel, OutputLength, RateLimits},
+    wire::{tokens, ApiFamily},
+};
+
+const MOCKS: &[&str] = &["openai", "anthropic"];
+
+pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream> {
+    one_of("mock", &raw.mock, MOCKS.iter().copied())?;
+    let family = if raw.mock.value == "anthropic" { ApiFamily::Anthropic } else { ApiFamily::OpenAi };
+    let key_count = match &raw.keys {
+        Some(keys) if keys.value == 0 => {
+            return Err(Located::at(&keys.referenced, "`keys` must be at least 1"))
+        }
+        Some(keys) => keys.value,
+        None => 1,
+    };
+    let keys = (0..key_count).map(|i| format!("sk-chaos-{name}-{i}")).collect();
+    Ok(Upstream {
+        name: name.to_owned(),
+        family,
+        zone: raw.zone.clone(),
+        keys,
+        latency: latency(raw)?,
+        output: output(raw)?,
+        limits: raw
+            .rate_limit
+            .as_ref()
+            .map_or(RateLimits::default(), |r| RateLimits { rpm: r.rpm, tpm: r.tpm }),
+        overload: raw.overloaded.map_or(0.0, |p| p.0),
+    })
+}
+
+fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {
+    let mut latency = LatencyModel::default();
+    let Some(raw) = &raw.latency else { return Ok(latency) };
+    latency.ttft = raw.ttft.map_or(latency.ttft, |t| t.0);
+    latency.jitter = raw.jitter.map_or(0.0, |j| j.0);
+    if let Some(speed) = &raw.tokens_per_second {
+        if !(speed.value > 0.0 && speed.value.is_finite()) {
+            return Err(Located::at(
+                &speed.referenced,
+                "`tokens_per_second` must be a positive number, like `50`",
+            ));
+        }
+        latency.tokens_per_second = speed.value;
+    }
+    Ok(latency)
+}
+
+fn output(raw: &RawUpstream) -> Checked<OutputLength> {
+    let Some(Spanned { value, referenced, .. }) = &raw.output_tokens else {
+        return Ok(OutputLength::UpToLimit);
+    };
+    let (min, max) = match *value {
+        RawOutputTokens::Fixed(n) => (n, n),
+        RawOutputTokens::Range { min, max } => (min, max),
+    };
+    if min > max {
+        return Err(Located::at(referenced, format!("`output_tokens` has min {min} above max {max}")));
+    }
+    if u64::from(max) > tokens::MAX_OUTPUT_TOKENS {
+        return Err(Located::at(
+            referenced,
+            format!("`output_tokens` is at most {}", tokens::MAX_OUTPUT_TOKENS),
+        ));
+    }
+    Ok(match value {
+        RawOutputTokens::Fixed(n) => OutputLength::Fixed(u64::from(*n)),
+        RawOutputTokens::Range { .. } => OutputLength::Uniform { min: u64::from(min), max: u64::from(max) },
+    })
+}
