@@ -44,8 +44,8 @@ pub struct MockArgs {
     /// Accept only N generated keys per mock (`sk-chaos-<family>-0` …); default: any key.
     #[arg(long, value_name = "N")]
     pub keys: Option<u32>,
-    /// Models listed by `GET /v1/models`.
-    #[arg(long, default_values = ["gpt-4o-mini", "claude-3-5-haiku-latest"])]
+    /// Models listed by `GET /v1/models` (repeatable); default: a few of each family's.
+    #[arg(long)]
     pub model: Vec<String>,
     /// Time to first token, e.g. `300ms`.
     #[arg(long)]

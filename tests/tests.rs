@@ -5,5 +5,7 @@ mod support;
 mod end_to_end;
 mod interrupt;
 mod invalid_scenarios;
+mod mocks;
 mod passthrough;
 mod scenarios;
+mod sdk_tier;

@@ -14,6 +14,15 @@ use crate::{
     Exit,
 };
 
+/// What a mock lists when `--model` is not given.
+fn default_models(family: ApiFamily) -> Vec<String> {
+    let models: &[&str] = match family {
+        ApiFamily::OpenAi => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
+        ApiFamily::Anthropic => &["claude-haiku-4-5", "claude-sonnet-4-5", "claude-3-5-haiku-latest"],
+    };
+    models.iter().map(|m| (*m).to_owned()).collect()
+}
+
 /// Runs the mocks the arguments ask for.
 pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
     let wanted: Vec<(ApiFamily, SocketAddr)> = args
@@ -54,7 +63,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let handle = MockBuilder::new(family)
             .keys(keys.clone())
-            .models(args.model.clone())
+            .models(if args.model.is_empty() { default_models(family) } else { args.model.clone() })
             .latency(latency)
             .limits(RateLimits { rpm: args.rpm, tpm: args.tpm })
             .overload(args.overloaded.map_or(0.0, |p| p.0))

@@ -12,6 +12,7 @@ use super::{
     generation::{Ask, Generation},
     limits::LimitKind,
     paced::EventScript,
+    template::Template,
 };
 use crate::wire::{anthropic, request_id, sse, tokens, CannedResponse, LimitHeaders};
 
@@ -38,6 +39,10 @@ fn usage(input: u64, output: u64) -> Value {
     json!({ "input_tokens": input, "output_tokens": output, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0 })
 }
 
+fn model_object(id: &str) -> Value {
+    json!({ "type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z" })
+}
+
 /// Estimated input tokens of a request: its messages plus the system prompt, if any.
 fn input_tokens(messages: &[Value], system: &Value) -> u64 {
     let system = match system {
@@ -52,12 +57,15 @@ impl Dialect for Anthropic {
         match (method, path) {
             (&Method::POST, "/v1/messages") => Route::Generate,
             (&Method::GET, "/v1/models") => Route::Models,
+            (&Method::GET, path) if path.starts_with("/v1/models/") => Route::Model,
             _ => Route::Unknown,
         }
     }
 
+    /// `x-api-key`, or `Authorization: Bearer` (what anthropic-python ≥ 2.0 sends).
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str {
-        headers.get("x-api-key").and_then(|value| value.to_str().ok()).map_or("", str::trim)
+        let x_api_key = headers.get("x-api-key").and_then(|value| value.to_str().ok()).map(str::trim);
+        x_api_key.unwrap_or_else(|| super::openai::bearer(headers))
     }
 
     fn unauthorized(&self, presented: &str) -> CannedResponse {
@@ -100,13 +108,17 @@ impl Dialect for Anthropic {
     }
 
     fn models(&self, models: &[String]) -> CannedResponse {
-        let data: Vec<Value> = models
-            .iter()
-            .map(|id| json!({ "type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z" }))
-            .collect();
+        let data: Vec<Value> = models.iter().map(|id| model_object(id)).collect();
         let body =
             json!({ "data": data, "has_more": false, "first_id": models.first(), "last_id": models.last() });
         CannedResponse::json(200, &body).with_header("request-id", request_id())
+    }
+
+    fn model(&self, id: &str, listed: bool) -> CannedResponse {
+        if listed {
+            return CannedResponse::json(200, &model_object(id)).with_header("request-id", request_id());
+        }
+        anthropic::error(404, "not_found_error", &format!("model: {id}"))
     }
 
     fn overloaded(&self) -> CannedResponse {
@@ -152,9 +164,17 @@ impl Dialect for Anthropic {
     }
 
     fn stream(&self, generation: Generation) -> Box<dyn EventScript> {
+        let delta = Template::new(|text| {
+            let delta = json!({ "type": "text_delta", "text": text });
+            sse::named(
+                "content_block_delta",
+                &json!({ "type": "content_block_delta", "index": 0, "delta": delta }),
+            )
+        });
         Box::new(EventsScript {
             id: message_id(),
             generation,
+            delta,
             stage: Stage::MessageStart,
             written: 0,
             at: Duration::ZERO,
@@ -178,6 +198,8 @@ enum Stage {
 struct EventsScript {
     id: String,
     generation: Generation,
+    /// A `content_block_delta`, pre-rendered: each token only fills in its text.
+    delta: Template,
     stage: Stage,
     written: u64,
     at: Duration,
@@ -209,12 +231,12 @@ impl EventScript for EventsScript {
             }
             Stage::Deltas => {
                 self.at = generation.next_token_at();
-                let delta = json!({ "type": "text_delta", "text": Generation::token_text(self.written) });
+                let event = self.delta.fill(Generation::token_text(self.written));
                 self.written += 1;
                 if self.written >= generation.output_tokens {
                     self.stage = Stage::BlockStop;
                 }
-                ("content_block_delta", json!({ "type": "content_block_delta", "index": 0, "delta": delta }))
+                return Some((self.at, event));
             }
             Stage::BlockStop => {
                 self.stage = Stage::MessageDelta;

@@ -13,6 +13,8 @@ use crate::wire::{CannedResponse, LimitHeaders};
 pub enum Route {
     Generate,
     Models,
+    /// `GET /v1/models/{id}`.
+    Model,
     Unknown,
 }
 
@@ -29,6 +31,8 @@ pub trait Dialect: Send + Sync + 'static {
     /// The 413 for a body over the harness's limit.
     fn too_large(&self) -> CannedResponse;
     fn models(&self, models: &[String]) -> CannedResponse;
+    /// One model, or the provider's 404 when it is not `listed`.
+    fn model(&self, id: &str, listed: bool) -> CannedResponse;
     /// The answer when the provider is overloaded (OpenAI 503, Anthropic 529).
     fn overloaded(&self) -> CannedResponse;
     fn rate_limited(

@@ -67,6 +67,14 @@ impl Generation {
         TokenClock::total(self.latency, self.output_tokens, &mut self.rng)
     }
 
+    /// How long the whole answer takes without jitter: TTFT plus one gap per further token.
+    pub fn nominal_time(&self) -> Duration {
+        let rate = self.latency.tokens_per_second;
+        let gaps = self.output_tokens.saturating_sub(1) as f64;
+        let generation = if rate.is_finite() && rate > 0.0 { gaps / rate } else { 0.0 };
+        self.latency.ttft + Duration::try_from_secs_f64(generation).unwrap_or_default()
+    }
+
     /// The offset at which the next token is due.
     pub fn next_token_at(&mut self) -> Duration {
         self.clock.next_token(&mut self.rng)

@@ -18,6 +18,7 @@ pub mod limits;
 mod openai;
 mod paced;
 mod serve;
+mod template;
 
 use std::{
     net::SocketAddr,
@@ -31,7 +32,7 @@ use tokio::net::TcpListener;
 pub use counters::{key_id, Counters, Tally};
 pub use latency::{LatencyModel, OutputLength};
 pub use limits::RateLimits;
-pub use serve::COUNTS_PATH;
+pub use serve::{COUNTS_PATH, TIMING_PATH};
 
 use crate::{
     fault::{Chain, FaultRule},
@@ -161,6 +162,7 @@ impl MockBuilder {
             limiter: limits::Limiter::new(config.limits),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             faults: Chain::new(config.faults.clone(), config.seed.wrapping_add(1)),
+            lateness: paced::Lateness::default(),
             config,
             dialect,
             counters: counters.clone(),

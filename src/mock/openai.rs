@@ -11,6 +11,7 @@ use super::{
     generation::{Ask, Generation},
     limits::LimitKind,
     paced::EventScript,
+    template::Template,
 };
 use crate::wire::{openai, request_id, sse, tokens, CannedResponse, LimitHeaders};
 
@@ -35,6 +36,27 @@ fn usage(generation: &Generation) -> Value {
     })
 }
 
+fn model_object(id: &str) -> Value {
+    json!({ "id": id, "object": "model", "created": 1_700_000_000, "owned_by": "chaos" })
+}
+
+/// The key in `Authorization: Bearer <key>` ("" when none).
+pub(super) fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map_or("", str::trim)
+}
+
+/// The headers OpenAI puts on a successful answer.
+fn success_headers(response: CannedResponse, processing: Duration) -> CannedResponse {
+    response
+        .with_header("x-request-id", request_id())
+        .with_header(openai::VERSION.0, openai::VERSION.1)
+        .with_header("openai-processing-ms", processing.as_millis().to_string())
+}
+
 fn finish_reason(generation: &Generation) -> &'static str {
     if generation.truncated {
         "length"
@@ -48,16 +70,13 @@ impl Dialect for OpenAi {
         match (method, path) {
             (&Method::POST, "/v1/chat/completions") => Route::Generate,
             (&Method::GET, "/v1/models") => Route::Models,
+            (&Method::GET, path) if path.starts_with("/v1/models/") => Route::Model,
             _ => Route::Unknown,
         }
     }
 
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map_or("", str::trim)
+        bearer(headers)
     }
 
     fn unauthorized(&self, presented: &str) -> CannedResponse {
@@ -116,12 +135,16 @@ impl Dialect for OpenAi {
     }
 
     fn models(&self, models: &[String]) -> CannedResponse {
-        let data: Vec<Value> = models
-            .iter()
-            .map(|id| json!({ "id": id, "object": "model", "created": 1_700_000_000, "owned_by": "chaos" }))
-            .collect();
-        CannedResponse::json(200, &json!({ "object": "list", "data": data }))
-            .with_header("x-request-id", request_id())
+        let data: Vec<Value> = models.iter().map(|id| model_object(id)).collect();
+        success_headers(CannedResponse::json(200, &json!({ "object": "list", "data": data })), Duration::ZERO)
+    }
+
+    fn model(&self, id: &str, listed: bool) -> CannedResponse {
+        if listed {
+            return success_headers(CannedResponse::json(200, &model_object(id)), Duration::ZERO);
+        }
+        let message = format!("The model `{id}` does not exist or you do not have access to it.");
+        openai::error(404, &message, "invalid_request_error", None, Some("model_not_found"))
     }
 
     fn overloaded(&self) -> CannedResponse {
@@ -172,17 +195,18 @@ impl Dialect for OpenAi {
             "usage": usage(generation),
             "service_tier": "default",
         });
-        CannedResponse::json(200, &body).with_header("x-request-id", request_id())
+        success_headers(CannedResponse::json(200, &body), generation.nominal_time())
     }
 
     fn stream_head(&self) -> CannedResponse {
-        CannedResponse::new(200, sse::CONTENT_TYPE, bytes::Bytes::new())
-            .with_header("x-request-id", request_id())
+        success_headers(CannedResponse::new(200, sse::CONTENT_TYPE, bytes::Bytes::new()), Duration::ZERO)
     }
 
     fn stream(&self, generation: Generation) -> Box<dyn EventScript> {
         let at = generation.latency.ttft;
-        Box::new(ChunkScript { id: completion_id(), generation, stage: Stage::Role, written: 0, at })
+        let id = completion_id();
+        let content = Template::new(|text| chunk(&id, &generation, json!({ "content": text }), None));
+        Box::new(ChunkScript { id, generation, content, stage: Stage::Role, written: 0, at })
     }
 }
 
@@ -200,6 +224,8 @@ enum Stage {
 struct ChunkScript {
     id: String,
     generation: Generation,
+    /// A content chunk, pre-rendered: each token only fills in its text.
+    content: Template,
     stage: Stage,
     written: u64,
     /// Offset of the latest event.
@@ -208,20 +234,24 @@ struct ChunkScript {
 
 impl ChunkScript {
     fn chunk(&self, delta: Value, finish: Option<&str>) -> bytes::Bytes {
-        let generation = &self.generation;
-        let mut chunk = json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": generation.created,
-            "model": generation.model,
-            "system_fingerprint": "fp_chaos",
-            "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
-        });
-        if generation.include_usage {
-            chunk["usage"] = Value::Null;
-        }
-        sse::data(&chunk)
+        chunk(&self.id, &self.generation, delta, finish)
     }
+}
+
+/// One `chat.completion.chunk` event.
+fn chunk(id: &str, generation: &Generation, delta: Value, finish: Option<&str>) -> bytes::Bytes {
+    let mut chunk = json!({
+        "id": id,
+        "object": "chat.completion.chunk",
+        "created": generation.created,
+        "model": generation.model,
+        "system_fingerprint": "fp_chaos",
+        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
+    });
+    if generation.include_usage {
+        chunk["usage"] = Value::Null;
+    }
+    sse::data(&chunk)
 }
 
 impl EventScript for ChunkScript {
@@ -236,7 +266,7 @@ impl EventScript for ChunkScript {
                     self.at = self.generation.next_token_at();
                     let text = Generation::token_text(self.written);
                     self.written += 1;
-                    self.chunk(json!({ "content": text }), None)
+                    self.content.fill(text)
                 }
                 Stage::Content => {
                     self.stage = Stage::Finish;

@@ -3,16 +3,21 @@
 //!
 //! No task and no channel per stream: the body is polled by the connection that writes it,
 //! which is what lets one mock hold thousands of concurrent streams.
+//!
+//! Each event's lateness (when it was handed to the connection minus when it was due) goes
+//! into a shared [`Lateness`] histogram, so a mock can say how well it kept time.
 
 use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
+    sync::{Arc, Mutex},
     task::{ready, Context, Poll},
     time::Duration,
 };
 
 use bytes::Bytes;
+use hdrhistogram::Histogram;
 use hyper::body::{Body, Frame};
 use tokio::time::{Instant, Sleep};
 
@@ -21,24 +26,54 @@ pub trait EventScript: Send + 'static {
     fn next_event(&mut self) -> Option<(Duration, Bytes)>;
 }
 
+/// How late paced events were, in microseconds, over every stream of one mock.
+#[derive(Clone)]
+pub struct Lateness {
+    histogram: Arc<Mutex<Histogram<u64>>>,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        let histogram = Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant bounds are valid");
+        Lateness { histogram: Arc::new(Mutex::new(histogram)) }
+    }
+}
+
+impl Lateness {
+    fn record(&self, late: Duration) {
+        let micros = (late.as_micros() as u64).clamp(1, 60_000_000);
+        self.histogram.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(micros);
+    }
+
+    /// `{"events", "p50_ms", "p99_ms", "p999_ms", "max_ms"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        serde_json::json!({
+            "events": h.len(),
+            "p50_ms": ms(h.value_at_quantile(0.5)),
+            "p99_ms": ms(h.value_at_quantile(0.99)),
+            "p999_ms": ms(h.value_at_quantile(0.999)),
+            "max_ms": ms(h.max()),
+        })
+    }
+}
+
 /// A body that writes a script's events on time.
 pub struct PacedBody {
     script: Box<dyn EventScript>,
     start: Instant,
     next: Option<(Instant, Bytes)>,
     sleep: Pin<Box<Sleep>>,
+    lateness: Lateness,
 }
 
 impl PacedBody {
-    /// Starts the clock now.
-    pub fn new(script: impl EventScript) -> Self {
+    /// Starts the clock now; every event's lateness goes into `lateness`.
+    pub fn new(script: impl EventScript, lateness: Lateness) -> Self {
         let start = Instant::now();
-        PacedBody {
-            script: Box::new(script),
-            start,
-            next: None,
-            sleep: Box::pin(tokio::time::sleep_until(start)),
-        }
+        let sleep = Box::pin(tokio::time::sleep_until(start));
+        PacedBody { script: Box::new(script), start, next: None, sleep, lateness }
     }
 }
 
@@ -62,7 +97,10 @@ impl Body for PacedBody {
         if this.next.as_ref().is_some_and(|(due, _)| *due > Instant::now()) {
             ready!(this.sleep.as_mut().poll(cx));
         }
-        Poll::Ready(this.next.take().map(|(_, event)| Ok(Frame::data(event))))
+        Poll::Ready(this.next.take().map(|(due, event)| {
+            this.lateness.record(Instant::now().saturating_duration_since(due));
+            Ok(Frame::data(event))
+        }))
     }
 }
 
@@ -86,7 +124,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn events_arrive_at_their_offsets() {
         let start = Instant::now();
-        let mut body = PacedBody::new(Every100ms(0));
+        let lateness = Lateness::default();
+        let mut body = PacedBody::new(Every100ms(0), lateness.clone());
         let mut seen = Vec::new();
         while let Some(frame) = body.frame().await {
             let data = frame.unwrap().into_data().unwrap();
@@ -94,5 +133,7 @@ mod tests {
         }
         let expected: Vec<(String, u128)> = vec![("e1".into(), 100), ("e2".into(), 200), ("e3".into(), 300)];
         assert_eq!(seen, expected);
+        assert_eq!(lateness.to_json()["events"], 3);
+        assert_eq!(lateness.to_json()["max_ms"], 0.001, "paused time: every event exactly on time");
     }
 }

@@ -18,7 +18,7 @@ use super::{
     generation::Generation,
     latency::DEFAULT_OUTPUT_TOKENS,
     limits::{Admission, Limiter},
-    paced::PacedBody,
+    paced::{Lateness, PacedBody},
     MockConfig, SeenRequest,
 };
 use crate::{
@@ -38,10 +38,13 @@ pub struct MockState {
     pub seen: Arc<Mutex<Vec<SeenRequest>>>,
     pub rng: Mutex<StdRng>,
     pub faults: Chain,
+    pub lateness: Lateness,
 }
 
 /// The path of the counts endpoint; outside every provider's API.
 pub const COUNTS_PATH: &str = "/_chaos/counts";
+/// The path of the stream-timing endpoint: how late paced events were.
+pub const TIMING_PATH: &str = "/_chaos/timing";
 
 /// Limiter slot for a key accepted without a configured key list.
 const ANY_KEY: usize = usize::MAX;
@@ -65,8 +68,12 @@ pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Respon
         };
         state.seen.lock().unwrap_or_else(|p| p.into_inner()).push(seen);
     }
-    if parts.method == http::Method::GET && parts.uri.path() == COUNTS_PATH {
-        return whole(CannedResponse::json(200, &state.counters.to_json()));
+    if parts.method == http::Method::GET {
+        match parts.uri.path() {
+            COUNTS_PATH => return whole(CannedResponse::json(200, &state.counters.to_json())),
+            TIMING_PATH => return whole(CannedResponse::json(200, &state.lateness.to_json())),
+            _ => {}
+        }
     }
     let route = dialect.route(&parts.method, parts.uri.path());
     if route == Route::Unknown {
@@ -80,8 +87,13 @@ pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Respon
         }
     };
     let key_name = key.map_or_else(|| "any".to_owned(), |i| key_id(Some(i)));
-    if route == Route::Models {
-        return whole(dialect.models(&state.config.models));
+    match route {
+        Route::Models => return whole(dialect.models(&state.config.models)),
+        Route::Model => {
+            let id = parts.uri.path().trim_start_matches("/v1/models/");
+            return whole(dialect.model(id, state.config.models.iter().any(|m| m == id)));
+        }
+        Route::Generate | Route::Unknown => {}
     }
     generate(&state, key.unwrap_or(ANY_KEY), &key_name, &parts, &body).await
 }
@@ -161,7 +173,7 @@ async fn generate(
         let head = dialect.with_limit_headers(dialect.stream_head(), &limits);
         return head
             .into_response::<Full<Bytes>>()
-            .map(|_| Either::Right(PacedBody::new(dialect.stream(generation))));
+            .map(|_| Either::Right(PacedBody::new(dialect.stream(generation), state.lateness.clone())));
     }
     tokio::time::sleep(generation.total_time()).await;
     whole(dialect.with_limit_headers(dialect.complete(&generation), &limits))

@@ -37,7 +37,9 @@ pub fn prompt_tokens(messages: &[Value]) -> u64 {
     content_tokens + REPLY_PRIMING_TOKENS
 }
 
-const WORDS: &[&str] = &["chaos", " tests", " the", " gateway", " before", " the", " pager", " does", "."];
+/// Every token after the first is one space-led word, so whitespace-split words always equal
+/// the token count, however long the answer.
+const WORDS: &[&str] = &[" chaos", " tests", " the", " gateway", " before", " the", " pager", " does"];
 
 /// User-message content that the estimate counts as a `tokens`-token prompt (one message).
 pub fn prompt_text(tokens: u64) -> String {
@@ -47,7 +49,12 @@ pub fn prompt_text(tokens: u64) -> String {
 
 /// The word for token number `index` of a generated answer.
 pub fn word(index: u64) -> &'static str {
-    WORDS[(index % WORDS.len() as u64) as usize]
+    let word = WORDS[(index % WORDS.len() as u64) as usize];
+    if index == 0 {
+        word.trim_start()
+    } else {
+        word
+    }
 }
 
 /// Text of exactly `tokens` tokens, one word per token.
@@ -76,5 +83,8 @@ mod tests {
     fn generated_text_has_one_word_per_token() {
         assert_eq!(generated_text(0), "");
         assert_eq!(generated_text(3), "chaos tests the");
+        for tokens in [1, 8, 9, 17, 1000] {
+            assert_eq!(generated_text(tokens).split_whitespace().count() as u64, tokens);
+        }
     }
 }
