@@ -9,3 +9,4 @@ mod mocks;
 mod passthrough;
 mod scenarios;
 mod sdk_tier;
+mod stream_faults;

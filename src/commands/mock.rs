@@ -14,6 +14,11 @@ use crate::{
     Exit,
 };
 
+/// Whether a fault parses for some other family in `families`.
+fn fits_another(text: &str, family: ApiFamily, families: &[ApiFamily]) -> bool {
+    families.iter().any(|other| *other != family && scenario::parse_fault(text, *other).is_ok())
+}
+
 /// What a mock lists when `--model` is not given.
 fn default_models(family: ApiFamily) -> Vec<String> {
     let models: &[&str] = match family {
@@ -43,12 +48,21 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::InvalidScenario);
         }
     }
+    let families: Vec<ApiFamily> = wanted.iter().map(|(family, _)| *family).collect();
     let mut mocks: Vec<(ApiFamily, MockHandle)> = Vec::new();
     for (index, (family, addr)) in wanted.into_iter().enumerate() {
         let mut faults = Vec::new();
         for text in &args.fault {
             match scenario::parse_fault(text, family) {
                 Ok(rule) => faults.push(rule),
+                // A fault that fits another family served here (`drop: done` is OpenAI's) is
+                // skipped for this one; one that fits none is an error.
+                Err(error) if fits_another(text, family, &families) => {
+                    eprintln!(
+                        "note: `{text}` does not apply to the {family} mock ({}); not applied there",
+                        error.message
+                    );
+                }
                 Err(error) => return Ok(invalid(&error)),
             }
         }

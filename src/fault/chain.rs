@@ -24,7 +24,7 @@ pub struct FaultRule {
 }
 
 /// The combined decision of a whole chain for one request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChainDecision {
     /// Total delay to apply before answering or forwarding.
     pub delay: Duration,
@@ -32,6 +32,8 @@ pub struct ChainDecision {
     pub response: Option<CannedResponse>,
     /// Labels of the rules that fired, in order.
     pub fired: Vec<String>,
+    /// Stream faults that fired: applied to the events of the response.
+    pub stream: Vec<FaultAction>,
 }
 
 impl ChainDecision {
@@ -86,6 +88,7 @@ impl Chain {
             match rule.action.on_request(request) {
                 Decision::Pass => {}
                 Decision::Delay(delay) => decision.delay += delay,
+                Decision::Stream => decision.stream.push(rule.action.clone()),
                 Decision::Respond(response) => {
                     decision.response = Some(response);
                     break;

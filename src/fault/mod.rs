@@ -6,12 +6,24 @@
 //! and `on_request`, a variant in [`FaultAction`], and a key in `scenario/raw.rs`.
 
 pub mod chain;
+mod cut;
+mod drop_event;
+mod inject;
 mod latency;
+mod stall;
 mod status;
+mod trickle;
 
 pub use chain::{Chain, ChainDecision, FaultRule};
+pub use cut::CutFault;
+pub use drop_event::{DropFault, DroppedEvent};
+pub use inject::{InjectFault, Injected};
+pub use stall::StallFault;
+pub use trickle::TrickleFault;
 
 use std::time::Duration;
+
+use bytes::Bytes;
 
 pub use latency::LatencyFault;
 pub use status::{supported_statuses, StatusFault};
@@ -27,6 +39,26 @@ pub enum Decision {
     Delay(Duration),
     /// Answer the target with this response; the upstream never sees the request.
     Respond(CannedResponse),
+    /// Forward, and apply this fault to the events of the response stream.
+    Stream,
+}
+
+/// What happens to one event of a response stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventAction {
+    Pass,
+    /// Hold the event back this long.
+    Delay(Duration),
+    /// Leave the event out.
+    Drop,
+    /// Write these bytes, then the event.
+    InsertBefore(Bytes),
+    /// Write these bytes instead of the event, then end the stream.
+    EndWith(Bytes),
+    /// End the stream before this event, with no terminator.
+    End,
+    /// Stop here and never go on (until the target hangs up).
+    Hang,
 }
 
 /// What a fault may look at: the request line and what the interposer parsed from it.
@@ -45,22 +77,45 @@ pub struct RequestView<'a> {
 pub enum FaultAction {
     Status(StatusFault),
     Latency(LatencyFault),
+    Stall(StallFault),
+    Cut(CutFault),
+    Trickle(TrickleFault),
+    Drop(DropFault),
+    Inject(InjectFault),
 }
 
 impl FaultAction {
-    /// The decision for one request; pure apart from randomness the fault itself owns.
+    /// The decision for one request; stream faults say [`Decision::Stream`].
     pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
         match self {
             FaultAction::Status(fault) => fault.on_request(request),
             FaultAction::Latency(fault) => fault.on_request(request),
+            _ => Decision::Stream,
         }
     }
 
-    /// A short label for records and reports, such as `status:429` or `latency`.
+    /// What happens to one event of the response stream (HTTP-level faults pass every event).
+    pub fn on_event(&self, event: &crate::wire::sse_split::SseEvent<'_>) -> EventAction {
+        match self {
+            FaultAction::Stall(fault) => fault.on_event(event),
+            FaultAction::Cut(fault) => fault.on_event(event),
+            FaultAction::Trickle(fault) => fault.on_event(event),
+            FaultAction::Drop(fault) => fault.on_event(event),
+            FaultAction::Inject(fault) => fault.on_event(event),
+            FaultAction::Status(_) | FaultAction::Latency(_) => EventAction::Pass,
+        }
+    }
+
+    /// A short label for records and reports, such as `status:429` or `stall`.
     pub fn label(&self) -> String {
         match self {
             FaultAction::Status(fault) => format!("status:{}", fault.status),
             FaultAction::Latency(_) => "latency".to_owned(),
+            FaultAction::Stall(_) => "stall".to_owned(),
+            FaultAction::Cut(_) => "cut".to_owned(),
+            FaultAction::Trickle(_) => "trickle".to_owned(),
+            FaultAction::Drop(fault) => format!("drop:{:?}", fault.what).to_lowercase(),
+            FaultAction::Inject(fault) => format!("inject:{:?}", fault.what).to_lowercase(),
         }
     }
 }

@@ -23,11 +23,12 @@ use super::{
 };
 use crate::{
     fault::{Chain, RequestView},
+    net::FaultyStream,
     wire::CannedResponse,
 };
 
-/// A mock's response body: whole, or paced event by event.
-pub type MockBody = Either<Full<Bytes>, PacedBody>;
+/// A mock's response body: whole, or paced event by event (with `--fault` stream faults).
+pub type MockBody = Either<Full<Bytes>, Either<PacedBody, FaultyStream<PacedBody>>>;
 
 /// Shared state of one running mock.
 pub struct MockState {
@@ -171,9 +172,12 @@ async fn generate(
     count(&generation.model, 200, generation.prompt_tokens, generation.output_tokens);
     if stream {
         let head = dialect.with_limit_headers(dialect.stream_head(), &limits);
-        return head
-            .into_response::<Full<Bytes>>()
-            .map(|_| Either::Right(PacedBody::new(dialect.stream(generation), state.lateness.clone())));
+        let paced = PacedBody::new(dialect.stream(generation), state.lateness.clone());
+        let body = match decision.stream {
+            faults if faults.is_empty() => Either::Left(paced),
+            faults => Either::Right(FaultyStream::new(paced, faults)),
+        };
+        return head.into_response::<Full<Bytes>>().map(|_| Either::Right(body));
     }
     tokio::time::sleep(generation.total_time()).await;
     whole(dialect.with_limit_headers(dialect.complete(&generation), &limits))

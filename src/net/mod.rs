@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every server and client in the harness: one serve loop with
 //! graceful shutdown, body helpers, and the loopback rule.
 
+mod faulty_stream;
 mod serve;
 
+pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, ServerHandle};
 
 use bytes::Bytes;

@@ -24,6 +24,7 @@ pub use timeline::{TimedChain, Timeline};
 use crate::{
     fault::{Chain, RequestView},
     metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
+    net::FaultyStream,
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
@@ -33,8 +34,9 @@ pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
 /// The header the official SDKs (and the built-in client) number their retries with.
 pub const RETRY_COUNT_HEADER: &str = "x-stainless-retry-count";
 
-/// A response body: the upstream's stream, or one the interposer made.
-pub type ProxyBody = Either<Incoming, Full<Bytes>>;
+/// A response body: the upstream's (untouched, or with stream faults applied), or one the
+/// interposer made.
+pub type ProxyBody = Either<Either<Incoming, FaultyStream<Incoming>>, Full<Bytes>>;
 
 /// What an interposer needs to start.
 #[derive(Debug, Clone)]
@@ -89,6 +91,14 @@ pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result
     let serving = Arc::clone(&context);
     let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&serving), request))?;
     Ok(InterposerHandle { addr: server.addr, context, server })
+}
+
+/// Stream faults only touch SSE responses; a JSON answer passes untouched.
+pub fn is_event_stream(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
 }
 
 fn header_number(request: &Request<Incoming>, name: &str) -> Option<u64> {
@@ -150,7 +160,10 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     match forward::forward(&context.client, &config.upstream_uri, request).await {
         Ok(response) => {
             guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
-            response.map(Either::Left)
+            if decision.stream.is_empty() || !is_event_stream(response.headers()) {
+                return response.map(|body| Either::Left(Either::Left(body)));
+            }
+            response.map(|body| Either::Left(Either::Right(FaultyStream::new(body, decision.stream))))
         }
         Err(error) => {
             tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");

@@ -10,10 +10,10 @@ use super::{
     error::{closest, Located},
     expect,
     plan::{BuiltinTarget, LoadPlan, ModelPrice, Phase, Plan, Slo, Upstream},
-    raw::{RawFault, RawLoad, RawPhase, RawScenario, RawTarget},
+    raw::{RawLoad, RawPhase, RawScenario, RawTarget},
 };
 use crate::{
-    fault::{supported_statuses, FaultAction, FaultRule, LatencyFault, StatusFault},
+    fault::FaultRule,
     load::{retry::SdkProfile, Process},
     wire::{tokens, ApiFamily},
 };
@@ -53,7 +53,7 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
         let here = raw.target.as_ref().map_or(&raw.upstreams.referenced, |t| &t.referenced);
         return Err(Located::at(
             here,
-            format!("the built-in client speaks the OpenAI API, but upstream `{}` is a {} mock; point `target.builtin.upstream` at an openai upstream", target.name, target.family),
+            format!("the built-in client speaks the OpenAI API, but upstream `{}` is an {} mock; point `target.builtin.upstream` at an openai upstream", target.name, target.family),
         ));
     }
     let load = build_load(&raw.load)?;
@@ -222,7 +222,7 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<Fau
         one_of("upstream", upstream_name, upstreams.iter().map(|u| u.name.as_str()))?;
         let index = upstreams.iter().position(|u| u.name == upstream_name.value).unwrap_or(0);
         for fault in faults {
-            rules[index].push(build_fault(fault, upstreams[index].family)?);
+            rules[index].push(super::fault::build_fault(fault, upstreams[index].family)?);
         }
     }
     Ok(rules)
@@ -237,51 +237,4 @@ pub(super) fn at_most(value: Option<&Spanned<u32>>, max: u64, name: &str) -> Che
         )),
         other => Ok(other.map(|v| v.value)),
     }
-}
-
-pub(super) fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRule> {
-    let raw = &fault.value;
-    let here = &fault.referenced;
-    let probability = raw.probability.as_ref().map_or(1.0, |p| p.value.0);
-    let action = match (&raw.status, raw.latency) {
-        (Some(_), Some(_)) => {
-            return Err(Located::at(
-                here,
-                "a fault has one action: `status` or `latency`, not both; write two faults to chain them",
-            ))
-        }
-        (None, None) => {
-            return Err(Located::at(
-                here,
-                "this fault has no action; expected one of `status: 429`, `latency: 2s`",
-            ))
-        }
-        (Some(status), None) => {
-            let supported = supported_statuses(family);
-            if !supported.contains(&status.value) {
-                let list: Vec<String> = supported.iter().map(u16::to_string).collect();
-                let message = format!(
-                    "unsupported status {} for a {family} upstream; expected one of {}",
-                    status.value,
-                    list.join(", ")
-                );
-                return Err(Located::at(&status.referenced, message));
-            }
-            FaultAction::Status(StatusFault {
-                status: status.value,
-                family,
-                retry_after: raw.retry_after.as_ref().map(|r| r.value.0),
-            })
-        }
-        (None, Some(latency)) => {
-            if let Some(retry_after) = &raw.retry_after {
-                return Err(Located::at(
-                    &retry_after.referenced,
-                    "`retry_after` only goes with a `status` fault",
-                ));
-            }
-            FaultAction::Latency(LatencyFault { delay: latency.0 })
-        }
-    };
-    Ok(FaultRule { action, probability })
 }

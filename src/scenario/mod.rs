@@ -8,6 +8,7 @@
 mod build;
 pub mod error;
 pub mod expect;
+mod fault;
 pub mod plan;
 mod raw;
 mod upstream;
@@ -26,7 +27,7 @@ pub fn parse_fault(
     let origin = Path::new("--fault");
     let raw: serde_saphyr::Spanned<raw::RawFault> = serde_saphyr::from_str(text)
         .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
-    build::build_fault(&raw, family).map_err(|located| ScenarioError::new(origin, text, located))
+    fault::build_fault(&raw, family).map_err(|located| ScenarioError::new(origin, text, located))
 }
 
 /// Reads and checks a scenario file.

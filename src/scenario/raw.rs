@@ -156,9 +156,44 @@ pub struct RawFault {
     #[serde(default)]
     pub latency: Option<HumanDuration>,
     #[serde(default)]
+    pub stall: Option<RawStall>,
+    #[serde(default)]
+    pub cut: Option<RawAfterEvents>,
+    #[serde(default)]
+    pub trickle: Option<HumanDuration>,
+    #[serde(default)]
+    pub drop: Option<Spanned<String>>,
+    #[serde(default)]
+    pub inject: Option<RawInject>,
+    #[serde(default)]
     pub probability: Option<Spanned<Percent>>,
     #[serde(default)]
     pub retry_after: Option<Spanned<HumanDuration>>,
+}
+
+/// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStall {
+    pub after_events: u64,
+    #[serde(default, rename = "for")]
+    pub duration: Option<HumanDuration>,
+}
+
+/// `cut: { after_events: 10 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAfterEvents {
+    pub after_events: u64,
+}
+
+/// `inject: { kind: error | malformed, after_events: 5 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInject {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub after_events: u64,
 }
 
 /// The service level the target promises.

@@ -6,6 +6,7 @@
 pub mod anthropic;
 pub mod openai;
 pub mod sse;
+pub mod sse_split;
 pub mod tokens;
 
 use std::fmt;

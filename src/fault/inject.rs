@@ -1,0 +1,88 @@
+//! `inject`: puts a bad event into a stream after N events: a malformed one (invalid JSON), or
+//! a mid-stream error in the family's own format, after which the stream ends (OpenAI: a
+//! `data:` chunk with an `"error"` key; Anthropic: `event: error`). The SDKs raise on both and
+//! do not retry: the answer is lost after it started.
+
+use bytes::Bytes;
+use serde_json::json;
+
+use super::EventAction;
+use crate::wire::{sse, sse_split::SseEvent, ApiFamily};
+
+/// What to put into the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injected {
+    Malformed,
+    Error,
+}
+
+/// Inserts one event before event number `after_events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectFault {
+    pub what: Injected,
+    pub after_events: u64,
+    pub family: ApiFamily,
+}
+
+impl InjectFault {
+    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+        if event.index != self.after_events {
+            return EventAction::Pass;
+        }
+        match self.what {
+            Injected::Malformed => EventAction::InsertBefore(self.malformed()),
+            Injected::Error => EventAction::EndWith(self.error()),
+        }
+    }
+
+    fn malformed(&self) -> Bytes {
+        match self.family {
+            ApiFamily::OpenAi => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),
+            ApiFamily::Anthropic => {
+                Bytes::from_static(b"event: content_block_delta\ndata: {\"type\": \"content_block_del\n\n")
+            }
+        }
+    }
+
+    fn error(&self) -> Bytes {
+        match self.family {
+            ApiFamily::OpenAi => sse::data(&json!({ "error": {
+                "message": "The server had an error while processing your request. Sorry about that!",
+                "type": "server_error", "param": null, "code": null,
+            } })),
+            ApiFamily::Anthropic => sse::named(
+                "error",
+                &json!({ "type": "error", "error": { "type": "overloaded_error", "message": "Overloaded" } }),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(index: u64) -> SseEvent<'static> {
+        SseEvent { index, bytes: b"data: {}\n\n" }
+    }
+
+    #[test]
+    fn an_error_replaces_the_rest_of_the_stream_in_the_familys_format() {
+        let fault = InjectFault { what: Injected::Error, after_events: 2, family: ApiFamily::Anthropic };
+        assert_eq!(fault.on_event(&at(1)), EventAction::Pass);
+        let EventAction::EndWith(event) = fault.on_event(&at(2)) else { panic!("ends with an error") };
+        assert!(event.starts_with(b"event: error\ndata: {"));
+        let openai = InjectFault { family: ApiFamily::OpenAi, ..fault };
+        let EventAction::EndWith(event) = openai.on_event(&at(2)) else { panic!("ends with an error") };
+        let json: serde_json::Value = serde_json::from_slice(&event[6..]).unwrap();
+        assert_eq!(json["error"]["type"], "server_error");
+    }
+
+    #[test]
+    fn a_malformed_event_is_inserted_and_the_stream_goes_on() {
+        let fault = InjectFault { what: Injected::Malformed, after_events: 0, family: ApiFamily::OpenAi };
+        let EventAction::InsertBefore(event) = fault.on_event(&at(0)) else { panic!("inserted") };
+        assert!(event.ends_with(b"\n\n"));
+        assert!(serde_json::from_slice::<serde_json::Value>(&event[6..event.len() - 2]).is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! `stall`: after N events the stream stops moving, for a while or for good. The connection
+//! stays open: the client sees a stream that stalls mid-answer.
+
+use std::time::Duration;
+
+use super::EventAction;
+use crate::wire::sse_split::SseEvent;
+
+/// Holds the stream after `after_events` events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StallFault {
+    pub after_events: u64,
+    /// How long to hold it; `None` holds it until the target gives up.
+    pub duration: Option<Duration>,
+}
+
+impl StallFault {
+    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+        match (event.index == self.after_events, self.duration) {
+            (false, _) => EventAction::Pass,
+            (true, Some(duration)) => EventAction::Delay(duration),
+            (true, None) => EventAction::Hang,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(index: u64) -> SseEvent<'static> {
+        SseEvent { index, bytes: b"data: {}\n\n" }
+    }
+
+    #[test]
+    fn stalls_once_at_the_nth_event() {
+        let fault = StallFault { after_events: 10, duration: Some(Duration::from_secs(30)) };
+        assert_eq!(fault.on_event(&at(9)), EventAction::Pass);
+        assert_eq!(fault.on_event(&at(10)), EventAction::Delay(Duration::from_secs(30)));
+        assert_eq!(fault.on_event(&at(11)), EventAction::Pass);
+        let forever = StallFault { after_events: 0, duration: None };
+        assert_eq!(forever.on_event(&at(0)), EventAction::Hang);
+    }
+}

@@ -1,0 +1,239 @@
+//! A response body with stream faults applied: the upstream's bytes are split into SSE events
+//! (holding back only an unfinished one) and each event goes through the faults' decisions
+//! (pass, delay, drop, insert, end, hang). The one place stream faults sleep and write.
+
+use std::{
+    collections::VecDeque,
+    future::Future,
+    pin::Pin,
+    task::{ready, Context, Poll},
+    time::Duration,
+};
+
+use bytes::{Bytes, BytesMut};
+use hyper::body::{Body, Frame};
+use tokio::time::Sleep;
+
+use crate::{
+    fault::{EventAction, FaultAction},
+    wire::sse_split::{SseEvent, SseSplitter},
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `inner` with `faults` applied to its events.
+pub struct FaultyStream<B> {
+    inner: B,
+    faults: Vec<FaultAction>,
+    splitter: SseSplitter,
+    ready: VecDeque<Bytes>,
+    index: u64,
+    inner_done: bool,
+    /// Output held back by a delay, and the delay.
+    held: Option<(Bytes, Pin<Box<Sleep>>)>,
+    /// Output to write after `held` (stream end).
+    ended: bool,
+    hung: bool,
+}
+
+impl<B> FaultyStream<B> {
+    pub fn new(inner: B, faults: Vec<FaultAction>) -> Self {
+        FaultyStream {
+            inner,
+            faults,
+            splitter: SseSplitter::default(),
+            ready: VecDeque::new(),
+            index: 0,
+            inner_done: false,
+            held: None,
+            ended: false,
+            hung: false,
+        }
+    }
+
+    /// What to write for one event, how long to hold it, and whether the stream ends after it.
+    fn decide(&mut self, event: Bytes) -> (Bytes, Duration) {
+        let view = SseEvent { index: self.index, bytes: &event };
+        self.index += 1;
+        let mut before = BytesMut::new();
+        let mut delay = Duration::ZERO;
+        let mut keep = true;
+        for fault in &self.faults {
+            match fault.on_event(&view) {
+                EventAction::Pass => {}
+                EventAction::Delay(d) => delay += d,
+                EventAction::Drop => keep = false,
+                EventAction::InsertBefore(bytes) => before.extend_from_slice(&bytes),
+                EventAction::EndWith(bytes) => {
+                    before.extend_from_slice(&bytes);
+                    keep = false;
+                    self.ended = true;
+                }
+                EventAction::End => {
+                    keep = false;
+                    self.ended = true;
+                }
+                EventAction::Hang => self.hung = true,
+            }
+            if self.ended || self.hung {
+                break;
+            }
+        }
+        if keep && !self.hung {
+            before.extend_from_slice(&event);
+        }
+        (before.freeze(), delay)
+    }
+}
+
+impl<B> Body for FaultyStream<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            if let Some((_, sleep)) = this.held.as_mut() {
+                ready!(sleep.as_mut().poll(cx));
+                let (bytes, _) = this.held.take().expect("held output");
+                if !bytes.is_empty() {
+                    return Poll::Ready(Some(Ok(Frame::data(bytes))));
+                }
+                continue;
+            }
+            if this.hung {
+                // Never woken: the stream stays open and silent until the target hangs up.
+                return Poll::Pending;
+            }
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            if let Some(event) = this.ready.pop_front() {
+                let (bytes, delay) = this.decide(event);
+                if !delay.is_zero() {
+                    this.held = Some((bytes, Box::pin(tokio::time::sleep(delay))));
+                    continue;
+                }
+                if bytes.is_empty() {
+                    continue;
+                }
+                return Poll::Ready(Some(Ok(Frame::data(bytes))));
+            }
+            if this.inner_done {
+                return Poll::Ready(None);
+            }
+            match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        this.ready.extend(this.splitter.push(&data));
+                    }
+                }
+                Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
+                None => {
+                    this.inner_done = true;
+                    this.ready.extend(this.splitter.finish());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::{BodyExt, StreamBody};
+
+    use super::*;
+    use crate::fault::{CutFault, DropFault, DroppedEvent, InjectFault, Injected, StallFault, TrickleFault};
+    use crate::wire::ApiFamily;
+
+    const EVENTS: [&str; 5] = [
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"c\"}}]}\n\n",
+        "data: {\"choices\":[],\"usage\":{\"total_tokens\":3}}\n\n",
+        "data: [DONE]\n\n",
+    ];
+
+    /// The stream in awkward 7-byte chunks, so events straddle chunk boundaries.
+    fn upstream() -> impl Body<Data = Bytes, Error = std::convert::Infallible> + Unpin {
+        let bytes = EVENTS.concat().into_bytes();
+        let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
+            bytes.chunks(7).map(|c| Ok(Frame::data(Bytes::copy_from_slice(c)))).collect();
+        StreamBody::new(futures_util::stream::iter(chunks))
+    }
+
+    /// Frames with their arrival times (paused clock).
+    async fn run(faults: Vec<FaultAction>) -> Vec<(u128, String)> {
+        let start = tokio::time::Instant::now();
+        let mut body = FaultyStream::new(upstream(), faults);
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.expect("frame").into_data().expect("data");
+            out.push((start.elapsed().as_millis(), String::from_utf8_lossy(&data).into_owned()));
+        }
+        out
+    }
+
+    fn text(frames: &[(u128, String)]) -> String {
+        frames.iter().map(|(_, t)| t.as_str()).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_fault_passes_every_byte() {
+        assert_eq!(text(&run(vec![]).await), EVENTS.concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cut_ends_the_body_without_the_terminator() {
+        let frames = run(vec![FaultAction::Cut(CutFault { after_events: 2 })]).await;
+        assert_eq!(text(&frames), EVENTS[..2].concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stall_holds_the_stream_once_then_goes_on() {
+        let stall = StallFault { after_events: 2, duration: Some(Duration::from_secs(30)) };
+        let frames = run(vec![FaultAction::Stall(stall)]).await;
+        let times: Vec<u128> = frames.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [0, 0, 30_000, 30_000, 30_000]);
+        assert_eq!(text(&frames), EVENTS.concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stall_forever_never_finishes() {
+        let stall = StallFault { after_events: 1, duration: None };
+        let mut body = FaultyStream::new(upstream(), vec![FaultAction::Stall(stall)]);
+        assert!(body.frame().await.is_some());
+        let next = tokio::time::timeout(Duration::from_secs(3600), body.frame()).await;
+        assert!(next.is_err(), "the stream should still be stalled after an hour");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trickle_spaces_every_event() {
+        let frames = run(vec![FaultAction::Trickle(TrickleFault { gap: Duration::from_millis(200) })]).await;
+        let times: Vec<u128> = frames.iter().map(|(t, _)| *t).collect();
+        assert_eq!(times, [200, 400, 600, 800, 1000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn drop_removes_done_or_usage() {
+        let done = run(vec![FaultAction::Drop(DropFault { what: DroppedEvent::Done })]).await;
+        assert_eq!(text(&done), EVENTS[..4].concat());
+        let usage = run(vec![FaultAction::Drop(DropFault { what: DroppedEvent::Usage })]).await;
+        assert_eq!(text(&usage), [&EVENTS[..3], &EVENTS[4..]].concat().concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_injected_error_ends_the_stream_in_the_familys_format() {
+        let inject = InjectFault { what: Injected::Error, after_events: 1, family: ApiFamily::OpenAi };
+        let frames = run(vec![FaultAction::Inject(inject)]).await;
+        assert_eq!(frames.len(), 2);
+        assert!(frames[1].1.starts_with("data: {\"error\":"), "{}", frames[1].1);
+    }
+}

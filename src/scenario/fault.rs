@@ -1,0 +1,100 @@
+//! Raw fault → checked [`FaultRule`]: exactly one action, checked against the upstream's API
+//! family, with its dosing.
+
+use serde_saphyr::Spanned;
+
+use super::{
+    build::{one_of, Checked},
+    error::Located,
+    raw::{RawFault, RawInject},
+};
+use crate::{
+    fault::{
+        supported_statuses, CutFault, DropFault, DroppedEvent, FaultAction, FaultRule, InjectFault, Injected,
+        LatencyFault, StallFault, StatusFault, TrickleFault,
+    },
+    wire::ApiFamily,
+};
+
+const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
+`cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`";
+
+pub(super) fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRule> {
+    let raw = &fault.value;
+    let mut actions: Vec<(&str, FaultAction)> = Vec::new();
+    if let Some(status) = &raw.status {
+        actions.push(("status", status_action(status, raw, family)?));
+    }
+    if let Some(latency) = raw.latency {
+        actions.push(("latency", FaultAction::Latency(LatencyFault { delay: latency.0 })));
+    }
+    if let Some(stall) = &raw.stall {
+        let stall = StallFault { after_events: stall.after_events, duration: stall.duration.map(|d| d.0) };
+        actions.push(("stall", FaultAction::Stall(stall)));
+    }
+    if let Some(cut) = &raw.cut {
+        actions.push(("cut", FaultAction::Cut(CutFault { after_events: cut.after_events })));
+    }
+    if let Some(gap) = raw.trickle {
+        actions.push(("trickle", FaultAction::Trickle(TrickleFault { gap: gap.0 })));
+    }
+    if let Some(what) = &raw.drop {
+        actions.push(("drop", drop_action(what, family)?));
+    }
+    if let Some(inject) = &raw.inject {
+        actions.push(("inject", inject_action(inject, family)?));
+    }
+    let action = match actions.len() {
+        0 => {
+            return Err(Located::at(
+                &fault.referenced,
+                format!("this fault has no action; expected one of {ACTIONS}"),
+            ))
+        }
+        1 => actions.remove(0),
+        _ => {
+            let names: Vec<String> = actions.iter().map(|(name, _)| format!("`{name}`")).collect();
+            let message = format!(
+                "a fault has one action, this one has {}; write one fault per action to chain them",
+                names.join(" and ")
+            );
+            return Err(Located::at(&fault.referenced, message));
+        }
+    };
+    if let (Some(retry_after), false) = (&raw.retry_after, action.0 == "status") {
+        return Err(Located::at(&retry_after.referenced, "`retry_after` only goes with a `status` fault"));
+    }
+    Ok(FaultRule { action: action.1, probability: raw.probability.as_ref().map_or(1.0, |p| p.value.0) })
+}
+
+fn status_action(status: &Spanned<u16>, raw: &RawFault, family: ApiFamily) -> Checked<FaultAction> {
+    let supported = supported_statuses(family);
+    if !supported.contains(&status.value) {
+        let list: Vec<String> = supported.iter().map(u16::to_string).collect();
+        let message = format!(
+            "unsupported status {} for an {family} upstream; expected one of {}",
+            status.value,
+            list.join(", ")
+        );
+        return Err(Located::at(&status.referenced, message));
+    }
+    let retry_after = raw.retry_after.as_ref().map(|r| r.value.0);
+    Ok(FaultAction::Status(StatusFault { status: status.value, family, retry_after }))
+}
+
+fn drop_action(what: &Spanned<String>, family: ApiFamily) -> Checked<FaultAction> {
+    one_of("event to drop", what, ["done", "usage"])?;
+    if family != ApiFamily::OpenAi {
+        let message =
+            format!("`drop: {}` applies to OpenAI streams; an {family} stream has no such event", what.value);
+        return Err(Located::at(&what.referenced, message));
+    }
+    let what = if what.value == "done" { DroppedEvent::Done } else { DroppedEvent::Usage };
+    Ok(FaultAction::Drop(DropFault { what }))
+}
+
+fn inject_action(inject: &RawInject, family: ApiFamily) -> Checked<FaultAction> {
+    one_of("event to inject", &inject.kind, ["error", "malformed"])?;
+    let what = if inject.kind.value == "error" { Injected::Error } else { Injected::Malformed };
+    Ok(FaultAction::Inject(InjectFault { what, after_events: inject.after_events, family }))
+}

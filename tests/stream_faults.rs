@@ -1,0 +1,72 @@
+//! Stream faults through the interposer, over real sockets, in front of the OpenAI mock.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chaos::{
+    fault::{Chain, CutFault, FaultAction, FaultRule, StallFault},
+    metrics::{Recorder, RunClock},
+    mock::{MockBuilder, MockHandle},
+    proxy::{self, InterposerConfig, InterposerHandle},
+    wire::ApiFamily,
+};
+use http_body_util::{BodyExt, Full};
+
+async fn interposed(fault: FaultAction) -> (MockHandle, InterposerHandle, Recorder) {
+    let mock = MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("mock starts");
+    let recorder = Recorder::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let config = InterposerConfig {
+        upstream_index: 0,
+        upstream_uri: format!("http://{}", mock.addr).parse().expect("uri"),
+        family: ApiFamily::OpenAi,
+        clock: RunClock::start_now(),
+        recorder: recorder.clone(),
+    };
+    let interposer = proxy::spawn(listener, config).expect("interposer starts");
+    interposer.set_chain(0, Chain::new(vec![FaultRule { action: fault, probability: 1.0 }], 1));
+    (mock, interposer, recorder)
+}
+
+async fn chat(interposer: &InterposerHandle, stream: bool) -> String {
+    let body = format!(
+        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"hi"}}],"max_tokens":6,"stream":{stream}}}"#
+    );
+    let request = http::Request::post(format!("http://{}/v1/chat/completions", interposer.addr))
+        .header("authorization", "Bearer sk-test")
+        .body(Full::new(Bytes::from(body)))
+        .expect("request");
+    let response = chaos::net::http_client::<Full<Bytes>>().request(request).await.expect("response");
+    String::from_utf8(response.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("UTF-8")
+}
+
+#[tokio::test]
+async fn a_cut_stream_ends_cleanly_without_done_and_the_attempt_says_so() {
+    let (_mock, interposer, recorder) = interposed(FaultAction::Cut(CutFault { after_events: 3 })).await;
+    let body = chat(&interposer, true).await;
+    let events: Vec<&str> = body.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert_eq!(events.len(), 3, "{body}");
+    assert!(!body.contains("[DONE]"));
+    assert!(body.contains("\"content\":\"chaos\""), "the first tokens got through: {body}");
+    let attempts = recorder.snapshot().attempts;
+    assert_eq!(attempts[0].faults, ["cut"]);
+    assert!(!attempts[0].injected, "the upstream answered; the fault only shortened it");
+}
+
+#[tokio::test]
+async fn a_stream_fault_leaves_a_json_answer_untouched() {
+    let (_mock, interposer, _) = interposed(FaultAction::Cut(CutFault { after_events: 0 })).await;
+    let body = chat(&interposer, false).await;
+    let json: serde_json::Value = serde_json::from_str(&body).expect("a whole JSON answer");
+    assert_eq!(json["usage"]["completion_tokens"], 6);
+}
+
+#[tokio::test]
+async fn a_stall_holds_the_stream_then_lets_it_finish() {
+    let stall = StallFault { after_events: 2, duration: Some(Duration::from_millis(400)) };
+    let (_mock, interposer, _) = interposed(FaultAction::Stall(stall)).await;
+    let started = Instant::now();
+    let body = chat(&interposer, true).await;
+    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
+}
