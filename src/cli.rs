@@ -30,6 +30,32 @@ pub enum Command {
     },
     /// Serve mock providers standalone (until Ctrl-C), to point a gateway or an SDK at by hand.
     Mock(MockArgs),
+    /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
+    Proxy(ProxyArgs),
+}
+
+/// Arguments of `chaos proxy`.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Where the target connects (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Where to forward, e.g. `http://127.0.0.1:9001`.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// The upstream's API family, for the shape of injected errors.
+    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
+    pub family: String,
+    /// A fault, as in a scenario: `--fault '{ status: 503, probability: 30% }'` (repeatable,
+    /// applied in order).
+    #[arg(long, value_name = "YAML")]
+    pub fault: Vec<String>,
+    /// Seeds the faults' dosing.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Allow a listen address or upstream beyond loopback.
+    #[arg(long)]
+    pub allow_non_loopback: bool,
 }
 
 /// Arguments of `chaos mock`.

@@ -44,5 +44,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file } => Ok(commands::validate(file)),
         Command::Run { file, reports } => commands::run(file, reports).await,
         Command::Mock(args) => commands::mock(args).await,
+        Command::Proxy(args) => commands::proxy(args).await,
     }
 }

@@ -1,9 +1,11 @@
 //! One function per subcommand; each turns its arguments into an [`Exit`].
 
 mod mock;
+mod proxy;
 mod run;
 
 pub use mock::mock;
+pub use proxy::proxy;
 pub use run::{exit_for, run, validate};
 
 use crate::{scenario::ScenarioError, Exit};
