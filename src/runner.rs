@@ -66,6 +66,7 @@ pub async fn execute(
             upstream_index: index,
             upstream_uri: format!("http://{}", mock.addr).parse()?,
             family: upstream.family,
+            keys: upstream.keys.clone(),
             clock,
             recorder: recorder.clone(),
         };

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaos::{
-    fault::{Chain, FaultAction, FaultRule, LatencyFault, StatusFault},
+    fault::{Chain, FaultAction, FaultRule, LatencyFault, Matcher, StatusFault},
     metrics::{AttemptOutcome, Recorder, RunClock},
     proxy::{self, InterposerConfig, InterposerHandle},
     wire::ApiFamily,
@@ -36,6 +36,7 @@ async fn interposer(upstream: &MockServer, recorder: &Recorder) -> InterposerHan
         upstream_index: 0,
         upstream_uri: upstream.uri().parse().expect("uri"),
         family: ApiFamily::OpenAi,
+        keys: Vec::new(),
         clock: RunClock::start_now(),
         recorder: recorder.clone(),
     };
@@ -97,10 +98,7 @@ async fn a_status_fault_answers_like_openai_and_never_reaches_the_upstream() {
     let interposer = interposer(&upstream, &recorder).await;
     let fault =
         StatusFault { status: 429, family: ApiFamily::OpenAi, retry_after: Some(Duration::from_secs(60)) };
-    interposer.set_chain(
-        0,
-        Chain::new(vec![FaultRule { action: FaultAction::Status(fault), probability: 1.0 }], 1),
-    );
+    interposer.set_chain(0, Chain::new(vec![FaultRule::new(FaultAction::Status(fault), 1.0)], 1));
 
     let response = post(&interposer, b"{}".to_vec()).await;
 
@@ -122,7 +120,7 @@ async fn a_latency_fault_delays_the_response_head() {
     let recorder = Recorder::new();
     let interposer = interposer(&upstream, &recorder).await;
     let delay = Duration::from_millis(300);
-    let rule = FaultRule { action: FaultAction::Latency(LatencyFault { delay }), probability: 1.0 };
+    let rule = FaultRule::new(FaultAction::Latency(LatencyFault { delay }), 1.0);
     interposer.set_chain(0, Chain::new(vec![rule], 1));
 
     let started = Instant::now();
@@ -131,4 +129,28 @@ async fn a_latency_fault_delays_the_response_head() {
     assert_eq!(response.status(), 200);
     assert!(started.elapsed() >= delay, "answered after {:?}", started.elapsed());
     assert_eq!(upstream.received_requests().await.expect("recording on").len(), 1);
+}
+
+#[tokio::test]
+async fn a_fault_matching_on_the_model_reads_the_body_and_still_forwards_it_byte_identical() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&upstream).await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+    let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
+    let rule = FaultRule {
+        matcher: Matcher { model: Some("gpt-4o".into()), ..Matcher::default() },
+        ..FaultRule::new(FaultAction::Status(fault), 1.0)
+    };
+    interposer.set_chain(0, Chain::new(vec![rule], 1));
+
+    // Odd spacing and key order: the body must arrive exactly as sent, not re-serialized.
+    let spared = b"{ \"messages\" : [],\n  \"model\":\"gpt-4o-mini\" , \"x\": \"\\u00e9\" }".to_vec();
+    assert_eq!(post(&interposer, spared.clone()).await.status(), 200);
+    let hit = br#"{"model":"gpt-4o","messages":[]}"#.to_vec();
+    assert_eq!(post(&interposer, hit).await.status(), 503);
+
+    let seen = upstream.received_requests().await.expect("recording on");
+    assert_eq!(seen.len(), 1, "the matched request never reached the upstream");
+    assert_eq!(seen[0].body, spared);
 }

@@ -20,11 +20,12 @@ async fn interposed(fault: FaultAction) -> (MockHandle, InterposerHandle, Record
         upstream_index: 0,
         upstream_uri: format!("http://{}", mock.addr).parse().expect("uri"),
         family: ApiFamily::OpenAi,
+        keys: Vec::new(),
         clock: RunClock::start_now(),
         recorder: recorder.clone(),
     };
     let interposer = proxy::spawn(listener, config).expect("interposer starts");
-    interposer.set_chain(0, Chain::new(vec![FaultRule { action: fault, probability: 1.0 }], 1));
+    interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
     (mock, interposer, recorder)
 }
 

@@ -57,6 +57,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         upstream_index: 0,
         upstream_uri: upstream.clone(),
         family,
+        keys: Vec::new(),
         clock: RunClock::start_now(),
         recorder: recorder.clone(),
     };

@@ -8,19 +8,32 @@
 //!
 //! Delays add up along the chain; the first rule that responds ends it.
 
-use std::{sync::Mutex, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
+    time::Duration,
+};
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use super::{Decision, FaultAction, RequestView};
+use super::{Decision, Dose, FaultAction, Matcher, RequestView};
 use crate::wire::CannedResponse;
 
-/// One rule: an action and how often it fires.
+/// One rule: an action, which requests it applies to, and how often it fires.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultRule {
     pub action: FaultAction,
-    /// Chance per request, in `0..=1`.
-    pub probability: f64,
+    pub matcher: Matcher,
+    pub dose: Dose,
+}
+
+impl FaultRule {
+    /// A rule for every request, firing with `probability`.
+    pub fn new(action: FaultAction, probability: f64) -> Self {
+        FaultRule { action, matcher: Matcher::default(), dose: Dose { probability, ..Dose::default() } }
+    }
 }
 
 /// The combined decision of a whole chain for one request.
@@ -47,13 +60,22 @@ impl ChainDecision {
 #[derive(Debug)]
 pub struct Chain {
     rules: Vec<FaultRule>,
+    /// Requests each rule has matched so far, for `first`/`after`/`every`.
+    matched: Vec<AtomicU64>,
     seed: u64,
     rng: Mutex<StdRng>,
 }
 
 impl Chain {
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
-        Chain { rules, seed, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+        let matched = rules.iter().map(|_| AtomicU64::new(0)).collect();
+        Chain { rules, matched, seed, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+    }
+
+    /// Whether any rule matches on the request body (model, stream flag), so the runtime must
+    /// read it before deciding.
+    pub fn needs_body(&self) -> bool {
+        self.rules.iter().any(|rule| rule.matcher.needs_body())
     }
 
     /// A chain with no rules: every request passes.
@@ -79,8 +101,13 @@ impl Chain {
                 &mut shared
             }
         };
-        for rule in &self.rules {
-            let fires = rule.probability >= 1.0 || rng.random::<f64>() < rule.probability;
+        for (rule, matched) in self.rules.iter().zip(&self.matched) {
+            if !rule.matcher.matches(request) {
+                continue;
+            }
+            let n = matched.fetch_add(1, Ordering::Relaxed) + 1;
+            let probability = rule.dose.probability;
+            let fires = rule.dose.admits(n) && (probability >= 1.0 || rng.random::<f64>() < probability);
             if !fires {
                 continue;
             }
@@ -105,17 +132,24 @@ mod tests {
     use crate::fault::{LatencyFault, StatusFault};
     use crate::wire::ApiFamily;
 
-    const REQUEST: RequestView<'static> =
-        RequestView { method: "POST", path: "/v1/chat/completions", model: None, draw_key: None };
+    const REQUEST: RequestView<'static> = RequestView {
+        method: "POST",
+        path: "/v1/chat/completions",
+        model: None,
+        stream: None,
+        key: None,
+        headers: None,
+        draw_key: None,
+    };
 
     fn status(probability: f64) -> FaultRule {
         let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
-        FaultRule { action: FaultAction::Status(fault), probability }
+        FaultRule::new(FaultAction::Status(fault), probability)
     }
 
     fn latency(ms: u64) -> FaultRule {
         let fault = LatencyFault { delay: Duration::from_millis(ms) };
-        FaultRule { action: FaultAction::Latency(fault), probability: 1.0 }
+        FaultRule::new(FaultAction::Latency(fault), 1.0)
     }
 
     fn fired_pattern(chain: &Chain, n: usize) -> Vec<bool> {
@@ -148,10 +182,29 @@ mod tests {
     }
 
     #[test]
-    fn probability_is_honoured_per_request() {
-        let fired = fired_pattern(&Chain::new(vec![status(0.3)], 1), 10_000);
-        let share = fired.iter().filter(|f| **f).count() as f64 / 10_000.0;
-        assert!((share - 0.3).abs() < 0.02, "{share}");
+    fn probability_is_honoured_within_three_sigma_over_ten_thousand_requests() {
+        let n = 10_000.0;
+        let sigma = (0.3_f64 * 0.7 / n).sqrt();
+        for seed in 0..5 {
+            let fired = fired_pattern(&Chain::new(vec![status(0.3)], seed), 10_000);
+            let share = fired.iter().filter(|f| **f).count() as f64 / n;
+            assert!((share - 0.3).abs() < 3.0 * sigma, "seed {seed}: {share}");
+        }
+    }
+
+    #[test]
+    fn first_counts_only_requests_the_rule_matches() {
+        use crate::fault::{Dose, Matcher};
+        let rule = FaultRule {
+            matcher: Matcher { model: Some("gpt-4o".into()), ..Matcher::default() },
+            dose: Dose { first: Some(2), ..Dose::default() },
+            ..status(1.0)
+        };
+        let chain = Chain::new(vec![rule], 0);
+        let ask = |model| chain.decide(&RequestView { model: Some(model), ..REQUEST }).response.is_some();
+        let fired: Vec<bool> = ["gpt-4o-mini", "gpt-4o", "gpt-4o-mini", "gpt-4o", "gpt-4o"].map(ask).to_vec();
+        assert_eq!(fired, [false, true, false, true, false]);
+        assert!(chain.needs_body());
     }
 
     #[test]

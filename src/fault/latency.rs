@@ -24,7 +24,15 @@ mod tests {
     #[test]
     fn delays_by_the_configured_amount() {
         let fault = LatencyFault { delay: Duration::from_millis(250) };
-        let request = RequestView { method: "POST", path: "/", model: None, draw_key: None };
+        let request = RequestView {
+            method: "POST",
+            path: "/",
+            model: None,
+            stream: None,
+            key: None,
+            headers: None,
+            draw_key: None,
+        };
         assert_eq!(fault.on_request(&request), Decision::Delay(Duration::from_millis(250)));
     }
 }

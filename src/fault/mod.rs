@@ -7,17 +7,21 @@
 
 pub mod chain;
 mod cut;
+mod dose;
 mod drop_event;
 mod inject;
 mod latency;
+mod matcher;
 mod stall;
 mod status;
 mod trickle;
 
 pub use chain::{Chain, ChainDecision, FaultRule};
 pub use cut::CutFault;
+pub use dose::Dose;
 pub use drop_event::{DropFault, DroppedEvent};
 pub use inject::{InjectFault, Injected};
+pub use matcher::Matcher;
 pub use stall::StallFault;
 pub use trickle::TrickleFault;
 
@@ -62,11 +66,17 @@ pub enum EventAction {
 }
 
 /// What a fault may look at: the request line and what the interposer parsed from it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RequestView<'a> {
     pub method: &'a str,
     pub path: &'a str,
+    /// From the JSON body, when a fault needs it (or the runtime already parsed it).
     pub model: Option<&'a str>,
+    /// The body's `stream` flag, when known.
+    pub stream: Option<bool>,
+    /// Index of the presented API key in the upstream's key list, when known.
+    pub key: Option<usize>,
+    pub headers: Option<&'a http::HeaderMap>,
     /// Names this attempt of this logical request (from its correlation id and retry count),
     /// so its dosing draws are the same whatever else is in flight; `None` → shared stream.
     pub draw_key: Option<u64>,

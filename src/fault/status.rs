@@ -61,6 +61,9 @@ mod tests {
         method: "POST",
         path: "/v1/chat/completions",
         model: Some("gpt-4o-mini"),
+        stream: None,
+        key: None,
+        headers: None,
         draw_key: None,
     };
 

@@ -133,6 +133,9 @@ async fn generate(
         method: parts.method.as_str(),
         path: parts.uri.path(),
         model: Some(&ask.model),
+        stream: Some(ask.stream),
+        key: (key != ANY_KEY).then_some(key),
+        headers: Some(headers),
         draw_key: None,
     };
     let decision = state.faults.decide(&view);

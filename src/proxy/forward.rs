@@ -5,8 +5,12 @@ use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 
+/// A request body on its way upstream: streamed through, or already read (when a fault had to
+/// look inside it).
+pub type ForwardBody = http_body_util::Either<Incoming, http_body_util::Full<bytes::Bytes>>;
+
 /// The pooled HTTP/1.1 client an interposer uses to reach its upstream.
-pub type UpstreamClient = Client<HttpConnector, Incoming>;
+pub type UpstreamClient = Client<HttpConnector, ForwardBody>;
 
 /// A keep-alive client with Nagle off.
 pub fn upstream_client() -> UpstreamClient {
@@ -36,7 +40,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 pub async fn forward(
     client: &UpstreamClient,
     upstream: &Uri,
-    request: Request<Incoming>,
+    request: Request<ForwardBody>,
 ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
     let (mut parts, body) = request.into_parts();
     let mut uri = upstream.clone().into_parts();

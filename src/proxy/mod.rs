@@ -8,6 +8,7 @@
 
 mod attempt;
 mod forward;
+mod request;
 pub mod timeline;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -28,6 +29,7 @@ use crate::{
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
+use request::{draw_key, header_number, presented_key, too_large, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
@@ -46,6 +48,8 @@ pub struct InterposerConfig {
     /// Where to forward, e.g. `http://127.0.0.1:41234`.
     pub upstream_uri: Uri,
     pub family: ApiFamily,
+    /// The upstream's API keys, when known, so faults can match on a key's index.
+    pub keys: Vec<String>,
     pub clock: RunClock,
     pub recorder: Recorder,
 }
@@ -101,20 +105,6 @@ pub fn is_event_stream(headers: &http::HeaderMap) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
 }
 
-fn header_number(request: &Request<Incoming>, name: &str) -> Option<u64> {
-    request
-        .headers()
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse().ok())
-}
-
-/// A key that names one attempt of one logical request, so its fault draws do not depend
-/// on what other requests arrived first.
-fn draw_key(logical_id: Option<u64>, retry_count: Option<u64>) -> Option<u64> {
-    logical_id.map(|id| id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ retry_count.unwrap_or(0).rotate_left(32))
-}
-
 /// The 502 the interposer sends when its upstream cannot be reached.
 fn unreachable(family: ApiFamily) -> CannedResponse {
     let message = "chaos interposer: the upstream could not be reached";
@@ -129,12 +119,25 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     let at = config.clock.elapsed();
     let timeline = context.timeline.load_full();
     let active = timeline.at(at);
-    let logical_id = header_number(&request, CORRELATION_HEADER);
-    let key = draw_key(logical_id, header_number(&request, RETRY_COUNT_HEADER));
+    let (parts, body) = request.into_parts();
+    let logical_id = header_number(&parts.headers, CORRELATION_HEADER);
+    let key = draw_key(logical_id, header_number(&parts.headers, RETRY_COUNT_HEADER));
+    // The body is read only when a fault matches on it; otherwise it streams through.
+    let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
+        match crate::net::read_body(body).await {
+            Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
+            Err(_) => return too_large(config.family).into_response().map(Either::Right),
+        }
+    } else {
+        (Either::Left(body), BodyFields::default())
+    };
     let view = RequestView {
-        method: request.method().as_str(),
-        path: request.uri().path(),
-        model: None,
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        model: fields.model.as_deref(),
+        stream: fields.stream,
+        key: presented_key(&parts.headers).and_then(|k| config.keys.iter().position(|known| known == k)),
+        headers: Some(&parts.headers),
         draw_key: key,
     };
     let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
@@ -157,7 +160,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
         guard.answered(AttemptOutcome::Status(canned.status), true);
         return canned.into_response().map(Either::Right);
     }
-    match forward::forward(&context.client, &config.upstream_uri, request).await {
+    match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body)).await {
         Ok(response) => {
             guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
             if decision.stream.is_empty() || !is_event_stream(response.headers()) {

@@ -222,7 +222,8 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<Fau
         one_of("upstream", upstream_name, upstreams.iter().map(|u| u.name.as_str()))?;
         let index = upstreams.iter().position(|u| u.name == upstream_name.value).unwrap_or(0);
         for fault in faults {
-            rules[index].push(super::fault::build_fault(fault, upstreams[index].family)?);
+            let upstream = &upstreams[index];
+            rules[index].push(super::fault::build_fault(fault, upstream.family, Some(upstream.keys.len()))?);
         }
     }
     Ok(rules)

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::{
     fault::{
-        supported_statuses, CutFault, DropFault, DroppedEvent, FaultAction, FaultRule, InjectFault, Injected,
-        LatencyFault, StallFault, StatusFault, TrickleFault,
+        supported_statuses, CutFault, Dose, DropFault, DroppedEvent, FaultAction, FaultRule, InjectFault,
+        Injected, LatencyFault, Matcher, StallFault, StatusFault, TrickleFault,
     },
     wire::ApiFamily,
 };
@@ -19,7 +19,12 @@ use crate::{
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
 `cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`";
 
-pub(super) fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Checked<FaultRule> {
+/// `key_count` is the number of API keys the upstream has, when known.
+pub(super) fn build_fault(
+    fault: &Spanned<RawFault>,
+    family: ApiFamily,
+    key_count: Option<usize>,
+) -> Checked<FaultRule> {
     let raw = &fault.value;
     let mut actions: Vec<(&str, FaultAction)> = Vec::new();
     if let Some(status) = &raw.status {
@@ -64,7 +69,41 @@ pub(super) fn build_fault(fault: &Spanned<RawFault>, family: ApiFamily) -> Check
     if let (Some(retry_after), false) = (&raw.retry_after, action.0 == "status") {
         return Err(Located::at(&retry_after.referenced, "`retry_after` only goes with a `status` fault"));
     }
-    Ok(FaultRule { action: action.1, probability: raw.probability.as_ref().map_or(1.0, |p| p.value.0) })
+    Ok(FaultRule { action: action.1, matcher: matcher(raw, key_count)?, dose: dose(raw)? })
+}
+
+fn dose(raw: &RawFault) -> Checked<Dose> {
+    if let Some(every) = raw.every.as_ref().filter(|every| every.value == 0) {
+        return Err(Located::at(&every.referenced, "`every: 0` never fires; expected 1 or more"));
+    }
+    Ok(Dose {
+        probability: raw.probability.as_ref().map_or(1.0, |p| p.value.0),
+        first: raw.first,
+        after: raw.after,
+        every: raw.every.as_ref().map(|every| every.value),
+    })
+}
+
+/// The fault's `match:`; `key_count` (when the upstream's keys are known) bounds `key`.
+fn matcher(raw: &RawFault, key_count: Option<usize>) -> Checked<Matcher> {
+    let Some(raw) = &raw.matcher else { return Ok(Matcher::default()) };
+    if let (Some(key), Some(count)) = (&raw.key, key_count) {
+        if key.value >= count {
+            let message = format!(
+                "`key: {}` is out of range; this upstream has {count} key(s), numbered from 0",
+                key.value
+            );
+            return Err(Located::at(&key.referenced, message));
+        }
+    }
+    Ok(Matcher {
+        path: raw.path.clone(),
+        method: raw.method.clone(),
+        model: raw.model.clone(),
+        stream: raw.stream,
+        headers: raw.header.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect(),
+        key: raw.key.as_ref().map(|key| key.value),
+    })
 }
 
 fn status_action(status: &Spanned<u16>, raw: &RawFault, family: ApiFamily) -> Checked<FaultAction> {

@@ -27,7 +27,7 @@ pub fn parse_fault(
     let origin = Path::new("--fault");
     let raw: serde_saphyr::Spanned<raw::RawFault> = serde_saphyr::from_str(text)
         .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
-    fault::build_fault(&raw, family).map_err(|located| ScenarioError::new(origin, text, located))
+    fault::build_fault(&raw, family, None).map_err(|located| ScenarioError::new(origin, text, located))
 }
 
 /// Reads and checks a scenario file.

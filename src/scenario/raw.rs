@@ -167,8 +167,38 @@ pub struct RawFault {
     pub inject: Option<RawInject>,
     #[serde(default)]
     pub probability: Option<Spanned<Percent>>,
+    /// Only the first N matching requests.
+    #[serde(default)]
+    pub first: Option<u64>,
+    /// Only after the first N matching requests.
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// Every Nth matching request.
+    #[serde(default)]
+    pub every: Option<Spanned<u64>>,
+    #[serde(default, rename = "match")]
+    pub matcher: Option<RawMatch>,
     #[serde(default)]
     pub retry_after: Option<Spanned<HumanDuration>>,
+}
+
+/// `match: { path, method, model, stream, header: { name: value }, key: N }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMatch {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub stream: Option<bool>,
+    #[serde(default)]
+    pub header: IndexMap<String, String>,
+    /// Index of the API key in the upstream's key list.
+    #[serde(default)]
+    pub key: Option<Spanned<usize>>,
 }
 
 /// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
