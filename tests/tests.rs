@@ -2,7 +2,9 @@
 
 mod support;
 
+mod connection_faults;
 mod end_to_end;
+mod fidelity;
 mod interrupt;
 mod invalid_scenarios;
 mod mocks;

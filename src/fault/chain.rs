@@ -18,7 +18,7 @@ use std::{
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use super::{Decision, Dose, FaultAction, Matcher, RequestView};
+use super::{ConnectionFault, Decision, Dose, FaultAction, Matcher, RequestView};
 use crate::wire::CannedResponse;
 
 /// One rule: an action, which requests it applies to, and how often it fires.
@@ -47,6 +47,8 @@ pub struct ChainDecision {
     pub fired: Vec<String>,
     /// Stream faults that fired: applied to the events of the response.
     pub stream: Vec<FaultAction>,
+    /// Set when a rule ends the exchange below HTTP (hang, reset).
+    pub connection: Option<ConnectionFault>,
 }
 
 impl ChainDecision {
@@ -116,6 +118,10 @@ impl Chain {
                 Decision::Pass => {}
                 Decision::Delay(delay) => decision.delay += delay,
                 Decision::Stream => decision.stream.push(rule.action.clone()),
+                Decision::Connection(fault) => {
+                    decision.connection = Some(fault);
+                    break;
+                }
                 Decision::Respond(response) => {
                     decision.response = Some(response);
                     break;

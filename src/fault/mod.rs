@@ -9,9 +9,11 @@ pub mod chain;
 mod cut;
 mod dose;
 mod drop_event;
+mod hang;
 mod inject;
 mod latency;
 mod matcher;
+mod reset;
 mod stall;
 mod status;
 mod trickle;
@@ -20,8 +22,10 @@ pub use chain::{Chain, ChainDecision, FaultRule};
 pub use cut::CutFault;
 pub use dose::Dose;
 pub use drop_event::{DropFault, DroppedEvent};
+pub use hang::HangFault;
 pub use inject::{InjectFault, Injected};
 pub use matcher::Matcher;
+pub use reset::ResetFault;
 pub use stall::StallFault;
 pub use trickle::TrickleFault;
 
@@ -45,6 +49,17 @@ pub enum Decision {
     Respond(CannedResponse),
     /// Forward, and apply this fault to the events of the response stream.
     Stream,
+    /// Do not answer at all: hang, or kill the connection.
+    Connection(ConnectionFault),
+}
+
+/// A fault that ends the exchange below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFault {
+    /// Never answer (`None`), or close without an answer after this long.
+    Hang(Option<Duration>),
+    /// Close with a TCP RST.
+    Reset,
 }
 
 /// What happens to one event of a response stream.
@@ -92,6 +107,8 @@ pub enum FaultAction {
     Trickle(TrickleFault),
     Drop(DropFault),
     Inject(InjectFault),
+    Hang(HangFault),
+    Reset(ResetFault),
 }
 
 impl FaultAction {
@@ -100,6 +117,8 @@ impl FaultAction {
         match self {
             FaultAction::Status(fault) => fault.on_request(request),
             FaultAction::Latency(fault) => fault.on_request(request),
+            FaultAction::Hang(fault) => fault.on_request(request),
+            FaultAction::Reset(fault) => fault.on_request(request),
             _ => Decision::Stream,
         }
     }
@@ -112,7 +131,10 @@ impl FaultAction {
             FaultAction::Trickle(fault) => fault.on_event(event),
             FaultAction::Drop(fault) => fault.on_event(event),
             FaultAction::Inject(fault) => fault.on_event(event),
-            FaultAction::Status(_) | FaultAction::Latency(_) => EventAction::Pass,
+            FaultAction::Status(_)
+            | FaultAction::Latency(_)
+            | FaultAction::Hang(_)
+            | FaultAction::Reset(_) => EventAction::Pass,
         }
     }
 
@@ -126,6 +148,8 @@ impl FaultAction {
             FaultAction::Trickle(_) => "trickle".to_owned(),
             FaultAction::Drop(fault) => format!("drop:{:?}", fault.what).to_lowercase(),
             FaultAction::Inject(fault) => format!("inject:{:?}", fault.what).to_lowercase(),
+            FaultAction::Hang(_) => "hang".to_owned(),
+            FaultAction::Reset(_) => "reset".to_owned(),
         }
     }
 }

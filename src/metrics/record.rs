@@ -94,6 +94,8 @@ pub enum AttemptOutcome {
     Unreachable,
     /// The target hung up, or the run stopped, before an answer.
     Cancelled,
+    /// A fault hung up on the target or reset the connection.
+    Aborted,
 }
 
 impl AttemptOutcome {
@@ -103,6 +105,7 @@ impl AttemptOutcome {
             AttemptOutcome::Status(status) => status.to_string(),
             AttemptOutcome::Unreachable => "unreachable".to_owned(),
             AttemptOutcome::Cancelled => "cancelled".to_owned(),
+            AttemptOutcome::Aborted => "aborted".to_owned(),
         }
     }
 }

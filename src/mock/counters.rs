@@ -19,7 +19,8 @@ pub struct Tally {
 }
 
 /// Counts keyed by (key id, model). Requests that failed authentication count under
-/// `unauthenticated`; requests with no readable model under `-`.
+/// `unauthenticated`; requests with no readable model under `-`; requests a fault hung up on or
+/// reset (no answer at all) under status 0.
 #[derive(Debug, Clone, Default)]
 pub struct Counters {
     tallies: Arc<Mutex<BTreeMap<(String, String), Tally>>>,

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     fault::{Chain, RequestView},
-    net::FaultyStream,
+    net::{Abort, FaultyStream},
     wire::CannedResponse,
 };
 
@@ -50,12 +50,13 @@ pub const TIMING_PATH: &str = "/_chaos/timing";
 /// Limiter slot for a key accepted without a configured key list.
 const ANY_KEY: usize = usize::MAX;
 
-fn whole(response: CannedResponse) -> Response<MockBody> {
-    response.into_response::<Full<Bytes>>().map(Either::Left)
+/// A whole answer (the flow's functions return `Err` only to end a connection unanswered).
+fn whole(response: CannedResponse) -> Result<Response<MockBody>, Abort> {
+    Ok(response.into_response::<Full<Bytes>>().map(Either::Left))
 }
 
 /// Answers one request.
-pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Response<MockBody> {
+pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Result<Response<MockBody>, Abort> {
     let (parts, body) = request.into_parts();
     let dialect = &*state.dialect;
     let Ok(body) = crate::net::read_body(body).await else {
@@ -116,7 +117,7 @@ async fn generate(
     key_name: &str,
     parts: &http::request::Parts,
     body: &[u8],
-) -> Response<MockBody> {
+) -> Result<Response<MockBody>, Abort> {
     let dialect = &*state.dialect;
     let headers = &parts.headers;
     let count = |model: &str, status: u16, prompt: u64, output: u64| {
@@ -141,6 +142,11 @@ async fn generate(
     let decision = state.faults.decide(&view);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
+    }
+    if let Some(fault) = decision.connection {
+        // Counted first: a hang may never return.
+        count(&ask.model, 0, 0, 0);
+        return Err(crate::net::enact(fault).await);
     }
     if let Some(injected) = decision.response {
         count(&ask.model, injected.status, 0, 0);
@@ -180,7 +186,7 @@ async fn generate(
             faults if faults.is_empty() => Either::Left(paced),
             faults => Either::Right(FaultyStream::new(paced, faults)),
         };
-        return head.into_response::<Full<Bytes>>().map(|_| Either::Right(body));
+        return Ok(head.into_response::<Full<Bytes>>().map(|_| Either::Right(body)));
     }
     tokio::time::sleep(generation.total_time()).await;
     whole(dialect.with_limit_headers(dialect.complete(&generation), &limits))

@@ -1,9 +1,11 @@
 //! HTTP plumbing shared by every server and client in the harness: one serve loop with
 //! graceful shutdown, body helpers, and the loopback rule.
 
+mod abortable;
 mod faulty_stream;
 mod serve;
 
+pub use abortable::{enact, Abort};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, ServerHandle};
 

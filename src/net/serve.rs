@@ -2,8 +2,14 @@
 //! resolves, lets open connections finish within a bound, then stops the rest, so whatever
 //! they held (an attempt record's drop guard) is settled before the caller reads results.
 
-use std::{convert::Infallible, future::Future, net::SocketAddr, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
 
+use super::abortable::{Abort, AbortableStream};
 use hyper::{body::Incoming, service::service_fn, Request, Response};
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle, task::JoinSet};
@@ -12,11 +18,12 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle, task::JoinSet};
 /// the load before it stops servers, so what is left is abandoned anyway.
 const DRAIN_BOUND: Duration = Duration::from_secs(1);
 
-/// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves.
+/// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves. A
+/// handler that returns an [`Abort`] ends its connection without answering.
 pub async fn serve<H, F, B>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response<B>> + Send + 'static,
+    F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -37,10 +44,18 @@ where
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let (stream, reset) = AbortableStream::new(stream);
         let handler = handler.clone();
         let service = service_fn(move |request| {
             let response = handler(request);
-            async move { Ok::<_, Infallible>(response.await) }
+            let reset = Arc::clone(&reset);
+            async move {
+                let response = response.await;
+                if response.as_ref().err() == Some(&Abort::Reset) {
+                    reset.store(true, Ordering::Relaxed);
+                }
+                response
+            }
         });
         let connection =
             hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -71,7 +86,7 @@ pub struct ServerHandle {
 pub fn spawn<H, F, B>(listener: TcpListener, handler: H) -> std::io::Result<ServerHandle>
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response<B>> + Send + 'static,
+    F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

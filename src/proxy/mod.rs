@@ -25,7 +25,7 @@ pub use timeline::{TimedChain, Timeline};
 use crate::{
     fault::{Chain, RequestView},
     metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
-    net::FaultyStream,
+    net::{Abort, FaultyStream},
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
@@ -114,7 +114,7 @@ fn unreachable(family: ApiFamily) -> CannedResponse {
     }
 }
 
-async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<ProxyBody> {
+async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
     let config = &context.config;
     let at = config.clock.elapsed();
     let timeline = context.timeline.load_full();
@@ -126,7 +126,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
-            Err(_) => return too_large(config.family).into_response().map(Either::Right),
+            Err(_) => return Ok(too_large(config.family).into_response().map(Either::Right)),
         }
     } else {
         (Either::Left(body), BodyFields::default())
@@ -156,22 +156,30 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Response<P
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
+    if let Some(fault) = decision.connection {
+        // Marked first: a hang may never return, and the record must still say what happened.
+        guard.answered(AttemptOutcome::Aborted, true);
+        return Err(crate::net::enact(fault).await);
+    }
     if let Some(canned) = decision.response {
         guard.answered(AttemptOutcome::Status(canned.status), true);
-        return canned.into_response().map(Either::Right);
+        return Ok(canned.into_response().map(Either::Right));
     }
-    match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body)).await {
-        Ok(response) => {
-            guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
-            if decision.stream.is_empty() || !is_event_stream(response.headers()) {
-                return response.map(|body| Either::Left(Either::Left(body)));
+    Ok(
+        match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body)).await
+        {
+            Ok(response) => {
+                guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
+                if decision.stream.is_empty() || !is_event_stream(response.headers()) {
+                    return Ok(response.map(|body| Either::Left(Either::Left(body))));
+                }
+                response.map(|body| Either::Left(Either::Right(FaultyStream::new(body, decision.stream))))
             }
-            response.map(|body| Either::Left(Either::Right(FaultyStream::new(body, decision.stream))))
-        }
-        Err(error) => {
-            tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
-            guard.answered(AttemptOutcome::Unreachable, false);
-            unreachable(config.family).into_response().map(Either::Right)
-        }
-    }
+            Err(error) => {
+                tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
+                guard.answered(AttemptOutcome::Unreachable, false);
+                unreachable(config.family).into_response().map(Either::Right)
+            }
+        },
+    )
 }

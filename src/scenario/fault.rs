@@ -10,14 +10,16 @@ use super::{
 };
 use crate::{
     fault::{
-        supported_statuses, CutFault, Dose, DropFault, DroppedEvent, FaultAction, FaultRule, InjectFault,
-        Injected, LatencyFault, Matcher, StallFault, StatusFault, TrickleFault,
+        supported_statuses, CutFault, Dose, DropFault, DroppedEvent, FaultAction, FaultRule, HangFault,
+        InjectFault, Injected, LatencyFault, Matcher, ResetFault, StallFault, StatusFault, TrickleFault,
     },
+    units::HumanDuration,
     wire::ApiFamily,
 };
 
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
-`cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`";
+`cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`, \
+`hang: forever`, `reset: true`";
 
 /// `key_count` is the number of API keys the upstream has, when known.
 pub(super) fn build_fault(
@@ -48,6 +50,18 @@ pub(super) fn build_fault(
     }
     if let Some(inject) = &raw.inject {
         actions.push(("inject", inject_action(inject, family)?));
+    }
+    if let Some(hang) = &raw.hang {
+        actions.push(("hang", hang_action(hang)?));
+    }
+    if let Some(reset) = &raw.reset {
+        if !reset.value {
+            return Err(Located::at(
+                &reset.referenced,
+                "`reset: false` does nothing; remove it, or write `reset: true`",
+            ));
+        }
+        actions.push(("reset", FaultAction::Reset(ResetFault)));
     }
     let action = match actions.len() {
         0 => {
@@ -130,6 +144,18 @@ fn drop_action(what: &Spanned<String>, family: ApiFamily) -> Checked<FaultAction
     }
     let what = if what.value == "done" { DroppedEvent::Done } else { DroppedEvent::Usage };
     Ok(FaultAction::Drop(DropFault { what }))
+}
+
+fn hang_action(hang: &Spanned<String>) -> Checked<FaultAction> {
+    let duration = match hang.value.as_str() {
+        "forever" => None,
+        text => Some(
+            text.parse::<HumanDuration>()
+                .map_err(|error| Located::at(&hang.referenced, format!("{error}; or `forever`")))?
+                .0,
+        ),
+    };
+    Ok(FaultAction::Hang(HangFault { duration }))
 }
 
 fn inject_action(inject: &RawInject, family: ApiFamily) -> Checked<FaultAction> {

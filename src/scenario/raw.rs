@@ -165,6 +165,11 @@ pub struct RawFault {
     pub drop: Option<Spanned<String>>,
     #[serde(default)]
     pub inject: Option<RawInject>,
+    /// `forever`, or how long before closing without an answer.
+    #[serde(default)]
+    pub hang: Option<Spanned<String>>,
+    #[serde(default)]
+    pub reset: Option<Spanned<bool>>,
     #[serde(default)]
     pub probability: Option<Spanned<Percent>>,
     /// Only the first N matching requests.

@@ -1,0 +1,67 @@
+//! Faults below HTTP, over raw TCP so the difference shows: `reset` sends a TCP RST (the read
+//! fails with ConnectionReset), `hang` with a duration closes cleanly with no answer (EOF).
+
+use std::time::{Duration, Instant};
+
+use chaos::{
+    fault::{Chain, FaultAction, FaultRule, HangFault, ResetFault},
+    metrics::{AttemptOutcome, Recorder, RunClock},
+    mock::{MockBuilder, MockHandle},
+    proxy::{self, InterposerConfig, InterposerHandle},
+    wire::ApiFamily,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn interposer(fault: FaultAction, recorder: &Recorder) -> (InterposerHandle, MockHandle) {
+    let mock = MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("mock starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let config = InterposerConfig {
+        upstream_index: 0,
+        upstream_uri: format!("http://{}", mock.addr).parse().expect("uri"),
+        family: ApiFamily::OpenAi,
+        keys: Vec::new(),
+        clock: RunClock::start_now(),
+        recorder: recorder.clone(),
+    };
+    let interposer = proxy::spawn(listener, config).expect("interposer starts");
+    interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
+    (interposer, mock)
+}
+
+/// Sends one raw HTTP request and reads until the connection ends.
+async fn exchange(interposer: &InterposerHandle) -> (std::io::Result<Vec<u8>>, Duration) {
+    let mut stream = tokio::net::TcpStream::connect(interposer.addr).await.expect("connect");
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.expect("ends");
+    (read.map(|_| answer), started.elapsed())
+}
+
+#[tokio::test]
+async fn reset_kills_the_connection_with_a_tcp_rst() {
+    let recorder = Recorder::new();
+    let (interposer, _mock) = interposer(FaultAction::Reset(ResetFault), &recorder).await;
+    let (read, _) = exchange(&interposer).await;
+    let error = read.expect_err("a reset, not an answer or a clean close");
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    let attempts = recorder.snapshot().attempts;
+    assert_eq!((attempts[0].outcome, attempts[0].injected), (AttemptOutcome::Aborted, true));
+    assert_eq!(attempts[0].faults, ["reset"]);
+}
+
+#[tokio::test]
+async fn a_bounded_hang_answers_nothing_then_closes() {
+    let recorder = Recorder::new();
+    let hang = HangFault { duration: Some(Duration::from_millis(300)) };
+    let (interposer, _mock) = interposer(FaultAction::Hang(hang), &recorder).await;
+    let (read, waited) = exchange(&interposer).await;
+    assert_eq!(read.expect("a clean close"), b"", "no answer at all");
+    assert!(waited >= Duration::from_millis(300), "closed after {waited:?}");
+}
