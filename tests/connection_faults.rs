@@ -65,3 +65,19 @@ async fn a_bounded_hang_answers_nothing_then_closes() {
     assert_eq!(read.expect("a clean close"), b"", "no answer at all");
     assert!(waited >= Duration::from_millis(300), "closed after {waited:?}");
 }
+
+#[tokio::test]
+async fn malformed_http_gets_a_400_not_a_hang_or_a_panic() {
+    let recorder = Recorder::new();
+    let (interposer, _mock) = interposer(FaultAction::Hang(HangFault { duration: None }), &recorder).await;
+    let mut stream = tokio::net::TcpStream::connect(interposer.addr).await.expect("connect");
+    stream.write_all(b"THIS IS NOT HTTP\r\n\r\n").await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered promptly")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(recorder.snapshot().attempts.is_empty(), "no request reached the fault chain");
+}

@@ -96,8 +96,13 @@ async fn a_status_fault_answers_like_openai_and_never_reaches_the_upstream() {
     let upstream = MockServer::start().await;
     let recorder = Recorder::new();
     let interposer = interposer(&upstream, &recorder).await;
-    let fault =
-        StatusFault { status: 429, family: ApiFamily::OpenAi, retry_after: Some(Duration::from_secs(60)) };
+    let fault = StatusFault {
+        status: 429,
+        family: ApiFamily::OpenAi,
+        retry_after: Some(Duration::from_secs(60)),
+        quota: false,
+        should_retry: None,
+    };
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(FaultAction::Status(fault), 1.0)], 1));
 
     let response = post(&interposer, b"{}".to_vec()).await;
@@ -137,7 +142,13 @@ async fn a_fault_matching_on_the_model_reads_the_body_and_still_forwards_it_byte
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&upstream).await;
     let recorder = Recorder::new();
     let interposer = interposer(&upstream, &recorder).await;
-    let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
+    let fault = StatusFault {
+        status: 503,
+        family: ApiFamily::OpenAi,
+        retry_after: None,
+        quota: false,
+        should_retry: None,
+    };
     let rule = FaultRule {
         matcher: Matcher { model: Some("gpt-4o".into()), ..Matcher::default() },
         ..FaultRule::new(FaultAction::Status(fault), 1.0)

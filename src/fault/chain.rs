@@ -149,7 +149,13 @@ mod tests {
     };
 
     fn status(probability: f64) -> FaultRule {
-        let fault = StatusFault { status: 503, family: ApiFamily::OpenAi, retry_after: None };
+        let fault = StatusFault {
+            status: 503,
+            family: ApiFamily::OpenAi,
+            retry_after: None,
+            quota: false,
+            should_retry: None,
+        };
         FaultRule::new(FaultAction::Status(fault), probability)
     }
 

@@ -80,8 +80,15 @@ pub(super) fn build_fault(
             return Err(Located::at(&fault.referenced, message));
         }
     };
-    if let (Some(retry_after), false) = (&raw.retry_after, action.0 == "status") {
-        return Err(Located::at(&retry_after.referenced, "`retry_after` only goes with a `status` fault"));
+    if action.0 != "status" {
+        let status_only = [
+            ("retry_after", raw.retry_after.as_ref().map(|r| &r.referenced)),
+            ("quota", raw.quota.as_ref().map(|q| &q.referenced)),
+            ("should_retry", raw.should_retry.as_ref().map(|s| &s.referenced)),
+        ];
+        if let Some((name, Some(here))) = status_only.into_iter().find(|(_, here)| here.is_some()) {
+            return Err(Located::at(here, format!("`{name}` only goes with a `status` fault")));
+        }
     }
     Ok(FaultRule { action: action.1, matcher: matcher(raw, key_count)?, dose: dose(raw)? })
 }
@@ -132,7 +139,18 @@ fn status_action(status: &Spanned<u16>, raw: &RawFault, family: ApiFamily) -> Ch
         return Err(Located::at(&status.referenced, message));
     }
     let retry_after = raw.retry_after.as_ref().map(|r| r.value.0);
-    Ok(FaultAction::Status(StatusFault { status: status.value, family, retry_after }))
+    let quota = match &raw.quota {
+        Some(quota) if quota.value && (status.value != 429 || family != ApiFamily::OpenAi) => {
+            return Err(Located::at(
+                &quota.referenced,
+                "`quota: true` goes with `status: 429` on an openai upstream",
+            ));
+        }
+        Some(quota) => quota.value,
+        None => false,
+    };
+    let should_retry = raw.should_retry.as_ref().map(|s| s.value);
+    Ok(FaultAction::Status(StatusFault { status: status.value, family, retry_after, quota, should_retry }))
 }
 
 fn drop_action(what: &Spanned<String>, family: ApiFamily) -> Checked<FaultAction> {

@@ -185,6 +185,12 @@ pub struct RawFault {
     pub matcher: Option<RawMatch>,
     #[serde(default)]
     pub retry_after: Option<Spanned<HumanDuration>>,
+    /// With `status: 429` on OpenAI: the `insufficient_quota` kind instead of a rate limit.
+    #[serde(default)]
+    pub quota: Option<Spanned<bool>>,
+    /// With `status`: send `x-should-retry: true|false`.
+    #[serde(default)]
+    pub should_retry: Option<Spanned<bool>>,
 }
 
 /// `match: { path, method, model, stream, header: { name: value }, key: N }`
