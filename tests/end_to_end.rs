@@ -142,3 +142,34 @@ async fn attempts_the_client_timed_out_on_still_count() {
     assert_eq!(slow.attempts, 60, "{:?}", slow.attempt_statuses);
     assert_eq!(slow.retry_amplification, Some(3.0));
 }
+
+const ZONE_LOSS: &str = r#"
+name: e2e-zone-loss
+upstreams:
+  primary: { mock: openai, zone: a }
+  other:   { mock: openai, zone: b }
+target:
+  builtin: { retries: 2, upstream: primary }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini }
+phases:
+  - { name: healthy, duration: 2s }
+  - { name: zone-a-down, duration: 2s, zone_loss: { zone: a, mode: reset } }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_a_zone_resets_every_connection_to_it_and_spares_the_others() {
+    let plan = plan(ZONE_LOSS);
+    assert_eq!(plan.phases[1].faults[0].len(), 1, "the zone-a upstream goes dark");
+    assert!(plan.phases[1].faults[1].is_empty(), "the zone-b upstream is spared");
+
+    let (report, _reports) = run(ZONE_LOSS).await;
+    let [healthy, down] = &report.results.phases[..] else { panic!("two phases") };
+    assert_eq!(healthy.availability, Some(1.0));
+    assert_eq!(down.availability, Some(0.0));
+    assert_eq!(outcome(down, "connection_error"), down.logical_requests);
+    // Connection errors are retried like the SDKs do: three attempts, each reset.
+    assert_eq!(down.retry_amplification, Some(3.0));
+    assert_eq!(down.attempt_statuses.get("aborted"), Some(&down.attempts));
+}

@@ -218,6 +218,14 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
 
 fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<FaultRule>>> {
     let mut rules = vec![Vec::new(); upstreams.len()];
+    if let Some(loss) = &phase.zone_loss {
+        let rule = super::zone::zone_loss_rule(loss, upstreams)?;
+        for (index, upstream) in upstreams.iter().enumerate() {
+            if upstream.zone.as_deref() == Some(loss.zone.value.as_str()) {
+                rules[index].push(rule.clone());
+            }
+        }
+    }
     for (upstream_name, faults) in &phase.faults {
         one_of("upstream", upstream_name, upstreams.iter().map(|u| u.name.as_str()))?;
         let index = upstreams.iter().position(|u| u.name == upstream_name.value).unwrap_or(0);

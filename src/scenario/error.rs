@@ -121,7 +121,10 @@ pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -
     candidates
         .into_iter()
         .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
+        // Near enough to be a typo, and not a whole replacement (`c` is not a typo of `b`).
+        .filter(|(distance, candidate)| {
+            *distance <= (candidate.len() / 3).max(2) && *distance < given.chars().count()
+        })
         // Nearest first; on a tie, the longer shared prefix, then the later name (`p98` → `p99`).
         .min_by_key(|(distance, candidate)| {
             let prefix = given.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();

@@ -12,6 +12,7 @@ mod fault;
 pub mod plan;
 mod raw;
 mod upstream;
+mod zone;
 
 use std::path::Path;
 

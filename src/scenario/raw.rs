@@ -145,6 +145,17 @@ pub struct RawPhase {
     pub duration: Option<HumanDuration>,
     #[serde(default)]
     pub faults: IndexMap<Spanned<String>, Vec<Spanned<RawFault>>>,
+    #[serde(default)]
+    pub zone_loss: Option<RawZoneLoss>,
+}
+
+/// `zone_loss: { zone: a, mode: reset | blackhole }`: every upstream in the zone goes dark.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZoneLoss {
+    pub zone: Spanned<String>,
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
 }
 
 /// One rule of an interposer's chain, as written: one action key plus dosing keys.
