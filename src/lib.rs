@@ -9,6 +9,7 @@
 //!   they share with the faults.
 //! - [`fault`] — faults as pure decisions (one file each) and chains of them.
 //! - [`proxy`] — the interposer that applies them between a target and an upstream.
+//! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
 //! - [`load`] — open-model schedule and the SDK-like built-in client.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase;
 //!   [`assert`] — expectations and the verdict; [`report`] — `results.json` and the table.
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod mock;
 pub mod net;
 pub mod proxy;
+pub mod ratelimit;
 pub mod report;
 pub mod runner;
 pub mod scenario;

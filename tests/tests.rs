@@ -9,6 +9,7 @@ mod interrupt;
 mod invalid_scenarios;
 mod mocks;
 mod passthrough;
+mod rate_limit_fault;
 mod scenarios;
 mod sdk_tier;
 mod stream_faults;

@@ -77,7 +77,7 @@ impl Chain {
     /// Whether any rule matches on the request body (model, stream flag), so the runtime must
     /// read it before deciding.
     pub fn needs_body(&self) -> bool {
-        self.rules.iter().any(|rule| rule.matcher.needs_body())
+        self.rules.iter().any(|rule| rule.matcher.needs_body() || rule.action.needs_body())
     }
 
     /// A chain with no rules: every request passes.
@@ -144,6 +144,7 @@ mod tests {
         model: None,
         stream: None,
         key: None,
+        tokens: None,
         headers: None,
         draw_key: None,
     };

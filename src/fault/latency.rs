@@ -30,6 +30,7 @@ mod tests {
             model: None,
             stream: None,
             key: None,
+            tokens: None,
             headers: None,
             draw_key: None,
         };

@@ -53,6 +53,7 @@ mod tests {
             model: Some("gpt-4o"),
             stream: Some(true),
             key: Some(2),
+            tokens: None,
             headers: Some(headers),
             draw_key: None,
         }

@@ -13,6 +13,7 @@ mod hang;
 mod inject;
 mod latency;
 mod matcher;
+mod rate_limit;
 mod reset;
 mod stall;
 mod status;
@@ -25,6 +26,7 @@ pub use drop_event::{DropFault, DroppedEvent};
 pub use hang::HangFault;
 pub use inject::{InjectFault, Injected};
 pub use matcher::Matcher;
+pub use rate_limit::RateLimitFault;
 pub use reset::ResetFault;
 pub use stall::StallFault;
 pub use trickle::TrickleFault;
@@ -89,8 +91,11 @@ pub struct RequestView<'a> {
     pub model: Option<&'a str>,
     /// The body's `stream` flag, when known.
     pub stream: Option<bool>,
-    /// Index of the presented API key in the upstream's key list, when known.
+    /// Identifies the presented API key: its index in the upstream's key list when the list is
+    /// known, otherwise an opaque id derived from it (never the key itself).
     pub key: Option<usize>,
+    /// Estimated tokens the request may use (prompt + output limit), when the body was read.
+    pub tokens: Option<u64>,
     pub headers: Option<&'a http::HeaderMap>,
     /// Names this attempt of this logical request (from its correlation id and retry count),
     /// so its dosing draws are the same whatever else is in flight; `None` → shared stream.
@@ -109,6 +114,7 @@ pub enum FaultAction {
     Inject(InjectFault),
     Hang(HangFault),
     Reset(ResetFault),
+    RateLimit(RateLimitFault),
 }
 
 impl FaultAction {
@@ -119,6 +125,7 @@ impl FaultAction {
             FaultAction::Latency(fault) => fault.on_request(request),
             FaultAction::Hang(fault) => fault.on_request(request),
             FaultAction::Reset(fault) => fault.on_request(request),
+            FaultAction::RateLimit(fault) => fault.on_request(request),
             _ => Decision::Stream,
         }
     }
@@ -134,7 +141,8 @@ impl FaultAction {
             FaultAction::Status(_)
             | FaultAction::Latency(_)
             | FaultAction::Hang(_)
-            | FaultAction::Reset(_) => EventAction::Pass,
+            | FaultAction::Reset(_)
+            | FaultAction::RateLimit(_) => EventAction::Pass,
         }
     }
 
@@ -150,6 +158,12 @@ impl FaultAction {
             FaultAction::Inject(fault) => format!("inject:{:?}", fault.what).to_lowercase(),
             FaultAction::Hang(_) => "hang".to_owned(),
             FaultAction::Reset(_) => "reset".to_owned(),
+            FaultAction::RateLimit(_) => "rate_limit".to_owned(),
         }
+    }
+
+    /// Whether deciding needs the request body read (a limiter counts its tokens).
+    pub fn needs_body(&self) -> bool {
+        matches!(self, FaultAction::RateLimit(_))
     }
 }

@@ -91,6 +91,7 @@ mod tests {
         model: Some("gpt-4o-mini"),
         stream: None,
         key: None,
+        tokens: None,
         headers: None,
         draw_key: None,
     };

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::{
     dialect::{Dialect, Route},
     generation::{Ask, Generation},
-    limits::LimitKind,
     paced::EventScript,
     template::Template,
 };
@@ -123,21 +122,6 @@ impl Dialect for Anthropic {
 
     fn overloaded(&self) -> CannedResponse {
         anthropic::server_error(529)
-    }
-
-    fn rate_limited(
-        &self,
-        _ask: &Ask,
-        kind: LimitKind,
-        wait: Duration,
-        _state: &LimitHeaders,
-    ) -> CannedResponse {
-        let what = match kind {
-            LimitKind::Requests => "Number of requests has exceeded your per-minute rate limit",
-            LimitKind::Tokens => "Number of request tokens has exceeded your per-minute rate limit",
-        };
-        let message = format!("This request would exceed the rate limit for your organization: {what} (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.");
-        anthropic::rate_limited(&message, Some(wait))
     }
 
     fn with_limit_headers(&self, response: CannedResponse, state: &LimitHeaders) -> CannedResponse {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, Method};
 
-use super::{generation::Ask, generation::Generation, limits::LimitKind, paced::EventScript};
+use super::{generation::Ask, generation::Generation, paced::EventScript};
 use crate::wire::{CannedResponse, LimitHeaders};
 
 /// What a request is for.
@@ -35,13 +35,6 @@ pub trait Dialect: Send + Sync + 'static {
     fn model(&self, id: &str, listed: bool) -> CannedResponse;
     /// The answer when the provider is overloaded (OpenAI 503, Anthropic 529).
     fn overloaded(&self) -> CannedResponse;
-    fn rate_limited(
-        &self,
-        ask: &Ask,
-        kind: LimitKind,
-        wait: Duration,
-        state: &LimitHeaders,
-    ) -> CannedResponse;
     fn with_limit_headers(&self, response: CannedResponse, state: &LimitHeaders) -> CannedResponse;
     /// The whole answer of a non-streaming request.
     fn complete(&self, generation: &Generation) -> CannedResponse;

@@ -14,7 +14,6 @@ mod counters;
 mod dialect;
 mod generation;
 pub mod latency;
-pub mod limits;
 mod openai;
 mod paced;
 mod serve;
@@ -29,9 +28,9 @@ use bytes::Bytes;
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::net::TcpListener;
 
+pub use crate::ratelimit::RateLimits;
 pub use counters::{key_id, Counters, Tally};
 pub use latency::{LatencyModel, OutputLength};
-pub use limits::RateLimits;
 pub use serve::{COUNTS_PATH, TIMING_PATH};
 
 use crate::{
@@ -159,7 +158,7 @@ impl MockBuilder {
             ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
         };
         let state = Arc::new(serve::MockState {
-            limiter: limits::Limiter::new(config.limits),
+            limiter: crate::ratelimit::Limiter::new(config.limits),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             faults: Chain::new(config.faults.clone(), config.seed.wrapping_add(1)),
             lateness: paced::Lateness::default(),

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use super::{
     dialect::{Dialect, Route},
     generation::{Ask, Generation},
-    limits::LimitKind,
     paced::EventScript,
     template::Template,
 };
@@ -149,30 +148,6 @@ impl Dialect for OpenAi {
 
     fn overloaded(&self) -> CannedResponse {
         openai::server_error(503)
-    }
-
-    fn rate_limited(
-        &self,
-        ask: &Ask,
-        kind: LimitKind,
-        wait: Duration,
-        state: &LimitHeaders,
-    ) -> CannedResponse {
-        let tokens = kind == LimitKind::Tokens;
-        let (limit, remaining) = if tokens {
-            (state.limit_tokens, state.remaining_tokens)
-        } else {
-            (state.limit_requests, state.remaining_requests)
-        };
-        let detail = openai::RateLimitDetail {
-            model: Some(&ask.model),
-            tokens,
-            limit: Some(limit),
-            used: Some(limit.saturating_sub(remaining)),
-            requested: Some(if tokens { ask.prompt_tokens + ask.limit.unwrap_or(0) } else { 1 }),
-            retry_after: Some(wait),
-        };
-        openai::rate_limited(&detail)
     }
 
     fn with_limit_headers(&self, response: CannedResponse, state: &LimitHeaders) -> CannedResponse {

@@ -17,10 +17,10 @@ use super::{
     dialect::{Dialect, Route},
     generation::Generation,
     latency::DEFAULT_OUTPUT_TOKENS,
-    limits::{Admission, Limiter},
     paced::{Lateness, PacedBody},
     MockConfig, SeenRequest,
 };
+use crate::ratelimit::{Admission, Limiter};
 use crate::{
     fault::{Chain, RequestView},
     net::{Abort, FaultyStream},
@@ -136,6 +136,7 @@ async fn generate(
         model: Some(&ask.model),
         stream: Some(ask.stream),
         key: (key != ANY_KEY).then_some(key),
+        tokens: Some(ask.prompt_tokens + ask.limit.unwrap_or(DEFAULT_OUTPUT_TOKENS)),
         headers: Some(headers),
         draw_key: None,
     };
@@ -168,9 +169,15 @@ async fn generate(
     let cost = ask.prompt_tokens + ask.limit.unwrap_or(DEFAULT_OUTPUT_TOKENS);
     let limits = match state.limiter.admit(key, &ask.model, cost, tokio::time::Instant::now()) {
         Admission::Admitted(limits) => limits,
-        Admission::Limited { kind, wait, state: limits, .. } => {
-            let limited =
-                dialect.with_limit_headers(dialect.rate_limited(&ask, kind, wait, &limits), &limits);
+        Admission::Limited { kind, wait, requested_tokens, state: limits } => {
+            let limited = crate::ratelimit::limit_exceeded(
+                state.config.family,
+                &ask.model,
+                kind,
+                wait,
+                requested_tokens,
+                &limits,
+            );
             count(&ask.model, limited.status, 0, 0);
             return whole(limited);
         }

@@ -29,7 +29,7 @@ use crate::{
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
-use request::{draw_key, header_number, presented_key, too_large, BodyFields};
+use request::{draw_key, header_number, key_id, presented_key, too_large, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
@@ -136,7 +136,8 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         path: parts.uri.path(),
         model: fields.model.as_deref(),
         stream: fields.stream,
-        key: presented_key(&parts.headers).and_then(|k| config.keys.iter().position(|known| known == k)),
+        key: key_id(presented_key(&parts.headers), &config.keys),
+        tokens: fields.tokens,
         headers: Some(&parts.headers),
         draw_key: key,
     };

@@ -2,7 +2,7 @@
 //! keyed fault draws), the presented API key, and — only when a fault matches on them — the
 //! body's `model` and `stream` fields.
 
-use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
+use crate::wire::{anthropic, openai, tokens, ApiFamily, CannedResponse};
 
 /// A header's value as a number, if it is one.
 pub fn header_number(headers: &http::HeaderMap, name: &str) -> Option<u64> {
@@ -23,17 +23,50 @@ pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The fields of a request body that faults can match on.
-#[derive(Debug, Default, PartialEq, Eq, serde::Deserialize)]
+/// Identifies a presented key for faults: its index in the known key list, else an opaque id
+/// derived from it (high bit set, so it never equals an index). Never the key itself.
+pub fn key_id(presented: Option<&str>, known: &[String]) -> Option<usize> {
+    let presented = presented?;
+    known.iter().position(|key| key == presented).or_else(|| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        presented.hash(&mut hasher);
+        Some(hasher.finish() as usize | (1 << (usize::BITS - 1)))
+    })
+}
+
+/// The fields of a request body that faults can match on or count.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct BodyFields {
     pub model: Option<String>,
     pub stream: Option<bool>,
+    /// Estimated prompt tokens plus the output limit (the mocks' estimate, `wire::tokens`).
+    pub tokens: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct Body {
+    model: Option<String>,
+    stream: Option<bool>,
+    messages: Option<Vec<serde_json::Value>>,
+    system: Option<serde_json::Value>,
+    max_tokens: Option<u64>,
+    max_completion_tokens: Option<u64>,
 }
 
 impl BodyFields {
     /// Reads the fields from a JSON body; a body that is not JSON has none.
     pub fn read(body: &[u8]) -> Self {
-        serde_json::from_slice(body).unwrap_or_default()
+        let Ok(body) = serde_json::from_slice::<Body>(body) else { return BodyFields::default() };
+        let system = body.system.map(|content| serde_json::json!({ "content": content }));
+        let messages: Vec<serde_json::Value> =
+            body.messages.unwrap_or_default().into_iter().chain(system).collect();
+        let output = body
+            .max_completion_tokens
+            .or(body.max_tokens)
+            .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
+        let tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages) + output);
+        BodyFields { model: body.model, stream: body.stream, tokens }
     }
 }
 
@@ -54,7 +87,12 @@ mod tests {
     #[test]
     fn reads_model_and_stream_and_ignores_the_rest() {
         let fields = BodyFields::read(br#"{"model":"gpt-4o","messages":[{"role":"user"}],"stream":true}"#);
-        assert_eq!(fields, BodyFields { model: Some("gpt-4o".into()), stream: Some(true) });
+        assert_eq!(fields.model.as_deref(), Some("gpt-4o"));
+        assert_eq!(fields.stream, Some(true));
+        let sized = BodyFields::read(
+            br#"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":"12345678"}]}"#,
+        );
+        assert_eq!(sized.tokens, Some(2 + 4 + 3 + 50), "content, framing, priming, output");
         assert_eq!(BodyFields::read(b"not json"), BodyFields::default());
     }
 

@@ -11,15 +11,17 @@ use super::{
 use crate::{
     fault::{
         supported_statuses, CutFault, Dose, DropFault, DroppedEvent, FaultAction, FaultRule, HangFault,
-        InjectFault, Injected, LatencyFault, Matcher, ResetFault, StallFault, StatusFault, TrickleFault,
+        InjectFault, Injected, LatencyFault, Matcher, RateLimitFault, ResetFault, StallFault, StatusFault,
+        TrickleFault,
     },
+    ratelimit::RateLimits,
     units::HumanDuration,
     wire::ApiFamily,
 };
 
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
 `cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`, \
-`hang: forever`, `reset: true`";
+`hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`";
 
 /// `key_count` is the number of API keys the upstream has, when known.
 pub(super) fn build_fault(
@@ -53,6 +55,16 @@ pub(super) fn build_fault(
     }
     if let Some(hang) = &raw.hang {
         actions.push(("hang", hang_action(hang)?));
+    }
+    if let Some(limit) = &raw.rate_limit {
+        if limit.value.rpm.is_none() && limit.value.tpm.is_none() {
+            return Err(Located::at(
+                &limit.referenced,
+                "`rate_limit` needs `rpm`, `tpm` or both, e.g. `{ rpm: 600 }`",
+            ));
+        }
+        let limits = RateLimits { rpm: limit.value.rpm, tpm: limit.value.tpm };
+        actions.push(("rate_limit", FaultAction::RateLimit(RateLimitFault::new(limits, family))));
     }
     if let Some(reset) = &raw.reset {
         if !reset.value {

@@ -181,6 +181,9 @@ pub struct RawFault {
     pub hang: Option<Spanned<String>>,
     #[serde(default)]
     pub reset: Option<Spanned<bool>>,
+    /// A provider-style limiter in front of the upstream: `{ rpm: 600, tpm: 200000 }`.
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
     #[serde(default)]
     pub probability: Option<Spanned<Percent>>,
     /// Only the first N matching requests.

@@ -1,5 +1,5 @@
-//! Provider-style rate limits: a token bucket per API key and model for requests per minute and
-//! one for tokens per minute. A request is admitted only if both buckets can pay; otherwise
+//! Provider-style rate limits, shared by the mocks and the `rate_limit` fault: a token bucket
+//! per API key and model for requests per minute and one for tokens per minute. A request is admitted only if both buckets can pay; otherwise
 //! the answer says how long until they can (the `retry-after`), and which limit was hit.
 //!
 //! Pure over an explicit `now`, so the arithmetic is tested with exact instants.
@@ -7,6 +7,8 @@
 use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use tokio::time::Instant;
+
+use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
 
 /// Limits per key and model; `None` means unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +31,50 @@ pub use crate::wire::LimitHeaders as LimitState;
 pub enum Admission {
     Admitted(LimitState),
     Limited { kind: LimitKind, wait: Duration, requested_tokens: u64, state: LimitState },
+}
+
+/// The 429 a provider sends when a limit is hit, in the family's format, with its
+/// rate-limit headers: what the mocks and the `rate_limit` fault both answer.
+pub fn limit_exceeded(
+    family: ApiFamily,
+    model: &str,
+    kind: LimitKind,
+    wait: Duration,
+    requested_tokens: u64,
+    state: &LimitState,
+) -> CannedResponse {
+    let tokens = kind == LimitKind::Tokens;
+    match family {
+        ApiFamily::OpenAi => {
+            let (limit, remaining) = if tokens {
+                (state.limit_tokens, state.remaining_tokens)
+            } else {
+                (state.limit_requests, state.remaining_requests)
+            };
+            let detail = openai::RateLimitDetail {
+                model: Some(model),
+                tokens,
+                limit: Some(limit),
+                used: Some(limit.saturating_sub(remaining)),
+                requested: Some(if tokens { requested_tokens } else { 1 }),
+                retry_after: Some(wait),
+            };
+            openai::limit_headers(openai::rate_limited(&detail), state)
+        }
+        ApiFamily::Anthropic => {
+            let what = if tokens {
+                "Number of request tokens has exceeded your per-minute rate limit"
+            } else {
+                "Number of requests has exceeded your per-minute rate limit"
+            };
+            let message = format!("This request would exceed the rate limit for your organization: {what} (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.");
+            anthropic::limit_headers(
+                anthropic::rate_limited(&message, Some(wait)),
+                state,
+                std::time::SystemTime::now(),
+            )
+        }
+    }
 }
 
 /// What headers say when a limit is not configured: large, never binding.
