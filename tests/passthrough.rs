@@ -125,7 +125,7 @@ async fn a_latency_fault_delays_the_response_head() {
     let recorder = Recorder::new();
     let interposer = interposer(&upstream, &recorder).await;
     let delay = Duration::from_millis(300);
-    let rule = FaultRule::new(FaultAction::Latency(LatencyFault { delay }), 1.0);
+    let rule = FaultRule::new(FaultAction::Latency(LatencyFault::fixed(delay)), 1.0);
     interposer.set_chain(0, Chain::new(vec![rule], 1));
 
     let started = Instant::now();

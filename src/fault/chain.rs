@@ -114,7 +114,7 @@ impl Chain {
                 continue;
             }
             decision.fired.push(rule.action.label());
-            match rule.action.on_request(request) {
+            match rule.action.on_request(request, rng) {
                 Decision::Pass => {}
                 Decision::Delay(delay) => decision.delay += delay,
                 Decision::Stream => decision.stream.push(rule.action.clone()),
@@ -161,7 +161,7 @@ mod tests {
     }
 
     fn latency(ms: u64) -> FaultRule {
-        let fault = LatencyFault { delay: Duration::from_millis(ms) };
+        let fault = LatencyFault::fixed(Duration::from_millis(ms));
         FaultRule::new(FaultAction::Latency(fault), 1.0)
     }
 

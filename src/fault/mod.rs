@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-pub use latency::LatencyFault;
+pub use latency::{DelayDistribution, LatencyFault};
 pub use status::{supported_statuses, StatusFault};
 
 use crate::wire::CannedResponse;
@@ -118,11 +118,12 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
-    /// The decision for one request; stream faults say [`Decision::Stream`].
-    pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
+    /// The decision for one request; stream faults say [`Decision::Stream`]. `rng` is the
+    /// request's own draw stream (see [`Chain`]).
+    pub fn on_request(&self, request: &RequestView<'_>, rng: &mut rand::rngs::StdRng) -> Decision {
         match self {
             FaultAction::Status(fault) => fault.on_request(request),
-            FaultAction::Latency(fault) => fault.on_request(request),
+            FaultAction::Latency(fault) => fault.on_request(request, rng),
             FaultAction::Hang(fault) => fault.on_request(request),
             FaultAction::Reset(fault) => fault.on_request(request),
             FaultAction::RateLimit(fault) => fault.on_request(request),

@@ -6,13 +6,13 @@ use serde_saphyr::Spanned;
 use super::{
     build::{one_of, Checked},
     error::Located,
-    raw::{RawFault, RawInject},
+    raw::{RawFault, RawInject, RawLatency},
 };
 use crate::{
     fault::{
-        supported_statuses, CutFault, Dose, DropFault, DroppedEvent, FaultAction, FaultRule, HangFault,
-        InjectFault, Injected, LatencyFault, Matcher, RateLimitFault, ResetFault, StallFault, StatusFault,
-        TrickleFault,
+        supported_statuses, CutFault, DelayDistribution, Dose, DropFault, DroppedEvent, FaultAction,
+        FaultRule, HangFault, InjectFault, Injected, LatencyFault, Matcher, RateLimitFault, ResetFault,
+        StallFault, StatusFault, TrickleFault,
     },
     ratelimit::RateLimits,
     units::HumanDuration,
@@ -34,8 +34,8 @@ pub(super) fn build_fault(
     if let Some(status) = &raw.status {
         actions.push(("status", status_action(status, raw, family)?));
     }
-    if let Some(latency) = raw.latency {
-        actions.push(("latency", FaultAction::Latency(LatencyFault { delay: latency.0 })));
+    if let Some(latency) = &raw.latency {
+        actions.push(("latency", FaultAction::Latency(LatencyFault { delay: delay(latency)? })));
     }
     if let Some(stall) = &raw.stall {
         let stall = StallFault { after_events: stall.after_events, duration: stall.duration.map(|d| d.0) };
@@ -174,6 +174,38 @@ fn drop_action(what: &Spanned<String>, family: ApiFamily) -> Checked<FaultAction
     }
     let what = if what.value == "done" { DroppedEvent::Done } else { DroppedEvent::Usage };
     Ok(FaultAction::Drop(DropFault { what }))
+}
+
+fn delay(latency: &Spanned<RawLatency>) -> Checked<DelayDistribution> {
+    let here = &latency.referenced;
+    let distribution = match &latency.value {
+        RawLatency::Fixed(fixed) => return Ok(DelayDistribution::Fixed(fixed.0)),
+        RawLatency::Distribution(distribution) => distribution,
+    };
+    let mut found = Vec::new();
+    if let Some([min, max]) = distribution.uniform {
+        if min > max {
+            return Err(Located::at(
+                here,
+                format!("`uniform: [{min}, {max}]` has its minimum above its maximum"),
+            ));
+        }
+        found.push(DelayDistribution::Uniform { min: min.0, max: max.0 });
+    }
+    if let Some(normal) = &distribution.normal {
+        found.push(DelayDistribution::Normal { mean: normal.mean.0, stddev: normal.stddev.0 });
+    }
+    if let Some(pareto) = &distribution.pareto {
+        if !(pareto.shape > 0.0 && pareto.shape.is_finite()) {
+            return Err(Located::at(here, "a pareto `shape` must be a positive number, like `1.5`"));
+        }
+        found.push(DelayDistribution::Pareto { scale: pareto.scale.0, shape: pareto.shape });
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Located::at(here, "`latency` needs a duration or one of `uniform`, `normal`, `pareto`")),
+        _ => Err(Located::at(here, "`latency` takes one distribution: `uniform`, `normal` or `pareto`")),
+    }
 }
 
 fn hang_action(hang: &Spanned<String>) -> Checked<FaultAction> {

@@ -165,7 +165,7 @@ pub struct RawFault {
     #[serde(default)]
     pub status: Option<Spanned<u16>>,
     #[serde(default)]
-    pub latency: Option<HumanDuration>,
+    pub latency: Option<Spanned<RawLatency>>,
     #[serde(default)]
     pub stall: Option<RawStall>,
     #[serde(default)]
@@ -266,4 +266,71 @@ pub struct RawSlo {
 pub struct RawPrice {
     pub input: Price,
     pub output: Price,
+}
+
+/// `latency: 2s`, or a distribution: `{ uniform: [100ms, 2s] }`,
+/// `{ normal: { mean: 1s, stddev: 200ms } }`, `{ pareto: { scale: 100ms, shape: 1.5 } }`.
+#[derive(Debug)]
+pub enum RawLatency {
+    Fixed(HumanDuration),
+    Distribution(RawDistribution),
+}
+
+/// One of the distribution keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDistribution {
+    #[serde(default)]
+    pub uniform: Option<[HumanDuration; 2]>,
+    #[serde(default)]
+    pub normal: Option<RawNormal>,
+    #[serde(default)]
+    pub pareto: Option<RawPareto>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNormal {
+    pub mean: HumanDuration,
+    pub stddev: HumanDuration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPareto {
+    pub scale: HumanDuration,
+    pub shape: f64,
+}
+
+impl<'de> Deserialize<'de> for RawLatency {
+    /// A scalar is a fixed duration (with the duration parser's own errors); a mapping is a
+    /// distribution.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Latency;
+        impl<'de> serde::de::Visitor<'de> for Latency {
+            type Value = RawLatency;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration like `2s`, or a distribution like `{ uniform: [100ms, 2s] }`")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawLatency, E> {
+                text.parse().map(RawLatency::Fixed).map_err(E::custom)
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<RawLatency, E> {
+                self.visit_str(&number.to_string())
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<RawLatency, E> {
+                self.visit_str(&number.to_string())
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<RawLatency, M::Error> {
+                RawDistribution::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawLatency::Distribution)
+            }
+        }
+        deserializer.deserialize_any(Latency)
+    }
 }
