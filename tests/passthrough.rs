@@ -11,6 +11,8 @@ use chaos::{
     wire::ApiFamily,
 };
 use http_body_util::{BodyExt, Full};
+
+use crate::support::settled_attempts;
 use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use wiremock::{
     matchers::{method, path},
@@ -85,10 +87,14 @@ async fn bodies_and_headers_pass_through_byte_identical() {
     assert_eq!(seen[0].headers["host"], "api.example.test");
     assert_eq!(seen[0].headers["authorization"], "Bearer sk-test-secret");
 
-    let attempts = recorder.snapshot().attempts;
+    let attempts = settled_attempts(&recorder, 1).await;
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].outcome, AttemptOutcome::Status(200));
     assert!(!attempts[0].injected);
+    let answer = attempts[0].answer;
+    assert_eq!(answer.bytes, response_body.len() as u64, "every byte counted");
+    assert_eq!(answer.completed, Some(true));
+    assert!(answer.ttfb.is_some() && answer.first_byte.is_some() && answer.duration >= answer.ttfb);
 }
 
 #[tokio::test]
@@ -113,7 +119,7 @@ async fn a_status_fault_answers_like_openai_and_never_reaches_the_upstream() {
     let body: serde_json::Value = serde_json::from_slice(response.body()).expect("JSON error body");
     assert_eq!(body["error"]["code"], "rate_limit_exceeded");
     assert!(upstream.received_requests().await.expect("recording on").is_empty());
-    let attempts = recorder.snapshot().attempts;
+    let attempts = settled_attempts(&recorder, 1).await;
     assert!(attempts[0].injected);
     assert_eq!(attempts[0].faults, ["status:429"]);
 }

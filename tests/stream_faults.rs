@@ -49,9 +49,11 @@ async fn a_cut_stream_ends_cleanly_without_done_and_the_attempt_says_so() {
     assert_eq!(events.len(), 3, "{body}");
     assert!(!body.contains("[DONE]"));
     assert!(body.contains("\"content\":\"chaos\""), "the first tokens got through: {body}");
-    let attempts = recorder.snapshot().attempts;
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
     assert_eq!(attempts[0].faults, ["cut"]);
     assert!(!attempts[0].injected, "the upstream answered; the fault only shortened it");
+    assert_eq!(attempts[0].answer.completed, Some(false), "the stream never reached [DONE]");
+    assert_eq!(attempts[0].answer.bytes, body.len() as u64);
 }
 
 #[tokio::test]
@@ -65,9 +67,12 @@ async fn a_stream_fault_leaves_a_json_answer_untouched() {
 #[tokio::test]
 async fn a_stall_holds_the_stream_then_lets_it_finish() {
     let stall = StallFault { after_events: 2, duration: Some(Duration::from_millis(400)) };
-    let (_mock, interposer, _) = interposed(FaultAction::Stall(stall)).await;
+    let (_mock, interposer, recorder) = interposed(FaultAction::Stall(stall)).await;
     let started = Instant::now();
     let body = chat(&interposer, true).await;
     assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
     assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
+    assert_eq!(attempts[0].answer.completed, Some(true), "a stalled stream that finishes is complete");
+    assert!(attempts[0].answer.duration.expect("ended") >= Duration::from_millis(400));
 }

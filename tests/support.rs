@@ -25,3 +25,19 @@ pub fn chaos(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The recorder's attempts once `count` of them are in: an attempt is recorded when its answer's
+/// body is dropped, a moment after the client read it. Waits at most two seconds.
+pub async fn settled_attempts(
+    recorder: &chaos::metrics::Recorder,
+    count: usize,
+) -> Vec<chaos::metrics::AttemptRecord> {
+    for _ in 0..200 {
+        let attempts = recorder.snapshot().attempts;
+        if attempts.len() >= count {
+            return attempts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    recorder.snapshot().attempts
+}

@@ -48,6 +48,8 @@ pub struct Figures {
     pub attempts: u64,
     /// Attempts a fault answered.
     pub injected: u64,
+    /// Attempts whose event stream ended without its terminator (cut, or abandoned).
+    pub incomplete_streams: u64,
     pub availability: Option<f64>,
     pub error_rate: Option<f64>,
     pub retry_amplification: Option<f64>,
@@ -150,10 +152,11 @@ fn figures<'a>(
         }
     }
     let mut attempt_statuses = BTreeMap::new();
-    let (mut attempt_count, mut injected, mut joined) = (0u64, 0u64, 0u64);
+    let (mut attempt_count, mut injected, mut joined, mut incomplete_streams) = (0u64, 0u64, 0u64, 0u64);
     for (attempt, by_correlation) in attempts {
         attempt_count += 1;
         injected += u64::from(attempt.injected);
+        incomplete_streams += u64::from(attempt.answer.completed == Some(false));
         joined += u64::from(by_correlation);
         *attempt_statuses.entry(attempt.outcome.key()).or_insert(0) += 1;
     }
@@ -168,6 +171,7 @@ fn figures<'a>(
         failures,
         attempts: attempt_count,
         injected,
+        incomplete_streams,
         availability: ratio(successes, logical_requests),
         error_rate: ratio(failures, logical_requests),
         retry_amplification: ratio(attempt_count, logical_requests),

@@ -6,5 +6,5 @@ mod record;
 mod recorder;
 
 pub use clock::RunClock;
-pub use record::{AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
+pub use record::{AnswerStats, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
 pub use recorder::{Recorder, Records};

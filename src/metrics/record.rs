@@ -83,6 +83,28 @@ pub struct AttemptRecord {
     pub injected: bool,
     /// Labels of the faults that fired.
     pub faults: Vec<String>,
+    /// The presented key as `key-N` (its index in the upstream's key list), never its value.
+    pub key: Option<String>,
+    /// The requested model, when the interposer read the body.
+    pub model: Option<String>,
+    /// How the answer went back, measured at the interposer.
+    pub answer: AnswerStats,
+}
+
+/// Timing and size of one answer as it passed the interposer; offsets from the attempt's
+/// arrival.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnswerStats {
+    /// Until the response head went back.
+    pub ttfb: Option<Duration>,
+    /// Until the first body byte went back.
+    pub first_byte: Option<Duration>,
+    /// Until the body ended.
+    pub duration: Option<Duration>,
+    pub bytes: u64,
+    /// For an event stream: whether it reached its terminator (`[DONE]`, `message_stop`); for
+    /// any other body: whether it ended normally. `None` until it ends.
+    pub completed: Option<bool>,
 }
 
 /// How an attempt ended at the interposer.

@@ -1,6 +1,8 @@
-//! The attempt record of one request through an interposer, written whatever happens: on
-//! answer, or, if the request is dropped first (the target hung up, the run stopped), as
-//! cancelled. A lost record would understate retry amplification.
+//! The attempt record of one request through an interposer, written whatever happens: when the
+//! answer's body ends, or, if the exchange is dropped first (the target hung up, the run
+//! stopped), with what was known by then. A lost record would understate retry amplification.
+
+use std::time::Duration;
 
 use crate::metrics::{AttemptOutcome, AttemptRecord, Recorder};
 
@@ -22,6 +24,39 @@ impl AttemptGuard {
         if let Some(record) = self.record.as_mut() {
             record.outcome = outcome;
             record.injected = injected;
+        }
+    }
+}
+
+impl AttemptGuard {
+    /// Names the key (as `key-N`) and the model, where known.
+    pub fn identify(&mut self, key: Option<String>, model: Option<String>) {
+        if let Some(record) = self.record.as_mut() {
+            record.key = key;
+            record.model = model;
+        }
+    }
+
+    /// The response head went back `after` the attempt arrived.
+    pub fn head(&mut self, after: Duration) {
+        if let Some(record) = self.record.as_mut() {
+            record.answer.ttfb = Some(after);
+        }
+    }
+
+    /// `bytes` of body went back `after` the attempt arrived.
+    pub fn body_bytes(&mut self, bytes: usize, after: Duration) {
+        if let Some(record) = self.record.as_mut() {
+            record.answer.first_byte.get_or_insert(after);
+            record.answer.bytes += bytes as u64;
+        }
+    }
+
+    /// The body ended `after` the attempt arrived; `completed` says whether properly.
+    pub fn finished(&mut self, after: Duration, completed: bool) {
+        if let Some(record) = self.record.as_mut() {
+            record.answer.duration = Some(after);
+            record.answer.completed = Some(completed);
         }
     }
 }
@@ -49,6 +84,9 @@ mod tests {
             outcome: AttemptOutcome::Status(200),
             injected: false,
             faults: Vec::new(),
+            key: None,
+            model: None,
+            answer: Default::default(),
         }
     }
 

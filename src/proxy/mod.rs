@@ -8,10 +8,11 @@
 
 mod attempt;
 mod forward;
+mod recorded;
 mod request;
 pub mod timeline;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -24,11 +25,12 @@ pub use timeline::{TimedChain, Timeline};
 
 use crate::{
     fault::{Chain, RequestView},
-    metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
+    metrics::{AnswerStats, AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream},
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
+use recorded::RecordedBody;
 use request::{draw_key, header_number, key_id, presented_key, too_large, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
@@ -37,8 +39,8 @@ pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
 pub const RETRY_COUNT_HEADER: &str = "x-stainless-retry-count";
 
 /// A response body: the upstream's (untouched, or with stream faults applied), or one the
-/// interposer made.
-pub type ProxyBody = Either<Either<Incoming, FaultyStream<Incoming>>, Full<Bytes>>;
+/// interposer made — carrying the attempt's record until it ends.
+pub type ProxyBody = RecordedBody<Either<Either<Incoming, FaultyStream<Incoming>>, Full<Bytes>>>;
 
 /// What an interposer needs to start.
 #[derive(Debug, Clone)]
@@ -114,6 +116,29 @@ fn unreachable(family: ApiFamily) -> CannedResponse {
     }
 }
 
+/// A new attempt record, written when the returned guard goes.
+fn attempt(
+    config: &InterposerConfig,
+    phase: usize,
+    logical_id: Option<u64>,
+    at: Duration,
+    faults: Vec<String>,
+) -> AttemptGuard {
+    let record = AttemptRecord {
+        upstream: config.upstream_index,
+        phase,
+        logical_id,
+        at,
+        outcome: AttemptOutcome::Cancelled,
+        injected: false,
+        faults,
+        key: None,
+        model: None,
+        answer: AnswerStats::default(),
+    };
+    AttemptGuard::new(record, config.recorder.clone())
+}
+
 async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
     let config = &context.config;
     let at = config.clock.elapsed();
@@ -126,7 +151,13 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
-            Err(_) => return Ok(too_large(config.family).into_response().map(Either::Right)),
+            Err(_) => {
+                let arrived = tokio::time::Instant::now();
+                let mut guard = attempt(config, active.map_or(0, |e| e.phase), logical_id, at, Vec::new());
+                guard.answered(AttemptOutcome::Status(413), false);
+                let response = too_large(config.family).into_response().map(Either::Right);
+                return Ok(response.map(|body| RecordedBody::new(body, guard, arrived, false)));
+            }
         }
     } else {
         (Either::Left(body), BodyFields::default())
@@ -142,17 +173,11 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         draw_key: key,
     };
     let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
-    let mut guard = AttemptGuard::new(
-        AttemptRecord {
-            upstream: config.upstream_index,
-            phase: active.map_or(0, |entry| entry.phase),
-            logical_id,
-            at,
-            outcome: AttemptOutcome::Cancelled,
-            injected: false,
-            faults: decision.fired,
-        },
-        config.recorder.clone(),
+    let arrived = tokio::time::Instant::now();
+    let mut guard = attempt(config, active.map_or(0, |entry| entry.phase), logical_id, at, decision.fired);
+    guard.identify(
+        view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
+        fields.model.clone(),
     );
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
@@ -162,25 +187,33 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         guard.answered(AttemptOutcome::Aborted, true);
         return Err(crate::net::enact(fault).await);
     }
-    if let Some(canned) = decision.response {
-        guard.answered(AttemptOutcome::Status(canned.status), true);
-        return Ok(canned.into_response().map(Either::Right));
-    }
-    Ok(
-        match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body)).await
-        {
-            Ok(response) => {
-                guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
-                if decision.stream.is_empty() || !is_event_stream(response.headers()) {
-                    return Ok(response.map(|body| Either::Left(Either::Left(body))));
+    let (response, event_stream) = match decision.response {
+        Some(canned) => {
+            guard.answered(AttemptOutcome::Status(canned.status), true);
+            (canned.into_response().map(Either::Right), false)
+        }
+        None => {
+            match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body))
+                .await
+            {
+                Ok(response) => {
+                    guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
+                    let event_stream = is_event_stream(response.headers());
+                    let stream_faults = decision.stream;
+                    let response = response.map(|body| match event_stream && !stream_faults.is_empty() {
+                        true => Either::Left(Either::Right(FaultyStream::new(body, stream_faults))),
+                        false => Either::Left(Either::Left(body)),
+                    });
+                    (response, event_stream)
                 }
-                response.map(|body| Either::Left(Either::Right(FaultyStream::new(body, decision.stream))))
+                Err(error) => {
+                    tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
+                    guard.answered(AttemptOutcome::Unreachable, false);
+                    (unreachable(config.family).into_response().map(Either::Right), false)
+                }
             }
-            Err(error) => {
-                tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
-                guard.answered(AttemptOutcome::Unreachable, false);
-                unreachable(config.family).into_response().map(Either::Right)
-            }
-        },
-    )
+        }
+    };
+    guard.head(arrived.elapsed());
+    Ok(response.map(|body| RecordedBody::new(body, guard, arrived, event_stream)))
 }
