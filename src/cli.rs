@@ -46,16 +46,8 @@ pub struct ProxyArgs {
     /// The upstream's API family, for the shape of injected errors.
     #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
     pub family: String,
-    /// A fault, as in a scenario: `--fault '{ status: 503, probability: 30% }'` (repeatable,
-    /// applied in order).
-    #[arg(long, value_name = "YAML")]
-    pub fault: Vec<String>,
-    /// Seeds the faults' dosing.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Allow a listen address or upstream beyond loopback.
-    #[arg(long)]
-    pub allow_non_loopback: bool,
+    #[command(flatten)]
+    pub faults: FaultArgs,
 }
 
 /// Arguments of `chaos mock`.
@@ -91,14 +83,21 @@ pub struct MockArgs {
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529), e.g. `5%`.
     #[arg(long)]
     pub overloaded: Option<crate::units::Percent>,
-    /// A fault the mock applies itself, as in a scenario: `--fault '{ status: 429, retry_after: 1s }'`
-    /// (repeatable, applied in order).
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Faults given on the command line (`chaos mock`, `chaos proxy`), and where they may run.
+#[derive(Debug, clap::Args)]
+pub struct FaultArgs {
+    /// A fault, as in a scenario: `--fault '{ status: 429, retry_after: 1s }'` (repeatable,
+    /// applied in order).
     #[arg(long, value_name = "YAML")]
     pub fault: Vec<String>,
-    /// Seeds output lengths, jitter, overload and fault draws.
+    /// Seeds the faults' draws (and a mock's output lengths, jitter and overload).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Allow serving on addresses other than loopback.
+    /// Allow addresses beyond loopback.
     #[arg(long)]
     pub allow_non_loopback: bool,
 }

@@ -5,25 +5,16 @@ use std::time::{Duration, Instant};
 
 use chaos::{
     fault::{Chain, FaultAction, FaultRule, HangFault, ResetFault},
-    metrics::{AttemptOutcome, Recorder, RunClock},
+    metrics::{AttemptOutcome, Recorder},
     mock::{MockBuilder, MockHandle},
-    proxy::{self, InterposerConfig, InterposerHandle},
+    proxy::InterposerHandle,
     wire::ApiFamily,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn interposer(fault: FaultAction, recorder: &Recorder) -> (InterposerHandle, MockHandle) {
     let mock = MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("mock starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("http://{}", mock.addr).parse().expect("uri"),
-        family: ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: RunClock::start_now(),
-        recorder: recorder.clone(),
-    };
-    let interposer = proxy::spawn(listener, config).expect("interposer starts");
+    let interposer = crate::support::interposer(&format!("http://{}", mock.addr), Vec::new(), recorder).await;
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
     (interposer, mock)
 }

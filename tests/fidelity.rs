@@ -3,11 +3,7 @@
 //! chunks (as a stream, with no length) — byte-identical both ways.
 
 use bytes::Bytes;
-use chaos::{
-    metrics::{Recorder, RunClock},
-    proxy::{self, InterposerConfig},
-    wire::ApiFamily,
-};
+use chaos::metrics::Recorder;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -53,16 +49,8 @@ async fn echo_upstream() -> chaos::net::ServerHandle {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bodies_in_random_chunks_come_back_byte_identical() {
     let upstream = echo_upstream().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("http://{}", upstream.addr).parse().expect("uri"),
-        family: ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: RunClock::start_now(),
-        recorder: Recorder::new(),
-    };
-    let interposer = proxy::spawn(listener, config).expect("interposer starts");
+    let interposer =
+        crate::support::interposer(&format!("http://{}", upstream.addr), Vec::new(), &Recorder::new()).await;
     let client =
         chaos::net::http_client::<StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Chunk>>>>();
     let mut rng = StdRng::seed_from_u64(20261122);

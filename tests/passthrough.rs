@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chaos::{
     fault::{Chain, FaultAction, FaultRule, LatencyFault, Matcher, StatusFault},
-    metrics::{AttemptOutcome, Recorder, RunClock},
-    proxy::{self, InterposerConfig, InterposerHandle},
+    metrics::{AttemptOutcome, Recorder},
+    proxy::InterposerHandle,
     wire::ApiFamily,
 };
 use http_body_util::{BodyExt, Full};
@@ -33,16 +33,7 @@ fn awkward_bytes(seed: u8) -> Vec<u8> {
 }
 
 async fn interposer(upstream: &MockServer, recorder: &Recorder) -> InterposerHandle {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: upstream.uri().parse().expect("uri"),
-        family: ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: RunClock::start_now(),
-        recorder: recorder.clone(),
-    };
-    proxy::spawn(listener, config).expect("interposer starts")
+    crate::support::interposer(&upstream.uri(), Vec::new(), recorder).await
 }
 
 async fn post(interposer: &InterposerHandle, body: Vec<u8>) -> http::Response<Bytes> {

@@ -4,9 +4,8 @@
 use bytes::Bytes;
 use chaos::{
     fault::{Chain, FaultAction, FaultRule, RateLimitFault},
-    metrics::{Recorder, RunClock},
+    metrics::Recorder,
     mock::{MockBuilder, MockHandle, RateLimits},
-    proxy::{self, InterposerConfig},
     wire::ApiFamily,
 };
 use http_body_util::{BodyExt, Full};
@@ -59,16 +58,8 @@ async fn the_fault_and_the_mocks_limiter_answer_alike() {
     let from_mock = third_answer(limited_mock.addr).await;
 
     let upstream = plain_mock().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("http://{}", upstream.addr).parse().expect("uri"),
-        family: ApiFamily::OpenAi,
-        keys: vec!["sk-one".into()],
-        clock: RunClock::start_now(),
-        recorder: Recorder::new(),
-    };
-    let interposer = proxy::spawn(listener, config).expect("interposer");
+    let upstream_uri = format!("http://{}", upstream.addr);
+    let interposer = crate::support::interposer(&upstream_uri, vec!["sk-one".into()], &Recorder::new()).await;
     let fault = FaultAction::RateLimit(RateLimitFault::new(LIMITS, ApiFamily::OpenAi));
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
     let from_fault = third_answer(interposer.addr).await;

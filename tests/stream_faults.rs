@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chaos::{
     fault::{Chain, CutFault, FaultAction, FaultRule, StallFault},
-    metrics::{Recorder, RunClock},
+    metrics::Recorder,
     mock::{MockBuilder, MockHandle},
-    proxy::{self, InterposerConfig, InterposerHandle},
+    proxy::InterposerHandle,
     wire::ApiFamily,
 };
 use http_body_util::{BodyExt, Full};
@@ -15,16 +15,8 @@ use http_body_util::{BodyExt, Full};
 async fn interposed(fault: FaultAction) -> (MockHandle, InterposerHandle, Recorder) {
     let mock = MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("mock starts");
     let recorder = Recorder::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("http://{}", mock.addr).parse().expect("uri"),
-        family: ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: RunClock::start_now(),
-        recorder: recorder.clone(),
-    };
-    let interposer = proxy::spawn(listener, config).expect("interposer starts");
+    let interposer =
+        crate::support::interposer(&format!("http://{}", mock.addr), Vec::new(), &recorder).await;
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
     (mock, interposer, recorder)
 }

@@ -41,3 +41,23 @@ pub async fn settled_attempts(
     }
     recorder.snapshot().attempts
 }
+
+/// An interposer on `127.0.0.1:0` in front of `upstream` (an `http://` URI), with no faults.
+pub fn interposer(
+    upstream: &str,
+    keys: Vec<String>,
+    recorder: &chaos::metrics::Recorder,
+) -> impl std::future::Future<Output = chaos::proxy::InterposerHandle> {
+    let config = chaos::proxy::InterposerConfig {
+        upstream_index: 0,
+        upstream_uri: upstream.parse().expect("an upstream URI"),
+        family: chaos::wire::ApiFamily::OpenAi,
+        keys,
+        clock: chaos::metrics::RunClock::start_now(),
+        recorder: recorder.clone(),
+    };
+    async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        chaos::proxy::spawn(listener, config).expect("interposer starts")
+    }
+}

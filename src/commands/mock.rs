@@ -43,7 +43,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::InvalidScenario);
     }
     if let Some((_, addr)) = wanted.iter().find(|(_, addr)| !crate::net::is_loopback(addr)) {
-        if !args.allow_non_loopback {
+        if !args.faults.allow_non_loopback {
             eprintln!("error: {addr} is not a loopback address; pass --allow-non-loopback to serve beyond this machine");
             return Ok(Exit::InvalidScenario);
         }
@@ -52,7 +52,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
     let mut mocks: Vec<(ApiFamily, MockHandle)> = Vec::new();
     for (index, (family, addr)) in wanted.into_iter().enumerate() {
         let mut faults = Vec::new();
-        for text in &args.fault {
+        for text in &args.faults.fault {
             match scenario::parse_fault(text, family) {
                 Ok(rule) => faults.push(rule),
                 // A fault that fits another family served here (`drop: done` is OpenAI's) is
@@ -82,7 +82,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             .limits(RateLimits { rpm: args.rpm, tpm: args.tpm })
             .overload(args.overloaded.map_or(0.0, |p| p.0))
             .faults(faults)
-            .seed(args.seed.wrapping_add(index as u64))
+            .seed(args.faults.seed.wrapping_add(index as u64))
             .serve(listener)?;
         let accepts = match keys.as_slice() {
             [] => "any non-empty key".to_owned(),

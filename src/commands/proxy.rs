@@ -38,12 +38,12 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
             || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     });
     let on_loopback = crate::net::is_loopback(&args.listen) && loopback_upstream;
-    if !on_loopback && !args.allow_non_loopback {
+    if !on_loopback && !args.faults.allow_non_loopback {
         eprintln!("error: the listen address and the upstream must be loopback; pass --allow-non-loopback to go beyond this machine");
         return Ok(Exit::InvalidScenario);
     }
     let mut rules = Vec::new();
-    for text in &args.fault {
+    for text in &args.faults.fault {
         match scenario::parse_fault(text, family) {
             Ok(rule) => rules.push(rule),
             Err(error) => return Ok(invalid(&error)),
@@ -62,7 +62,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         recorder: recorder.clone(),
     };
     let interposer = proxy::spawn(listener, config)?;
-    interposer.set_chain(0, Chain::new(rules, args.seed));
+    interposer.set_chain(0, Chain::new(rules, args.faults.seed));
     println!("{family} interposer listening on http://{} → {upstream}", interposer.addr);
     let _ = std::io::stdout().flush();
     interrupted().await;

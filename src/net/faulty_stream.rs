@@ -14,12 +14,11 @@ use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame};
 use tokio::time::Sleep;
 
+use super::BoxError;
 use crate::{
     fault::{EventAction, FaultAction},
     wire::sse_split::{SseEvent, SseSplitter},
 };
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// `inner` with `faults` applied to its events.
 pub struct FaultyStream<B> {

@@ -12,14 +12,17 @@ pub use serve::{serve, spawn, ServerHandle};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 
+/// The error type of bodies that wrap other bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// The largest request body the harness reads into memory (a 200k-token prompt is ~1 MB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Reads a whole body, refusing bodies over [`MAX_BODY_BYTES`].
-pub async fn read_body<B>(body: B) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>>
+pub async fn read_body<B>(body: B) -> Result<Bytes, BoxError>
 where
     B: hyper::body::Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B::Error: Into<BoxError>,
 {
     Ok(Limited::new(body, MAX_BODY_BYTES).collect().await?.to_bytes())
 }

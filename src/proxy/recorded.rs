@@ -13,8 +13,7 @@ use hyper::body::{Body, Frame};
 use tokio::time::Instant;
 
 use super::attempt::AttemptGuard;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::net::BoxError;
 
 /// Terminators of the providers' streams.
 const TERMINATORS: [&[u8]; 2] = [b"data: [DONE]", b"event: message_stop"];
