@@ -8,7 +8,8 @@
 //!
 //! `cargo bench --bench mock_streams -- [streams] [tokens_per_second] [tokens_per_stream]`
 //! (defaults: 2000 50 100). The error is measured by a client on the same machine, so it
-//! includes the client's own scheduling noise: an upper bound on the mock's.
+//! includes the client's own scheduling noise: an upper bound on the mock's. To keep the two
+//! apart on a 2-core machine: `MOCK_CPU=0 taskset -c 1 target/release/deps/mock_streams-…`.
 
 use std::{
     process::{Command, Stdio},
@@ -51,7 +52,17 @@ fn main() {
     let streams = arg(1, 2000);
     let speed = arg(2, 50);
     let tokens = arg(3, 100);
-    let mut mock = Command::new(env!("CARGO_BIN_EXE_chaos"))
+    // MOCK_CPU=0 pins the mock to core 0 (`taskset`); run this bench under `taskset -c 1` so the
+    // measuring client does not compete with it.
+    let mut mock = match std::env::var("MOCK_CPU") {
+        Ok(cpu) => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", &cpu, env!("CARGO_BIN_EXE_chaos")]);
+            command
+        }
+        Err(_) => Command::new(env!("CARGO_BIN_EXE_chaos")),
+    };
+    let mut mock = mock
         .args(["mock", "--openai", "127.0.0.1:0", "--tokens-per-second", &speed.to_string()])
         .stdout(Stdio::piped())
         .spawn()
