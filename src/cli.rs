@@ -74,11 +74,11 @@ pub struct MockArgs {
     /// Spread of each inter-token gap, e.g. `10%`.
     #[arg(long)]
     pub jitter: Option<crate::units::Percent>,
-    /// Requests per minute per key and model.
-    #[arg(long)]
+    /// Requests per minute per key and model (1 or more).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub rpm: Option<u64>,
-    /// Tokens per minute per key and model.
-    #[arg(long)]
+    /// Tokens per minute per key and model (1 or more).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub tpm: Option<u64>,
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529), e.g. `5%`.
     #[arg(long)]

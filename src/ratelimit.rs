@@ -115,12 +115,20 @@ impl Bucket {
         if !self.enforced || self.level >= amount.min(self.capacity) {
             return Duration::ZERO;
         }
-        Duration::from_secs_f64((amount.min(self.capacity) - self.level) / self.refill)
+        secs((amount.min(self.capacity) - self.level) / self.refill)
     }
 
     fn until_full(&self) -> Duration {
-        Duration::from_secs_f64((self.capacity - self.level).max(0.0) / self.refill)
+        secs((self.capacity - self.level).max(0.0) / self.refill)
     }
+}
+
+/// The bucket for requests whose key is unknown or not in a key list.
+pub const UNKNOWN_KEY: usize = usize::MAX;
+
+/// Seconds as a duration; an impossible wait (a bucket that never refills) is one day.
+fn secs(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::from_secs(86_400))
 }
 
 /// Buckets for every key and model seen so far.

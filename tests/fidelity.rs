@@ -48,9 +48,24 @@ async fn echo_upstream() -> chaos::net::ServerHandle {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bodies_in_random_chunks_come_back_byte_identical() {
+    round_trip_random_bodies(None).await;
+}
+
+/// The same through the stream-fault machinery (split into events and put back together) with
+/// a fault that never fires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_bodies_come_back_byte_identical_through_an_idle_stream_fault() {
+    let idle = chaos::fault::StallFault { after_events: u64::MAX, duration: None };
+    round_trip_random_bodies(Some(chaos::fault::FaultAction::Stall(idle))).await;
+}
+
+async fn round_trip_random_bodies(fault: Option<chaos::fault::FaultAction>) {
     let upstream = echo_upstream().await;
     let interposer =
         crate::support::interposer(&format!("http://{}", upstream.addr), Vec::new(), &Recorder::new()).await;
+    if let Some(fault) = fault {
+        interposer.set_chain(0, chaos::fault::Chain::new(vec![chaos::fault::FaultRule::new(fault, 1.0)], 1));
+    }
     let client =
         chaos::net::http_client::<StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Chunk>>>>();
     let mut rng = StdRng::seed_from_u64(20261122);

@@ -68,3 +68,40 @@ async fn a_stall_holds_the_stream_then_lets_it_finish() {
     assert_eq!(attempts[0].answer.completed, Some(true), "a stalled stream that finishes is complete");
     assert!(attempts[0].answer.duration.expect("ended") >= Duration::from_millis(400));
 }
+
+/// Regression (review of issue 4): an SSE answer framed by `content-length` broke when a stream
+/// fault changed its length (the client saw an incomplete message, or a truncated event).
+#[tokio::test]
+async fn a_stream_fault_reframes_an_answer_that_had_a_content_length() {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let upstream = MockServer::start().await;
+    let stream = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n";
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(stream, "text/event-stream"))
+        .mount(&upstream)
+        .await;
+    let recorder = Recorder::new();
+    let interposer = crate::support::interposer(&upstream.uri(), Vec::new(), &recorder).await;
+    let malformed = FaultAction::Inject(chaos::fault::InjectFault {
+        what: chaos::fault::Injected::Malformed,
+        after_events: 1,
+        family: ApiFamily::OpenAi,
+    });
+    interposer.set_chain(0, Chain::new(vec![FaultRule::new(malformed, 1.0)], 1));
+    let body = chat(&interposer, true).await;
+    assert!(
+        body.ends_with("data: [DONE]\n\n"),
+        "the whole stream arrived, longer than its old length: {body:?}"
+    );
+    assert!(body.len() > stream.len());
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
+    assert_eq!(attempts[0].faults, ["inject:malformed"]);
+}
+
+#[tokio::test]
+async fn a_stream_fault_on_a_json_answer_is_not_recorded_as_applied() {
+    let (_mock, interposer, recorder) = interposed(FaultAction::Cut(CutFault { after_events: 0 })).await;
+    chat(&interposer, false).await;
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
+    assert!(attempts[0].faults.is_empty(), "{:?}", attempts[0].faults);
+}

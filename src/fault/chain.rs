@@ -1,7 +1,7 @@
 //! A fault chain: the ordered rules one interposer applies during one phase, with per-request
 //! dosing drawn from a seeded RNG.
 //!
-//! When a request names its attempt (`RequestView::draw_key`: correlation id and retry count),
+//! When a request names its attempt (`RequestView::draw_key`: correlation id and attempt number),
 //! its draws come from an RNG seeded by the chain's seed and that key: the same attempt gets
 //! the same decision in every run with the same seed, whatever else was in flight. Otherwise
 //! draws come from one shared stream (same seed and same arrival order → same decisions).
@@ -43,7 +43,7 @@ pub struct ChainDecision {
     pub delay: Duration,
     /// Set when a rule answers in the upstream's place.
     pub response: Option<CannedResponse>,
-    /// Labels of the rules that fired, in order.
+    /// Labels of the rules that took effect on the request (not stream faults: see `stream`).
     pub fired: Vec<String>,
     /// Stream faults that fired: applied to the events of the response.
     pub stream: Vec<FaultAction>,
@@ -54,7 +54,7 @@ pub struct ChainDecision {
 impl ChainDecision {
     /// True when the chain changed nothing about the request.
     pub fn is_pass(&self) -> bool {
-        self.fired.is_empty()
+        self.fired.is_empty() && self.stream.is_empty()
     }
 }
 
@@ -113,17 +113,24 @@ impl Chain {
             if !fires {
                 continue;
             }
-            decision.fired.push(rule.action.label());
+            // Labels name what took effect: a limiter that admits adds none, and stream faults are
+            // labelled by the runtime only when it applies them (an SSE answer).
+            let label = rule.action.label();
             match rule.action.on_request(request, rng) {
                 Decision::Pass => {}
-                Decision::Delay(delay) => decision.delay += delay,
+                Decision::Delay(delay) => {
+                    decision.delay += delay;
+                    decision.fired.push(label);
+                }
                 Decision::Stream => decision.stream.push(rule.action.clone()),
                 Decision::Connection(fault) => {
                     decision.connection = Some(fault);
+                    decision.fired.push(label);
                     break;
                 }
                 Decision::Respond(response) => {
                     decision.response = Some(response);
+                    decision.fired.push(label);
                     break;
                 }
             }

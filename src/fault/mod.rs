@@ -97,7 +97,7 @@ pub struct RequestView<'a> {
     /// Estimated tokens the request may use (prompt + output limit), when the body was read.
     pub tokens: Option<u64>,
     pub headers: Option<&'a http::HeaderMap>,
-    /// Names this attempt of this logical request (from its correlation id and retry count),
+    /// Names this attempt of this logical request (its correlation id and the attempt's number),
     /// so its dosing draws are the same whatever else is in flight; `None` → shared stream.
     pub draw_key: Option<u64>,
 }
@@ -127,7 +127,11 @@ impl FaultAction {
             FaultAction::Hang(fault) => fault.on_request(request),
             FaultAction::Reset(fault) => fault.on_request(request),
             FaultAction::RateLimit(fault) => fault.on_request(request),
-            _ => Decision::Stream,
+            FaultAction::Stall(_)
+            | FaultAction::Cut(_)
+            | FaultAction::Trickle(_)
+            | FaultAction::Drop(_)
+            | FaultAction::Inject(_) => Decision::Stream,
         }
     }
 

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use super::{Decision, RequestView};
 use crate::{
-    ratelimit::{limit_exceeded, Admission, Limiter, RateLimits},
+    ratelimit::{limit_exceeded, Admission, Limiter, RateLimits, UNKNOWN_KEY},
     wire::ApiFamily,
 };
 
@@ -27,8 +27,6 @@ impl PartialEq for RateLimitFault {
     }
 }
 
-/// Bucket for requests whose key is unknown.
-const NO_KEY: usize = usize::MAX;
 /// Output tokens assumed when a request sets no limit (as the mocks do).
 const DEFAULT_OUTPUT: u64 = crate::mock::latency::DEFAULT_OUTPUT_TOKENS;
 
@@ -40,7 +38,7 @@ impl RateLimitFault {
     pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
         let model = request.model.unwrap_or("-");
         let tokens = request.tokens.unwrap_or(DEFAULT_OUTPUT);
-        let key = request.key.unwrap_or(NO_KEY);
+        let key = request.key.unwrap_or(UNKNOWN_KEY);
         match self.limiter.admit(key, model, tokens, tokio::time::Instant::now()) {
             Admission::Admitted(_) => Decision::Pass,
             Admission::Limited { kind, wait, requested_tokens, state } => {

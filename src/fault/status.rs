@@ -33,7 +33,7 @@ impl StatusFault {
     pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
         let response = self.response(request.model);
         Decision::Respond(match self.should_retry {
-            Some(retry) => response.with_header("x-should-retry", retry.to_string()),
+            Some(retry) => response.set_header("x-should-retry", retry.to_string()),
             None => response,
         })
     }
@@ -149,6 +149,19 @@ mod tests {
 
     fn fault(status: u16, family: ApiFamily, retry_after: Option<Duration>) -> StatusFault {
         StatusFault { status, family, retry_after, quota: false, should_retry: None }
+    }
+
+    #[test]
+    fn should_retry_replaces_the_familys_own_header() {
+        let fault = StatusFault { should_retry: Some(false), ..fault(529, ApiFamily::Anthropic, None) };
+        let Decision::Respond(response) = fault.on_request(&REQUEST) else { panic!("responds") };
+        let values: Vec<&str> = response
+            .headers
+            .iter()
+            .filter(|(name, _)| *name == "x-should-retry")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(values, ["false"], "one value, or httpx joins them and the SDK ignores both");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub const COUNTS_PATH: &str = "/_chaos/counts";
 pub const TIMING_PATH: &str = "/_chaos/timing";
 
 /// Limiter slot for a key accepted without a configured key list.
-const ANY_KEY: usize = usize::MAX;
+const ANY_KEY: usize = crate::ratelimit::UNKNOWN_KEY;
 
 /// A whole answer (the flow's functions return `Err` only to end a connection unanswered).
 fn whole(response: CannedResponse) -> Result<Response<MockBody>, Abort> {

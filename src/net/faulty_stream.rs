@@ -30,7 +30,7 @@ pub struct FaultyStream<B> {
     inner_done: bool,
     /// Output held back by a delay, and the delay.
     held: Option<(Bytes, Pin<Box<Sleep>>)>,
-    /// Output to write after `held` (stream end).
+    /// The stream ends once what is held has been written.
     ended: bool,
     hung: bool,
 }
@@ -226,6 +226,20 @@ mod tests {
         assert_eq!(text(&done), EVENTS[..4].concat());
         let usage = run(vec![FaultAction::Drop(DropFault { what: DroppedEvent::Usage })]).await;
         assert_eq!(text(&usage), [&EVENTS[..3], &EVENTS[4..]].concat().concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn crlf_events_are_counted_and_cut_like_lf_ones() {
+        let stream = b"data: a\r\n\r\ndata: b\r\n\r\ndata: c\r\n\r\n";
+        let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
+            stream.chunks(3).map(|c| Ok(Frame::data(Bytes::copy_from_slice(c)))).collect();
+        let body = StreamBody::new(futures_util::stream::iter(chunks));
+        let mut faulty = FaultyStream::new(body, vec![FaultAction::Cut(CutFault { after_events: 2 })]);
+        let mut out = Vec::new();
+        while let Some(frame) = faulty.frame().await {
+            out.extend_from_slice(&frame.expect("frame").into_data().expect("data"));
+        }
+        assert_eq!(out, b"data: a\r\n\r\ndata: b\r\n\r\n");
     }
 
     #[tokio::test(start_paused = true)]

@@ -26,14 +26,19 @@ impl AttemptGuard {
             record.injected = injected;
         }
     }
-}
 
-impl AttemptGuard {
     /// Names the key (as `key-N`) and the model, where known.
     pub fn identify(&mut self, key: Option<String>, model: Option<String>) {
         if let Some(record) = self.record.as_mut() {
             record.key = key;
             record.model = model;
+        }
+    }
+
+    /// Adds the labels of faults that took effect after the decision (stream faults).
+    pub fn fired(&mut self, labels: impl Iterator<Item = String>) {
+        if let Some(record) = self.record.as_mut() {
+            record.faults.extend(labels);
         }
     }
 

@@ -24,14 +24,14 @@ use tokio::net::TcpListener;
 pub use timeline::{TimedChain, Timeline};
 
 use crate::{
-    fault::{Chain, RequestView},
+    fault::{Chain, FaultAction, RequestView},
     metrics::{AnswerStats, AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream},
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
 use recorded::RecordedBody;
-use request::{draw_key, header_number, key_id, presented_key, too_large, BodyFields};
+use request::{draw_key, header_number, key_id, presented_key, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
@@ -60,6 +60,9 @@ struct Context {
     config: InterposerConfig,
     client: forward::UpstreamClient,
     timeline: ArcSwap<Timeline>,
+    /// Attempts seen per correlation id: the attempt's number for its fault draws, counted here
+    /// because gateways that retry on their own do not number their retries.
+    attempts: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
 }
 
 /// A running interposer.
@@ -93,6 +96,7 @@ pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result
         config,
         client: forward::upstream_client(),
         timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
+        attempts: Default::default(),
     });
     let serving = Arc::clone(&context);
     let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&serving), request))?;
@@ -105,6 +109,16 @@ pub fn is_event_stream(headers: &http::HeaderMap) -> bool {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+}
+
+/// The 413 for a body over the harness's limit, in the upstream's format.
+fn too_large(family: ApiFamily) -> CannedResponse {
+    match family {
+        ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
+        ApiFamily::Anthropic => {
+            anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+        }
+    }
 }
 
 /// The 502 the interposer sends when its upstream cannot be reached.
@@ -146,7 +160,13 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let active = timeline.at(at);
     let (parts, body) = request.into_parts();
     let logical_id = header_number(&parts.headers, CORRELATION_HEADER);
-    let key = draw_key(logical_id, header_number(&parts.headers, RETRY_COUNT_HEADER));
+    let attempt_number = logical_id.map(|id| {
+        let mut attempts = context.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = attempts.entry(id).or_insert(0);
+        *seen += 1;
+        *seen - 1
+    });
+    let key = draw_key(logical_id, attempt_number);
     // The body is read only when a fault matches on it; otherwise it streams through.
     let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
         match crate::net::read_body(body).await {
@@ -196,11 +216,17 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
             match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body))
                 .await
             {
-                Ok(response) => {
+                Ok(mut response) => {
                     guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
                     let event_stream = is_event_stream(response.headers());
                     let stream_faults = decision.stream;
-                    let response = response.map(|body| match event_stream && !stream_faults.is_empty() {
+                    let rewrite = event_stream && !stream_faults.is_empty();
+                    if rewrite {
+                        // The faults change the body's length: let hyper frame it (chunked).
+                        response.headers_mut().remove(http::header::CONTENT_LENGTH);
+                        guard.fired(stream_faults.iter().map(FaultAction::label));
+                    }
+                    let response = response.map(|body| match rewrite {
                         true => Either::Left(Either::Right(FaultyStream::new(body, stream_faults))),
                         false => Either::Left(Either::Left(body)),
                     });

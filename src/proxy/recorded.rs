@@ -14,36 +14,35 @@ use tokio::time::Instant;
 
 use super::attempt::AttemptGuard;
 use crate::net::BoxError;
-
-/// Terminators of the providers' streams.
-const TERMINATORS: [&[u8]; 2] = [b"data: [DONE]", b"event: message_stop"];
-/// Bytes kept from the previous frame, so a terminator split across frames is still seen.
-const TAIL: usize = 24;
+use crate::wire::sse_split::{SseEvent, SseSplitter};
 
 /// `inner` with the attempt's record riding along.
 pub struct RecordedBody<B> {
     inner: B,
     guard: AttemptGuard,
     arrived: Instant,
-    event_stream: bool,
+    /// Splits an event stream into events to look for its terminator; `None` for other bodies.
+    events: Option<SseSplitter>,
     terminated: bool,
-    tail: Vec<u8>,
 }
 
 impl<B> RecordedBody<B> {
     pub fn new(inner: B, guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
-        RecordedBody { inner, guard, arrived, event_stream, terminated: false, tail: Vec::new() }
+        let events = event_stream.then(SseSplitter::default);
+        RecordedBody { inner, guard, arrived, events, terminated: false }
     }
 
     fn watch(&mut self, data: &[u8]) {
         self.guard.body_bytes(data.len(), self.arrived.elapsed());
-        if !self.event_stream || self.terminated {
-            return;
+        if let (Some(splitter), false) = (self.events.as_mut(), self.terminated) {
+            self.terminated =
+                splitter.push(data).iter().any(|event| SseEvent { index: 0, bytes: event }.is_terminator());
         }
-        self.tail.extend_from_slice(data);
-        self.terminated = TERMINATORS.iter().any(|t| self.tail.windows(t.len()).any(|w| w == *t));
-        let keep = self.tail.len().saturating_sub(TAIL);
-        self.tail.drain(..keep);
+    }
+
+    /// Whether the body ended as it should: an event stream only with its terminator.
+    fn completed(&self) -> bool {
+        self.events.is_none() || self.terminated
     }
 }
 
@@ -67,7 +66,7 @@ where
                 }
                 // A body of known length may not be polled again after its last bytes.
                 if this.inner.is_end_stream() {
-                    let completed = !this.event_stream || this.terminated;
+                    let completed = this.completed();
                     this.guard.finished(this.arrived.elapsed(), completed);
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -77,7 +76,7 @@ where
                 Poll::Ready(Some(Err(error.into())))
             }
             None => {
-                let completed = !this.event_stream || this.terminated;
+                let completed = this.completed();
                 this.guard.finished(this.arrived.elapsed(), completed);
                 Poll::Ready(None)
             }
@@ -90,5 +89,58 @@ where
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body_util::{BodyExt, StreamBody};
+
+    use super::*;
+    use crate::metrics::{AnswerStats, AttemptOutcome, AttemptRecord, Recorder};
+
+    async fn recorded(frames: &[&'static [u8]], event_stream: bool) -> AttemptRecord {
+        let recorder = Recorder::new();
+        let record = AttemptRecord {
+            upstream: 0,
+            phase: 0,
+            logical_id: None,
+            at: Duration::ZERO,
+            outcome: AttemptOutcome::Status(200),
+            injected: false,
+            faults: Vec::new(),
+            key: None,
+            model: None,
+            answer: AnswerStats::default(),
+        };
+        let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
+            frames.iter().map(|f| Ok(Frame::data(Bytes::from_static(f)))).collect();
+        let guard = AttemptGuard::new(record, recorder.clone());
+        let mut body = RecordedBody::new(
+            StreamBody::new(futures_util::stream::iter(chunks)),
+            guard,
+            Instant::now(),
+            event_stream,
+        );
+        while body.frame().await.is_some() {}
+        drop(body);
+        recorder.snapshot().attempts.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_terminator_split_across_frames_still_completes_the_stream() {
+        let record = recorded(&[b"data: {}\n\ndata: [DO", b"NE]\n\n"], true).await;
+        assert_eq!(record.answer.completed, Some(true));
+        assert_eq!(record.answer.bytes, 24);
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_its_terminator_is_incomplete_but_a_json_body_is_complete() {
+        let cut = recorded(&[b"data: {\"content\":\"data: [DONE]\"}\n\n"], true).await;
+        assert_eq!(cut.answer.completed, Some(false), "[DONE] inside JSON is not the end");
+        let json = recorded(&[b"{\"ok\":true}"], false).await;
+        assert_eq!(json.answer.completed, Some(true));
     }
 }

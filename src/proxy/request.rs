@@ -1,8 +1,8 @@
-//! What the interposer reads from a request: the correlation id and retry count (for joins and
-//! keyed fault draws), the presented API key, and — only when a fault matches on them — the
-//! body's `model` and `stream` fields.
+//! What the interposer reads from a request: the correlation id (for joins and, with the
+//! attempt's number, keyed fault draws), the presented API key, and — only when a fault needs
+//! them — the body's `model`, `stream` flag and token estimate.
 
-use crate::wire::{anthropic, openai, tokens, ApiFamily, CannedResponse};
+use crate::wire::tokens;
 
 /// A header's value as a number, if it is one.
 pub fn header_number(headers: &http::HeaderMap, name: &str) -> Option<u64> {
@@ -67,16 +67,6 @@ impl BodyFields {
             .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
         let tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages) + output);
         BodyFields { model: body.model, stream: body.stream, tokens }
-    }
-}
-
-/// The 413 for a body over the harness's limit, in the upstream's format.
-pub fn too_large(family: ApiFamily) -> CannedResponse {
-    match family {
-        ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
-        ApiFamily::Anthropic => {
-            anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
-        }
     }
 }
 

@@ -14,7 +14,6 @@ use crate::{
         FaultRule, HangFault, InjectFault, Injected, LatencyFault, Matcher, RateLimitFault, ResetFault,
         StallFault, StatusFault, TrickleFault,
     },
-    ratelimit::RateLimits,
     units::HumanDuration,
     wire::ApiFamily,
 };
@@ -57,13 +56,7 @@ pub(super) fn build_fault(
         actions.push(("hang", hang_action(hang)?));
     }
     if let Some(limit) = &raw.rate_limit {
-        if limit.value.rpm.is_none() && limit.value.tpm.is_none() {
-            return Err(Located::at(
-                &limit.referenced,
-                "`rate_limit` needs `rpm`, `tpm` or both, e.g. `{ rpm: 600 }`",
-            ));
-        }
-        let limits = RateLimits { rpm: limit.value.rpm, tpm: limit.value.tpm };
+        let limits = super::upstream::rate_limits(limit)?;
         actions.push(("rate_limit", FaultAction::RateLimit(RateLimitFault::new(limits, family))));
     }
     if let Some(reset) = &raw.reset {

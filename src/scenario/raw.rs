@@ -45,7 +45,7 @@ pub struct RawUpstream {
     #[serde(default)]
     pub output_tokens: Option<Spanned<RawOutputTokens>>,
     #[serde(default)]
-    pub rate_limit: Option<RawRateLimit>,
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
     #[serde(default)]
     pub overloaded: Option<Percent>,

@@ -7,7 +7,7 @@ use super::{
     build::{one_of, Checked},
     error::Located,
     plan::Upstream,
-    raw::{RawOutputTokens, RawUpstream},
+    raw::{RawOutputTokens, RawRateLimit, RawUpstream},
 };
 use crate::{
     mock::{LatencyModel, OutputLength, RateLimits},
@@ -34,12 +34,25 @@ pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream>
         keys,
         latency: latency(raw)?,
         output: output(raw)?,
-        limits: raw
-            .rate_limit
-            .as_ref()
-            .map_or(RateLimits::default(), |r| RateLimits { rpm: r.rpm, tpm: r.tpm }),
+        limits: raw.rate_limit.as_ref().map(rate_limits).transpose()?.unwrap_or_default(),
         overload: raw.overloaded.map_or(0.0, |p| p.0),
     })
+}
+
+/// Checked `rate_limit: { rpm, tpm }`: at least one, and neither zero.
+pub(super) fn rate_limits(raw: &Spanned<RawRateLimit>) -> Checked<RateLimits> {
+    let RawRateLimit { rpm, tpm } = raw.value;
+    if rpm.is_none() && tpm.is_none() {
+        return Err(Located::at(
+            &raw.referenced,
+            "`rate_limit` needs `rpm`, `tpm` or both, e.g. `{ rpm: 600 }`",
+        ));
+    }
+    if rpm == Some(0) || tpm == Some(0) {
+        let message = "a limit of 0 would refuse every request; give a positive limit (or use `status: 429`)";
+        return Err(Located::at(&raw.referenced, message));
+    }
+    Ok(RateLimits { rpm, tpm })
 }
 
 fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {

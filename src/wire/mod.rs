@@ -55,6 +55,12 @@ impl CannedResponse {
         self
     }
 
+    /// Sets a header, replacing any value it already had.
+    pub fn set_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+        self.with_header(name, value)
+    }
+
     /// Converts into a hyper response with any body type built from bytes.
     pub fn into_response<B: From<bytes::Bytes>>(self) -> http::Response<B> {
         let mut builder = http::Response::builder().status(self.status);

@@ -3,19 +3,15 @@
 
 use bytes::{Bytes, BytesMut};
 
-/// Incremental event splitter.
+/// Incremental event splitter: one pass over each byte (it remembers how far it has looked),
+/// lines ending in LF or CRLF, an event ending at the first empty line.
 #[derive(Debug, Default)]
 pub struct SseSplitter {
     pending: BytesMut,
-}
-
-fn event_end(bytes: &[u8]) -> Option<usize> {
-    let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|at| at + 2);
-    let crlf = bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    /// How far into `pending` has been scanned.
+    scanned: usize,
+    /// Where the line being scanned starts.
+    line_start: usize,
 }
 
 impl SseSplitter {
@@ -23,14 +19,25 @@ impl SseSplitter {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Bytes> {
         self.pending.extend_from_slice(bytes);
         let mut events = Vec::new();
-        while let Some(end) = event_end(&self.pending) {
-            events.push(self.pending.split_to(end).freeze());
+        while let Some(offset) = self.pending[self.scanned..].iter().position(|b| *b == b'\n') {
+            let newline = self.scanned + offset;
+            let line = &self.pending[self.line_start..newline];
+            let empty = line.is_empty() || line == b"\r";
+            self.scanned = newline + 1;
+            self.line_start = self.scanned;
+            if empty {
+                events.push(self.pending.split_to(self.scanned).freeze());
+                self.scanned = 0;
+                self.line_start = 0;
+            }
         }
         events
     }
 
     /// Whatever is left when the stream ends (an unfinished event), if anything.
     pub fn finish(&mut self) -> Option<Bytes> {
+        self.scanned = 0;
+        self.line_start = 0;
         (!self.pending.is_empty()).then(|| self.pending.split().freeze())
     }
 }
@@ -54,6 +61,19 @@ impl SseEvent<'_> {
     /// OpenAI's `data: [DONE]`.
     pub fn is_done(&self) -> bool {
         self.data().any(|d| d == b"[DONE]")
+    }
+
+    /// The event's name (`event:` line), if it has one.
+    pub fn name(&self) -> Option<&[u8]> {
+        self.bytes
+            .split(|b| *b == b'\n')
+            .find_map(|line| line.strip_prefix(b"event:"))
+            .map(|n| n.trim_ascii())
+    }
+
+    /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`.
+    pub fn is_terminator(&self) -> bool {
+        self.is_done() || self.name() == Some(b"message_stop")
     }
 
     /// OpenAI's final usage chunk (`"choices":[]` with a `usage` object).
@@ -83,6 +103,36 @@ mod tests {
             assert_eq!(events, whole, "chunks of {size}");
             assert!(splitter.finish().is_none());
         }
+    }
+
+    #[test]
+    fn mixed_line_endings_still_split_between_events() {
+        let events = SseSplitter::default().push(b"data: a\n\r\ndata: b\r\n\ndata: c\n\n");
+        let events: Vec<&[u8]> = events.iter().map(|e| &e[..]).collect();
+        assert_eq!(events, [&b"data: a\n\r\n"[..], b"data: b\r\n\n", b"data: c\n\n"]);
+    }
+
+    #[test]
+    fn a_long_stream_splits_in_linear_time() {
+        let event = b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n";
+        let stream: Vec<u8> = event.iter().copied().cycle().take(event.len() * 40_000).collect();
+        let started = std::time::Instant::now();
+        let mut splitter = SseSplitter::default();
+        let count: usize = stream.chunks(65_536).map(|c| splitter.push(c).len()).sum();
+        assert_eq!(count, 40_000);
+        // Quadratic rescans took seconds here; a linear scan takes milliseconds even in debug.
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn terminators_of_both_families() {
+        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes };
+        assert!(event(b"data:[DONE]\n\n").is_terminator());
+        assert!(event(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n").is_terminator());
+        assert!(
+            !event(b"data: {\"content\":\"data: [DONE]\"}\n\n").is_terminator(),
+            "inside JSON is not the end"
+        );
     }
 
     #[test]
