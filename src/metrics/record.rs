@@ -91,6 +91,30 @@ pub struct AttemptRecord {
     pub answer: AnswerStats,
 }
 
+impl AttemptRecord {
+    /// An attempt that just arrived: cancelled until its outcome is known, nothing answered yet.
+    pub fn arrived(
+        upstream: usize,
+        phase: usize,
+        logical_id: Option<u64>,
+        at: Duration,
+        faults: Vec<String>,
+    ) -> Self {
+        AttemptRecord {
+            upstream,
+            phase,
+            logical_id,
+            at,
+            outcome: AttemptOutcome::Cancelled,
+            injected: false,
+            faults,
+            key: None,
+            model: None,
+            answer: AnswerStats::default(),
+        }
+    }
+}
+
 /// Timing and size of one answer as it passed the interposer; offsets from the attempt's
 /// arrival.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

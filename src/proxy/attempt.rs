@@ -81,18 +81,7 @@ mod tests {
     use super::*;
 
     fn record() -> AttemptRecord {
-        AttemptRecord {
-            upstream: 0,
-            phase: 0,
-            logical_id: Some(7),
-            at: Duration::ZERO,
-            outcome: AttemptOutcome::Status(200),
-            injected: false,
-            faults: Vec::new(),
-            key: None,
-            model: None,
-            answer: Default::default(),
-        }
+        AttemptRecord::arrived(0, 0, Some(7), Duration::ZERO, Vec::new())
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use timeline::{TimedChain, Timeline};
 
 use crate::{
     fault::{Chain, FaultAction, RequestView},
-    metrics::{AnswerStats, AttemptOutcome, AttemptRecord, Recorder, RunClock},
+    metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream},
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
@@ -138,19 +138,10 @@ fn attempt(
     at: Duration,
     faults: Vec<String>,
 ) -> AttemptGuard {
-    let record = AttemptRecord {
-        upstream: config.upstream_index,
-        phase,
-        logical_id,
-        at,
-        outcome: AttemptOutcome::Cancelled,
-        injected: false,
-        faults,
-        key: None,
-        model: None,
-        answer: AnswerStats::default(),
-    };
-    AttemptGuard::new(record, config.recorder.clone())
+    AttemptGuard::new(
+        AttemptRecord::arrived(config.upstream_index, phase, logical_id, at, faults),
+        config.recorder.clone(),
+    )
 }
 
 async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {

@@ -99,22 +99,11 @@ mod tests {
     use http_body_util::{BodyExt, StreamBody};
 
     use super::*;
-    use crate::metrics::{AnswerStats, AttemptOutcome, AttemptRecord, Recorder};
+    use crate::metrics::{AttemptRecord, Recorder};
 
     async fn recorded(frames: &[&'static [u8]], event_stream: bool) -> AttemptRecord {
         let recorder = Recorder::new();
-        let record = AttemptRecord {
-            upstream: 0,
-            phase: 0,
-            logical_id: None,
-            at: Duration::ZERO,
-            outcome: AttemptOutcome::Status(200),
-            injected: false,
-            faults: Vec::new(),
-            key: None,
-            model: None,
-            answer: AnswerStats::default(),
-        };
+        let record = AttemptRecord::arrived(0, 0, None, Duration::ZERO, Vec::new());
         let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
             frames.iter().map(|f| Ok(Frame::data(Bytes::from_static(f)))).collect();
         let guard = AttemptGuard::new(record, recorder.clone());
