@@ -198,3 +198,36 @@ async fn cut_streams_show_in_the_results_even_when_the_client_cannot_tell() {
     // load generator's stream checks (issue 5) will close.
     assert_eq!(outcome(cut, "ok"), 20);
 }
+
+const SEEDED: &str = r#"
+name: e2e-seeded
+seed: 1234
+upstreams:
+  openai: { mock: openai }
+target:
+  builtin: { retries: 2, timeout: 5s }
+load:
+  arrival: { rate: 20/s, process: poisson }
+  request: { model: gpt-4o-mini }
+phases:
+  - name: flaky
+    duration: 2s
+    faults:
+      openai: [{ status: 503, probability: 30%, retry_after: 10ms }]
+"#;
+
+/// The same seed makes the same fault decisions however the two runs' timing differs: counts
+/// of requests, failures and attempts per status repeat exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_repeats_the_same_decisions() {
+    let counts = |figures: &Figures| {
+        (figures.logical_requests, figures.failures, figures.attempts, figures.attempt_statuses.clone())
+    };
+    let (first, _a) = run(SEEDED).await;
+    let (second, _b) = run(SEEDED).await;
+    let (first, second) = (counts(&first.results.phases[0]), counts(&second.results.phases[0]));
+    assert!(first.3.get("503").copied().unwrap_or(0) > 0, "the fault fired: {first:?}");
+    assert_eq!(first, second);
+    let other_seed = run(&SEEDED.replace("seed: 1234", "seed: 4321")).await.0;
+    assert_ne!(counts(&other_seed.results.phases[0]).3, first.3, "another seed decides differently");
+}
