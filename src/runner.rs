@@ -84,6 +84,11 @@ pub async fn execute(
     let mut interrupted = false;
     for phase in &plan.phases {
         tracing::info!(phase = %phase.name, "phase started");
+        // A zone lost with `refuse` is switched by this loop, so it starts a little after the
+        // boundary (the chains switch exactly, by the clock).
+        for (interposer, dark) in interposers.iter().zip(&phase.dark) {
+            interposer.set_refusing(*dark);
+        }
         tokio::select! {
             () = tokio::time::sleep_until(clock.at(phase.end())) => {}
             () = &mut shutdown => {
@@ -158,10 +163,12 @@ fn builtin_client(plan: &Plan, interposers: &[InterposerHandle]) -> anyhow::Resu
     })
 }
 
-/// Clears every interposer's faults (emergency stop); decided requests keep their decision.
+/// Clears every interposer's faults and brings dark ones back (emergency stop); decided
+/// requests keep their decision.
 fn remove_faults(plan: &Plan, interposers: &[InterposerHandle], clock: RunClock) {
     for interposer in interposers {
         interposer.set_chain(plan.phase_at(clock.elapsed()), Chain::empty());
+        interposer.set_refusing(false);
     }
 }
 

@@ -24,7 +24,7 @@ async fn exchange(interposer: &InterposerHandle) -> (std::io::Result<Vec<u8>>, D
     let mut stream = tokio::net::TcpStream::connect(interposer.addr).await.expect("connect");
     let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
     let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk\r\ncontent-length: {}\r\n\r\n{body}",
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer sk\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.expect("write");
@@ -71,4 +71,29 @@ async fn malformed_http_gets_a_400_not_a_hang_or_a_panic() {
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(recorder.snapshot().attempts.is_empty(), "no request reached the fault chain");
+}
+
+#[tokio::test]
+async fn a_dark_interposer_refuses_connections_resets_open_ones_and_comes_back_on_its_port() {
+    let recorder = Recorder::new();
+    let (interposer, _mock) = interposer(FaultAction::Reset(ResetFault), &recorder).await;
+    interposer.set_chain(0, Chain::empty());
+    let mut open = tokio::net::TcpStream::connect(interposer.addr).await.expect("connect while listening");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    interposer.set_refusing(true);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = tokio::net::TcpStream::connect(interposer.addr).await.expect_err("dark: refused");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let mut buffer = [0u8; 16];
+    let read = open.read(&mut buffer).await;
+    assert!(
+        matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the open connection is reset: {read:?}"
+    );
+
+    interposer.set_refusing(false);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (answer, _) = exchange(&interposer).await;
+    assert!(String::from_utf8_lossy(&answer.expect("answered")).starts_with("HTTP/1.1 200"));
 }

@@ -231,3 +231,32 @@ async fn the_same_seed_repeats_the_same_decisions() {
     let other_seed = run(&SEEDED.replace("seed: 1234", "seed: 4321")).await.0;
     assert_ne!(counts(&other_seed.results.phases[0]).3, first.3, "another seed decides differently");
 }
+
+const ZONE_REFUSED: &str = r#"
+name: e2e-zone-refused
+upstreams:
+  primary: { mock: openai, zone: a }
+target:
+  builtin: { retries: 2 }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini }
+phases:
+  - { name: healthy, duration: 2s }
+  - { name: refused, duration: 4s, zone_loss: { zone: a, mode: refuse } }
+  - { name: recovery, duration: 3s }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_zone_fails_connections_then_comes_back_on_the_same_port() {
+    let (report, _reports) = run(ZONE_REFUSED).await;
+    let [healthy, refused, recovery] = &report.results.phases[..] else { panic!("three phases") };
+    assert_eq!(healthy.availability, Some(1.0));
+    // Requests fail all three attempts unless their retries (~0.5 s and ~1.5 s later) land after
+    // the zone is back: of a 4 s phase, roughly the last 1.1–1.5 s recover.
+    assert!(refused.availability.expect("requests") < 0.6, "{:?}", refused.outcomes);
+    assert!(outcome(refused, "connection_error") > 0, "{:?}", refused.outcomes);
+    // Refused connections never reach the interposer: the provider saw fewer attempts than requests.
+    assert!(refused.attempts < refused.logical_requests, "{} attempts", refused.attempts);
+    assert_eq!(recovery.availability, Some(1.0), "listening again on the same port");
+}

@@ -5,23 +5,36 @@
 use std::{
     future::Future,
     net::SocketAddr,
-    sync::{atomic::Ordering, Arc},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::Duration,
 };
 
 use super::abortable::{Abort, AbortableStream};
 use hyper::{body::Incoming, service::service_fn, Request, Response};
 use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle, task::JoinSet};
+use tokio::{
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::{JoinHandle, JoinSet},
+};
 
 /// How long open connections get to finish after shutdown starts. Short: the runner drains
 /// the load before it stops servers, so what is left is abandoned anyway.
 const DRAIN_BOUND: Duration = Duration::from_secs(1);
 
 /// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves. A
-/// handler that returns an [`Abort`] ends its connection without answering.
-pub async fn serve<H, F, B>(listener: TcpListener, handler: H, shutdown: impl Future<Output = ()>)
-where
+/// handler that returns an [`Abort`] ends its connection without answering. While `refuse` is
+/// true the server is dark: it stops listening (connections are refused) and resets every open
+/// connection; when it turns false it listens on the same address again.
+pub async fn serve<H, F, B>(
+    listener: TcpListener,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+    mut refuse: watch::Receiver<bool>,
+) where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
@@ -30,10 +43,27 @@ where
 {
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
+    let mut resets: Vec<Arc<AtomicBool>> = Vec::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let addr = listener.local_addr().ok();
+    let mut listener = Some(listener);
+    let mut switch_open = true;
     loop {
+        let Some(active) = listener.as_ref() else {
+            // Dark: wait to be switched back on, then listen on the same address again.
+            tokio::select! {
+                changed = refuse.changed(), if switch_open => {
+                    switch_open = changed.is_ok();
+                    if !switch_open || !*refuse.borrow() {
+                        listener = relisten(addr).await;
+                    }
+                }
+                () = &mut shutdown => break,
+            }
+            continue;
+        };
         let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = active.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
@@ -41,10 +71,23 @@ where
                     continue;
                 }
             },
+            changed = refuse.changed(), if switch_open => {
+                switch_open = changed.is_ok();
+                if switch_open && *refuse.borrow() {
+                    listener = None;
+                    for reset in resets.drain(..) {
+                        reset.store(true, Ordering::Relaxed);
+                    }
+                    connections.shutdown().await;
+                }
+                continue;
+            }
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
         let (stream, reset) = AbortableStream::new(stream);
+        resets.retain(|r| Arc::strong_count(r) > 1);
+        resets.push(Arc::clone(&reset));
         let handler = handler.clone();
         let service = service_fn(move |request| {
             let response = handler(request);
@@ -74,11 +117,27 @@ where
     connections.shutdown().await;
 }
 
+/// Listens on `addr` again after a dark spell (retrying while the port is briefly busy).
+async fn relisten(addr: Option<SocketAddr>) -> Option<TcpListener> {
+    let addr = addr?;
+    for _ in 0..50 {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, %addr, "cannot listen again yet");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    None
+}
+
 /// A server running on its own task, stopped by [`ServerHandle::shutdown`].
 #[derive(Debug)]
 pub struct ServerHandle {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    refuse: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -93,13 +152,20 @@ where
 {
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, handler, async move {
+    let (refuse, refusing) = watch::channel(false);
+    let shutdown = async move {
         let _ = stopped.await;
-    }));
-    Ok(ServerHandle { addr, stop: Some(stop), task })
+    };
+    let task = tokio::spawn(serve(listener, handler, shutdown, refusing));
+    Ok(ServerHandle { addr, stop: Some(stop), refuse, task })
 }
 
 impl ServerHandle {
+    /// Goes dark (refuses connections and resets open ones) or comes back on the same address.
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refuse.send_replace(refusing);
+    }
+
     /// Stops accepting, lets connections finish within the drain bound, stops the rest.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -83,6 +83,11 @@ impl InterposerHandle {
         self.set_timeline(Timeline::constant(phase, chain));
     }
 
+    /// Goes dark — connections refused, open ones reset — or comes back (zone loss, `refuse`).
+    pub fn set_refusing(&self, refusing: bool) {
+        self.server.set_refusing(refusing);
+    }
+
     /// Stops accepting, lets open requests finish within a bound, and records the rest as
     /// cancelled.
     pub async fn shutdown(self) {

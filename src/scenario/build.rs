@@ -6,6 +6,8 @@ use std::{collections::HashSet, path::Path, time::Duration};
 
 use serde_saphyr::Spanned;
 
+use super::zone::Darkness;
+
 use super::{
     error::{closest, Located},
     expect,
@@ -209,20 +211,26 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
                 ))
             }
         };
-        let faults = build_faults(&phase.value, upstreams)?;
-        phases.push(Phase { name, start, duration, faults });
+        let (faults, dark) = build_faults(&phase.value, upstreams)?;
+        phases.push(Phase { name, start, duration, faults, dark });
         start += duration;
     }
     Ok(phases)
 }
 
-fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<FaultRule>>> {
+/// The phase's fault rules per upstream, and which upstreams refuse connections.
+fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<(Vec<Vec<FaultRule>>, Vec<bool>)> {
     let mut rules = vec![Vec::new(); upstreams.len()];
+    let mut dark = vec![false; upstreams.len()];
     if let Some(loss) = &phase.zone_loss {
-        let rule = super::zone::zone_loss_rule(loss, upstreams)?;
+        let darkness = super::zone::zone_loss(loss, upstreams)?;
         for (index, upstream) in upstreams.iter().enumerate() {
-            if upstream.zone.as_deref() == Some(loss.zone.value.as_str()) {
-                rules[index].push(rule.clone());
+            if upstream.zone.as_deref() != Some(loss.zone.value.as_str()) {
+                continue;
+            }
+            match &darkness {
+                Darkness::Fault(rule) => rules[index].push((**rule).clone()),
+                Darkness::Refuse => dark[index] = true,
             }
         }
     }
@@ -234,7 +242,7 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<Vec<Vec<Fau
             rules[index].push(super::fault::build_fault(fault, upstream.family, Some(upstream.keys.len()))?);
         }
     }
-    Ok(rules)
+    Ok((rules, dark))
 }
 
 /// A token count, refused above `max` at its location.

@@ -76,6 +76,8 @@ pub struct Phase {
     pub duration: Duration,
     /// Fault rules per upstream, indexed like [`Plan::upstreams`].
     pub faults: Vec<Vec<FaultRule>>,
+    /// Upstreams whose interposer refuses connections during the phase (zone loss, `refuse`).
+    pub dark: Vec<bool>,
 }
 
 impl Phase {

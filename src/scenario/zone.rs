@@ -1,7 +1,8 @@
 //! `zone_loss`: every upstream labelled with a zone goes dark at once during a phase — the
-//! availability-zone game day. Expands into a connection fault placed first on each of those
-//! upstreams' chains: `reset` (connections die with a TCP RST) or `blackhole` (requests are
-//! accepted and never answered).
+//! availability-zone game day: `reset` (connections die with a TCP RST), `blackhole` (requests
+//! are accepted and never answered) — both a connection fault placed first on each of those
+//! upstreams' chains — or `refuse` (their interposers stop listening: connections are refused,
+//! open ones reset).
 
 use super::{
     build::{one_of, Checked},
@@ -11,8 +12,16 @@ use super::{
 };
 use crate::fault::{FaultAction, FaultRule, HangFault, ResetFault};
 
-/// The fault every upstream in the lost zone gets.
-pub(super) fn zone_loss_rule(loss: &RawZoneLoss, upstreams: &[Upstream]) -> Checked<FaultRule> {
+/// How the lost zone's upstreams go dark.
+pub(super) enum Darkness {
+    /// This fault first on their chains.
+    Fault(Box<FaultRule>),
+    /// Their interposers stop listening.
+    Refuse,
+}
+
+/// How every upstream in the lost zone goes dark.
+pub(super) fn zone_loss(loss: &RawZoneLoss, upstreams: &[Upstream]) -> Checked<Darkness> {
     let mut zones: Vec<&str> = upstreams.iter().filter_map(|u| u.zone.as_deref()).collect();
     zones.sort_unstable();
     zones.dedup();
@@ -25,18 +34,14 @@ pub(super) fn zone_loss_rule(loss: &RawZoneLoss, upstreams: &[Upstream]) -> Chec
     one_of("zone", &loss.zone, zones.iter().copied())?;
     let action = match &loss.mode {
         None => FaultAction::Reset(ResetFault),
-        Some(mode) if mode.value == "refuse" => {
-            let message = "`mode: refuse` is not supported yet (the interposer cannot stop listening); use `reset` or `blackhole`";
-            return Err(Located::at(&mode.referenced, message));
-        }
         Some(mode) => {
-            one_of("zone-loss mode", mode, ["reset", "blackhole"])?;
-            if mode.value == "reset" {
-                FaultAction::Reset(ResetFault)
-            } else {
-                FaultAction::Hang(HangFault { duration: None })
+            one_of("zone-loss mode", mode, ["reset", "blackhole", "refuse"])?;
+            match mode.value.as_str() {
+                "refuse" => return Ok(Darkness::Refuse),
+                "reset" => FaultAction::Reset(ResetFault),
+                _ => FaultAction::Hang(HangFault { duration: None }),
             }
         }
     };
-    Ok(FaultRule::new(action, 1.0))
+    Ok(Darkness::Fault(Box::new(FaultRule::new(action, 1.0))))
 }
