@@ -17,6 +17,10 @@ pub struct HumanDuration(pub Duration);
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Rate(pub f64);
 
+/// Bytes per second, written `500B/s`, `10KB/s`, `2MB/s` (decimal) or `64KiB/s`, `1MiB/s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteRate(pub u64);
+
 /// A fraction in `0..=1`, written `99.9%` or as a bare number `0.999`.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Percent(pub f64);
@@ -101,6 +105,33 @@ impl FromStr for Rate {
     }
 }
 
+impl FromStr for ByteRate {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let bad = || {
+            UnitError(format!(
+                "invalid byte rate `{text}`: expected a positive rate like `500B/s`, `10KB/s`, `2MB/s`, `64KiB/s`"
+            ))
+        };
+        let (number, unit) = split_number(text).ok_or_else(bad)?;
+        let scale = match unit {
+            "B/s" => 1.0,
+            "KB/s" => 1e3,
+            "MB/s" => 1e6,
+            "GB/s" => 1e9,
+            "KiB/s" => 1024.0,
+            "MiB/s" => 1024.0 * 1024.0,
+            _ => return Err(bad()),
+        };
+        let bytes = (number * scale).round();
+        if !(1.0..=1e12).contains(&bytes) {
+            return Err(bad());
+        }
+        Ok(ByteRate(bytes as u64))
+    }
+}
+
 impl FromStr for Percent {
     type Err = UnitError;
 
@@ -174,7 +205,7 @@ macro_rules! deserialize_via_from_str {
         }
     )*};
 }
-deserialize_via_from_str!(HumanDuration, Rate, Percent, Price);
+deserialize_via_from_str!(HumanDuration, Rate, Percent, Price, ByteRate);
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -238,6 +269,15 @@ mod tests {
         assert_eq!("0.3".parse::<Percent>().unwrap().0, 0.3);
         assert!("101%".parse::<Percent>().is_err());
         assert!("1.5".parse::<Percent>().is_err());
+    }
+
+    #[test]
+    fn byte_rates_in_decimal_and_binary_units() {
+        assert_eq!("500B/s".parse::<ByteRate>().unwrap().0, 500);
+        assert_eq!("10KB/s".parse::<ByteRate>().unwrap().0, 10_000);
+        assert_eq!("64KiB/s".parse::<ByteRate>().unwrap().0, 65_536);
+        assert!("0B/s".parse::<ByteRate>().is_err());
+        assert!("10KB".parse::<ByteRate>().is_err());
     }
 
     #[test]

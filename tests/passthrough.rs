@@ -162,3 +162,27 @@ async fn a_fault_matching_on_the_model_reads_the_body_and_still_forwards_it_byte
     assert_eq!(seen.len(), 1, "the matched request never reached the upstream");
     assert_eq!(seen[0].body, spared);
 }
+
+#[tokio::test]
+async fn bandwidth_slows_the_answer_and_keeps_every_byte() {
+    let upstream = MockServer::start().await;
+    let answer = awkward_bytes(9)[..20_000].to_vec();
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(answer.clone()))
+        .mount(&upstream)
+        .await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+    let fault = chaos::fault::BandwidthFault { bytes_per_second: 100_000 };
+    interposer.set_chain(0, Chain::new(vec![FaultRule::new(FaultAction::Bandwidth(fault), 1.0)], 1));
+
+    let started = Instant::now();
+    let response = post(&interposer, b"{}".to_vec()).await;
+    let took = started.elapsed();
+
+    assert!(response.body()[..] == answer[..], "bytes changed in transit");
+    // 20 kB at 100 kB/s: 200 ms at least (the first slice goes at once, then a tenth of a
+    // second's worth every 10 ms).
+    assert!(took >= Duration::from_millis(190), "took {took:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}

@@ -49,6 +49,8 @@ pub struct ChainDecision {
     pub stream: Vec<FaultAction>,
     /// Set when a rule ends the exchange below HTTP (hang, reset).
     pub connection: Option<ConnectionFault>,
+    /// The answer's byte rate, when a `bandwidth` fault fired (the lowest if several did).
+    pub bandwidth: Option<u64>,
 }
 
 impl ChainDecision {
@@ -123,6 +125,10 @@ impl Chain {
                     decision.fired.push(label);
                 }
                 Decision::Stream => decision.stream.push(rule.action.clone()),
+                Decision::Throttle(rate) => {
+                    decision.bandwidth = Some(decision.bandwidth.map_or(rate, |r| r.min(rate)));
+                    decision.fired.push(label);
+                }
                 Decision::Connection(fault) => {
                     decision.connection = Some(fault);
                     decision.fired.push(label);

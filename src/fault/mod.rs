@@ -5,6 +5,7 @@
 //! One file per fault, each with its unit tests. To add a fault: a file here with a struct
 //! and `on_request`, a variant in [`FaultAction`], and a key in `scenario/raw.rs`.
 
+pub mod bandwidth;
 pub mod chain;
 mod cut;
 mod dose;
@@ -19,6 +20,7 @@ mod stall;
 mod status;
 mod trickle;
 
+pub use bandwidth::BandwidthFault;
 pub use chain::{Chain, ChainDecision, FaultRule};
 pub use cut::CutFault;
 pub use dose::Dose;
@@ -53,6 +55,8 @@ pub enum Decision {
     Stream,
     /// Do not answer at all: hang, or kill the connection.
     Connection(ConnectionFault),
+    /// Forward, and let the answer's bytes flow at no more than this many per second.
+    Throttle(u64),
 }
 
 /// A fault that ends the exchange below HTTP.
@@ -115,6 +119,7 @@ pub enum FaultAction {
     Hang(HangFault),
     Reset(ResetFault),
     RateLimit(RateLimitFault),
+    Bandwidth(BandwidthFault),
 }
 
 impl FaultAction {
@@ -127,6 +132,7 @@ impl FaultAction {
             FaultAction::Hang(fault) => fault.on_request(request),
             FaultAction::Reset(fault) => fault.on_request(request),
             FaultAction::RateLimit(fault) => fault.on_request(request),
+            FaultAction::Bandwidth(fault) => fault.on_request(request),
             FaultAction::Stall(_)
             | FaultAction::Cut(_)
             | FaultAction::Trickle(_)
@@ -147,7 +153,8 @@ impl FaultAction {
             | FaultAction::Latency(_)
             | FaultAction::Hang(_)
             | FaultAction::Reset(_)
-            | FaultAction::RateLimit(_) => EventAction::Pass,
+            | FaultAction::RateLimit(_)
+            | FaultAction::Bandwidth(_) => EventAction::Pass,
         }
     }
 
@@ -164,6 +171,7 @@ impl FaultAction {
             FaultAction::Hang(_) => "hang".to_owned(),
             FaultAction::Reset(_) => "reset".to_owned(),
             FaultAction::RateLimit(_) => "rate_limit".to_owned(),
+            FaultAction::Bandwidth(_) => "bandwidth".to_owned(),
         }
     }
 

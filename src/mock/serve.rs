@@ -23,12 +23,12 @@ use super::{
 use crate::ratelimit::{Admission, Limiter};
 use crate::{
     fault::{Chain, RequestView},
-    net::{Abort, FaultyStream},
+    net::{Abort, FaultyStream, Throttled},
     wire::CannedResponse,
 };
 
 /// A mock's response body: whole, or paced event by event (with `--fault` stream faults).
-pub type MockBody = Either<Full<Bytes>, Either<PacedBody, FaultyStream<PacedBody>>>;
+pub type MockBody = Throttled<Either<Full<Bytes>, Either<PacedBody, FaultyStream<PacedBody>>>>;
 
 /// Shared state of one running mock.
 pub struct MockState {
@@ -52,7 +52,7 @@ const ANY_KEY: usize = crate::ratelimit::UNKNOWN_KEY;
 
 /// A whole answer (the flow's functions return `Err` only to end a connection unanswered).
 fn whole(response: CannedResponse) -> Result<Response<MockBody>, Abort> {
-    Ok(response.into_response::<Full<Bytes>>().map(Either::Left))
+    Ok(response.into_response::<Full<Bytes>>().map(|body| Throttled::new(Either::Left(body), None)))
 }
 
 /// Answers one request.
@@ -193,12 +193,17 @@ async fn generate(
             faults if faults.is_empty() => Either::Left(paced),
             faults => Either::Right(FaultyStream::new(paced, faults)),
         };
-        return Ok(head.into_response::<Full<Bytes>>().map(|_| Either::Right(body)));
+        let bandwidth = decision.bandwidth;
+        return Ok(head
+            .into_response::<Full<Bytes>>()
+            .map(|_| Throttled::new(Either::Right(body), bandwidth)));
     }
     // A zero sleep still waits for the next millisecond tick of tokio's timer: skip it.
     let generation_time = generation.total_time();
     if !generation_time.is_zero() {
         tokio::time::sleep(generation_time).await;
     }
-    whole(dialect.with_limit_headers(dialect.complete(&generation), &limits))
+    let answer =
+        dialect.with_limit_headers(dialect.complete(&generation), &limits).into_response::<Full<Bytes>>();
+    Ok(answer.map(|body| Throttled::new(Either::Left(body), decision.bandwidth)))
 }

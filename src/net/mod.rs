@@ -4,10 +4,12 @@
 mod abortable;
 mod faulty_stream;
 mod serve;
+mod throttled;
 
 pub use abortable::{enact, Abort};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, ServerHandle};
+pub use throttled::Throttled;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};

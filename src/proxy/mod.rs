@@ -26,7 +26,7 @@ pub use timeline::{TimedChain, Timeline};
 use crate::{
     fault::{Chain, FaultAction, RequestView},
     metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
-    net::{Abort, FaultyStream},
+    net::{Abort, FaultyStream, Throttled},
     wire::{anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
@@ -40,7 +40,7 @@ pub const RETRY_COUNT_HEADER: &str = "x-stainless-retry-count";
 
 /// A response body: the upstream's (untouched, or with stream faults applied), or one the
 /// interposer made — carrying the attempt's record until it ends.
-pub type ProxyBody = RecordedBody<Either<Either<Incoming, FaultyStream<Incoming>>, Full<Bytes>>>;
+pub type ProxyBody = RecordedBody<Throttled<Either<Either<Incoming, FaultyStream<Incoming>>, Full<Bytes>>>>;
 
 /// What an interposer needs to start.
 #[derive(Debug, Clone)]
@@ -172,7 +172,9 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
                 let mut guard = attempt(config, active.map_or(0, |e| e.phase), logical_id, at, Vec::new());
                 guard.answered(AttemptOutcome::Status(413), false);
                 let response = too_large(config.family).into_response().map(Either::Right);
-                return Ok(response.map(|body| RecordedBody::new(body, guard, arrived, false)));
+                return Ok(
+                    response.map(|body| RecordedBody::new(Throttled::new(body, None), guard, arrived, false))
+                );
             }
         }
     } else {
@@ -237,5 +239,6 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         }
     };
     guard.head(arrived.elapsed());
-    Ok(response.map(|body| RecordedBody::new(body, guard, arrived, event_stream)))
+    let bandwidth = decision.bandwidth;
+    Ok(response.map(|body| RecordedBody::new(Throttled::new(body, bandwidth), guard, arrived, event_stream)))
 }

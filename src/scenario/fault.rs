@@ -10,9 +10,9 @@ use super::{
 };
 use crate::{
     fault::{
-        supported_statuses, CutFault, DelayDistribution, Dose, DropFault, DroppedEvent, FaultAction,
-        FaultRule, HangFault, InjectFault, Injected, LatencyFault, Matcher, RateLimitFault, ResetFault,
-        StallFault, StatusFault, TrickleFault,
+        supported_statuses, BandwidthFault, CutFault, DelayDistribution, Dose, DropFault, DroppedEvent,
+        FaultAction, FaultRule, HangFault, InjectFault, Injected, LatencyFault, Matcher, RateLimitFault,
+        ResetFault, StallFault, StatusFault, TrickleFault,
     },
     units::HumanDuration,
     wire::ApiFamily,
@@ -20,7 +20,7 @@ use crate::{
 
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
 `cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`, \
-`hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`";
+`hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`, `bandwidth: 10KB/s`";
 
 /// `key_count` is the number of API keys the upstream has, when known.
 pub(super) fn build_fault(
@@ -58,6 +58,9 @@ pub(super) fn build_fault(
     if let Some(limit) = &raw.rate_limit {
         let limits = super::upstream::rate_limits(limit)?;
         actions.push(("rate_limit", FaultAction::RateLimit(RateLimitFault::new(limits, family))));
+    }
+    if let Some(rate) = raw.bandwidth {
+        actions.push(("bandwidth", FaultAction::Bandwidth(BandwidthFault { bytes_per_second: rate.0 })));
     }
     if let Some(reset) = &raw.reset {
         if !reset.value {

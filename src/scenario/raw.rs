@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::units::{HumanDuration, Percent, Price, Rate};
+use crate::units::{ByteRate, HumanDuration, Percent, Price, Rate};
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -181,6 +181,9 @@ pub struct RawFault {
     pub hang: Option<Spanned<String>>,
     #[serde(default)]
     pub reset: Option<Spanned<bool>>,
+    /// The answer's bytes flow at no more than this rate: `10KB/s`.
+    #[serde(default)]
+    pub bandwidth: Option<ByteRate>,
     /// A provider-style limiter in front of the upstream: `{ rpm: 600, tpm: 200000 }`.
     #[serde(default)]
     pub rate_limit: Option<Spanned<RawRateLimit>>,
