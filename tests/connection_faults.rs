@@ -97,3 +97,30 @@ async fn a_dark_interposer_refuses_connections_resets_open_ones_and_comes_back_o
     let (answer, _) = exchange(&interposer).await;
     assert!(String::from_utf8_lossy(&answer.expect("answered")).starts_with("HTTP/1.1 200"));
 }
+
+/// A target that hangs up mid-upload, while a fault needs the body, is recorded as cancelled —
+/// not as a 413 the interposer never had anyone to send to.
+#[tokio::test]
+async fn a_half_sent_body_is_recorded_as_cancelled() {
+    let recorder = Recorder::new();
+    let picky = FaultRule {
+        matcher: chaos::fault::Matcher { model: Some("gpt-4o".into()), ..Default::default() },
+        ..FaultRule::new(FaultAction::Reset(ResetFault), 1.0)
+    };
+    let (interposer, _mock) = interposer(FaultAction::Reset(ResetFault), &recorder).await;
+    interposer.set_chain(0, Chain::new(vec![picky], 1));
+    let mut stream = tokio::net::TcpStream::connect(interposer.addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"model\":",
+        )
+        .await
+        .expect("write");
+    stream.shutdown().await.expect("half-close");
+    let mut answer = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await.expect("closed");
+    assert!(!String::from_utf8_lossy(&answer).contains("413"), "{}", String::from_utf8_lossy(&answer));
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Cancelled);
+}

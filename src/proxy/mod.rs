@@ -167,9 +167,14 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
-            Err(_) => {
+            Err(error) => {
                 let arrived = tokio::time::Instant::now();
                 let mut guard = attempt(config, active.map_or(0, |e| e.phase), logical_id, at, Vec::new());
+                if !error.is::<http_body_util::LengthLimitError>() {
+                    // The target hung up (or broke the framing) before its request was whole: there is
+                    // no one to answer, and the record says cancelled.
+                    return Err(Abort::Close);
+                }
                 guard.answered(AttemptOutcome::Status(413), false);
                 let response = too_large(config.family).into_response().map(Either::Right);
                 return Ok(
