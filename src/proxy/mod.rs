@@ -31,7 +31,7 @@ use crate::{
 };
 use attempt::AttemptGuard;
 use recorded::RecordedBody;
-use request::{draw_key, header_number, key_id, presented_key, BodyFields};
+use request::{draw_key, header_number, key_id, presented_key, AttemptCounter, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
@@ -60,9 +60,9 @@ struct Context {
     config: InterposerConfig,
     client: forward::UpstreamClient,
     timeline: ArcSwap<Timeline>,
-    /// Attempts seen per correlation id: the attempt's number for its fault draws, counted here
-    /// because gateways that retry on their own do not number their retries.
-    attempts: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+    /// Numbers attempts per correlation id for their fault draws, counted here because gateways
+    /// that retry on their own do not number their retries.
+    attempts: AttemptCounter,
 }
 
 /// A running interposer.
@@ -156,12 +156,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let active = timeline.at(at);
     let (parts, body) = request.into_parts();
     let logical_id = header_number(&parts.headers, CORRELATION_HEADER);
-    let attempt_number = logical_id.map(|id| {
-        let mut attempts = context.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        let seen = attempts.entry(id).or_insert(0);
-        *seen += 1;
-        *seen - 1
-    });
+    let attempt_number = logical_id.map(|id| context.attempts.next(id));
     let key = draw_key(logical_id, attempt_number);
     // The body is read only when a fault matches on it; otherwise it streams through.
     let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {

@@ -15,6 +15,33 @@ pub fn draw_key(logical_id: Option<u64>, retry_count: Option<u64>) -> Option<u64
     logical_id.map(|id| id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ retry_count.unwrap_or(0).rotate_left(32))
 }
 
+/// Numbers the attempts of each logical request as they reach the interposer (0, 1, 2 …), for
+/// per-attempt fault draws. Bounded: it keeps the newest [`AttemptCounter::KEEP`] correlation
+/// ids (the load generator's ids increase, and a request still retrying is among the newest).
+#[derive(Debug, Default)]
+pub struct AttemptCounter {
+    seen: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
+}
+
+impl AttemptCounter {
+    /// How many correlation ids are remembered at least.
+    pub const KEEP: usize = 65_536;
+
+    /// This attempt's number for logical request `id`.
+    pub fn next(&self, id: u64) -> u64 {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= 2 * Self::KEEP && !seen.contains_key(&id) {
+            let mut ids: Vec<u64> = seen.keys().copied().collect();
+            ids.sort_unstable();
+            let oldest_kept = ids[ids.len() - Self::KEEP];
+            seen.retain(|known, _| *known >= oldest_kept);
+        }
+        let count = seen.entry(id).or_insert(0);
+        *count += 1;
+        *count - 1
+    }
+}
+
 /// The API key a request presents: `x-api-key`, else `Authorization: Bearer`.
 pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
     let header = |name| headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
@@ -93,6 +120,19 @@ mod tests {
         assert_eq!(presented_key(&headers), Some("sk-b"));
         headers.insert("x-api-key", "sk-a".parse().unwrap());
         assert_eq!(presented_key(&headers), Some("sk-a"));
+    }
+
+    #[test]
+    fn attempts_are_numbered_per_request_and_the_memory_is_bounded() {
+        let counter = AttemptCounter::default();
+        assert_eq!([counter.next(7), counter.next(7), counter.next(8), counter.next(7)], [0, 1, 0, 2]);
+        for id in 100..100 + 3 * AttemptCounter::KEEP as u64 {
+            counter.next(id);
+        }
+        let remembered = counter.seen.lock().unwrap().len();
+        assert!(remembered <= 2 * AttemptCounter::KEEP, "{remembered}");
+        let newest = 100 + 3 * AttemptCounter::KEEP as u64 - 1;
+        assert_eq!(counter.next(newest), 1, "the newest requests are still counted");
     }
 
     #[test]
