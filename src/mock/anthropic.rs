@@ -63,8 +63,7 @@ impl Dialect for Anthropic {
 
     /// `x-api-key`, or `Authorization: Bearer` (what anthropic-python ≥ 2.0 sends).
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str {
-        let x_api_key = headers.get("x-api-key").and_then(|value| value.to_str().ok()).map(str::trim);
-        x_api_key.unwrap_or_else(|| super::openai::bearer(headers))
+        crate::wire::presented_key(headers).unwrap_or("")
     }
 
     fn unauthorized(&self, presented: &str) -> CannedResponse {
@@ -103,7 +102,7 @@ impl Dialect for Anthropic {
     }
 
     fn too_large(&self) -> CannedResponse {
-        anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+        crate::wire::too_large(crate::wire::ApiFamily::Anthropic)
     }
 
     fn models(&self, models: &[String]) -> CannedResponse {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use http::{header, HeaderMap, Method};
+use http::{HeaderMap, Method};
 use serde_json::{json, Value};
 
 use super::{
@@ -39,15 +39,6 @@ fn model_object(id: &str) -> Value {
     json!({ "id": id, "object": "model", "created": 1_700_000_000, "owned_by": "chaos" })
 }
 
-/// The key in `Authorization: Bearer <key>` ("" when none).
-pub(super) fn bearer(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map_or("", str::trim)
-}
-
 /// The headers OpenAI puts on a successful answer.
 fn success_headers(response: CannedResponse, processing: Duration) -> CannedResponse {
     response
@@ -75,7 +66,7 @@ impl Dialect for OpenAi {
     }
 
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str {
-        bearer(headers)
+        crate::wire::bearer(headers).unwrap_or("")
     }
 
     fn unauthorized(&self, presented: &str) -> CannedResponse {
@@ -130,7 +121,7 @@ impl Dialect for OpenAi {
     }
 
     fn too_large(&self) -> CannedResponse {
-        openai::error(413, "Request too large.", "invalid_request_error", None, None)
+        crate::wire::too_large(crate::wire::ApiFamily::OpenAi)
     }
 
     fn models(&self, models: &[String]) -> CannedResponse {

@@ -27,11 +27,11 @@ use crate::{
     fault::{Chain, FaultAction, RequestView},
     metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream, Throttled},
-    wire::{anthropic, openai, ApiFamily, CannedResponse},
+    wire::{self, anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
 use recorded::RecordedBody;
-use request::{draw_key, header_number, key_id, presented_key, AttemptCounter, BodyFields};
+use request::{draw_key, header_number, key_id, AttemptCounter, BodyFields};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
@@ -116,16 +116,6 @@ pub fn is_event_stream(headers: &http::HeaderMap) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
 }
 
-/// The 413 for a body over the harness's limit, in the upstream's format.
-fn too_large(family: ApiFamily) -> CannedResponse {
-    match family {
-        ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
-        ApiFamily::Anthropic => {
-            anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
-        }
-    }
-}
-
 /// The 502 the interposer sends when its upstream cannot be reached.
 fn unreachable(family: ApiFamily) -> CannedResponse {
     let message = "chaos interposer: the upstream could not be reached";
@@ -171,7 +161,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
                     return Err(Abort::Close);
                 }
                 guard.answered(AttemptOutcome::Status(413), false);
-                let response = too_large(config.family).into_response().map(Either::Right);
+                let response = wire::too_large(config.family).into_response().map(Either::Right);
                 return Ok(
                     response.map(|body| RecordedBody::new(Throttled::new(body, None), guard, arrived, false))
                 );
@@ -185,7 +175,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         path: parts.uri.path(),
         model: fields.model.as_deref(),
         stream: fields.stream,
-        key: key_id(presented_key(&parts.headers), &config.keys),
+        key: key_id(wire::presented_key(&parts.headers), &config.keys),
         tokens: fields.tokens,
         headers: Some(&parts.headers),
         draw_key: key,

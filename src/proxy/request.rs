@@ -42,14 +42,6 @@ impl AttemptCounter {
     }
 }
 
-/// The API key a request presents: `x-api-key`, else `Authorization: Bearer`.
-pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
-    let header = |name| headers.get(name).and_then(|v: &http::HeaderValue| v.to_str().ok());
-    header("x-api-key")
-        .or_else(|| header("authorization").and_then(|v| v.strip_prefix("Bearer ")))
-        .map(str::trim)
-}
-
 /// Identifies a presented key for faults: its index in the known key list, else an opaque id
 /// derived from it (high bit set, so it never equals an index). Never the key itself.
 pub fn key_id(presented: Option<&str>, known: &[String]) -> Option<usize> {
@@ -111,15 +103,6 @@ mod tests {
         );
         assert_eq!(sized.tokens, Some(2 + 4 + 3 + 50), "content, framing, priming, output");
         assert_eq!(BodyFields::read(b"not json"), BodyFields::default());
-    }
-
-    #[test]
-    fn the_key_comes_from_x_api_key_or_bearer() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert("authorization", "Bearer sk-b".parse().unwrap());
-        assert_eq!(presented_key(&headers), Some("sk-b"));
-        headers.insert("x-api-key", "sk-a".parse().unwrap());
-        assert_eq!(presented_key(&headers), Some("sk-a"));
     }
 
     #[test]

@@ -83,7 +83,47 @@ pub struct LimitHeaders {
     pub reset_tokens: std::time::Duration,
 }
 
+/// The key in `Authorization: Bearer <key>` (how OpenAI, and anthropic-python ≥ 2.0, send it).
+pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// The API key a request presents: `x-api-key` (Anthropic's header), else `Authorization: Bearer`.
+pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
+    let x_api_key = headers.get("x-api-key").and_then(|value| value.to_str().ok()).map(str::trim);
+    x_api_key.or_else(|| bearer(headers))
+}
+
+/// The 413 for a body over the harness's limit, in the family's format.
+pub fn too_large(family: ApiFamily) -> CannedResponse {
+    match family {
+        ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
+        ApiFamily::Anthropic => {
+            anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+        }
+    }
+}
+
 /// A request id in the provider's format: `req_` and 32 hex digits.
 pub fn request_id() -> String {
     format!("req_{:032x}", rand::random::<u128>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_comes_from_x_api_key_or_bearer() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", "Bearer sk-b".parse().unwrap());
+        assert_eq!(presented_key(&headers), Some("sk-b"));
+        assert_eq!(bearer(&headers), Some("sk-b"));
+        headers.insert("x-api-key", "sk-a".parse().unwrap());
+        assert_eq!(presented_key(&headers), Some("sk-a"));
+    }
 }
