@@ -49,33 +49,50 @@ fn split_number(text: &str) -> Option<(f64, &str)> {
     number.is_finite().then_some((number, text[end..].trim()))
 }
 
+/// An error naming what was being read and what was expected.
+fn invalid(what: &str, text: &str, detail: &str) -> UnitError {
+    UnitError(format!("invalid {what} `{text}`: {detail}"))
+}
+
+/// A unit suffix and how to convert a number in it to the base unit.
+type Unit = (&'static str, fn(f64) -> f64);
+
+/// The number `text` starts with, converted by the entry of `units` its suffix names; else an
+/// error saying what was `expected`.
+fn scaled(text: &str, what: &str, expected: &str, units: &[Unit]) -> Result<f64, UnitError> {
+    let bad = || invalid(what, text, expected);
+    let (number, unit) = split_number(text).ok_or_else(bad)?;
+    let (_, convert) = units.iter().find(|(suffix, _)| *suffix == unit).ok_or_else(bad)?;
+    Ok(convert(number))
+}
+
 impl FromStr for HumanDuration {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let bad = || {
-            UnitError(format!(
-                "invalid duration `{text}`: expected a number and a unit, like `250ms`, `90s`, `5m` (units: us, ms, s, m, h, d)"
-            ))
-        };
-        let (number, unit) = split_number(text).ok_or_else(bad)?;
-        let seconds_per_unit = match unit {
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            _ => return Err(bad()),
-        };
-        if number < 0.0 {
-            return Err(UnitError(format!("invalid duration `{text}`: a duration cannot be negative")));
+        let expected = "expected a number and a unit, like `250ms`, `90s`, `5m` (units: us, ms, s, m, h, d)";
+        let seconds = scaled(
+            text,
+            "duration",
+            expected,
+            &[
+                ("us", |n| n * 1e-6),
+                ("µs", |n| n * 1e-6),
+                ("ms", |n| n * 1e-3),
+                ("s", |n| n),
+                ("m", |n| n * 60.0),
+                ("h", |n| n * 3600.0),
+                ("d", |n| n * 86_400.0),
+            ],
+        )?;
+        if seconds < 0.0 {
+            return Err(invalid("duration", text, "a duration cannot be negative"));
         }
-        Duration::try_from_secs_f64(number * seconds_per_unit)
+        Duration::try_from_secs_f64(seconds)
             .ok()
             .filter(|d| *d <= MAX_DURATION)
             .map(HumanDuration)
-            .ok_or_else(|| UnitError(format!("invalid duration `{text}`: the longest allowed is 365d")))
+            .ok_or_else(|| invalid("duration", text, "the longest allowed is 365d"))
     }
 }
 
@@ -83,23 +100,14 @@ impl FromStr for Rate {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let bad = || {
-            UnitError(format!(
-                "invalid rate `{text}`: expected requests per unit of time, like `20/s`, `600/m` or `3600/h`"
-            ))
-        };
-        let (number, rest) = split_number(text).ok_or_else(bad)?;
-        let per_second = match rest {
-            "/s" => number,
-            "/m" => number / 60.0,
-            "/h" => number / 3600.0,
-            _ => return Err(bad()),
-        };
+        let expected = "expected requests per unit of time, like `20/s`, `600/m` or `3600/h`";
+        let per_second =
+            scaled(text, "rate", expected, &[("/s", |n| n), ("/m", |n| n / 60.0), ("/h", |n| n / 3600.0)])?;
         if per_second <= 0.0 {
-            return Err(UnitError(format!("invalid rate `{text}`: a rate must be greater than zero")));
+            return Err(invalid("rate", text, "a rate must be greater than zero"));
         }
         if !(MIN_RATE..=MAX_RATE).contains(&per_second) {
-            return Err(UnitError(format!("invalid rate `{text}`: expected between 1/h and 1000000/s")));
+            return Err(invalid("rate", text, "expected between 1/h and 1000000/s"));
         }
         Ok(Rate(per_second))
     }
@@ -109,24 +117,23 @@ impl FromStr for ByteRate {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let bad = || {
-            UnitError(format!(
-                "invalid byte rate `{text}`: expected a positive rate like `500B/s`, `10KB/s`, `2MB/s`, `64KiB/s`"
-            ))
-        };
-        let (number, unit) = split_number(text).ok_or_else(bad)?;
-        let scale = match unit {
-            "B/s" => 1.0,
-            "KB/s" => 1e3,
-            "MB/s" => 1e6,
-            "GB/s" => 1e9,
-            "KiB/s" => 1024.0,
-            "MiB/s" => 1024.0 * 1024.0,
-            _ => return Err(bad()),
-        };
-        let bytes = (number * scale).round();
+        let expected = "expected a positive rate like `500B/s`, `10KB/s`, `2MB/s`, `64KiB/s`";
+        let bytes = scaled(
+            text,
+            "byte rate",
+            expected,
+            &[
+                ("B/s", |n| n),
+                ("KB/s", |n| n * 1e3),
+                ("MB/s", |n| n * 1e6),
+                ("GB/s", |n| n * 1e9),
+                ("KiB/s", |n| n * 1024.0),
+                ("MiB/s", |n| n * (1024.0 * 1024.0)),
+            ],
+        )?
+        .round();
         if !(1.0..=1e12).contains(&bytes) {
-            return Err(bad());
+            return Err(invalid("byte rate", text, expected));
         }
         Ok(ByteRate(bytes as u64))
     }
@@ -136,19 +143,10 @@ impl FromStr for Percent {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let bad = || {
-            UnitError(format!(
-                "invalid percentage `{text}`: expected a value from 0% to 100% (like `99.9%`) or a fraction from 0 to 1"
-            ))
-        };
-        let (number, rest) = split_number(text).ok_or_else(bad)?;
-        let fraction = match rest {
-            "%" => number / 100.0,
-            "" => number,
-            _ => return Err(bad()),
-        };
+        let expected = "expected a value from 0% to 100% (like `99.9%`) or a fraction from 0 to 1";
+        let fraction = scaled(text, "percentage", expected, &[("%", |n| n / 100.0), ("", |n| n)])?;
         if !(0.0..=1.0).contains(&fraction) {
-            return Err(bad());
+            return Err(invalid("percentage", text, expected));
         }
         Ok(Percent(fraction))
     }
@@ -158,20 +156,12 @@ impl FromStr for Price {
     type Err = UnitError;
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
-        let bad = || {
-            UnitError(format!(
-                "invalid price `{text}`: expected US dollars per million tokens like `0.15/M`, per thousand like `0.0005/K`, or per token"
-            ))
-        };
-        let (number, rest) = split_number(text).ok_or_else(bad)?;
-        let per_token = match rest {
-            "/M" => number / 1e6,
-            "/K" => number / 1e3,
-            "" => number,
-            _ => return Err(bad()),
-        };
+        let expected =
+            "expected US dollars per million tokens like `0.15/M`, per thousand like `0.0005/K`, or per token";
+        let per_token =
+            scaled(text, "price", expected, &[("/M", |n| n / 1e6), ("/K", |n| n / 1e3), ("", |n| n)])?;
         if per_token < 0.0 {
-            return Err(UnitError(format!("invalid price `{text}`: a price cannot be negative")));
+            return Err(invalid("price", text, "a price cannot be negative"));
         }
         Ok(Price(per_token))
     }
