@@ -6,7 +6,7 @@
 //! in-flight requests get a short drain, and results for what happened so far are written.
 //! An interrupt during the drain shortens it the same way.
 
-use std::{future::Future, path::PathBuf, pin::Pin, sync::Arc, time::Duration};
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -99,14 +99,16 @@ pub async fn execute(
     }
     let _ = stop_load.send(true);
     let load = load.await.context("the load generator stopped unexpectedly")?;
-    let drain_interrupt: Pin<Box<dyn Future<Output = ()> + '_>> = if interrupted {
+    if interrupted {
         remove_faults(plan, &interposers, clock);
-        Box::pin(std::future::pending())
-    } else {
-        Box::pin(async {
-            (&mut shutdown).await;
-            remove_faults(plan, &interposers, clock);
-        })
+    }
+    // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
+    let drain_interrupt = async {
+        if interrupted {
+            std::future::pending::<()>().await;
+        }
+        (&mut shutdown).await;
+        remove_faults(plan, &interposers, clock);
     };
     let bound = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;

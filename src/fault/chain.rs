@@ -117,26 +117,23 @@ impl Chain {
             }
             // Labels name what took effect: a limiter that admits adds none, and stream faults are
             // labelled by the runtime only when it applies them (an SSE answer).
-            let label = rule.action.label();
-            match rule.action.on_request(request, rng) {
+            let decided = rule.action.on_request(request, rng);
+            if !matches!(decided, Decision::Pass | Decision::Stream) {
+                decision.fired.push(rule.action.label());
+            }
+            match decided {
                 Decision::Pass => {}
-                Decision::Delay(delay) => {
-                    decision.delay += delay;
-                    decision.fired.push(label);
-                }
+                Decision::Delay(delay) => decision.delay += delay,
                 Decision::Stream => decision.stream.push(rule.action.clone()),
                 Decision::Throttle(rate) => {
-                    decision.bandwidth = Some(decision.bandwidth.map_or(rate, |r| r.min(rate)));
-                    decision.fired.push(label);
+                    decision.bandwidth = Some(decision.bandwidth.map_or(rate, |r| r.min(rate)))
                 }
                 Decision::Connection(fault) => {
                     decision.connection = Some(fault);
-                    decision.fired.push(label);
                     break;
                 }
                 Decision::Respond(response) => {
                     decision.response = Some(response);
-                    decision.fired.push(label);
                     break;
                 }
             }
