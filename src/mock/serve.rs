@@ -52,7 +52,12 @@ const ANY_KEY: usize = crate::ratelimit::UNKNOWN_KEY;
 
 /// A whole answer (the flow's functions return `Err` only to end a connection unanswered).
 fn whole(response: CannedResponse) -> Result<Response<MockBody>, Abort> {
-    Ok(response.into_response::<Full<Bytes>>().map(|body| Throttled::new(Either::Left(body), None)))
+    paced_whole(response, None)
+}
+
+/// A whole answer whose bytes flow at `bandwidth` when a fault set one.
+fn paced_whole(response: CannedResponse, bandwidth: Option<u64>) -> Result<Response<MockBody>, Abort> {
+    Ok(response.into_response::<Full<Bytes>>().map(|body| Throttled::new(Either::Left(body), bandwidth)))
 }
 
 /// Answers one request.
@@ -203,7 +208,5 @@ async fn generate(
     if !generation_time.is_zero() {
         tokio::time::sleep(generation_time).await;
     }
-    let answer =
-        dialect.with_limit_headers(dialect.complete(&generation), &limits).into_response::<Full<Bytes>>();
-    Ok(answer.map(|body| Throttled::new(Either::Left(body), decision.bandwidth)))
+    paced_whole(dialect.with_limit_headers(dialect.complete(&generation), &limits), decision.bandwidth)
 }
