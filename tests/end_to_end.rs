@@ -4,17 +4,13 @@
 use chaos::{
     analysis::Figures,
     assert::{CheckStatus, Verdict},
-    runner::{execute, RunOptions},
     Exit,
 };
 
-use crate::support::plan;
+use crate::support::{plan, run_until};
 
 async fn run(yaml: &str) -> (chaos::runner::RunReport, tempfile::TempDir) {
-    let reports = tempfile::tempdir().expect("temp dir");
-    let options = RunOptions { reports_root: reports.path().to_owned() };
-    let report = execute(&plan(yaml), &options, std::future::pending()).await.expect("the run completes");
-    (report, reports)
+    run_until(yaml, std::future::pending()).await
 }
 
 fn outcome(figures: &Figures, key: &str) -> u64 {

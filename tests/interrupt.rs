@@ -3,13 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use chaos::{
-    assert::Verdict,
-    runner::{execute, RunOptions},
-    Exit,
-};
+use chaos::{assert::Verdict, Exit};
 
-use crate::support::plan;
+use crate::support::run_until;
 
 const LONG: &str = r#"
 name: interrupted
@@ -29,12 +25,8 @@ expect:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupt_writes_partial_results_and_loses_nothing_in_flight() {
-    let reports = tempfile::tempdir().expect("temp dir");
-    let options = RunOptions { reports_root: reports.path().to_owned() };
     let started = Instant::now();
-    let report = execute(&plan(LONG), &options, tokio::time::sleep(Duration::from_millis(1500)))
-        .await
-        .expect("the run completes");
+    let (report, _reports) = run_until(LONG, tokio::time::sleep(Duration::from_millis(1500))).await;
     assert!(started.elapsed() < Duration::from_secs(12), "took {:?}", started.elapsed());
 
     let results = &report.results;

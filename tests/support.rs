@@ -61,3 +61,15 @@ pub fn interposer(
         chaos::proxy::spawn(listener, config).expect("interposer starts")
     }
 }
+
+/// Runs a scenario in-process until it ends or `shutdown` resolves, writing under a temporary
+/// folder (kept alive by the returned handle).
+pub async fn run_until(
+    yaml: &str,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    let reports = tempfile::tempdir().expect("temp dir");
+    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
+    let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
+    (report, reports)
+}
