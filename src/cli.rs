@@ -22,6 +22,9 @@ pub enum Command {
         /// Folder that receives the run's folder.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+        /// Allow a `url` or `command` target beyond loopback.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Check a scenario without running anything.
     Validate {

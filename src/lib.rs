@@ -32,6 +32,7 @@ pub mod ratelimit;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod target;
 pub mod units;
 pub mod wire;
 
@@ -44,7 +45,7 @@ pub use exit::Exit;
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate { file } => Ok(commands::validate(file)),
-        Command::Run { file, reports } => commands::run(file, reports).await,
+        Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,
     }

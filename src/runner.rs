@@ -6,7 +6,7 @@
 //! in-flight requests get a short drain, and results for what happened so far are written.
 //! An interrupt during the drain shortens it the same way.
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -14,13 +14,13 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{
     analysis, assert,
     fault::Chain,
-    load::{self, BuiltinClient, ClientConfig, Schedule},
+    load::{self, LoadClient, Schedule, Sender},
     metrics::{Recorder, RunClock},
     mock::{MockBuilder, MockHandle},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
     report::{run_folder, Results, RunMeta, UpstreamCounts},
     scenario::{plan::Upstream, Plan},
-    wire::tokens,
+    target,
 };
 
 /// The longest drain after an interrupt, whatever the scenario's `drain` says.
@@ -31,6 +31,8 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Folder under which each run gets `<scenario>-<timestamp>/`.
     pub reports_root: PathBuf,
+    /// The command line allows a target beyond loopback (`--allow-remote`).
+    pub allow_remote: bool,
 }
 
 /// A finished run: its results and the folder they were written to.
@@ -49,6 +51,10 @@ pub async fn execute(
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
     let recorder = Recorder::new();
+    let stamp =
+        started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
+    let folder = run_folder(&options.reports_root, &plan.name, &stamp);
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
 
     let mut mocks: Vec<MockHandle> = Vec::with_capacity(plan.upstreams.len());
     let mut listeners = Vec::with_capacity(plan.upstreams.len());
@@ -56,8 +62,18 @@ pub async fn execute(
         mocks.push(start_mock(plan, index, upstream).await.context("starting a mock provider")?);
         listeners.push(TcpListener::bind("127.0.0.1:0").await.context("binding an interposer")?);
     }
-    // Everything is bound: from here on, time belongs to the scenario.
+    let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
+    // A command target starts (and becomes healthy) before the clock does: its start-up is not
+    // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
+    let mut shutdown = std::pin::pin!(shutdown);
+    let target = tokio::select! {
+        target = target::start(plan, &addrs, &folder, options.allow_remote, RunClock::start_now()) => target.context("starting the target")?,
+        () = &mut shutdown => anyhow::bail!("interrupted while the target was starting"),
+    };
+    // Everything is up: from here on, time belongs to the scenario.
     let clock = RunClock::start_now();
+    let mut client_config = target.client;
+    client_config.clock = clock;
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
     for (index, (upstream, (mock, listener))) in
         plan.upstreams.iter().zip(mocks.iter().zip(listeners)).enumerate()
@@ -75,12 +91,19 @@ pub async fn execute(
         interposers.push(interposer);
     }
 
-    let client = builtin_client(plan, &interposers)?;
+    let sender = Sender::new(LoadClient::new(client_config)?, plan.load.mix.clone(), plan.seed);
     let (stop_load, load_stopped) = watch::channel(false);
     let schedule = Schedule::new(plan.load.process, plan.load.rate, plan.seed);
-    let load = load::start(schedule, plan.duration(), client, clock, recorder.clone(), load_stopped);
+    let load = load::start(
+        schedule,
+        plan.duration(),
+        sender,
+        plan.load.max_in_flight,
+        clock,
+        recorder.clone(),
+        load_stopped,
+    );
 
-    let mut shutdown = std::pin::pin!(shutdown);
     let mut interrupted = false;
     for phase in &plan.phases {
         tracing::info!(phase = %phase.name, "phase started");
@@ -98,7 +121,7 @@ pub async fn execute(
         }
     }
     let _ = stop_load.send(true);
-    let load = load.await.context("the load generator stopped unexpectedly")?;
+    let mut load = load.await.context("the load generator stopped unexpectedly")?;
     if interrupted {
         remove_faults(plan, &interposers, clock);
     }
@@ -112,6 +135,10 @@ pub async fn execute(
     };
     let bound = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
+    if let Some(process) = target.process {
+        let stopped = process.stop(target::process::STOP_GRACE).await;
+        tracing::info!(?stopped, "target stopped");
+    }
     for interposer in interposers {
         interposer.shutdown().await;
     }
@@ -128,10 +155,8 @@ pub async fn execute(
         elapsed_s: wall.elapsed().as_secs_f64(),
         interrupted,
     };
-    let results = Results::new(plan, run, analysis, checks, counts);
-    let stamp =
-        started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
-    let folder = run_folder(&options.reports_root, &plan.name, &stamp);
+    let generator = load.generator.report(plan.load.max_lag);
+    let results = Results::new(plan, run, generator, analysis, checks, counts);
     results.write(&folder)?;
     Ok(RunReport { results, folder })
 }
@@ -139,7 +164,16 @@ pub async fn execute(
 async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::Result<MockHandle> {
     MockBuilder::new(upstream.family)
         .keys(upstream.keys.clone())
-        .models(vec![plan.load.model.clone()])
+        .models(
+            plan.load
+                .mix
+                .kinds()
+                .iter()
+                .map(|kind| kind.model.to_string())
+                .collect::<indexmap::IndexSet<_>>()
+                .into_iter()
+                .collect(),
+        )
         .latency(upstream.latency)
         .output(upstream.output)
         .limits(upstream.limits)
@@ -147,22 +181,6 @@ async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::
         .seed(plan.seed.wrapping_add(index as u64))
         .spawn()
         .await
-}
-
-fn builtin_client(plan: &Plan, interposers: &[InterposerHandle]) -> anyhow::Result<BuiltinClient> {
-    let target = plan.client.upstream_index;
-    BuiltinClient::new(ClientConfig {
-        base: format!("http://{}", interposers[target].addr).parse()?,
-        api_key: plan.upstreams[target].keys[0].clone(),
-        model: plan.load.model.clone(),
-        prompt: Arc::from(tokens::prompt_text(u64::from(plan.load.prompt_tokens))),
-        max_tokens: plan.load.max_tokens,
-        stream: plan.load.stream,
-        retries: plan.client.retries,
-        profile: plan.client.profile,
-        timeout: plan.client.timeout,
-        seed: plan.seed,
-    })
 }
 
 /// Clears every interposer's faults and brings dark ones back (emergency stop); decided

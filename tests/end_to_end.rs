@@ -185,14 +185,19 @@ phases:
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cut_streams_show_in_the_results_even_when_the_client_cannot_tell() {
+async fn cut_streams_count_as_cut_even_when_the_client_cannot_tell() {
     let (report, _reports) = run(CUT_STREAMS).await;
     let cut = &report.results.phases[0];
     assert_eq!(cut.logical_requests, 20);
     assert_eq!(cut.incomplete_streams, 20, "every attempt's stream ended without [DONE]");
-    // Like the SDKs, the built-in client reads a clean end of body as success: the gap the
-    // load generator's stream checks (issue 5) will close.
-    assert_eq!(outcome(cut, "ok"), 20);
+    // The SDKs end such a stream silently; the load generator still counts it as cut, and (as
+    // the SDKs do once a stream has begun) does not retry it.
+    assert_eq!(outcome(cut, "stream_cut"), 20);
+    assert_eq!(cut.availability, Some(0.0));
+    assert_eq!(cut.retry_amplification, Some(1.0));
+    // Five events got through: the role chunk and four tokens.
+    assert_eq!(cut.output_tokens, 20 * 4);
+    assert!(cut.ttft_ms.is_some() && cut.itl_ms.is_some(), "the tokens that came were timed");
 }
 
 const SEEDED: &str = r#"

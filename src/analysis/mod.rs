@@ -7,8 +7,12 @@
 
 mod percentiles;
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Duration,
+};
 
+use hdrhistogram::Histogram;
 use serde::Serialize;
 
 pub use percentiles::Percentiles;
@@ -58,6 +62,17 @@ pub struct Figures {
     pub latency_ms: Option<Percentiles>,
     /// From the actual send, milliseconds.
     pub service_time_ms: Option<Percentiles>,
+    /// Time to the final answer's head from the intended start, milliseconds.
+    pub ttfb_ms: Option<Percentiles>,
+    /// Time to the first token from the intended start (retries and waits included),
+    /// milliseconds, over answers that had a token.
+    pub ttft_ms: Option<Percentiles>,
+    /// Inter-token gaps of streamed answers, milliseconds.
+    pub itl_ms: Option<Percentiles>,
+    /// Each streamed answer's longest gap between tokens, milliseconds.
+    pub stall_ms: Option<Percentiles>,
+    /// Output tokens of the final answers, as their `usage` said (or counted when cut).
+    pub output_tokens: u64,
     /// Logical requests by how they ended (`ok`, `http_503`, `timeout`, …).
     pub outcomes: BTreeMap<String, u64>,
     /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
@@ -85,6 +100,10 @@ impl Analysis {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
                     LatencyBasis::ServiceTime => figures.service_time_ms.as_ref(),
+                    LatencyBasis::Ttfb => figures.ttfb_ms.as_ref(),
+                    LatencyBasis::Ttft => figures.ttft_ms.as_ref(),
+                    LatencyBasis::Itl => figures.itl_ms.as_ref(),
+                    LatencyBasis::Stall => figures.stall_ms.as_ref(),
                 }?;
                 Some(percentiles.at(quantile) / 1000.0)
             }
@@ -117,30 +136,47 @@ pub fn analyze(plan: &Plan, records: &Records) -> Analysis {
                 let (phase, joined) = attempt_phase(a);
                 (phase == index).then_some((a, joined))
             });
-            figures(&phase.name, phase.start.as_secs_f64(), phase.duration.as_secs_f64(), logical, attempts)
+            // Gaps are kept per second of intended start; a second counts in the phase it
+            // starts in.
+            let gaps = records
+                .token_gaps
+                .iter()
+                .filter(|(second, _)| plan.phase_at(Duration::from_secs(**second)) == index)
+                .map(|(_, gaps)| gaps);
+            let window = Window {
+                name: &phase.name,
+                start_s: phase.start.as_secs_f64(),
+                duration_s: phase.duration.as_secs_f64(),
+            };
+            figures(window, logical, attempts, gaps)
         })
         .collect();
     let overall = figures(
-        "overall",
-        0.0,
-        plan.duration().as_secs_f64(),
+        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64() },
         records.logical.iter(),
         records.attempts.iter().map(|a| (a, attempt_phase(a).1)),
+        records.token_gaps.values(),
     );
     Analysis { phases, overall }
 }
 
-fn figures<'a>(
-    name: &str,
+/// The time window figures are for.
+struct Window<'a> {
+    name: &'a str,
     start_s: f64,
     duration_s: f64,
+}
+
+fn figures<'a>(
+    window: Window<'_>,
     logical: impl Iterator<Item = &'a LogicalRecord>,
     attempts: impl Iterator<Item = (&'a AttemptRecord, bool)>,
+    token_gaps: impl Iterator<Item = &'a Histogram<u32>>,
 ) -> Figures {
     let mut outcomes = BTreeMap::new();
-    let mut latency = Percentiles::recorder();
-    let mut service_time = Percentiles::recorder();
-    let (mut logical_requests, mut successes) = (0u64, 0u64);
+    let [mut latency, mut service_time, mut ttfb, mut ttft, mut itl, mut stall] =
+        std::array::from_fn(|_| Percentiles::recorder());
+    let (mut logical_requests, mut successes, mut output_tokens) = (0u64, 0u64, 0u64);
     for record in logical {
         logical_requests += 1;
         successes += u64::from(record.outcome.is_ok());
@@ -150,6 +186,13 @@ fn figures<'a>(
             latency.record(record.latency());
             service_time.record(record.service_time());
         }
+        ttfb.record_some(record.ttfb());
+        ttft.record_some(record.ttft());
+        stall.record_some(record.answer.and_then(|a| a.longest_gap));
+        output_tokens += record.answer.map_or(0, |a| a.output_tokens);
+    }
+    for gaps in token_gaps {
+        itl.add_micros(gaps);
     }
     let mut attempt_statuses = BTreeMap::new();
     let (mut attempt_count, mut injected, mut joined, mut incomplete_streams) = (0u64, 0u64, 0u64, 0u64);
@@ -163,9 +206,9 @@ fn figures<'a>(
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
     Figures {
-        name: name.to_owned(),
-        start_s,
-        duration_s,
+        name: window.name.to_owned(),
+        start_s: window.start_s,
+        duration_s: window.duration_s,
         logical_requests,
         successes,
         failures,
@@ -177,6 +220,11 @@ fn figures<'a>(
         retry_amplification: ratio(attempt_count, logical_requests),
         latency_ms: latency.finish(),
         service_time_ms: service_time.finish(),
+        ttfb_ms: ttfb.finish(),
+        ttft_ms: ttft.finish(),
+        itl_ms: itl.finish(),
+        stall_ms: stall.finish(),
+        output_tokens,
         outcomes,
         attempt_statuses,
         join: match (joined, attempt_count) {

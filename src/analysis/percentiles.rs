@@ -6,8 +6,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-/// The longest latency recorded exactly; longer ones are clamped (one hour).
-const MAX_MICROS: u64 = 3_600_000_000;
+use crate::metrics::micros;
 
 /// p50, p90, p99, p99.9 and max, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -26,8 +25,7 @@ pub struct PercentileRecorder {
 
 impl Percentiles {
     pub fn recorder() -> PercentileRecorder {
-        let histogram = Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("constant bounds are valid");
-        PercentileRecorder { histogram }
+        PercentileRecorder { histogram: micros::histogram() }
     }
 
     /// The value at quantile `q` in milliseconds (`q == 1.0` is the maximum).
@@ -44,8 +42,22 @@ impl Percentiles {
 
 impl PercentileRecorder {
     pub fn record(&mut self, duration: Duration) {
-        let micros = (duration.as_micros() as u64).clamp(1, MAX_MICROS);
-        self.histogram.saturating_record(micros);
+        micros::record(&mut self.histogram, u64::try_from(duration.as_micros()).unwrap_or(u64::MAX), 1);
+    }
+
+    /// Records a duration if there is one.
+    pub fn record_some(&mut self, duration: Option<Duration>) {
+        if let Some(duration) = duration {
+            self.record(duration);
+        }
+    }
+
+    /// Adds every value of a histogram of microseconds.
+    pub fn add_micros<C: hdrhistogram::Counter>(&mut self, micros: &Histogram<C>) {
+        // Same precision on both sides, so each bucket's value lands in the same bucket: exact.
+        for bucket in micros.iter_recorded() {
+            micros::record(&mut self.histogram, bucket.value_iterated_to(), bucket.count_at_value().as_u64());
+        }
     }
 
     /// The percentiles, or `None` if nothing was recorded.

@@ -39,6 +39,8 @@ pub enum Verdict {
     Pass,
     Fail,
     Inconclusive,
+    /// The load generator fell behind its schedule: the figures measure it, not the target.
+    Invalid,
     Interrupted,
 }
 
@@ -62,10 +64,13 @@ pub fn evaluate(expectations: &[Expectation], analysis: &Analysis) -> Vec<Check>
         .collect()
 }
 
-/// The verdict for a set of checks: any failure fails; else any inconclusive; else pass.
-pub fn verdict(checks: &[Check], interrupted: bool) -> Verdict {
+/// The verdict for a set of checks: an interrupted run is interrupted, one whose generator fell
+/// behind is invalid; otherwise any failure fails, else any inconclusive, else pass.
+pub fn verdict(checks: &[Check], interrupted: bool, generator_kept_up: bool) -> Verdict {
     if interrupted {
         Verdict::Interrupted
+    } else if !generator_kept_up {
+        Verdict::Invalid
     } else if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         Verdict::Fail
     } else if checks.iter().any(|c| c.status == CheckStatus::Inconclusive) {
@@ -87,9 +92,14 @@ mod tests {
     #[test]
     fn a_failure_outranks_an_inconclusive() {
         use CheckStatus::*;
-        assert_eq!(verdict(&[check(Pass), check(Inconclusive)], false), Verdict::Inconclusive);
-        assert_eq!(verdict(&[check(Inconclusive), check(Fail)], false), Verdict::Fail);
-        assert_eq!(verdict(&[check(Pass)], false), Verdict::Pass);
-        assert_eq!(verdict(&[check(Pass)], true), Verdict::Interrupted);
+        assert_eq!(verdict(&[check(Pass), check(Inconclusive)], false, true), Verdict::Inconclusive);
+        assert_eq!(verdict(&[check(Inconclusive), check(Fail)], false, true), Verdict::Fail);
+        assert_eq!(verdict(&[check(Pass)], false, true), Verdict::Pass);
+        assert_eq!(verdict(&[check(Pass)], true, true), Verdict::Interrupted);
+        assert_eq!(
+            verdict(&[check(Fail)], false, false),
+            Verdict::Invalid,
+            "a generator that fell behind voids the checks"
+        );
     }
 }

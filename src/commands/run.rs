@@ -17,13 +17,13 @@ pub fn validate(file: &Path) -> Exit {
 }
 
 /// Runs a scenario, prints the verdict table and returns the verdict's exit code.
-pub async fn run(file: &Path, reports: &Path) -> anyhow::Result<Exit> {
+pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Result<Exit> {
     let plan = match scenario::load(file) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
     println!("running {}", plan.summary());
-    let options = runner::RunOptions { reports_root: reports.to_owned() };
+    let options = runner::RunOptions { reports_root: reports.to_owned(), allow_remote };
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
     println!("results: {}", report.folder.join("results.json").display());
@@ -36,7 +36,7 @@ pub fn exit_for(verdict: Verdict) -> Exit {
     match verdict {
         Verdict::Pass => Exit::Pass,
         Verdict::Fail => Exit::Failed,
-        Verdict::Inconclusive => Exit::InvalidRun,
+        Verdict::Inconclusive | Verdict::Invalid => Exit::InvalidRun,
         Verdict::Interrupted => Exit::Interrupted,
     }
 }

@@ -1,5 +1,14 @@
-//! The built-in client: sends one logical request as an official SDK would, retrying with the
-//! SDKs' policy ([`super::retry`]), and reports how it ended.
+//! The client that sends each logical request: to the target's URL, or — as the built-in
+//! target — straight to the interposers, retrying with an SDK's policy ([`super::retry`]) and
+//! falling back along a list of upstreams as a gateway would. It reads every answer to its end
+//! and times it ([`super::observe`]).
+//!
+//! What counts as what, as the SDKs behave:
+//! - a failure before a 2xx head (an error status, a timeout, a refused or reset connection)
+//!   is retried if the policy says so, then falls back to the next route;
+//! - once a 2xx head has arrived, the answer is the user's: a stream that is cut or stalls past
+//!   the timeout is not retried (the SDKs hand the stream to the caller at the head); a
+//!   non-streamed body that breaks off is a connection error and is retried.
 
 use std::{
     sync::Arc,
@@ -11,141 +20,232 @@ use http::{header, HeaderMap, Request, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use serde_json::json;
 
-use super::retry;
+use super::{
+    body::{self, RequestSpec},
+    observe::{observe, BodyEnd, Observation},
+    retry::{RetryAdvice, RetryPolicy},
+};
 use crate::{
-    metrics::Outcome,
+    metrics::{AnswerTiming, Outcome, RunClock},
     proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
+    wire::ApiFamily,
 };
 
-/// What the built-in client sends and how it retries.
+/// One place a request can go: a base URL speaking one API family with one key.
+#[derive(Clone)]
+pub struct Route {
+    /// Base URL, e.g. `http://127.0.0.1:41000`.
+    pub base: Uri,
+    /// The format it takes; `None` for a gateway that takes either (each request is sent in
+    /// its own `api`).
+    pub family: Option<ApiFamily>,
+    pub api_key: String,
+    /// The plan's upstream behind this route, when the client talks to upstreams directly.
+    pub upstream: Option<usize>,
+}
+
+impl std::fmt::Debug for Route {
+    /// Everything but the key, which never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("base", &self.base)
+            .field("family", &self.family)
+            .field("api_key", &"<redacted>")
+            .field("upstream", &self.upstream)
+            .finish()
+    }
+}
+
+/// How the client sends and retries.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Base URL of the target, e.g. `http://127.0.0.1:41000`.
-    pub base: Uri,
-    pub api_key: String,
-    pub model: String,
-    /// Content of the user message (sized to the scenario's `prompt_tokens`).
-    pub prompt: Arc<str>,
-    pub max_tokens: Option<u32>,
-    /// Ask for a streamed answer (read to its end; TTFT is not measured yet).
-    pub stream: bool,
-    /// Retries after the first attempt (the SDKs default to 2).
+    /// The primary route first, then the fallbacks in order.
+    pub routes: Vec<Route>,
+    /// Retries on each route after its first attempt.
     pub retries: u32,
-    /// Whose retry behaviour to emulate.
-    pub profile: retry::SdkProfile,
-    /// Per-attempt timeout.
+    pub policy: RetryPolicy,
+    /// Per attempt, from the send to the last byte.
     pub timeout: Duration,
     /// Seeds the backoff jitter; each logical request mixes in its id.
     pub seed: u64,
+    pub clock: RunClock,
 }
 
 /// How one logical request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
     pub outcome: Outcome,
     pub attempts: u32,
+    /// The upstream of the route that gave the final answer.
+    pub served_by: Option<usize>,
+    /// How the final answer arrived, if an answer's head did.
+    pub answer: Option<AnswerTiming>,
+    /// Inter-token gaps of the final answer, microseconds.
+    pub gaps_us: Vec<u32>,
+}
+
+/// Where an attempt goes, in which format, with which key.
+struct Destination<'a> {
+    family: ApiFamily,
+    api_key: &'a str,
+    url: &'a Uri,
 }
 
 /// What one attempt produced.
 enum Attempt {
-    Done,
-    Failed { outcome: Outcome, headers: Option<HeaderMap> },
+    /// A 2xx head arrived; the answer is final whatever its body did (no observation: the
+    /// body ran past the deadline).
+    Answered { outcome: Outcome, head: Duration, observation: Option<Observation> },
+    /// No 2xx answer: an error status (with its head), a timeout or a broken connection.
+    Failed { outcome: Outcome, answer: Option<(u16, HeaderMap)>, head: Option<Duration> },
 }
 
-/// An SDK-like client over a pooled keep-alive connection.
+/// Sends logical requests over pooled keep-alive connections.
 #[derive(Debug, Clone)]
-pub struct BuiltinClient {
+pub struct LoadClient {
     config: Arc<ClientConfig>,
+    /// Per route, the generation endpoint of each family (OpenAI, Anthropic).
+    urls: Arc<[[Uri; 2]]>,
     http: Client<HttpConnector, Full<Bytes>>,
-    url: Uri,
 }
 
-impl BuiltinClient {
+impl LoadClient {
     pub fn new(config: ClientConfig) -> anyhow::Result<Self> {
-        let url = format!("{}/v1/chat/completions", config.base.to_string().trim_end_matches('/')).parse()?;
-        let http = crate::net::http_client();
-        Ok(BuiltinClient { config: Arc::new(config), http, url })
+        anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
+        let endpoint = |base: &Uri, family| {
+            format!("{}{}", base.to_string().trim_end_matches('/'), body::path(family)).parse::<Uri>()
+        };
+        let urls = config
+            .routes
+            .iter()
+            .map(|route| {
+                Ok([endpoint(&route.base, ApiFamily::OpenAi)?, endpoint(&route.base, ApiFamily::Anthropic)?])
+            })
+            .collect::<Result<Vec<_>, http::uri::InvalidUri>>()?;
+        Ok(LoadClient { config: Arc::new(config), urls: urls.into(), http: crate::net::http_client() })
     }
 
-    /// Sends logical request `id`, retrying as the SDKs do.
-    pub async fn send(&self, id: u64) -> Completion {
+    /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text.
+    pub async fn send(&self, id: u64, spec: &RequestSpec, prompt: &str) -> Completion {
         let config = &self.config;
         let mut jitter = StdRng::seed_from_u64(config.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let body = Bytes::from(self.body(id));
         let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let retries_so_far = attempts - 1;
-            let (outcome, headers) = match self.attempt(id, retries_so_far, body.clone()).await {
-                Attempt::Done => return Completion { outcome: Outcome::Ok, attempts },
-                Attempt::Failed { outcome, headers } => (outcome, headers),
+        let mut last = (Outcome::ConnectionError, None, None);
+        for (route, urls) in config.routes.iter().zip(self.urls.iter()) {
+            let family = route.family.unwrap_or(spec.api);
+            let body = body::body(family, spec, prompt, id);
+            let to = Destination {
+                family,
+                api_key: &route.api_key,
+                url: &urls[usize::from(family == ApiFamily::Anthropic)],
             };
-            let retryable = match (&outcome, &headers) {
-                (Outcome::HttpError(status), Some(headers)) => retry::should_retry(*status, headers),
-                _ => true,
-            };
-            if !retryable || retries_so_far >= config.retries {
-                return Completion { outcome, attempts };
-            }
-            let empty = HeaderMap::new();
-            let headers = headers.as_ref().unwrap_or(&empty);
-            match retry::retry_delay(
-                config.profile,
-                retries_so_far,
-                headers,
-                jitter.random(),
-                SystemTime::now(),
-            ) {
-                retry::RetryAdvice::Wait(wait) => tokio::time::sleep(wait).await,
-                retry::RetryAdvice::GiveUp => return Completion { outcome, attempts },
+            for retries_so_far in 0..=config.retries {
+                attempts += 1;
+                let (outcome, answer, head) =
+                    match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
+                        Attempt::Answered { outcome, head, observation } => {
+                            return answered(outcome, attempts, route.upstream, head, observation)
+                        }
+                        Attempt::Failed { outcome, answer, head } => (outcome, answer, head),
+                    };
+                let retry = retries_so_far < config.retries
+                    && config.policy.retries(answer.as_ref().map(|(status, headers)| (*status, headers)));
+                let empty = HeaderMap::new();
+                let headers = answer.as_ref().map_or(&empty, |(_, headers)| headers);
+                let advice = config.policy.delay(retries_so_far, headers, jitter.random(), SystemTime::now());
+                last = (outcome, route.upstream, head);
+                match advice {
+                    RetryAdvice::Wait(wait) if retry => tokio::time::sleep(wait).await,
+                    _ => break,
+                }
             }
         }
+        let (outcome, served_by, head) = last;
+        let answer = head.map(AnswerTiming::head_only);
+        Completion { outcome, attempts, served_by, answer, gaps_us: Vec::new() }
     }
 
-    fn body(&self, id: u64) -> Vec<u8> {
-        let config = &self.config;
-        let mut body = json!({
-            "model": config.model,
-            "messages": [{ "role": "user", "content": &*config.prompt }],
-            "user": format!("chaos-{id}"),
-        });
-        if let Some(max_tokens) = config.max_tokens {
-            body["max_completion_tokens"] = max_tokens.into();
-        }
-        if config.stream {
-            body["stream"] = true.into();
-            body["stream_options"] = json!({ "include_usage": true });
-        }
-        body.to_string().into_bytes()
-    }
-
-    async fn attempt(&self, id: u64, retries_so_far: u32, body: Bytes) -> Attempt {
-        let config = &self.config;
-        let request = Request::post(self.url.clone())
+    async fn attempt(
+        &self,
+        to: &Destination<'_>,
+        id: u64,
+        retry_count: u32,
+        body: Bytes,
+        stream: bool,
+    ) -> Attempt {
+        let (clock, family) = (self.config.clock, to.family);
+        let request = body::authenticate(Request::post(to.url.clone()), family, to.api_key)
             .header(header::CONTENT_TYPE, "application/json")
-            .header(header::AUTHORIZATION, format!("Bearer {}", config.api_key))
             .header(CORRELATION_HEADER, id.to_string())
-            .header(RETRY_COUNT_HEADER, retries_so_far.to_string())
+            .header(RETRY_COUNT_HEADER, retry_count.to_string())
             .body(Full::new(body));
-        let Ok(request) = request else {
-            return Attempt::Failed { outcome: Outcome::ConnectionError, headers: None };
+        let failed = |outcome| Attempt::Failed { outcome, answer: None, head: None };
+        let Ok(request) = request else { return failed(Outcome::ConnectionError) };
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let response = match tokio::time::timeout_at(deadline, self.http.request(request)).await {
+            Err(_) => return failed(Outcome::Timeout),
+            Ok(Err(_)) => return failed(Outcome::ConnectionError),
+            Ok(Ok(response)) => response,
         };
-        let exchange = async {
-            let response = self.http.request(request).await.map_err(|_| Outcome::ConnectionError)?;
-            let (parts, body) = response.into_parts();
-            crate::net::read_body(body).await.map_err(|_| Outcome::ConnectionError)?;
-            Ok::<_, Outcome>(parts)
-        };
-        match tokio::time::timeout(config.timeout, exchange).await {
-            Err(_) => Attempt::Failed { outcome: Outcome::Timeout, headers: None },
-            Ok(Err(outcome)) => Attempt::Failed { outcome, headers: None },
-            Ok(Ok(parts)) if parts.status.is_success() => Attempt::Done,
-            Ok(Ok(parts)) => Attempt::Failed {
-                outcome: Outcome::HttpError(parts.status.as_u16()),
-                headers: Some(parts.headers),
+        let head = clock.elapsed();
+        let (parts, incoming) = response.into_parts();
+        let event_stream = stream && crate::proxy::is_event_stream(&parts.headers);
+        let reading = observe(incoming, family, event_stream, clock);
+        let observation = tokio::time::timeout_at(deadline, reading).await;
+        let status = parts.status.as_u16();
+        match observation {
+            Ok(observation) if parts.status.is_success() => {
+                let outcome = match observation.end {
+                    BodyEnd::Complete => Outcome::Ok,
+                    BodyEnd::Cut => Outcome::StreamCut,
+                    BodyEnd::Broken => {
+                        return Attempt::Failed {
+                            outcome: Outcome::ConnectionError,
+                            answer: None,
+                            head: Some(head),
+                        }
+                    }
+                };
+                Attempt::Answered { outcome, head, observation: Some(observation) }
+            }
+            Ok(_) => Attempt::Failed {
+                outcome: Outcome::HttpError(status),
+                answer: Some((status, parts.headers)),
+                head: Some(head),
             },
+            // The head came, the body did not finish in time: an answered stream is the user's,
+            // so its timeout is final; anything else may be retried.
+            Err(_) if parts.status.is_success() && event_stream => {
+                Attempt::Answered { outcome: Outcome::Timeout, head, observation: None }
+            }
+            Err(_) => Attempt::Failed { outcome: Outcome::Timeout, answer: None, head: Some(head) },
         }
     }
+}
+
+/// The completion of a request whose final answer had a 2xx head.
+fn answered(
+    outcome: Outcome,
+    attempts: u32,
+    served_by: Option<usize>,
+    head: Duration,
+    observation: Option<Observation>,
+) -> Completion {
+    let Some(observation) = observation else {
+        return Completion {
+            outcome,
+            attempts,
+            served_by,
+            answer: Some(AnswerTiming::head_only(head)),
+            gaps_us: Vec::new(),
+        };
+    };
+    let answer = AnswerTiming {
+        head,
+        first_token: observation.first_token,
+        longest_gap: observation.longest_gap(),
+        output_tokens: observation.output_tokens,
+    };
+    Completion { outcome, attempts, served_by, answer: Some(answer), gaps_us: observation.gaps_us }
 }

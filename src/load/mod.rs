@@ -1,10 +1,16 @@
-//! The load generator: starts logical requests on an open-model schedule through the built-in
-//! client and records each one, timed from its intended start.
+//! The load generator: starts logical requests on an open-model schedule and records each one,
+//! timed from its intended start.
 //!
-//! The schedule ([`schedule`]) and the worker ([`client`]) are kept apart: the driver only
-//! waits for each intended instant and spawns; it never waits for a reply.
+//! The schedule ([`schedule`]) and the client ([`client`]) are kept apart: the driver only
+//! waits for each intended instant and spawns; it never waits for a reply. It also keeps an
+//! honest account of itself ([`generator`]): how late each start was, and the starts it had to
+//! skip because `max_in_flight` requests were already waiting.
 
+pub mod body;
 pub mod client;
+pub mod generator;
+pub mod observe;
+pub mod request;
 pub mod retry;
 pub mod schedule;
 
@@ -17,7 +23,9 @@ use std::{
 
 use tokio::{sync::watch, task::JoinSet};
 
-pub use client::{BuiltinClient, ClientConfig};
+pub use client::{ClientConfig, LoadClient, Route};
+pub use generator::{GeneratorReport, GeneratorStats};
+pub use request::{RequestKind, RequestMix, TokenCount};
 pub use schedule::{Process, Schedule};
 
 use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
@@ -25,19 +33,63 @@ use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
 /// Logical requests started but not finished: id → (intended, sent).
 type InFlight = Arc<Mutex<HashMap<u64, (Duration, Duration)>>>;
 
+/// What each logical request sends, and through what.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub client: LoadClient,
+    pub mix: Arc<RequestMix>,
+    /// Prompt text of the mix's largest prompt; each request sends a prefix of it.
+    pub prompt: Arc<str>,
+    pub seed: u64,
+}
+
+impl Sender {
+    pub fn new(client: LoadClient, mix: RequestMix, seed: u64) -> Self {
+        let prompt = crate::wire::tokens::prompt_text(u64::from(mix.largest_prompt()));
+        Sender { client, mix: Arc::new(mix), prompt: Arc::from(prompt), seed }
+    }
+
+    /// Sends logical request `id`; returns its record and the answer's inter-token gaps.
+    async fn send(
+        &self,
+        id: u64,
+        intended: Duration,
+        sent: Duration,
+        clock: RunClock,
+    ) -> (LogicalRecord, Vec<u32>) {
+        let (_kind, spec) = self.mix.pick(self.seed, id);
+        let completion = self.client.send(id, &spec, &self.prompt).await;
+        let record = LogicalRecord {
+            id,
+            intended,
+            sent,
+            finished: clock.elapsed(),
+            client_attempts: completion.attempts,
+            outcome: completion.outcome,
+            served_by: completion.served_by,
+            answer: completion.answer,
+        };
+        (record, completion.gaps_us)
+    }
+}
+
 /// A running load generator.
 pub struct Load {
     tasks: JoinSet<()>,
     in_flight: InFlight,
     clock: RunClock,
     recorder: Recorder,
+    /// The generator's own account: lateness and skipped starts.
+    pub generator: GeneratorStats,
 }
 
-/// Starts sending on `schedule` until the intended start reaches `end` or `stop` turns true.
+/// Starts sending on `schedule` until the intended start reaches `end` or `stop` turns true;
+/// a start that finds `max_in_flight` requests unfinished is skipped and counted as missed.
 pub fn start(
     mut schedule: Schedule,
     end: Duration,
-    client: BuiltinClient,
+    sender: Sender,
+    max_in_flight: usize,
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
@@ -45,34 +97,39 @@ pub fn start(
     tokio::spawn(async move {
         let in_flight: InFlight = Arc::default();
         let mut tasks = JoinSet::new();
+        let mut generator = GeneratorStats::default();
         let mut id = 0u64;
         for intended in schedule.by_ref() {
             if intended >= end || *stop.borrow() {
                 break;
             }
-            tokio::select! {
-                () = tokio::time::sleep_until(clock.at(intended)) => {}
-                _ = stop.changed() => break,
+            let due = clock.at(intended);
+            if due > tokio::time::Instant::now() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(due) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+            while tasks.try_join_next().is_some() {}
+            if tasks.len() >= max_in_flight {
+                generator.missed();
+                continue;
             }
             id += 1;
             let sent = clock.elapsed();
+            generator.started(sent.saturating_sub(intended));
             in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, sent));
-            let (client, recorder, in_flight) = (client.clone(), recorder.clone(), Arc::clone(&in_flight));
+            let (sender, recorder, in_flight) = (sender.clone(), recorder.clone(), Arc::clone(&in_flight));
             tasks.spawn(async move {
-                let completion = client.send(id).await;
+                let (record, gaps_us) = sender.send(id, intended, sent, clock).await;
+                // Out of the in-flight set first, so a drain that stops this task now records it
+                // exactly once.
                 in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                recorder.logical(LogicalRecord {
-                    id,
-                    intended,
-                    sent,
-                    finished: clock.elapsed(),
-                    client_attempts: completion.attempts,
-                    outcome: completion.outcome,
-                });
+                recorder.token_gaps(intended, &gaps_us);
+                recorder.logical(record);
             });
-            while tasks.try_join_next().is_some() {}
         }
-        Load { tasks, in_flight, clock, recorder }
+        Load { tasks, in_flight, clock, recorder, generator }
     })
 }
 
@@ -82,7 +139,7 @@ impl Load {
     /// [`Outcome::Unfinished`], so nothing started goes unrecorded. Returns whether the
     /// interrupt fired.
     pub async fn drain(
-        mut self,
+        &mut self,
         bound: Duration,
         interrupt_bound: Duration,
         interrupt: impl Future<Output = ()>,
@@ -111,6 +168,8 @@ impl Load {
                 finished,
                 client_attempts: 0,
                 outcome: Outcome::Unfinished,
+                served_by: None,
+                answer: None,
             });
         }
         interrupted

@@ -4,6 +4,10 @@
 //! - wait `retry-after-ms`, else `retry-after` (seconds, fractional, or an HTTP date) when the
 //!   profile honours it; otherwise `min(0.5·2ⁿ, 8) s × (1 − 0.25·jitter)`, n = retries so far.
 //!
+//! The `naive` policy is the anti-pattern a home-made client or gateway falls into: it retries
+//! every failure at once, with no backoff and no regard for `retry-after` — the cost blow-up a
+//! chaos run should expose.
+//!
 //! Profiles differ only in what they do with a long server delay:
 //! - `openai-python` (≥ v2.52): over 120 s it gives up at once, without retrying. Between
 //!   60 s and 120 s the facts say nothing; we assume the delay is honoured.
@@ -21,6 +25,58 @@ pub enum SdkProfile {
     OpenAiPython,
     AnthropicPython,
     OpenAiNode,
+}
+
+/// How the built-in client retries: as an SDK does, or naively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryPolicy {
+    Sdk(SdkProfile),
+    /// Every failure, at once.
+    Naive,
+}
+
+impl Default for RetryPolicy {
+    /// openai-python's.
+    fn default() -> Self {
+        RetryPolicy::Sdk(SdkProfile::OpenAiPython)
+    }
+}
+
+impl RetryPolicy {
+    /// The names a scenario's `backoff` may use.
+    pub const NAMES: &'static [&'static str] =
+        &["sdk", "openai-python", "anthropic-python", "openai-node", "naive"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "naive" => Some(RetryPolicy::Naive),
+            other => SdkProfile::from_name(other).map(RetryPolicy::Sdk),
+        }
+    }
+
+    /// Whether a failed attempt is retried: `status` and `headers` when an HTTP answer came
+    /// back, `None` for a timeout or a connection error.
+    pub fn retries(self, answer: Option<(u16, &HeaderMap)>) -> bool {
+        match (self, answer) {
+            (RetryPolicy::Naive, _) | (_, None) => true,
+            (RetryPolicy::Sdk(_), Some((status, headers))) => should_retry(status, headers),
+        }
+    }
+
+    /// The wait before retry number `retries_so_far + 1`.
+    pub fn delay(
+        self,
+        retries_so_far: u32,
+        headers: &HeaderMap,
+        jitter: f64,
+        now: SystemTime,
+    ) -> RetryAdvice {
+        match self {
+            RetryPolicy::Naive => RetryAdvice::Wait(Duration::ZERO),
+            RetryPolicy::Sdk(profile) => retry_delay(profile, retries_so_far, headers, jitter, now),
+        }
+    }
 }
 
 /// What to do after a retryable failure.
@@ -151,5 +207,16 @@ mod tests {
         assert_eq!(delay(SdkProfile::OpenAiPython, &five_minutes), RetryAdvice::GiveUp);
         assert_eq!(delay(SdkProfile::OpenAiPython, &ninety), wait(90_000));
         assert_eq!(SdkProfile::from_name("sdk"), Some(SdkProfile::OpenAiPython));
+    }
+
+    #[test]
+    fn naive_retries_everything_at_once() {
+        let asked = headers(&[("retry-after", "30"), ("x-should-retry", "false")]);
+        let naive = RetryPolicy::from_name("naive").unwrap();
+        assert!(naive.retries(Some((400, &asked))));
+        assert_eq!(naive.delay(3, &asked, 0.5, SystemTime::UNIX_EPOCH), RetryAdvice::Wait(Duration::ZERO));
+        let sdk = RetryPolicy::from_name("sdk").unwrap();
+        assert!(!sdk.retries(Some((429, &asked))), "the server's x-should-retry: false is obeyed");
+        assert!(sdk.retries(None), "timeouts and connection errors are retried");
     }
 }

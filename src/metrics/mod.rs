@@ -2,9 +2,10 @@
 //! attempt (from the interposers), gathered by a [`Recorder`] against one [`RunClock`].
 
 mod clock;
+pub mod micros;
 mod record;
 mod recorder;
 
 pub use clock::RunClock;
-pub use record::{AnswerStats, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
+pub use record::{AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
 pub use recorder::{Recorder, Records};

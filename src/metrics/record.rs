@@ -17,6 +17,9 @@ pub enum Outcome {
     Timeout,
     /// The connection failed or broke.
     ConnectionError,
+    /// A 2xx event stream that ended before its terminator (`[DONE]`, `message_stop`), even if
+    /// the client's SDK would have ended it silently.
+    StreamCut,
     /// Still in flight when the run ended and the drain bound ran out.
     Unfinished,
 }
@@ -33,6 +36,7 @@ impl Outcome {
             Outcome::HttpError(status) => format!("http_{status}"),
             Outcome::Timeout => "timeout".to_owned(),
             Outcome::ConnectionError => "connection_error".to_owned(),
+            Outcome::StreamCut => "stream_cut".to_owned(),
             Outcome::Unfinished => "unfinished".to_owned(),
         }
     }
@@ -52,6 +56,30 @@ pub struct LogicalRecord {
     /// Attempts the client made (its own count; the interposers count independently).
     pub client_attempts: u32,
     pub outcome: Outcome,
+    /// The upstream that gave the final answer, when the built-in client chose it.
+    pub served_by: Option<usize>,
+    /// How the final answer's body arrived, if one did.
+    pub answer: Option<AnswerTiming>,
+}
+
+/// How the final answer of a logical request arrived; instants are offsets on the run clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerTiming {
+    /// When the response head arrived.
+    pub head: Duration,
+    /// When the first non-empty content arrived (for a non-streamed answer: its whole body).
+    pub first_token: Option<Duration>,
+    /// The longest gap between content events.
+    pub longest_gap: Option<Duration>,
+    /// Output tokens as `usage` reported them, else content events counted.
+    pub output_tokens: u64,
+}
+
+impl AnswerTiming {
+    /// An answer known only by when its head arrived.
+    pub fn head_only(head: Duration) -> Self {
+        AnswerTiming { head, first_token: None, longest_gap: None, output_tokens: 0 }
+    }
 }
 
 impl LogicalRecord {
@@ -64,6 +92,17 @@ impl LogicalRecord {
     /// Latency from the actual send (service time).
     pub fn service_time(&self) -> Duration {
         self.finished.saturating_sub(self.sent)
+    }
+
+    /// Time to first byte (the final answer's head) from the intended start.
+    pub fn ttfb(&self) -> Option<Duration> {
+        self.answer.map(|a| a.head.saturating_sub(self.intended))
+    }
+
+    /// Time to first token from the intended start: retries and waits before the final answer
+    /// count, as the user waited through them.
+    pub fn ttft(&self) -> Option<Duration> {
+        self.answer.and_then(|a| a.first_token).map(|t| t.saturating_sub(self.intended))
     }
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::{
     analysis::{Analysis, Figures},
     assert::{Check, Verdict},
+    load::GeneratorReport,
     mock::Counters,
     scenario::{plan::Upstream, Plan},
     wire::ApiFamily,
@@ -66,6 +67,8 @@ pub struct Results {
     #[serde(flatten)]
     pub run: RunMeta,
     pub verdict: Verdict,
+    /// The load generator's account of itself; when it did not keep up, the run is invalid.
+    pub generator: GeneratorReport,
     pub phases: Vec<Figures>,
     pub overall: Figures,
     pub expectations: Vec<Check>,
@@ -76,6 +79,7 @@ impl Results {
     pub fn new(
         plan: &Plan,
         run: RunMeta,
+        generator: GeneratorReport,
         analysis: Analysis,
         expectations: Vec<Check>,
         upstreams: Vec<UpstreamCounts>,
@@ -91,8 +95,9 @@ impl Results {
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
             },
-            verdict: crate::assert::verdict(&expectations, run.interrupted),
+            verdict: crate::assert::verdict(&expectations, run.interrupted, generator.kept_up),
             run,
+            generator,
             phases: analysis.phases,
             overall: analysis.overall,
             expectations,

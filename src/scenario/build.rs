@@ -11,23 +11,14 @@ use super::zone::Darkness;
 use super::{
     error::{closest, Located},
     expect,
-    plan::{BuiltinTarget, LoadPlan, ModelPrice, Phase, Plan, Slo, Upstream},
-    raw::{RawLoad, RawPhase, RawScenario, RawTarget},
+    plan::{ModelPrice, Phase, Plan, Slo, Upstream},
+    raw::{RawPhase, RawScenario},
 };
-use crate::{
-    fault::FaultRule,
-    load::{retry::SdkProfile, Process},
-    wire::{tokens, ApiFamily},
-};
+use crate::fault::FaultRule;
 
 pub(super) type Checked<T> = Result<T, Located>;
 
-const PROCESSES: &[&str] = &["constant", "poisson"];
 const DEFAULT_SEED: u64 = 1;
-const DEFAULT_RETRIES: u32 = 2;
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-const DEFAULT_PROMPT_TOKENS: u32 = 100;
-const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const DEFAULT_SLO: f64 = 0.999;
 const DEFAULT_PERIOD: Duration = Duration::from_secs(30 * 86_400);
 
@@ -49,16 +40,8 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
         upstreams.push(super::upstream::build_upstream(&key.value, upstream)?);
     }
     let seed = raw.seed.unwrap_or(DEFAULT_SEED);
-    let client = build_target(raw.target.as_ref(), &upstream_names)?;
-    let target = &upstreams[client.upstream_index];
-    if target.family != ApiFamily::OpenAi {
-        let here = raw.target.as_ref().map_or(&raw.upstreams.referenced, |t| &t.referenced);
-        return Err(Located::at(
-            here,
-            format!("the built-in client speaks the OpenAI API, but upstream `{}` is an {} mock; point `target.builtin.upstream` at an openai upstream", target.name, target.family),
-        ));
-    }
-    let load = build_load(&raw.load)?;
+    let (target, allow_remote) = super::target::build_target(raw.target.as_ref(), &upstreams, file)?;
+    let load = super::load::build_load(&raw.load)?;
     let phases = build_phases(&raw.phases, &upstreams)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();
     let expectations = raw
@@ -84,12 +67,13 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
         file: file.to_owned(),
         seed,
         upstreams,
-        client,
+        target,
         load,
         phases,
         slo,
         expectations,
         prices,
+        allow_remote,
     })
 }
 
@@ -109,72 +93,6 @@ pub(super) fn one_of<'a>(
         &given.referenced,
         format!("unknown {what} `{}`; {hint}expected one of: {}", given.value, list.join(", ")),
     ))
-}
-
-fn build_target(raw: Option<&Spanned<RawTarget>>, upstreams: &[String]) -> Checked<BuiltinTarget> {
-    let Some(target) = raw else {
-        return Ok(BuiltinTarget {
-            retries: DEFAULT_RETRIES,
-            profile: SdkProfile::OpenAiPython,
-            timeout: DEFAULT_TIMEOUT,
-            upstream_index: 0,
-        });
-    };
-    let builtin = &target.value.builtin;
-    let profile = match &builtin.backoff {
-        Some(backoff) => {
-            one_of("backoff", backoff, SdkProfile::NAMES.iter().copied())?;
-            SdkProfile::from_name(&backoff.value).unwrap_or(SdkProfile::OpenAiPython)
-        }
-        None => SdkProfile::OpenAiPython,
-    };
-    let retries = match &builtin.retries {
-        Some(r) if r.value > 10 => {
-            return Err(Located::at(
-                &r.referenced,
-                format!("`retries: {}` is too many; expected 0 to 10", r.value),
-            ))
-        }
-        Some(r) => r.value,
-        None => DEFAULT_RETRIES,
-    };
-    let upstream_index = match &builtin.upstream {
-        Some(name) => {
-            one_of("upstream", name, upstreams.iter().map(String::as_str))?;
-            upstreams.iter().position(|u| *u == name.value).unwrap_or(0)
-        }
-        None => 0,
-    };
-    let timeout = builtin.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
-    Ok(BuiltinTarget { retries, profile, timeout, upstream_index })
-}
-
-fn build_load(raw: &RawLoad) -> Checked<LoadPlan> {
-    let process = match &raw.arrival.process {
-        Some(process) => {
-            one_of("arrival process", process, PROCESSES.iter().copied())?;
-            if process.value == "poisson" {
-                Process::Poisson
-            } else {
-                Process::Constant
-            }
-        }
-        None => Process::Constant,
-    };
-    let request = &raw.request;
-    if let Some(api) = &request.api {
-        one_of("api", api, ["openai"])?;
-    }
-    Ok(LoadPlan {
-        process,
-        rate: raw.arrival.rate.0,
-        model: request.model.clone(),
-        prompt_tokens: at_most(request.prompt_tokens.as_ref(), tokens::MAX_PROMPT_TOKENS, "prompt_tokens")?
-            .unwrap_or(DEFAULT_PROMPT_TOKENS),
-        max_tokens: at_most(request.max_tokens.as_ref(), tokens::MAX_OUTPUT_TOKENS, "max_tokens")?,
-        stream: request.stream.as_ref().is_some_and(|s| s.value),
-        drain: raw.drain.map_or(DEFAULT_DRAIN, |d| d.0),
-    })
 }
 
 fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -> Checked<Vec<Phase>> {
@@ -243,15 +161,4 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<(Vec<Vec<Fa
         }
     }
     Ok((rules, dark))
-}
-
-/// A token count, refused above `max` at its location.
-pub(super) fn at_most(value: Option<&Spanned<u32>>, max: u64, name: &str) -> Checked<Option<u32>> {
-    match value {
-        Some(v) if u64::from(v.value) > max => Err(Located::at(
-            &v.referenced,
-            format!("`{name}: {}` is too large; the most allowed is {max}", v.value),
-        )),
-        other => Ok(other.map(|v| v.value)),
-    }
 }

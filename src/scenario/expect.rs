@@ -3,7 +3,8 @@
 //! ```text
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification
-//!              | (p50 | p90 | p99 | p99.9 | max) ( "(" (latency | service_time) ")" )?
+//!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
+//! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
 //! value       := number unit?      units: % for ratios, us|ms|s|m for latencies
@@ -26,6 +27,25 @@ pub enum LatencyBasis {
     Latency,
     /// From the actual send.
     ServiceTime,
+    /// Time to the final answer's head, from the intended start.
+    Ttfb,
+    /// Time to the first token, from the intended start.
+    Ttft,
+    /// Gaps between tokens.
+    Itl,
+    /// Each request's longest gap between tokens.
+    Stall,
+}
+
+impl LatencyBasis {
+    const NAMES: &'static [(&'static str, LatencyBasis)] = &[
+        ("latency", LatencyBasis::Latency),
+        ("service_time", LatencyBasis::ServiceTime),
+        ("ttfb", LatencyBasis::Ttfb),
+        ("ttft", LatencyBasis::Ttft),
+        ("itl", LatencyBasis::Itl),
+        ("stall", LatencyBasis::Stall),
+    ];
 }
 
 /// The figure an expectation is about.
@@ -186,14 +206,15 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
     let mut basis = LatencyBasis::Latency;
     if cursor.eat("(") {
         let (arg_start, argument) = cursor.take_while(is_name);
-        basis = match argument {
-            "latency" => LatencyBasis::Latency,
-            "service_time" => LatencyBasis::ServiceTime,
-            _ => {
+        let known = LatencyBasis::NAMES.iter().find(|(name, _)| *name == argument);
+        basis = match known {
+            Some((_, basis)) => *basis,
+            None => {
+                let names: Vec<&str> = LatencyBasis::NAMES.iter().map(|(name, _)| *name).collect();
                 return Err(cursor.error(
                     arg_start,
-                    format!("unknown latency `{argument}`; expected `latency` or `service_time`"),
-                ))
+                    format!("unknown timing `{argument}`; expected one of {}", names.join(", ")),
+                ));
             }
         };
         if !cursor.eat(")") {

@@ -9,8 +9,10 @@ mod build;
 pub mod error;
 pub mod expect;
 mod fault;
+mod load;
 pub mod plan;
 mod raw;
+mod target;
 mod upstream;
 mod zone;
 

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 use super::expect::Expectation;
 use crate::{
     fault::FaultRule,
-    load::{retry::SdkProfile, Process},
+    load::{retry::RetryPolicy, Process, RequestMix},
     mock::{LatencyModel, OutputLength, RateLimits},
     wire::ApiFamily,
 };
@@ -19,12 +19,14 @@ pub struct Plan {
     pub file: PathBuf,
     pub seed: u64,
     pub upstreams: Vec<Upstream>,
-    pub client: BuiltinTarget,
+    pub target: Target,
     pub load: LoadPlan,
     pub phases: Vec<Phase>,
     pub slo: Slo,
     pub expectations: Vec<Expectation>,
     pub prices: BTreeMap<String, ModelPrice>,
+    /// The scenario allows a target beyond loopback (`target.allow_remote`).
+    pub allow_remote: bool,
 }
 
 /// A provider endpoint served by a built-in mock.
@@ -42,15 +44,53 @@ pub struct Upstream {
     pub overload: f64,
 }
 
+/// The system under test.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The harness's own client emulation, talking to the interposers directly.
+    Builtin(BuiltinTarget),
+    /// A running gateway.
+    Url(UrlTarget),
+    /// A gateway the harness starts and stops.
+    Command(CommandTarget),
+}
+
 /// The built-in client emulation used as the target.
 #[derive(Debug, Clone)]
 pub struct BuiltinTarget {
     pub retries: u32,
-    /// Whose retry behaviour it emulates.
-    pub profile: SdkProfile,
+    /// Whose retry behaviour it emulates, or naive immediate retries.
+    pub policy: RetryPolicy,
     pub timeout: Duration,
-    /// Index of the upstream it talks to (through that upstream's interposer).
-    pub upstream_index: usize,
+    /// Upstreams it tries, in order (the first is the primary), each through its interposer.
+    pub chain: Vec<usize>,
+}
+
+/// A running gateway at a base URL; the load sends each request in its kind's `api` format.
+#[derive(Debug, Clone)]
+pub struct UrlTarget {
+    pub url: String,
+    /// Name of the environment variable holding the key to present.
+    pub api_key_env: Option<String>,
+    pub timeout: Duration,
+}
+
+/// A gateway the harness starts with the interposers' addresses filled into its command line,
+/// environment and files, waits for, and stops (with its children) at the end.
+#[derive(Debug, Clone)]
+pub struct CommandTarget {
+    /// Run by `sh -c`, after templating.
+    pub command: String,
+    pub env: Vec<(String, String)>,
+    /// Files rendered into the run folder: name → template file.
+    pub files: Vec<(String, PathBuf)>,
+    /// Template of the base URL the load goes to.
+    pub base_url: String,
+    /// Template of the URL polled until it answers 2xx.
+    pub health: Option<String>,
+    pub startup_timeout: Duration,
+    pub api_key_env: Option<String>,
+    pub timeout: Duration,
 }
 
 /// The traffic to send.
@@ -59,13 +99,14 @@ pub struct LoadPlan {
     pub process: Process,
     /// Requests per second.
     pub rate: f64,
-    pub model: String,
-    pub prompt_tokens: u32,
-    pub max_tokens: Option<u32>,
-    /// Ask for a streamed answer (the client reads the whole stream).
-    pub stream: bool,
+    /// The kinds of request and their shares.
+    pub mix: RequestMix,
     /// How long in-flight requests may take to finish after the last phase.
     pub drain: Duration,
+    /// Starts that find this many requests unfinished are skipped (the run is then invalid).
+    pub max_in_flight: usize,
+    /// The generator's p99 start lateness beyond which the run is invalid.
+    pub max_lag: Duration,
 }
 
 /// One phase on the timeline.

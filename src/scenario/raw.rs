@@ -21,7 +21,7 @@ pub struct RawScenario {
     pub upstreams: Spanned<IndexMap<Spanned<String>, RawUpstream>>,
     #[serde(default)]
     pub target: Option<Spanned<RawTarget>>,
-    pub load: RawLoad,
+    pub load: Spanned<RawLoad>,
     pub phases: Spanned<Vec<Spanned<RawPhase>>>,
     #[serde(default)]
     pub slo: Option<RawSlo>,
@@ -43,7 +43,7 @@ pub struct RawUpstream {
     #[serde(default)]
     pub latency: Option<RawMockLatency>,
     #[serde(default)]
-    pub output_tokens: Option<Spanned<RawOutputTokens>>,
+    pub output_tokens: Option<Spanned<RawTokenCount>>,
     #[serde(default)]
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
@@ -63,10 +63,10 @@ pub struct RawMockLatency {
     pub jitter: Option<Percent>,
 }
 
-/// Output length: a fixed count or a uniform range.
+/// A token count: fixed, or uniform over a range.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum RawOutputTokens {
+pub enum RawTokenCount {
     Fixed(u32),
     Range { min: u32, max: u32 },
 }
@@ -81,14 +81,45 @@ pub struct RawRateLimit {
     pub tpm: Option<u64>,
 }
 
-/// How the system under test is provided. Only `builtin` exists so far.
+/// How the system under test is provided: exactly one of `builtin`, `url` or `command`, with
+/// the options that go with it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTarget {
-    pub builtin: RawBuiltin,
+    #[serde(default)]
+    pub builtin: Option<RawBuiltin>,
+    /// An already-running gateway's base URL.
+    #[serde(default)]
+    pub url: Option<Spanned<String>>,
+    /// A command line the harness starts (with `{{…}}` placeholders) and stops.
+    #[serde(default)]
+    pub command: Option<Spanned<String>>,
+    /// With `command`: environment for the target, values templated.
+    #[serde(default)]
+    pub env: IndexMap<Spanned<String>, Spanned<String>>,
+    /// With `command`: files rendered into the run folder (`{{dir}}`): name → template path.
+    #[serde(default)]
+    pub files: IndexMap<Spanned<String>, Spanned<String>>,
+    /// With `command`: the base URL the load goes to (default `http://127.0.0.1:{{port}}`).
+    #[serde(default)]
+    pub base_url: Option<Spanned<String>>,
+    /// With `command`: a URL polled until it answers 2xx before the load starts.
+    #[serde(default)]
+    pub health: Option<Spanned<String>>,
+    #[serde(default)]
+    pub startup_timeout: Option<HumanDuration>,
+    /// With `url` or `command`: the environment variable holding the key the load presents.
+    #[serde(default)]
+    pub api_key_env: Option<Spanned<String>>,
+    /// With `url` or `command`: how long one request may take.
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+    /// Allow a target beyond loopback.
+    #[serde(default)]
+    pub allow_remote: Option<bool>,
 }
 
-/// The built-in client emulation: SDK-style retries.
+/// The built-in client emulation: SDK-style retries, optional fallbacks.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuiltin {
@@ -100,16 +131,28 @@ pub struct RawBuiltin {
     pub timeout: Option<HumanDuration>,
     #[serde(default)]
     pub upstream: Option<Spanned<String>>,
+    /// Upstreams tried in order after the primary's retries are spent.
+    #[serde(default)]
+    pub fallbacks: Vec<Spanned<String>>,
 }
 
-/// The traffic the load generator sends.
+/// The traffic the load generator sends: one `request`, or a weighted `mix`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
     pub arrival: RawArrival,
-    pub request: RawRequest,
+    #[serde(default)]
+    pub request: Option<Spanned<RawRequest>>,
+    #[serde(default)]
+    pub mix: Option<Spanned<Vec<Spanned<RawRequest>>>>,
     #[serde(default)]
     pub drain: Option<HumanDuration>,
+    /// Starts that find this many requests unfinished are skipped (and make the run invalid).
+    #[serde(default)]
+    pub max_in_flight: Option<Spanned<u64>>,
+    /// How late the generator's p99 start may be before the run is invalid.
+    #[serde(default)]
+    pub max_lag: Option<HumanDuration>,
 }
 
 /// When logical requests start.
@@ -121,7 +164,7 @@ pub struct RawArrival {
     pub process: Option<Spanned<String>>,
 }
 
-/// What each logical request looks like.
+/// What a logical request looks like (in a `mix`, with its `weight`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequest {
@@ -131,9 +174,11 @@ pub struct RawRequest {
     #[serde(default)]
     pub stream: Option<Spanned<bool>>,
     #[serde(default)]
-    pub prompt_tokens: Option<Spanned<u32>>,
+    pub prompt_tokens: Option<Spanned<RawTokenCount>>,
     #[serde(default)]
-    pub max_tokens: Option<Spanned<u32>>,
+    pub max_tokens: Option<Spanned<RawTokenCount>>,
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
 }
 
 /// A named time window and the faults that hold during it.

@@ -7,9 +7,10 @@ use super::{
     build::{one_of, Checked},
     error::Located,
     plan::Upstream,
-    raw::{RawOutputTokens, RawRateLimit, RawUpstream},
+    raw::{RawRateLimit, RawUpstream},
 };
 use crate::{
+    load::TokenCount,
     mock::{LatencyModel, OutputLength, RateLimits},
     wire::{tokens, ApiFamily},
 };
@@ -73,24 +74,13 @@ fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {
 }
 
 fn output(raw: &RawUpstream) -> Checked<OutputLength> {
-    let Some(Spanned { value, referenced, .. }) = &raw.output_tokens else {
+    let Some(count) = &raw.output_tokens else {
         return Ok(OutputLength::UpToLimit);
     };
-    let (min, max) = match *value {
-        RawOutputTokens::Fixed(n) => (n, n),
-        RawOutputTokens::Range { min, max } => (min, max),
-    };
-    if min > max {
-        return Err(Located::at(referenced, format!("`output_tokens` has min {min} above max {max}")));
-    }
-    if u64::from(max) > tokens::MAX_OUTPUT_TOKENS {
-        return Err(Located::at(
-            referenced,
-            format!("`output_tokens` is at most {}", tokens::MAX_OUTPUT_TOKENS),
-        ));
-    }
-    Ok(match value {
-        RawOutputTokens::Fixed(n) => OutputLength::Fixed(u64::from(*n)),
-        RawOutputTokens::Range { .. } => OutputLength::Uniform { min: u64::from(min), max: u64::from(max) },
+    Ok(match super::load::token_count(count, "output_tokens", tokens::MAX_OUTPUT_TOKENS)? {
+        TokenCount::Fixed(n) => OutputLength::Fixed(u64::from(n)),
+        TokenCount::Uniform { min, max } => {
+            OutputLength::Uniform { min: u64::from(min), max: u64::from(max) }
+        }
     })
 }

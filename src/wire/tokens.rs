@@ -43,8 +43,14 @@ const WORDS: &[&str] = &[" chaos", " tests", " the", " gateway", " before", " th
 
 /// User-message content that the estimate counts as a `tokens`-token prompt (one message).
 pub fn prompt_text(tokens: u64) -> String {
+    "lore".repeat(prompt_chars(tokens) / 4)
+}
+
+/// Characters of [`prompt_text`] for a `tokens`-token prompt; a prefix of a longer prompt text
+/// of this length is a prompt of that size.
+pub fn prompt_chars(tokens: u64) -> usize {
     let content = tokens.saturating_sub(TOKENS_PER_MESSAGE + REPLY_PRIMING_TOKENS);
-    "lore".repeat(content as usize)
+    usize::try_from(content * CHARS_PER_TOKEN).unwrap_or(usize::MAX)
 }
 
 /// The word for token number `index` of a generated answer.

@@ -1,0 +1,116 @@
+//! One logical request on the wire, in either API family: path, auth headers and JSON body,
+//! with the correlation tag in the body where the API has a place for it (OpenAI `user`,
+//! Anthropic `metadata.user_id`), as well as in the `x-chaos-request-id` header.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::json;
+
+use crate::wire::{tokens, ApiFamily};
+
+/// The Anthropic API version the client announces.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// What one logical request asks for, whatever the family it is sent in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// The format it is sent in when the target takes any (a gateway's URL); the built-in
+    /// client sends each attempt in its upstream's format instead.
+    pub api: ApiFamily,
+    pub model: Arc<str>,
+    pub stream: bool,
+    pub prompt_tokens: u32,
+    /// `max_tokens` / `max_completion_tokens`; Anthropic requires one, so it gets a default.
+    pub max_tokens: Option<u32>,
+}
+
+/// Output limit sent to Anthropic when the scenario gives none (the API requires one).
+const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
+
+/// The request path of each family's generation endpoint.
+pub fn path(family: ApiFamily) -> &'static str {
+    match family {
+        ApiFamily::OpenAi => "/v1/chat/completions",
+        ApiFamily::Anthropic => "/v1/messages",
+    }
+}
+
+/// The body of logical request `id`; `prompt` is the prompt text of the largest size the load
+/// uses, and a prefix of it gives each request its size.
+pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Bytes {
+    let chars = tokens::prompt_chars(u64::from(spec.prompt_tokens)).min(prompt.len());
+    let content = &prompt[..chars];
+    let tag = format!("chaos-{id}");
+    let mut body = json!({
+        "model": &*spec.model,
+        "messages": [{ "role": "user", "content": content }],
+    });
+    match family {
+        ApiFamily::OpenAi => {
+            body["user"] = tag.into();
+            if let Some(max_tokens) = spec.max_tokens {
+                body["max_completion_tokens"] = max_tokens.into();
+            }
+            if spec.stream {
+                body["stream"] = true.into();
+                body["stream_options"] = json!({ "include_usage": true });
+            }
+        }
+        ApiFamily::Anthropic => {
+            body["metadata"] = json!({ "user_id": tag });
+            body["max_tokens"] = spec.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS).into();
+            if spec.stream {
+                body["stream"] = true.into();
+            }
+        }
+    }
+    Bytes::from(body.to_string())
+}
+
+/// Adds each family's authentication (and, for Anthropic, version) headers.
+pub fn authenticate(
+    request: http::request::Builder,
+    family: ApiFamily,
+    api_key: &str,
+) -> http::request::Builder {
+    match family {
+        ApiFamily::OpenAi => request.header(http::header::AUTHORIZATION, format!("Bearer {api_key}")),
+        ApiFamily::Anthropic => {
+            request.header("x-api-key", api_key).header("anthropic-version", ANTHROPIC_VERSION)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(stream: bool, max_tokens: Option<u32>) -> RequestSpec {
+        RequestSpec { api: ApiFamily::OpenAi, model: Arc::from("m"), stream, prompt_tokens: 100, max_tokens }
+    }
+
+    #[test]
+    fn each_family_carries_the_tag_where_its_api_has_a_place() {
+        let prompt = tokens::prompt_text(1000);
+        let openai: serde_json::Value =
+            serde_json::from_slice(&body(ApiFamily::OpenAi, &spec(true, Some(9)), &prompt, 7)).unwrap();
+        assert_eq!(openai["user"], "chaos-7");
+        assert_eq!(openai["max_completion_tokens"], 9);
+        assert_eq!(openai["stream_options"]["include_usage"], true);
+        let anthropic: serde_json::Value =
+            serde_json::from_slice(&body(ApiFamily::Anthropic, &spec(false, None), &prompt, 7)).unwrap();
+        assert_eq!(anthropic["metadata"]["user_id"], "chaos-7");
+        assert_eq!(anthropic["max_tokens"], ANTHROPIC_DEFAULT_MAX_TOKENS);
+        assert!(anthropic.get("stream").is_none());
+    }
+
+    #[test]
+    fn a_prefix_of_the_largest_prompt_estimates_to_the_asked_size() {
+        let prompt = tokens::prompt_text(5000);
+        let sent: serde_json::Value =
+            serde_json::from_slice(&body(ApiFamily::OpenAi, &spec(false, None), &prompt, 1)).unwrap();
+        let messages = sent["messages"].as_array().unwrap();
+        assert_eq!(tokens::prompt_tokens(messages), 100);
+    }
+}

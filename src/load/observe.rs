@@ -1,0 +1,322 @@
+//! Reads an answer's body as a user's client would, and times it: first byte, first token
+//! (first non-empty content), the gaps between content events, the last byte, output tokens, and
+//! whether an event stream reached its terminator.
+//!
+//! A stream that ends cleanly without `[DONE]` / `message_stop` is *cut*, even though the
+//! official SDKs end such a stream silently: the user got a truncated answer.
+
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use serde::Deserialize;
+
+use crate::{
+    metrics::RunClock,
+    wire::{sse_split::SseEvent, sse_split::SseSplitter, ApiFamily},
+};
+
+/// How a body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEnd {
+    /// Whole: a JSON body to its end, an event stream to its terminator.
+    Complete,
+    /// An event stream that ended, cleanly or not, before its terminator.
+    Cut,
+    /// A non-stream body that broke off.
+    Broken,
+}
+
+/// What reading one answer's body saw; instants are offsets on the run clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub first_byte: Option<Duration>,
+    /// First non-empty content; for a non-streamed answer, when its body was whole.
+    pub first_token: Option<Duration>,
+    pub last_byte: Duration,
+    /// Gaps between consecutive content events (inter-token latency), microseconds.
+    pub gaps_us: Vec<u32>,
+    /// Output tokens as the answer's `usage` reported them, else content events counted.
+    pub output_tokens: u64,
+    pub end: BodyEnd,
+}
+
+impl Observation {
+    /// The longest gap between content events (the worst stall a reader saw).
+    pub fn longest_gap(&self) -> Option<Duration> {
+        self.gaps_us.iter().max().map(|us| Duration::from_micros(u64::from(*us)))
+    }
+}
+
+/// Reads `body` to its end (or until it breaks), timing it on `clock`.
+pub async fn observe<B>(body: B, family: ApiFamily, event_stream: bool, clock: RunClock) -> Observation
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+{
+    let mut reader =
+        if event_stream { Reader::Stream(StreamReader::new(family)) } else { Reader::Whole(Vec::new()) };
+    let mut body = std::pin::pin!(body);
+    let mut first_byte = None;
+    let mut broke = false;
+    loop {
+        match body.frame().await {
+            None => break,
+            Some(Err(_)) => {
+                broke = true;
+                break;
+            }
+            Some(Ok(frame)) => {
+                let Ok(data) = frame.into_data() else { continue };
+                if data.is_empty() {
+                    continue;
+                }
+                let now = clock.elapsed();
+                first_byte.get_or_insert(now);
+                match &mut reader {
+                    Reader::Stream(stream) => stream.push(&data, now),
+                    Reader::Whole(bytes) => bytes.extend_from_slice(&data),
+                }
+            }
+        }
+    }
+    let last_byte = clock.elapsed();
+    match reader {
+        Reader::Stream(stream) => stream.finish(first_byte, last_byte, broke),
+        Reader::Whole(bytes) => {
+            let usage = serde_json::from_slice::<WholeAnswer>(&bytes).ok().and_then(|a| a.usage);
+            Observation {
+                first_byte,
+                first_token: (!broke && first_byte.is_some()).then_some(last_byte),
+                last_byte,
+                gaps_us: Vec::new(),
+                output_tokens: usage.map_or(0, Usage::output),
+                end: if broke { BodyEnd::Broken } else { BodyEnd::Complete },
+            }
+        }
+    }
+}
+
+enum Reader {
+    Stream(StreamReader),
+    Whole(Vec<u8>),
+}
+
+/// Follows an event stream event by event.
+struct StreamReader {
+    family: ApiFamily,
+    splitter: SseSplitter,
+    first_token: Option<Duration>,
+    last_token: Option<Duration>,
+    gaps_us: Vec<u32>,
+    content_events: u64,
+    usage_tokens: Option<u64>,
+    terminated: bool,
+}
+
+impl StreamReader {
+    fn new(family: ApiFamily) -> Self {
+        StreamReader {
+            family,
+            splitter: SseSplitter::default(),
+            first_token: None,
+            last_token: None,
+            gaps_us: Vec::new(),
+            content_events: 0,
+            usage_tokens: None,
+            terminated: false,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8], now: Duration) {
+        for event in self.splitter.push(bytes) {
+            let event = SseEvent { index: 0, bytes: &event };
+            if event.is_terminator() {
+                self.terminated = true;
+                continue;
+            }
+            let parsed = parse_event(self.family, &event);
+            if let Some(tokens) = parsed.usage_tokens {
+                self.usage_tokens = Some(tokens);
+            }
+            if parsed.has_content {
+                self.content(now);
+            }
+        }
+    }
+
+    fn content(&mut self, now: Duration) {
+        self.content_events += 1;
+        self.first_token.get_or_insert(now);
+        if let Some(last) = self.last_token.replace(now) {
+            let gap = now.saturating_sub(last).as_micros();
+            self.gaps_us.push(u32::try_from(gap).unwrap_or(u32::MAX));
+        }
+    }
+
+    fn finish(self, first_byte: Option<Duration>, last_byte: Duration, broke: bool) -> Observation {
+        Observation {
+            first_byte,
+            first_token: self.first_token,
+            last_byte,
+            gaps_us: self.gaps_us,
+            output_tokens: self.usage_tokens.unwrap_or(self.content_events),
+            end: if self.terminated && !broke { BodyEnd::Complete } else { BodyEnd::Cut },
+        }
+    }
+}
+
+/// What one event carries that the measurement needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct EventFacts {
+    has_content: bool,
+    usage_tokens: Option<u64>,
+}
+
+/// The fields of either family's stream events that matter here (unknown fields are ignored).
+#[derive(Deserialize)]
+struct EventData {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Option<Delta>,
+}
+
+/// An OpenAI chunk's or an Anthropic `content_block_delta`'s delta.
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    partial_json: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<serde_json::Value>,
+}
+
+impl Delta {
+    fn has_content(&self) -> bool {
+        let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+        non_empty(&self.content)
+            || non_empty(&self.text)
+            || non_empty(&self.partial_json)
+            || self.tool_calls.is_some()
+    }
+}
+
+/// Token counts from either family's `usage`.
+#[derive(Deserialize, Clone, Copy)]
+struct Usage {
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+}
+
+impl Usage {
+    fn output(self) -> u64 {
+        self.completion_tokens.or(self.output_tokens).unwrap_or(0)
+    }
+}
+
+#[derive(Deserialize)]
+struct WholeAnswer {
+    usage: Option<Usage>,
+}
+
+fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
+    let Some(data) = event.bytes.split(|b| *b == b'\n').find_map(|line| line.strip_prefix(b"data:")) else {
+        return EventFacts::default();
+    };
+    let Ok(data) = serde_json::from_slice::<EventData>(data.trim_ascii()) else {
+        return EventFacts::default();
+    };
+    match family {
+        ApiFamily::OpenAi => EventFacts {
+            has_content: data.choices.iter().any(|c| c.delta.as_ref().is_some_and(Delta::has_content)),
+            usage_tokens: data.usage.map(Usage::output),
+        },
+        ApiFamily::Anthropic => EventFacts {
+            has_content: data.kind.as_deref() == Some("content_block_delta")
+                && data.delta.as_ref().is_some_and(Delta::has_content),
+            // `message_delta` carries the cumulative output count; `message_start` an early one.
+            usage_tokens: data.usage.and_then(|u| u.output_tokens),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http_body_util::{Full, StreamBody};
+
+    fn stream_body(
+        chunks: Vec<&'static [u8]>,
+    ) -> impl hyper::body::Body<Data = Bytes, Error = std::io::Error> + Unpin {
+        let frames = chunks.into_iter().map(|c| Ok(hyper::body::Frame::data(Bytes::from_static(c))));
+        StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    async fn read(chunks: Vec<&'static [u8]>, family: ApiFamily) -> Observation {
+        observe(stream_body(chunks), family, true, RunClock::start_now()).await
+    }
+
+    const ROLE: &[u8] = b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
+    const TOKEN: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\" x\"}}]}\n\n";
+    const USAGE: &[u8] = b"data: {\"choices\":[],\"usage\":{\"completion_tokens\":7}}\n\n";
+
+    #[tokio::test]
+    async fn an_openai_stream_to_done_is_complete_with_its_usage() {
+        let seen = read(vec![ROLE, TOKEN, TOKEN, TOKEN, USAGE, b"data: [DONE]\n\n"], ApiFamily::OpenAi).await;
+        assert_eq!(seen.end, BodyEnd::Complete);
+        assert_eq!(seen.output_tokens, 7, "usage wins over counted events");
+        assert_eq!(
+            seen.gaps_us.len(),
+            2,
+            "three content events, two gaps; the empty role delta is not content"
+        );
+        assert!(seen.first_token.is_some() && seen.first_byte <= seen.first_token);
+    }
+
+    #[tokio::test]
+    async fn a_stream_without_its_terminator_is_cut_and_counts_what_it_got() {
+        let seen = read(vec![ROLE, TOKEN, TOKEN], ApiFamily::OpenAi).await;
+        assert_eq!(seen.end, BodyEnd::Cut);
+        assert_eq!(seen.output_tokens, 2);
+    }
+
+    #[tokio::test]
+    async fn anthropic_content_and_cumulative_usage() {
+        let chunks: Vec<&'static [u8]> = vec![
+            b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":9,\"output_tokens\":1}}}\n\n",
+            b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n",
+            b"event: ping\ndata: {\"type\":\"ping\"}\n\n",
+            b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":12}}\n\n",
+            b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        ];
+        let seen = read(chunks, ApiFamily::Anthropic).await;
+        assert_eq!(seen.end, BodyEnd::Complete);
+        assert_eq!(seen.output_tokens, 12);
+        assert!(seen.first_token.is_some());
+        assert!(seen.gaps_us.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_whole_json_answer_reads_its_usage() {
+        let body =
+            Full::new(Bytes::from_static(b"{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5}}"));
+        let seen = observe(body, ApiFamily::OpenAi, false, RunClock::start_now()).await;
+        assert_eq!((seen.end, seen.output_tokens), (BodyEnd::Complete, 5));
+        assert_eq!(seen.first_token, Some(seen.last_byte));
+    }
+}

@@ -1,0 +1,123 @@
+//! The mix of requests a load sends: one or more request kinds with weights, each with a model,
+//! a streaming flag, and prompt and output sizes that are fixed or drawn from a range. Each
+//! logical request's kind and sizes are drawn from its id and the run's seed, so a run repeats.
+
+use std::sync::Arc;
+
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+use super::body::RequestSpec;
+use crate::wire::ApiFamily;
+
+/// A token count: fixed, or uniform over an inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCount {
+    Fixed(u32),
+    Uniform { min: u32, max: u32 },
+}
+
+impl TokenCount {
+    /// The largest count it can give.
+    pub fn most(self) -> u32 {
+        match self {
+            TokenCount::Fixed(n) => n,
+            TokenCount::Uniform { max, .. } => max,
+        }
+    }
+
+    fn draw(self, rng: &mut StdRng) -> u32 {
+        match self {
+            TokenCount::Fixed(n) => n,
+            TokenCount::Uniform { min, max } => rng.random_range(min..=max),
+        }
+    }
+}
+
+/// One kind of request in the mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestKind {
+    /// Relative share of the traffic (> 0).
+    pub weight: f64,
+    pub api: ApiFamily,
+    pub model: Arc<str>,
+    pub stream: bool,
+    pub prompt_tokens: TokenCount,
+    pub max_tokens: Option<TokenCount>,
+}
+
+/// The weighted kinds of request a load sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestMix {
+    kinds: Vec<RequestKind>,
+    total_weight: f64,
+}
+
+impl RequestMix {
+    /// A mix of `kinds` (at least one, weights > 0; the plan checks both).
+    pub fn new(kinds: Vec<RequestKind>) -> Self {
+        let total_weight = kinds.iter().map(|k| k.weight).sum();
+        RequestMix { kinds, total_weight }
+    }
+
+    pub fn kinds(&self) -> &[RequestKind] {
+        &self.kinds
+    }
+
+    /// The largest prompt any request may ask for, in tokens.
+    pub fn largest_prompt(&self) -> u32 {
+        self.kinds.iter().map(|k| k.prompt_tokens.most()).max().unwrap_or(0)
+    }
+
+    /// Logical request `id`'s kind (by index) and concrete request.
+    pub fn pick(&self, seed: u64, id: u64) -> (usize, RequestSpec) {
+        let mut rng = StdRng::seed_from_u64(seed ^ id.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut point = rng.random::<f64>() * self.total_weight;
+        let index = self
+            .kinds
+            .iter()
+            .position(|kind| {
+                point -= kind.weight;
+                point < 0.0
+            })
+            .unwrap_or(self.kinds.len() - 1);
+        let kind = &self.kinds[index];
+        let spec = RequestSpec {
+            api: kind.api,
+            model: Arc::clone(&kind.model),
+            stream: kind.stream,
+            prompt_tokens: kind.prompt_tokens.draw(&mut rng),
+            max_tokens: kind.max_tokens.map(|m| m.draw(&mut rng)),
+        };
+        (index, spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(weight: f64, model: &str, prompt_tokens: TokenCount) -> RequestKind {
+        RequestKind {
+            weight,
+            api: ApiFamily::OpenAi,
+            model: Arc::from(model),
+            stream: false,
+            prompt_tokens,
+            max_tokens: None,
+        }
+    }
+
+    #[test]
+    fn weights_share_the_traffic_and_draws_repeat() {
+        let mix = RequestMix::new(vec![
+            kind(3.0, "big", TokenCount::Uniform { min: 1000, max: 2000 }),
+            kind(1.0, "small", TokenCount::Fixed(10)),
+        ]);
+        let picks: Vec<(usize, RequestSpec)> = (0..4000).map(|id| mix.pick(9, id)).collect();
+        let big = picks.iter().filter(|(kind, _)| *kind == 0).count();
+        assert!((2850..3150).contains(&big), "{big} of 4000 should be about 3000");
+        assert!(picks.iter().all(|(kind, spec)| *kind == 1 || (1000..=2000).contains(&spec.prompt_tokens)));
+        assert_eq!(mix.pick(9, 17), picks[17], "the same seed and id give the same request");
+        assert_eq!(mix.largest_prompt(), 2000);
+    }
+}

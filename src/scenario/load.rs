@@ -1,0 +1,129 @@
+//! Raw load → checked [`LoadPlan`]: the arrival process, one `request` or a weighted `mix`,
+//! token counts within the limits, and the generator's own bounds.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_saphyr::Spanned;
+
+use super::{
+    build::{one_of, Checked},
+    error::Located,
+    plan::LoadPlan,
+    raw::{RawLoad, RawRequest, RawTokenCount},
+};
+use crate::{
+    load::{Process, RequestKind, RequestMix, TokenCount},
+    wire::{tokens, ApiFamily},
+};
+
+const PROCESSES: &[&str] = &["constant", "poisson"];
+const APIS: &[&str] = &["openai", "anthropic"];
+const DEFAULT_PROMPT_TOKENS: u32 = 100;
+const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000;
+/// The most requests in flight a scenario may allow (each holds a socket).
+const MOST_IN_FLIGHT: u64 = 100_000;
+/// Default bound on the generator's p99 start lateness.
+const DEFAULT_MAX_LAG: Duration = Duration::from_millis(50);
+
+pub fn build_load(raw: &Spanned<RawLoad>) -> Checked<LoadPlan> {
+    let load = &raw.value;
+    let process = match &load.arrival.process {
+        Some(process) => {
+            one_of("arrival process", process, PROCESSES.iter().copied())?;
+            if process.value == "poisson" {
+                Process::Poisson
+            } else {
+                Process::Constant
+            }
+        }
+        None => Process::Constant,
+    };
+    let kinds = match (&load.request, &load.mix) {
+        (Some(request), None) => vec![request_kind(request)?],
+        (None, Some(mix)) if !mix.value.is_empty() => {
+            mix.value.iter().map(request_kind).collect::<Checked<_>>()?
+        }
+        (None, Some(mix)) => {
+            return Err(Located::at(&mix.referenced, "`mix` must list at least one request"))
+        }
+        _ => {
+            return Err(Located::at(
+                &raw.referenced,
+                "`load` needs exactly one of `request` (one kind of request) or `mix` (a weighted list)",
+            ))
+        }
+    };
+    let max_in_flight = match &load.max_in_flight {
+        Some(n) if n.value == 0 || n.value > MOST_IN_FLIGHT => {
+            return Err(Located::at(&n.referenced, format!("`max_in_flight` must be 1 to {MOST_IN_FLIGHT}")))
+        }
+        Some(n) => n.value,
+        None => DEFAULT_MAX_IN_FLIGHT,
+    };
+    Ok(LoadPlan {
+        process,
+        rate: load.arrival.rate.0,
+        mix: RequestMix::new(kinds),
+        drain: load.drain.map_or(DEFAULT_DRAIN, |d| d.0),
+        max_in_flight: usize::try_from(max_in_flight).unwrap_or(usize::MAX),
+        max_lag: load.max_lag.map_or(DEFAULT_MAX_LAG, |d| d.0),
+    })
+}
+
+fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {
+    let request = &raw.value;
+    let api = match &request.api {
+        Some(api) => {
+            one_of("api", api, APIS.iter().copied())?;
+            if api.value == "anthropic" {
+                ApiFamily::Anthropic
+            } else {
+                ApiFamily::OpenAi
+            }
+        }
+        None => ApiFamily::OpenAi,
+    };
+    let weight = match &request.weight {
+        Some(w) if !(w.value.is_finite() && w.value > 0.0) => {
+            return Err(Located::at(&w.referenced, format!("`weight: {}` must be a number above 0", w.value)))
+        }
+        Some(w) => w.value,
+        None => 1.0,
+    };
+    Ok(RequestKind {
+        weight,
+        api,
+        model: Arc::from(request.model.as_str()),
+        stream: request.stream.as_ref().is_some_and(|s| s.value),
+        prompt_tokens: request
+            .prompt_tokens
+            .as_ref()
+            .map(|count| token_count(count, "prompt_tokens", tokens::MAX_PROMPT_TOKENS))
+            .transpose()?
+            .unwrap_or(TokenCount::Fixed(DEFAULT_PROMPT_TOKENS)),
+        max_tokens: request
+            .max_tokens
+            .as_ref()
+            .map(|count| token_count(count, "max_tokens", tokens::MAX_OUTPUT_TOKENS))
+            .transpose()?,
+    })
+}
+
+/// A token count or range, checked against `most`, errors at its location.
+pub(super) fn token_count(raw: &Spanned<RawTokenCount>, name: &str, most: u64) -> Checked<TokenCount> {
+    let (count, max) = match raw.value {
+        RawTokenCount::Fixed(n) => (TokenCount::Fixed(n), n),
+        RawTokenCount::Range { min, max } if min > max => {
+            return Err(Located::at(&raw.referenced, format!("`{name}` has min {min} above max {max}")))
+        }
+        RawTokenCount::Range { min, max } => (TokenCount::Uniform { min, max }, max),
+    };
+    if u64::from(max) > most {
+        return Err(Located::at(
+            &raw.referenced,
+            format!("`{name}: {max}` is too large; the most allowed is {most}"),
+        ));
+    }
+    Ok(count)
+}

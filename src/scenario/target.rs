@@ -1,0 +1,192 @@
+//! Raw target → checked [`Target`]: exactly one of `builtin`, `url` or `command`, options only
+//! where they mean something, templates whose placeholders all exist, and no address beyond
+//! loopback unless the scenario says `allow_remote`.
+
+use std::{path::Path, time::Duration};
+
+use serde_saphyr::{Location, Spanned};
+
+use super::{
+    build::{one_of, Checked},
+    error::Located,
+    plan::{BuiltinTarget, CommandTarget, Target, Upstream, UrlTarget},
+    raw::{RawBuiltin, RawTarget},
+};
+use crate::{load::retry::RetryPolicy, target::template::Values};
+
+const DEFAULT_RETRIES: u32 = 2;
+/// The SDKs' default request timeout (10 minutes).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+const DEFAULT_STARTUP: Duration = Duration::from_secs(60);
+const DEFAULT_BASE_URL: &str = "http://127.0.0.1:{{port}}";
+
+/// The target, and whether the scenario allows it beyond loopback.
+pub fn build_target(
+    raw: Option<&Spanned<RawTarget>>,
+    upstreams: &[Upstream],
+    scenario_file: &Path,
+) -> Checked<(Target, bool)> {
+    let Some(Spanned { value: target, referenced, .. }) = raw else {
+        return Ok((Target::Builtin(builtin(None, upstreams)?), false));
+    };
+    let allow_remote = target.allow_remote.unwrap_or(false);
+    let kinds = [target.builtin.is_some(), target.url.is_some(), target.command.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err(Located::at(referenced, "`target` needs exactly one of `builtin`, `url` or `command`"));
+    }
+    let timeout = target.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+    let api_key_env = target.api_key_env.as_ref().map(|name| name.value.clone());
+    let built = if let Some(url) = &target.url {
+        only_with_command(target)?;
+        check_url(url, allow_remote)?;
+        Target::Url(UrlTarget { url: url.value.trim().to_owned(), api_key_env, timeout })
+    } else if let Some(command) = &target.command {
+        let names: Vec<String> = upstreams.iter().map(|u| u.name.clone()).collect();
+        let values = Values::names_for(&names);
+        let templated = |text: &Spanned<String>| -> Checked<String> {
+            values
+                .render(&text.value)
+                .map_err(|e| Located::at(&text.referenced, e.message).shifted(e.offset))?;
+            Ok(text.value.clone())
+        };
+        let base_url = match &target.base_url {
+            Some(url) => templated(url)?,
+            None => DEFAULT_BASE_URL.to_owned(),
+        };
+        let scenario_dir = scenario_file.parent().unwrap_or(Path::new("."));
+        Target::Command(CommandTarget {
+            command: templated(command)?,
+            env: target
+                .env
+                .iter()
+                .map(|(name, value)| Ok((name.value.clone(), templated(value)?)))
+                .collect::<Checked<_>>()?,
+            files: target
+                .files
+                .iter()
+                .map(|(name, template)| file_entry(name, template, scenario_dir))
+                .collect::<Checked<_>>()?,
+            base_url,
+            health: target.health.as_ref().map(templated).transpose()?,
+            startup_timeout: target.startup_timeout.map_or(DEFAULT_STARTUP, |t| t.0),
+            api_key_env,
+            timeout,
+        })
+    } else {
+        only_with_command(target)?;
+        if let Some(name) = &target.api_key_env {
+            return Err(Located::at(
+                &name.referenced,
+                "`api_key_env` goes with `url` or `command`; the built-in client uses the mocks' keys",
+            ));
+        }
+        Target::Builtin(builtin(target.builtin.as_ref(), upstreams)?)
+    };
+    Ok((built, allow_remote))
+}
+
+/// Rejects the options that only a `command` target has.
+fn only_with_command(target: &RawTarget) -> Checked<()> {
+    let misplaced: Option<&Location> = target
+        .env
+        .keys()
+        .chain(target.files.keys())
+        .map(|k| &k.referenced)
+        .chain(target.base_url.iter().chain(&target.health).map(|v| &v.referenced))
+        .next();
+    match misplaced {
+        Some(at) => {
+            Err(Located::at(at, "`env`, `files`, `base_url` and `health` go with a `command` target"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A file to render: a plain name (it lands in the run folder) and its template, relative to
+/// the scenario.
+fn file_entry(
+    name: &Spanned<String>,
+    template: &Spanned<String>,
+    scenario_dir: &Path,
+) -> Checked<(String, std::path::PathBuf)> {
+    let plain = Path::new(&name.value).file_name().is_some_and(|f| f == name.value.as_str());
+    if !plain {
+        return Err(Located::at(
+            &name.referenced,
+            format!("file name `{}` must be a plain name; it is written into the run folder", name.value),
+        ));
+    }
+    let path = scenario_dir.join(&template.value);
+    if !path.is_file() {
+        return Err(Located::at(
+            &template.referenced,
+            format!("template `{}` is not a readable file", path.display()),
+        ));
+    }
+    Ok((name.value.clone(), path))
+}
+
+/// A URL target must be `http://host:port` on loopback, unless remote targets are allowed.
+fn check_url(url: &Spanned<String>, allow_remote: bool) -> Checked<()> {
+    let parsed: http::Uri = url
+        .value
+        .trim()
+        .parse()
+        .map_err(|e| Located::at(&url.referenced, format!("`url: {}` is not a URL: {e}", url.value)))?;
+    if parsed.scheme_str() != Some("http") || parsed.host().is_none() {
+        return Err(Located::at(
+            &url.referenced,
+            format!(
+                "`url: {}` must be an http:// URL with a host (https targets are not supported yet)",
+                url.value
+            ),
+        ));
+    }
+    let host = parsed.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback && !allow_remote {
+        return Err(Located::at(&url.referenced, format!("`url: {}` is not on loopback; add `allow_remote: true` to the target (or pass --allow-remote) to test a remote gateway", url.value)));
+    }
+    Ok(())
+}
+
+fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinTarget> {
+    let names = || upstreams.iter().map(|u| u.name.as_str());
+    let index_of = |name: &Spanned<String>| -> Checked<usize> {
+        one_of("upstream", name, names())?;
+        Ok(upstreams.iter().position(|u| u.name == name.value).unwrap_or(0))
+    };
+    let Some(raw) = raw else {
+        return Ok(BuiltinTarget {
+            retries: DEFAULT_RETRIES,
+            policy: RetryPolicy::default(),
+            timeout: DEFAULT_TIMEOUT,
+            chain: vec![0],
+        });
+    };
+    let policy = match &raw.backoff {
+        Some(backoff) => {
+            one_of("backoff", backoff, RetryPolicy::NAMES.iter().copied())?;
+            RetryPolicy::from_name(&backoff.value).unwrap_or(RetryPolicy::Naive)
+        }
+        None => RetryPolicy::default(),
+    };
+    let retries = match &raw.retries {
+        Some(r) if r.value > 10 => {
+            return Err(Located::at(
+                &r.referenced,
+                format!("`retries: {}` is too many; expected 0 to 10", r.value),
+            ))
+        }
+        Some(r) => r.value,
+        None => DEFAULT_RETRIES,
+    };
+    let mut chain = vec![raw.upstream.as_ref().map(index_of).transpose()?.unwrap_or(0)];
+    for fallback in &raw.fallbacks {
+        let index = index_of(fallback)?;
+        if !chain.contains(&index) {
+            chain.push(index);
+        }
+    }
+    Ok(BuiltinTarget { retries, policy, timeout: raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0), chain })
+}

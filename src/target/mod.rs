@@ -1,0 +1,162 @@
+//! The system under test, as the load generator reaches it ([`Target`] in the plan):
+//! - `builtin`: the harness's client emulation sends straight to the interposers, retrying and
+//!   falling back itself;
+//! - `url`: a gateway that is already running;
+//! - `command`: a gateway the harness starts ([`process`]) with the interposers' addresses
+//!   filled into its command line, environment and files ([`template`]), and stops.
+//!
+//! Whatever the kind, the load never sends beyond loopback unless the user allowed it.
+
+pub mod process;
+pub mod template;
+
+use std::{net::SocketAddr, path::Path};
+
+use anyhow::Context;
+
+pub use process::TargetProcess;
+
+use crate::{
+    load::{retry::RetryPolicy, ClientConfig, Route},
+    metrics::RunClock,
+    scenario::{
+        plan::{CommandTarget, Target},
+        Plan,
+    },
+};
+
+/// The key the load presents to a gateway when the scenario names none (gateways that check
+/// keys need `api_key_env`).
+const PLACEHOLDER_KEY: &str = "sk-chaos-load";
+
+/// A target ready for load: how to reach it, and the process to stop if the harness started one.
+#[derive(Debug)]
+pub struct RunningTarget {
+    pub client: ClientConfig,
+    pub process: Option<TargetProcess>,
+}
+
+/// Readies the plan's target; `interposers` are the interposers' addresses in upstream order
+/// and `folder` is the run's folder (for `{{dir}}`, rendered files and the target's log).
+pub async fn start(
+    plan: &Plan,
+    interposers: &[SocketAddr],
+    folder: &Path,
+    allow_remote: bool,
+    clock: RunClock,
+) -> anyhow::Result<RunningTarget> {
+    let allow_remote = allow_remote || plan.allow_remote;
+    let config = |routes, retries, policy, timeout| ClientConfig {
+        routes,
+        retries,
+        policy,
+        timeout,
+        seed: plan.seed,
+        clock,
+    };
+    match &plan.target {
+        Target::Builtin(builtin) => {
+            let routes = builtin
+                .chain
+                .iter()
+                .map(|&index| Route {
+                    base: format!("http://{}", interposers[index])
+                        .parse()
+                        .expect("a socket address makes a valid URL"),
+                    family: Some(plan.upstreams[index].family),
+                    api_key: plan.upstreams[index].keys[0].clone(),
+                    upstream: Some(index),
+                })
+                .collect();
+            Ok(RunningTarget {
+                client: config(routes, builtin.retries, builtin.policy, builtin.timeout),
+                process: None,
+            })
+        }
+        Target::Url(url) => {
+            let route = gateway_route(&url.url, url.api_key_env.as_deref(), allow_remote).await?;
+            // The target is the one retrying; a second layer of retries would hide its failures.
+            Ok(RunningTarget {
+                client: config(vec![route], 0, RetryPolicy::Naive, url.timeout),
+                process: None,
+            })
+        }
+        Target::Command(command) => {
+            let (route, process) = start_command(plan, command, interposers, folder, allow_remote).await?;
+            Ok(RunningTarget {
+                client: config(vec![route], 0, RetryPolicy::Naive, command.timeout),
+                process: Some(process),
+            })
+        }
+    }
+}
+
+async fn start_command(
+    plan: &Plan,
+    target: &CommandTarget,
+    interposers: &[SocketAddr],
+    folder: &Path,
+    allow_remote: bool,
+) -> anyhow::Result<(Route, TargetProcess)> {
+    let mut values = template::Values::default();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    values.set("port", port.to_string());
+    values.set("dir", folder.display().to_string());
+    for (upstream, addr) in plan.upstreams.iter().zip(interposers) {
+        values.set_upstream(&upstream.name, &format!("http://{addr}"), &upstream.keys[0]);
+    }
+    let render = |what: &str, text: &str| {
+        values.render(text).map_err(|e| anyhow::anyhow!("{what}: {} (at byte {})", e.message, e.offset))
+    };
+    for (name, template) in &target.files {
+        let text =
+            std::fs::read_to_string(template).with_context(|| format!("reading {}", template.display()))?;
+        let rendered = render(&template.display().to_string(), &text)?;
+        std::fs::write(folder.join(name), rendered)
+            .with_context(|| format!("writing {name} into the run folder"))?;
+    }
+    let command = render("target.command", &target.command)?;
+    let env = target
+        .env
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), render(&format!("target.env.{name}"), value)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let base_url = render("target.base_url", &target.base_url)?;
+    let route = gateway_route(&base_url, target.api_key_env.as_deref(), allow_remote).await?;
+    let cwd = plan.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut process = TargetProcess::spawn(&command, &env, cwd, &folder.join("target.log"))?;
+    tracing::info!(pid = process.pid(), "target started");
+    let health = match &target.health {
+        Some(health) => render("target.health", health)?,
+        None => base_url,
+    };
+    let health: http::Uri = health.parse().with_context(|| format!("the health URL `{health}`"))?;
+    // The process is dropped (and its group killed) if it never becomes healthy.
+    process.wait_healthy(&health, target.startup_timeout).await?;
+    Ok((route, process))
+}
+
+/// The one route to a gateway at `base`, after the loopback rule.
+async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool) -> anyhow::Result<Route> {
+    let uri: http::Uri = base.parse().with_context(|| format!("the target URL `{base}`"))?;
+    let host = uri.host().context("the target URL has no host")?.trim_matches(['[', ']']);
+    let port = uri.port_u16().unwrap_or(80);
+    if !allow_remote {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .with_context(|| format!("resolving the target host `{host}`"))?
+            .collect();
+        if let Some(remote) = addrs.iter().find(|a| !crate::net::is_loopback(a)) {
+            anyhow::bail!(
+                "the target `{base}` resolves to {remote}, beyond loopback; allow it with `allow_remote: true` or --allow-remote"
+            );
+        }
+    }
+    let api_key = match api_key_env {
+        Some(name) => {
+            std::env::var(name).with_context(|| format!("the target's key variable `{name}` is not set"))?
+        }
+        None => PLACEHOLDER_KEY.to_owned(),
+    };
+    Ok(Route { base: uri, family: None, api_key, upstream: None })
+}

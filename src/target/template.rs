@@ -1,0 +1,94 @@
+//! `{{name}}` placeholders in a command target's command line, environment and files, filled
+//! with what only exists once the run starts: the interposers' addresses, the target's port,
+//! the run folder.
+//!
+//! Names: `port`, `dir`, `upstreams.<name>.url`, `upstreams.<name>.key`. Spaces inside the
+//! braces are allowed; an unknown name or an unclosed `{{` is an error at its offset.
+
+use std::collections::BTreeMap;
+
+/// A placeholder that cannot be filled, at a byte offset in the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// The values placeholders may name.
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    values: BTreeMap<String, String>,
+}
+
+impl Values {
+    /// The names a scenario with these upstreams may use, each with an empty value: enough to
+    /// check templates before anything runs.
+    pub fn names_for(upstreams: &[String]) -> Self {
+        let mut values = Values::default();
+        values.set("port", "");
+        values.set("dir", "");
+        for name in upstreams {
+            values.set_upstream(name, "", "");
+        }
+        values
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.values.insert(name.to_owned(), value.into());
+    }
+
+    pub fn set_upstream(&mut self, upstream: &str, url: &str, key: &str) {
+        self.set(&format!("upstreams.{upstream}.url"), url);
+        self.set(&format!("upstreams.{upstream}.key"), key);
+    }
+
+    /// Fills every placeholder in `template`.
+    pub fn render(&self, template: &str) -> Result<String, TemplateError> {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let offset = template.len() - rest.len() + open;
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else {
+                return Err(TemplateError { offset, message: "`{{` is never closed by `}}`".to_owned() });
+            };
+            let name = after[..close].trim();
+            let Some(value) = self.values.get(name) else {
+                let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+                return Err(TemplateError {
+                    offset,
+                    message: format!("unknown placeholder `{{{{{name}}}}}`; known: {}", known.join(", ")),
+                });
+            };
+            out.push_str(value);
+            rest = &after[close + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_names_and_points_at_unknown_ones() {
+        let mut values = Values::names_for(&["openai".to_owned()]);
+        values.set("port", "4000");
+        values.set_upstream("openai", "http://127.0.0.1:9", "sk-1");
+        assert_eq!(
+            values.render("gw --port {{port}} --base {{ upstreams.openai.url }}/v1").unwrap(),
+            "gw --port 4000 --base http://127.0.0.1:9/v1"
+        );
+        let error = values.render("gw {{upstreams.anthropic.url}}").unwrap_err();
+        assert_eq!(error.offset, 3);
+        assert!(
+            error.message.contains("unknown placeholder `{{upstreams.anthropic.url}}`"),
+            "{}",
+            error.message
+        );
+        assert_eq!(values.render("x {{port").unwrap_err().offset, 2);
+    }
+}
