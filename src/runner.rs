@@ -31,8 +31,6 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Folder under which each run gets `<scenario>-<timestamp>/`.
     pub reports_root: PathBuf,
-    /// The command line allows a target beyond loopback (`--allow-remote`).
-    pub allow_remote: bool,
 }
 
 /// A finished run: its results and the folder they were written to.
@@ -67,7 +65,7 @@ pub async fn execute(
     // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
     let mut shutdown = std::pin::pin!(shutdown);
     let target = tokio::select! {
-        target = target::start(plan, &addrs, &folder, options.allow_remote, RunClock::start_now()) => target.context("starting the target")?,
+        target = target::start(plan, &addrs, &folder, RunClock::start_now()) => target.context("starting the target")?,
         () = &mut shutdown => anyhow::bail!("interrupted while the target was starting"),
     };
     // Everything is up: from here on, time belongs to the scenario.
@@ -98,7 +96,7 @@ pub async fn execute(
         schedule,
         plan.duration(),
         sender,
-        plan.load.max_in_flight,
+        plan.load.limits,
         clock,
         recorder.clone(),
         load_stopped,

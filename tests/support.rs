@@ -69,7 +69,7 @@ pub async fn run_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> (chaos::runner::RunReport, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temp dir");
-    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned(), allow_remote: false };
+    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
     let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
     (report, reports)
 }

@@ -7,6 +7,7 @@ mod end_to_end;
 mod fidelity;
 mod interrupt;
 mod invalid_scenarios;
+mod load_generator;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;

@@ -18,12 +18,12 @@ pub fn validate(file: &Path) -> Exit {
 
 /// Runs a scenario, prints the verdict table and returns the verdict's exit code.
 pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Result<Exit> {
-    let plan = match scenario::load(file) {
+    let plan = match scenario::load_allowing_remote(file, allow_remote) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
     println!("running {}", plan.summary());
-    let options = runner::RunOptions { reports_root: reports.to_owned(), allow_remote };
+    let options = runner::RunOptions { reports_root: reports.to_owned() };
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
     println!("results: {}", report.folder.join("results.json").display());

@@ -5,6 +5,11 @@
 //! waits for each intended instant and spawns; it never waits for a reply. It also keeps an
 //! honest account of itself ([`generator`]): how late each start was, and the starts it had to
 //! skip because `max_in_flight` requests were already waiting.
+//!
+//! With `connections: N`, at most N requests are on the wire at once, like a client with a
+//! fixed pool (wrk2's and oha's `-c`): a start that finds every connection busy waits for one,
+//! and its latency still counts from its intended start — the wait is the target's doing, and
+//! is exactly what coordinated omission would hide. Service time counts from the actual send.
 
 pub mod body;
 pub mod client;
@@ -29,6 +34,15 @@ pub use request::{RequestKind, RequestMix, TokenCount};
 pub use schedule::{Process, Schedule};
 
 use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
+
+/// How much the generator may have going at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Starts that find this many requests unfinished (sent or waiting) are skipped.
+    pub max_in_flight: usize,
+    /// At most this many requests on the wire at once; the rest wait their turn.
+    pub connections: Option<usize>,
+}
 
 /// Logical requests started but not finished: id → (intended, sent).
 type InFlight = Arc<Mutex<HashMap<u64, (Duration, Duration)>>>;
@@ -89,7 +103,7 @@ pub fn start(
     mut schedule: Schedule,
     end: Duration,
     sender: Sender,
-    max_in_flight: usize,
+    limits: Limits,
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
@@ -98,6 +112,7 @@ pub fn start(
         let in_flight: InFlight = Arc::default();
         let mut tasks = JoinSet::new();
         let mut generator = GeneratorStats::default();
+        let connections = limits.connections.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
         let mut id = 0u64;
         for intended in schedule.by_ref() {
             if intended >= end || *stop.borrow() {
@@ -111,16 +126,26 @@ pub fn start(
                 }
             }
             while tasks.try_join_next().is_some() {}
-            if tasks.len() >= max_in_flight {
+            if tasks.len() >= limits.max_in_flight {
                 generator.missed();
                 continue;
             }
             id += 1;
-            let sent = clock.elapsed();
-            generator.started(sent.saturating_sub(intended));
-            in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, sent));
+            let started = clock.elapsed();
+            generator.started(started.saturating_sub(intended));
+            in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, started));
             let (sender, recorder, in_flight) = (sender.clone(), recorder.clone(), Arc::clone(&in_flight));
+            let connections = connections.clone();
             tasks.spawn(async move {
+                // Waits for a connection if the pool is full (the semaphore is never closed).
+                let _connection = match connections {
+                    Some(pool) => pool.acquire_owned().await.ok(),
+                    None => None,
+                };
+                let sent = clock.elapsed();
+                if let Some(entry) = in_flight.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+                    entry.1 = sent;
+                }
                 let (record, gaps_us) = sender.send(id, intended, sent, clock).await;
                 // Out of the in-flight set first, so a drain that stops this task now records it
                 // exactly once.

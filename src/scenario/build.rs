@@ -23,7 +23,7 @@ const DEFAULT_SLO: f64 = 0.999;
 const DEFAULT_PERIOD: Duration = Duration::from_secs(30 * 86_400);
 
 /// Checks a parsed scenario and builds its plan.
-pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
+pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan> {
     let name = raw.name.value.trim().to_owned();
     if name.is_empty() {
         return Err(Located::at(&raw.name.referenced, "the scenario `name` must not be empty"));
@@ -40,7 +40,8 @@ pub fn build(raw: RawScenario, file: &Path) -> Checked<Plan> {
         upstreams.push(super::upstream::build_upstream(&key.value, upstream)?);
     }
     let seed = raw.seed.unwrap_or(DEFAULT_SEED);
-    let (target, allow_remote) = super::target::build_target(raw.target.as_ref(), &upstreams, file)?;
+    let (target, allow_remote) =
+        super::target::build_target(raw.target.as_ref(), &upstreams, file, allow_remote)?;
     let load = super::load::build_load(&raw.load)?;
     let phases = build_phases(&raw.phases, &upstreams)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();

@@ -12,7 +12,7 @@ use super::{
     raw::{RawLoad, RawRequest, RawTokenCount},
 };
 use crate::{
-    load::{Process, RequestKind, RequestMix, TokenCount},
+    load::{Limits, Process, RequestKind, RequestMix, TokenCount},
     wire::{tokens, ApiFamily},
 };
 
@@ -20,7 +20,7 @@ const PROCESSES: &[&str] = &["constant", "poisson"];
 const APIS: &[&str] = &["openai", "anthropic"];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
-const DEFAULT_MAX_IN_FLIGHT: u64 = 10_000;
+const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
 /// The most requests in flight a scenario may allow (each holds a socket).
 const MOST_IN_FLIGHT: u64 = 100_000;
 /// Default bound on the generator's p99 start lateness.
@@ -54,21 +54,28 @@ pub fn build_load(raw: &Spanned<RawLoad>) -> Checked<LoadPlan> {
             ))
         }
     };
-    let max_in_flight = match &load.max_in_flight {
-        Some(n) if n.value == 0 || n.value > MOST_IN_FLIGHT => {
-            return Err(Located::at(&n.referenced, format!("`max_in_flight` must be 1 to {MOST_IN_FLIGHT}")))
-        }
-        Some(n) => n.value,
-        None => DEFAULT_MAX_IN_FLIGHT,
-    };
+    let max_in_flight =
+        in_flight_bound(load.max_in_flight.as_ref(), "max_in_flight")?.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+    let connections = in_flight_bound(load.connections.as_ref(), "connections")?;
     Ok(LoadPlan {
         process,
         rate: load.arrival.rate.0,
         mix: RequestMix::new(kinds),
         drain: load.drain.map_or(DEFAULT_DRAIN, |d| d.0),
-        max_in_flight: usize::try_from(max_in_flight).unwrap_or(usize::MAX),
+        limits: Limits { max_in_flight, connections },
         max_lag: load.max_lag.map_or(DEFAULT_MAX_LAG, |d| d.0),
     })
+}
+
+/// A bound on requests in flight: 1 to [`MOST_IN_FLIGHT`].
+fn in_flight_bound(raw: Option<&Spanned<u64>>, name: &str) -> Checked<Option<usize>> {
+    match raw {
+        Some(n) if n.value == 0 || n.value > MOST_IN_FLIGHT => {
+            Err(Located::at(&n.referenced, format!("`{name}` must be 1 to {MOST_IN_FLIGHT}")))
+        }
+        Some(n) => Ok(Some(usize::try_from(n.value).unwrap_or(usize::MAX))),
+        None => Ok(None),
+    }
 }
 
 fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {

@@ -35,13 +35,24 @@ pub fn parse_fault(
 
 /// Reads and checks a scenario file.
 pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+    load_allowing_remote(path, false)
+}
+
+/// Reads and checks a scenario file; `allow_remote` is the command line's `--allow-remote`,
+/// which lets a target beyond loopback through as the scenario's own `allow_remote` does.
+pub fn load_allowing_remote(path: &Path, allow_remote: bool) -> Result<Plan, ScenarioError> {
     let source = std::fs::read_to_string(path)
         .map_err(|error| ScenarioError::whole_file(path, format!("cannot read the scenario: {error}")))?;
-    parse(&source, path)
+    parse_allowing_remote(&source, path, allow_remote)
 }
 
 /// Checks scenario text; `file` is only used in errors and the plan.
 pub fn parse(source: &str, file: &Path) -> Result<Plan, ScenarioError> {
+    parse_allowing_remote(source, file, false)
+}
+
+/// [`parse`], with the command line's `--allow-remote`.
+pub fn parse_allowing_remote(source: &str, file: &Path, allow_remote: bool) -> Result<Plan, ScenarioError> {
     if source.trim().is_empty() {
         return Err(ScenarioError::whole_file(
             file,
@@ -50,5 +61,5 @@ pub fn parse(source: &str, file: &Path) -> Result<Plan, ScenarioError> {
     }
     let raw: raw::RawScenario = serde_saphyr::from_str(source)
         .map_err(|error| ScenarioError::new(file, source, error::from_yaml(&error)))?;
-    build::build(raw, file).map_err(|located| ScenarioError::new(file, source, located))
+    build::build(raw, file, allow_remote).map_err(|located| ScenarioError::new(file, source, located))
 }

@@ -25,7 +25,7 @@ pub struct Plan {
     pub slo: Slo,
     pub expectations: Vec<Expectation>,
     pub prices: BTreeMap<String, ModelPrice>,
-    /// The scenario allows a target beyond loopback (`target.allow_remote`).
+    /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,
 }
 
@@ -103,8 +103,8 @@ pub struct LoadPlan {
     pub mix: RequestMix,
     /// How long in-flight requests may take to finish after the last phase.
     pub drain: Duration,
-    /// Starts that find this many requests unfinished are skipped (the run is then invalid).
-    pub max_in_flight: usize,
+    /// In-flight bounds: skipped starts beyond `max_in_flight`, queueing beyond `connections`.
+    pub limits: crate::load::Limits,
     /// The generator's p99 start lateness beyond which the run is invalid.
     pub max_lag: Duration,
 }

@@ -150,6 +150,9 @@ pub struct RawLoad {
     /// Starts that find this many requests unfinished are skipped (and make the run invalid).
     #[serde(default)]
     pub max_in_flight: Option<Spanned<u64>>,
+    /// At most this many requests on the wire at once (a client's connection pool).
+    #[serde(default)]
+    pub connections: Option<Spanned<u64>>,
     /// How late the generator's p99 start may be before the run is invalid.
     #[serde(default)]
     pub max_lag: Option<HumanDuration>,

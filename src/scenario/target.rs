@@ -20,16 +20,18 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 const DEFAULT_STARTUP: Duration = Duration::from_secs(60);
 const DEFAULT_BASE_URL: &str = "http://127.0.0.1:{{port}}";
 
-/// The target, and whether the scenario allows it beyond loopback.
+/// The target, and whether it may be beyond loopback (the scenario or the command line,
+/// `allow_remote`, said so).
 pub fn build_target(
     raw: Option<&Spanned<RawTarget>>,
     upstreams: &[Upstream],
     scenario_file: &Path,
+    allow_remote: bool,
 ) -> Checked<(Target, bool)> {
     let Some(Spanned { value: target, referenced, .. }) = raw else {
-        return Ok((Target::Builtin(builtin(None, upstreams)?), false));
+        return Ok((Target::Builtin(builtin(None, upstreams)?), allow_remote));
     };
-    let allow_remote = target.allow_remote.unwrap_or(false);
+    let allow_remote = allow_remote || target.allow_remote.unwrap_or(false);
     let kinds = [target.builtin.is_some(), target.url.is_some(), target.command.is_some()];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(Located::at(referenced, "`target` needs exactly one of `builtin`, `url` or `command`"));

@@ -42,10 +42,9 @@ pub async fn start(
     plan: &Plan,
     interposers: &[SocketAddr],
     folder: &Path,
-    allow_remote: bool,
     clock: RunClock,
 ) -> anyhow::Result<RunningTarget> {
-    let allow_remote = allow_remote || plan.allow_remote;
+    let allow_remote = plan.allow_remote;
     let config = |routes, retries, policy, timeout| ClientConfig {
         routes,
         retries,

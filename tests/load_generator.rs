@@ -1,0 +1,166 @@
+//! The load generator against real sockets: coordinated omission, arrival rates, the three
+//! kinds of target, and its honesty about itself.
+
+use chaos::{analysis::Figures, mock::MockBuilder, wire::ApiFamily};
+
+use crate::support::run_until;
+
+async fn run(yaml: &str) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    run_until(yaml, std::future::pending()).await
+}
+
+fn p99_ms(figures: &Figures, which: fn(&Figures) -> Option<chaos::analysis::Percentiles>) -> f64 {
+    which(figures).map_or(f64::NAN, |p| p.p99)
+}
+
+const ONE_STALL: &str = r#"
+name: co-one-stall
+upstreams:
+  openai: { mock: openai }
+load:
+  arrival: { rate: 50/s }
+  connections: 1
+  request: { model: gpt-4o-mini, max_tokens: 5 }
+phases:
+  - name: stall
+    duration: 6s
+    faults:
+      openai: [{ latency: 2s, first: 1 }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stall_shows_in_corrected_p99_and_not_in_service_time() {
+    let (report, _reports) = run(ONE_STALL).await;
+    let stall = &report.results.phases[0];
+    assert_eq!(stall.logical_requests, 300);
+    // One request stalled 2 s on the only connection; the ~100 meant to start behind it waited.
+    let corrected = p99_ms(stall, |f| f.latency_ms);
+    let uncorrected = p99_ms(stall, |f| f.service_time_ms);
+    assert!(corrected > 1500.0, "corrected p99 {corrected} ms should show the 2 s stall");
+    assert!(uncorrected < 500.0, "service-time p99 {uncorrected} ms should not: only 1 of 300 stalled");
+    assert!(report.results.generator.kept_up, "{:?}", report.results.generator);
+}
+
+fn rate_scenario(process: &str, target_port: u16) -> String {
+    format!(
+        r#"
+name: rate-{process}
+seed: 7
+upstreams:
+  openai: {{ mock: openai }}
+target: {{ url: "http://127.0.0.1:{target_port}" }}
+load:
+  arrival: {{ rate: 500/s, process: {process} }}
+  request: {{ model: gpt-4o-mini, max_tokens: 1 }}
+phases:
+  - {{ name: steady, duration: 30s }}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn constant_and_poisson_arrivals_hold_500_per_second_within_two_percent() {
+    let target = MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("a mock target");
+    let port = target.addr.port();
+    let (constant, poisson) = (rate_scenario("constant", port), rate_scenario("poisson", port));
+    let (constant, poisson) = tokio::join!(run(&constant), run(&poisson));
+    let mut total_sent = 0;
+    for (report, _reports) in [constant, poisson] {
+        let results = &report.results;
+        let generator = &results.generator;
+        let sent = generator.sent as f64;
+        assert!((sent / 30.0 - 500.0).abs() <= 10.0, "{}: {sent} sent in 30 s", results.scenario.name);
+        // Every start went out within 0.6 s (2 % of the window) of its instant, so the rate
+        // the target saw over the window is within 2 % too.
+        let late_ms = generator.lag_ms.map_or(f64::NAN, |lag| lag.max);
+        assert!(late_ms < 600.0 && generator.missed == 0, "{}: {generator:?}", results.scenario.name);
+        assert_eq!(results.overall.successes, generator.sent, "{}", results.scenario.name);
+        total_sent += generator.sent;
+    }
+    assert_eq!(target.counters().requests(), total_sent, "the target saw every request");
+}
+
+/// A target the harness starts: a shell that leaves a grandchild behind in its group and then
+/// becomes a Python web server (it answers `GET /` for health, and 501 to the load's POSTs).
+const COMMAND_TARGET: &str = r#"
+name: command-target
+upstreams:
+  openai: { mock: openai }
+target:
+  command: 'sleep 300 & echo "grandchild $!"; echo "shell $$ to {{upstreams.openai.url}}"; exec python3 -u -m http.server {{port}} --bind 127.0.0.1'
+  env: { GATEWAY_UPSTREAM: "{{upstreams.openai.url}}" }
+  startup_timeout: 20s
+load:
+  arrival: { rate: 20/s }
+  request: { model: gpt-4o-mini }
+phases:
+  - { name: only, duration: 1s }
+"#;
+
+fn pid_after(log: &str, word: &str) -> i32 {
+    let line =
+        log.lines().find(|l| l.starts_with(word)).unwrap_or_else(|| panic!("no `{word}` line in:\n{log}"));
+    line.split_whitespace().nth(1).and_then(|pid| pid.parse().ok()).expect("a pid")
+}
+
+/// Whether a process runs (a zombie, dead but not yet reaped by whoever adopted it, does not).
+fn alive(pid: i32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, None | Some('Z'))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_target_is_started_logged_and_stopped_with_its_children() {
+    let (report, _reports) = run(COMMAND_TARGET).await;
+    let log = std::fs::read_to_string(report.folder.join("target.log")).expect("the target's log");
+    let (shell, grandchild) = (pid_after(&log, "shell"), pid_after(&log, "grandchild"));
+    assert!(log.contains("shell") && log.contains(" to http://127.0.0.1:"), "placeholders filled: {log}");
+    assert!(log.contains("POST /v1/chat/completions"), "the target's own output is captured: {log}");
+    // Stopped means gone: the server (the shell's pid, after exec) and the grandchild it left.
+    for _ in 0..50 {
+        if !alive(shell) && !alive(grandchild) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!alive(shell), "the target {shell} is still running");
+    assert!(!alive(grandchild), "its child {grandchild} was left behind");
+    let only = &report.results.phases[0];
+    assert_eq!(only.outcomes.get("http_501"), Some(&20), "every request reached the started target");
+}
+
+const NEVER_HEALTHY: &str = r#"
+name: never-healthy
+upstreams:
+  openai: { mock: openai }
+target:
+  command: 'sleep 300 & echo "grandchild $!"; echo "shell $$"; exec sleep 301'
+  startup_timeout: 1s
+load:
+  arrival: { rate: 1/s }
+  request: { model: gpt-4o-mini }
+phases:
+  - { name: only, duration: 1s }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_never_gets_healthy_fails_the_run_and_is_killed() {
+    let reports = tempfile::tempdir().expect("temp dir");
+    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
+    let plan = crate::support::plan(NEVER_HEALTHY);
+    let error =
+        chaos::runner::execute(&plan, &options, std::future::pending()).await.expect_err("no health, no run");
+    assert!(format!("{error:#}").contains("did not answer 2xx"), "{error:#}");
+    let folder = std::fs::read_dir(reports.path()).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read_to_string(folder.join("target.log")).expect("the target's log");
+    for pid in [pid_after(&log, "shell"), pid_after(&log, "grandchild")] {
+        for _ in 0..50 {
+            if !alive(pid) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!alive(pid), "{pid} outlived a failed start");
+    }
+}
