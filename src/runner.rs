@@ -19,7 +19,10 @@ use crate::{
     mock::{MockBuilder, MockHandle},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
     report::{run_folder, Results, RunMeta, UpstreamCounts},
-    scenario::{plan::Upstream, Plan},
+    scenario::{
+        plan::{Arrivals, Upstream},
+        Plan,
+    },
     target,
 };
 
@@ -91,16 +94,23 @@ pub async fn execute(
 
     let sender = Sender::new(LoadClient::new(client_config)?, plan.load.mix.clone(), plan.seed);
     let (stop_load, load_stopped) = watch::channel(false);
-    let schedule = Schedule::new(plan.load.process, plan.load.rate, plan.seed);
-    let load = load::start(
-        schedule,
-        plan.duration(),
-        sender,
-        plan.load.limits,
-        clock,
-        recorder.clone(),
-        load_stopped,
-    );
+    let load = match &plan.load.arrivals {
+        Arrivals::Open { process, segments, bursts } => {
+            let schedule = Schedule::new(*process, segments.clone(), bursts, plan.seed);
+            load::start(
+                schedule,
+                plan.duration(),
+                sender,
+                plan.load.limits,
+                clock,
+                recorder.clone(),
+                load_stopped,
+            )
+        }
+        Arrivals::Closed { users, think } => {
+            load::start_closed(*users, *think, plan.duration(), sender, clock, recorder.clone(), load_stopped)
+        }
+    };
 
     let mut interrupted = false;
     for phase in &plan.phases {

@@ -164,3 +164,50 @@ async fn a_target_that_never_gets_healthy_fails_the_run_and_is_killed() {
         assert!(!alive(pid), "{pid} outlived a failed start");
     }
 }
+
+const STEPS_RAMP_BURST: &str = r#"
+name: shapes
+upstreams:
+  openai: { mock: openai }
+load:
+  arrival: { rate: 10/s }
+  bursts: [{ at: 4s, requests: 40 }]
+  request: { model: gpt-4o-mini, max_tokens: 1 }
+phases:
+  - { name: step, duration: 2s }
+  - { name: ramp, duration: 2s, arrival: { ramp: [10/s, 50/s] } }
+  - { name: spike, duration: 1s, arrival: { rate: 20/s } }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_ramps_and_bursts_send_what_the_timeline_says() {
+    let (report, _reports) = run(STEPS_RAMP_BURST).await;
+    let counts: Vec<u64> = report.results.phases.iter().map(|p| p.logical_requests).collect();
+    // 10/s for 2 s; the area under 10 → 50/s over 2 s; 20/s for 1 s plus the burst of 40.
+    assert_eq!(counts, [20, 60, 60]);
+    assert_eq!(report.results.overall.successes, 140);
+}
+
+const CLOSED_USERS: &str = r#"
+name: closed
+upstreams:
+  openai: { mock: openai, latency: { ttft: 50ms } }
+load:
+  arrival: { users: 3, think: 50ms }
+  request: { model: gpt-4o-mini, max_tokens: 1 }
+phases:
+  - { name: only, duration: 2s }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_model_users_wait_for_each_answer_then_think() {
+    let (report, _reports) = run(CLOSED_USERS).await;
+    let only = &report.results.phases[0];
+    // Each user's cycle is at least 100 ms (50 ms answer + 50 ms think): at most 20 each in 2 s.
+    assert!((40..=63).contains(&only.logical_requests), "{}", only.logical_requests);
+    let (latency, service) = (only.latency_ms.unwrap().p50, only.service_time_ms.unwrap().p50);
+    assert!(
+        latency >= 50.0 && (latency - service).abs() < 5.0,
+        "no schedule, no omission: {latency} vs {service}"
+    );
+}

@@ -28,6 +28,12 @@ impl Default for GeneratorStats {
 }
 
 impl GeneratorStats {
+    /// The account of a generator with no schedule (the closed model): it sent what it sent
+    /// and cannot be late.
+    pub fn unscheduled(sent: u64) -> Self {
+        GeneratorStats { sent, ..GeneratorStats::default() }
+    }
+
     pub fn started(&mut self, lag: Duration) {
         self.sent += 1;
         micros::record(&mut self.lag, u64::try_from(lag.as_micros()).unwrap_or(u64::MAX), 1);

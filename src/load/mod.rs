@@ -31,7 +31,7 @@ use tokio::{sync::watch, task::JoinSet};
 pub use client::{ClientConfig, LoadClient, Route};
 pub use generator::{GeneratorReport, GeneratorStats};
 pub use request::{RequestKind, RequestMix, TokenCount};
-pub use schedule::{Process, Schedule};
+pub use schedule::{Burst, Process, Schedule, Segment};
 
 use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
 
@@ -97,8 +97,43 @@ pub struct Load {
     pub generator: GeneratorStats,
 }
 
-/// Starts sending on `schedule` until the intended start reaches `end` or `stop` turns true;
-/// a start that finds `max_in_flight` requests unfinished is skipped and counted as missed.
+/// Keeps each logical request's bookkeeping: in flight from its start, recorded exactly once.
+#[derive(Clone)]
+struct Tracker {
+    sender: Sender,
+    in_flight: InFlight,
+    recorder: Recorder,
+    clock: RunClock,
+    /// The connection pool, when the load has one.
+    connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+impl Tracker {
+    /// Runs logical request `id`, meant to start at `intended`, to its end and records it.
+    async fn run(&self, id: u64, intended: Duration) {
+        let clock = self.clock;
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, clock.elapsed()));
+        // Waits for a connection if the pool is full (the semaphore is never closed).
+        let _connection = match &self.connections {
+            Some(pool) => Arc::clone(pool).acquire_owned().await.ok(),
+            None => None,
+        };
+        let sent = clock.elapsed();
+        if let Some(entry) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+            entry.1 = sent;
+        }
+        let (record, gaps_us) = self.sender.send(id, intended, sent, clock).await;
+        // Out of the in-flight set first, so a drain that stops this task now records it
+        // exactly once.
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.recorder.token_gaps(intended, &gaps_us);
+        self.recorder.logical(record);
+    }
+}
+
+/// Starts sending on `schedule` (the open model) until the intended start reaches `end` or
+/// `stop` turns true; a start that finds `max_in_flight` requests unfinished is skipped and
+/// counted as missed.
 pub fn start(
     mut schedule: Schedule,
     end: Duration,
@@ -108,11 +143,10 @@ pub fn start(
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<Load> {
+    let tracker = Tracker::new(sender, limits, clock, recorder);
     tokio::spawn(async move {
-        let in_flight: InFlight = Arc::default();
         let mut tasks = JoinSet::new();
         let mut generator = GeneratorStats::default();
-        let connections = limits.connections.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
         let mut id = 0u64;
         for intended in schedule.by_ref() {
             if intended >= end || *stop.borrow() {
@@ -131,31 +165,62 @@ pub fn start(
                 continue;
             }
             id += 1;
-            let started = clock.elapsed();
-            generator.started(started.saturating_sub(intended));
-            in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, started));
-            let (sender, recorder, in_flight) = (sender.clone(), recorder.clone(), Arc::clone(&in_flight));
-            let connections = connections.clone();
+            generator.started(clock.elapsed().saturating_sub(intended));
+            let tracker = tracker.clone();
+            tasks.spawn(async move { tracker.run(id, intended).await });
+        }
+        tracker.into_load(tasks, generator)
+    })
+}
+
+/// Starts `users` closed-model users until `end` or `stop`: each sends a request, waits for its
+/// end, thinks for `think`, and sends the next. A closed model slows down with the target, so
+/// its latency is its service time: there is no schedule to fall behind.
+pub fn start_closed(
+    users: u32,
+    think: Duration,
+    end: Duration,
+    sender: Sender,
+    clock: RunClock,
+    recorder: Recorder,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Load> {
+    let tracker =
+        Tracker::new(sender, Limits { max_in_flight: usize::MAX, connections: None }, clock, recorder);
+    tokio::spawn(async move {
+        let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut tasks = JoinSet::new();
+        for _ in 0..users {
+            let (tracker, ids, mut stop) = (tracker.clone(), Arc::clone(&ids), stop.clone());
             tasks.spawn(async move {
-                // Waits for a connection if the pool is full (the semaphore is never closed).
-                let _connection = match connections {
-                    Some(pool) => pool.acquire_owned().await.ok(),
-                    None => None,
-                };
-                let sent = clock.elapsed();
-                if let Some(entry) = in_flight.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
-                    entry.1 = sent;
+                while clock.elapsed() < end && !*stop.borrow() {
+                    let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    tracker.run(id, clock.elapsed()).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(think) => {}
+                        _ = stop.changed() => break,
+                    }
                 }
-                let (record, gaps_us) = sender.send(id, intended, sent, clock).await;
-                // Out of the in-flight set first, so a drain that stops this task now records it
-                // exactly once.
-                in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                recorder.token_gaps(intended, &gaps_us);
-                recorder.logical(record);
             });
         }
-        Load { tasks, in_flight, clock, recorder, generator }
+        tokio::select! {
+            () = tokio::time::sleep_until(clock.at(end)) => {}
+            _ = stop.changed() => {}
+        }
+        let generator = GeneratorStats::unscheduled(ids.load(std::sync::atomic::Ordering::Relaxed));
+        tracker.into_load(tasks, generator)
     })
+}
+
+impl Tracker {
+    fn new(sender: Sender, limits: Limits, clock: RunClock, recorder: Recorder) -> Self {
+        let connections = limits.connections.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
+        Tracker { sender, in_flight: Arc::default(), recorder, clock, connections }
+    }
+
+    fn into_load(self, tasks: JoinSet<()>, generator: GeneratorStats) -> Load {
+        Load { tasks, in_flight: self.in_flight, clock: self.clock, recorder: self.recorder, generator }
+    }
 }
 
 impl Load {

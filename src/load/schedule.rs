@@ -1,5 +1,11 @@
 //! The open-model schedule: the instants logical requests are *meant* to start, whatever the
 //! target does. Latency is measured from these instants (coordinated-omission-correct).
+//!
+//! The rate is a profile over the run: constant or linear-ramp segments (one per phase, so
+//! phases give step stages), plus bursts of requests at one instant. Arrivals are placed by
+//! inverting the cumulative rate Λ(t) = ∫ r: the k-th constant arrival is at Λ⁻¹(k), the k-th
+//! Poisson arrival at Λ⁻¹(E₁ + … + E_k) with Eᵢ ~ Exp(1) — a non-homogeneous Poisson process by
+//! time rescaling, so ramps and steps need no special cases.
 
 use std::time::Duration;
 
@@ -15,20 +21,115 @@ pub enum Process {
     Poisson,
 }
 
-/// A sequence of intended start offsets; it ends only if the next one cannot be represented.
+/// A stretch of the run whose rate goes linearly from `from` to `to` (requests per second).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub start: Duration,
+    pub end: Duration,
+    pub from: f64,
+    pub to: f64,
+}
+
+impl Segment {
+    fn seconds(&self) -> f64 {
+        self.end.saturating_sub(self.start).as_secs_f64()
+    }
+
+    /// Arrivals the segment holds: ∫ r over it.
+    fn area(&self) -> f64 {
+        0.5 * (self.from + self.to) * self.seconds()
+    }
+
+    /// How far into the segment the cumulative count reaches `x` (0 ≤ x ≤ area).
+    fn offset_for(&self, x: f64) -> f64 {
+        let (a, b) = (self.from, (self.to - self.from) / self.seconds());
+        // Solves a·τ + b·τ²/2 = x in the form that stays exact as b → 0.
+        let root = (a * a + 2.0 * b * x).max(0.0).sqrt();
+        if a + root > 0.0 {
+            (2.0 * x / (a + root)).min(self.seconds())
+        } else {
+            0.0
+        }
+    }
+}
+
+/// `count` requests all meant to start at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    pub at: Duration,
+    pub count: u32,
+}
+
+/// A sequence of intended start offsets, in order: the profile's arrivals merged with bursts.
 #[derive(Debug)]
 pub struct Schedule {
     process: Process,
-    rate: f64,
-    count: u64,
-    last: Duration,
+    segments: Vec<Segment>,
+    /// Burst instants still to come, one entry per request, latest first.
+    bursts: Vec<Duration>,
+    /// Cumulative count the next arrival is at.
+    target: f64,
+    /// Index of the segment `target` falls in, and the cumulative count at its start.
+    segment: usize,
+    segment_base: f64,
     rng: StdRng,
+    next_profile: Option<Duration>,
 }
 
 impl Schedule {
-    /// `rate` in requests per second (> 0); `seed` fixes Poisson gaps.
-    pub fn new(process: Process, rate: f64, seed: u64) -> Self {
-        Schedule { process, rate, count: 0, last: Duration::ZERO, rng: StdRng::seed_from_u64(seed) }
+    /// A schedule over `segments` (in order, not overlapping) plus `bursts`; `seed` fixes
+    /// Poisson draws.
+    pub fn new(process: Process, segments: Vec<Segment>, bursts: &[Burst], seed: u64) -> Self {
+        let mut burst_starts: Vec<Duration> =
+            bursts.iter().flat_map(|b| std::iter::repeat_n(b.at, b.count as usize)).collect();
+        burst_starts.sort_unstable_by(|a, b| b.cmp(a));
+        let mut schedule = Schedule {
+            process,
+            segments,
+            bursts: burst_starts,
+            target: 0.0,
+            segment: 0,
+            segment_base: 0.0,
+            rng: StdRng::seed_from_u64(seed),
+            next_profile: None,
+        };
+        schedule.target = schedule.gap();
+        schedule.next_profile = schedule.profile_arrival();
+        schedule
+    }
+
+    /// One constant `rate` from 0 for as long as `length`.
+    pub fn constant_rate(process: Process, rate: f64, length: Duration, seed: u64) -> Self {
+        Schedule::new(
+            process,
+            vec![Segment { start: Duration::ZERO, end: length, from: rate, to: rate }],
+            &[],
+            seed,
+        )
+    }
+
+    /// The distance to the next arrival on the cumulative-count axis.
+    fn gap(&mut self) -> f64 {
+        match self.process {
+            Process::Constant => 1.0,
+            Process::Poisson => -(1.0 - self.rng.random::<f64>()).ln(),
+        }
+    }
+
+    /// The instant of the arrival at cumulative count `self.target`, if the profile reaches it.
+    fn profile_arrival(&mut self) -> Option<Duration> {
+        // A constant schedule's first arrival is at the very start, as users expect.
+        let x = if self.process == Process::Constant { self.target - 1.0 } else { self.target };
+        while let Some(segment) = self.segments.get(self.segment) {
+            let area = segment.area();
+            if x - self.segment_base < area {
+                let offset = segment.offset_for(x - self.segment_base);
+                return segment.start.checked_add(Duration::try_from_secs_f64(offset).ok()?);
+            }
+            self.segment_base += area;
+            self.segment += 1;
+        }
+        None
     }
 }
 
@@ -36,17 +137,16 @@ impl Iterator for Schedule {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        let next = match self.process {
-            // From the count, not by adding gaps, so rounding never drifts.
-            Process::Constant => Duration::try_from_secs_f64(self.count as f64 / self.rate).ok()?,
-            Process::Poisson => {
-                let uniform: f64 = self.rng.random();
-                self.last.checked_add(Duration::try_from_secs_f64(-(1.0 - uniform).ln() / self.rate).ok()?)?
+        let burst = self.bursts.last().copied();
+        match (self.next_profile, burst) {
+            (_, Some(at)) if self.next_profile.is_none_or(|next| at <= next) => self.bursts.pop(),
+            (Some(next), _) => {
+                self.target += self.gap();
+                self.next_profile = self.profile_arrival();
+                Some(next)
             }
-        };
-        self.count += 1;
-        self.last = next;
-        Some(next)
+            (None, _) => None,
+        }
     }
 }
 
@@ -54,19 +154,62 @@ impl Iterator for Schedule {
 mod tests {
     use super::*;
 
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
     #[test]
     fn constant_rate_is_evenly_spaced() {
-        let starts: Vec<_> = Schedule::new(Process::Constant, 4.0, 0).take(5).collect();
+        let starts: Vec<_> = Schedule::constant_rate(Process::Constant, 4.0, secs(10.0), 0).take(5).collect();
         let millis: Vec<_> = starts.iter().map(Duration::as_millis).collect();
         assert_eq!(millis, [0, 250, 500, 750, 1000]);
     }
 
     #[test]
     fn poisson_keeps_the_mean_rate_and_is_seeded() {
-        let count = Schedule::new(Process::Poisson, 50.0, 3).take_while(|t| t.as_secs() < 100).count();
+        let count = Schedule::constant_rate(Process::Poisson, 50.0, secs(100.0), 3).count();
         assert!((4700..5300).contains(&count), "{count}");
-        let a: Vec<_> = Schedule::new(Process::Poisson, 50.0, 3).take(10).collect();
-        let b: Vec<_> = Schedule::new(Process::Poisson, 50.0, 3).take(10).collect();
+        let a: Vec<_> = Schedule::constant_rate(Process::Poisson, 50.0, secs(100.0), 3).take(10).collect();
+        let b: Vec<_> = Schedule::constant_rate(Process::Poisson, 50.0, secs(100.0), 3).take(10).collect();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_ramp_holds_the_area_under_it_and_speeds_up() {
+        // 0 → 100/s over 10 s: 500 arrivals, a quarter of them in the first half.
+        let ramp = vec![Segment { start: Duration::ZERO, end: secs(10.0), from: 0.0, to: 100.0 }];
+        let starts: Vec<Duration> = Schedule::new(Process::Constant, ramp, &[], 0).collect();
+        assert_eq!(starts.len(), 500);
+        let first_half = starts.iter().filter(|t| **t < secs(5.0)).count();
+        assert!((124..=126).contains(&first_half), "{first_half}");
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn steps_change_the_rate_at_their_boundaries() {
+        let steps = vec![
+            Segment { start: Duration::ZERO, end: secs(2.0), from: 10.0, to: 10.0 },
+            Segment { start: secs(2.0), end: secs(3.0), from: 100.0, to: 100.0 },
+        ];
+        for process in [Process::Constant, Process::Poisson] {
+            let starts: Vec<Duration> = Schedule::new(process, steps.clone(), &[], 5).collect();
+            let slow = starts.iter().filter(|t| **t < secs(2.0)).count() as f64;
+            let fast = starts.len() as f64 - slow;
+            assert!(
+                (10.0..=30.0).contains(&slow) && (70.0..=130.0).contains(&fast),
+                "{process:?}: {slow} then {fast}"
+            );
+        }
+    }
+
+    #[test]
+    fn bursts_start_together_between_the_steady_arrivals() {
+        let steady = vec![Segment { start: Duration::ZERO, end: secs(1.0), from: 2.0, to: 2.0 }];
+        let burst = Burst { at: secs(0.25), count: 40 };
+        let starts: Vec<Duration> = Schedule::new(Process::Constant, steady, &[burst], 0).collect();
+        assert_eq!(starts.len(), 42);
+        assert_eq!(starts[0], Duration::ZERO);
+        assert!(starts[1..41].iter().all(|t| *t == secs(0.25)));
+        assert_eq!(starts[41], secs(0.5));
     }
 }

@@ -8,15 +8,14 @@ use serde_saphyr::Spanned;
 use super::{
     build::{one_of, Checked},
     error::Located,
-    plan::LoadPlan,
-    raw::{RawLoad, RawRequest, RawTokenCount},
+    plan::{LoadPlan, Phase},
+    raw::{RawLoad, RawPhase, RawRequest, RawTokenCount},
 };
 use crate::{
-    load::{Limits, Process, RequestKind, RequestMix, TokenCount},
+    load::{Limits, RequestKind, RequestMix, TokenCount},
     wire::{tokens, ApiFamily},
 };
 
-const PROCESSES: &[&str] = &["constant", "poisson"];
 const APIS: &[&str] = &["openai", "anthropic"];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
@@ -26,19 +25,13 @@ const MOST_IN_FLIGHT: u64 = 100_000;
 /// Default bound on the generator's p99 start lateness.
 const DEFAULT_MAX_LAG: Duration = Duration::from_millis(50);
 
-pub fn build_load(raw: &Spanned<RawLoad>) -> Checked<LoadPlan> {
+/// The load over the built `phases` (whose raw forms are `raw_phases`).
+pub fn build_load(
+    raw: &Spanned<RawLoad>,
+    raw_phases: &[Spanned<RawPhase>],
+    phases: &[Phase],
+) -> Checked<LoadPlan> {
     let load = &raw.value;
-    let process = match &load.arrival.process {
-        Some(process) => {
-            one_of("arrival process", process, PROCESSES.iter().copied())?;
-            if process.value == "poisson" {
-                Process::Poisson
-            } else {
-                Process::Constant
-            }
-        }
-        None => Process::Constant,
-    };
     let kinds = match (&load.request, &load.mix) {
         (Some(request), None) => vec![request_kind(request)?],
         (None, Some(mix)) if !mix.value.is_empty() => {
@@ -58,8 +51,7 @@ pub fn build_load(raw: &Spanned<RawLoad>) -> Checked<LoadPlan> {
         in_flight_bound(load.max_in_flight.as_ref(), "max_in_flight")?.unwrap_or(DEFAULT_MAX_IN_FLIGHT);
     let connections = in_flight_bound(load.connections.as_ref(), "connections")?;
     Ok(LoadPlan {
-        process,
-        rate: load.arrival.rate.0,
+        arrivals: super::arrival::build_arrivals(load, raw_phases, phases)?,
         mix: RequestMix::new(kinds),
         drain: load.drain.map_or(DEFAULT_DRAIN, |d| d.0),
         limits: Limits { max_in_flight, connections },

@@ -5,6 +5,7 @@
 //! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
 //! point at the exact value (serde_yaml is deprecated; its forks carry its old parser).
 
+mod arrival;
 mod build;
 pub mod error;
 pub mod expect;

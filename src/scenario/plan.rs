@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 use super::expect::Expectation;
 use crate::{
     fault::FaultRule,
-    load::{retry::RetryPolicy, Process, RequestMix},
+    load::{retry::RetryPolicy, Burst, Process, RequestMix, Segment},
     mock::{LatencyModel, OutputLength, RateLimits},
     wire::ApiFamily,
 };
@@ -93,12 +93,48 @@ pub struct CommandTarget {
     pub timeout: Duration,
 }
 
+/// When logical requests start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrivals {
+    /// On a schedule, whatever the target does: rate segments (one per phase) plus bursts.
+    Open { process: Process, segments: Vec<Segment>, bursts: Vec<Burst> },
+    /// `users` each waiting for their answer, then `think`ing, before the next request.
+    Closed { users: u32, think: Duration },
+}
+
+impl Arrivals {
+    /// A short description for summaries: `20/s poisson`, `1/s → 50/s constant`, `10 users`.
+    pub fn describe(&self) -> String {
+        let rate = |r: f64| format!("{}/s", (r * 1000.0).round() / 1000.0);
+        match self {
+            Arrivals::Open { process, segments, bursts } => {
+                let mut rates: Vec<String> = Vec::new();
+                for segment in segments {
+                    let text = if segment.from == segment.to {
+                        rate(segment.from)
+                    } else {
+                        format!("{}→{}", rate(segment.from), rate(segment.to))
+                    };
+                    if rates.last() != Some(&text) {
+                        rates.push(text);
+                    }
+                }
+                let burst_count: u32 = bursts.iter().map(|b| b.count).sum();
+                let bursts =
+                    if bursts.is_empty() { String::new() } else { format!(" + {burst_count} in bursts") };
+                format!("{} {process:?}{bursts}", rates.join(", "))
+            }
+            Arrivals::Closed { users, think } => {
+                format!("{users} closed-model users thinking {}", crate::units::HumanDuration(*think))
+            }
+        }
+    }
+}
+
 /// The traffic to send.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    pub process: Process,
-    /// Requests per second.
-    pub rate: f64,
+    pub arrivals: Arrivals,
     /// The kinds of request and their shares.
     pub mix: RequestMix,
     /// How long in-flight requests may take to finish after the last phase.
@@ -161,14 +197,13 @@ impl Plan {
             .map(|p| format!("{} {}", p.name, crate::units::HumanDuration(p.duration)))
             .collect();
         format!(
-            "{}: {} upstream(s), {} phase(s) over {} ({}), {}/s {:?} load, {} expectation(s)",
+            "{}: {} upstream(s), {} phase(s) over {} ({}), {} load, {} expectation(s)",
             self.name,
             self.upstreams.len(),
             self.phases.len(),
             crate::units::HumanDuration(self.duration()),
             phases.join(" → "),
-            (self.load.rate * 1000.0).round() / 1000.0,
-            self.load.process,
+            self.load.arrivals.describe(),
             self.expectations.len()
         )
     }

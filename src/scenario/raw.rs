@@ -140,7 +140,10 @@ pub struct RawBuiltin {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
-    pub arrival: RawArrival,
+    pub arrival: Spanned<RawArrival>,
+    /// Requests that all start at one instant: `[{ at: 9m, requests: 40 }]`.
+    #[serde(default)]
+    pub bursts: Vec<Spanned<RawBurst>>,
     #[serde(default)]
     pub request: Option<Spanned<RawRequest>>,
     #[serde(default)]
@@ -158,13 +161,37 @@ pub struct RawLoad {
     pub max_lag: Option<HumanDuration>,
 }
 
-/// When logical requests start.
+/// When logical requests start: an open model (`rate`, `process`) or a closed one (`users`,
+/// `think`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawArrival {
-    pub rate: Rate,
+    #[serde(default)]
+    pub rate: Option<Rate>,
     #[serde(default)]
     pub process: Option<Spanned<String>>,
+    #[serde(default)]
+    pub users: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub think: Option<HumanDuration>,
+}
+
+/// A phase's own open-model rate: `{ rate: 50/s }` or `{ ramp: [1/s, 50/s] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhaseArrival {
+    #[serde(default)]
+    pub rate: Option<Rate>,
+    #[serde(default)]
+    pub ramp: Option<[Rate; 2]>,
+}
+
+/// `{ at: 9m, requests: 40 }`: requests meant to start together, at an offset from the start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurst {
+    pub at: HumanDuration,
+    pub requests: u32,
 }
 
 /// What a logical request looks like (in a `mix`, with its `weight`).
@@ -195,6 +222,9 @@ pub struct RawPhase {
     pub faults: IndexMap<Spanned<String>, Vec<Spanned<RawFault>>>,
     #[serde(default)]
     pub zone_loss: Option<RawZoneLoss>,
+    /// The phase's own rate (open model), instead of `load.arrival.rate`.
+    #[serde(default)]
+    pub arrival: Option<Spanned<RawPhaseArrival>>,
 }
 
 /// `zone_loss: { zone: a, mode: reset | blackhole }`: every upstream in the zone goes dark.
