@@ -1,11 +1,15 @@
 //! Turns records into figures per phase and for the whole run: requests, outcomes, attempts,
-//! retry amplification, availability and latency percentiles.
+//! retry amplification, availability and latency percentiles, and SLO burn: the burn rate
+//! and the share of the period's error budget each window spent, and for the whole run the
+//! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`).
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
 //! Each phase says which method its figures used.
 
+pub mod burn;
 mod percentiles;
+pub mod slo;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,6 +21,7 @@ use crate::{
     metrics::{AttemptRecord, LogicalRecord, Outcome, Records},
     scenario::{
         expect::{LatencyBasis, Metric},
+        plan::Slo,
         Plan,
     },
 };
@@ -63,6 +68,17 @@ pub struct Figures {
     /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
     pub attempt_statuses: BTreeMap<String, u64>,
     pub join: JoinMethod,
+    /// How fast the window burnt the SLO's error budget: its bad ratio ÷ (1 − objective), over
+    /// finished requests (see [`slo`] for what counts as good and bad); 1 spends the budget
+    /// exactly over the SLO's period.
+    pub burn_rate: Option<f64>,
+    /// The fraction of the period's error budget the window spent: burn rate × its duration ÷
+    /// the period.
+    pub budget_spent: Option<f64>,
+    /// Whole run only: the highest burn rate over any 5-minute window ending within the run.
+    pub peak_burn_rate_5m: Option<f64>,
+    /// Whole run only: whether the multiwindow paging rules would have fired.
+    pub paging: Option<slo::Paging>,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -117,16 +133,21 @@ pub fn analyze(plan: &Plan, records: &Records) -> Analysis {
                 let (phase, joined) = attempt_phase(a);
                 (phase == index).then_some((a, joined))
             });
-            figures(&phase.name, phase.start.as_secs_f64(), phase.duration.as_secs_f64(), logical, attempts)
+            let (start_s, duration_s) = (phase.start.as_secs_f64(), phase.duration.as_secs_f64());
+            figures(&phase.name, start_s, duration_s, plan.slo, logical, attempts)
         })
         .collect();
-    let overall = figures(
+    let mut overall = figures(
         "overall",
         0.0,
         plan.duration().as_secs_f64(),
+        plan.slo,
         records.logical.iter(),
         records.attempts.iter().map(|a| (a, attempt_phase(a).1)),
     );
+    let (peak, paging) = slo::run_burn(plan, &records.logical);
+    overall.peak_burn_rate_5m = peak;
+    overall.paging = Some(paging);
     Analysis { phases, overall }
 }
 
@@ -134,6 +155,7 @@ fn figures<'a>(
     name: &str,
     start_s: f64,
     duration_s: f64,
+    slo: Slo,
     logical: impl Iterator<Item = &'a LogicalRecord>,
     attempts: impl Iterator<Item = (&'a AttemptRecord, bool)>,
 ) -> Figures {
@@ -141,9 +163,11 @@ fn figures<'a>(
     let mut latency = Percentiles::recorder();
     let mut service_time = Percentiles::recorder();
     let (mut logical_requests, mut successes) = (0u64, 0u64);
+    let mut slo_events = burn::Tally::default();
     for record in logical {
         logical_requests += 1;
         successes += u64::from(record.outcome.is_ok());
+        slo::count(&mut slo_events, record.outcome);
         *outcomes.entry(record.outcome.key()).or_insert(0) += 1;
         // An unfinished request has no latency: the drain cut it off at an arbitrary time.
         if record.outcome != Outcome::Unfinished {
@@ -162,6 +186,7 @@ fn figures<'a>(
     }
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
+    let burn_rate = burn::burn_rate(slo_events, slo.availability);
     Figures {
         name: name.to_owned(),
         start_s,
@@ -185,5 +210,10 @@ fn figures<'a>(
             (0, _) => JoinMethod::PhaseWindow,
             _ => JoinMethod::Mixed,
         },
+        burn_rate,
+        budget_spent: burn_rate
+            .and_then(|rate| burn::budget_spent(rate, duration_s, slo.period.as_secs_f64())),
+        peak_burn_rate_5m: None,
+        paging: None,
     }
 }
