@@ -32,6 +32,8 @@ pub mod ratelimit;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+#[cfg(test)]
+mod test_support;
 pub mod units;
 pub mod wire;
 

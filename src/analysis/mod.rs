@@ -97,6 +97,8 @@ impl Analysis {
             Metric::Availability => figures.availability,
             Metric::ErrorRate => figures.error_rate,
             Metric::RetryAmplification => figures.retry_amplification,
+            Metric::BurnRate => figures.burn_rate,
+            Metric::BudgetSpent => figures.budget_spent,
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),

@@ -98,33 +98,11 @@ fn fill(plan: &Plan, logical: &[LogicalRecord], seconds: &[Tally]) -> (Option<St
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
+    use crate::test_support::requests;
 
     fn plan(phases: &str) -> Plan {
-        let yaml = format!(
-            "name: t\nupstreams:\n  openai: {{ mock: openai }}\nload:\n  arrival: {{ rate: 10/s }}\n  \
-             request: {{ model: gpt-4o-mini }}\nphases:\n{phases}\nslo: {{ availability: 99%, period: 1d }}\n"
-        );
-        crate::scenario::parse(&yaml, std::path::Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Ten requests a second for `seconds` seconds from `from_s`, each ending with `outcome`.
-    fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecord> {
-        (from_s * 10..(from_s + seconds) * 10)
-            .map(|i| {
-                let intended = Duration::from_millis(i * 100);
-                LogicalRecord {
-                    id: i,
-                    intended,
-                    sent: intended,
-                    finished: intended,
-                    client_attempts: 1,
-                    outcome,
-                }
-            })
-            .collect()
+        crate::test_support::plan(phases, "")
     }
 
     #[test]

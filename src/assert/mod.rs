@@ -85,6 +85,32 @@ mod tests {
     }
 
     #[test]
+    fn burn_rate_and_budget_spent_are_checked_against_the_analysis() {
+        use crate::{metrics::Outcome, test_support};
+        let plan = test_support::plan(
+            "  - { name: calm, duration: 2s }\n  - name: down\n    duration: 2s\n    faults:\n      \
+             openai: [{ status: 503 }]",
+            "  - burn_rate{phase=calm} < 1\n  - burn_rate{phase=down} < 14.4\n  \
+             - budget_spent{phase=down} < 1%\n  - budget_spent < 0.001",
+        );
+        let mut logical = test_support::requests(0, 2, Outcome::Ok);
+        logical.extend(test_support::requests(2, 2, Outcome::HttpError(503)));
+        let analysis =
+            crate::analysis::analyze(&plan, &crate::metrics::Records { logical, attempts: vec![] });
+        let checks = evaluate(&plan.expectations, &analysis);
+        let statuses: Vec<CheckStatus> = checks.iter().map(|c| c.status).collect();
+        use CheckStatus::*;
+        assert_eq!(statuses, [Pass, Fail, Pass, Fail], "{checks:?}");
+        // At 99 %, a total outage burns at 100: 2 s of it spend 100 × 2 / 86 400 of a day's
+        // budget; the whole run burns at 50 for 4 s, the same 0.23 %.
+        let observed: Vec<f64> = checks.iter().map(|c| c.observed.unwrap()).collect();
+        let expected = [0.0, 100.0, 200.0 / 86_400.0, 200.0 / 86_400.0];
+        for (observed, expected) in observed.iter().zip(expected) {
+            assert!((observed - expected).abs() < 1e-9, "{observed} vs {expected}");
+        }
+    }
+
+    #[test]
     fn a_failure_outranks_an_inconclusive() {
         use CheckStatus::*;
         assert_eq!(verdict(&[check(Pass), check(Inconclusive)], false), Verdict::Inconclusive);

@@ -48,9 +48,9 @@ fn phase_row(figures: &Figures) -> Vec<String> {
 
 fn check_row(check: &Check) -> Vec<String> {
     let observed = check.observed.map_or("-".to_owned(), |value| match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate => show_percent(value),
+        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent => show_percent(value),
         Metric::Latency { .. } => show_seconds(value),
-        Metric::RetryAmplification => format!("{value:.2}"),
+        Metric::RetryAmplification | Metric::BurnRate => format!("{value:.2}"),
     });
     let result = match check.status {
         CheckStatus::Pass => "pass".to_owned(),

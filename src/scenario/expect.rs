@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! expectation := metric labels? op value
-//! metric      := availability | error_rate | retry_amplification
+//! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" (latency | service_time) ")" )?
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
-//! value       := number unit?      units: % for ratios, us|ms|s|m for latencies
+//! value       := number unit?      units: % for ratios (and budget_spent), us|ms|s|m for
+//!                                  latencies; none for retry_amplification and burn_rate
 //! ```
 //!
 //! Parsing checks that the value's unit fits the metric and that the phase exists; an error
@@ -38,6 +39,10 @@ pub enum Metric {
     ErrorRate,
     /// Upstream attempts per logical request.
     RetryAmplification,
+    /// How fast the SLO's error budget burnt: bad ratio ÷ (1 − objective).
+    BurnRate,
+    /// The fraction of the SLO period's error budget spent.
+    BudgetSpent,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -96,8 +101,18 @@ impl fmt::Display for ExpectError {
     }
 }
 
-const METRICS: &[&str] =
-    &["availability", "error_rate", "retry_amplification", "p50", "p90", "p99", "p99.9", "max"];
+const METRICS: &[&str] = &[
+    "availability",
+    "error_rate",
+    "retry_amplification",
+    "burn_rate",
+    "budget_spent",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "max",
+];
 
 struct Cursor<'a> {
     text: &'a str,
@@ -168,6 +183,8 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "availability" => return Ok(Metric::Availability),
         "error_rate" => return Ok(Metric::ErrorRate),
         "retry_amplification" => return Ok(Metric::RetryAmplification),
+        "burn_rate" => return Ok(Metric::BurnRate),
+        "budget_spent" => return Ok(Metric::BudgetSpent),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -228,19 +245,25 @@ fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usi
 
 fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
     match metric {
-        Metric::Availability | Metric::ErrorRate => {
+        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
         Metric::Latency { .. } => value
             .parse::<HumanDuration>()
             .map(|d| d.0.as_secs_f64())
             .map_err(|_| format!("invalid latency `{value}`: expected a duration like `2.5s` or `250ms`")),
-        Metric::RetryAmplification => value
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("invalid ratio `{value}`: expected a plain number like `1.5`")),
+        Metric::RetryAmplification => plain_number(value, "ratio", "1.5"),
+        Metric::BurnRate => plain_number(value, "burn rate", "14.4"),
     }
+}
+
+/// A finite, non-negative number without a unit.
+fn plain_number(value: &str, what: &str, example: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("invalid {what} `{value}`: expected a plain number like `{example}`"))
 }
 
 #[cfg(test)]
@@ -266,6 +289,20 @@ mod tests {
 
         let amplification = parse("retry_amplification{ phase = baseline } == 1.0", &phases()).unwrap();
         assert_eq!(amplification.threshold, 1.0);
+    }
+
+    #[test]
+    fn parses_burn_rate_and_budget_spent() {
+        let burn = parse("burn_rate{phase=brownout} < 14.4", &phases()).unwrap();
+        assert_eq!((burn.metric, burn.phase, burn.threshold), (Metric::BurnRate, Some(1), 14.4));
+        let percent = parse("budget_spent <= 2%", &phases()).unwrap();
+        assert_eq!(percent.metric, Metric::BudgetSpent);
+        assert!((percent.threshold - 0.02).abs() < 1e-12);
+        let fraction = parse("budget_spent{phase=baseline} < 0.02", &phases()).unwrap();
+        assert!((fraction.threshold - 0.02).abs() < 1e-12);
+        let with_unit = parse("burn_rate < 14.4%", &phases()).unwrap_err();
+        assert_eq!(with_unit.offset, 12);
+        assert!(with_unit.message.contains("invalid burn rate `14.4%`: expected a plain number"));
     }
 
     #[test]
