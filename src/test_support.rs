@@ -29,3 +29,27 @@ pub fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecor
         })
         .collect()
 }
+
+/// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,
+/// every request a 503) and `blip` (1 s: ten requests, too few for a verdict), with one
+/// expectation that holds, one that fails and one that is inconclusive.
+pub fn results() -> crate::report::Results {
+    let plan = plan(
+        "  - { name: calm, duration: 2s }\n  - name: down\n    duration: 2s\n    faults:\n      \
+         openai: [{ status: 503 }]\n  - { name: blip, duration: 1s }",
+        "  - availability{phase=calm} >= 99.9%\n  - burn_rate{phase=down} < 14.4\n  \
+         - p99{phase=blip} < 1s",
+    );
+    let mut logical = requests(0, 2, Outcome::Ok);
+    logical.extend(requests(2, 2, Outcome::HttpError(503)));
+    logical.extend(requests(4, 1, Outcome::Ok));
+    let analysis =
+        crate::analysis::analyze(&plan, &crate::metrics::Records { logical, attempts: Vec::new() });
+    let checks = crate::assert::evaluate(&plan.expectations, &analysis);
+    let run = crate::report::RunMeta {
+        started_at: "2025-01-02T03:04:05Z".to_owned(),
+        elapsed_s: 5.5,
+        interrupted: false,
+    };
+    crate::report::Results::new(&plan, run, analysis, checks, Vec::new())
+}

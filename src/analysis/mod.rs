@@ -13,7 +13,7 @@ pub mod slo;
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use percentiles::Percentiles;
 
@@ -27,7 +27,7 @@ use crate::{
 };
 
 /// How attempts were attributed to a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JoinMethod {
     /// Every attempt carried its logical request's correlation id.
@@ -41,7 +41,7 @@ pub enum JoinMethod {
 }
 
 /// Figures for one window of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figures {
     pub name: String,
     pub start_s: f64,

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The longest latency recorded exactly; longer ones are clamped (one hour).
 const MAX_MICROS: u64 = 3_600_000_000;
 
 /// p50, p90, p99, p99.9 and max, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,

@@ -3,7 +3,7 @@
 //! An expectation over too few logical requests is "inconclusive", never a pass: one error in
 //! ten requests says little about a 99.9 % objective.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{analysis::Analysis, scenario::expect::Expectation};
 
@@ -11,7 +11,7 @@ use crate::{analysis::Analysis, scenario::expect::Expectation};
 pub const MIN_EVENTS: u64 = 20;
 
 /// The outcome of one expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Pass,
@@ -20,7 +20,7 @@ pub enum CheckStatus {
 }
 
 /// One expectation with what was observed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     #[serde(flatten)]
     pub expectation: Expectation,
@@ -33,7 +33,7 @@ pub struct Check {
 }
 
 /// The run's verdict; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

@@ -15,12 +15,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::units::HumanDuration;
 
 /// Which latency a percentile is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyBasis {
     /// From the intended start on the schedule (coordinated-omission-correct).
@@ -30,7 +30,7 @@ pub enum LatencyBasis {
 }
 
 /// The figure an expectation is about.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Metric {
     /// Share of logical requests that succeeded.
@@ -48,7 +48,7 @@ pub enum Metric {
 }
 
 /// How the observed value must compare with the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparison {
     #[serde(rename = "<")]
     Lt,
@@ -75,7 +75,7 @@ impl Comparison {
 }
 
 /// One parsed expectation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     /// The expression as written.
     pub text: String,
