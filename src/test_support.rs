@@ -30,18 +30,35 @@ pub fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecor
         .collect()
 }
 
+/// A plan whose phase `calm` lasts `calm_s` seconds and whose phase `down` then answers every
+/// request with a 503 for `down_s` seconds (then `more_phases`, YAML list items), and the
+/// requests of those two phases: all good, then all 503.
+pub fn calm_then_down(
+    calm_s: u64,
+    down_s: u64,
+    more_phases: &str,
+    expect: &str,
+) -> (Plan, Vec<LogicalRecord>) {
+    let phases = format!(
+        "  - {{ name: calm, duration: {calm_s}s }}\n  - name: down\n    duration: {down_s}s\n    faults:\n      \
+         openai: [{{ status: 503 }}]\n{more_phases}"
+    );
+    let mut logical = requests(0, calm_s, Outcome::Ok);
+    logical.extend(requests(calm_s, down_s, Outcome::HttpError(503)));
+    (plan(&phases, expect), logical)
+}
+
 /// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,
 /// every request a 503) and `blip` (1 s: ten requests, too few for a verdict), with one
 /// expectation that holds, one that fails and one that is inconclusive.
 pub fn results() -> crate::report::Results {
-    let plan = plan(
-        "  - { name: calm, duration: 2s }\n  - name: down\n    duration: 2s\n    faults:\n      \
-         openai: [{ status: 503 }]\n  - { name: blip, duration: 1s }",
+    let (plan, mut logical) = calm_then_down(
+        2,
+        2,
+        "  - { name: blip, duration: 1s }",
         "  - availability{phase=calm} >= 99.9%\n  - burn_rate{phase=down} < 14.4\n  \
          - p99{phase=blip} < 1s",
     );
-    let mut logical = requests(0, 2, Outcome::Ok);
-    logical.extend(requests(2, 2, Outcome::HttpError(503)));
     logical.extend(requests(4, 1, Outcome::Ok));
     let analysis =
         crate::analysis::analyze(&plan, &crate::metrics::Records { logical, attempts: Vec::new() });

@@ -99,11 +99,7 @@ fn fill(plan: &Plan, logical: &[LogicalRecord], seconds: &[Tally]) -> (Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::requests;
-
-    fn plan(phases: &str) -> Plan {
-        crate::test_support::plan(phases, "")
-    }
+    use crate::test_support::{calm_then_down, requests};
 
     #[test]
     fn unfinished_requests_are_neither_good_nor_bad() {
@@ -116,13 +112,8 @@ mod tests {
 
     #[test]
     fn a_clean_first_phase_fills_the_windows_at_its_own_rates() {
-        let plan = plan(
-            "  - { name: calm, duration: 10s }\n  - name: down\n    duration: 10s\n    faults:\n      \
-             openai: [{ status: 503 }]",
-        );
-        let mut logical = requests(0, 10, Outcome::Ok);
+        let (plan, mut logical) = calm_then_down(10, 10, "", "");
         logical[0].outcome = Outcome::Timeout;
-        logical.extend(requests(10, 10, Outcome::HttpError(503)));
         let (peak, paging) = run_burn(&plan, &logical);
         assert_eq!(paging.baseline.as_deref(), Some("calm"));
         assert_eq!(paging.fill, Fill { good_per_s: 9.9, bad_per_s: 0.1 });
@@ -136,12 +127,7 @@ mod tests {
 
     #[test]
     fn each_phase_and_the_run_report_their_burn_and_budget() {
-        let plan = plan(
-            "  - { name: calm, duration: 10s }\n  - name: down\n    duration: 10s\n    faults:\n      \
-             openai: [{ status: 503 }]",
-        );
-        let mut logical = requests(0, 10, Outcome::Ok);
-        logical.extend(requests(10, 10, Outcome::HttpError(503)));
+        let (plan, mut logical) = calm_then_down(10, 10, "", "");
         // Half the outage was cut off by the drain: neither good nor bad, so it burns at 100 all the same.
         logical[150..].iter_mut().for_each(|r| r.outcome = Outcome::Unfinished);
         let records = crate::metrics::Records { logical, attempts: Vec::new() };
@@ -162,7 +148,8 @@ mod tests {
 
     #[test]
     fn a_faulty_first_phase_is_no_baseline() {
-        let plan = plan("  - name: down\n    duration: 10s\n    faults:\n      openai: [{ status: 503 }]");
+        let phases = "  - name: down\n    duration: 10s\n    faults:\n      openai: [{ status: 503 }]";
+        let plan = crate::test_support::plan(phases, "");
         let (peak, paging) = run_burn(&plan, &requests(0, 10, Outcome::HttpError(503)));
         assert_eq!(paging.baseline, None);
         assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
@@ -172,12 +159,7 @@ mod tests {
 
     #[test]
     fn a_long_outage_pages() {
-        let plan = plan(
-            "  - { name: calm, duration: 60s }\n  - name: down\n    duration: 10m\n    faults:\n      \
-             openai: [{ status: 503 }]",
-        );
-        let mut logical = requests(0, 60, Outcome::Ok);
-        logical.extend(requests(60, 600, Outcome::HttpError(503)));
+        let (plan, logical) = calm_then_down(60, 600, "", "");
         let (_, paging) = run_burn(&plan, &logical);
         // At 99 %, the hour burns at 14.4 after 518.4 s of outage.
         assert_eq!(paging.rules[0].first_page_at_s, Some(60 + 519));

@@ -86,15 +86,13 @@ mod tests {
 
     #[test]
     fn burn_rate_and_budget_spent_are_checked_against_the_analysis() {
-        use crate::{metrics::Outcome, test_support};
-        let plan = test_support::plan(
-            "  - { name: calm, duration: 2s }\n  - name: down\n    duration: 2s\n    faults:\n      \
-             openai: [{ status: 503 }]",
+        let (plan, logical) = crate::test_support::calm_then_down(
+            2,
+            2,
+            "",
             "  - burn_rate{phase=calm} < 1\n  - burn_rate{phase=down} < 14.4\n  \
              - budget_spent{phase=down} < 1%\n  - budget_spent < 0.001",
         );
-        let mut logical = test_support::requests(0, 2, Outcome::Ok);
-        logical.extend(test_support::requests(2, 2, Outcome::HttpError(503)));
         let analysis =
             crate::analysis::analyze(&plan, &crate::metrics::Records { logical, attempts: vec![] });
         let checks = evaluate(&plan.expectations, &analysis);

@@ -14,6 +14,16 @@ pub fn percent(fraction: f64) -> String {
     format!("{:.2}%", fraction * 100.0)
 }
 
+/// A share of the error budget, small as a game day's usually is, to about three significant
+/// digits: `23.1%`, `1.16%`, `0.039%`.
+pub fn budget(fraction: f64) -> String {
+    match fraction * 100.0 {
+        p if p >= 10.0 => format!("{p:.1}%"),
+        p if p >= 0.1 => format!("{p:.2}%"),
+        p => format!("{p:.3}%"),
+    }
+}
+
 /// Seconds as `2.01s`, or `1.5ms` below a second.
 pub fn seconds(seconds: f64) -> String {
     if seconds >= 1.0 {
@@ -36,7 +46,8 @@ pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
 /// What a check observed, in its metric's unit.
 pub fn observed(check: &Check) -> String {
     let show = match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent => percent,
+        Metric::Availability | Metric::ErrorRate => percent,
+        Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
         Metric::RetryAmplification | Metric::BurnRate => ratio,
     };
@@ -67,4 +78,23 @@ pub fn inconclusive_reason(check: &Check) -> String {
 /// The verdict in capitals: `PASS`, `FAIL`, `INCONCLUSIVE`, `INTERRUPTED`.
 pub fn verdict(verdict: Verdict) -> String {
     format!("{verdict:?}").to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_in_their_units() {
+        assert_eq!(
+            (percent(0.9715), seconds(2.009), seconds(0.0015), ratio(1.4)),
+            ("97.15%".into(), "2.01s".into(), "1.5ms".into(), "1.40".into())
+        );
+        // 10 minutes of total outage at 99.9 % over 30 days, one minute of it, and 2 s.
+        assert_eq!(
+            (budget(0.231_48), budget(0.023_15), budget(0.000386)),
+            ("23.1%".into(), "2.31%".into(), "0.039%".into())
+        );
+        assert_eq!(optional(None, percent), MISSING);
+    }
 }

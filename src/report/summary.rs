@@ -72,7 +72,7 @@ fn phase_row(name: &str, figures: &Figures) -> String {
         figures.logical_requests,
         optional(figures.availability, cells::percent),
         optional(figures.burn_rate, cells::ratio),
-        optional(figures.budget_spent, cells::percent),
+        optional(figures.budget_spent, cells::budget),
         optional(p99, cells::seconds),
         optional(figures.retry_amplification, cells::ratio),
     )
@@ -175,8 +175,8 @@ mod tests {
             "| `availability{phase=calm} >= 99.9%` | 100.00% | ✅ pass |",
             "| `burn_rate{phase=down} < 14.4` | 100.00 | ❌ FAIL |",
             "| `p99{phase=blip} < 1s` | 20.0ms | ⚠️ inconclusive (10 requests) |",
-            // 100 × 2 s / 86 400 s of a day's budget = 0.23 %; latencies are 20 ms each, and
-            // the synthetic run has no attempts.
+            // 100 × 2 s / 86 400 s of a day's budget = 0.23 %, as the run's 40 × 5 s; latencies
+            // are 20 ms each, and the synthetic run has no attempts.
             "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | 0.00 |",
             "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | 0.00 |",
         ];
@@ -199,6 +199,20 @@ mod tests {
             "{paging}"
         );
         assert!(paging.ends_with("filled at the calm phase's error rate."), "{paging}");
+    }
+
+    #[test]
+    fn a_page_says_when_and_a_missing_baseline_says_so() {
+        let mut paging = crate::test_support::results().overall.paging.expect("the run's paging");
+        paging.baseline = None;
+        paging.paged = true;
+        paging.rules[0].paged = true;
+        paging.rules[0].first_page_at_s = Some(112);
+        let line = paging_line(&paging, Some(1000.0));
+        assert!(line.starts_with("**Would it have paged?** yes — 1h/5m peak "), "{line}");
+        assert!(line.contains(" (pages at 14.4, paged 112s into the run); 6h/30m peak "), "{line}");
+        assert!(line.contains("Peak 5-minute burn rate 1000.00."), "{line}");
+        assert!(line.ends_with("filled as error-free (the first phase injected faults).\n"), "{line}");
     }
 
     #[test]
