@@ -10,6 +10,7 @@ mod invalid_scenarios;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;
+mod report_command;
 mod scenarios;
 mod sdk_tier;
 mod stream_faults;
