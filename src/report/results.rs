@@ -58,7 +58,9 @@ impl UpstreamCounts {
     }
 }
 
-/// The whole results document.
+/// The whole results document. The same struct is written and read back (`chaos report`),
+/// so every rendering is made from exactly what the file holds, whether just after a run or
+/// later; no mirror type can drift from it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     pub schema_version: u32,

@@ -80,7 +80,8 @@ pub struct Expectation {
     /// The expression as written.
     pub text: String,
     pub metric: Metric,
-    /// Index of the phase it is about; `None` means the whole run.
+    /// Index of the phase it is about; `None` means the whole run. Not in `results.json` (the
+    /// check names the phase), so `None` in an expectation read back from one.
     #[serde(skip)]
     pub phase: Option<usize>,
     pub op: Comparison,
