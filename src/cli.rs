@@ -26,6 +26,15 @@ pub enum Command {
         #[arg(long)]
         allow_remote: bool,
     },
+    /// Render junit.xml and summary.md again from a run's results.json, without running
+    /// anything.
+    Report {
+        /// The run's results.json.
+        results: PathBuf,
+        /// Folder to write into; default: the folder results.json is in.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Check a scenario without running anything.
     Validate {
         /// The scenario file.

@@ -7,7 +7,8 @@ pub enum Exit {
     Pass = 0,
     /// An expectation failed.
     Failed = 1,
-    /// The scenario is invalid; nothing started.
+    /// The input is invalid: a scenario or command-line options (nothing started), or the
+    /// results file given to `chaos report`.
     InvalidScenario = 2,
     /// The run is invalid: too few events for a verdict, or the generator fell behind.
     InvalidRun = 3,

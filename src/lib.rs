@@ -11,8 +11,9 @@
 //! - [`proxy`] — the interposer that applies them between a target and an upstream.
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
 //! - [`load`] — open-model schedule and the SDK-like built-in client.
-//! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase;
-//!   [`assert`] — expectations and the verdict; [`report`] — `results.json` and the table.
+//! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
+//!   [`assert`] — expectations and the verdict; [`report`] — `results.json`, the table,
+//!   `junit.xml` and `summary.md`.
 //! - [`runner`] — starts everything, walks the phases, writes the results.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
@@ -33,6 +34,8 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod target;
+#[cfg(test)]
+mod test_support;
 pub mod units;
 pub mod wire;
 
@@ -46,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate { file } => Ok(commands::validate(file)),
         Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
+        Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,
     }

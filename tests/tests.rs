@@ -11,6 +11,7 @@ mod load_generator;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;
+mod report_command;
 mod scenarios;
 mod sdk_tier;
 mod stream_faults;

@@ -1,11 +1,15 @@
 //! Turns records into figures per phase and for the whole run: requests, outcomes, attempts,
-//! retry amplification, availability and latency percentiles.
+//! retry amplification, availability and latency percentiles, and SLO burn: the burn rate
+//! and the share of the period's error budget each window spent, and for the whole run the
+//! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`).
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
 //! Each phase says which method its figures used.
 
+pub mod burn;
 mod percentiles;
+pub mod slo;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -13,7 +17,7 @@ use std::{
 };
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use percentiles::Percentiles;
 
@@ -21,12 +25,13 @@ use crate::{
     metrics::{AttemptRecord, LogicalRecord, Outcome, Records},
     scenario::{
         expect::{LatencyBasis, Metric},
+        plan::Slo,
         Plan,
     },
 };
 
 /// How attempts were attributed to a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JoinMethod {
     /// Every attempt carried its logical request's correlation id.
@@ -40,7 +45,7 @@ pub enum JoinMethod {
 }
 
 /// Figures for one window of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figures {
     pub name: String,
     pub start_s: f64,
@@ -78,6 +83,17 @@ pub struct Figures {
     /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
     pub attempt_statuses: BTreeMap<String, u64>,
     pub join: JoinMethod,
+    /// How fast the window burnt the SLO's error budget: its bad ratio ÷ (1 − objective), over
+    /// finished requests (see [`slo`] for what counts as good and bad); 1 spends the budget
+    /// exactly over the SLO's period.
+    pub burn_rate: Option<f64>,
+    /// The fraction of the period's error budget the window spent: burn rate × its duration ÷
+    /// the period.
+    pub budget_spent: Option<f64>,
+    /// Whole run only: the highest burn rate over any 5-minute window ending within the run.
+    pub peak_burn_rate_5m: Option<f64>,
+    /// Whole run only: whether the multiwindow paging rules would have fired.
+    pub paging: Option<slo::Paging>,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -96,6 +112,8 @@ impl Analysis {
             Metric::Availability => figures.availability,
             Metric::ErrorRate => figures.error_rate,
             Metric::RetryAmplification => figures.retry_amplification,
+            Metric::BurnRate => figures.burn_rate,
+            Metric::BudgetSpent => figures.budget_spent,
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -147,16 +165,20 @@ pub fn analyze(plan: &Plan, records: &Records) -> Analysis {
                 name: &phase.name,
                 start_s: phase.start.as_secs_f64(),
                 duration_s: phase.duration.as_secs_f64(),
+                slo: plan.slo,
             };
             figures(window, logical, attempts, gaps)
         })
         .collect();
-    let overall = figures(
-        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64() },
+    let mut overall = figures(
+        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), slo: plan.slo },
         records.logical.iter(),
         records.attempts.iter().map(|a| (a, attempt_phase(a).1)),
         records.token_gaps.values(),
     );
+    let (peak, paging) = slo::run_burn(plan, &records.logical);
+    overall.peak_burn_rate_5m = peak;
+    overall.paging = Some(paging);
     Analysis { phases, overall }
 }
 
@@ -165,6 +187,7 @@ struct Window<'a> {
     name: &'a str,
     start_s: f64,
     duration_s: f64,
+    slo: Slo,
 }
 
 fn figures<'a>(
@@ -177,9 +200,11 @@ fn figures<'a>(
     let [mut latency, mut service_time, mut ttfb, mut ttft, mut itl, mut stall] =
         std::array::from_fn(|_| Percentiles::recorder());
     let (mut logical_requests, mut successes, mut output_tokens) = (0u64, 0u64, 0u64);
+    let mut slo_events = burn::Tally::default();
     for record in logical {
         logical_requests += 1;
         successes += u64::from(record.outcome.is_ok());
+        slo::count(&mut slo_events, record.outcome);
         *outcomes.entry(record.outcome.key()).or_insert(0) += 1;
         // An unfinished request has no latency: the drain cut it off at an arbitrary time.
         if record.outcome != Outcome::Unfinished {
@@ -205,6 +230,7 @@ fn figures<'a>(
     }
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
+    let burn_rate = burn::burn_rate(slo_events, window.slo.availability);
     Figures {
         name: window.name.to_owned(),
         start_s: window.start_s,
@@ -233,5 +259,10 @@ fn figures<'a>(
             (0, _) => JoinMethod::PhaseWindow,
             _ => JoinMethod::Mixed,
         },
+        burn_rate,
+        budget_spent: burn_rate
+            .and_then(|rate| burn::budget_spent(rate, window.duration_s, window.slo.period.as_secs_f64())),
+        peak_burn_rate_5m: None,
+        paging: None,
     }
 }

@@ -3,7 +3,7 @@
 //! An expectation over too few logical requests is "inconclusive", never a pass: one error in
 //! ten requests says little about a 99.9 % objective.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{analysis::Analysis, scenario::expect::Expectation};
 
@@ -11,7 +11,7 @@ use crate::{analysis::Analysis, scenario::expect::Expectation};
 pub const MIN_EVENTS: u64 = 20;
 
 /// The outcome of one expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Pass,
@@ -20,7 +20,7 @@ pub enum CheckStatus {
 }
 
 /// One expectation with what was observed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     #[serde(flatten)]
     pub expectation: Expectation,
@@ -33,7 +33,7 @@ pub struct Check {
 }
 
 /// The run's verdict; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -87,6 +87,30 @@ mod tests {
     fn check(status: CheckStatus) -> Check {
         let expectation = crate::scenario::expect::parse("availability > 99%", &[]).unwrap();
         Check { expectation, phase: None, observed: Some(1.0), events: 100, status }
+    }
+
+    #[test]
+    fn burn_rate_and_budget_spent_are_checked_against_the_analysis() {
+        let (plan, logical) = crate::test_support::calm_then_down(
+            2,
+            2,
+            "",
+            "  - burn_rate{phase=calm} < 1\n  - burn_rate{phase=down} < 14.4\n  \
+             - budget_spent{phase=down} < 1%\n  - budget_spent < 0.001",
+        );
+        let analysis =
+            crate::analysis::analyze(&plan, &crate::metrics::Records { logical, ..Default::default() });
+        let checks = evaluate(&plan.expectations, &analysis);
+        let statuses: Vec<CheckStatus> = checks.iter().map(|c| c.status).collect();
+        use CheckStatus::*;
+        assert_eq!(statuses, [Pass, Fail, Pass, Fail], "{checks:?}");
+        // At 99 %, a total outage burns at 100: 2 s of it spend 100 × 2 / 86 400 of a day's
+        // budget; the whole run burns at 50 for 4 s, the same 0.23 %.
+        let observed: Vec<f64> = checks.iter().map(|c| c.observed.unwrap()).collect();
+        let expected = [0.0, 100.0, 200.0 / 86_400.0, 200.0 / 86_400.0];
+        for (observed, expected) in observed.iter().zip(expected) {
+            assert!((observed - expected).abs() < 1e-9, "{observed} vs {expected}");
+        }
     }
 
     #[test]

@@ -2,10 +2,12 @@
 
 mod mock;
 mod proxy;
+mod report;
 mod run;
 
 pub use mock::mock;
 pub use proxy::proxy;
+pub use report::report;
 pub use run::{exit_for, run, validate};
 
 use crate::{scenario::ScenarioError, Exit};

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{analysis::Percentiles, metrics::micros};
 
@@ -75,7 +75,7 @@ impl GeneratorStats {
 }
 
 /// The generator's section of the results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorReport {
     pub sent: u64,
     pub missed: u64,

@@ -1,8 +1,16 @@
 //! What a run leaves behind: `results.json` (the contract every other output is rendered
-//! from) and the verdict table printed to the terminal.
+//! from, and read back by `chaos report`), and its renderings: `junit.xml`, `summary.md` and
+//! the verdict table printed to the terminal, sharing one way of showing a figure (`cells.rs`).
 
+mod cells;
+mod junit;
+mod read;
 mod results;
+mod summary;
 mod table;
 
+pub use junit::render_junit;
+pub use read::ResultsFileError;
 pub use results::{run_folder, Results, RunMeta, ScenarioInfo, UpstreamCounts, SCHEMA_VERSION};
+pub use summary::render_summary;
 pub use table::render_table;

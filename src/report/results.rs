@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     analysis::{Analysis, Figures},
@@ -18,7 +19,7 @@ use crate::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Which scenario ran, and how to run it again.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioInfo {
     pub name: String,
     pub description: Option<String>,
@@ -29,7 +30,7 @@ pub struct ScenarioInfo {
 }
 
 /// How the run went, apart from its figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunMeta {
     /// RFC 3339, UTC.
     pub started_at: String,
@@ -39,7 +40,7 @@ pub struct RunMeta {
 }
 
 /// What one mock upstream received, per key and model (keys by index, never by value).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UpstreamCounts {
     pub name: String,
     pub family: ApiFamily,
@@ -58,11 +59,13 @@ impl UpstreamCounts {
     }
 }
 
-/// The whole results document.
-#[derive(Debug, Clone, Serialize)]
+/// The whole results document. The same struct is written and read back (`chaos report`),
+/// so every rendering is made from exactly what the file holds, whether just after a run or
+/// later; no mirror type can drift from it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
     pub schema_version: u32,
-    pub harness_version: &'static str,
+    pub harness_version: String,
     pub scenario: ScenarioInfo,
     #[serde(flatten)]
     pub run: RunMeta,
@@ -86,7 +89,7 @@ impl Results {
     ) -> Self {
         Results {
             schema_version: SCHEMA_VERSION,
-            harness_version: env!("CARGO_PKG_VERSION"),
+            harness_version: env!("CARGO_PKG_VERSION").to_owned(),
             scenario: ScenarioInfo {
                 name: plan.name.clone(),
                 description: plan.description.clone(),
@@ -105,13 +108,29 @@ impl Results {
         }
     }
 
-    /// Writes `results.json` into `folder` and returns its path.
+    /// Writes `results.json` into `folder`, with its renderings next to it, and returns its path.
     pub fn write(&self, folder: &Path) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(folder)?;
-        let path = folder.join("results.json");
-        std::fs::write(&path, serde_json::to_vec_pretty(self)?)?;
+        let path = write_file(folder, "results.json", serde_json::to_vec_pretty(self)?)?;
+        self.write_renderings(folder)?;
         Ok(path)
     }
+
+    /// Writes what is rendered from the results alone, `junit.xml` and `summary.md`, into
+    /// `folder` and returns their paths.
+    pub fn write_renderings(&self, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+        let renderings =
+            [("junit.xml", super::render_junit(self)), ("summary.md", super::render_summary(self))];
+        renderings.into_iter().map(|(name, text)| write_file(folder, name, text.into_bytes())).collect()
+    }
+}
+
+/// Writes `folder/name` (creating the folder) and returns its path.
+fn write_file(folder: &Path, name: &str, bytes: Vec<u8>) -> anyhow::Result<PathBuf> {
+    let path = folder.join(name);
+    std::fs::create_dir_all(folder)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }
 
 /// A new folder `<root>/<scenario>-<timestamp>` (suffixed if it already exists).

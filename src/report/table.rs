@@ -3,13 +3,11 @@
 
 use std::fmt::Write;
 
-use crate::{
-    analysis::Figures,
-    assert::{Check, CheckStatus},
-    scenario::expect::Metric,
+use super::{
+    cells::{self, optional},
+    Results,
 };
-
-use super::Results;
+use crate::{analysis::Figures, assert::Check};
 
 /// Renders the phase table, the expectation table and the verdict line.
 pub fn render_table(results: &Results) -> String {
@@ -24,13 +22,13 @@ pub fn render_table(results: &Results) -> String {
         rows.extend(results.expectations.iter().map(check_row));
         write_rows(&mut out, &rows);
     }
-    let _ = writeln!(out, "\nverdict: {}", format!("{:?}", results.verdict).to_uppercase());
+    let _ = writeln!(out, "\nverdict: {}", cells::verdict(results.verdict));
     out
 }
 
 fn phase_row(figures: &Figures) -> Vec<String> {
     let latency = |pick: fn(&crate::analysis::Percentiles) -> f64| {
-        figures.latency_ms.as_ref().map_or("-".to_owned(), |p| show_seconds(pick(p) / 1000.0))
+        optional(figures.latency_ms.as_ref().map(|p| pick(p) / 1000.0), cells::seconds)
     };
     vec![
         figures.name.clone(),
@@ -38,8 +36,8 @@ fn phase_row(figures: &Figures) -> Vec<String> {
         figures.successes.to_string(),
         figures.failures.to_string(),
         figures.attempts.to_string(),
-        figures.retry_amplification.map_or("-".to_owned(), |a| format!("{a:.2}")),
-        figures.availability.map_or("-".to_owned(), show_percent),
+        optional(figures.retry_amplification, cells::ratio),
+        optional(figures.availability, cells::percent),
         latency(|p| p.p50),
         latency(|p| p.p99),
         latency(|p| p.max),
@@ -47,29 +45,7 @@ fn phase_row(figures: &Figures) -> Vec<String> {
 }
 
 fn check_row(check: &Check) -> Vec<String> {
-    let observed = check.observed.map_or("-".to_owned(), |value| match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate => show_percent(value),
-        Metric::Latency { .. } => show_seconds(value),
-        Metric::RetryAmplification => format!("{value:.2}"),
-    });
-    let result = match check.status {
-        CheckStatus::Pass => "pass".to_owned(),
-        CheckStatus::Fail => "FAIL".to_owned(),
-        CheckStatus::Inconclusive => format!("inconclusive ({} requests)", check.events),
-    };
-    vec![check.expectation.text.clone(), observed, result]
-}
-
-fn show_percent(fraction: f64) -> String {
-    format!("{:.2}%", fraction * 100.0)
-}
-
-fn show_seconds(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.2}s")
-    } else {
-        format!("{:.1}ms", seconds * 1000.0)
-    }
+    vec![check.expectation.text.clone(), cells::observed(check), cells::result(check)]
 }
 
 fn write_rows(out: &mut String, rows: &[Vec<String>]) {

@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! expectation := metric labels? op value
-//! metric      := availability | error_rate | retry_amplification
+//! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
-//! value       := number unit?      units: % for ratios, us|ms|s|m for latencies
+//! value       := number unit?      units: % for ratios (and budget_spent), us|ms|s|m for
+//!                                  latencies; none for retry_amplification and burn_rate
 //! ```
 //!
 //! Parsing checks that the value's unit fits the metric and that the phase exists; an error
@@ -15,12 +16,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::units::HumanDuration;
 
 /// Which latency a percentile is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyBasis {
     /// From the intended start on the schedule (coordinated-omission-correct).
@@ -49,7 +50,7 @@ impl LatencyBasis {
 }
 
 /// The figure an expectation is about.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Metric {
     /// Share of logical requests that succeeded.
@@ -58,12 +59,16 @@ pub enum Metric {
     ErrorRate,
     /// Upstream attempts per logical request.
     RetryAmplification,
+    /// How fast the SLO's error budget burnt: bad ratio ÷ (1 − objective).
+    BurnRate,
+    /// The fraction of the SLO period's error budget spent.
+    BudgetSpent,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
 
 /// How the observed value must compare with the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparison {
     #[serde(rename = "<")]
     Lt,
@@ -90,12 +95,13 @@ impl Comparison {
 }
 
 /// One parsed expectation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     /// The expression as written.
     pub text: String,
     pub metric: Metric,
-    /// Index of the phase it is about; `None` means the whole run.
+    /// Index of the phase it is about; `None` means the whole run. Not in `results.json` (the
+    /// check names the phase), so `None` in an expectation read back from one.
     #[serde(skip)]
     pub phase: Option<usize>,
     pub op: Comparison,
@@ -116,8 +122,18 @@ impl fmt::Display for ExpectError {
     }
 }
 
-const METRICS: &[&str] =
-    &["availability", "error_rate", "retry_amplification", "p50", "p90", "p99", "p99.9", "max"];
+const METRICS: &[&str] = &[
+    "availability",
+    "error_rate",
+    "retry_amplification",
+    "burn_rate",
+    "budget_spent",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "max",
+];
 
 struct Cursor<'a> {
     text: &'a str,
@@ -188,6 +204,8 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "availability" => return Ok(Metric::Availability),
         "error_rate" => return Ok(Metric::ErrorRate),
         "retry_amplification" => return Ok(Metric::RetryAmplification),
+        "burn_rate" => return Ok(Metric::BurnRate),
+        "budget_spent" => return Ok(Metric::BudgetSpent),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -249,19 +267,25 @@ fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usi
 
 fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
     match metric {
-        Metric::Availability | Metric::ErrorRate => {
+        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
         Metric::Latency { .. } => value
             .parse::<HumanDuration>()
             .map(|d| d.0.as_secs_f64())
             .map_err(|_| format!("invalid latency `{value}`: expected a duration like `2.5s` or `250ms`")),
-        Metric::RetryAmplification => value
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("invalid ratio `{value}`: expected a plain number like `1.5`")),
+        Metric::RetryAmplification => plain_number(value, "ratio", "1.5"),
+        Metric::BurnRate => plain_number(value, "burn rate", "14.4"),
     }
+}
+
+/// A finite, non-negative number without a unit.
+fn plain_number(value: &str, what: &str, example: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("invalid {what} `{value}`: expected a plain number like `{example}`"))
 }
 
 #[cfg(test)]
@@ -287,6 +311,20 @@ mod tests {
 
         let amplification = parse("retry_amplification{ phase = baseline } == 1.0", &phases()).unwrap();
         assert_eq!(amplification.threshold, 1.0);
+    }
+
+    #[test]
+    fn parses_burn_rate_and_budget_spent() {
+        let burn = parse("burn_rate{phase=brownout} < 14.4", &phases()).unwrap();
+        assert_eq!((burn.metric, burn.phase, burn.threshold), (Metric::BurnRate, Some(1), 14.4));
+        let percent = parse("budget_spent <= 2%", &phases()).unwrap();
+        assert_eq!(percent.metric, Metric::BudgetSpent);
+        assert!((percent.threshold - 0.02).abs() < 1e-12);
+        let fraction = parse("budget_spent{phase=baseline} < 0.02", &phases()).unwrap();
+        assert!((fraction.threshold - 0.02).abs() < 1e-12);
+        let with_unit = parse("burn_rate < 14.4%", &phases()).unwrap_err();
+        assert_eq!(with_unit.offset, 12);
+        assert!(with_unit.message.contains("invalid burn rate `14.4%`: expected a plain number"));
     }
 
     #[test]

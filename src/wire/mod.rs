@@ -12,7 +12,7 @@ pub mod tokens;
 use std::fmt;
 
 /// The API family an upstream speaks; decides error bodies and headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiFamily {
     /// OpenAI Chat Completions and compatible APIs.

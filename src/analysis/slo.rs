@@ -1,0 +1,170 @@
+//! A run's SLO events and the burn figures made from them: good and bad events per second, the
+//! baseline that fills windows reaching back before the run, the peak 5-minute burn rate, and
+//! whether the Workbook's paging rules would have fired (arithmetic in [`super::burn`]).
+//!
+//! The events are logical requests, what users see. A request counts in the second its
+//! schedule meant it to start ([`LogicalRecord::intended`]), like its phase. A success
+//! ([`Outcome::is_ok`]) is good and any other ending bad, except [`Outcome::Unfinished`], which
+//! is neither: the drain cut it off at an arbitrary moment, so nobody knows how it would have
+//! ended. (The `error_rate` figure counts it as a failure; burn rates leave it out.)
+//!
+//! The fill: a game day is shorter than the paging rules' windows, so the time a window reaches
+//! back before the run is assumed to have gone like the baseline, the first phase, at its good
+//! and bad events per second. When the first phase injects faults it is no baseline, and the
+//! time before the run is assumed clean, at the run's mean request rate: the game day is judged
+//! on what it injected, never on its faults extrapolated over hours.
+
+use serde::{Deserialize, Serialize};
+
+use super::burn::{Fill, PageCheck, PerSecond, Tally, PAGE_RULES};
+use crate::{
+    metrics::{LogicalRecord, Outcome},
+    scenario::Plan,
+};
+
+/// The window of the peak rolling burn rate reported for the run.
+pub const PEAK_WINDOW_S: usize = 300;
+
+/// Adds one request's ending to a tally (an unfinished one counts as nothing).
+pub fn count(tally: &mut Tally, outcome: Outcome) {
+    match outcome {
+        Outcome::Ok => tally.good += 1,
+        Outcome::Unfinished => {}
+        Outcome::HttpError(_) | Outcome::Timeout | Outcome::ConnectionError | Outcome::StreamCut => {
+            tally.bad += 1
+        }
+    }
+}
+
+/// Would the paging rules have fired, and what filled the time before the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paging {
+    /// The phase whose rates filled the windows before the run; `None` when the first phase
+    /// injected faults and the time before the run was taken as clean.
+    pub baseline: Option<String>,
+    pub fill: Fill,
+    /// One per rule: `1h/5m` (BR 14.4) and `6h/30m` (BR 6).
+    pub rules: Vec<PageCheck>,
+    /// Whether any rule would have paged.
+    pub paged: bool,
+}
+
+/// The run's peak 5-minute burn rate and its paging checks.
+pub fn run_burn(plan: &Plan, logical: &[LogicalRecord]) -> (Option<f64>, Paging) {
+    let seconds = per_second(logical, plan.duration().as_secs_f64().ceil() as usize);
+    let (baseline, fill) = fill(plan, logical, &seconds);
+    let run = PerSecond::new(&seconds, fill);
+    let objective = plan.slo.availability;
+    let rules: Vec<PageCheck> = PAGE_RULES.iter().map(|rule| run.page_check(rule, objective)).collect();
+    let paged = rules.iter().any(|rule| rule.paged);
+    (run.peak_burn_rate(PEAK_WINDOW_S, objective), Paging { baseline, fill, rules, paged })
+}
+
+/// Events per second of the run, by intended start; a request after the last second counts in it.
+fn per_second(logical: &[LogicalRecord], seconds: usize) -> Vec<Tally> {
+    let mut tallies = vec![Tally::default(); seconds];
+    for record in logical {
+        let second = (record.intended.as_secs() as usize).min(seconds.saturating_sub(1));
+        if let Some(tally) = tallies.get_mut(second) {
+            count(tally, record.outcome);
+        }
+    }
+    tallies
+}
+
+/// The baseline's name (if the first phase is one) and the fill it gives.
+fn fill(plan: &Plan, logical: &[LogicalRecord], seconds: &[Tally]) -> (Option<String>, Fill) {
+    let per_s =
+        |events: u64, duration_s: f64| if duration_s > 0.0 { events as f64 / duration_s } else { 0.0 };
+    match plan
+        .phases
+        .first()
+        .filter(|phase| phase.faults.iter().all(Vec::is_empty) && !phase.dark.contains(&true))
+    {
+        Some(baseline) => {
+            let mut tally = Tally::default();
+            for record in logical.iter().filter(|r| plan.phase_at(r.intended) == 0) {
+                count(&mut tally, record.outcome);
+            }
+            let duration_s = baseline.duration.as_secs_f64();
+            let fill =
+                Fill { good_per_s: per_s(tally.good, duration_s), bad_per_s: per_s(tally.bad, duration_s) };
+            (Some(baseline.name.clone()), fill)
+        }
+        None => {
+            let events: u64 = seconds.iter().map(|tally| tally.total()).sum();
+            (None, Fill { good_per_s: per_s(events, seconds.len() as f64), bad_per_s: 0.0 })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{calm_then_down, requests};
+
+    #[test]
+    fn unfinished_requests_are_neither_good_nor_bad() {
+        let mut tally = Tally::default();
+        for outcome in [Outcome::Ok, Outcome::Unfinished, Outcome::Timeout, Outcome::HttpError(503)] {
+            count(&mut tally, outcome);
+        }
+        assert_eq!(tally, Tally { good: 1, bad: 2 });
+    }
+
+    #[test]
+    fn a_clean_first_phase_fills_the_windows_at_its_own_rates() {
+        let (plan, mut logical) = calm_then_down(10, 10, "", "");
+        logical[0].outcome = Outcome::Timeout;
+        let (peak, paging) = run_burn(&plan, &logical);
+        assert_eq!(paging.baseline.as_deref(), Some("calm"));
+        assert_eq!(paging.fill, Fill { good_per_s: 9.9, bad_per_s: 0.1 });
+        // The last 5 minutes: 280 filled seconds (28 bad of 2800) and the run's 20 (101 bad of
+        // 200): 129 / 3000 = 4.3 % bad, BR 4.3 at 99 %.
+        assert!((peak.unwrap() - 4.3).abs() < 1e-9, "{peak:?}");
+        let fast = &paging.rules[0];
+        assert_eq!((fast.rule.as_str(), fast.paged), ("1h/5m", false));
+        assert!(!paging.paged);
+    }
+
+    #[test]
+    fn each_phase_and_the_run_report_their_burn_and_budget() {
+        let (plan, mut logical) = calm_then_down(10, 10, "", "");
+        // Half the outage was cut off by the drain: neither good nor bad, so it burns at 100 all the same.
+        logical[150..].iter_mut().for_each(|r| r.outcome = Outcome::Unfinished);
+        let records = crate::metrics::Records { logical, ..Default::default() };
+        let analysis = crate::analysis::analyze(&plan, &records);
+        let [calm, down] = &analysis.phases[..] else { panic!("two phases") };
+        assert_eq!((calm.burn_rate, calm.budget_spent), (Some(0.0), Some(0.0)));
+        // BR 1 / (1 − 0.99) = 100 for 10 s of a 1-day period: 100 × 10 / 86 400 = 1.157 %.
+        assert!((down.burn_rate.unwrap() - 100.0).abs() < 1e-9, "{:?}", down.burn_rate);
+        assert!((down.budget_spent.unwrap() - 1000.0 / 86_400.0).abs() < 1e-9, "{:?}", down.budget_spent);
+        assert_eq!(down.error_rate, Some(1.0), "the error rate counts unfinished requests as failed");
+        // Overall: 50 bad of 150 finished = 1/3 bad, BR 33.3, for 20 s.
+        let overall = &analysis.overall;
+        assert!((overall.burn_rate.unwrap() - 100.0 / 3.0).abs() < 1e-9, "{:?}", overall.burn_rate);
+        assert!((overall.budget_spent.unwrap() - 100.0 / 3.0 * 20.0 / 86_400.0).abs() < 1e-12);
+        assert!(overall.paging.is_some() && overall.peak_burn_rate_5m.is_some());
+        assert!(calm.paging.is_none() && down.peak_burn_rate_5m.is_none());
+    }
+
+    #[test]
+    fn a_faulty_first_phase_is_no_baseline() {
+        let phases = "  - name: down\n    duration: 10s\n    faults:\n      openai: [{ status: 503 }]";
+        let plan = crate::test_support::plan(phases, "");
+        let (peak, paging) = run_burn(&plan, &requests(0, 10, Outcome::HttpError(503)));
+        assert_eq!(paging.baseline, None);
+        assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
+        // 100 bad of 3000 in the last 5 minutes: BR 3.33 at 99 %, not the phase's 100.
+        assert!((peak.unwrap() - 100.0 / 3000.0 / 0.01).abs() < 1e-6, "{peak:?}");
+    }
+
+    #[test]
+    fn a_long_outage_pages() {
+        let (plan, logical) = calm_then_down(60, 600, "", "");
+        let (_, paging) = run_burn(&plan, &logical);
+        // At 99 %, the hour burns at 14.4 after 518.4 s of outage.
+        assert_eq!(paging.rules[0].first_page_at_s, Some(60 + 519));
+        assert!(paging.paged);
+    }
+}

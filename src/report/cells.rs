@@ -1,0 +1,100 @@
+//! How figures read in every rendering (terminal table, `summary.md`, `junit.xml`): one place
+//! decides the units and precision of a value, and the words for a check's result.
+
+use crate::{
+    assert::{Check, CheckStatus, Verdict, MIN_EVENTS},
+    scenario::expect::Metric,
+};
+
+/// Shown for a figure with nothing to compute it from.
+pub const MISSING: &str = "-";
+
+/// `0.9715` → `97.15%`.
+pub fn percent(fraction: f64) -> String {
+    format!("{:.2}%", fraction * 100.0)
+}
+
+/// A share of the error budget, small as a game day's usually is, to about three significant
+/// digits: `23.1%`, `1.16%`, `0.039%`.
+pub fn budget(fraction: f64) -> String {
+    match fraction * 100.0 {
+        p if p >= 10.0 => format!("{p:.1}%"),
+        p if p >= 0.1 => format!("{p:.2}%"),
+        p => format!("{p:.3}%"),
+    }
+}
+
+/// Seconds as `2.01s`, or `1.5ms` below a second.
+pub fn seconds(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2}s")
+    } else {
+        format!("{:.1}ms", seconds * 1000.0)
+    }
+}
+
+/// A plain ratio such as a burn rate or an amplification: `1.40`.
+pub fn ratio(value: f64) -> String {
+    format!("{value:.2}")
+}
+
+/// A figure that may be missing, shown by `show`.
+pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
+    value.map_or_else(|| MISSING.to_owned(), show)
+}
+
+/// What a check observed, in its metric's unit.
+pub fn observed(check: &Check) -> String {
+    let show = match check.expectation.metric {
+        Metric::Availability | Metric::ErrorRate => percent,
+        Metric::BudgetSpent => budget,
+        Metric::Latency { .. } => seconds,
+        Metric::RetryAmplification | Metric::BurnRate => ratio,
+    };
+    optional(check.observed, show)
+}
+
+/// A check's result in a word or two: `pass`, `FAIL`, `inconclusive (12 requests)`.
+pub fn result(check: &Check) -> String {
+    match check.status {
+        CheckStatus::Pass => "pass".to_owned(),
+        CheckStatus::Fail => "FAIL".to_owned(),
+        CheckStatus::Inconclusive => format!("inconclusive ({} requests)", check.events),
+    }
+}
+
+/// Why a check is inconclusive, in a sentence.
+pub fn inconclusive_reason(check: &Check) -> String {
+    if check.events < MIN_EVENTS {
+        format!(
+            "inconclusive: {} requests in the window, fewer than the {MIN_EVENTS} a verdict needs",
+            check.events
+        )
+    } else {
+        "inconclusive: nothing in the window to compute the figure from".to_owned()
+    }
+}
+
+/// The verdict in capitals: `PASS`, `FAIL`, `INCONCLUSIVE`, `INTERRUPTED`.
+pub fn verdict(verdict: Verdict) -> String {
+    format!("{verdict:?}").to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_in_their_units() {
+        assert_eq!(
+            (percent(0.9715), seconds(2.009), seconds(0.0015), ratio(1.4)),
+            ("97.15%".into(), "2.01s".into(), "1.5ms".into(), "1.40".into())
+        );
+        // 10 minutes of total outage at 99.9 % over 30 days, one minute of it, and 2 s.
+        assert_eq!(
+            (budget(0.231_48), budget(0.023_15), budget(0.000386)),
+            ("23.1%".into(), "2.31%".into(), "0.039%".into())
+        );
+        assert_eq!(optional(None, percent), MISSING);
+    }
+}

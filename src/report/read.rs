@@ -1,0 +1,77 @@
+//! Reading a `results.json` back (for `chaos report`), with an error that names the file and
+//! says what is wrong with it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Results, SCHEMA_VERSION};
+
+/// Why a results file could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsFileError {
+    #[error("{}: cannot read the results: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{}: not a chaos results.json: {source}", path.display())]
+    Invalid { path: PathBuf, source: serde_json::Error },
+    #[error("{}: results schema version {found}, but this chaos reads version {SCHEMA_VERSION}", path.display())]
+    OtherVersion { path: PathBuf, found: u32 },
+}
+
+/// Just the version, read before the rest so a file of another version is named as such.
+#[derive(Deserialize)]
+struct Versioned {
+    schema_version: u32,
+}
+
+impl Results {
+    /// Reads a `results.json` written by this version of the schema.
+    pub fn read(path: &Path) -> Result<Results, ResultsFileError> {
+        let invalid = |source| ResultsFileError::Invalid { path: path.to_owned(), source };
+        let bytes = std::fs::read(path)
+            .map_err(|source| ResultsFileError::Unreadable { path: path.to_owned(), source })?;
+        let Versioned { schema_version } = serde_json::from_slice(&bytes).map_err(invalid)?;
+        if schema_version != SCHEMA_VERSION {
+            return Err(ResultsFileError::OtherVersion { path: path.to_owned(), found: schema_version });
+        }
+        serde_json::from_slice(&bytes).map_err(invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_read_back_render_the_same() {
+        let results = crate::test_support::results();
+        let folder = tempfile::tempdir().expect("temp dir");
+        let path = results.write(folder.path()).expect("written");
+        let back = Results::read(&path).expect("read back");
+        assert_eq!(serde_json::to_string(&back).unwrap(), serde_json::to_string(&results).unwrap());
+        assert_eq!(super::super::render_junit(&back), super::super::render_junit(&results));
+        assert_eq!(super::super::render_summary(&back), super::super::render_summary(&results));
+    }
+
+    #[test]
+    fn a_bad_file_is_named_with_what_is_wrong() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str, text: &str| {
+            let path = folder.path().join(name);
+            std::fs::write(&path, text).expect("written");
+            path
+        };
+        let missing = folder.path().join("missing.json");
+        let error = Results::read(&missing).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("{}: cannot read the results: ", missing.display())), "{error}");
+        let garbage = write("garbage.json", "not json");
+        let error = Results::read(&garbage).unwrap_err().to_string();
+        assert!(error.starts_with(&format!("{}: not a chaos results.json: ", garbage.display())), "{error}");
+        let newer = write("newer.json", r#"{ "schema_version": 2 }"#);
+        let error = Results::read(&newer).unwrap_err().to_string();
+        assert!(error.ends_with("results schema version 2, but this chaos reads version 1"), "{error}");
+        let partial = write("partial.json", r#"{ "schema_version": 1, "verdict": "pass" }"#);
+        let error = Results::read(&partial).unwrap_err().to_string();
+        assert!(error.contains("missing field"), "{error}");
+    }
+}

@@ -1,0 +1,82 @@
+//! Fixtures for unit tests: plans from a few lines of scenario, and synthetic logical records.
+
+use std::time::Duration;
+
+use crate::{
+    metrics::{LogicalRecord, Outcome},
+    scenario::Plan,
+};
+
+/// A plan with one mock OpenAI upstream, load at 10/s, a 99 % SLO over a day, and the given
+/// `phases:` and `expect:` entries (YAML list items, indented by two spaces; no expectations
+/// when `expect` is empty).
+pub fn plan(phases: &str, expect: &str) -> Plan {
+    let expect = if expect.is_empty() { String::new() } else { format!("expect:\n{expect}\n") };
+    let yaml = format!(
+        "name: t\nupstreams:\n  openai: {{ mock: openai }}\nload:\n  arrival: {{ rate: 10/s }}\n  \
+         request: {{ model: gpt-4o-mini }}\nphases:\n{phases}\nslo: {{ availability: 99%, period: 1d }}\n{expect}"
+    );
+    crate::scenario::parse(&yaml, std::path::Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Ten requests a second for `seconds` seconds from `from_s`, each ending with `outcome`.
+pub fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecord> {
+    (from_s * 10..(from_s + seconds) * 10)
+        .map(|i| {
+            let intended = Duration::from_millis(i * 100);
+            let finished = intended + Duration::from_millis(20);
+            LogicalRecord {
+                id: i,
+                intended,
+                sent: intended,
+                finished,
+                client_attempts: 1,
+                outcome,
+                served_by: None,
+                answer: None,
+            }
+        })
+        .collect()
+}
+
+/// A plan whose phase `calm` lasts `calm_s` seconds and whose phase `down` then answers every
+/// request with a 503 for `down_s` seconds (then `more_phases`, YAML list items), and the
+/// requests of those two phases: all good, then all 503.
+pub fn calm_then_down(
+    calm_s: u64,
+    down_s: u64,
+    more_phases: &str,
+    expect: &str,
+) -> (Plan, Vec<LogicalRecord>) {
+    let phases = format!(
+        "  - {{ name: calm, duration: {calm_s}s }}\n  - name: down\n    duration: {down_s}s\n    faults:\n      \
+         openai: [{{ status: 503 }}]\n{more_phases}"
+    );
+    let mut logical = requests(0, calm_s, Outcome::Ok);
+    logical.extend(requests(calm_s, down_s, Outcome::HttpError(503)));
+    (plan(&phases, expect), logical)
+}
+
+/// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,
+/// every request a 503) and `blip` (1 s: ten requests, too few for a verdict), with one
+/// expectation that holds, one that fails and one that is inconclusive.
+pub fn results() -> crate::report::Results {
+    let (plan, mut logical) = calm_then_down(
+        2,
+        2,
+        "  - { name: blip, duration: 1s }",
+        "  - availability{phase=calm} >= 99.9%\n  - burn_rate{phase=down} < 14.4\n  \
+         - p99{phase=blip} < 1s",
+    );
+    logical.extend(requests(4, 1, Outcome::Ok));
+    let analysis =
+        crate::analysis::analyze(&plan, &crate::metrics::Records { logical, ..Default::default() });
+    let checks = crate::assert::evaluate(&plan.expectations, &analysis);
+    let run = crate::report::RunMeta {
+        started_at: "2025-01-02T03:04:05Z".to_owned(),
+        elapsed_s: 5.5,
+        interrupted: false,
+    };
+    let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
+    crate::report::Results::new(&plan, run, generator, analysis, checks, Vec::new())
+}
