@@ -12,7 +12,8 @@ use crate::{analysis::Figures, assert::Check};
 /// Renders the phase table, the expectation table and the verdict line.
 pub fn render_table(results: &Results) -> String {
     let mut out = String::new();
-    let header = ["phase", "requests", "ok", "failed", "attempts", "amplif.", "avail.", "p50", "p99", "max"];
+    let header =
+        ["phase", "requests", "ok", "failed", "attempts", "amplif.", "avail.", "p50", "p99", "max", "p99 ttft"];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     rows.extend(results.phases.iter().chain(std::iter::once(&results.overall)).map(phase_row));
     write_rows(&mut out, &rows);
@@ -22,6 +23,9 @@ pub fn render_table(results: &Results) -> String {
         rows.extend(results.expectations.iter().map(check_row));
         write_rows(&mut out, &rows);
     }
+    for problem in &results.generator.problems {
+        let _ = writeln!(out, "\nthe run is invalid: {problem}");
+    }
     let _ = writeln!(out, "\nverdict: {}", cells::verdict(results.verdict));
     out
 }
@@ -30,6 +34,7 @@ fn phase_row(figures: &Figures) -> Vec<String> {
     let latency = |pick: fn(&crate::analysis::Percentiles) -> f64| {
         optional(figures.latency_ms.as_ref().map(|p| pick(p) / 1000.0), cells::seconds)
     };
+    let ttft = optional(figures.ttft_ms.as_ref().map(|p| p.p99 / 1000.0), cells::seconds);
     vec![
         figures.name.clone(),
         figures.logical_requests.to_string(),
@@ -41,6 +46,7 @@ fn phase_row(figures: &Figures) -> Vec<String> {
         latency(|p| p.p50),
         latency(|p| p.p99),
         latency(|p| p.max),
+        ttft,
     ]
 }
 
