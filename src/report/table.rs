@@ -12,8 +12,9 @@ use crate::{analysis::Figures, assert::Check};
 /// Renders the phase table, the expectation table and the verdict line.
 pub fn render_table(results: &Results) -> String {
     let mut out = String::new();
-    let header =
-        ["phase", "requests", "ok", "failed", "attempts", "amplif.", "avail.", "p50", "p99", "max", "p99 ttft"];
+    let header = [
+        "phase", "requests", "ok", "failed", "attempts", "amplif.", "avail.", "p50", "p99", "max", "p99 ttft",
+    ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     rows.extend(results.phases.iter().chain(std::iter::once(&results.overall)).map(phase_row));
     write_rows(&mut out, &rows);
