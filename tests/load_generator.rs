@@ -211,3 +211,38 @@ async fn closed_model_users_wait_for_each_answer_then_think() {
         "no schedule, no omission: {latency} vs {service}"
     );
 }
+
+const FALLBACK: &str = r#"
+name: fallback
+upstreams:
+  openai: { mock: openai }
+  anthropic: { mock: anthropic, latency: { ttft: 100ms, tokens_per_second: 100 } }
+target:
+  builtin: { upstream: openai, fallbacks: [anthropic], retries: 2, backoff: naive }
+load:
+  arrival: { rate: 10/s }
+  request: { model: gpt-4o-mini, stream: true, max_tokens: 11 }
+phases:
+  - name: primary-down
+    duration: 2s
+    faults:
+      openai: [{ status: 503, retry_after: 10s }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naive_retries_then_a_streamed_fallback_in_the_other_api() {
+    let (report, _reports) = run(FALLBACK).await;
+    let down = &report.results.phases[0];
+    assert_eq!(down.availability, Some(1.0), "{:?}", down.outcomes);
+    // Three immediate attempts on the primary (retry-after ignored), then one on the fallback.
+    assert_eq!(down.retry_amplification, Some(4.0));
+    let latency = down.latency_ms.expect("latencies");
+    assert!(latency.max < 2000.0, "naive retries do not wait 10 s: {latency:?}");
+    // The fallback streamed Anthropic events: 11 tokens each, the first after ~100 ms.
+    assert_eq!(down.output_tokens, 20 * 11);
+    let ttft = down.ttft_ms.expect("ttft");
+    assert!((100.0..1000.0).contains(&ttft.p50), "{ttft:?}");
+    assert!(down.itl_ms.is_some_and(|itl| itl.p50 >= 5.0), "10 ms per token at 100 tok/s");
+    assert_eq!(down.attempt_statuses.get("503"), Some(&60), "the interposers saw 3 × 20 on the primary");
+    assert_eq!(down.attempt_statuses.get("200"), Some(&20), "and 20 on the fallback");
+}
