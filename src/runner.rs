@@ -51,7 +51,7 @@ pub async fn execute(
 ) -> anyhow::Result<RunReport> {
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
-    let recorder = Recorder::new();
+    let recorder = Recorder::folding(plan.phase_ends());
     let stamp =
         started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
@@ -156,7 +156,7 @@ pub async fn execute(
         mock.shutdown().await;
     }
 
-    let analysis = analysis::analyze(plan, &recorder.snapshot());
+    let analysis = analysis::analyze(plan, &recorder.aggregate(plan.phase_ends()));
     let checks = assert::evaluate(&plan.expectations, &analysis);
     let run = RunMeta {
         started_at: started.format(&time::format_description::well_known::Rfc3339)?,

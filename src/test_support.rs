@@ -70,7 +70,7 @@ pub fn results() -> crate::report::Results {
     );
     logical.extend(requests(4, 1, Outcome::Ok));
     let analysis =
-        crate::analysis::analyze(&plan, &crate::metrics::Records { logical, ..Default::default() });
+        crate::analysis::analyze_records(&plan, &crate::metrics::Records { logical, ..Default::default() });
     let checks = crate::assert::evaluate(&plan.expectations, &analysis);
     let run = crate::report::RunMeta {
         started_at: "2025-01-02T03:04:05Z".to_owned(),

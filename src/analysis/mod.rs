@@ -11,18 +11,14 @@ pub mod burn;
 mod percentiles;
 pub mod slo;
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    time::Duration,
-};
+use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 pub use percentiles::Percentiles;
 
 use crate::{
-    metrics::{AttemptRecord, LogicalRecord, Outcome, Records},
+    metrics::{Aggregate, Outcome, PhaseTotals, Records},
     scenario::{
         expect::{LatencyBasis, Metric},
         plan::Slo,
@@ -134,52 +130,34 @@ impl Analysis {
     }
 }
 
-/// Computes every figure from a run's records.
-pub fn analyze(plan: &Plan, records: &Records) -> Analysis {
-    let phase_of_logical: HashMap<u64, usize> =
-        records.logical.iter().map(|r| (r.id, plan.phase_at(r.intended))).collect();
-    let attempt_phase = |attempt: &AttemptRecord| -> (usize, bool) {
-        match attempt.logical_id.and_then(|id| phase_of_logical.get(&id)) {
-            Some(phase) => (*phase, true),
-            None => (attempt.phase, false),
-        }
-    };
+/// Computes every figure from a run's records, folded.
+pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
     let phases: Vec<Figures> = plan
         .phases
         .iter()
-        .enumerate()
-        .map(|(index, phase)| {
-            let logical = records.logical.iter().filter(|r| phase_of_logical[&r.id] == index);
-            let attempts = records.attempts.iter().filter_map(|a| {
-                let (phase, joined) = attempt_phase(a);
-                (phase == index).then_some((a, joined))
-            });
-            // Gaps are kept per second of intended start; a second counts in the phase it
-            // starts in.
-            let gaps = records
-                .token_gaps
-                .iter()
-                .filter(|(second, _)| plan.phase_at(Duration::from_secs(**second)) == index)
-                .map(|(_, gaps)| gaps);
+        .zip(&aggregate.phases)
+        .map(|(phase, totals)| {
             let window = Window {
                 name: &phase.name,
                 start_s: phase.start.as_secs_f64(),
                 duration_s: phase.duration.as_secs_f64(),
                 slo: plan.slo,
             };
-            figures(window, logical, attempts, gaps)
+            figures(window, totals)
         })
         .collect();
-    let mut overall = figures(
-        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), slo: plan.slo },
-        records.logical.iter(),
-        records.attempts.iter().map(|a| (a, attempt_phase(a).1)),
-        records.token_gaps.values(),
-    );
-    let (peak, paging) = slo::run_burn(plan, &records.logical);
+    let window =
+        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), slo: plan.slo };
+    let mut overall = figures(window, &aggregate.overall());
+    let (peak, paging) = slo::run_burn(plan, aggregate);
     overall.peak_burn_rate_5m = peak;
     overall.paging = Some(paging);
     Analysis { phases, overall }
+}
+
+/// [`analyze`] over records kept one by one.
+pub fn analyze_records(plan: &Plan, records: &Records) -> Analysis {
+    analyze(plan, &Aggregate::from_records(plan.phase_ends(), records))
 }
 
 /// The time window figures are for.
@@ -190,44 +168,14 @@ struct Window<'a> {
     slo: Slo,
 }
 
-fn figures<'a>(
-    window: Window<'_>,
-    logical: impl Iterator<Item = &'a LogicalRecord>,
-    attempts: impl Iterator<Item = (&'a AttemptRecord, bool)>,
-    token_gaps: impl Iterator<Item = &'a Histogram<u32>>,
-) -> Figures {
-    let mut outcomes = BTreeMap::new();
-    let [mut latency, mut service_time, mut ttfb, mut ttft, mut itl, mut stall] =
-        std::array::from_fn(|_| Percentiles::recorder());
-    let (mut logical_requests, mut successes, mut output_tokens) = (0u64, 0u64, 0u64);
-    let mut slo_events = burn::Tally::default();
-    for record in logical {
-        logical_requests += 1;
-        successes += u64::from(record.outcome.is_ok());
-        slo::count(&mut slo_events, record.outcome);
-        *outcomes.entry(record.outcome.key()).or_insert(0) += 1;
-        // An unfinished request has no latency: the drain cut it off at an arbitrary time.
-        if record.outcome != Outcome::Unfinished {
-            latency.record(record.latency());
-            service_time.record(record.service_time());
-        }
-        ttfb.record_some(record.ttfb());
-        ttft.record_some(record.ttft());
-        stall.record_some(record.answer.and_then(|a| a.longest_gap));
-        output_tokens += record.answer.map_or(0, |a| a.output_tokens);
-    }
-    for gaps in token_gaps {
-        itl.add_micros(gaps);
-    }
-    let mut attempt_statuses = BTreeMap::new();
-    let (mut attempt_count, mut injected, mut joined, mut incomplete_streams) = (0u64, 0u64, 0u64, 0u64);
-    for (attempt, by_correlation) in attempts {
-        attempt_count += 1;
-        injected += u64::from(attempt.injected);
-        incomplete_streams += u64::from(attempt.answer.completed == Some(false));
-        joined += u64::from(by_correlation);
-        *attempt_statuses.entry(attempt.outcome.key()).or_insert(0) += 1;
-    }
+fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
+    let logical_requests = totals.logical_requests;
+    let successes = totals.count(Outcome::Ok);
+    let slo_events = slo::tally(totals);
+    let outcomes = totals.outcomes.iter().map(|(outcome, count)| (outcome.key(), *count)).collect();
+    let attempt_statuses =
+        totals.attempt_statuses.iter().map(|(status, count)| (status.key(), *count)).collect();
+    let (attempt_count, joined) = (totals.attempts, totals.joined);
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
     let burn_rate = burn::burn_rate(slo_events, window.slo.availability);
@@ -239,18 +187,18 @@ fn figures<'a>(
         successes,
         failures,
         attempts: attempt_count,
-        injected,
-        incomplete_streams,
+        injected: totals.injected,
+        incomplete_streams: totals.incomplete_streams,
         availability: ratio(successes, logical_requests),
         error_rate: ratio(failures, logical_requests),
         retry_amplification: ratio(attempt_count, logical_requests),
-        latency_ms: latency.finish(),
-        service_time_ms: service_time.finish(),
-        ttfb_ms: ttfb.finish(),
-        ttft_ms: ttft.finish(),
-        itl_ms: itl.finish(),
-        stall_ms: stall.finish(),
-        output_tokens,
+        latency_ms: Percentiles::of(&totals.latency),
+        service_time_ms: Percentiles::of(&totals.service_time),
+        ttfb_ms: Percentiles::of(&totals.ttfb),
+        ttft_ms: Percentiles::of(&totals.ttft),
+        itl_ms: Percentiles::of(&totals.itl),
+        stall_ms: Percentiles::of(&totals.stall),
+        output_tokens: totals.output_tokens,
         outcomes,
         attempt_statuses,
         join: match (joined, attempt_count) {

@@ -1,12 +1,8 @@
-//! Latency percentiles from an HDR histogram (3 significant digits, microsecond resolution),
-//! reported in milliseconds.
+//! Latency percentiles from an HDR histogram of microseconds (`metrics::micros`), reported in
+//! milliseconds.
 
-use std::time::Duration;
-
-use hdrhistogram::Histogram;
+use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
-
-use crate::metrics::micros;
 
 /// p50, p90, p99, p99.9 and max, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -18,14 +14,20 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-/// Collects durations for [`Percentiles`].
-pub struct PercentileRecorder {
-    histogram: Histogram<u64>,
-}
-
 impl Percentiles {
-    pub fn recorder() -> PercentileRecorder {
-        PercentileRecorder { histogram: micros::histogram() }
+    /// The percentiles of a histogram of microseconds, or `None` if it is empty.
+    pub fn of<C: Counter>(micros: &Histogram<C>) -> Option<Percentiles> {
+        if micros.is_empty() {
+            return None;
+        }
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        Some(Percentiles {
+            p50: ms(micros.value_at_quantile(0.5)),
+            p90: ms(micros.value_at_quantile(0.9)),
+            p99: ms(micros.value_at_quantile(0.99)),
+            p999: ms(micros.value_at_quantile(0.999)),
+            max: ms(micros.max()),
+        })
     }
 
     /// The value at quantile `q` in milliseconds (`q == 1.0` is the maximum).
@@ -40,54 +42,18 @@ impl Percentiles {
     }
 }
 
-impl PercentileRecorder {
-    pub fn record(&mut self, duration: Duration) {
-        micros::record(&mut self.histogram, u64::try_from(duration.as_micros()).unwrap_or(u64::MAX), 1);
-    }
-
-    /// Records a duration if there is one.
-    pub fn record_some(&mut self, duration: Option<Duration>) {
-        if let Some(duration) = duration {
-            self.record(duration);
-        }
-    }
-
-    /// Adds every value of a histogram of microseconds.
-    pub fn add_micros<C: hdrhistogram::Counter>(&mut self, micros: &Histogram<C>) {
-        // Same precision on both sides, so each bucket's value lands in the same bucket: exact.
-        for bucket in micros.iter_recorded() {
-            micros::record(&mut self.histogram, bucket.value_iterated_to(), bucket.count_at_value().as_u64());
-        }
-    }
-
-    /// The percentiles, or `None` if nothing was recorded.
-    pub fn finish(&self) -> Option<Percentiles> {
-        let h = &self.histogram;
-        if h.is_empty() {
-            return None;
-        }
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        Some(Percentiles {
-            p50: ms(h.value_at_quantile(0.5)),
-            p90: ms(h.value_at_quantile(0.9)),
-            p99: ms(h.value_at_quantile(0.99)),
-            p999: ms(h.value_at_quantile(0.999)),
-            max: ms(h.max()),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::micros;
 
     #[test]
     fn percentiles_of_one_to_a_thousand_ms() {
-        let mut recorder = Percentiles::recorder();
+        let mut histogram = micros::histogram::<u32>();
         for ms in 1..=1000 {
-            recorder.record(Duration::from_millis(ms));
+            micros::record(&mut histogram, ms * 1000, 1);
         }
-        let p = recorder.finish().unwrap();
+        let p = Percentiles::of(&histogram).unwrap();
         assert!((p.p50 - 500.0).abs() < 1.0, "{p:?}");
         assert!((p.p99 - 990.0).abs() < 1.0, "{p:?}");
         assert!((p.max - 1000.0).abs() < 1.0, "{p:?}");
@@ -96,6 +62,6 @@ mod tests {
 
     #[test]
     fn nothing_recorded_gives_none() {
-        assert!(Percentiles::recorder().finish().is_none());
+        assert!(Percentiles::of(&micros::histogram::<u64>()).is_none());
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::burn::{Fill, PageCheck, PerSecond, Tally, PAGE_RULES};
 use crate::{
-    metrics::{LogicalRecord, Outcome},
+    metrics::{Aggregate, Outcome, PhaseTotals},
     scenario::Plan,
 };
 
@@ -49,10 +49,22 @@ pub struct Paging {
     pub paged: bool,
 }
 
+/// The SLO events of one phase (or the run).
+pub fn tally(totals: &PhaseTotals) -> Tally {
+    let mut tally = Tally::default();
+    for (outcome, count) in &totals.outcomes {
+        let mut one = Tally::default();
+        self::count(&mut one, *outcome);
+        tally.good += one.good * count;
+        tally.bad += one.bad * count;
+    }
+    tally
+}
+
 /// The run's peak 5-minute burn rate and its paging checks.
-pub fn run_burn(plan: &Plan, logical: &[LogicalRecord]) -> (Option<f64>, Paging) {
-    let seconds = per_second(logical, plan.duration().as_secs_f64().ceil() as usize);
-    let (baseline, fill) = fill(plan, logical, &seconds);
+pub fn run_burn(plan: &Plan, aggregate: &Aggregate) -> (Option<f64>, Paging) {
+    let seconds = per_second(aggregate, plan.duration().as_secs_f64().ceil() as usize);
+    let (baseline, fill) = fill(plan, aggregate, &seconds);
     let run = PerSecond::new(&seconds, fill);
     let objective = plan.slo.availability;
     let rules: Vec<PageCheck> = PAGE_RULES.iter().map(|rule| run.page_check(rule, objective)).collect();
@@ -61,19 +73,19 @@ pub fn run_burn(plan: &Plan, logical: &[LogicalRecord]) -> (Option<f64>, Paging)
 }
 
 /// Events per second of the run, by intended start; a request after the last second counts in it.
-fn per_second(logical: &[LogicalRecord], seconds: usize) -> Vec<Tally> {
+fn per_second(aggregate: &Aggregate, seconds: usize) -> Vec<Tally> {
     let mut tallies = vec![Tally::default(); seconds];
-    for record in logical {
-        let second = (record.intended.as_secs() as usize).min(seconds.saturating_sub(1));
-        if let Some(tally) = tallies.get_mut(second) {
-            count(tally, record.outcome);
+    for (second, totals) in aggregate.seconds.iter().enumerate() {
+        if let Some(tally) = tallies.get_mut(second.min(seconds.saturating_sub(1))) {
+            tally.good += totals.ok;
+            tally.bad += totals.failed;
         }
     }
     tallies
 }
 
 /// The baseline's name (if the first phase is one) and the fill it gives.
-fn fill(plan: &Plan, logical: &[LogicalRecord], seconds: &[Tally]) -> (Option<String>, Fill) {
+fn fill(plan: &Plan, aggregate: &Aggregate, seconds: &[Tally]) -> (Option<String>, Fill) {
     let per_s =
         |events: u64, duration_s: f64| if duration_s > 0.0 { events as f64 / duration_s } else { 0.0 };
     match plan
@@ -82,10 +94,7 @@ fn fill(plan: &Plan, logical: &[LogicalRecord], seconds: &[Tally]) -> (Option<St
         .filter(|phase| phase.faults.iter().all(Vec::is_empty) && !phase.dark.contains(&true))
     {
         Some(baseline) => {
-            let mut tally = Tally::default();
-            for record in logical.iter().filter(|r| plan.phase_at(r.intended) == 0) {
-                count(&mut tally, record.outcome);
-            }
+            let tally = tally(&aggregate.phases[0]);
             let duration_s = baseline.duration.as_secs_f64();
             let fill =
                 Fill { good_per_s: per_s(tally.good, duration_s), bad_per_s: per_s(tally.bad, duration_s) };
@@ -103,6 +112,11 @@ mod tests {
     use super::*;
     use crate::test_support::{calm_then_down, requests};
 
+    fn burn(plan: &Plan, logical: Vec<crate::metrics::LogicalRecord>) -> (Option<f64>, Paging) {
+        let records = crate::metrics::Records { logical, ..Default::default() };
+        run_burn(plan, &Aggregate::from_records(plan.phase_ends(), &records))
+    }
+
     #[test]
     fn unfinished_requests_are_neither_good_nor_bad() {
         let mut tally = Tally::default();
@@ -116,7 +130,7 @@ mod tests {
     fn a_clean_first_phase_fills_the_windows_at_its_own_rates() {
         let (plan, mut logical) = calm_then_down(10, 10, "", "");
         logical[0].outcome = Outcome::Timeout;
-        let (peak, paging) = run_burn(&plan, &logical);
+        let (peak, paging) = burn(&plan, logical);
         assert_eq!(paging.baseline.as_deref(), Some("calm"));
         assert_eq!(paging.fill, Fill { good_per_s: 9.9, bad_per_s: 0.1 });
         // The last 5 minutes: 280 filled seconds (28 bad of 2800) and the run's 20 (101 bad of
@@ -133,7 +147,7 @@ mod tests {
         // Half the outage was cut off by the drain: neither good nor bad, so it burns at 100 all the same.
         logical[150..].iter_mut().for_each(|r| r.outcome = Outcome::Unfinished);
         let records = crate::metrics::Records { logical, ..Default::default() };
-        let analysis = crate::analysis::analyze(&plan, &records);
+        let analysis = crate::analysis::analyze_records(&plan, &records);
         let [calm, down] = &analysis.phases[..] else { panic!("two phases") };
         assert_eq!((calm.burn_rate, calm.budget_spent), (Some(0.0), Some(0.0)));
         // BR 1 / (1 − 0.99) = 100 for 10 s of a 1-day period: 100 × 10 / 86 400 = 1.157 %.
@@ -152,7 +166,7 @@ mod tests {
     fn a_faulty_first_phase_is_no_baseline() {
         let phases = "  - name: down\n    duration: 10s\n    faults:\n      openai: [{ status: 503 }]";
         let plan = crate::test_support::plan(phases, "");
-        let (peak, paging) = run_burn(&plan, &requests(0, 10, Outcome::HttpError(503)));
+        let (peak, paging) = burn(&plan, requests(0, 10, Outcome::HttpError(503)));
         assert_eq!(paging.baseline, None);
         assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
         // 100 bad of 3000 in the last 5 minutes: BR 3.33 at 99 %, not the phase's 100.
@@ -162,7 +176,7 @@ mod tests {
     #[test]
     fn a_long_outage_pages() {
         let (plan, logical) = calm_then_down(60, 600, "", "");
-        let (_, paging) = run_burn(&plan, &logical);
+        let (_, paging) = burn(&plan, logical);
         // At 99 %, the hour burns at 14.4 after 518.4 s of outage.
         assert_eq!(paging.rules[0].first_page_at_s, Some(60 + 519));
         assert!(paging.paged);

@@ -98,8 +98,10 @@ mod tests {
             "  - burn_rate{phase=calm} < 1\n  - burn_rate{phase=down} < 14.4\n  \
              - budget_spent{phase=down} < 1%\n  - budget_spent < 0.001",
         );
-        let analysis =
-            crate::analysis::analyze(&plan, &crate::metrics::Records { logical, ..Default::default() });
+        let analysis = crate::analysis::analyze_records(
+            &plan,
+            &crate::metrics::Records { logical, ..Default::default() },
+        );
         let checks = evaluate(&plan.expectations, &analysis);
         let statuses: Vec<CheckStatus> = checks.iter().map(|c| c.status).collect();
         use CheckStatus::*;

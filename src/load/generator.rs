@@ -45,9 +45,7 @@ impl GeneratorStats {
 
     /// The verdict on the generator, against the lateness it may have at p99.
     pub fn report(&self, max_lag: Duration) -> GeneratorReport {
-        let mut lag = Percentiles::recorder();
-        lag.add_micros(&self.lag);
-        let lag_ms = lag.finish();
+        let lag_ms = Percentiles::of(&self.lag);
         let p99 = lag_ms.map_or(Duration::ZERO, |p| Duration::from_secs_f64(p.p99 / 1000.0));
         let mut problems = Vec::new();
         if self.missed > 0 {

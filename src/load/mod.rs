@@ -112,6 +112,7 @@ impl Tracker {
     /// Runs logical request `id`, meant to start at `intended`, to its end and records it.
     async fn run(&self, id: u64, intended: Duration) {
         let clock = self.clock;
+        self.recorder.started(id, intended);
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, clock.elapsed()));
         // Waits for a connection if the pool is full (the semaphore is never closed).
         let _connection = match &self.connections {

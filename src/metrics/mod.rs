@@ -1,11 +1,13 @@
 //! What a run observes: one record per logical request (from the load generator) and one per
 //! attempt (from the interposers), gathered by a [`Recorder`] against one [`RunClock`].
 
+mod aggregate;
 mod clock;
 pub mod micros;
 mod record;
 mod recorder;
 
+pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
 pub use record::{AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
 pub use recorder::{Recorder, Records};

@@ -1,66 +1,98 @@
 //! Gathers records from the load generator and the interposers while a run goes on.
 //!
-//! Records are kept in memory; a run of a few thousand requests a minute holds a few MB.
-//! Inter-token gaps, one per streamed token, go straight into one HDR histogram per second of
-//! intended start, so a long streaming run does not keep a sample per token.
+//! Two ways to keep them: a run folds each record into an [`Aggregate`] as it arrives
+//! ([`Recorder::folding`]), so its memory stays flat however long it lasts; standalone tools and
+//! tests keep every record ([`Recorder::new`]) to look at them one by one.
 
 use std::{
-    collections::BTreeMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use hdrhistogram::Histogram;
+use super::{Aggregate, AttemptRecord, LogicalRecord};
 
-use super::{AttemptRecord, LogicalRecord};
-
-/// Everything a run recorded.
+/// Records kept one by one.
 #[derive(Debug, Default, Clone)]
 pub struct Records {
     pub logical: Vec<LogicalRecord>,
     pub attempts: Vec<AttemptRecord>,
-    /// Inter-token gaps in microseconds, by the second (of the run) the request was meant to
-    /// start in; each histogram grows only to the largest gap it holds.
-    pub token_gaps: BTreeMap<u64, Histogram<u32>>,
+}
+
+#[derive(Debug)]
+enum Store {
+    Keep(Records),
+    Fold(Box<Aggregate>),
 }
 
 /// A cheap, cloneable handle to record into.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Recorder {
-    records: Arc<Mutex<Records>>,
+    store: Arc<Mutex<Store>>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
 }
 
 impl Recorder {
+    /// Keeps every record (inter-token gaps are not kept).
     pub fn new() -> Self {
-        Recorder::default()
+        Recorder { store: Arc::new(Mutex::new(Store::Keep(Records::default()))) }
+    }
+
+    /// Folds every record into per-phase totals for phases ending at `phase_ends`.
+    pub fn folding(phase_ends: Vec<Duration>) -> Self {
+        Recorder { store: Arc::new(Mutex::new(Store::Fold(Box::new(Aggregate::new(phase_ends))))) }
+    }
+
+    /// Logical request `id`, meant to start at `intended`, has started (it places the attempts
+    /// that carry its id).
+    pub fn started(&self, id: u64, intended: Duration) {
+        if let Store::Fold(aggregate) = &mut *self.lock() {
+            aggregate.started(id, intended);
+        }
     }
 
     pub fn logical(&self, record: LogicalRecord) {
-        self.lock().logical.push(record);
+        match &mut *self.lock() {
+            Store::Keep(records) => records.logical.push(record),
+            Store::Fold(aggregate) => aggregate.logical(&record),
+        }
     }
 
     /// Adds the inter-token gaps of a request meant to start at `intended`.
     pub fn token_gaps(&self, intended: Duration, gaps_us: &[u32]) {
-        if gaps_us.is_empty() {
-            return;
-        }
-        let mut records = self.lock();
-        let histogram = records.token_gaps.entry(intended.as_secs()).or_insert_with(super::micros::histogram);
-        for gap in gaps_us {
-            super::micros::record(histogram, u64::from(*gap), 1);
+        if let Store::Fold(aggregate) = &mut *self.lock() {
+            aggregate.token_gaps(intended, gaps_us);
         }
     }
 
     pub fn attempt(&self, record: AttemptRecord) {
-        self.lock().attempts.push(record);
+        match &mut *self.lock() {
+            Store::Keep(records) => records.attempts.push(record),
+            Store::Fold(aggregate) => aggregate.attempt(&record),
+        }
     }
 
-    /// A copy of everything recorded so far.
+    /// A copy of the records kept so far (none, when folding).
     pub fn snapshot(&self) -> Records {
-        self.lock().clone()
+        match &*self.lock() {
+            Store::Keep(records) => records.clone(),
+            Store::Fold(_) => Records::default(),
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
-        self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// What was recorded, folded for phases ending at `phase_ends`.
+    pub fn aggregate(&self, phase_ends: Vec<Duration>) -> Aggregate {
+        match &*self.lock() {
+            Store::Keep(records) => Aggregate::from_records(phase_ends, records),
+            Store::Fold(aggregate) => (**aggregate).clone(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -184,6 +184,11 @@ impl Plan {
         self.phases.last().map_or(Duration::ZERO, Phase::end)
     }
 
+    /// Where each phase ends, in order.
+    pub fn phase_ends(&self) -> Vec<Duration> {
+        self.phases.iter().map(Phase::end).collect()
+    }
+
     /// The phase whose window holds `at` (the last phase holds its own end).
     pub fn phase_at(&self, at: Duration) -> usize {
         self.phases.iter().position(|phase| at < phase.end()).unwrap_or(self.phases.len().saturating_sub(1))

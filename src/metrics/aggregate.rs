@@ -1,0 +1,308 @@
+//! What a run keeps of its records: per phase, HDR histograms and counters; per second of
+//! intended start, the successes and failures the SLO burn figures need. Each record is folded
+//! in as it arrives and dropped, so a run's memory stays flat however long it lasts: phases ×
+//! histograms, plus two counters a second.
+//!
+//! Joins: a logical request counts in the phase its schedule meant it to start in. An attempt
+//! counts in its logical request's phase when its correlation id survived the target — ids
+//! grow with intended start, so the first id of each phase places any id — and otherwise in
+//! the phase active at the interposer when it arrived.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use hdrhistogram::Histogram;
+
+use super::{micros, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records};
+
+/// Everything counted for one phase (or, merged, for the run).
+#[derive(Debug, Clone)]
+pub struct PhaseTotals {
+    pub logical_requests: u64,
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Microseconds: from the intended start, from the actual send, to the final answer's head,
+    /// to the first token; inter-token gaps; each answer's longest gap.
+    pub latency: Histogram<u32>,
+    pub service_time: Histogram<u32>,
+    pub ttfb: Histogram<u32>,
+    pub ttft: Histogram<u32>,
+    pub itl: Histogram<u32>,
+    pub stall: Histogram<u32>,
+    pub output_tokens: u64,
+    pub attempts: u64,
+    /// Attempts a fault answered.
+    pub injected: u64,
+    /// Attempts whose event stream ended without its terminator.
+    pub incomplete_streams: u64,
+    /// Attempts placed by their correlation id.
+    pub joined: u64,
+    pub attempt_statuses: BTreeMap<AttemptOutcome, u64>,
+}
+
+impl Default for PhaseTotals {
+    fn default() -> Self {
+        PhaseTotals {
+            logical_requests: 0,
+            outcomes: BTreeMap::new(),
+            latency: micros::histogram(),
+            service_time: micros::histogram(),
+            ttfb: micros::histogram(),
+            ttft: micros::histogram(),
+            itl: micros::histogram(),
+            stall: micros::histogram(),
+            output_tokens: 0,
+            attempts: 0,
+            injected: 0,
+            incomplete_streams: 0,
+            joined: 0,
+            attempt_statuses: BTreeMap::new(),
+        }
+    }
+}
+
+impl PhaseTotals {
+    /// Logical requests that ended this way.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.outcomes.get(&outcome).copied().unwrap_or(0)
+    }
+
+    fn merge(&mut self, other: &PhaseTotals) {
+        self.logical_requests += other.logical_requests;
+        for (outcome, count) in &other.outcomes {
+            *self.outcomes.entry(*outcome).or_insert(0) += count;
+        }
+        for (mine, theirs) in self.histograms_mut().into_iter().zip(other.histograms()) {
+            // Both grow as needed, so adding cannot fail for lack of range.
+            let _ = mine.add(theirs);
+        }
+        self.output_tokens += other.output_tokens;
+        self.attempts += other.attempts;
+        self.injected += other.injected;
+        self.incomplete_streams += other.incomplete_streams;
+        self.joined += other.joined;
+        for (status, count) in &other.attempt_statuses {
+            *self.attempt_statuses.entry(*status).or_insert(0) += count;
+        }
+    }
+
+    fn histograms(&self) -> [&Histogram<u32>; 6] {
+        [&self.latency, &self.service_time, &self.ttfb, &self.ttft, &self.itl, &self.stall]
+    }
+
+    fn histograms_mut(&mut self) -> [&mut Histogram<u32>; 6] {
+        [
+            &mut self.latency,
+            &mut self.service_time,
+            &mut self.ttfb,
+            &mut self.ttft,
+            &mut self.itl,
+            &mut self.stall,
+        ]
+    }
+}
+
+/// Successes and failures of the logical requests meant to start in one second; requests cut
+/// off by the drain are neither.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecondTotals {
+    pub ok: u64,
+    pub failed: u64,
+}
+
+/// A run's records, folded.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    phase_ends: Vec<Duration>,
+    pub phases: Vec<PhaseTotals>,
+    /// By second of intended start, from the run's start.
+    pub seconds: Vec<SecondTotals>,
+    /// The first logical id started in each phase.
+    first_ids: Vec<Option<u64>>,
+}
+
+fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
+    micros::record(histogram, u64::try_from(duration.as_micros()).unwrap_or(u64::MAX), 1);
+}
+
+impl Aggregate {
+    /// An empty aggregate for phases ending at `phase_ends` (in order).
+    pub fn new(phase_ends: Vec<Duration>) -> Self {
+        let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
+        let first_ids = vec![None; phases.len()];
+        Aggregate { phase_ends, phases, seconds: Vec::new(), first_ids }
+    }
+
+    /// Folds kept records (in the order ids were started), for analyses of records made by hand.
+    pub fn from_records(phase_ends: Vec<Duration>, records: &Records) -> Self {
+        let mut aggregate = Aggregate::new(phase_ends);
+        let mut logical: Vec<&LogicalRecord> = records.logical.iter().collect();
+        logical.sort_by_key(|r| r.id);
+        for record in &logical {
+            aggregate.started(record.id, record.intended);
+        }
+        for record in logical {
+            aggregate.logical(record);
+        }
+        for attempt in &records.attempts {
+            aggregate.attempt(attempt);
+        }
+        aggregate
+    }
+
+    /// The phase whose window holds `at` (the last phase holds everything after it).
+    pub fn phase_at(&self, at: Duration) -> usize {
+        self.phase_ends.iter().position(|end| at < *end).unwrap_or(self.phases.len() - 1)
+    }
+
+    /// The whole run: every phase merged.
+    pub fn overall(&self) -> PhaseTotals {
+        let mut overall = PhaseTotals::default();
+        for phase in &self.phases {
+            overall.merge(phase);
+        }
+        overall
+    }
+
+    /// Logical request `id`, meant to start at `intended`, has started.
+    pub fn started(&mut self, id: u64, intended: Duration) {
+        let phase = self.phase_at(intended);
+        let first = &mut self.first_ids[phase];
+        *first = Some(first.map_or(id, |known| known.min(id)));
+    }
+
+    pub fn logical(&mut self, record: &LogicalRecord) {
+        let index = self.phase_at(record.intended);
+        let phase = &mut self.phases[index];
+        phase.logical_requests += 1;
+        *phase.outcomes.entry(record.outcome).or_insert(0) += 1;
+        // An unfinished request has no latency: the drain cut it off at an arbitrary time.
+        if record.outcome != Outcome::Unfinished {
+            record_into(phase, record);
+        }
+        let second = usize::try_from(record.intended.as_secs()).unwrap_or(usize::MAX);
+        if second >= self.seconds.len() && second < usize::MAX {
+            self.seconds.resize(second + 1, SecondTotals::default());
+        }
+        if let Some(totals) = self.seconds.get_mut(second) {
+            match record.outcome {
+                Outcome::Ok => totals.ok += 1,
+                Outcome::Unfinished => {}
+                _ => totals.failed += 1,
+            }
+        }
+    }
+
+    /// Inter-token gaps of the answer to a request meant to start at `intended`.
+    pub fn token_gaps(&mut self, intended: Duration, gaps_us: &[u32]) {
+        let phase = self.phase_at(intended);
+        let itl = &mut self.phases[phase].itl;
+        for gap in gaps_us {
+            micros::record(itl, u64::from(*gap), 1);
+        }
+    }
+
+    pub fn attempt(&mut self, attempt: &AttemptRecord) {
+        let joined = attempt.logical_id.and_then(|id| self.phase_of_id(id));
+        let last = self.phases.len() - 1;
+        let phase = &mut self.phases[joined.unwrap_or(attempt.phase).min(last)];
+        phase.attempts += 1;
+        phase.injected += u64::from(attempt.injected);
+        phase.incomplete_streams += u64::from(attempt.answer.completed == Some(false));
+        phase.joined += u64::from(joined.is_some());
+        *phase.attempt_statuses.entry(attempt.outcome).or_insert(0) += 1;
+    }
+
+    /// The phase logical request `id` started in, if ids of that run are known.
+    fn phase_of_id(&self, id: u64) -> Option<usize> {
+        self.first_ids.iter().rposition(|first| first.is_some_and(|first| first <= id))
+    }
+}
+
+fn record_into(phase: &mut PhaseTotals, record: &LogicalRecord) {
+    add_duration(&mut phase.latency, record.latency());
+    add_duration(&mut phase.service_time, record.service_time());
+    let answer = record.answer;
+    let timings = [
+        (&mut phase.ttfb, record.ttfb()),
+        (&mut phase.ttft, record.ttft()),
+        (&mut phase.stall, answer.and_then(|a| a.longest_gap)),
+    ];
+    for (histogram, duration) in timings {
+        if let Some(duration) = duration {
+            add_duration(histogram, duration);
+        }
+    }
+    phase.output_tokens += answer.map_or(0, |a| a.output_tokens);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::AnswerStats;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn logical(id: u64, intended: Duration, outcome: Outcome) -> LogicalRecord {
+        LogicalRecord {
+            id,
+            intended,
+            sent: intended,
+            finished: intended + Duration::from_millis(5),
+            client_attempts: 1,
+            outcome,
+            served_by: None,
+            answer: None,
+        }
+    }
+
+    fn attempt(logical_id: Option<u64>, phase: usize, status: u16) -> AttemptRecord {
+        let mut record = AttemptRecord::arrived(0, phase, logical_id, secs(0), Vec::new());
+        record.outcome = AttemptOutcome::Status(status);
+        record.answer = AnswerStats::default();
+        record
+    }
+
+    #[test]
+    fn attempts_follow_their_logical_request_or_else_their_arrival() {
+        let mut aggregate = Aggregate::new(vec![secs(10), secs(20)]);
+        aggregate.started(1, secs(9));
+        aggregate.started(2, secs(12));
+        // A retry of request 1 that reached the interposer during the second phase still counts
+        // in the first; an attempt whose id the target dropped counts where it arrived.
+        aggregate.attempt(&attempt(Some(1), 1, 503));
+        aggregate.attempt(&attempt(Some(2), 1, 200));
+        aggregate.attempt(&attempt(None, 1, 200));
+        let [first, second] = &aggregate.phases[..] else { panic!("two phases") };
+        assert_eq!((first.attempts, first.joined), (1, 1));
+        assert_eq!((second.attempts, second.joined), (2, 1));
+        assert_eq!(aggregate.overall().attempts, 3);
+    }
+
+    #[test]
+    fn unfinished_requests_count_but_have_no_latency_and_no_slo_event() {
+        let mut aggregate = Aggregate::new(vec![secs(2)]);
+        aggregate.logical(&logical(1, secs(0), Outcome::Ok));
+        aggregate.logical(&logical(2, secs(1), Outcome::HttpError(503)));
+        aggregate.logical(&logical(3, secs(1), Outcome::Unfinished));
+        let phase = &aggregate.phases[0];
+        assert_eq!(phase.logical_requests, 3);
+        assert_eq!(phase.latency.len(), 2);
+        assert_eq!(aggregate.seconds, [SecondTotals { ok: 1, failed: 0 }, SecondTotals { ok: 0, failed: 1 }]);
+    }
+
+    #[test]
+    fn folding_keeps_nothing_per_request() {
+        let mut aggregate = Aggregate::new(vec![secs(60)]);
+        for id in 0..100_000 {
+            let intended = Duration::from_micros(id * 600);
+            aggregate.started(id, intended);
+            aggregate.logical(&logical(id, intended, Outcome::Ok));
+            aggregate.attempt(&attempt(Some(id), 0, 200));
+        }
+        // 100 000 requests over 60 s: one counter pair a second, one set of histograms.
+        assert_eq!(aggregate.seconds.len(), 60);
+        assert_eq!(aggregate.phases[0].logical_requests, 100_000);
+        assert_eq!(aggregate.phases[0].joined, 100_000);
+    }
+}
