@@ -186,6 +186,11 @@ async fn steps_ramps_and_bursts_send_what_the_timeline_says() {
     // 10/s for 2 s; the area under 10 → 50/s over 2 s; 20/s for 1 s plus the burst of 40.
     assert_eq!(counts, [20, 60, 60]);
     assert_eq!(report.results.overall.successes, 140);
+    // Second by second: every answer lands in one second, the burst's in second 4.
+    let timeline = &report.results.timeline;
+    assert_eq!(timeline.iter().map(|s| s.finished).sum::<u64>(), 140);
+    let burst_second = timeline.iter().find(|s| s.second == 4).expect("second 4");
+    assert!(burst_second.finished >= 40 + 20, "{burst_second:?}");
 }
 
 const CLOSED_USERS: &str = r#"

@@ -8,14 +8,13 @@
 //! Each phase says which method its figures used.
 
 pub mod burn;
-mod percentiles;
 pub mod slo;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use percentiles::Percentiles;
+pub use crate::metrics::Percentiles;
 
 use crate::{
     metrics::{Aggregate, Outcome, PhaseTotals, Records},
@@ -97,6 +96,8 @@ pub struct Figures {
 pub struct Analysis {
     pub phases: Vec<Figures>,
     pub overall: Figures,
+    /// Second by second, by finish time (`metrics::timeline`).
+    pub timeline: Vec<crate::metrics::timeline::Second>,
 }
 
 impl Analysis {
@@ -152,7 +153,7 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
     let (peak, paging) = slo::run_burn(plan, aggregate);
     overall.peak_burn_rate_5m = peak;
     overall.paging = Some(paging);
-    Analysis { phases, overall }
+    Analysis { phases, overall, timeline: aggregate.timeline.seconds() }
 }
 
 /// [`analyze`] over records kept one by one.

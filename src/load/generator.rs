@@ -7,7 +7,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{analysis::Percentiles, metrics::micros};
+use crate::metrics::{micros, Percentiles};
 
 /// Counts and lateness as the driver saw them.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use hdrhistogram::Histogram;
 
-use super::{micros, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records};
+use super::{micros, timeline::Timeline, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records};
 
 /// Everything counted for one phase (or, merged, for the run).
 #[derive(Debug, Clone)]
@@ -117,6 +117,8 @@ pub struct Aggregate {
     pub seconds: Vec<SecondTotals>,
     /// The first logical id started in each phase.
     first_ids: Vec<Option<u64>>,
+    /// Second by second, by finish time.
+    pub timeline: Timeline,
 }
 
 fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
@@ -128,7 +130,7 @@ impl Aggregate {
     pub fn new(phase_ends: Vec<Duration>) -> Self {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
         let first_ids = vec![None; phases.len()];
-        Aggregate { phase_ends, phases, seconds: Vec::new(), first_ids }
+        Aggregate { phase_ends, phases, seconds: Vec::new(), first_ids, timeline: Timeline::default() }
     }
 
     /// Folds kept records (in the order ids were started), for analyses of records made by hand.
@@ -170,6 +172,7 @@ impl Aggregate {
     }
 
     pub fn logical(&mut self, record: &LogicalRecord) {
+        self.timeline.add(record);
         let index = self.phase_at(record.intended);
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;

@@ -4,10 +4,13 @@
 mod aggregate;
 mod clock;
 pub mod micros;
+mod percentiles;
 mod record;
 mod recorder;
+pub mod timeline;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
+pub use percentiles::Percentiles;
 pub use record::{AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
 pub use recorder::{Recorder, Records};

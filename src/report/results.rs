@@ -74,6 +74,9 @@ pub struct Results {
     pub generator: GeneratorReport,
     pub phases: Vec<Figures>,
     pub overall: Figures,
+    /// Second by second: requests that finished in each, successes, latency and TTFT
+    /// percentiles.
+    pub timeline: Vec<crate::metrics::timeline::Second>,
     pub expectations: Vec<Check>,
     pub upstreams: Vec<UpstreamCounts>,
 }
@@ -103,6 +106,7 @@ impl Results {
             generator,
             phases: analysis.phases,
             overall: analysis.overall,
+            timeline: analysis.timeline,
             expectations,
             upstreams,
         }

@@ -1,4 +1,4 @@
-//! Latency percentiles from an HDR histogram of microseconds (`metrics::micros`), reported in
+//! Latency percentiles from an HDR histogram of microseconds ([`super::micros`]), reported in
 //! milliseconds.
 
 use hdrhistogram::{Counter, Histogram};

@@ -1,0 +1,144 @@
+//! The run second by second, as users lived it: for each second of the run clock, the requests
+//! that *finished* in it, how many succeeded, and the percentiles of their latency (from the
+//! intended start) and TTFT. Each second is an HDR histogram while it is open and shrinks to its
+//! percentiles once closed, so a long run keeps a few numbers a second.
+//!
+//! Seconds are by finish time, as in HdrHistogram interval logs, because that is when an answer
+//! was felt and because it lets a second close for good: records arrive in about the order
+//! requests finish, so a second closes once a record two seconds later arrives (and every open
+//! second closes at the end). Phases and SLO counts go by intended start instead.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::{micros, LogicalRecord, Outcome, Percentiles};
+
+/// One closed second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Second {
+    /// Seconds since the run started.
+    pub second: u64,
+    /// Logical requests that finished in it (unfinished ones are not counted anywhere here).
+    pub finished: u64,
+    pub ok: u64,
+    pub latency_ms: Option<Percentiles>,
+    pub ttft_ms: Option<Percentiles>,
+}
+
+#[derive(Debug, Clone)]
+struct OpenSecond {
+    finished: u64,
+    ok: u64,
+    latency: Histogram<u32>,
+    ttft: Histogram<u32>,
+}
+
+impl Default for OpenSecond {
+    fn default() -> Self {
+        OpenSecond { finished: 0, ok: 0, latency: micros::histogram(), ttft: micros::histogram() }
+    }
+}
+
+/// Seconds still open and those already closed.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    open: BTreeMap<u64, OpenSecond>,
+    closed: Vec<Second>,
+}
+
+/// How far behind the newest record a second may still receive records.
+const SLACK_SECONDS: u64 = 2;
+
+fn micros_of(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl Timeline {
+    pub fn add(&mut self, record: &LogicalRecord) {
+        if record.outcome == Outcome::Unfinished {
+            return;
+        }
+        let second = record.finished.as_secs();
+        let open = self.open.entry(second).or_default();
+        open.finished += 1;
+        open.ok += u64::from(record.outcome.is_ok());
+        micros::record(&mut open.latency, micros_of(record.latency()), 1);
+        if let Some(ttft) = record.ttft() {
+            micros::record(&mut open.ttft, micros_of(ttft), 1);
+        }
+        self.close_before(second.saturating_sub(SLACK_SECONDS));
+    }
+
+    /// Every second, the open ones closed as they stand.
+    pub fn seconds(&self) -> Vec<Second> {
+        let mut all = self.closed.clone();
+        all.extend(self.open.iter().map(|(second, open)| close(*second, open)));
+        all
+    }
+
+    fn close_before(&mut self, second: u64) {
+        while let Some(entry) = self.open.first_entry() {
+            if *entry.key() >= second {
+                break;
+            }
+            let (second, open) = entry.remove_entry();
+            // A record later than its second's closing (rare: out of order by > 2 s) reopens it;
+            // the closed list then holds that second twice, each part exact.
+            self.closed.push(close(second, &open));
+        }
+    }
+}
+
+fn close(second: u64, open: &OpenSecond) -> Second {
+    Second {
+        second,
+        finished: open.finished,
+        ok: open.ok,
+        latency_ms: Percentiles::of(&open.latency),
+        ttft_ms: Percentiles::of(&open.ttft),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn finished_at(ms: u64, latency_ms: u64, outcome: Outcome) -> LogicalRecord {
+        let finished = Duration::from_millis(ms);
+        let intended = finished - Duration::from_millis(latency_ms);
+        LogicalRecord {
+            id: ms,
+            intended,
+            sent: intended,
+            finished,
+            client_attempts: 1,
+            outcome,
+            served_by: None,
+            answer: None,
+        }
+    }
+
+    #[test]
+    fn seconds_close_behind_the_newest_record_and_keep_only_percentiles() {
+        let mut timeline = Timeline::default();
+        timeline.add(&finished_at(100, 10, Outcome::Ok));
+        timeline.add(&finished_at(900, 30, Outcome::HttpError(503)));
+        timeline.add(&finished_at(1_500, 20, Outcome::Ok));
+        assert!(timeline.closed.is_empty(), "second 0 may still get late records");
+        timeline.add(&finished_at(3_100, 5, Outcome::Ok));
+        assert_eq!(timeline.closed.len(), 1);
+        assert_eq!(timeline.open.len(), 2, "seconds 1 and 3 stay open");
+        let seconds = timeline.seconds();
+        assert_eq!(
+            seconds.iter().map(|s| (s.second, s.finished, s.ok)).collect::<Vec<_>>(),
+            [(0, 2, 1), (1, 1, 1), (3, 1, 1)]
+        );
+        let first = seconds[0].latency_ms.unwrap();
+        assert!((first.max - 30.0).abs() < 0.1, "{first:?}");
+        timeline.add(&finished_at(3_200, 1, Outcome::Unfinished));
+        assert_eq!(timeline.seconds().len(), 3, "an unfinished request has no second");
+    }
+}
