@@ -39,6 +39,9 @@ pub enum Command {
     Validate {
         /// The scenario file.
         file: PathBuf,
+        /// Accept a `url` or `command` target beyond loopback, as `run --allow-remote` would.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Serve mock providers standalone (until Ctrl-C), to point a gateway or an SDK at by hand.
     Mock(MockArgs),

@@ -47,7 +47,7 @@ pub use exit::Exit;
 /// are printed and turned into their exit code; only harness failures are `Err`.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
-        Command::Validate { file } => Ok(commands::validate(file)),
+        Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
         Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Mock(args) => commands::mock(args).await,

@@ -73,3 +73,12 @@ fn a_missing_file_is_an_invalid_scenario() {
     assert_eq!(code, 2);
     assert!(stderr.contains("does-not-exist.yaml:1:1: cannot read the scenario"), "{stderr}");
 }
+
+#[test]
+fn allow_remote_on_the_command_line_lets_a_remote_target_through_validation() {
+    let file = root().join("tests/invalid/remote-url-target.yaml");
+    let file = file.to_string_lossy();
+    let (refused, _, _) = chaos(&["validate", &file]);
+    let (allowed, stdout, stderr) = chaos(&["validate", "--allow-remote", &file]);
+    assert_eq!((refused, allowed), (2, 0), "{stdout}{stderr}");
+}

@@ -6,8 +6,8 @@ use super::{interrupted, invalid};
 use crate::{assert::Verdict, report, runner, scenario, Exit};
 
 /// Checks a scenario and prints a one-line summary.
-pub fn validate(file: &Path) -> Exit {
-    match scenario::load(file) {
+pub fn validate(file: &Path, allow_remote: bool) -> Exit {
+    match scenario::load_allowing_remote(file, allow_remote) {
         Ok(plan) => {
             println!("ok: {}", plan.summary());
             Exit::Pass
