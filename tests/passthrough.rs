@@ -186,3 +186,18 @@ async fn bandwidth_slows_the_answer_and_keeps_every_byte() {
     assert!(took >= Duration::from_millis(190), "took {took:?}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
 }
+
+#[tokio::test]
+async fn without_the_header_the_correlation_tag_is_read_from_the_body_which_still_passes_intact() {
+    let upstream = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&upstream).await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, &recorder).await;
+    // What a gateway that drops unknown headers forwards: the body's `user` survives.
+    let body =
+        br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"user":"chaos-42"}"#.to_vec();
+    assert_eq!(post(&interposer, body.clone()).await.status(), 200);
+    let attempts = settled_attempts(&recorder, 1).await;
+    assert_eq!(attempts[0].logical_id, Some(42));
+    assert!(upstream.received_requests().await.expect("recording on")[0].body == body);
+}

@@ -145,16 +145,17 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let timeline = context.timeline.load_full();
     let active = timeline.at(at);
     let (parts, body) = request.into_parts();
-    let logical_id = header_number(&parts.headers, CORRELATION_HEADER);
-    let attempt_number = logical_id.map(|id| context.attempts.next(id));
-    let key = draw_key(logical_id, attempt_number);
-    // The body is read only when a fault matches on it; otherwise it streams through.
-    let (body, fields) = if active.is_some_and(|entry| entry.chain.needs_body()) {
+    let header_id = header_number(&parts.headers, CORRELATION_HEADER);
+    // The body is read when a fault matches on it, or to find the correlation tag in it when a
+    // gateway dropped the header (`user` / `metadata.user_id`); otherwise it streams through.
+    let read_body = active.is_some_and(|entry| entry.chain.needs_body())
+        || (header_id.is_none() && parts.method == http::Method::POST);
+    let (body, fields) = if read_body {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
             Err(error) => {
                 let arrived = tokio::time::Instant::now();
-                let mut guard = attempt(config, active.map_or(0, |e| e.phase), logical_id, at, Vec::new());
+                let mut guard = attempt(config, active.map_or(0, |e| e.phase), header_id, at, Vec::new());
                 if !error.is::<http_body_util::LengthLimitError>() {
                     // The target hung up (or broke the framing) before its request was whole: there is
                     // no one to answer, and the record says cancelled.
@@ -170,6 +171,9 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     } else {
         (Either::Left(body), BodyFields::default())
     };
+    let logical_id = header_id.or(fields.correlation);
+    let attempt_number = logical_id.map(|id| context.attempts.next(id));
+    let key = draw_key(logical_id, attempt_number);
     let view = RequestView {
         method: parts.method.as_str(),
         path: parts.uri.path(),

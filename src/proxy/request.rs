@@ -61,6 +61,9 @@ pub struct BodyFields {
     pub stream: Option<bool>,
     /// Estimated prompt tokens plus the output limit (the mocks' estimate, `wire::tokens`).
     pub tokens: Option<u64>,
+    /// The load generator's correlation tag, `chaos-<id>`, from OpenAI's `user` or Anthropic's
+    /// `metadata.user_id` (where a gateway that drops headers still passes it on).
+    pub correlation: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -71,6 +74,18 @@ struct Body {
     system: Option<serde_json::Value>,
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
+    user: Option<String>,
+    metadata: Option<Metadata>,
+}
+
+#[derive(serde::Deserialize)]
+struct Metadata {
+    user_id: Option<String>,
+}
+
+/// The id in a `chaos-<id>` tag.
+fn correlation(tag: &str) -> Option<u64> {
+    tag.strip_prefix("chaos-")?.parse().ok()
 }
 
 impl BodyFields {
@@ -85,7 +100,13 @@ impl BodyFields {
             .or(body.max_tokens)
             .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
         let tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages) + output);
-        BodyFields { model: body.model, stream: body.stream, tokens }
+        let tag = body.user.or_else(|| body.metadata.and_then(|m| m.user_id));
+        BodyFields {
+            model: body.model,
+            stream: body.stream,
+            tokens,
+            correlation: tag.as_deref().and_then(correlation),
+        }
     }
 }
 
@@ -103,6 +124,17 @@ mod tests {
         );
         assert_eq!(sized.tokens, Some(2 + 4 + 3 + 50), "content, framing, priming, output");
         assert_eq!(BodyFields::read(b"not json"), BodyFields::default());
+    }
+
+    #[test]
+    fn the_correlation_tag_is_read_from_either_apis_body_field() {
+        let openai = BodyFields::read(br#"{"model":"m","messages":[],"user":"chaos-42"}"#);
+        let anthropic = BodyFields::read(br#"{"model":"m","messages":[],"metadata":{"user_id":"chaos-7"}}"#);
+        let foreign = BodyFields::read(br#"{"model":"m","messages":[],"user":"alice"}"#);
+        assert_eq!(
+            (openai.correlation, anthropic.correlation, foreign.correlation),
+            (Some(42), Some(7), None)
+        );
     }
 
     #[test]
