@@ -251,3 +251,31 @@ async fn naive_retries_then_a_streamed_fallback_in_the_other_api() {
     assert_eq!(down.attempt_statuses.get("503"), Some(&60), "the interposers saw 3 × 20 on the primary");
     assert_eq!(down.attempt_statuses.get("200"), Some(&20), "and 20 on the fallback");
 }
+
+const HELD_UP: &str = r#"
+name: held-up
+upstreams:
+  openai: { mock: openai }
+load:
+  arrival: { rate: 20/s }
+  max_in_flight: 5
+  request: { model: gpt-4o-mini }
+phases:
+  - name: slow
+    duration: 1s
+    faults:
+      openai: [{ latency: 1s }]
+expect:
+  - availability >= 0%
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_starts_make_the_run_invalid_not_the_target_guilty() {
+    let (report, _reports) = run(HELD_UP).await;
+    let results = &report.results;
+    // Five requests wait out the second-long delay; the 15 starts behind them find no room.
+    assert_eq!((results.generator.sent, results.generator.missed), (5, 15), "{:?}", results.generator);
+    assert!(!results.generator.kept_up);
+    assert_eq!(results.verdict, chaos::assert::Verdict::Invalid);
+    assert_eq!(chaos::exit_for(results.verdict).code(), 3);
+}
