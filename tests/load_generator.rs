@@ -232,6 +232,8 @@ phases:
     duration: 2s
     faults:
       openai: [{ status: 503, retry_after: 10s }]
+expect:
+  - fallback_rate{phase=primary-down} >= 99%
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,6 +252,9 @@ async fn naive_retries_then_a_streamed_fallback_in_the_other_api() {
     assert!(down.itl_ms.is_some_and(|itl| itl.p50 >= 5.0), "10 ms per token at 100 tok/s");
     assert_eq!(down.attempt_statuses.get("503"), Some(&60), "the interposers saw 3 × 20 on the primary");
     assert_eq!(down.attempt_statuses.get("200"), Some(&20), "and 20 on the fallback");
+    assert_eq!(down.fallback_rate, Some(1.0));
+    assert_eq!(down.served_by.get("anthropic"), Some(&20));
+    assert_eq!(report.results.expectations[0].status, chaos::assert::CheckStatus::Pass);
 }
 
 const HELD_UP: &str = r#"

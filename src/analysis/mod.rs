@@ -20,7 +20,6 @@ use crate::{
     metrics::{Aggregate, Outcome, PhaseTotals, Records},
     scenario::{
         expect::{LatencyBasis, Metric},
-        plan::Slo,
         Plan,
     },
 };
@@ -89,6 +88,11 @@ pub struct Figures {
     pub peak_burn_rate_5m: Option<f64>,
     /// Whole run only: whether the multiwindow paging rules would have fired.
     pub paging: Option<slo::Paging>,
+    /// Successful (2xx) attempts by upstream: who actually served.
+    pub served_by: BTreeMap<String, u64>,
+    /// Share of the successful attempts served by an upstream other than the primary (the
+    /// built-in target's `upstream`, else the first upstream listed).
+    pub fallback_rate: Option<f64>,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -111,6 +115,7 @@ impl Analysis {
             Metric::RetryAmplification => figures.retry_amplification,
             Metric::BurnRate => figures.burn_rate,
             Metric::BudgetSpent => figures.budget_spent,
+            Metric::FallbackRate => figures.fallback_rate,
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -142,13 +147,12 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
                 name: &phase.name,
                 start_s: phase.start.as_secs_f64(),
                 duration_s: phase.duration.as_secs_f64(),
-                slo: plan.slo,
+                plan,
             };
             figures(window, totals)
         })
         .collect();
-    let window =
-        Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), slo: plan.slo };
+    let window = Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), plan };
     let mut overall = figures(window, &aggregate.overall());
     let (peak, paging) = slo::run_burn(plan, aggregate);
     overall.peak_burn_rate_5m = peak;
@@ -161,12 +165,12 @@ pub fn analyze_records(plan: &Plan, records: &Records) -> Analysis {
     analyze(plan, &Aggregate::from_records(plan.phase_ends(), records))
 }
 
-/// The time window figures are for.
+/// The time window figures are for, in the plan they belong to.
 struct Window<'a> {
     name: &'a str,
     start_s: f64,
     duration_s: f64,
-    slo: Slo,
+    plan: &'a Plan,
 }
 
 fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
@@ -179,7 +183,19 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
     let (attempt_count, joined) = (totals.attempts, totals.joined);
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
-    let burn_rate = burn::burn_rate(slo_events, window.slo.availability);
+    let slo = window.plan.slo;
+    let burn_rate = burn::burn_rate(slo_events, slo.availability);
+    let upstreams = &window.plan.upstreams;
+    let served_by = totals
+        .served
+        .iter()
+        .map(|(index, count)| {
+            (upstreams.get(*index).map_or_else(|| index.to_string(), |u| u.name.clone()), *count)
+        })
+        .collect();
+    let served: u64 = totals.served.values().sum();
+    let primary = window.plan.primary_upstream();
+    let by_fallback = served - totals.served.get(&primary).copied().unwrap_or(0);
     Figures {
         name: window.name.to_owned(),
         start_s: window.start_s,
@@ -210,8 +226,10 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         },
         burn_rate,
         budget_spent: burn_rate
-            .and_then(|rate| burn::budget_spent(rate, window.duration_s, window.slo.period.as_secs_f64())),
+            .and_then(|rate| burn::budget_spent(rate, window.duration_s, slo.period.as_secs_f64())),
         peak_burn_rate_5m: None,
         paging: None,
+        served_by,
+        fallback_rate: ratio(by_fallback, served),
     }
 }

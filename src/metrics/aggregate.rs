@@ -36,6 +36,8 @@ pub struct PhaseTotals {
     /// Attempts placed by their correlation id.
     pub joined: u64,
     pub attempt_statuses: BTreeMap<AttemptOutcome, u64>,
+    /// 2xx attempts by upstream index: who actually served.
+    pub served: BTreeMap<usize, u64>,
 }
 
 impl Default for PhaseTotals {
@@ -55,6 +57,7 @@ impl Default for PhaseTotals {
             incomplete_streams: 0,
             joined: 0,
             attempt_statuses: BTreeMap::new(),
+            served: BTreeMap::new(),
         }
     }
 }
@@ -81,6 +84,9 @@ impl PhaseTotals {
         self.joined += other.joined;
         for (status, count) in &other.attempt_statuses {
             *self.attempt_statuses.entry(*status).or_insert(0) += count;
+        }
+        for (upstream, count) in &other.served {
+            *self.served.entry(*upstream).or_insert(0) += count;
         }
     }
 
@@ -212,6 +218,9 @@ impl Aggregate {
         phase.incomplete_streams += u64::from(attempt.answer.completed == Some(false));
         phase.joined += u64::from(joined.is_some());
         *phase.attempt_statuses.entry(attempt.outcome).or_insert(0) += 1;
+        if matches!(attempt.outcome, AttemptOutcome::Status(200..=299)) {
+            *phase.served.entry(attempt.upstream).or_insert(0) += 1;
+        }
     }
 
     /// The phase logical request `id` started in, if ids of that run are known.

@@ -46,7 +46,7 @@ pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
 /// What a check observed, in its metric's unit.
 pub fn observed(check: &Check) -> String {
     let show = match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate => percent,
+        Metric::Availability | Metric::ErrorRate | Metric::FallbackRate => percent,
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
         Metric::RetryAmplification | Metric::BurnRate => ratio,

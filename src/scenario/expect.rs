@@ -3,11 +3,12 @@
 //! ```text
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
+//!              | fallback_rate
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
-//! value       := number unit?      units: % for ratios (and budget_spent), us|ms|s|m for
+//! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate), us|ms|s|m for
 //!                                  latencies; none for retry_amplification and burn_rate
 //! ```
 //!
@@ -63,6 +64,8 @@ pub enum Metric {
     BurnRate,
     /// The fraction of the SLO period's error budget spent.
     BudgetSpent,
+    /// Share of successful answers that came from an upstream other than the primary.
+    FallbackRate,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -128,6 +131,7 @@ const METRICS: &[&str] = &[
     "retry_amplification",
     "burn_rate",
     "budget_spent",
+    "fallback_rate",
     "p50",
     "p90",
     "p99",
@@ -206,6 +210,7 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "retry_amplification" => return Ok(Metric::RetryAmplification),
         "burn_rate" => return Ok(Metric::BurnRate),
         "budget_spent" => return Ok(Metric::BudgetSpent),
+        "fallback_rate" => return Ok(Metric::FallbackRate),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -267,7 +272,7 @@ fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usi
 
 fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
     match metric {
-        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent => {
+        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent | Metric::FallbackRate => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
         Metric::Latency { .. } => value
@@ -322,6 +327,8 @@ mod tests {
         assert!((percent.threshold - 0.02).abs() < 1e-12);
         let fraction = parse("budget_spent{phase=baseline} < 0.02", &phases()).unwrap();
         assert!((fraction.threshold - 0.02).abs() < 1e-12);
+        let fallback = parse("fallback_rate{phase=brownout} < 5%", &phases()).unwrap();
+        assert_eq!((fallback.metric, fallback.threshold), (Metric::FallbackRate, 0.05));
         let with_unit = parse("burn_rate < 14.4%", &phases()).unwrap_err();
         assert_eq!(with_unit.offset, 12);
         assert!(with_unit.message.contains("invalid burn rate `14.4%`: expected a plain number"));

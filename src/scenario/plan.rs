@@ -184,6 +184,14 @@ impl Plan {
         self.phases.last().map_or(Duration::ZERO, Phase::end)
     }
 
+    /// The upstream meant to serve: the built-in target's primary, else the first listed.
+    pub fn primary_upstream(&self) -> usize {
+        match &self.target {
+            Target::Builtin(builtin) => builtin.chain.first().copied().unwrap_or(0),
+            Target::Url(_) | Target::Command(_) => 0,
+        }
+    }
+
     /// Where each phase ends, in order.
     pub fn phase_ends(&self) -> Vec<Duration> {
         self.phases.iter().map(Phase::end).collect()
