@@ -55,6 +55,7 @@ pub struct Figures {
     pub incomplete_streams: u64,
     pub availability: Option<f64>,
     pub error_rate: Option<f64>,
+    /// Attempts per logical request; `None` when no attempt reached an interposer.
     pub retry_amplification: Option<f64>,
     /// From the intended start (coordinated-omission-correct), milliseconds, over every
     /// request that got an answer, good or bad (unfinished ones have no latency).
@@ -208,7 +209,9 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         incomplete_streams: totals.incomplete_streams,
         availability: ratio(successes, logical_requests),
         error_rate: ratio(failures, logical_requests),
-        retry_amplification: ratio(attempt_count, logical_requests),
+        // No attempt seen means the traffic did not pass the interposers (a target that is not
+        // pointed at them): unknown, not zero.
+        retry_amplification: if attempt_count == 0 { None } else { ratio(attempt_count, logical_requests) },
         latency_ms: Percentiles::of(&totals.latency),
         service_time_ms: Percentiles::of(&totals.service_time),
         ttfb_ms: Percentiles::of(&totals.ttfb),

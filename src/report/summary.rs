@@ -179,9 +179,9 @@ mod tests {
             "| `burn_rate{phase=down} < 14.4` | 100.00 | ❌ FAIL |",
             "| `p99{phase=blip} < 1s` | 20.0ms | ⚠️ inconclusive (10 requests) |",
             // 100 × 2 s / 86 400 s of a day's budget = 0.23 %, as the run's 40 × 5 s; latencies
-            // are 20 ms each, and the synthetic run has no attempts.
-            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | 0.00 |",
-            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | 0.00 |",
+            // are 20 ms each, and the synthetic run has no attempts: no amplification to show.
+            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | - |",
+            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | - |",
         ];
         for row in rows {
             assert!(lines.contains(&row), "no `{row}` in\n{summary}");
