@@ -71,7 +71,7 @@ impl Dialect for Anthropic {
         anthropic::error(401, "authentication_error", message)
     }
 
-    fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse> {
+    fn parse(&self, _path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse> {
         if !headers.contains_key("anthropic-version") {
             return Err(bad_request("anthropic-version: header is required"));
         }
@@ -94,6 +94,7 @@ impl Dialect for Anthropic {
             limit: Some(limit),
             stream: request["stream"].as_bool() == Some(true),
             include_usage: true,
+            endpoint: super::generation::Endpoint::Chat,
         })
     }
 

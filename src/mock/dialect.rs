@@ -25,8 +25,8 @@ pub trait Dialect: Send + Sync + 'static {
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str;
     /// The 401 for a missing (`presented` empty) or wrong key.
     fn unauthorized(&self, presented: &str) -> CannedResponse;
-    /// Reads a generation request, or the 400 the provider sends for it.
-    fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse>;
+    /// Reads a generation request to `path`, or the 400 the provider sends for it.
+    fn parse(&self, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse>;
     fn not_found(&self, method: &Method, path: &str) -> CannedResponse;
     /// The 413 for a body over the harness's limit.
     fn too_large(&self) -> CannedResponse;

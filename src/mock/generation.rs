@@ -8,6 +8,16 @@ use rand::rngs::StdRng;
 use super::latency::{LatencyModel, OutputLength, TokenClock};
 use crate::wire::tokens;
 
+/// Which of a family's generation endpoints a request went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoint {
+    /// Chat Completions (OpenAI) or Messages (Anthropic).
+    #[default]
+    Chat,
+    /// OpenAI's Responses API.
+    Responses,
+}
+
 /// The parts of a request every dialect understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ask {
@@ -18,6 +28,7 @@ pub struct Ask {
     pub stream: bool,
     /// OpenAI `stream_options.include_usage`.
     pub include_usage: bool,
+    pub endpoint: Endpoint,
 }
 
 /// One response, decided before the first byte is written.
@@ -30,6 +41,7 @@ pub struct Generation {
     /// True when the request's limit cut the answer short.
     pub truncated: bool,
     pub include_usage: bool,
+    pub endpoint: Endpoint,
     pub clock: TokenClock,
     pub latency: LatencyModel,
     pub rng: StdRng,
@@ -46,6 +58,7 @@ impl Generation {
             output_tokens,
             truncated,
             include_usage: ask.include_usage,
+            endpoint: ask.endpoint,
             clock: TokenClock::new(latency),
             latency,
             rng,

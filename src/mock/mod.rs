@@ -15,6 +15,7 @@ mod dialect;
 mod generation;
 pub mod latency;
 mod openai;
+mod openai_responses;
 mod paced;
 mod serve;
 mod template;

@@ -1,5 +1,6 @@
 //! The OpenAI dialect: `POST /v1/chat/completions` (JSON or `data:` chunks ending with
-//! `[DONE]`, the `include_usage` chunk when asked), `GET /v1/models`, and OpenAI's errors.
+//! `[DONE]`, the `include_usage` chunk when asked), `POST /v1/responses`
+//! ([`super::openai_responses`]), `GET /v1/models`, and OpenAI's errors.
 
 use std::time::Duration;
 
@@ -8,14 +9,17 @@ use serde_json::{json, Value};
 
 use super::{
     dialect::{Dialect, Route},
-    generation::{Ask, Generation},
+    generation::{Ask, Endpoint, Generation},
+    openai_responses,
     paced::EventScript,
     template::Template,
 };
 use crate::wire::{openai, request_id, sse, tokens, CannedResponse, LimitHeaders};
 
-/// The OpenAI Chat Completions dialect.
+/// The OpenAI dialect.
 pub struct OpenAi;
+
+const RESPONSES_PATH: &str = "/v1/responses";
 
 fn bad_request(message: &str, param: Option<&str>, code: Option<&str>) -> CannedResponse {
     openai::error(400, message, "invalid_request_error", param, code)
@@ -58,7 +62,7 @@ fn finish_reason(generation: &Generation) -> &'static str {
 impl Dialect for OpenAi {
     fn route(&self, method: &Method, path: &str) -> Route {
         match (method, path) {
-            (&Method::POST, "/v1/chat/completions") => Route::Generate,
+            (&Method::POST, "/v1/chat/completions" | RESPONSES_PATH) => Route::Generate,
             (&Method::GET, "/v1/models") => Route::Models,
             (&Method::GET, path) if path.starts_with("/v1/models/") => Route::Model,
             _ => Route::Unknown,
@@ -79,10 +83,13 @@ impl Dialect for OpenAi {
         }
     }
 
-    fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse> {
+    fn parse(&self, path: &str, _headers: &HeaderMap, body: &[u8]) -> Result<Ask, CannedResponse> {
         let request: Value = serde_json::from_slice(body).map_err(|_| {
             bad_request("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)", None, None)
         })?;
+        if path == RESPONSES_PATH {
+            return openai_responses::parse(&request);
+        }
         let model = request["model"]
             .as_str()
             .ok_or_else(|| bad_request("you must provide a model parameter", None, None))?;
@@ -113,6 +120,7 @@ impl Dialect for OpenAi {
             limit,
             stream: request["stream"].as_bool() == Some(true),
             include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
+            endpoint: Endpoint::Chat,
         })
     }
 
@@ -146,6 +154,10 @@ impl Dialect for OpenAi {
     }
 
     fn complete(&self, generation: &Generation) -> CannedResponse {
+        if generation.endpoint == Endpoint::Responses {
+            let body = openai_responses::complete(generation);
+            return success_headers(CannedResponse::json(200, &body), generation.nominal_time());
+        }
         let body = json!({
             "id": completion_id(),
             "object": "chat.completion",
@@ -169,6 +181,9 @@ impl Dialect for OpenAi {
     }
 
     fn stream(&self, generation: Generation) -> Box<dyn EventScript> {
+        if generation.endpoint == Endpoint::Responses {
+            return openai_responses::stream(generation);
+        }
         let at = generation.latency.ttft;
         let id = completion_id();
         let content = Template::new(|text| chunk(&id, &generation, json!({ "content": text }), None));

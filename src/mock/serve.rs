@@ -128,7 +128,7 @@ async fn generate(
     let count = |model: &str, status: u16, prompt: u64, output: u64| {
         state.counters.count(key_name, model, status, prompt, output)
     };
-    let ask = match dialect.parse(headers, body) {
+    let ask = match dialect.parse(parts.uri.path(), headers, body) {
         Ok(ask) => ask,
         Err(bad) => {
             count("-", bad.status, 0, 0);

@@ -71,9 +71,14 @@ impl SseEvent<'_> {
             .map(|n| n.trim_ascii())
     }
 
-    /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`.
+    /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`, and the
+    /// terminal events of OpenAI's Responses API.
     pub fn is_terminator(&self) -> bool {
-        self.is_done() || self.name() == Some(b"message_stop")
+        self.is_done()
+            || matches!(
+                self.name(),
+                Some(b"message_stop" | b"response.completed" | b"response.incomplete" | b"response.failed")
+            )
     }
 
     /// OpenAI's final usage chunk (`"choices":[]` with a `usage` object).
@@ -129,6 +134,10 @@ mod tests {
         let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes };
         assert!(event(b"data:[DONE]\n\n").is_terminator());
         assert!(event(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n").is_terminator());
+        assert!(
+            event(b"event: response.completed\ndata: {\"type\":\"response.completed\"}\n\n").is_terminator()
+        );
+        assert!(!event(b"event: response.output_text.done\ndata: {}\n\n").is_terminator());
         assert!(
             !event(b"data: {\"content\":\"data: [DONE]\"}\n\n").is_terminator(),
             "inside JSON is not the end"

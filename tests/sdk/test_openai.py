@@ -219,3 +219,61 @@ def test_wrong_key_is_an_authentication_error_and_the_right_key_works(mock):
     rows = {row["key"]: row for row in m.counts("openai")}
     assert rows["key-0"]["statuses"] == {"200": 1}
     assert rows["unauthenticated"]["statuses"] == {"401": 1}
+
+
+def test_responses_api_answer_parses_with_consistent_usage(mock):
+    m = mock()
+    response = client(m).responses.create(model=MODEL, input=MESSAGES[0]["content"], max_output_tokens=6)
+
+    assert response.object == "response"
+    assert response.id.startswith("resp_")
+    # Six tokens asked, six written: the limit cut the answer, as the real API says it.
+    assert response.status == "incomplete"
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert len(response.output_text.split()) == 6
+    assert response.usage.output_tokens == 6
+    assert response.usage.input_tokens == PROMPT_TOKENS
+    assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
+    [row] = m.counts("openai")
+    assert (row["model"], row["statuses"], row["output_tokens"]) == (MODEL, {"200": 1}, 6)
+
+
+def test_responses_api_stream_events_arrive_in_order_and_assemble(mock):
+    m = mock()
+    events = list(client(m).responses.create(model=MODEL, input=MESSAGES, stream=True))
+
+    kinds = [event.type for event in events]
+    head = [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    tail = [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert kinds[:4] == head and kinds[-4:] == tail, kinds
+    deltas = [event.delta for event in events if event.type == "response.output_text.delta"]
+    assert len(deltas) == 16, "the mock's default answer is 16 tokens, one delta each"
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    final = events[-1].response
+    assert final.status == "completed"
+    assert final.output_text == "".join(deltas)
+    assert final.usage.output_tokens == 16
+
+
+def test_responses_api_stream_helper_gives_the_final_response(mock):
+    with client(mock()).responses.stream(model=MODEL, input="hi") as stream:
+        text = "".join(event.delta for event in stream if event.type == "response.output_text.delta")
+        final = stream.get_final_response()
+    assert final.output_text == text and len(text.split()) == 16
+
+
+def test_a_responses_stream_cut_by_its_limit_ends_incomplete(mock):
+    events = list(client(mock()).responses.create(model=MODEL, input="hi", max_output_tokens=3, stream=True))
+    assert events[-1].type == "response.incomplete"
+    assert events[-1].response.incomplete_details.reason == "max_output_tokens"
+    assert len(events[-1].response.output_text.split()) == 3
