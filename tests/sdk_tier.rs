@@ -1,5 +1,5 @@
 //! The SDK tier: the official Python SDKs (openai-python, anthropic-python, pinned in
-//! `tests/sdk/requirements.txt`) against `chaos mock` run as a subprocess. `scripts/sdk-venv` makes
+//! `tests/sdk/requirements.txt`) against `chaos mock` run as a subprocess. `scripts/python-venv` makes
 //! the virtualenv `target/sdk-venv` (PyPI on the first run, a no-op after), then pytest runs
 //! `tests/sdk` with `CHAOS_BIN` set to the binary under test. It needs Python 3.10+ with `venv`,
 //! and fails, never skips, without it.
@@ -16,7 +16,11 @@ fn official_python_sdks_against_the_mocks() {
     let root = root();
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     run(Command::new(&python).arg("--version"), &format!("`{python} --version`"), INSTALL_HINT);
-    run(Command::new(root.join("scripts/sdk-venv")).current_dir(&root), "scripts/sdk-venv", INSTALL_HINT);
+    run(
+        Command::new(root.join("scripts/python-venv")).args(["sdk-venv", "tests/sdk/requirements.txt"]),
+        "scripts/python-venv sdk-venv",
+        INSTALL_HINT,
+    );
 
     let pytest = run(
         Command::new(root.join("target/sdk-venv/bin/python"))
@@ -31,7 +35,7 @@ fn official_python_sdks_against_the_mocks() {
 }
 
 /// Runs a command to completion; panics with its output and `hint` unless it succeeds.
-fn run(command: &mut Command, what: &str, hint: &str) -> Output {
+pub fn run(command: &mut Command, what: &str, hint: &str) -> Output {
     let output = command.output().unwrap_or_else(|e| panic!("could not start {what}: {e}; {INSTALL_HINT}"));
     assert!(
         output.status.success(),

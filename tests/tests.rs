@@ -5,6 +5,7 @@ mod support;
 mod connection_faults;
 mod end_to_end;
 mod fidelity;
+mod gateways;
 mod interrupt;
 mod invalid_scenarios;
 mod load_generator;

@@ -125,6 +125,8 @@ pub struct Aggregate {
     first_ids: Vec<Option<u64>>,
     /// Second by second, by finish time.
     pub timeline: Timeline,
+    /// Requests through the interposers that asked for no generation (not attempts).
+    pub other_requests: u64,
 }
 
 fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
@@ -136,7 +138,14 @@ impl Aggregate {
     pub fn new(phase_ends: Vec<Duration>) -> Self {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
         let first_ids = vec![None; phases.len()];
-        Aggregate { phase_ends, phases, seconds: Vec::new(), first_ids, timeline: Timeline::default() }
+        Aggregate {
+            phase_ends,
+            phases,
+            seconds: Vec::new(),
+            first_ids,
+            timeline: Timeline::default(),
+            other_requests: 0,
+        }
     }
 
     /// Folds kept records (in the order ids were started), for analyses of records made by hand.
@@ -210,6 +219,10 @@ impl Aggregate {
     }
 
     pub fn attempt(&mut self, attempt: &AttemptRecord) {
+        if !attempt.generation {
+            self.other_requests += 1;
+            return;
+        }
         let joined = attempt.logical_id.and_then(|id| self.phase_of_id(id));
         let last = self.phases.len() - 1;
         let phase = &mut self.phases[joined.unwrap_or(attempt.phase).min(last)];

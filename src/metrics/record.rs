@@ -126,6 +126,9 @@ pub struct AttemptRecord {
     pub key: Option<String>,
     /// The requested model, when the interposer read the body.
     pub model: Option<String>,
+    /// A POST: a request for generation, what a provider bills. A gateway's other calls (a
+    /// `GET /v1/models` at start-up, say) are recorded but are not attempts of any request.
+    pub generation: bool,
     /// How the answer went back, measured at the interposer.
     pub answer: AnswerStats,
 }
@@ -149,6 +152,7 @@ impl AttemptRecord {
             faults,
             key: None,
             model: None,
+            generation: true,
             answer: AnswerStats::default(),
         }
     }

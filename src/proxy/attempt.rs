@@ -28,10 +28,12 @@ impl AttemptGuard {
     }
 
     /// Names the key (as `key-N`) and the model, where known.
-    pub fn identify(&mut self, key: Option<String>, model: Option<String>) {
+    /// Says who asked (the key's index), for what model, and whether it asked for generation.
+    pub fn identify(&mut self, key: Option<String>, model: Option<String>, generation: bool) {
         if let Some(record) = self.record.as_mut() {
             record.key = key;
             record.model = model;
+            record.generation = generation;
         }
     }
 

@@ -190,6 +190,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
         fields.model.clone(),
+        parts.method == http::Method::POST,
     );
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;

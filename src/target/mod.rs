@@ -101,11 +101,18 @@ async fn start_command(
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     values.set("port", port.to_string());
     values.set("dir", folder.display().to_string());
+    let target_key = format!("sk-chaos-target-{:032x}", rand::random::<u128>());
+    values.set("key", target_key.as_str());
     for (upstream, addr) in plan.upstreams.iter().zip(interposers) {
         values.set_upstream(&upstream.name, &format!("http://{addr}"), &upstream.keys[0]);
     }
     let render = |what: &str, text: &str| {
-        values.render(text).map_err(|e| anyhow::anyhow!("{what}: {} (at byte {})", e.message, e.offset))
+        values.render(text).map_err(|e| {
+            let before = &text[..e.offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            anyhow::anyhow!("{what}:{line}:{column}: {}", e.message)
+        })
     };
     for (name, template) in &target.files {
         let text =
@@ -121,7 +128,10 @@ async fn start_command(
         .map(|(name, value)| Ok((name.clone(), render(&format!("target.env.{name}"), value)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base_url = render("target.base_url", &target.base_url)?;
-    let route = gateway_route(&base_url, target.api_key_env.as_deref(), allow_remote).await?;
+    let mut route = gateway_route(&base_url, target.api_key_env.as_deref(), allow_remote).await?;
+    if target.api_key_env.is_none() {
+        route.api_key = target_key;
+    }
     let cwd = plan.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut process = TargetProcess::spawn(&command, &env, cwd, &folder.join("target.log"))?;
     tracing::info!(pid = process.pid(), "target started");

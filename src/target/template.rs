@@ -2,8 +2,9 @@
 //! with what only exists once the run starts: the interposers' addresses, the target's port,
 //! the run folder.
 //!
-//! Names: `port`, `dir`, `upstreams.<name>.url`, `upstreams.<name>.key`. Spaces inside the
-//! braces are allowed; an unknown name or an unclosed `{{` is an error at its offset.
+//! Names: `port`, `dir`, `key` (a random key made for this run, which the load presents to the
+//! target: a gateway's master key), `upstreams.<name>.url`, `upstreams.<name>.key`. Spaces
+//! inside the braces are allowed; an unknown name or an unclosed `{{` is an error at its offset.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,7 @@ impl Values {
         let mut values = Values::default();
         values.set("port", "");
         values.set("dir", "");
+        values.set("key", "");
         for name in upstreams {
             values.set_upstream(name, "", "");
         }

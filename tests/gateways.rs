@@ -1,0 +1,72 @@
+//! Real gateways as `command` targets: the LiteLLM proxy (`scenarios/gateways/`), installed by
+//! `scripts/python-venv` into `target/gateway-venv` (PyPI on the first run, about a minute; a
+//! no-op after). Like the SDK tier, it fails, never skips, when it cannot install.
+
+use std::process::Command;
+
+use crate::{sdk_tier::run, support::root};
+
+const INSTALL_HINT: &str = "the gateway tier needs Python 3.10+ with venv and pip, and PyPI reachable on \
+                            the first run (Debian: apt-get install python3 python3-venv)";
+
+/// The primary is down for the whole last phase, and its faults hold through the drain, so every
+/// request of the phase meets a 503 on each of LiteLLM's attempts at it.
+const HARD_DOWN: &str = r#"
+name: litellm-hard-down-test
+seed: 3
+upstreams:
+  openai: { mock: openai }
+  anthropic: { mock: anthropic }
+target:
+  command: '"@litellm@" --config {{dir}}/litellm.yaml --host 127.0.0.1 --port {{port}}'
+  files: { litellm.yaml: scenarios/gateways/litellm.template.yaml }
+  env: { LITELLM_MASTER_KEY: "{{key}}", LITELLM_LOCAL_MODEL_COST_MAP: "True" }
+  health: http://127.0.0.1:{{port}}/health/liveliness
+  startup_timeout: 120s
+  timeout: 60s
+load:
+  arrival: { rate: 2/s }
+  request: { model: gpt-4o-mini, max_tokens: 5 }
+phases:
+  - { name: baseline, duration: 4s }
+  - name: down
+    duration: 8s
+    faults:
+      openai: [{ status: 503 }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn litellm_retries_the_primary_twice_then_falls_back_as_the_mocks_confirm() {
+    let root = root();
+    run(
+        Command::new(root.join("scripts/python-venv"))
+            .args(["gateway-venv", "scenarios/gateways/requirements.txt"]),
+        "scripts/python-venv gateway-venv",
+        INSTALL_HINT,
+    );
+    let litellm = root.join("target/gateway-venv/bin/litellm");
+    let yaml = HARD_DOWN.replace("@litellm@", &litellm.to_string_lossy());
+    let (report, _reports) = crate::support::run_until(&yaml, std::future::pending()).await;
+    let results = &report.results;
+    let down = &results.phases[1];
+    assert_eq!(down.logical_requests, 16);
+    assert_eq!(down.availability, Some(1.0), "{:?}", down.outcomes);
+    // num_retries: 2 — three attempts at the primary, all 503, then one at the fallback.
+    assert_eq!(down.attempt_statuses.get("503"), Some(&48), "{:?}", down.attempt_statuses);
+    assert_eq!(down.attempt_statuses.get("200"), Some(&16), "{:?}", down.attempt_statuses);
+    assert_eq!(down.retry_amplification, Some(4.0));
+    assert_eq!(down.fallback_rate, Some(1.0));
+    // The mocks' own counters: the injected 503s never reached the primary's mock, and the
+    // fallback's mock answered every request of the phase.
+    let received = |upstream: usize| -> u64 {
+        results.upstreams[upstream]
+            .received
+            .as_array()
+            .map_or(0, |rows| rows.iter().map(|row| row["requests"].as_u64().unwrap_or(0)).sum())
+    };
+    let served_by_fallback: u64 = results.phases.iter().filter_map(|p| p.served_by.get("anthropic")).sum();
+    assert_eq!(received(1), served_by_fallback, "{:?}", results.upstreams[1].received);
+    let served_by_primary: u64 = results.phases.iter().filter_map(|p| p.served_by.get("openai")).sum();
+    assert_eq!(received(0), served_by_primary, "{:?}", results.upstreams[0].received);
+    assert_eq!(down.join, chaos::analysis::JoinMethod::Correlation, "the tag survived LiteLLM");
+}
