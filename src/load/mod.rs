@@ -18,13 +18,9 @@ pub mod observe;
 pub mod request;
 pub mod retry;
 pub mod schedule;
+mod unfinished;
 
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use tokio::{sync::watch, task::JoinSet};
 
@@ -33,7 +29,9 @@ pub use generator::{GeneratorReport, GeneratorStats};
 pub use request::{RequestKind, RequestMix, TokenCount};
 pub use schedule::{Burst, Process, Schedule, Segment};
 
-use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
+use unfinished::Unfinished;
+
+use crate::metrics::{LogicalRecord, Recorder, RunClock};
 
 /// How much the generator may have going at once.
 #[derive(Debug, Clone, Copy)]
@@ -43,9 +41,6 @@ pub struct Limits {
     /// At most this many requests on the wire at once; the rest wait their turn.
     pub connections: Option<usize>,
 }
-
-/// Logical requests started but not finished: id → (intended, sent).
-type InFlight = Arc<Mutex<HashMap<u64, (Duration, Duration)>>>;
 
 /// What each logical request sends, and through what.
 #[derive(Debug, Clone)]
@@ -90,18 +85,14 @@ impl Sender {
 /// A running load generator.
 pub struct Load {
     tasks: JoinSet<()>,
-    in_flight: InFlight,
-    clock: RunClock,
-    recorder: Recorder,
     /// The generator's own account: lateness and skipped starts.
     pub generator: GeneratorStats,
 }
 
-/// Keeps each logical request's bookkeeping: in flight from its start, recorded exactly once.
+/// Runs logical requests and records each exactly once, finished or not.
 #[derive(Clone)]
 struct Tracker {
     sender: Sender,
-    in_flight: InFlight,
     recorder: Recorder,
     clock: RunClock,
     /// The connection pool, when the load has one.
@@ -113,20 +104,15 @@ impl Tracker {
     async fn run(&self, id: u64, intended: Duration) {
         let clock = self.clock;
         self.recorder.started(id, intended);
-        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(id, (intended, clock.elapsed()));
+        let mut unfinished = Unfinished::new(id, intended, self.recorder.clone(), clock);
         // Waits for a connection if the pool is full (the semaphore is never closed).
         let _connection = match &self.connections {
             Some(pool) => Arc::clone(pool).acquire_owned().await.ok(),
             None => None,
         };
-        let sent = clock.elapsed();
-        if let Some(entry) = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
-            entry.1 = sent;
-        }
-        let (record, gaps_us) = self.sender.send(id, intended, sent, clock).await;
-        // Out of the in-flight set first, so a drain that stops this task now records it
-        // exactly once.
-        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        unfinished.sent = clock.elapsed();
+        let (record, gaps_us) = self.sender.send(id, intended, unfinished.sent, clock).await;
+        unfinished.disarm();
         self.recorder.token_gaps(intended, &gaps_us);
         self.recorder.logical(record);
     }
@@ -216,18 +202,18 @@ pub fn start_closed(
 impl Tracker {
     fn new(sender: Sender, limits: Limits, clock: RunClock, recorder: Recorder) -> Self {
         let connections = limits.connections.map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
-        Tracker { sender, in_flight: Arc::default(), recorder, clock, connections }
+        Tracker { sender, recorder, clock, connections }
     }
 
     fn into_load(self, tasks: JoinSet<()>, generator: GeneratorStats) -> Load {
-        Load { tasks, in_flight: self.in_flight, clock: self.clock, recorder: self.recorder, generator }
+        Load { tasks, generator }
     }
 }
 
 impl Load {
     /// Waits up to `bound` for requests in flight, or up to `interrupt_bound` more once
     /// `interrupt` resolves; those still running are stopped and recorded as
-    /// [`Outcome::Unfinished`], so nothing started goes unrecorded. Returns whether the
+    /// unfinished, so nothing started goes unrecorded. Returns whether the
     /// interrupt fired.
     pub async fn drain(
         &mut self,
@@ -248,21 +234,8 @@ impl Load {
                 }
             }
         }
+        // Stopping a task drops its request's guard, which records it as unfinished.
         self.tasks.shutdown().await;
-        let finished = self.clock.elapsed();
-        let left: Vec<_> = self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
-        for (id, (intended, sent)) in left {
-            self.recorder.logical(LogicalRecord {
-                id,
-                intended,
-                sent,
-                finished,
-                client_attempts: 0,
-                outcome: Outcome::Unfinished,
-                served_by: None,
-                answer: None,
-            });
-        }
         interrupted
     }
 }

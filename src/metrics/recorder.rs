@@ -64,6 +64,9 @@ impl Recorder {
 
     /// Adds the inter-token gaps of a request meant to start at `intended`.
     pub fn token_gaps(&self, intended: Duration, gaps_us: &[u32]) {
+        if gaps_us.is_empty() {
+            return;
+        }
         if let Store::Fold(aggregate) = &mut *self.lock() {
             aggregate.token_gaps(intended, gaps_us);
         }
