@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::wire::{tokens, ApiFamily};
 
@@ -36,36 +36,74 @@ pub fn path(family: ApiFamily) -> &'static str {
     }
 }
 
+/// One user message.
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// A Chat Completions request, serialized straight from borrowed fields (no JSON tree).
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+    model: &'a str,
+    messages: [Message<'a>; 1],
+    user: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    user_id: &'a str,
+}
+
+/// A Messages request.
+#[derive(Serialize)]
+struct MessagesRequest<'a> {
+    model: &'a str,
+    messages: [Message<'a>; 1],
+    metadata: Metadata<'a>,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+}
+
 /// The body of logical request `id`; `prompt` is the prompt text of the largest size the load
 /// uses, and a prefix of it gives each request its size.
 pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Bytes {
     let chars = tokens::prompt_chars(u64::from(spec.prompt_tokens)).min(prompt.len());
-    let content = &prompt[..chars];
+    let messages = [Message { role: "user", content: &prompt[..chars] }];
     let tag = format!("chaos-{id}");
-    let mut body = json!({
-        "model": &*spec.model,
-        "messages": [{ "role": "user", "content": content }],
-    });
-    match family {
-        ApiFamily::OpenAi => {
-            body["user"] = tag.into();
-            if let Some(max_tokens) = spec.max_tokens {
-                body["max_completion_tokens"] = max_tokens.into();
-            }
-            if spec.stream {
-                body["stream"] = true.into();
-                body["stream_options"] = json!({ "include_usage": true });
-            }
-        }
-        ApiFamily::Anthropic => {
-            body["metadata"] = json!({ "user_id": tag });
-            body["max_tokens"] = spec.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS).into();
-            if spec.stream {
-                body["stream"] = true.into();
-            }
-        }
-    }
-    Bytes::from(body.to_string())
+    let model = &*spec.model;
+    let written = match family {
+        ApiFamily::OpenAi => serde_json::to_vec(&ChatRequest {
+            model,
+            messages,
+            user: &tag,
+            max_completion_tokens: spec.max_tokens,
+            stream: spec.stream,
+            stream_options: spec.stream.then_some(StreamOptions { include_usage: true }),
+        }),
+        ApiFamily::Anthropic => serde_json::to_vec(&MessagesRequest {
+            model,
+            messages,
+            metadata: Metadata { user_id: &tag },
+            max_tokens: spec.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
+            stream: spec.stream,
+        }),
+    };
+    // Serializing strings and numbers into memory cannot fail.
+    Bytes::from(written.unwrap_or_default())
 }
 
 /// Adds each family's authentication (and, for Anthropic, version) headers.
