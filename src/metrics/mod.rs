@@ -12,5 +12,7 @@ pub mod timeline;
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
 pub use percentiles::Percentiles;
-pub use record::{AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
+pub use record::{
+    AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
+};
 pub use recorder::{Recorder, Records};
