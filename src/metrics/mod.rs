@@ -8,6 +8,7 @@ mod percentiles;
 mod record;
 mod recorder;
 pub mod timeline;
+mod tokens;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
@@ -16,3 +17,4 @@ pub use record::{
     AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
 };
 pub use recorder::{Recorder, Records};
+pub use tokens::{ModelTokens, TokenTally};
