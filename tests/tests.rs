@@ -3,6 +3,7 @@
 mod support;
 
 mod connection_faults;
+mod cost;
 mod end_to_end;
 mod fidelity;
 mod gateways;

@@ -1,13 +1,17 @@
 //! Turns records into figures per phase and for the whole run: requests, outcomes, attempts,
 //! retry amplification, availability and latency percentiles, and SLO burn: the burn rate
 //! and the share of the period's error budget each window spent, and for the whole run the
-//! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`).
+//! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`);
+//! and cost: the tokens billed to the attempts × their models' prices (`cost.rs`, `prices.rs`),
+//! per logical request, and as a multiple of the baseline's (the first phase).
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
 //! Each phase says which method its figures used.
 
 pub mod burn;
+pub mod cost;
+pub mod prices;
 pub mod slo;
 
 use std::collections::BTreeMap;
@@ -94,6 +98,25 @@ pub struct Figures {
     /// Share of the successful attempts served by an upstream other than the primary (the
     /// built-in target's `upstream`, else the first upstream listed).
     pub fallback_rate: Option<f64>,
+    /// Tokens billed to the attempts — failed and cut ones too — as their answers' `usage`
+    /// reported, or estimated where it did not (`output_tokens` above counts the final answers).
+    #[serde(default)]
+    pub billed_input_tokens: u64,
+    #[serde(default)]
+    pub billed_output_tokens: u64,
+    /// Share of the billed tokens that were estimated.
+    pub estimated_token_share: Option<f64>,
+    /// What the attempts cost, US dollars; `None` when an attempt could not be priced or none
+    /// reached an interposer.
+    pub cost_usd: Option<f64>,
+    /// Cost per logical request, US dollars.
+    pub cost_per_request_usd: Option<f64>,
+    /// Cost per request ÷ the baseline's (the first phase); `None` for the baseline itself.
+    pub cost_multiplier: Option<f64>,
+    /// Attempts billed tokens that could not be priced (a model without a price, or tokens not
+    /// known).
+    #[serde(default)]
+    pub unpriced_attempts: u64,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -103,6 +126,8 @@ pub struct Analysis {
     pub overall: Figures,
     /// Second by second, by finish time (`metrics::timeline`).
     pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// The price of every model billed, and its source.
+    pub prices: Vec<cost::AppliedPrice>,
 }
 
 impl Analysis {
@@ -117,6 +142,8 @@ impl Analysis {
             Metric::BurnRate => figures.burn_rate,
             Metric::BudgetSpent => figures.budget_spent,
             Metric::FallbackRate => figures.fallback_rate,
+            Metric::CostMultiplier => figures.cost_multiplier,
+            Metric::CostPerRequest => figures.cost_per_request_usd,
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -139,7 +166,7 @@ impl Analysis {
 
 /// Computes every figure from a run's records, folded.
 pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
-    let phases: Vec<Figures> = plan
+    let mut phases: Vec<Figures> = plan
         .phases
         .iter()
         .zip(&aggregate.phases)
@@ -154,11 +181,17 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
         })
         .collect();
     let window = Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), plan };
-    let mut overall = figures(window, &aggregate.overall());
+    let totals = aggregate.overall();
+    let mut overall = figures(window, &totals);
     let (peak, paging) = slo::run_burn(plan, aggregate);
     overall.peak_burn_rate_5m = peak;
     overall.paging = Some(paging);
-    Analysis { phases, overall, timeline: aggregate.timeline.seconds() }
+    let baseline = phases.first().and_then(|phase| phase.cost_per_request_usd).filter(|cost| *cost > 0.0);
+    for figures in phases.iter_mut().skip(1).chain([&mut overall]) {
+        figures.cost_multiplier = figures.cost_per_request_usd.zip(baseline).map(|(cost, base)| cost / base);
+    }
+    let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
+    Analysis { phases, overall, timeline: aggregate.timeline.seconds(), prices }
 }
 
 /// [`analyze`] over records kept one by one.
@@ -197,6 +230,9 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
     let served: u64 = totals.served.values().sum();
     let primary = window.plan.primary_upstream();
     let by_fallback = served - totals.served.get(&primary).copied().unwrap_or(0);
+    let cost = cost::cost(&totals.billed, prices::PriceBook { scenario: &window.plan.prices });
+    // No attempt seen: the traffic did not pass the interposers, and its cost is unknown.
+    let cost_usd = cost.usd.filter(|_| attempt_count > 0);
     Figures {
         name: window.name.to_owned(),
         start_s: window.start_s,
@@ -234,5 +270,14 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         paging: None,
         served_by,
         fallback_rate: ratio(by_fallback, served),
+        billed_input_tokens: cost.input_tokens,
+        billed_output_tokens: cost.output_tokens,
+        estimated_token_share: cost.estimated_share,
+        cost_usd,
+        cost_per_request_usd: cost_usd
+            .filter(|_| logical_requests > 0)
+            .map(|usd| usd / logical_requests as f64),
+        cost_multiplier: None,
+        unpriced_attempts: cost.unpriced_attempts,
     }
 }

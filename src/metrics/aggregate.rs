@@ -12,7 +12,10 @@ use std::{collections::BTreeMap, time::Duration};
 
 use hdrhistogram::Histogram;
 
-use super::{micros, timeline::Timeline, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records};
+use super::{
+    micros, timeline::Timeline, tokens::ModelTokens, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome,
+    Records,
+};
 
 /// Everything counted for one phase (or, merged, for the run).
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct PhaseTotals {
     pub attempt_statuses: BTreeMap<AttemptOutcome, u64>,
     /// 2xx attempts by upstream index: who actually served.
     pub served: BTreeMap<usize, u64>,
+    /// Tokens billed to the attempts, by model.
+    pub billed: ModelTokens,
 }
 
 impl Default for PhaseTotals {
@@ -58,6 +63,7 @@ impl Default for PhaseTotals {
             joined: 0,
             attempt_statuses: BTreeMap::new(),
             served: BTreeMap::new(),
+            billed: ModelTokens::default(),
         }
     }
 }
@@ -88,6 +94,7 @@ impl PhaseTotals {
         for (upstream, count) in &other.served {
             *self.served.entry(*upstream).or_insert(0) += count;
         }
+        self.billed.merge(&other.billed);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -234,6 +241,7 @@ impl Aggregate {
         if matches!(attempt.outcome, AttemptOutcome::Status(200..=299)) {
             *phase.served.entry(attempt.upstream).or_insert(0) += 1;
         }
+        phase.billed.add(attempt);
     }
 
     /// The phase logical request `id` started in, if ids of that run are known.

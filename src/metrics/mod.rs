@@ -8,9 +8,13 @@ mod percentiles;
 mod record;
 mod recorder;
 pub mod timeline;
+mod tokens;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
 pub use percentiles::Percentiles;
-pub use record::{AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome};
+pub use record::{
+    AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
+};
 pub use recorder::{Recorder, Records};
+pub use tokens::{ModelTokens, TokenTally};

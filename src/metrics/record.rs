@@ -131,10 +131,29 @@ pub struct AttemptRecord {
     pub generation: bool,
     /// How the answer went back, measured at the interposer.
     pub answer: AnswerStats,
+    /// Tokens the provider billed for this attempt, as its answer's `usage` said or estimated;
+    /// `None` when they cannot be known.
+    pub usage: Option<TokenUsage>,
+}
+
+/// Tokens one attempt was billed for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub input: u64,
+    pub output: u64,
+    /// True when a count was estimated because the answer did not report it (a cut stream):
+    /// input tokens from the request body, output tokens from the content events seen.
+    pub estimated: bool,
+}
+
+impl TokenUsage {
+    /// Nothing billed: an answer given before any generation (an error status, a fault's answer).
+    pub const NONE: TokenUsage = TokenUsage { input: 0, output: 0, estimated: false };
 }
 
 impl AttemptRecord {
-    /// An attempt that just arrived: cancelled until its outcome is known, nothing answered yet.
+    /// An attempt that just arrived: cancelled until its outcome is known, nothing answered yet
+    /// and nothing billed (until the upstream is asked).
     pub fn arrived(
         upstream: usize,
         phase: usize,
@@ -154,6 +173,7 @@ impl AttemptRecord {
             model: None,
             generation: true,
             answer: AnswerStats::default(),
+            usage: Some(TokenUsage::NONE),
         }
     }
 }

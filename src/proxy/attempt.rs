@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::metrics::{AttemptOutcome, AttemptRecord, Recorder};
+use crate::metrics::{AttemptOutcome, AttemptRecord, Recorder, TokenUsage};
 
 /// Writes its record when dropped; [`AttemptGuard::answered`] fills in the outcome first.
 pub struct AttemptGuard {
@@ -19,11 +19,28 @@ impl AttemptGuard {
         AttemptGuard { record: Some(record), recorder }
     }
 
-    /// Sets the outcome; the record is written when the guard goes.
+    /// Sets the outcome; the record is written when the guard goes. An answer made by a fault,
+    /// or an upstream's answer other than a 2xx, came before any generation: nothing billed.
     pub fn answered(&mut self, outcome: AttemptOutcome, injected: bool) {
         if let Some(record) = self.record.as_mut() {
             record.outcome = outcome;
             record.injected = injected;
+            if injected || !matches!(outcome, AttemptOutcome::Status(200..=299)) {
+                record.usage = Some(TokenUsage::NONE);
+            }
+        }
+    }
+
+    /// The request goes to the upstream, which may bill its prompt even if the target hangs up
+    /// before the answer: until the answer says, its estimate is billed (`None`: not known).
+    pub fn forwarding(&mut self, prompt_estimate: Option<u64>) {
+        self.billed(prompt_estimate.map(|input| TokenUsage { input, output: 0, estimated: true }));
+    }
+
+    /// The tokens the attempt is billed for.
+    pub fn billed(&mut self, usage: Option<TokenUsage>) {
+        if let Some(record) = self.record.as_mut() {
+            record.usage = usage;
         }
     }
 

@@ -8,6 +8,7 @@
 
 mod attempt;
 mod forward;
+mod meter;
 mod recorded;
 mod request;
 pub mod timeline;
@@ -30,6 +31,7 @@ use crate::{
     wire::{self, anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
+use meter::UsageMeter;
 use recorded::RecordedBody;
 use request::{draw_key, header_number, key_id, AttemptCounter, BodyFields};
 
@@ -146,10 +148,11 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let active = timeline.at(at);
     let (parts, body) = request.into_parts();
     let header_id = header_number(&parts.headers, CORRELATION_HEADER);
-    // The body is read when a fault matches on it, or to find the correlation tag in it when a
-    // gateway dropped the header (`user` / `metadata.user_id`); otherwise it streams through.
-    let read_body = active.is_some_and(|entry| entry.chain.needs_body())
-        || (header_id.is_none() && parts.method == http::Method::POST);
+    // A POST body is read whole: for the model and prompt size that bill the attempt, for the
+    // correlation tag when a gateway dropped the header (`user` / `metadata.user_id`), and for
+    // faults that match on it. Other requests stream through unless a fault needs their body.
+    let read_body =
+        parts.method == http::Method::POST || active.is_some_and(|entry| entry.chain.needs_body());
     let (body, fields) = if read_body {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
@@ -200,18 +203,23 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         guard.answered(AttemptOutcome::Aborted, true);
         return Err(crate::net::enact(fault).await);
     }
-    let (response, event_stream) = match decision.response {
+    let (response, event_stream, meter) = match decision.response {
         Some(canned) => {
             guard.answered(AttemptOutcome::Status(canned.status), true);
-            (canned.into_response().map(Either::Right), false)
+            (canned.into_response().map(Either::Right), false, None)
         }
         None => {
+            guard.forwarding(fields.prompt_tokens);
             match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body))
                 .await
             {
                 Ok(mut response) => {
                     guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
                     let event_stream = is_event_stream(response.headers());
+                    let meter = response
+                        .status()
+                        .is_success()
+                        .then(|| UsageMeter::new(config.family, event_stream, fields.prompt_tokens));
                     let stream_faults = decision.stream;
                     let rewrite = event_stream && !stream_faults.is_empty();
                     if rewrite {
@@ -223,17 +231,23 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
                         true => Either::Left(Either::Right(FaultyStream::new(body, stream_faults))),
                         false => Either::Left(Either::Left(body)),
                     });
-                    (response, event_stream)
+                    (response, event_stream, meter)
                 }
                 Err(error) => {
                     tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
                     guard.answered(AttemptOutcome::Unreachable, false);
-                    (unreachable(config.family).into_response().map(Either::Right), false)
+                    (unreachable(config.family).into_response().map(Either::Right), false, None)
                 }
             }
         }
     };
     guard.head(arrived.elapsed());
     let bandwidth = decision.bandwidth;
-    Ok(response.map(|body| RecordedBody::new(Throttled::new(body, bandwidth), guard, arrived, event_stream)))
+    Ok(response.map(|body| {
+        let recorded = RecordedBody::new(Throttled::new(body, bandwidth), guard, arrived, event_stream);
+        match meter {
+            Some(meter) => recorded.metered(meter),
+            None => recorded,
+        }
+    }))
 }

@@ -1,7 +1,8 @@
 //! The answer's body on its way back to the target, carrying the attempt's record: it counts
 //! bytes, notes the first byte and the end, and — for an event stream — whether the terminator
-//! (`[DONE]`, `message_stop`) went through. The record is written when the body ends or is
-//! dropped, so a stream the target abandons is recorded as incomplete.
+//! (`[DONE]`, `message_stop`) went through. An upstream's successful answer also passes a
+//! [`UsageMeter`], so the attempt is billed for what it got. The record is written when the body
+//! ends or is dropped, so a stream the target abandons is recorded as incomplete, and billed.
 
 use std::{
     pin::Pin,
@@ -12,7 +13,7 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame};
 use tokio::time::Instant;
 
-use super::attempt::AttemptGuard;
+use super::{attempt::AttemptGuard, meter::UsageMeter};
 use crate::net::BoxError;
 use crate::wire::sse_split::{SseEvent, SseSplitter};
 
@@ -24,25 +25,51 @@ pub struct RecordedBody<B> {
     /// Splits an event stream into events to look for its terminator; `None` for other bodies.
     events: Option<SseSplitter>,
     terminated: bool,
+    /// Bills the attempt from the answer; `None` when the guard already knows (nothing billed).
+    meter: Option<UsageMeter>,
 }
 
 impl<B> RecordedBody<B> {
     pub fn new(inner: B, guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
         let events = event_stream.then(SseSplitter::default);
-        RecordedBody { inner, guard, arrived, events, terminated: false }
+        RecordedBody { inner, guard, arrived, events, terminated: false, meter: None }
+    }
+
+    /// Bills the attempt from this answer's usage as it passes.
+    pub fn metered(mut self, meter: UsageMeter) -> Self {
+        self.meter = Some(meter);
+        self
     }
 
     fn watch(&mut self, data: &[u8]) {
         self.guard.body_bytes(data.len(), self.arrived.elapsed());
-        if let (Some(splitter), false) = (self.events.as_mut(), self.terminated) {
-            self.terminated =
-                splitter.push(data).iter().any(|event| SseEvent { index: 0, bytes: event }.is_terminator());
+        if let Some(meter) = self.meter.as_mut() {
+            meter.bytes(data);
+        }
+        let Some(splitter) = self.events.as_mut().filter(|_| !self.terminated) else { return };
+        for event in splitter.push(data) {
+            if (SseEvent { index: 0, bytes: &event }).is_terminator() {
+                self.terminated = true;
+                break;
+            }
+            if let Some(meter) = self.meter.as_mut() {
+                meter.event(&event);
+            }
         }
     }
 
     /// Whether the body ended as it should: an event stream only with its terminator.
     fn completed(&self) -> bool {
         self.events.is_none() || self.terminated
+    }
+}
+
+impl<B> Drop for RecordedBody<B> {
+    /// Ended or abandoned, the answer so far is what the attempt is billed for.
+    fn drop(&mut self) {
+        if let Some(meter) = self.meter.take() {
+            self.guard.billed(meter.usage());
+        }
     }
 }
 
@@ -102,6 +129,14 @@ mod tests {
     use crate::metrics::{AttemptRecord, Recorder};
 
     async fn recorded(frames: &[&'static [u8]], event_stream: bool) -> AttemptRecord {
+        recorded_with(frames, event_stream, None).await
+    }
+
+    async fn recorded_with(
+        frames: &[&'static [u8]],
+        event_stream: bool,
+        meter: Option<UsageMeter>,
+    ) -> AttemptRecord {
         let recorder = Recorder::new();
         let record = AttemptRecord::arrived(0, 0, None, Duration::ZERO, Vec::new());
         let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
@@ -113,6 +148,9 @@ mod tests {
             Instant::now(),
             event_stream,
         );
+        if let Some(meter) = meter {
+            body = body.metered(meter);
+        }
         while body.frame().await.is_some() {}
         drop(body);
         recorder.snapshot().attempts.remove(0)
@@ -131,5 +169,19 @@ mod tests {
         assert_eq!(cut.answer.completed, Some(false), "[DONE] inside JSON is not the end");
         let json = recorded(&[b"{\"ok\":true}"], false).await;
         assert_eq!(json.answer.completed, Some(true));
+    }
+
+    #[tokio::test]
+    async fn a_metered_stream_is_billed_for_the_events_before_its_terminator() {
+        let meter = UsageMeter::new(crate::wire::ApiFamily::OpenAi, true, Some(40));
+        let frames: &[&'static [u8]] = &[
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"con",
+            b"tent\":\"b\"}}]}\n\ndata: [DONE]\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"c\"}}]}\n\n",
+        ];
+        let record = recorded_with(frames, true, Some(meter)).await;
+        let usage = crate::metrics::TokenUsage { input: 40, output: 2, estimated: true };
+        assert_eq!(record.usage, Some(usage));
+        let unmetered = recorded(frames, true).await;
+        assert_eq!(unmetered.usage, Some(crate::metrics::TokenUsage::NONE), "nothing billed unless metered");
     }
 }

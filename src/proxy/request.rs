@@ -1,6 +1,6 @@
 //! What the interposer reads from a request: the correlation id (for joins and, with the
-//! attempt's number, keyed fault draws), the presented API key, and — only when a fault needs
-//! them — the body's `model`, `stream` flag and token estimate.
+//! attempt's number, keyed fault draws), the presented API key, and from the body its `model`,
+//! `stream` flag and token estimates (for faults, and to bill an answer that reports no usage).
 
 use crate::wire::tokens;
 
@@ -61,6 +61,8 @@ pub struct BodyFields {
     pub stream: Option<bool>,
     /// Estimated prompt tokens plus the output limit (the mocks' estimate, `wire::tokens`).
     pub tokens: Option<u64>,
+    /// Estimated prompt tokens alone.
+    pub prompt_tokens: Option<u64>,
     /// The load generator's correlation tag, `chaos-<id>`, from OpenAI's `user` or Anthropic's
     /// `metadata.user_id` (where a gateway that drops headers still passes it on).
     pub correlation: Option<u64>,
@@ -99,12 +101,13 @@ impl BodyFields {
             .max_completion_tokens
             .or(body.max_tokens)
             .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
-        let tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages) + output);
+        let prompt_tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages));
         let tag = body.user.or_else(|| body.metadata.and_then(|m| m.user_id));
         BodyFields {
             model: body.model,
             stream: body.stream,
-            tokens,
+            tokens: prompt_tokens.map(|prompt| prompt + output),
+            prompt_tokens,
             correlation: tag.as_deref().and_then(correlation),
         }
     }
@@ -123,6 +126,7 @@ mod tests {
             br#"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":"12345678"}]}"#,
         );
         assert_eq!(sized.tokens, Some(2 + 4 + 3 + 50), "content, framing, priming, output");
+        assert_eq!(sized.prompt_tokens, Some(2 + 4 + 3));
         assert_eq!(BodyFields::read(b"not json"), BodyFields::default());
     }
 

@@ -38,6 +38,16 @@ pub fn ratio(value: f64) -> String {
     format!("{value:.2}")
 }
 
+/// US dollars: in cents from a dollar up, else to four significant digits (a request's cost is
+/// often a fraction of a cent): `$12.35`, `$0.0002000`.
+pub fn dollars(usd: f64) -> String {
+    let digits = match usd.abs() {
+        small if small > 0.0 && small < 1.0 => (3.0 - small.log10().floor()).min(12.0) as usize,
+        _ => 2,
+    };
+    format!("${usd:.digits$}")
+}
+
 /// A figure that may be missing, shown by `show`.
 pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
     value.map_or_else(|| MISSING.to_owned(), show)
@@ -49,7 +59,8 @@ pub fn observed(check: &Check) -> String {
         Metric::Availability | Metric::ErrorRate | Metric::FallbackRate => percent,
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
-        Metric::RetryAmplification | Metric::BurnRate => ratio,
+        Metric::RetryAmplification | Metric::BurnRate | Metric::CostMultiplier => ratio,
+        Metric::CostPerRequest => dollars,
     };
     optional(check.observed, show)
 }
@@ -96,5 +107,9 @@ mod tests {
             ("23.1%".into(), "2.31%".into(), "0.039%".into())
         );
         assert_eq!(optional(None, percent), MISSING);
+        assert_eq!(
+            (dollars(12.345), dollars(0.0002), dollars(0.012_34), dollars(0.0)),
+            ("$12.35".into(), "$0.0002000".into(), "$0.01234".into(), "$0.00".into())
+        );
     }
 }

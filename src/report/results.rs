@@ -79,6 +79,9 @@ pub struct Results {
     pub timeline: Vec<crate::metrics::timeline::Second>,
     pub expectations: Vec<Check>,
     pub upstreams: Vec<UpstreamCounts>,
+    /// The price each billed model was charged at, and which table it came from.
+    #[serde(default)]
+    pub prices: Vec<crate::analysis::cost::AppliedPrice>,
 }
 
 impl Results {
@@ -109,6 +112,7 @@ impl Results {
             timeline: analysis.timeline,
             expectations,
             upstreams,
+            prices: analysis.prices,
         }
     }
 

@@ -3,13 +3,14 @@
 //! ```text
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
-//!              | fallback_rate
+//!              | fallback_rate | cost_multiplier | cost_per_request
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
 //! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate), us|ms|s|m for
-//!                                  latencies; none for retry_amplification and burn_rate
+//!                                  latencies; none for retry_amplification, burn_rate and
+//!                                  cost_multiplier; dollars for cost_per_request (`$0.01` or `0.01`)
 //! ```
 //!
 //! Parsing checks that the value's unit fits the metric and that the phase exists; an error
@@ -66,6 +67,10 @@ pub enum Metric {
     BudgetSpent,
     /// Share of successful answers that came from an upstream other than the primary.
     FallbackRate,
+    /// Cost per logical request ÷ the baseline phase's.
+    CostMultiplier,
+    /// What the attempts of a logical request cost, on average, in US dollars.
+    CostPerRequest,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -132,6 +137,8 @@ const METRICS: &[&str] = &[
     "burn_rate",
     "budget_spent",
     "fallback_rate",
+    "cost_multiplier",
+    "cost_per_request",
     "p50",
     "p90",
     "p99",
@@ -211,6 +218,8 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "burn_rate" => return Ok(Metric::BurnRate),
         "budget_spent" => return Ok(Metric::BudgetSpent),
         "fallback_rate" => return Ok(Metric::FallbackRate),
+        "cost_multiplier" => return Ok(Metric::CostMultiplier),
+        "cost_per_request" => return Ok(Metric::CostPerRequest),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -281,6 +290,9 @@ fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
             .map_err(|_| format!("invalid latency `{value}`: expected a duration like `2.5s` or `250ms`")),
         Metric::RetryAmplification => plain_number(value, "ratio", "1.5"),
         Metric::BurnRate => plain_number(value, "burn rate", "14.4"),
+        Metric::CostMultiplier => plain_number(value, "cost multiplier", "1.3"),
+        Metric::CostPerRequest => plain_number(value.strip_prefix('$').unwrap_or(value), "cost", "$0.01")
+            .map_err(|_| format!("invalid cost `{value}`: expected US dollars like `$0.01` or `0.01`")),
     }
 }
 
@@ -332,6 +344,25 @@ mod tests {
         let with_unit = parse("burn_rate < 14.4%", &phases()).unwrap_err();
         assert_eq!(with_unit.offset, 12);
         assert!(with_unit.message.contains("invalid burn rate `14.4%`: expected a plain number"));
+    }
+
+    #[test]
+    fn parses_cost_multiplier_and_cost_per_request_in_dollars() {
+        let multiplier = parse("cost_multiplier{phase=brownout} < 1.3", &phases()).unwrap();
+        assert_eq!(
+            (multiplier.metric, multiplier.phase, multiplier.threshold),
+            (Metric::CostMultiplier, Some(1), 1.3)
+        );
+        let dollars = parse("cost_per_request{phase=baseline} <= $0.01", &phases()).unwrap();
+        assert_eq!((dollars.metric, dollars.threshold), (Metric::CostPerRequest, 0.01));
+        assert_eq!(parse("cost_per_request < 0.002", &phases()).unwrap().threshold, 0.002);
+        let percent = parse("cost_per_request < 1%", &phases()).unwrap_err();
+        assert_eq!(percent.offset, 19);
+        assert!(percent.message.contains("invalid cost `1%`: expected US dollars"), "{}", percent.message);
+        let negative = parse("cost_multiplier > -1", &phases()).unwrap_err();
+        assert!(negative.message.contains("invalid cost multiplier `-1`"), "{}", negative.message);
+        let typo = parse("cost_multiplyer < 2", &phases()).unwrap_err();
+        assert!(typo.message.contains("did you mean `cost_multiplier`"), "{}", typo.message);
     }
 
     #[test]

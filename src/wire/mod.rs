@@ -8,6 +8,7 @@ pub mod openai;
 pub mod sse;
 pub mod sse_split;
 pub mod tokens;
+pub mod usage;
 
 use std::fmt;
 

@@ -1,0 +1,207 @@
+//! Token usage as the providers report it in their answers, read without parsing more than the
+//! few places it can be:
+//!
+//! - a whole JSON answer: `usage.prompt_tokens / completion_tokens` (OpenAI) or
+//!   `usage.input_tokens / output_tokens` (Anthropic);
+//! - an OpenAI stream: the `include_usage` chunk (`"choices":[]` with `usage`), the last before
+//!   `[DONE]`;
+//! - an Anthropic stream: `message_start.message.usage.input_tokens`, and the cumulative
+//!   `message_delta.usage.output_tokens`.
+//!
+//! Facts: `../shared/facts/llm-wire.md`.
+
+use serde::Deserialize;
+
+use super::sse_split::SseEvent;
+
+/// Token counts an answer reported; either may be missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportedUsage {
+    pub input: Option<u64>,
+    pub output: Option<u64>,
+}
+
+impl ReportedUsage {
+    /// Takes what a later report gives, keeping what it leaves out.
+    pub fn update(&mut self, later: ReportedUsage) {
+        self.input = later.input.or(self.input);
+        self.output = later.output.or(self.output);
+    }
+}
+
+/// Either family's `usage` object.
+#[derive(Deserialize, Default)]
+struct UsageFields {
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+}
+
+impl From<UsageFields> for ReportedUsage {
+    fn from(usage: UsageFields) -> Self {
+        ReportedUsage {
+            input: usage.prompt_tokens.or(usage.input_tokens),
+            output: usage.completion_tokens.or(usage.output_tokens),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<UsageFields>,
+}
+
+/// The `usage` of a whole JSON answer of either family: `Some` (perhaps empty) when the body is
+/// JSON, `None` when it is not (a body cut short).
+pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
+    let answer: WithUsage = serde_json::from_slice(body).ok()?;
+    Some(answer.usage.map(ReportedUsage::from).unwrap_or_default())
+}
+
+/// The JSON after an event's `data:`.
+fn data<'a>(event: &SseEvent<'a>) -> Option<&'a [u8]> {
+    event.bytes.split(|b| *b == b'\n').find_map(|line| line.strip_prefix(b"data:")).map(<[u8]>::trim_ascii)
+}
+
+/// What one OpenAI chunk says about billing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ChunkFacts {
+    /// It carries generated content (text, a refusal, or a tool call).
+    pub has_content: bool,
+    pub usage: ReportedUsage,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<UsageFields>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    delta: Option<Delta>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    content: Option<String>,
+    refusal: Option<String>,
+    tool_calls: Option<serde_json::Value>,
+}
+
+/// Parses one OpenAI chunk; anything that is not a chunk (an error event, bad JSON) says nothing.
+pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
+    let Some(chunk) = data(event).and_then(|d| serde_json::from_slice::<Chunk>(d).ok()) else {
+        return ChunkFacts::default();
+    };
+    let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+    let has_content =
+        chunk.choices.iter().filter_map(|choice| choice.delta.as_ref()).any(|delta| {
+            non_empty(&delta.content) || non_empty(&delta.refusal) || delta.tool_calls.is_some()
+        });
+    ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
+}
+
+/// What one Anthropic event says about billing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AnthropicEvent {
+    /// A `content_block_delta`: generated content (one token per delta in the mocks).
+    Content,
+    /// `message_start` or `message_delta`, with the usage it reports.
+    Usage(ReportedUsage),
+    /// Anything else.
+    Other,
+}
+
+#[derive(Deserialize)]
+struct MessageStart {
+    message: WithUsage,
+}
+
+/// Classifies an Anthropic event by its `event:` name, parsing only the two that carry usage.
+/// `message_start`'s early `output_tokens` (1) is not the answer's: only `message_delta`'s is.
+pub fn anthropic_event(event: &SseEvent<'_>) -> AnthropicEvent {
+    let parse_usage = |started: bool| {
+        let bytes = data(event).unwrap_or_default();
+        let usage = if started {
+            serde_json::from_slice::<MessageStart>(bytes).ok().and_then(|start| start.message.usage)
+        } else {
+            serde_json::from_slice::<WithUsage>(bytes).ok().and_then(|delta| delta.usage)
+        };
+        let mut reported = usage.map(ReportedUsage::from).unwrap_or_default();
+        if started {
+            reported.output = None;
+        }
+        AnthropicEvent::Usage(reported)
+    };
+    match event.name() {
+        Some(b"content_block_delta") => AnthropicEvent::Content,
+        Some(b"message_start") => parse_usage(true),
+        Some(b"message_delta") => parse_usage(false),
+        _ => AnthropicEvent::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(bytes: &[u8]) -> SseEvent<'_> {
+        SseEvent { index: 0, bytes }
+    }
+
+    #[test]
+    fn whole_answers_of_both_families() {
+        let openai = br#"{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}"#;
+        let anthropic = br#"{"id":"msg_1","type":"message","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":9,"output_tokens":3,"cache_read_input_tokens":0}}"#;
+        assert_eq!(of_answer(openai), Some(ReportedUsage { input: Some(12), output: Some(5) }));
+        assert_eq!(of_answer(anthropic), Some(ReportedUsage { input: Some(9), output: Some(3) }));
+        assert_eq!(of_answer(br#"{"object":"list","data":[]}"#), Some(ReportedUsage::default()));
+        assert_eq!(of_answer(br#"{"usage":{"prompt_tok"#), None, "a body cut short is not JSON");
+    }
+
+    #[test]
+    fn openai_chunks_say_whether_they_carry_content_or_usage() {
+        let role = event(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":null}\n\n");
+        let token =
+            event(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" the\"}}],\"usage\":null}\n\n");
+        let finish =
+            event(b"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+        let usage =
+            event(b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":10}}\n\n");
+        let error = event(b"data: {\"error\":{\"message\":\"boom\"}}\n\n");
+        assert_eq!(openai_chunk(&role), ChunkFacts::default());
+        assert!(openai_chunk(&token).has_content);
+        assert_eq!(openai_chunk(&finish), ChunkFacts::default());
+        assert_eq!(openai_chunk(&usage).usage, ReportedUsage { input: Some(100), output: Some(10) });
+        assert_eq!(openai_chunk(&error), ChunkFacts::default());
+        assert_eq!(openai_chunk(&event(b"data: {not json\n\n")), ChunkFacts::default());
+    }
+
+    #[test]
+    fn anthropic_events_by_name_with_usage_from_start_and_delta() {
+        let start = event(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n");
+        let delta = event(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n");
+        let end = event(b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":15}}\n\n");
+        let ping = event(b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
+        assert_eq!(
+            anthropic_event(&start),
+            AnthropicEvent::Usage(ReportedUsage { input: Some(25), output: None })
+        );
+        assert_eq!(anthropic_event(&delta), AnthropicEvent::Content);
+        assert_eq!(
+            anthropic_event(&end),
+            AnthropicEvent::Usage(ReportedUsage { input: None, output: Some(15) })
+        );
+        assert_eq!(anthropic_event(&ping), AnthropicEvent::Other);
+    }
+
+    #[test]
+    fn a_later_report_fills_in_without_erasing() {
+        let mut usage = ReportedUsage { input: Some(25), output: None };
+        usage.update(ReportedUsage { input: None, output: Some(15) });
+        assert_eq!(usage, ReportedUsage { input: Some(25), output: Some(15) });
+    }
+}
