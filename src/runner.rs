@@ -106,6 +106,7 @@ pub async fn execute(
                 recorder.clone(),
                 load_stopped,
             )
+            .context("starting the load generator")?
         }
         Arrivals::Closed { users, think } => {
             load::start_closed(*users, *think, plan.duration(), sender, clock, recorder.clone(), load_stopped)

@@ -15,6 +15,7 @@ pub mod body;
 pub mod client;
 pub mod generator;
 pub mod observe;
+mod pacer;
 pub mod request;
 pub mod retry;
 pub mod schedule;
@@ -122,30 +123,28 @@ impl Tracker {
 /// `stop` turns true; a start that finds `max_in_flight` requests unfinished is skipped and
 /// counted as missed.
 pub fn start(
-    mut schedule: Schedule,
+    schedule: Schedule,
     end: Duration,
     sender: Sender,
     limits: Limits,
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<Load> {
+) -> std::io::Result<tokio::task::JoinHandle<Load>> {
     let tracker = Tracker::new(sender, limits, clock, recorder);
-    tokio::spawn(async move {
+    let mut pacer = pacer::Pacer::start(schedule, end, clock)?;
+    Ok(tokio::spawn(async move {
         let mut tasks = JoinSet::new();
         let mut generator = GeneratorStats::default();
         let mut id = 0u64;
-        for intended in schedule.by_ref() {
-            if intended >= end || *stop.borrow() {
-                break;
-            }
-            let due = clock.at(intended);
-            if due > tokio::time::Instant::now() {
-                tokio::select! {
-                    () = tokio::time::sleep_until(due) => {}
-                    _ = stop.changed() => break,
-                }
-            }
+        loop {
+            let intended = tokio::select! {
+                due = pacer.due.recv() => match due {
+                    Some(intended) => intended,
+                    None => break,
+                },
+                _ = stop.changed() => break,
+            };
             while tasks.try_join_next().is_some() {}
             if tasks.len() >= limits.max_in_flight {
                 generator.missed();
@@ -156,8 +155,9 @@ pub fn start(
             let tracker = tracker.clone();
             tasks.spawn(async move { tracker.run(id, intended).await });
         }
+        pacer.stop();
         tracker.into_load(tasks, generator)
-    })
+    }))
 }
 
 /// Starts `users` closed-model users until `end` or `stop`: each sends a request, waits for its

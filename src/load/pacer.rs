@@ -1,0 +1,84 @@
+//! Wakes at each intended start on a thread of its own and hands the instants to the async
+//! driver. tokio's timer ticks in whole milliseconds and fires after the deadline, which made
+//! every start ~1 ms late at p50 — lateness the open model then (rightly) charges to latency.
+//! A thread sleeping to the instant with the OS's own timer is late by tens of microseconds.
+//! It never spins: at high rates it simply finds the next instant already due.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use tokio::sync::mpsc;
+
+use super::Schedule;
+use crate::metrics::RunClock;
+
+/// Instants as they come due; dropping it (or [`Pacer::stop`]) ends the thread.
+pub struct Pacer {
+    pub due: mpsc::UnboundedReceiver<Duration>,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Pacer {
+    /// Paces `schedule` on `clock` until an intended start reaches `end`.
+    pub fn start(schedule: Schedule, end: Duration, clock: RunClock) -> std::io::Result<Self> {
+        let (sender, due) = mpsc::unbounded_channel();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopped);
+        // The run clock counts from a tokio instant; on a real clock that is a std instant too.
+        let start =
+            std::time::Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(std::time::Instant::now);
+        std::thread::Builder::new().name("chaos-pacer".to_owned()).spawn(move || {
+            for intended in schedule {
+                if intended >= end || flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let at = start + intended;
+                let now = std::time::Instant::now();
+                if at > now {
+                    std::thread::sleep(at - now);
+                }
+                if sender.send(intended).is_err() {
+                    break;
+                }
+            }
+        })?;
+        Ok(Pacer { due, stopped })
+    }
+
+    /// Asks the thread to end at its next instant.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Process;
+
+    #[tokio::test]
+    async fn instants_arrive_in_order_close_to_due_and_stop_at_the_end() {
+        let clock = RunClock::start_now();
+        let schedule = Schedule::constant_rate(Process::Constant, 200.0, Duration::from_secs(1), 0);
+        let mut pacer = Pacer::start(schedule, Duration::from_millis(100), clock).unwrap();
+        let mut seen = Vec::new();
+        while let Some(intended) = pacer.due.recv().await {
+            let late = clock.elapsed().saturating_sub(intended);
+            assert!(late < Duration::from_millis(50), "{late:?} late");
+            seen.push(intended);
+        }
+        assert_eq!(seen.len(), 20, "5 ms apart up to 100 ms");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    }
+}
