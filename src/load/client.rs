@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, Request, Uri};
 use http_body_util::Full;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::{
     body::{self, RequestSpec},
@@ -77,6 +77,8 @@ pub struct ClientConfig {
 pub struct Completion {
     pub outcome: Outcome,
     pub attempts: u32,
+    /// When the first attempt went to the wire (after its body was built).
+    pub sent: Option<Duration>,
     /// The upstream of the route that gave the final answer.
     pub served_by: Option<usize>,
     /// How the final answer arrived, if an answer's head did.
@@ -129,8 +131,9 @@ impl LoadClient {
     /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text.
     pub async fn send(&self, id: u64, spec: &RequestSpec, prompt: &str) -> Completion {
         let config = &self.config;
-        let mut jitter = StdRng::seed_from_u64(config.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut jitter = SmallRng::seed_from_u64(config.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut attempts = 0;
+        let mut sent = None;
         let mut last = (Outcome::ConnectionError, None, None);
         for (route, urls) in config.routes.iter().zip(self.urls.iter()) {
             let family = route.family.unwrap_or(spec.api);
@@ -142,10 +145,14 @@ impl LoadClient {
             };
             for retries_so_far in 0..=config.retries {
                 attempts += 1;
+                sent.get_or_insert_with(|| config.clock.elapsed());
                 let (outcome, answer, head) =
                     match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
                         Attempt::Answered { outcome, head, observation } => {
-                            return answered(outcome, attempts, route.upstream, head, observation)
+                            let mut completion =
+                                answered(outcome, attempts, route.upstream, head, observation);
+                            completion.sent = sent;
+                            return completion;
                         }
                         Attempt::Failed { outcome, answer, head } => (outcome, answer, head),
                     };
@@ -163,7 +170,7 @@ impl LoadClient {
         }
         let (outcome, served_by, head) = last;
         let answer = head.map(AnswerTiming::head_only);
-        Completion { outcome, attempts, served_by, answer, gaps_us: Vec::new() }
+        Completion { outcome, attempts, sent, served_by, answer, gaps_us: Vec::new() }
     }
 
     async fn attempt(
@@ -236,6 +243,7 @@ fn answered(
         return Completion {
             outcome,
             attempts,
+            sent: None,
             served_by,
             answer: Some(AnswerTiming::head_only(head)),
             gaps_us: Vec::new(),
@@ -247,5 +255,12 @@ fn answered(
         longest_gap: observation.longest_gap(),
         output_tokens: observation.output_tokens,
     };
-    Completion { outcome, attempts, served_by, answer: Some(answer), gaps_us: observation.gaps_us }
+    Completion {
+        outcome,
+        attempts,
+        sent: None,
+        served_by,
+        answer: Some(answer),
+        gaps_us: observation.gaps_us,
+    }
 }

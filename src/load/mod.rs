@@ -59,12 +59,13 @@ impl Sender {
         Sender { client, mix: Arc::new(mix), prompt: Arc::from(prompt), seed }
     }
 
-    /// Sends logical request `id`; returns its record and the answer's inter-token gaps.
+    /// Sends logical request `id` (free to go since `ready`); returns its record and the
+    /// answer's inter-token gaps. Its service time counts from when its first attempt went out.
     async fn send(
         &self,
         id: u64,
         intended: Duration,
-        sent: Duration,
+        ready: Duration,
         clock: RunClock,
     ) -> (LogicalRecord, Vec<u32>) {
         let (_kind, spec) = self.mix.pick(self.seed, id);
@@ -72,7 +73,7 @@ impl Sender {
         let record = LogicalRecord {
             id,
             intended,
-            sent,
+            sent: completion.sent.unwrap_or(ready),
             finished: clock.elapsed(),
             client_attempts: completion.attempts,
             outcome: completion.outcome,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::body::RequestSpec;
 use crate::wire::ApiFamily;
@@ -25,7 +25,7 @@ impl TokenCount {
         }
     }
 
-    fn draw(self, rng: &mut StdRng) -> u32 {
+    fn draw(self, rng: &mut SmallRng) -> u32 {
         match self {
             TokenCount::Fixed(n) => n,
             TokenCount::Uniform { min, max } => rng.random_range(min..=max),
@@ -70,7 +70,7 @@ impl RequestMix {
 
     /// Logical request `id`'s kind (by index) and concrete request.
     pub fn pick(&self, seed: u64, id: u64) -> (usize, RequestSpec) {
-        let mut rng = StdRng::seed_from_u64(seed ^ id.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let mut rng = SmallRng::seed_from_u64(seed ^ id.wrapping_mul(0xD1B5_4A32_D192_ED03));
         let mut point = rng.random::<f64>() * self.total_weight;
         let index = self
             .kinds
