@@ -2,7 +2,11 @@
 //! driver. tokio's timer ticks in whole milliseconds and fires after the deadline, which made
 //! every start ~1 ms late at p50 — lateness the open model then (rightly) charges to latency.
 //! A thread sleeping to the instant with the OS's own timer is late by tens of microseconds.
-//! It never spins: at high rates it simply finds the next instant already due.
+//! It never spins, and wakes at most once per [`TICK`]: each wake costs a context switch and a
+//! wake-up of the runtime, so above 1,000 starts a second the starts due within a tick go out
+//! together (late by at most a tick, as with tokio's timer), which keeps the CPU per request
+//! low. Measured at 8,000/s for 8 s: a 250 µs tick gave p50 lateness 0.23 ms for 69 µs of CPU a
+//! request, a 1 ms tick 0.65 ms for 47 µs; below 1,000/s every start has its own wake (~0.13 ms).
 
 use std::{
     sync::{
@@ -16,6 +20,9 @@ use tokio::sync::mpsc;
 
 use super::Schedule;
 use crate::metrics::RunClock;
+
+/// The shortest time between two wakes of the pacer (see the module's note).
+pub const TICK: Duration = Duration::from_micros(1000);
 
 /// Instants as they come due; dropping it (or [`Pacer::stop`]) ends the thread.
 pub struct Pacer {
@@ -33,14 +40,17 @@ impl Pacer {
         let start =
             std::time::Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(std::time::Instant::now);
         std::thread::Builder::new().name("chaos-pacer".to_owned()).spawn(move || {
+            let mut next_wake = start;
             for intended in schedule {
                 if intended >= end || flag.load(Ordering::Relaxed) {
                     break;
                 }
-                let at = start + intended;
+                let due = start + intended;
                 let now = std::time::Instant::now();
-                if at > now {
-                    std::thread::sleep(at - now);
+                if due > now {
+                    // Not before the tick is over: starts due meanwhile go out together.
+                    std::thread::sleep(due.max(next_wake) - now);
+                    next_wake = std::time::Instant::now() + TICK;
                 }
                 if sender.send(intended).is_err() {
                     break;
