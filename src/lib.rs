@@ -12,7 +12,7 @@
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
 //! - [`load`] — open-model schedule and the SDK-like built-in client.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
-//!   [`assert`] — expectations and the verdict; [`report`] — `results.json`, the table,
+//!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json`, the table,
 //!   `junit.xml` and `summary.md`.
 //! - [`runner`] — starts everything, walks the phases, writes the results.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.

@@ -3,7 +3,7 @@
 //! whether the Workbook's paging rules would have fired (arithmetic in [`super::burn`]).
 //!
 //! The events are logical requests, what users see. A request counts in the second its
-//! schedule meant it to start ([`LogicalRecord::intended`]), like its phase. A success
+//! schedule meant it to start ([`crate::metrics::LogicalRecord::intended`]), like its phase. A success
 //! ([`Outcome::is_ok`]) is good and any other ending bad, except [`Outcome::Unfinished`], which
 //! is neither: the drain cut it off at an arbitrary moment, so nobody knows how it would have
 //! ended. (The `error_rate` figure counts it as a failure; burn rates leave it out.)

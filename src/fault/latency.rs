@@ -33,7 +33,7 @@ pub enum DelayDistribution {
 }
 
 impl DelayDistribution {
-    /// One delay, never negative and never above [`MAX_DELAY`].
+    /// One delay, never negative and never above `MAX_DELAY`.
     pub fn sample(&self, rng: &mut StdRng) -> Duration {
         let seconds = match *self {
             DelayDistribution::Fixed(delay) => return delay,

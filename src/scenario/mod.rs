@@ -1,5 +1,5 @@
-//! Scenarios: the YAML a user writes ([`raw`]), checked and turned into a [`Plan`]
-//! ([`build`]), with errors that name `file:line:column` ([`error`]).
+//! Scenarios: the YAML a user writes (`raw`), checked and turned into a [`Plan`]
+//! (`build`), with errors that name `file:line:column` ([`error`]).
 //!
 //! YAML is read with `serde-saphyr`: it is maintained, panic-free and fuzzed, forbids unsafe
 //! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
