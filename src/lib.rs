@@ -12,8 +12,8 @@
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
 //! - [`load`] — open-model schedule and the SDK-like built-in client.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
-//!   [`assert`] — expectations and the verdict; [`report`] — `results.json`, the table,
-//!   `junit.xml` and `summary.md`.
+//!   [`assert`] — expectations and the verdict; [`report`] — `results.json` and its JSON
+//!   Schema, the table, `junit.xml` and `summary.md`.
 //! - [`runner`] — starts everything, walks the phases, writes the results.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
         Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
         Command::Report { results, out } => commands::report(results, out.as_deref()),
+        Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,
     }
