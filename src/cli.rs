@@ -43,10 +43,23 @@ pub enum Command {
         #[arg(long)]
         allow_remote: bool,
     },
+    /// Print the JSON Schema of an output file (pretty JSON, to stdout).
+    Schema {
+        /// The file whose schema to print.
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
     /// Serve mock providers standalone (until Ctrl-C), to point a gateway or an SDK at by hand.
     Mock(MockArgs),
     /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
     Proxy(ProxyArgs),
+}
+
+/// The files `chaos schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaOf {
+    /// `results.json`, the record of a run.
+    Results,
 }
 
 /// Arguments of `chaos proxy`.

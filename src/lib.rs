@@ -10,10 +10,11 @@
 //! - [`fault`] — faults as pure decisions (one file each) and chains of them.
 //! - [`proxy`] — the interposer that applies them between a target and an upstream.
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
-//! - [`load`] — open-model schedule and the SDK-like built-in client.
+//! - [`load`] — arrivals, the pacer, request mixes, the client (SDK-like retries, fallbacks).
+//! - [`target`] — `url` and `command` targets: templates, the process group, the loopback rule.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
-//!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json`, the table,
-//!   `junit.xml` and `summary.md`.
+//!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
+//!   JSON Schema, the table, `junit.xml` and `summary.md`.
 //! - [`runner`] — starts everything, walks the phases, writes the results.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
         Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
         Command::Report { results, out } => commands::report(results, out.as_deref()),
+        Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,
     }

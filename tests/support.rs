@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -71,5 +74,31 @@ pub async fn run_until(
     let reports = tempfile::tempdir().expect("temp dir");
     let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
     let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
+    assert_valid_results(&report.folder.join("results.json"));
     (report, reports)
+}
+
+/// What the results schema finds wrong with a document, one line per error with its place.
+pub fn schema_errors(results: &serde_json::Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        jsonschema::validator_for(&chaos::report::results_schema()).expect("the results schema compiles")
+    });
+    validator
+        .iter_errors(results)
+        .map(|error| format!("at {:?}: {error}", error.instance_path().as_str()))
+        .collect()
+}
+
+/// Panics unless the results file at `path` is JSON that the results schema accepts.
+pub fn assert_valid_results(path: &Path) {
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let results = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let errors = schema_errors(&results);
+    assert!(
+        errors.is_empty(),
+        "{} does not match the results schema:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
 }

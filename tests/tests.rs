@@ -15,5 +15,6 @@ mod passthrough;
 mod rate_limit_fault;
 mod report_command;
 mod scenarios;
+mod schema;
 mod sdk_tier;
 mod stream_faults;

@@ -44,9 +44,11 @@ pub fn budget_spent(burn_rate: f64, window_s: f64, period_s: f64) -> Option<f64>
 }
 
 /// Events per second assumed for the time before the run, where a window reaches back past it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Fill {
+    /// Good events per second.
     pub good_per_s: f64,
+    /// Bad events per second.
     pub bad_per_s: f64,
 }
 
@@ -140,16 +142,20 @@ pub const PAGE_RULES: [PageRule; 2] = [
 ];
 
 /// What one paging rule would have done during the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PageCheck {
     /// `1h/5m` or `6h/30m`.
     pub rule: String,
+    /// The long window, seconds.
     pub long_window_s: u64,
+    /// The short window that confirms it, seconds.
     pub short_window_s: u64,
+    /// The burn rate at which the rule pages.
     pub threshold: f64,
     /// The highest burn rate both windows reached at once (the lower of the two, at its
     /// highest over the run); the rule pages when it reaches `threshold`.
     pub peak_burn_rate: Option<f64>,
+    /// Whether the rule would have paged.
     pub paged: bool,
     /// Seconds from the run's start to the end of the second it would first have paged.
     pub first_page_at_s: Option<u64>,

@@ -45,11 +45,13 @@ pub fn cost(tokens: &ModelTokens, book: PriceBook<'_>) -> Cost {
 }
 
 /// The price one model was charged at in a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedPrice {
+    /// A model the attempts were billed for.
     pub model: String,
-    /// US dollars per million tokens; `None` for a model without a price.
+    /// Input tokens' price, US dollars per million tokens; `None` for a model without a price.
     pub input_usd_per_million: Option<f64>,
+    /// Output tokens' price, US dollars per million tokens; `None` for a model without a price.
     pub output_usd_per_million: Option<f64>,
     /// `scenario`, or the default table's source and date; `None` without a price.
     pub source: Option<String>,

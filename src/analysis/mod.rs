@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// How attempts were attributed to a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JoinMethod {
     /// Every attempt carried its logical request's correlation id.
@@ -43,13 +43,19 @@ pub enum JoinMethod {
 }
 
 /// Figures for one window of the run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Figures {
+    /// The phase's name, or `overall` for the whole run.
     pub name: String,
+    /// When the window starts, seconds from the run's start.
     pub start_s: f64,
+    /// How long the window lasts, seconds.
     pub duration_s: f64,
+    /// Requests the load sent, by intended start within the window.
     pub logical_requests: u64,
+    /// Logical requests answered with success.
     pub successes: u64,
+    /// Logical requests that did not succeed, unfinished ones included.
     pub failures: u64,
     /// Attempts that reached an interposer.
     pub attempts: u64,
@@ -57,7 +63,9 @@ pub struct Figures {
     pub injected: u64,
     /// Attempts whose event stream ended without its terminator (cut, or abandoned).
     pub incomplete_streams: u64,
+    /// Successes ÷ logical requests, a fraction (0–1); `None` when there were none.
     pub availability: Option<f64>,
+    /// Failures ÷ logical requests, a fraction (0–1); `None` when there were none.
     pub error_rate: Option<f64>,
     /// Attempts per logical request; `None` when no attempt reached an interposer.
     pub retry_amplification: Option<f64>,
@@ -81,6 +89,7 @@ pub struct Figures {
     pub outcomes: BTreeMap<String, u64>,
     /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
     pub attempt_statuses: BTreeMap<String, u64>,
+    /// How attempts were attributed to the window.
     pub join: JoinMethod,
     /// How fast the window burnt the SLO's error budget: its bad ratio ÷ (1 − objective), over
     /// finished requests (see [`slo`] for what counts as good and bad); 1 spends the budget
@@ -95,16 +104,17 @@ pub struct Figures {
     pub paging: Option<slo::Paging>,
     /// Successful (2xx) attempts by upstream: who actually served.
     pub served_by: BTreeMap<String, u64>,
-    /// Share of the successful attempts served by an upstream other than the primary (the
+    /// Share (a fraction, 0–1) of the successful attempts served by an upstream other than the primary (the
     /// built-in target's `upstream`, else the first upstream listed).
     pub fallback_rate: Option<f64>,
     /// Tokens billed to the attempts — failed and cut ones too — as their answers' `usage`
     /// reported, or estimated where it did not (`output_tokens` above counts the final answers).
     #[serde(default)]
     pub billed_input_tokens: u64,
+    /// Output tokens billed to the attempts, as for `billed_input_tokens`.
     #[serde(default)]
     pub billed_output_tokens: u64,
-    /// Share of the billed tokens that were estimated.
+    /// Share of the billed tokens that were estimated, a fraction (0–1).
     pub estimated_token_share: Option<f64>,
     /// What the attempts cost, US dollars; `None` when an attempt could not be priced or none
     /// reached an interposer.

@@ -37,11 +37,12 @@ pub fn count(tally: &mut Tally, outcome: Outcome) {
 }
 
 /// Would the paging rules have fired, and what filled the time before the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Paging {
     /// The phase whose rates filled the windows before the run; `None` when the first phase
     /// injected faults and the time before the run was taken as clean.
     pub baseline: Option<String>,
+    /// The events per second assumed before the run.
     pub fill: Fill,
     /// One per rule: `1h/5m` (BR 14.4) and `6h/30m` (BR 6).
     pub rules: Vec<PageCheck>,

@@ -11,7 +11,7 @@ use crate::{analysis::Analysis, scenario::expect::Expectation};
 pub const MIN_EVENTS: u64 = 20;
 
 /// The outcome of one expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Pass,
@@ -20,20 +20,23 @@ pub enum CheckStatus {
 }
 
 /// One expectation with what was observed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Check {
     #[serde(flatten)]
     pub expectation: Expectation,
     /// The phase's name, or `None` for the whole run.
     pub phase: Option<String>,
+    /// The metric's value, in its base unit as `threshold` is; `None` when there was nothing to
+    /// measure.
     pub observed: Option<f64>,
     /// Logical requests in the window the figure came from.
     pub events: u64,
+    /// Whether the expectation held.
     pub status: CheckStatus,
 }
 
 /// The run's verdict; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,

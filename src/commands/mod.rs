@@ -4,11 +4,13 @@ mod mock;
 mod proxy;
 mod report;
 mod run;
+mod schema;
 
 pub use mock::mock;
 pub use proxy::proxy;
 pub use report::report;
 pub use run::{exit_for, run, validate};
+pub use schema::schema;
 
 use crate::{scenario::ScenarioError, Exit};
 

@@ -73,15 +73,19 @@ impl GeneratorStats {
 }
 
 /// The generator's section of the results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GeneratorReport {
+    /// Requests started.
     pub sent: u64,
+    /// Scheduled starts skipped because the generator could not start them.
     pub missed: u64,
     /// Lateness of starts behind the schedule, milliseconds.
     pub lag_ms: Option<Percentiles>,
+    /// The largest lateness of a start behind the schedule, milliseconds.
     pub max_lag_ms: f64,
     /// False when the run is invalid because the generator fell behind.
     pub kept_up: bool,
+    /// How it fell behind, in words; empty when it kept up.
     pub problems: Vec<String>,
 }
 

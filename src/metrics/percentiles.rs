@@ -5,12 +5,17 @@ use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
 
 /// p50, p90, p99, p99.9 and max, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Percentiles {
+    /// Median, milliseconds.
     pub p50: f64,
+    /// 90th percentile, milliseconds.
     pub p90: f64,
+    /// 99th percentile, milliseconds.
     pub p99: f64,
+    /// 99.9th percentile, milliseconds.
     pub p999: f64,
+    /// The largest value, milliseconds.
     pub max: f64,
 }
 

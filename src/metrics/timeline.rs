@@ -16,14 +16,18 @@ use serde::{Deserialize, Serialize};
 use super::{micros, LogicalRecord, Outcome, Percentiles};
 
 /// One closed second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Second {
     /// Seconds since the run started.
     pub second: u64,
     /// Logical requests that finished in it (unfinished ones are not counted anywhere here).
     pub finished: u64,
+    /// Of those, the ones that succeeded.
     pub ok: u64,
+    /// Their latency from the intended start, milliseconds; `None` when none finished.
     pub latency_ms: Option<Percentiles>,
+    /// Their time to first token from the intended start, milliseconds; `None` when none had a
+    /// token.
     pub ttft_ms: Option<Percentiles>,
 }
 

@@ -9,13 +9,27 @@ use std::{
 use serde::Serialize;
 
 /// Tallies for one key and model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tally {
+    /// Requests received.
     pub requests: u64,
-    /// Answers by HTTP status.
+    /// Answers by HTTP status (0: hung up on or reset, no answer at all).
     pub statuses: BTreeMap<u16, u64>,
+    /// Prompt tokens of the requests, estimated (see `wire/tokens.rs`).
     pub prompt_tokens: u64,
+    /// Output tokens the mock generated.
     pub output_tokens: u64,
+}
+
+/// One row of the counts: a key and model, and their tallies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct CountsRow {
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// `key-<index>`, or `unauthenticated`.
+    pub key: String,
+    /// The requests' model, or `-` when none was readable.
+    pub model: String,
 }
 
 /// Counts keyed by (key id, model). Requests that failed authentication count under
@@ -49,17 +63,12 @@ impl Counters {
 
     /// The counts as JSON: `{"counts": [{"key", "model", "requests", "statuses", …}]}`.
     pub fn to_json(&self) -> serde_json::Value {
-        let rows: Vec<serde_json::Value> = self
+        let rows: Vec<CountsRow> = self
             .snapshot()
             .into_iter()
-            .map(|((key, model), tally)| {
-                let mut row = serde_json::to_value(&tally).unwrap_or_default();
-                row["key"] = key.into();
-                row["model"] = model.into();
-                row
-            })
+            .map(|((key, model), tally)| CountsRow { tally, key, model })
             .collect();
-        serde_json::json!({ "counts": rows })
+        serde_json::json!({ "counts": serde_json::to_value(rows).unwrap_or_default() })
     }
 
     /// Total requests with a given status, over all keys and models.

@@ -30,7 +30,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use tokio::net::TcpListener;
 
 pub use crate::ratelimit::RateLimits;
-pub use counters::{key_id, Counters, Tally};
+pub use counters::{key_id, Counters, CountsRow, Tally};
 pub use latency::{LatencyModel, OutputLength};
 pub use serve::{COUNTS_PATH, TIMING_PATH};
 

@@ -1,16 +1,19 @@
 //! What a run leaves behind: `results.json` (the contract every other output is rendered
 //! from, and read back by `chaos report`), and its renderings: `junit.xml`, `summary.md` and
-//! the verdict table printed to the terminal, sharing one way of showing a figure (`cells.rs`).
+//! the verdict table printed to the terminal, sharing one way of showing a figure (`cells.rs`);
+//! and the JSON Schema of `results.json` (`schema.rs`).
 
 mod cells;
 mod junit;
 mod read;
 mod results;
+mod schema;
 mod summary;
 mod table;
 
 pub use junit::render_junit;
 pub use read::ResultsFileError;
 pub use results::{run_folder, Results, RunMeta, ScenarioInfo, UpstreamCounts, SCHEMA_VERSION};
+pub use schema::{results_schema, results_schema_file};
 pub use summary::render_summary;
 pub use table::render_table;

@@ -19,32 +19,43 @@ use crate::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Which scenario ran, and how to run it again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioInfo {
+    /// The scenario's `name:`.
     pub name: String,
+    /// The scenario's `description:`, if it has one.
     pub description: Option<String>,
+    /// The scenario file's path, as given.
     pub file: String,
+    /// Seeds every fault decision: the same seed makes the same decisions.
     pub seed: u64,
+    /// The SLO's availability objective, a fraction (0–1).
     pub slo_availability: f64,
+    /// The SLO's period, seconds.
     pub slo_period_s: f64,
 }
 
 /// How the run went, apart from its figures.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunMeta {
     /// RFC 3339, UTC.
     pub started_at: String,
     /// Wall time the run actually took, seconds.
     pub elapsed_s: f64,
+    /// Whether Ctrl-C stopped the run before its phases ended.
     pub interrupted: bool,
 }
 
 /// What one mock upstream received, per key and model (keys by index, never by value).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpstreamCounts {
+    /// The upstream's name in the scenario.
     pub name: String,
     pub family: ApiFamily,
+    /// The upstream's `zone:`, if it has one.
     pub zone: Option<String>,
+    /// One row per key and model, as the mock counted.
+    #[schemars(with = "Vec<crate::mock::CountsRow>")]
     pub received: serde_json::Value,
 }
 
@@ -62,9 +73,12 @@ impl UpstreamCounts {
 /// The whole results document. The same struct is written and read back (`chaos report`),
 /// so every rendering is made from exactly what the file holds, whether just after a run or
 /// later; no mirror type can drift from it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Results {
+    /// The version of this document's shape ([`SCHEMA_VERSION`]).
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
+    /// The version of `chaos` that wrote it.
     pub harness_version: String,
     pub scenario: ScenarioInfo,
     #[serde(flatten)]
@@ -72,12 +86,16 @@ pub struct Results {
     pub verdict: Verdict,
     /// The load generator's account of itself; when it did not keep up, the run is invalid.
     pub generator: GeneratorReport,
+    /// Figures per phase, in timeline order.
     pub phases: Vec<Figures>,
+    /// Figures for the whole run.
     pub overall: Figures,
     /// Second by second: requests that finished in each, successes, latency and TTFT
     /// percentiles.
     pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// Each expectation of the scenario, in order, with what was observed.
     pub expectations: Vec<Check>,
+    /// What each upstream received, in the scenario's order.
     pub upstreams: Vec<UpstreamCounts>,
     /// The price each billed model was charged at, and which table it came from.
     #[serde(default)]

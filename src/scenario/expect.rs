@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::units::HumanDuration;
 
 /// Which latency a percentile is over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyBasis {
     /// From the intended start on the schedule (coordinated-omission-correct).
@@ -52,7 +52,7 @@ impl LatencyBasis {
 }
 
 /// The figure an expectation is about.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Metric {
     /// Share of logical requests that succeeded.
@@ -76,7 +76,7 @@ pub enum Metric {
 }
 
 /// How the observed value must compare with the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Comparison {
     #[serde(rename = "<")]
     Lt,
@@ -103,15 +103,17 @@ impl Comparison {
 }
 
 /// One parsed expectation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Expectation {
     /// The expression as written.
     pub text: String,
+    /// What it measures.
     pub metric: Metric,
     /// Index of the phase it is about; `None` means the whole run. Not in `results.json` (the
     /// check names the phase), so `None` in an expectation read back from one.
     #[serde(skip)]
     pub phase: Option<usize>,
+    /// How the observed value must compare with the threshold.
     pub op: Comparison,
     /// In the metric's base unit: a fraction, seconds, or a plain ratio.
     pub threshold: f64,

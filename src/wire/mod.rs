@@ -13,7 +13,9 @@ pub mod usage;
 use std::fmt;
 
 /// The API family an upstream speaks; decides error bodies and headers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiFamily {
     /// OpenAI Chat Completions and compatible APIs.

@@ -1,0 +1,59 @@
+//! The results contract: `schemas/results.v<N>.json` is exactly what `chaos schema results`
+//! prints, and the schema rejects a results file of the wrong shape. (Every results file the
+//! suite's runs write is validated in `support::run_until`.)
+
+use crate::support::{chaos, root, run_until, schema_errors};
+
+#[test]
+fn the_committed_results_schema_is_what_chaos_schema_results_prints() {
+    let (code, stdout, stderr) = chaos(&["schema", "results"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let file = chaos::report::results_schema_file();
+    let committed = std::fs::read_to_string(root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(
+        committed == stdout,
+        "{file} differs from what `chaos schema results` prints: the results types changed. If the \
+         change is meant, regenerate it with `cargo run -- schema results > {file}` (and bump \
+         SCHEMA_VERSION in src/report/results.rs if a field changed meaning or disappeared)"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&stdout).expect("the schema is JSON");
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+}
+
+const SHORT: &str = r#"
+name: schema-negative
+upstreams: { openai: { mock: openai } }
+load: { arrival: { rate: 10/s }, request: { model: gpt-4o-mini, max_tokens: 5 } }
+phases: [{ name: only, duration: 1s }]
+expect: [availability >= 99%]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_results_file_of_the_wrong_shape_fails_validation() {
+    let (report, _reports) = run_until(SHORT, std::future::pending()).await;
+    let text = std::fs::read(report.folder.join("results.json")).expect("results.json written");
+    let valid: serde_json::Value = serde_json::from_slice(&text).expect("JSON");
+    assert_eq!(schema_errors(&valid), Vec::<String>::new(), "run_until validated it already");
+
+    let cases: [(&str, serde_json::Value, &str); 4] = [
+        (
+            "/overall/successes",
+            "many".into(),
+            "at \"/overall/successes\": \"many\" is not of type \"integer\"",
+        ),
+        ("/verdict", "maybe".into(), "at \"/verdict\""),
+        ("/schema_version", 2.into(), "at \"/schema_version\""),
+        ("/expectations/0/metric/kind", "p99".into(), "at \"/expectations/0/metric\""),
+    ];
+    for (pointer, wrong, expected) in cases {
+        let mut results = valid.clone();
+        *results.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer} in {valid}")) = wrong;
+        let errors = schema_errors(&results);
+        assert!(errors.iter().any(|error| error.starts_with(expected)), "{pointer}: {errors:?}");
+    }
+    let mut missing = valid.clone();
+    missing["generator"].as_object_mut().expect("an object").remove("kept_up");
+    let errors = schema_errors(&missing);
+    assert!(errors.iter().any(|error| error.contains("\"kept_up\" is a required property")), "{errors:?}");
+}
