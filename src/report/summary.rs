@@ -54,8 +54,8 @@ pub fn render_summary(results: &Results) -> String {
         out.push('\n');
     }
     out.push_str(
-        "| phase | requests | availability | burn rate | budget spent | p99 latency | retry amplification |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| phase | requests | availability | burn rate | budget spent | p99 latency | p99 TTFT | retry amplification | fallback | cost / request | cost × baseline |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for figures in &results.phases {
         out.push_str(&phase_row(&text(&figures.name), figures));
@@ -70,14 +70,19 @@ pub fn render_summary(results: &Results) -> String {
 
 fn phase_row(name: &str, figures: &Figures) -> String {
     let p99 = figures.latency_ms.map(|p| p.p99 / 1000.0);
+    let ttft = figures.ttft_ms.map(|p| p.p99 / 1000.0);
     format!(
-        "| {name} | {} | {} | {} | {} | {} | {} |\n",
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         figures.logical_requests,
         optional(figures.availability, cells::percent),
         optional(figures.burn_rate, cells::ratio),
         optional(figures.budget_spent, cells::budget),
         optional(p99, cells::seconds),
+        optional(ttft, cells::seconds),
         optional(figures.retry_amplification, cells::ratio),
+        optional(figures.fallback_rate, cells::percent),
+        optional(figures.cost_per_request_usd, cells::dollars),
+        optional(figures.cost_multiplier, cells::ratio),
     )
 }
 
@@ -180,8 +185,8 @@ mod tests {
             "| `p99{phase=blip} < 1s` | 20.0ms | ⚠️ inconclusive (10 requests) |",
             // 100 × 2 s / 86 400 s of a day's budget = 0.23 %, as the run's 40 × 5 s; latencies
             // are 20 ms each, and the synthetic run has no attempts: no amplification to show.
-            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | - |",
-            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | - |",
+            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | - | - | - | - | - |",
+            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | - | - | - | - | - |",
         ];
         for row in rows {
             assert!(lines.contains(&row), "no `{row}` in\n{summary}");
