@@ -8,11 +8,14 @@
 use std::time::Duration;
 
 use http_body_util::BodyExt;
-use serde::Deserialize;
 
 use crate::{
     metrics::RunClock,
-    wire::{sse_split::SseEvent, sse_split::SseSplitter, ApiFamily},
+    wire::{
+        sse_split::{SseEvent, SseSplitter},
+        usage::{self, AnthropicEvent},
+        ApiFamily,
+    },
 };
 
 /// How a body ended.
@@ -82,13 +85,13 @@ where
     match reader {
         Reader::Stream(stream) => stream.finish(first_byte, last_byte, broke),
         Reader::Whole(bytes) => {
-            let usage = serde_json::from_slice::<WholeAnswer>(&bytes).ok().and_then(|a| a.usage);
+            let output_tokens = usage::of_answer(&bytes).and_then(|u| u.output).unwrap_or(0);
             Observation {
                 first_byte,
                 first_token: (!broke && first_byte.is_some()).then_some(last_byte),
                 last_byte,
                 gaps_us: Vec::new(),
-                output_tokens: usage.map_or(0, Usage::output),
+                output_tokens,
                 end: if broke { BodyEnd::Broken } else { BodyEnd::Complete },
             }
         }
@@ -171,85 +174,21 @@ struct EventFacts {
     usage_tokens: Option<u64>,
 }
 
-/// The fields of either family's stream events that matter here (unknown fields are ignored).
-#[derive(Deserialize)]
-struct EventData {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    usage: Option<Usage>,
-    #[serde(default, rename = "type")]
-    kind: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    #[serde(default)]
-    delta: Option<Delta>,
-}
-
-/// An OpenAI chunk's or an Anthropic `content_block_delta`'s delta.
-#[derive(Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    partial_json: Option<String>,
-    #[serde(default)]
-    tool_calls: Option<serde_json::Value>,
-}
-
-impl Delta {
-    fn has_content(&self) -> bool {
-        let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
-        non_empty(&self.content)
-            || non_empty(&self.text)
-            || non_empty(&self.partial_json)
-            || self.tool_calls.is_some()
-    }
-}
-
-/// Token counts from either family's `usage`.
-#[derive(Deserialize, Clone, Copy)]
-struct Usage {
-    #[serde(default)]
-    completion_tokens: Option<u64>,
-    #[serde(default)]
-    output_tokens: Option<u64>,
-}
-
-impl Usage {
-    fn output(self) -> u64 {
-        self.completion_tokens.or(self.output_tokens).unwrap_or(0)
-    }
-}
-
-#[derive(Deserialize)]
-struct WholeAnswer {
-    usage: Option<Usage>,
-}
-
+/// Content and output usage of one event, read as the interposer's meter reads it
+/// ([`crate::wire::usage`]).
 fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
-    let Some(data) = event.bytes.split(|b| *b == b'\n').find_map(|line| line.strip_prefix(b"data:")) else {
-        return EventFacts::default();
-    };
-    let Ok(data) = serde_json::from_slice::<EventData>(data.trim_ascii()) else {
-        return EventFacts::default();
-    };
     match family {
-        ApiFamily::OpenAi => EventFacts {
-            has_content: data.choices.iter().any(|c| c.delta.as_ref().is_some_and(Delta::has_content)),
-            usage_tokens: data.usage.map(Usage::output),
-        },
-        ApiFamily::Anthropic => EventFacts {
-            has_content: data.kind.as_deref() == Some("content_block_delta")
-                && data.delta.as_ref().is_some_and(Delta::has_content),
-            // `message_delta` carries the cumulative output count; `message_start` an early one.
-            usage_tokens: data.usage.and_then(|u| u.output_tokens),
+        ApiFamily::OpenAi => {
+            let chunk = usage::openai_chunk(event);
+            EventFacts { has_content: chunk.has_content, usage_tokens: chunk.usage.output }
+        }
+        // `message_delta` carries the cumulative output count.
+        ApiFamily::Anthropic => match usage::anthropic_event(event) {
+            AnthropicEvent::Content => EventFacts { has_content: true, usage_tokens: None },
+            AnthropicEvent::Usage(reported) => {
+                EventFacts { has_content: false, usage_tokens: reported.output }
+            }
+            AnthropicEvent::Other => EventFacts::default(),
         },
     }
 }
