@@ -25,14 +25,13 @@ use crate::{
 /// The window of the peak rolling burn rate reported for the run.
 pub const PEAK_WINDOW_S: usize = 300;
 
-/// Adds one request's ending to a tally (an unfinished one counts as nothing).
-pub fn count(tally: &mut Tally, outcome: Outcome) {
-    match outcome {
-        Outcome::Ok => tally.good += 1,
-        Outcome::Unfinished => {}
-        Outcome::HttpError(_) | Outcome::Timeout | Outcome::ConnectionError | Outcome::StreamCut => {
-            tally.bad += 1
-        }
+/// Adds `count` requests that ended with `outcome` to a tally ([`Outcome::slo_good`]: an
+/// unfinished one counts as nothing).
+pub fn count(tally: &mut Tally, outcome: Outcome, count: u64) {
+    match outcome.slo_good() {
+        Some(true) => tally.good += count,
+        Some(false) => tally.bad += count,
+        None => {}
     }
 }
 
@@ -53,11 +52,8 @@ pub struct Paging {
 /// The SLO events of one phase (or the run).
 pub fn tally(totals: &PhaseTotals) -> Tally {
     let mut tally = Tally::default();
-    for (outcome, count) in &totals.outcomes {
-        let mut one = Tally::default();
-        self::count(&mut one, *outcome);
-        tally.good += one.good * count;
-        tally.bad += one.bad * count;
+    for (outcome, requests) in &totals.outcomes {
+        count(&mut tally, *outcome, *requests);
     }
     tally
 }
@@ -122,7 +118,7 @@ mod tests {
     fn unfinished_requests_are_neither_good_nor_bad() {
         let mut tally = Tally::default();
         for outcome in [Outcome::Ok, Outcome::Unfinished, Outcome::Timeout, Outcome::HttpError(503)] {
-            count(&mut tally, outcome);
+            count(&mut tally, outcome, 1);
         }
         assert_eq!(tally, Tally { good: 1, bad: 2 });
     }

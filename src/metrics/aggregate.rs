@@ -208,10 +208,10 @@ impl Aggregate {
             self.seconds.resize(second + 1, SecondTotals::default());
         }
         if let Some(totals) = self.seconds.get_mut(second) {
-            match record.outcome {
-                Outcome::Ok => totals.ok += 1,
-                Outcome::Unfinished => {}
-                _ => totals.failed += 1,
+            match record.outcome.slo_good() {
+                Some(true) => totals.ok += 1,
+                Some(false) => totals.failed += 1,
+                None => {}
             }
         }
     }

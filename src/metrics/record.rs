@@ -29,6 +29,18 @@ impl Outcome {
         self == Outcome::Ok
     }
 
+    /// The request as an SLO event: `Some(true)` good (a success), `Some(false)` bad (any other
+    /// ending), `None` for one the drain cut off, which nobody knows how would have ended.
+    pub fn slo_good(self) -> Option<bool> {
+        match self {
+            Outcome::Ok => Some(true),
+            Outcome::Unfinished => None,
+            Outcome::HttpError(_) | Outcome::Timeout | Outcome::ConnectionError | Outcome::StreamCut => {
+                Some(false)
+            }
+        }
+    }
+
     /// A stable key for tables and JSON, such as `ok`, `http_429`, `timeout`.
     pub fn key(self) -> String {
         match self {
