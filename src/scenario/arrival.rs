@@ -7,14 +7,14 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use super::{
-    build::{one_of, Checked},
+    build::{choose, Checked},
     error::Located,
     plan::{Arrivals, Phase},
     raw::{RawLoad, RawPhase},
 };
 use crate::load::{Burst, Process, Segment};
 
-const PROCESSES: &[&str] = &["constant", "poisson"];
+const PROCESSES: &[(&str, Process)] = &[("constant", Process::Constant), ("poisson", Process::Poisson)];
 /// The most closed-model users, and the most requests in one burst.
 const MOST_AT_ONCE: u32 = 100_000;
 
@@ -32,14 +32,7 @@ pub fn build_arrivals(
         return Err(Located::at(&arrival.referenced, "`think` goes with `users` (the closed model)"));
     }
     let process = match &arrival.value.process {
-        Some(process) => {
-            one_of("arrival process", process, PROCESSES.iter().copied())?;
-            if process.value == "poisson" {
-                Process::Poisson
-            } else {
-                Process::Constant
-            }
-        }
+        Some(process) => choose("arrival process", process, PROCESSES)?,
         None => Process::Constant,
     };
     let base = arrival.value.rate.map(|r| r.0);

@@ -78,6 +78,18 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
     })
 }
 
+/// The value `given` names among `options`, or [`one_of`]'s error.
+pub(super) fn choose<T: Copy>(what: &str, given: &Spanned<String>, options: &[(&str, T)]) -> Checked<T> {
+    one_of(what, given, options.iter().map(|(name, _)| *name))?;
+    Ok(options.iter().find(|(name, _)| *name == given.value).map_or(options[0].1, |(_, value)| *value))
+}
+
+/// The index of the upstream `given` names, or [`one_of`]'s error.
+pub(super) fn upstream_index(given: &Spanned<String>, upstreams: &[Upstream]) -> Checked<usize> {
+    one_of("upstream", given, upstreams.iter().map(|u| u.name.as_str()))?;
+    Ok(upstreams.iter().position(|u| u.name == given.value).unwrap_or(0))
+}
+
 /// Rejects a name not in `known`, suggesting the closest one.
 pub(super) fn one_of<'a>(
     what: &str,
@@ -154,8 +166,7 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<(Vec<Vec<Fa
         }
     }
     for (upstream_name, faults) in &phase.faults {
-        one_of("upstream", upstream_name, upstreams.iter().map(|u| u.name.as_str()))?;
-        let index = upstreams.iter().position(|u| u.name == upstream_name.value).unwrap_or(0);
+        let index = upstream_index(upstream_name, upstreams)?;
         for fault in faults {
             let upstream = &upstreams[index];
             rules[index].push(super::fault::build_fault(fault, upstream.family, Some(upstream.keys.len()))?);

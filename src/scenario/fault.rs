@@ -4,7 +4,7 @@
 use serde_saphyr::Spanned;
 
 use super::{
-    build::{one_of, Checked},
+    build::{choose, Checked},
     error::Located,
     raw::{RawFault, RawInject, RawLatency},
 };
@@ -162,14 +162,14 @@ fn status_action(status: &Spanned<u16>, raw: &RawFault, family: ApiFamily) -> Ch
 }
 
 fn drop_action(what: &Spanned<String>, family: ApiFamily) -> Checked<FaultAction> {
-    one_of("event to drop", what, ["done", "usage"])?;
+    let dropped =
+        choose("event to drop", what, &[("done", DroppedEvent::Done), ("usage", DroppedEvent::Usage)])?;
     if family != ApiFamily::OpenAi {
         let message =
             format!("`drop: {}` applies to OpenAI streams; an {family} stream has no such event", what.value);
         return Err(Located::at(&what.referenced, message));
     }
-    let what = if what.value == "done" { DroppedEvent::Done } else { DroppedEvent::Usage };
-    Ok(FaultAction::Drop(DropFault { what }))
+    Ok(FaultAction::Drop(DropFault { what: dropped }))
 }
 
 fn delay(latency: &Spanned<RawLatency>) -> Checked<DelayDistribution> {
@@ -217,7 +217,10 @@ fn hang_action(hang: &Spanned<String>) -> Checked<FaultAction> {
 }
 
 fn inject_action(inject: &RawInject, family: ApiFamily) -> Checked<FaultAction> {
-    one_of("event to inject", &inject.kind, ["error", "malformed"])?;
-    let what = if inject.kind.value == "error" { Injected::Error } else { Injected::Malformed };
+    let what = choose(
+        "event to inject",
+        &inject.kind,
+        &[("error", Injected::Error), ("malformed", Injected::Malformed)],
+    )?;
     Ok(FaultAction::Inject(InjectFault { what, after_events: inject.after_events, family }))
 }

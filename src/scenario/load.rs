@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use serde_saphyr::Spanned;
 
 use super::{
-    build::{one_of, Checked},
+    build::{choose, Checked},
     error::Located,
     plan::{LoadPlan, Phase},
     raw::{RawLoad, RawPhase, RawRequest, RawTokenCount},
@@ -16,7 +16,7 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const APIS: &[&str] = &["openai", "anthropic"];
+const APIS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
@@ -73,14 +73,7 @@ fn in_flight_bound(raw: Option<&Spanned<u64>>, name: &str) -> Checked<Option<usi
 fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {
     let request = &raw.value;
     let api = match &request.api {
-        Some(api) => {
-            one_of("api", api, APIS.iter().copied())?;
-            if api.value == "anthropic" {
-                ApiFamily::Anthropic
-            } else {
-                ApiFamily::OpenAi
-            }
-        }
+        Some(api) => choose("api", api, APIS)?,
         None => ApiFamily::OpenAi,
     };
     let weight = match &request.weight {

@@ -7,7 +7,7 @@ use std::{path::Path, time::Duration};
 use serde_saphyr::{Location, Spanned};
 
 use super::{
-    build::{one_of, Checked},
+    build::{one_of, upstream_index, Checked},
     error::Located,
     plan::{BuiltinTarget, CommandTarget, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
@@ -153,11 +153,7 @@ fn check_url(url: &Spanned<String>, allow_remote: bool) -> Checked<()> {
 }
 
 fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinTarget> {
-    let names = || upstreams.iter().map(|u| u.name.as_str());
-    let index_of = |name: &Spanned<String>| -> Checked<usize> {
-        one_of("upstream", name, names())?;
-        Ok(upstreams.iter().position(|u| u.name == name.value).unwrap_or(0))
-    };
+    let index_of = |name: &Spanned<String>| upstream_index(name, upstreams);
     let Some(raw) = raw else {
         return Ok(BuiltinTarget {
             retries: DEFAULT_RETRIES,

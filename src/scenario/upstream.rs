@@ -4,7 +4,7 @@
 use serde_saphyr::Spanned;
 
 use super::{
-    build::{one_of, Checked},
+    build::{choose, Checked},
     error::Located,
     plan::Upstream,
     raw::{RawRateLimit, RawUpstream},
@@ -15,11 +15,10 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const MOCKS: &[&str] = &["openai", "anthropic"];
+const MOCKS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 
 pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream> {
-    one_of("mock", &raw.mock, MOCKS.iter().copied())?;
-    let family = if raw.mock.value == "anthropic" { ApiFamily::Anthropic } else { ApiFamily::OpenAi };
+    let family = choose("mock", &raw.mock, MOCKS)?;
     let key_count = match &raw.keys {
         Some(keys) if keys.value == 0 => {
             return Err(Located::at(&keys.referenced, "`keys` must be at least 1"))
