@@ -68,13 +68,11 @@ pub async fn execute(
     // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
     let mut shutdown = std::pin::pin!(shutdown);
     let target = tokio::select! {
-        target = target::start(plan, &addrs, &folder, RunClock::start_now()) => target.context("starting the target")?,
+        target = target::start(plan, &addrs, &folder) => target.context("starting the target")?,
         () = &mut shutdown => anyhow::bail!("interrupted while the target was starting"),
     };
     // Everything is up: from here on, time belongs to the scenario.
     let clock = RunClock::start_now();
-    let mut client_config = target.client;
-    client_config.clock = clock;
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
     for (index, (upstream, (mock, listener))) in
         plan.upstreams.iter().zip(mocks.iter().zip(listeners)).enumerate()
@@ -92,7 +90,7 @@ pub async fn execute(
         interposers.push(interposer);
     }
 
-    let sender = Sender::new(LoadClient::new(client_config)?, plan.load.mix.clone(), plan.seed);
+    let sender = Sender::new(LoadClient::new(target.client, clock)?, plan.load.mix.clone(), plan.seed);
     let (stop_load, load_stopped) = watch::channel(false);
     let load = match &plan.load.arrivals {
         Arrivals::Open { process, segments, bursts } => {

@@ -69,7 +69,6 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Seeds the backoff jitter; each logical request mixes in its id.
     pub seed: u64,
-    pub clock: RunClock,
 }
 
 /// How one logical request ended.
@@ -107,13 +106,15 @@ enum Attempt {
 #[derive(Debug, Clone)]
 pub struct LoadClient {
     config: Arc<ClientConfig>,
+    clock: RunClock,
     /// Per route, the generation endpoint of each family (OpenAI, Anthropic).
     urls: Arc<[[Uri; 2]]>,
     http: Client<HttpConnector, Full<Bytes>>,
 }
 
 impl LoadClient {
-    pub fn new(config: ClientConfig) -> anyhow::Result<Self> {
+    /// A client for `config` that times everything on `clock`.
+    pub fn new(config: ClientConfig, clock: RunClock) -> anyhow::Result<Self> {
         anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
         let endpoint = |base: &Uri, family| {
             format!("{}{}", base.to_string().trim_end_matches('/'), body::path(family)).parse::<Uri>()
@@ -125,7 +126,7 @@ impl LoadClient {
                 Ok([endpoint(&route.base, ApiFamily::OpenAi)?, endpoint(&route.base, ApiFamily::Anthropic)?])
             })
             .collect::<Result<Vec<_>, http::uri::InvalidUri>>()?;
-        Ok(LoadClient { config: Arc::new(config), urls: urls.into(), http: crate::net::http_client() })
+        Ok(LoadClient { config: Arc::new(config), clock, urls: urls.into(), http: crate::net::http_client() })
     }
 
     /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text.
@@ -145,7 +146,7 @@ impl LoadClient {
             };
             for retries_so_far in 0..=config.retries {
                 attempts += 1;
-                sent.get_or_insert_with(|| config.clock.elapsed());
+                sent.get_or_insert_with(|| self.clock.elapsed());
                 let (outcome, answer, head) =
                     match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
                         Attempt::Answered { outcome, head, observation } => {
@@ -181,7 +182,7 @@ impl LoadClient {
         body: Bytes,
         stream: bool,
     ) -> Attempt {
-        let (clock, family) = (self.config.clock, to.family);
+        let (clock, family) = (self.clock, to.family);
         let request = body::authenticate(Request::post(to.url.clone()), family, to.api_key)
             .header(header::CONTENT_TYPE, "application/json")
             .header(CORRELATION_HEADER, id.to_string())

@@ -18,7 +18,6 @@ pub use process::TargetProcess;
 
 use crate::{
     load::{retry::RetryPolicy, ClientConfig, Route},
-    metrics::RunClock,
     scenario::{
         plan::{CommandTarget, Target},
         Plan,
@@ -38,21 +37,10 @@ pub struct RunningTarget {
 
 /// Readies the plan's target; `interposers` are the interposers' addresses in upstream order
 /// and `folder` is the run's folder (for `{{dir}}`, rendered files and the target's log).
-pub async fn start(
-    plan: &Plan,
-    interposers: &[SocketAddr],
-    folder: &Path,
-    clock: RunClock,
-) -> anyhow::Result<RunningTarget> {
+pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> anyhow::Result<RunningTarget> {
     let allow_remote = plan.allow_remote;
-    let config = |routes, retries, policy, timeout| ClientConfig {
-        routes,
-        retries,
-        policy,
-        timeout,
-        seed: plan.seed,
-        clock,
-    };
+    let config =
+        |routes, retries, policy, timeout| ClientConfig { routes, retries, policy, timeout, seed: plan.seed };
     match &plan.target {
         Target::Builtin(builtin) => {
             let routes = builtin
