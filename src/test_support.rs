@@ -19,22 +19,26 @@ pub fn plan(phases: &str, expect: &str) -> Plan {
     crate::scenario::parse(&yaml, std::path::Path::new("t.yaml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// One logical request of one attempt, sent when meant to, with no answer timings.
+pub fn request(id: u64, intended: Duration, finished: Duration, outcome: Outcome) -> LogicalRecord {
+    LogicalRecord {
+        id,
+        intended,
+        sent: intended,
+        finished,
+        client_attempts: 1,
+        outcome,
+        served_by: None,
+        answer: None,
+    }
+}
+
 /// Ten requests a second for `seconds` seconds from `from_s`, each ending with `outcome`.
 pub fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecord> {
     (from_s * 10..(from_s + seconds) * 10)
         .map(|i| {
             let intended = Duration::from_millis(i * 100);
-            let finished = intended + Duration::from_millis(20);
-            LogicalRecord {
-                id: i,
-                intended,
-                sent: intended,
-                finished,
-                client_attempts: 1,
-                outcome,
-                served_by: None,
-                answer: None,
-            }
+            request(i, intended, intended + Duration::from_millis(20), outcome)
         })
         .collect()
 }

@@ -277,16 +277,7 @@ mod tests {
     }
 
     fn logical(id: u64, intended: Duration, outcome: Outcome) -> LogicalRecord {
-        LogicalRecord {
-            id,
-            intended,
-            sent: intended,
-            finished: intended + Duration::from_millis(5),
-            client_attempts: 1,
-            outcome,
-            served_by: None,
-            answer: None,
-        }
+        crate::test_support::request(id, intended, intended + Duration::from_millis(5), outcome)
     }
 
     fn attempt(logical_id: Option<u64>, phase: usize, status: u16) -> AttemptRecord {

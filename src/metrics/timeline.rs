@@ -112,17 +112,7 @@ mod tests {
 
     fn finished_at(ms: u64, latency_ms: u64, outcome: Outcome) -> LogicalRecord {
         let finished = Duration::from_millis(ms);
-        let intended = finished - Duration::from_millis(latency_ms);
-        LogicalRecord {
-            id: ms,
-            intended,
-            sent: intended,
-            finished,
-            client_attempts: 1,
-            outcome,
-            served_by: None,
-            answer: None,
-        }
+        crate::test_support::request(ms, finished - Duration::from_millis(latency_ms), finished, outcome)
     }
 
     #[test]
