@@ -82,47 +82,16 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$(mktemp -d /tmp/generator-bench.XXXXXX)}
 mkdir -p "$OUT"
 
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then kill -INT "$pid" 2>/dev/null || true; fi
-  done
-  sleep 0.5
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=benches/common.sh
+source "$repo/benches/common.sh"
 
 # ---- tools -------------------------------------------------------------------------------
-export PATH="$HOME/.cargo/bin:$PATH"
-if [[ $MODE != memory ]] && ! command -v oha >/dev/null; then
-  log "installing oha (cargo install oha --locked) ..."
-  cargo install oha --locked >"$OUT/oha-install.log" 2>&1 || { log "oha failed to install, see $OUT/oha-install.log"; exit 1; }
-fi
+if [[ $MODE != memory ]]; then ensure_oha; fi
 command -v python3 >/dev/null || { log "python3 is needed to read the JSON"; exit 1; }
 
-if [[ -z ${CHAOS:-} ]]; then
-  log "building chaos (cargo build --release) ..."
-  (cd "$repo" && cargo build --release --quiet)
-  CHAOS="${CARGO_TARGET_DIR:-$repo/target}/release/chaos"
-fi
-[[ -x $CHAOS ]] || { log "no chaos binary at $CHAOS"; exit 1; }
+ensure_chaos
 
 # ---- the server --------------------------------------------------------------------------
-wait_for() {
-  local file=$1 regex=$2 i
-  for i in $(seq 100); do
-    if grep -Eo -m1 "$regex" "$file" 2>/dev/null | head -n1 | grep .; then return 0; fi
-    sleep 0.1
-  done
-  log "timed out waiting for /$regex/ in $file:"; cat "$file" >&2; return 1
-}
-
 "$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
 mock_pid=$!; pids+=("$mock_pid")
 url=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
@@ -134,7 +103,6 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/v1/chat/complet
   -H 'authorization: Bearer sk-x' -H 'content-type: application/json' -d "$body")
 [[ $code == 200 ]] || { log "the mock ($url) answered $code to the POST"; exit 1; }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 ticks=$(getconf CLK_TCK)
 
 # timed CPUFILE CMD...: runs CMD, writes "cpu_seconds max_rss_kb" of its process tree to CPUFILE
