@@ -133,14 +133,14 @@ pub fn start(
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<tokio::task::JoinHandle<Load>> {
     let tracker = Tracker::new(sender, limits, clock, recorder);
-    let mut pacer = pacer::Pacer::start(schedule, end, clock)?;
+    let mut due = pacer::start(schedule, end, clock)?;
     Ok(tokio::spawn(async move {
         let mut tasks = JoinSet::new();
         let mut generator = GeneratorStats::default();
         let mut id = 0u64;
         loop {
             let intended = tokio::select! {
-                due = pacer.due.recv() => match due {
+                next = due.recv() => match next {
                     Some(intended) => intended,
                     None => break,
                 },
@@ -156,7 +156,7 @@ pub fn start(
             let tracker = tracker.clone();
             tasks.spawn(async move { tracker.run(id, intended).await });
         }
-        pacer.stop();
+        // Dropping `due` at the end of this block stops the pacer's thread.
         tracker.into_load(tasks, generator)
     }))
 }
