@@ -13,12 +13,13 @@ pub mod burn;
 pub mod cost;
 pub mod prices;
 pub mod slo;
+pub mod upstream_timeline;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::metrics::Percentiles;
+pub use crate::metrics::{Percentiles, SpectrumPoint};
 
 use crate::{
     metrics::{Aggregate, Outcome, PhaseTotals, Records},
@@ -83,12 +84,22 @@ pub struct Figures {
     pub itl_ms: Option<Percentiles>,
     /// Each streamed answer's longest gap between tokens, milliseconds.
     pub stall_ms: Option<Percentiles>,
+    /// Latency from the intended start at every quantile of the HDR spectrum
+    /// ([`crate::metrics::SPECTRUM_QUANTILES`]), milliseconds; empty without answers.
+    #[serde(default)]
+    pub latency_spectrum: Vec<SpectrumPoint>,
+    /// The same for the service time (from the actual send).
+    #[serde(default)]
+    pub service_time_spectrum: Vec<SpectrumPoint>,
     /// Output tokens of the final answers, as their `usage` said (or counted when cut).
     pub output_tokens: u64,
     /// Logical requests by how they ended (`ok`, `http_503`, `timeout`, …).
     pub outcomes: BTreeMap<String, u64>,
     /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
     pub attempt_statuses: BTreeMap<String, u64>,
+    /// Of those, the attempts a fault answered (the rest are the upstreams' own answers).
+    #[serde(default)]
+    pub injected_statuses: BTreeMap<String, u64>,
     /// How attempts were attributed to the window.
     pub join: JoinMethod,
     /// How fast the window burnt the SLO's error budget: its bad ratio ÷ (1 − objective), over
@@ -136,6 +147,10 @@ pub struct Analysis {
     pub overall: Figures,
     /// Second by second, by finish time (`metrics::timeline`).
     pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// Attempts second by second, by arrival at an interposer.
+    pub attempt_timeline: Vec<upstream_timeline::AttemptsSecond>,
+    /// The rolling burn rates the paging rules watch, second by second.
+    pub burn_timeline: Vec<slo::BurnSecond>,
     /// The price of every model billed, and its source.
     pub prices: Vec<cost::AppliedPrice>,
 }
@@ -201,7 +216,14 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
         figures.cost_multiplier = figures.cost_per_request_usd.zip(baseline).map(|(cost, base)| cost / base);
     }
     let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
-    Analysis { phases, overall, timeline: aggregate.timeline.seconds(), prices }
+    Analysis {
+        phases,
+        overall,
+        timeline: aggregate.timeline.seconds(),
+        attempt_timeline: upstream_timeline::attempts_by_second(plan, aggregate.attempt_timeline.seconds()),
+        burn_timeline: slo::burn_timeline(plan, aggregate),
+        prices,
+    }
 }
 
 /// [`analyze`] over records kept one by one.
@@ -222,8 +244,9 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
     let successes = totals.count(Outcome::Ok);
     let slo_events = slo::tally(totals);
     let outcomes = totals.outcomes.iter().map(|(outcome, count)| (outcome.key(), *count)).collect();
-    let attempt_statuses =
-        totals.attempt_statuses.iter().map(|(status, count)| (status.key(), *count)).collect();
+    let by_key = |statuses: &BTreeMap<crate::metrics::AttemptOutcome, u64>| -> BTreeMap<String, u64> {
+        statuses.iter().map(|(status, count)| (status.key(), *count)).collect()
+    };
     let (attempt_count, joined) = (totals.attempts, totals.joined);
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let failures = logical_requests - successes;
@@ -264,9 +287,12 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         ttft_ms: Percentiles::of(&totals.ttft),
         itl_ms: Percentiles::of(&totals.itl),
         stall_ms: Percentiles::of(&totals.stall),
+        latency_spectrum: crate::metrics::spectrum(&totals.latency),
+        service_time_spectrum: crate::metrics::spectrum(&totals.service_time),
         output_tokens: totals.output_tokens,
         outcomes,
-        attempt_statuses,
+        attempt_statuses: by_key(&totals.attempt_statuses),
+        injected_statuses: by_key(&totals.injected_statuses),
         join: match (joined, attempt_count) {
             (_, 0) => JoinMethod::None,
             (j, n) if j == n => JoinMethod::Correlation,

@@ -60,13 +60,52 @@ pub fn tally(totals: &PhaseTotals) -> Tally {
 
 /// The run's peak 5-minute burn rate and its paging checks.
 pub fn run_burn(plan: &Plan, aggregate: &Aggregate) -> (Option<f64>, Paging) {
-    let seconds = per_second(aggregate, plan.duration().as_secs_f64().ceil() as usize);
-    let (baseline, fill) = fill(plan, aggregate, &seconds);
-    let run = PerSecond::new(&seconds, fill);
+    let (baseline, fill, run) = run_seconds(plan, aggregate);
     let objective = plan.slo.availability;
     let rules: Vec<PageCheck> = PAGE_RULES.iter().map(|rule| run.page_check(rule, objective)).collect();
     let paged = rules.iter().any(|rule| rule.paged);
     (run.peak_burn_rate(PEAK_WINDOW_S, objective), Paging { baseline, fill, rules, paged })
+}
+
+/// The rolling burn rates the paging rules watch, at the end of one second of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BurnSecond {
+    /// The second the windows end with (they end when it ends), from the run's start.
+    pub second: u64,
+    /// Over the last 5 minutes (the fast rule's short window; it pages at 14.4 with the hour).
+    pub burn_rate_5m: Option<f64>,
+    /// Over the last hour (the fast rule's long window).
+    pub burn_rate_1h: Option<f64>,
+    /// Over the last 30 minutes (the slow rule's short window; it pages at 6 with 6 hours).
+    pub burn_rate_30m: Option<f64>,
+    /// Over the last 6 hours (the slow rule's long window).
+    pub burn_rate_6h: Option<f64>,
+}
+
+/// [`BurnSecond`] for every second of the run, windows filled before it as for the paging checks.
+pub fn burn_timeline(plan: &Plan, aggregate: &Aggregate) -> Vec<BurnSecond> {
+    let (_, _, run) = run_seconds(plan, aggregate);
+    let objective = plan.slo.availability;
+    let [fast, slow] = PAGE_RULES;
+    (1..=run.len())
+        .map(|end| {
+            let rate = |window_s| run.burn_rate_until(end, window_s, objective);
+            BurnSecond {
+                second: end as u64 - 1,
+                burn_rate_5m: rate(fast.short_window_s),
+                burn_rate_1h: rate(fast.long_window_s),
+                burn_rate_30m: rate(slow.short_window_s),
+                burn_rate_6h: rate(slow.long_window_s),
+            }
+        })
+        .collect()
+}
+
+/// The run's events per second with the fill before it, and the baseline the fill came from.
+fn run_seconds(plan: &Plan, aggregate: &Aggregate) -> (Option<String>, Fill, PerSecond) {
+    let seconds = per_second(aggregate, plan.duration().as_secs_f64().ceil() as usize);
+    let (baseline, fill) = fill(plan, aggregate, &seconds);
+    (baseline, fill, PerSecond::new(&seconds, fill))
 }
 
 /// Events per second of the run, by intended start; a request after the last second counts in it.
@@ -168,6 +207,21 @@ mod tests {
         assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
         // 100 bad of 3000 in the last 5 minutes: BR 3.33 at 99 %, not the phase's 100.
         assert!((peak.unwrap() - 100.0 / 3000.0 / 0.01).abs() < 1e-6, "{peak:?}");
+    }
+
+    #[test]
+    fn the_burn_timeline_follows_the_outage_second_by_second() {
+        let (plan, logical) = calm_then_down(10, 10, "", "");
+        let records = crate::metrics::Records { logical, ..Default::default() };
+        let timeline = burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records));
+        assert_eq!(timeline.len(), 20);
+        let at = |second: usize| &timeline[second];
+        assert_eq!((at(9).second, at(9).burn_rate_5m), (9, Some(0.0)), "a clean baseline burns nothing");
+        // After the outage's first second: 10 bad of the 5 minutes' 3000 events, BR 1/3 at 99 %.
+        assert!((at(10).burn_rate_5m.unwrap() - 10.0 / 3000.0 / 0.01).abs() < 1e-9, "{:?}", at(10));
+        // Longer windows dilute the same 100 bad events more.
+        let last = at(19);
+        assert!(last.burn_rate_5m > last.burn_rate_1h && last.burn_rate_30m > last.burn_rate_6h, "{last:?}");
     }
 
     #[test]

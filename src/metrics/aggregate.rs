@@ -13,8 +13,8 @@ use std::{collections::BTreeMap, time::Duration};
 use hdrhistogram::Histogram;
 
 use super::{
-    micros, timeline::Timeline, tokens::ModelTokens, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome,
-    Records,
+    attempt_timeline::AttemptTimeline, micros, timeline::Timeline, tokens::ModelTokens, AttemptOutcome,
+    AttemptRecord, LogicalRecord, Outcome, Records,
 };
 
 /// Everything counted for one phase (or, merged, for the run).
@@ -39,6 +39,8 @@ pub struct PhaseTotals {
     /// Attempts placed by their correlation id.
     pub joined: u64,
     pub attempt_statuses: BTreeMap<AttemptOutcome, u64>,
+    /// Of those, the attempts a fault answered, by how they ended.
+    pub injected_statuses: BTreeMap<AttemptOutcome, u64>,
     /// 2xx attempts by upstream index: who actually served.
     pub served: BTreeMap<usize, u64>,
     /// Tokens billed to the attempts, by model.
@@ -62,6 +64,7 @@ impl Default for PhaseTotals {
             incomplete_streams: 0,
             joined: 0,
             attempt_statuses: BTreeMap::new(),
+            injected_statuses: BTreeMap::new(),
             served: BTreeMap::new(),
             billed: ModelTokens::default(),
         }
@@ -88,8 +91,13 @@ impl PhaseTotals {
         self.injected += other.injected;
         self.incomplete_streams += other.incomplete_streams;
         self.joined += other.joined;
-        for (status, count) in &other.attempt_statuses {
-            *self.attempt_statuses.entry(*status).or_insert(0) += count;
+        for (mine, theirs) in [
+            (&mut self.attempt_statuses, &other.attempt_statuses),
+            (&mut self.injected_statuses, &other.injected_statuses),
+        ] {
+            for (status, count) in theirs {
+                *mine.entry(*status).or_insert(0) += count;
+            }
         }
         for (upstream, count) in &other.served {
             *self.served.entry(*upstream).or_insert(0) += count;
@@ -132,6 +140,8 @@ pub struct Aggregate {
     first_ids: Vec<Option<u64>>,
     /// Second by second, by finish time.
     pub timeline: Timeline,
+    /// Attempts second by second, by arrival at an interposer.
+    pub attempt_timeline: AttemptTimeline,
     /// Requests through the interposers that asked for no generation (not attempts).
     pub other_requests: u64,
 }
@@ -151,6 +161,7 @@ impl Aggregate {
             seconds: Vec::new(),
             first_ids,
             timeline: Timeline::default(),
+            attempt_timeline: AttemptTimeline::default(),
             other_requests: 0,
         }
     }
@@ -230,6 +241,7 @@ impl Aggregate {
             self.other_requests += 1;
             return;
         }
+        self.attempt_timeline.add(attempt);
         let joined = attempt.logical_id.and_then(|id| self.phase_of_id(id));
         let last = self.phases.len() - 1;
         let phase = &mut self.phases[joined.unwrap_or(attempt.phase).min(last)];
@@ -238,6 +250,9 @@ impl Aggregate {
         phase.incomplete_streams += u64::from(attempt.answer.completed == Some(false));
         phase.joined += u64::from(joined.is_some());
         *phase.attempt_statuses.entry(attempt.outcome).or_insert(0) += 1;
+        if attempt.injected {
+            *phase.injected_statuses.entry(attempt.outcome).or_insert(0) += 1;
+        }
         if matches!(attempt.outcome, AttemptOutcome::Status(200..=299)) {
             *phase.served.entry(attempt.upstream).or_insert(0) += 1;
         }

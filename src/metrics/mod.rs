@@ -2,6 +2,7 @@
 //! attempt (from the interposers), gathered by a [`Recorder`] against one [`RunClock`].
 
 mod aggregate;
+pub mod attempt_timeline;
 mod clock;
 pub mod micros;
 mod percentiles;
@@ -12,7 +13,7 @@ mod tokens;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
-pub use percentiles::Percentiles;
+pub use percentiles::{spectrum, Percentiles, SpectrumPoint, SPECTRUM_QUANTILES};
 pub use record::{
     AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
 };

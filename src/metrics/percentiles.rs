@@ -1,5 +1,5 @@
 //! Latency percentiles from an HDR histogram of microseconds ([`super::micros`]), reported in
-//! milliseconds.
+//! milliseconds: the usual five, and the spectrum HdrHistogram plots, out to the maximum.
 
 use hdrhistogram::{Counter, Histogram};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,34 @@ impl Percentiles {
     }
 }
 
+/// The quantiles of a latency spectrum: evenly spread on HdrHistogram's "1 in N" axis, where the
+/// tail that coordinated omission hides takes as much room as the median.
+pub const SPECTRUM_QUANTILES: [f64; 12] =
+    [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0];
+
+/// The value at one quantile of a spectrum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SpectrumPoint {
+    /// The quantile, 0–1 (1 is the maximum).
+    pub quantile: f64,
+    /// The value there, milliseconds.
+    pub ms: f64,
+}
+
+/// A histogram's values at [`SPECTRUM_QUANTILES`], in milliseconds; empty when it is.
+pub fn spectrum<C: Counter>(micros: &Histogram<C>) -> Vec<SpectrumPoint> {
+    if micros.is_empty() {
+        return Vec::new();
+    }
+    SPECTRUM_QUANTILES
+        .iter()
+        .map(|&quantile| {
+            let value = if quantile >= 1.0 { micros.max() } else { micros.value_at_quantile(quantile) };
+            SpectrumPoint { quantile, ms: value as f64 / 1000.0 }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +96,19 @@ mod tests {
     #[test]
     fn nothing_recorded_gives_none() {
         assert!(Percentiles::of(&micros::histogram::<u64>()).is_none());
+        assert!(spectrum(&micros::histogram::<u64>()).is_empty());
+    }
+
+    #[test]
+    fn the_spectrum_climbs_to_the_maximum() {
+        let mut histogram = micros::histogram::<u32>();
+        for ms in 1..=10_000 {
+            micros::record(&mut histogram, ms * 1000, 1);
+        }
+        let points = spectrum(&histogram);
+        assert_eq!(points.len(), SPECTRUM_QUANTILES.len());
+        assert!(points.windows(2).all(|pair| pair[0].ms <= pair[1].ms), "{points:?}");
+        let at = |q: f64| points.iter().find(|p| p.quantile == q).unwrap().ms;
+        assert!((at(0.999) - 9990.0).abs() < 10.0 && (at(1.0) - 10_000.0).abs() < 10.0, "{points:?}");
     }
 }

@@ -1,6 +1,6 @@
 //! The run second by second, as users lived it: for each second of the run clock, the requests
-//! that *finished* in it, how many succeeded, and the percentiles of their latency (from the
-//! intended start) and TTFT. Each second is an HDR histogram while it is open and shrinks to its
+//! that *finished* in it, how they ended, and the percentiles of their latency (from the
+//! intended start, and from the actual send beside it) and TTFT. Each second is an HDR histogram while it is open and shrinks to its
 //! percentiles once closed, so a long run keeps a few numbers a second.
 //!
 //! Seconds are by finish time, as in HdrHistogram interval logs, because that is when an answer
@@ -24,8 +24,15 @@ pub struct Second {
     pub finished: u64,
     /// Of those, the ones that succeeded.
     pub ok: u64,
-    /// Their latency from the intended start, milliseconds; `None` when none finished.
+    /// Those that finished, by how they ended (`ok`, `http_429`, `timeout`, …).
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, u64>,
+    /// Their latency from the intended start (coordinated-omission-correct), milliseconds;
+    /// `None` when none finished.
     pub latency_ms: Option<Percentiles>,
+    /// Their latency from the actual send (what a closed-loop tool would report), milliseconds.
+    #[serde(default)]
+    pub service_time_ms: Option<Percentiles>,
     /// Their time to first token from the intended start, milliseconds; `None` when none had a
     /// token.
     pub ttft_ms: Option<Percentiles>,
@@ -34,14 +41,21 @@ pub struct Second {
 #[derive(Debug, Clone)]
 struct OpenSecond {
     finished: u64,
-    ok: u64,
+    outcomes: BTreeMap<Outcome, u64>,
     latency: Histogram<u32>,
+    service_time: Histogram<u32>,
     ttft: Histogram<u32>,
 }
 
 impl Default for OpenSecond {
     fn default() -> Self {
-        OpenSecond { finished: 0, ok: 0, latency: micros::histogram(), ttft: micros::histogram() }
+        OpenSecond {
+            finished: 0,
+            outcomes: BTreeMap::new(),
+            latency: micros::histogram(),
+            service_time: micros::histogram(),
+            ttft: micros::histogram(),
+        }
     }
 }
 
@@ -67,8 +81,9 @@ impl Timeline {
         let second = record.finished.as_secs();
         let open = self.open.entry(second).or_default();
         open.finished += 1;
-        open.ok += u64::from(record.outcome.is_ok());
+        *open.outcomes.entry(record.outcome).or_insert(0) += 1;
         micros::record(&mut open.latency, micros_of(record.latency()), 1);
+        micros::record(&mut open.service_time, micros_of(record.service_time()), 1);
         if let Some(ttft) = record.ttft() {
             micros::record(&mut open.ttft, micros_of(ttft), 1);
         }
@@ -99,8 +114,10 @@ fn close(second: u64, open: &OpenSecond) -> Second {
     Second {
         second,
         finished: open.finished,
-        ok: open.ok,
+        ok: open.outcomes.get(&Outcome::Ok).copied().unwrap_or(0),
+        outcomes: open.outcomes.iter().map(|(outcome, count)| (outcome.key(), *count)).collect(),
         latency_ms: Percentiles::of(&open.latency),
+        service_time_ms: Percentiles::of(&open.service_time),
         ttft_ms: Percentiles::of(&open.ttft),
     }
 }
@@ -130,8 +147,11 @@ mod tests {
             seconds.iter().map(|s| (s.second, s.finished, s.ok)).collect::<Vec<_>>(),
             [(0, 2, 1), (1, 1, 1), (3, 1, 1)]
         );
+        let outcomes: Vec<(&str, u64)> = seconds[0].outcomes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        assert_eq!(outcomes, [("http_503", 1), ("ok", 1)]);
         let first = seconds[0].latency_ms.unwrap();
         assert!((first.max - 30.0).abs() < 0.1, "{first:?}");
+        assert!(seconds[0].service_time_ms.is_some());
         timeline.add(&finished_at(3_200, 1, Outcome::Unfinished));
         assert_eq!(timeline.seconds().len(), 3, "an unfinished request has no second");
     }

@@ -93,6 +93,13 @@ pub struct Results {
     /// Second by second: requests that finished in each, successes, latency and TTFT
     /// percentiles.
     pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// Second by second: the attempts that reached an interposer, by upstream, status and
+    /// cause, and what they cost.
+    #[serde(default)]
+    pub attempt_timeline: Vec<crate::analysis::upstream_timeline::AttemptsSecond>,
+    /// Second by second: the rolling burn rates the paging rules watch.
+    #[serde(default)]
+    pub burn_timeline: Vec<crate::analysis::slo::BurnSecond>,
     /// Each expectation of the scenario, in order, with what was observed.
     pub expectations: Vec<Check>,
     /// What each upstream received, in the scenario's order.
@@ -128,6 +135,8 @@ impl Results {
             phases: analysis.phases,
             overall: analysis.overall,
             timeline: analysis.timeline,
+            attempt_timeline: analysis.attempt_timeline,
+            burn_timeline: analysis.burn_timeline,
             expectations,
             upstreams,
             prices: analysis.prices,

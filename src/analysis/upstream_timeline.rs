@@ -1,0 +1,85 @@
+//! The attempts each second, as `results.json` holds them for the report's charts: counts by
+//! upstream (named), by how they ended, and by whether a fault answered; and what the second's
+//! attempts cost. A fallback is visible here as one upstream's errors giving way to another's
+//! successes; a retry storm as the attempts outgrowing the load.
+
+use serde::{Deserialize, Serialize};
+
+use super::{cost, prices::PriceBook};
+use crate::{metrics::attempt_timeline::AttemptSecond, scenario::Plan};
+
+/// Attempts of one kind within a second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AttemptCount {
+    /// The upstream's name in the scenario.
+    pub upstream: String,
+    /// How the attempts ended: a status (`200`, `429`), `unreachable`, `cancelled` or `aborted`.
+    pub status: String,
+    /// Whether a fault answered them, rather than the upstream.
+    pub injected: bool,
+    pub count: u64,
+}
+
+/// The attempts that reached an interposer within one second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AttemptsSecond {
+    /// Seconds since the run started, by arrival at the interposer.
+    pub second: u64,
+    /// By upstream, status and cause; kinds with no attempts are left out.
+    pub attempts: Vec<AttemptCount>,
+    /// What they were billed, US dollars; `None` when one could not be priced.
+    pub cost_usd: Option<f64>,
+}
+
+/// Every second with its attempts named and priced.
+pub fn attempts_by_second(plan: &Plan, seconds: &[AttemptSecond]) -> Vec<AttemptsSecond> {
+    let book = PriceBook { scenario: &plan.prices };
+    let name = |index: usize| plan.upstreams.get(index).map_or_else(|| index.to_string(), |u| u.name.clone());
+    seconds
+        .iter()
+        .zip(0u64..)
+        .map(|(totals, second)| AttemptsSecond {
+            second,
+            attempts: totals
+                .counts
+                .iter()
+                .map(|(kind, count)| AttemptCount {
+                    upstream: name(kind.upstream),
+                    status: kind.outcome.key(),
+                    injected: kind.injected,
+                    count: *count,
+                })
+                .collect(),
+            cost_usd: cost::cost(&totals.billed, book).usd,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{attempt_timeline::AttemptTimeline, AttemptOutcome, AttemptRecord, TokenUsage};
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_name_their_upstreams_and_price_their_tokens() {
+        let plan = crate::test_support::plan("  - { name: only, duration: 2s }", "");
+        let mut timeline = AttemptTimeline::default();
+        let mut ok = AttemptRecord::arrived(0, 0, Some(1), Duration::from_millis(1_200), Vec::new());
+        ok.outcome = AttemptOutcome::Status(200);
+        ok.model = Some("gpt-4o-mini".to_owned());
+        ok.usage = Some(TokenUsage { input: 1_000_000, output: 0, estimated: false });
+        timeline.add(&ok);
+        let seconds = attempts_by_second(&plan, timeline.seconds());
+        assert_eq!(seconds.len(), 2);
+        assert_eq!((seconds[0].attempts.len(), seconds[0].cost_usd), (0, Some(0.0)));
+        let upstream = plan.upstreams[0].name.clone();
+        assert_eq!(
+            seconds[1].attempts,
+            [AttemptCount { upstream, status: "200".to_owned(), injected: false, count: 1 }]
+        );
+        // A million input tokens of gpt-4o-mini at the default table's price.
+        let price = PriceBook { scenario: &plan.prices }.price("gpt-4o-mini").expect("a default price").0;
+        assert_eq!(seconds[1].cost_usd, Some(price.input * 1e6));
+    }
+}
