@@ -26,7 +26,7 @@ pub enum Command {
         #[arg(long)]
         allow_remote: bool,
     },
-    /// Render junit.xml and summary.md again from a run's results.json, without running
+    /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.
     Report {
         /// The run's results.json.

@@ -14,7 +14,7 @@
 //! - [`target`] — `url` and `command` targets: templates, the process group, the loopback rule.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
-//!   JSON Schema, the table, `junit.xml` and `summary.md`.
+//!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`.
 //! - [`runner`] — starts everything, walks the phases, writes the results.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]

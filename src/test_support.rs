@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::{
-    metrics::{LogicalRecord, Outcome},
+    metrics::{AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage},
     scenario::Plan,
 };
 
@@ -61,9 +61,27 @@ pub fn calm_then_down(
     (plan(&phases, expect), logical)
 }
 
+/// The one attempt of a synthetic request at upstream 0: a billed 200 for a success, else a
+/// fault's answer with the request's status.
+pub fn attempt_of(request: &LogicalRecord) -> AttemptRecord {
+    let mut attempt = AttemptRecord::arrived(0, 0, Some(request.id), request.sent, Vec::new());
+    attempt.model = Some("gpt-4o-mini".to_owned());
+    match request.outcome {
+        Outcome::HttpError(status) => {
+            attempt.outcome = AttemptOutcome::Status(status);
+            attempt.injected = true;
+        }
+        _ => {
+            attempt.outcome = AttemptOutcome::Status(200);
+            attempt.usage = Some(TokenUsage { input: 1000, output: 100, estimated: false });
+        }
+    }
+    attempt
+}
+
 /// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,
 /// every request a 503) and `blip` (1 s: ten requests, too few for a verdict), with one
-/// expectation that holds, one that fails and one that is inconclusive.
+/// expectation that holds, one that fails and one that is inconclusive ([`results_of`]).
 pub fn results() -> crate::report::Results {
     let (plan, mut logical) = calm_then_down(
         2,
@@ -73,8 +91,19 @@ pub fn results() -> crate::report::Results {
          - p99{phase=blip} < 1s",
     );
     logical.extend(requests(4, 1, Outcome::Ok));
-    let analysis =
-        crate::analysis::analyze_records(&plan, &crate::metrics::Records { logical, ..Default::default() });
+    results_of(&plan, logical)
+}
+
+/// The results of a synthetic run of `plan` whose requests are `logical`, each of one attempt
+/// ([`attempt_of`]); a success's first token came 12 ms after its start.
+pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report::Results {
+    for success in logical.iter_mut().filter(|request| request.outcome.is_ok()) {
+        let mut answer = AnswerTiming::head_only(success.intended + Duration::from_millis(10));
+        answer.first_token = Some(success.intended + Duration::from_millis(12));
+        success.answer = Some(answer);
+    }
+    let attempts = logical.iter().map(attempt_of).collect();
+    let analysis = crate::analysis::analyze_records(plan, &crate::metrics::Records { logical, attempts });
     let checks = crate::assert::evaluate(&plan.expectations, &analysis);
     let run = crate::report::RunMeta {
         started_at: "2025-01-02T03:04:05Z".to_owned(),
@@ -82,5 +111,5 @@ pub fn results() -> crate::report::Results {
         interrupted: false,
     };
     let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
-    crate::report::Results::new(&plan, run, generator, analysis, checks, Vec::new())
+    crate::report::Results::new(plan, run, generator, analysis, checks, Vec::new())
 }

@@ -22,7 +22,7 @@ expect:
   - burn_rate < 14.4
 "#;
 
-const RENDERINGS: [&str; 2] = ["junit.xml", "summary.md"];
+const RENDERINGS: [&str; 3] = ["junit.xml", "summary.md", "report.html"];
 
 fn read(folder: &Path, name: &str) -> String {
     std::fs::read_to_string(folder.join(name)).unwrap_or_else(|e| panic!("{name} in {folder:?}: {e}"))

@@ -13,6 +13,7 @@ mod load_generator;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;
+mod report_browser;
 mod report_command;
 mod scenarios;
 mod schema;

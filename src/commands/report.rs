@@ -1,4 +1,4 @@
-//! `chaos report`: renders `junit.xml` and `summary.md` again from a run's `results.json`,
+//! `chaos report`: renders `junit.xml`, `summary.md` and `report.html` again from a run's `results.json`,
 //! without running anything.
 
 use std::path::Path;

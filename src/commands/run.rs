@@ -27,6 +27,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Res
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
     println!("results: {}", report.folder.join("results.json").display());
+    println!("report:  {}", report.folder.join("report.html").display());
     let _ = std::io::stdout().flush();
     Ok(exit_for(report.results.verdict))
 }

@@ -1,7 +1,8 @@
-//! How figures read in every rendering (terminal table, `summary.md`, `junit.xml`): one place
+//! How figures read in every rendering (terminal table, `summary.md`, `junit.xml`, `report.html`): one place
 //! decides the units and precision of a value, and the words for a check's result.
 
 use crate::{
+    analysis::slo::Paging,
     assert::{Check, CheckStatus, Verdict, MIN_EVENTS},
     scenario::expect::Metric,
 };
@@ -89,6 +90,49 @@ pub fn inconclusive_reason(check: &Check) -> String {
 /// The verdict in capitals: `PASS`, `FAIL`, `INCONCLUSIVE`, `INTERRUPTED`.
 pub fn verdict(verdict: Verdict) -> String {
     format!("{verdict:?}").to_uppercase()
+}
+
+/// Whether the run would have paged, by which rule, and what filled the windows, in plain
+/// words; `name` shows the baseline phase's name as the rendering needs it.
+pub fn paging(paging: &Paging, peak_5m: Option<f64>, name: fn(&str) -> String) -> String {
+    let rules: Vec<String> = paging
+        .rules
+        .iter()
+        .map(|rule| {
+            let when = rule.first_page_at_s.map_or(String::new(), |s| format!(", paged {s}s into the run"));
+            format!(
+                "{} peak {} (pages at {}{when})",
+                rule.rule,
+                optional(rule.peak_burn_rate, ratio),
+                rule.threshold
+            )
+        })
+        .collect();
+    let filled = match &paging.baseline {
+        Some(phase) => format!("at the {} phase's error rate", name(phase)),
+        None => "as error-free (the first phase injected faults)".to_owned(),
+    };
+    format!(
+        "{} — {}. Peak 5-minute burn rate {}. Windows reaching back before the run were filled {filled}.",
+        if paging.paged { "yes" } else { "no" },
+        rules.join("; "),
+        optional(peak_5m, ratio),
+    )
+}
+
+/// An objective as written: `99.9%`, `99.95%` (never rounded to `100.00%`).
+pub fn objective(fraction: f64) -> String {
+    let digits = format!("{:.4}", fraction * 100.0);
+    format!("{}%", digits.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// A period in whole days or hours where it is one: `30d`, `12h`.
+pub fn period(seconds: f64) -> String {
+    match seconds {
+        s if s >= 86_400.0 && s % 86_400.0 == 0.0 => format!("{}d", s / 86_400.0),
+        s if s >= 3600.0 && s % 3600.0 == 0.0 => format!("{}h", s / 3600.0),
+        s => self::seconds(s),
+    }
 }
 
 #[cfg(test)]

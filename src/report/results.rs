@@ -29,6 +29,13 @@ pub struct ScenarioInfo {
     pub file: String,
     /// Seeds every fault decision: the same seed makes the same decisions.
     pub seed: u64,
+    /// The system under test, in a line (no keys; a command target by its program only).
+    #[serde(default)]
+    pub target: String,
+    /// The upstream the target is meant to use first; successes served by any other count as
+    /// fallback.
+    #[serde(default)]
+    pub primary_upstream: Option<String>,
     /// The SLO's availability objective, a fraction (0–1).
     pub slo_availability: f64,
     /// The SLO's period, seconds.
@@ -126,6 +133,8 @@ impl Results {
                 description: plan.description.clone(),
                 file: plan.file.display().to_string(),
                 seed: plan.seed,
+                target: plan.target.describe(&plan.upstreams),
+                primary_upstream: plan.upstreams.get(plan.primary_upstream()).map(|u| u.name.clone()),
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
             },
@@ -150,11 +159,14 @@ impl Results {
         Ok(path)
     }
 
-    /// Writes what is rendered from the results alone, `junit.xml` and `summary.md`, into
-    /// `folder` and returns their paths.
+    /// Writes what is rendered from the results alone, `junit.xml`, `summary.md` and
+    /// `report.html`, into `folder` and returns their paths.
     pub fn write_renderings(&self, folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
-        let renderings =
-            [("junit.xml", super::render_junit(self)), ("summary.md", super::render_summary(self))];
+        let renderings = [
+            ("junit.xml", super::render_junit(self)),
+            ("summary.md", super::render_summary(self)),
+            ("report.html", super::render_html(self)),
+        ];
         renderings.into_iter().map(|(name, text)| write_file(folder, name, text.into_bytes())).collect()
     }
 }

@@ -30,8 +30,8 @@ pub fn render_summary(results: &Results) -> String {
     let _ = writeln!(
         out,
         "SLO {} over {}, seed {}, {}, chaos {}\n",
-        objective(scenario.slo_availability),
-        period(scenario.slo_period_s),
+        cells::objective(scenario.slo_availability),
+        cells::period(scenario.slo_period_s),
         scenario.seed,
         code(&scenario.file),
         text(&results.harness_version)
@@ -88,44 +88,7 @@ fn phase_row(name: &str, figures: &Figures) -> String {
 
 /// One sentence: would the run have paged, by which rule, and what filled the windows.
 fn paging_line(paging: &Paging, peak_5m: Option<f64>) -> String {
-    let rules: Vec<String> = paging
-        .rules
-        .iter()
-        .map(|rule| {
-            let when = rule.first_page_at_s.map_or(String::new(), |s| format!(", paged {s}s into the run"));
-            format!(
-                "{} peak {} (pages at {}{when})",
-                rule.rule,
-                optional(rule.peak_burn_rate, cells::ratio),
-                rule.threshold
-            )
-        })
-        .collect();
-    let filled = match &paging.baseline {
-        Some(phase) => format!("at the {} phase's error rate", text(phase)),
-        None => "as error-free (the first phase injected faults)".to_owned(),
-    };
-    format!(
-        "**Would it have paged?** {} — {}. Peak 5-minute burn rate {}. Windows reaching back before the run were filled {filled}.\n",
-        if paging.paged { "yes" } else { "no" },
-        rules.join("; "),
-        optional(peak_5m, cells::ratio),
-    )
-}
-
-/// An objective as written: `99.9%`, `99.95%` (never rounded to `100.00%`).
-fn objective(fraction: f64) -> String {
-    let digits = format!("{:.4}", fraction * 100.0);
-    format!("{}%", digits.trim_end_matches('0').trim_end_matches('.'))
-}
-
-/// A period in whole days or hours where it is one: `30d`, `12h`.
-fn period(seconds: f64) -> String {
-    match seconds {
-        s if s >= 86_400.0 && s % 86_400.0 == 0.0 => format!("{}d", s / 86_400.0),
-        s if s >= 3600.0 && s % 3600.0 == 0.0 => format!("{}h", s / 3600.0),
-        s => cells::seconds(s),
-    }
+    format!("**Would it have paged?** {}\n", cells::paging(paging, peak_5m, text))
 }
 
 fn verdict_mark(verdict: Verdict) -> &'static str {
@@ -184,9 +147,11 @@ mod tests {
             "| `burn_rate{phase=down} < 14.4` | 100.00 | ❌ FAIL |",
             "| `p99{phase=blip} < 1s` | 20.0ms | ⚠️ inconclusive (10 requests) |",
             // 100 × 2 s / 86 400 s of a day's budget = 0.23 %, as the run's 40 × 5 s; latencies
-            // are 20 ms each, and the synthetic run has no attempts: no amplification to show.
-            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | - | - | - | - | - |",
-            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | - | - | - | - | - |",
+            // are 20 ms each; one attempt each, a success billed 1000 + 100 tokens of
+            // gpt-4o-mini ($0.00021), a 503 nothing: the run's 30 successes over 50 requests
+            // cost 0.6 × the baseline's per request.
+            "| down | 20 | 0.00% | 100.00 | 0.23% | 20.0ms | - | 1.00 | - | $0.00 | 0.00 |",
+            "| **overall** | 50 | 60.00% | 40.00 | 0.23% | 20.0ms | 12.0ms | 1.00 | 0.00% | $0.0001260 | 0.60 |",
         ];
         for row in rows {
             assert!(lines.contains(&row), "no `{row}` in\n{summary}");
@@ -225,10 +190,10 @@ mod tests {
 
     #[test]
     fn objectives_and_periods_read_as_written() {
-        assert_eq!(objective(0.999), "99.9%");
-        assert_eq!(objective(0.99999), "99.999%");
+        assert_eq!(cells::objective(0.999), "99.9%");
+        assert_eq!(cells::objective(0.99999), "99.999%");
         assert_eq!(
-            (period(30.0 * 86_400.0), period(7200.0), period(90.0)),
+            (cells::period(30.0 * 86_400.0), cells::period(7200.0), cells::period(90.0)),
             ("30d".into(), "2h".into(), "90.00s".into())
         );
     }

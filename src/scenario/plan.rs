@@ -55,6 +55,34 @@ pub enum Target {
     Command(CommandTarget),
 }
 
+impl Target {
+    /// The target in a line for reports: what it is and where, with no key and, for a command,
+    /// only its program (its arguments may carry secrets).
+    pub fn describe(&self, upstreams: &[Upstream]) -> String {
+        match self {
+            Target::Builtin(builtin) => {
+                let policy = match builtin.policy {
+                    RetryPolicy::Sdk(profile) => format!("backoff like {profile:?}"),
+                    RetryPolicy::Naive => "naive immediate retries".to_owned(),
+                };
+                let chain: Vec<&str> =
+                    builtin.chain.iter().filter_map(|i| upstreams.get(*i)).map(|u| u.name.as_str()).collect();
+                format!(
+                    "built-in client: {} retries, {policy}, timeout {}, via {}",
+                    builtin.retries,
+                    crate::units::HumanDuration(builtin.timeout),
+                    chain.join(" → ")
+                )
+            }
+            Target::Url(url) => format!("gateway at {}", url.url),
+            Target::Command(command) => {
+                let program = command.command.split_whitespace().next().unwrap_or_default();
+                format!("gateway started by the harness: `{program}`, at {}", command.base_url)
+            }
+        }
+    }
+}
+
 /// The built-in client emulation used as the target.
 #[derive(Debug, Clone)]
 pub struct BuiltinTarget {

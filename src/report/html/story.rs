@@ -1,0 +1,78 @@
+//! What the target did in each phase, in words a postmortem can quote: "brownout: 800
+//! requests, 97.25% succeeded, p99 2.10s. 30.00% of the successful attempts were served by
+//! anthropic (fallback). Each request took 1.39 attempts; faults answered 240 of them."
+
+use crate::{
+    analysis::Figures,
+    report::cells::{self, optional},
+};
+
+/// A phase's figures in two or three sentences.
+pub fn phase_story(figures: &Figures, primary: Option<&str>) -> String {
+    let mut sentences = vec![format!(
+        "{} requests, {} succeeded, p99 latency {}",
+        figures.logical_requests,
+        optional(figures.availability, cells::percent),
+        optional(figures.latency_ms.map(|p| p.p99 / 1000.0), cells::seconds),
+    )];
+    sentences.extend(served(figures, primary));
+    if let Some(amplification) = figures.retry_amplification {
+        let mut attempts = format!("Each request took {} attempts upstream", cells::ratio(amplification));
+        if figures.injected > 0 {
+            attempts.push_str(&format!("; faults answered {} of the {}", figures.injected, figures.attempts));
+        }
+        sentences.push(attempts);
+    } else {
+        sentences.push("No attempt reached an interposer".to_owned());
+    }
+    if let (Some(per_request), Some(multiplier)) = (figures.cost_per_request_usd, figures.cost_multiplier) {
+        sentences.push(format!(
+            "Cost per request {}, {}× the baseline's",
+            cells::dollars(per_request),
+            cells::ratio(multiplier)
+        ));
+    }
+    sentences.join(". ") + "."
+}
+
+/// Who served the successes, when anyone other than the primary did.
+fn served(figures: &Figures, primary: Option<&str>) -> Option<String> {
+    let total: u64 = figures.served_by.values().sum();
+    let others: Vec<String> = figures
+        .served_by
+        .iter()
+        .filter(|(name, count)| Some(name.as_str()) != primary && **count > 0)
+        .map(|(name, count)| format!("{} by {name}", cells::percent(*count as f64 / total as f64)))
+        .collect();
+    if total == 0 || others.is_empty() {
+        return None;
+    }
+    Some(format!("Of the successful attempts, {} (fallback)", others.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_reads_as_requests_fallback_attempts_and_cost() {
+        let mut figures = crate::test_support::results().phases[1].clone();
+        figures.served_by = [("openai".to_owned(), 7), ("anthropic".to_owned(), 3)].into();
+        figures.cost_multiplier = Some(2.5);
+        let story = phase_story(&figures, Some("openai"));
+        assert!(story.starts_with("20 requests, 0.00% succeeded, p99 latency 20.0ms. "), "{story}");
+        assert!(story.contains("Of the successful attempts, 30.00% by anthropic (fallback). "), "{story}");
+        assert!(
+            story.contains("Each request took 1.00 attempts upstream; faults answered 20 of the 20. "),
+            "{story}"
+        );
+        assert!(story.ends_with("× the baseline's.") || figures.cost_per_request_usd.is_none(), "{story}");
+    }
+
+    #[test]
+    fn the_primary_serving_everything_is_no_fallback() {
+        let mut figures = crate::test_support::results().phases[0].clone();
+        figures.served_by = [("openai".to_owned(), 10)].into();
+        assert!(!phase_story(&figures, Some("openai")).contains("fallback"));
+    }
+}

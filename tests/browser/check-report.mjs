@@ -1,0 +1,54 @@
+// Loads a report.html in headless Chromium and prints, as one JSON line, what a reader would
+// have got: console errors and page errors, any request that left the file (there must be
+// none), for each chart the data points it holds and the pixels its series inked, the verdict
+// text, and a full-page screenshot at the given path.
+// Usage: node check-report.mjs REPORT.html SCREENSHOT.png
+// Env: BROWSER_TOOLS (where scripts/browser-tools installed playwright-core), CHROMIUM.
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+
+const [report, screenshot] = process.argv.slice(2);
+if (!report || !screenshot) {
+  console.error("usage: node check-report.mjs REPORT.html SCREENSHOT.png");
+  process.exit(2);
+}
+const require = createRequire(path.resolve(process.env.BROWSER_TOOLS || ".", "package.json"));
+const { chromium } = require("playwright-core");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  // As root, without a sandbox; no background traffic (this machine's network is closed).
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors = [];
+  const requests = [];
+  page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("request", (request) => { if (!request.url().startsWith("file:")) requests.push(request.url()); });
+  await page.goto(pathToFileURL(path.resolve(report)).href, { waitUntil: "load" });
+  await page.waitForFunction(() => window.chaosReport && window.chaosReport.ready, null, { timeout: 15000 });
+  const charts = await page.evaluate(() => window.chaosReport.charts.map((chart) => {
+    const u = chart.plot;
+    let points = 0;
+    for (let s = 1; s < u.data.length; s++) {
+      for (const v of u.data[s]) if (v != null && Number.isFinite(v)) points++;
+    }
+    // Series are drawn opaque; grid lines, phase shading and reference lines are faint. So
+    // pixels near-opaque inside the plotting area are the data's ink.
+    const { left, top, width, height } = u.bbox;
+    const pixels = u.ctx.getImageData(left, top, width, height).data;
+    let ink = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 200) ink++;
+    return { id: chart.id, title: chart.title, series: u.series.length - 1, points, ink };
+  }));
+  const verdict = (await page.textContent("#verdict")).trim();
+  const verdictAttribute = await page.getAttribute("#verdict", "data-verdict");
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ errors, requests, charts, verdict, verdict_attribute: verdictAttribute }));
+} finally {
+  await browser.close();
+}
