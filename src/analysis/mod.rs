@@ -11,6 +11,7 @@
 
 pub mod burn;
 pub mod cost;
+pub mod live;
 pub mod prices;
 pub mod slo;
 pub mod upstream_timeline;
@@ -169,6 +170,10 @@ impl Analysis {
             Metric::FallbackRate => figures.fallback_rate,
             Metric::CostMultiplier => figures.cost_multiplier,
             Metric::CostPerRequest => figures.cost_per_request_usd,
+            Metric::CostPerMinute => figures
+                .cost_usd
+                .filter(|_| figures.duration_s > 0.0)
+                .map(|usd| usd * 60.0 / figures.duration_s),
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),

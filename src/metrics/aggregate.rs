@@ -13,8 +13,8 @@ use std::{collections::BTreeMap, time::Duration};
 use hdrhistogram::Histogram;
 
 use super::{
-    attempt_timeline::AttemptTimeline, micros, timeline::Timeline, tokens::ModelTokens, AttemptOutcome,
-    AttemptRecord, LogicalRecord, Outcome, Records,
+    attempt_timeline::AttemptTimeline, live::LiveWindow, micros, timeline::Timeline, tokens::ModelTokens,
+    AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records,
 };
 
 /// Everything counted for one phase (or, merged, for the run).
@@ -142,6 +142,8 @@ pub struct Aggregate {
     pub timeline: Timeline,
     /// Attempts second by second, by arrival at an interposer.
     pub attempt_timeline: AttemptTimeline,
+    /// The last minutes of finished requests, for watching the run live.
+    pub live: LiveWindow,
     /// Requests through the interposers that asked for no generation (not attempts).
     pub other_requests: u64,
 }
@@ -162,6 +164,7 @@ impl Aggregate {
             first_ids,
             timeline: Timeline::default(),
             attempt_timeline: AttemptTimeline::default(),
+            live: LiveWindow::default(),
             other_requests: 0,
         }
     }
@@ -206,6 +209,7 @@ impl Aggregate {
 
     pub fn logical(&mut self, record: &LogicalRecord) {
         self.timeline.add(record);
+        self.live.add(record);
         let index = self.phase_at(record.intended);
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;

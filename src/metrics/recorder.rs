@@ -95,6 +95,15 @@ impl Recorder {
         }
     }
 
+    /// `look` applied to the records folded so far, under the lock (so keep it short); `None`
+    /// when records are kept one by one instead.
+    pub fn with_aggregate<R>(&self, look: impl FnOnce(&Aggregate) -> R) -> Option<R> {
+        match &*self.lock() {
+            Store::Keep(_) => None,
+            Store::Fold(aggregate) => Some(look(aggregate)),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

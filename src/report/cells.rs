@@ -61,7 +61,7 @@ pub fn observed(check: &Check) -> String {
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
         Metric::RetryAmplification | Metric::BurnRate | Metric::CostMultiplier => ratio,
-        Metric::CostPerRequest => dollars,
+        Metric::CostPerRequest | Metric::CostPerMinute => dollars,
     };
     optional(check.observed, show)
 }

@@ -53,6 +53,8 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
                 .map_err(|error| Located::at(&line.referenced, error.message).shifted(error.offset))
         })
         .collect::<Checked<Vec<_>>>()?;
+    let halts =
+        raw.halt.iter().map(|line| halt_condition(line, &phase_names)).collect::<Checked<Vec<_>>>()?;
     let slo = raw.slo.as_ref().map_or(Slo { availability: DEFAULT_SLO, period: DEFAULT_PERIOD }, |slo| Slo {
         availability: slo.availability.0,
         period: slo.period.map_or(DEFAULT_PERIOD, |p| p.0),
@@ -73,9 +75,31 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         phases,
         slo,
         expectations,
+        halts,
         prices,
         allow_remote,
     })
+}
+
+/// A halt condition: an expectation's syntax, over the whole run, on a figure watched live.
+fn halt_condition(line: &Spanned<String>, phase_names: &[String]) -> Checked<expect::Expectation> {
+    let condition = expect::parse(&line.value, phase_names)
+        .map_err(|error| Located::at(&line.referenced, error.message).shifted(error.offset))?;
+    if condition.phase.is_some() {
+        let at = line.value.find('{').unwrap_or(0);
+        return Err(Located::at(
+            &line.referenced,
+            "a halt condition watches the whole run as it goes; drop the `{phase=…}` label",
+        )
+        .shifted(at));
+    }
+    if !crate::analysis::live::watchable(condition.metric) {
+        return Err(Located::at(
+            &line.referenced,
+            "this figure is only known at the end of a run; a halt condition can watch availability,              error_rate, burn_rate, retry_amplification, fallback_rate, cost_per_minute, cost_per_request,              and percentiles of latency or ttft",
+        ));
+    }
+    Ok(condition)
 }
 
 /// The value `given` names among `options`, or [`one_of`]'s error.

@@ -3,14 +3,15 @@
 //! ```text
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
-//!              | fallback_rate | cost_multiplier | cost_per_request
+//!              | fallback_rate | cost_multiplier | cost_per_request | cost_per_minute
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
 //! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate), us|ms|s|m for
 //!                                  latencies; none for retry_amplification, burn_rate and
-//!                                  cost_multiplier; dollars for cost_per_request (`$0.01` or `0.01`)
+//!                                  cost_multiplier; dollars for cost_per_request and
+//!                                  cost_per_minute (`$0.01` or `0.01`)
 //! ```
 //!
 //! Parsing checks that the value's unit fits the metric and that the phase exists; an error
@@ -71,6 +72,8 @@ pub enum Metric {
     CostMultiplier,
     /// What the attempts of a logical request cost, on average, in US dollars.
     CostPerRequest,
+    /// What the attempts cost per minute of the window, in US dollars.
+    CostPerMinute,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -141,6 +144,7 @@ const METRICS: &[&str] = &[
     "fallback_rate",
     "cost_multiplier",
     "cost_per_request",
+    "cost_per_minute",
     "p50",
     "p90",
     "p99",
@@ -222,6 +226,7 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "fallback_rate" => return Ok(Metric::FallbackRate),
         "cost_multiplier" => return Ok(Metric::CostMultiplier),
         "cost_per_request" => return Ok(Metric::CostPerRequest),
+        "cost_per_minute" => return Ok(Metric::CostPerMinute),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -293,8 +298,10 @@ fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
         Metric::RetryAmplification => plain_number(value, "ratio", "1.5"),
         Metric::BurnRate => plain_number(value, "burn rate", "14.4"),
         Metric::CostMultiplier => plain_number(value, "cost multiplier", "1.3"),
-        Metric::CostPerRequest => plain_number(value.strip_prefix('$').unwrap_or(value), "cost", "$0.01")
-            .map_err(|_| format!("invalid cost `{value}`: expected US dollars like `$0.01` or `0.01`")),
+        Metric::CostPerRequest | Metric::CostPerMinute => {
+            plain_number(value.strip_prefix('$').unwrap_or(value), "cost", "$0.01")
+                .map_err(|_| format!("invalid cost `{value}`: expected US dollars like `$0.01` or `0.01`"))
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Plan {
     pub phases: Vec<Phase>,
     pub slo: Slo,
     pub expectations: Vec<Expectation>,
+    /// Halt conditions, each true when the run must stop (`analysis::live` says over which
+    /// windows they are watched).
+    pub halts: Vec<Expectation>,
     pub prices: BTreeMap<String, ModelPrice>,
     /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,

@@ -27,6 +27,9 @@ pub struct RawScenario {
     pub slo: Option<RawSlo>,
     #[serde(default)]
     pub expect: Vec<Spanned<String>>,
+    /// Halt conditions: `metric op value`, watched live.
+    #[serde(default)]
+    pub halt: Vec<Spanned<String>>,
     #[serde(default)]
     pub prices: IndexMap<String, RawPrice>,
 }
