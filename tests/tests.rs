@@ -14,6 +14,7 @@ mod mocks;
 mod passthrough;
 mod rate_limit_fault;
 mod report_command;
+mod retry_after;
 mod scenarios;
 mod schema;
 mod sdk_tier;

@@ -18,6 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
+use crate::wire::retry_after::server_wait;
+
 /// Which SDK's retry behaviour to emulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -107,19 +109,6 @@ pub fn should_retry(status: u16, headers: &HeaderMap) -> bool {
         Some("true") => true,
         Some("false") => false,
         _ => matches!(status, 408 | 409 | 429) || status >= 500,
-    }
-}
-
-/// The wait the server asked for, if any, read as the SDKs read it.
-pub fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Duration::try_from_secs_f64(ms / 1000.0).ok();
-    }
-    let value = header("retry-after")?;
-    match value.parse::<f64>() {
-        Ok(seconds) => Duration::try_from_secs_f64(seconds).ok(),
-        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).ok(),
     }
 }
 

@@ -13,8 +13,11 @@ use std::{collections::BTreeMap, time::Duration};
 use hdrhistogram::Histogram;
 
 use super::{
-    micros, timeline::Timeline, tokens::ModelTokens, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome,
-    Records,
+    joins::{JoinTotals, RequestJoins},
+    micros,
+    timeline::Timeline,
+    tokens::ModelTokens,
+    AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records,
 };
 
 /// Everything counted for one phase (or, merged, for the run).
@@ -43,6 +46,8 @@ pub struct PhaseTotals {
     pub served: BTreeMap<usize, u64>,
     /// Tokens billed to the attempts, by model.
     pub billed: ModelTokens,
+    /// Retry-After compliance and duplicate calls, from requests joined by correlation id.
+    pub joins: JoinTotals,
 }
 
 impl Default for PhaseTotals {
@@ -64,6 +69,7 @@ impl Default for PhaseTotals {
             attempt_statuses: BTreeMap::new(),
             served: BTreeMap::new(),
             billed: ModelTokens::default(),
+            joins: JoinTotals::default(),
         }
     }
 }
@@ -95,6 +101,7 @@ impl PhaseTotals {
             *self.served.entry(*upstream).or_insert(0) += count;
         }
         self.billed.merge(&other.billed);
+        self.joins.merge(&other.joins);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -134,6 +141,8 @@ pub struct Aggregate {
     pub timeline: Timeline,
     /// Requests through the interposers that asked for no generation (not attempts).
     pub other_requests: u64,
+    /// Attempts of requests that may still be retried, until they settle into `phases`.
+    joins: RequestJoins,
 }
 
 fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
@@ -152,6 +161,7 @@ impl Aggregate {
             first_ids,
             timeline: Timeline::default(),
             other_requests: 0,
+            joins: RequestJoins::default(),
         }
     }
 
@@ -169,7 +179,20 @@ impl Aggregate {
         for attempt in &records.attempts {
             aggregate.attempt(attempt);
         }
+        aggregate.settle();
         aggregate
+    }
+
+    /// A copy with every request still kept settled into its phase: the figures as they stand.
+    pub fn settled(&self) -> Aggregate {
+        let mut settled = self.clone();
+        settled.settle();
+        settled
+    }
+
+    fn settle(&mut self) {
+        let phases = &mut self.phases;
+        self.joins.settle_all(|phase, totals| merge_joins(phases, phase, totals));
     }
 
     /// The phase whose window holds `at` (the last phase holds everything after it).
@@ -195,6 +218,8 @@ impl Aggregate {
 
     pub fn logical(&mut self, record: &LogicalRecord) {
         self.timeline.add(record);
+        let phases = &mut self.phases;
+        self.joins.ended(record.id, record.finished, |phase, totals| merge_joins(phases, phase, totals));
         let index = self.phase_at(record.intended);
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;
@@ -242,12 +267,20 @@ impl Aggregate {
             *phase.served.entry(attempt.upstream).or_insert(0) += 1;
         }
         phase.billed.add(attempt);
+        if let (Some(phase), Some(id)) = (joined, attempt.logical_id) {
+            self.joins.attempt(phase, id, attempt);
+        }
     }
 
     /// The phase logical request `id` started in, if ids of that run are known.
     fn phase_of_id(&self, id: u64) -> Option<usize> {
         self.first_ids.iter().rposition(|first| first.is_some_and(|first| first <= id))
     }
+}
+
+fn merge_joins(phases: &mut [PhaseTotals], phase: usize, totals: &JoinTotals) {
+    let last = phases.len() - 1;
+    phases[phase.min(last)].joins.merge(totals);
 }
 
 fn record_into(phase: &mut PhaseTotals, record: &LogicalRecord) {

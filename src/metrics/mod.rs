@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod clock;
+pub mod joins;
 pub mod micros;
 mod percentiles;
 mod record;

@@ -56,7 +56,11 @@ pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
 /// What a check observed, in its metric's unit.
 pub fn observed(check: &Check) -> String {
     let show = match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate | Metric::FallbackRate => percent,
+        Metric::Availability
+        | Metric::ErrorRate
+        | Metric::FallbackRate
+        | Metric::RetryAfterCompliance
+        | Metric::DuplicateRate => percent,
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
         Metric::RetryAmplification | Metric::BurnRate | Metric::CostMultiplier => ratio,

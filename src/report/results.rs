@@ -100,6 +100,10 @@ pub struct Results {
     /// The price each billed model was charged at, and which table it came from.
     #[serde(default)]
     pub prices: Vec<crate::analysis::cost::AppliedPrice>,
+    /// How figures that depend on a method were measured, by figure (`retry_after_compliance`,
+    /// `duplicate_calls`, `join`).
+    #[serde(default)]
+    pub methods: std::collections::BTreeMap<String, String>,
 }
 
 impl Results {
@@ -131,6 +135,7 @@ impl Results {
             expectations,
             upstreams,
             prices: analysis.prices,
+            methods: crate::analysis::methods::notes(),
         }
     }
 
