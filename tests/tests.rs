@@ -4,6 +4,7 @@ mod support;
 
 mod connection_faults;
 mod cost;
+mod duplicates;
 mod end_to_end;
 mod fidelity;
 mod gateways;
