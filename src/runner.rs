@@ -18,7 +18,7 @@ use crate::{
     metrics::{Recorder, RunClock},
     mock::{MockBuilder, MockHandle},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
-    report::{run_folder, Results, RunMeta, UpstreamCounts},
+    report::{run_folder, Environment, Results, RunMeta, UpstreamCounts},
     scenario::{
         plan::{Arrivals, Upstream},
         Plan,
@@ -34,6 +34,15 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Folder under which each run gets `<scenario>-<timestamp>/`.
     pub reports_root: PathBuf,
+    /// The command line that started the run (program first), recorded with secrets redacted.
+    pub command_line: Vec<String>,
+}
+
+impl RunOptions {
+    /// Runs writing under `reports_root`, started by this process's command line.
+    pub fn new(reports_root: PathBuf) -> Self {
+        RunOptions { reports_root, command_line: std::env::args().collect() }
+    }
 }
 
 /// A finished run: its results and the folder they were written to.
@@ -163,7 +172,8 @@ pub async fn execute(
         interrupted,
     };
     let generator = load.generator.report(plan.load.max_lag);
-    let results = Results::new(plan, run, generator, analysis, checks, counts);
+    let results = Results::new(plan, run, generator, analysis, checks, counts)
+        .with_environment(Environment::capture(&options.command_line));
     results.write(&folder)?;
     Ok(RunReport { results, folder })
 }

@@ -72,7 +72,7 @@ pub async fn run_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> (chaos::runner::RunReport, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temp dir");
-    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
+    let options = chaos::runner::RunOptions::new(reports.path().to_owned());
     let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
     assert_valid_results(&report.folder.join("results.json"));
     (report, reports)

@@ -6,6 +6,7 @@ mod connection_faults;
 mod cost;
 mod duplicates;
 mod end_to_end;
+mod environment;
 mod fidelity;
 mod gateways;
 mod interrupt;

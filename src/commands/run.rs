@@ -23,7 +23,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Res
         Err(error) => return Ok(invalid(&error)),
     };
     println!("running {}", plan.summary());
-    let options = runner::RunOptions { reports_root: reports.to_owned() };
+    let options = runner::RunOptions::new(reports.to_owned());
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
     println!("results: {}", report.folder.join("results.json").display());

@@ -1,9 +1,10 @@
 //! What a run leaves behind: `results.json` (the contract every other output is rendered
 //! from, and read back by `chaos report`), and its renderings: `junit.xml`, `summary.md` and
 //! the verdict table printed to the terminal, sharing one way of showing a figure (`cells.rs`);
-//! and the JSON Schema of `results.json` (`schema.rs`).
+//! and the JSON Schema of `results.json` (`schema.rs`); where the run ran (`environment.rs`).
 
 mod cells;
+mod environment;
 mod junit;
 mod read;
 mod results;
@@ -11,6 +12,7 @@ mod schema;
 mod summary;
 mod table;
 
+pub use environment::Environment;
 pub use junit::render_junit;
 pub use read::ResultsFileError;
 pub use results::{run_folder, Results, RunMeta, ScenarioInfo, UpstreamCounts, SCHEMA_VERSION};

@@ -104,6 +104,9 @@ pub struct Results {
     /// `duplicate_calls`, `join`).
     #[serde(default)]
     pub methods: std::collections::BTreeMap<String, String>,
+    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted).
+    #[serde(default)]
+    pub environment: super::Environment,
 }
 
 impl Results {
@@ -136,7 +139,13 @@ impl Results {
             upstreams,
             prices: analysis.prices,
             methods: crate::analysis::methods::notes(),
+            environment: super::Environment::default(),
         }
+    }
+
+    /// The same results, saying where the run ran.
+    pub fn with_environment(self, environment: super::Environment) -> Self {
+        Results { environment, ..self }
     }
 
     /// Writes `results.json` into `folder`, with its renderings next to it, and returns its path.
