@@ -4,7 +4,9 @@
 //!
 //! One shutdown path: when `shutdown` resolves (Ctrl-C), load stops, faults are removed,
 //! in-flight requests get a short drain, and results for what happened so far are written.
-//! An interrupt during the drain shortens it the same way.
+//! An interrupt during the drain shortens it the same way. With `abort_on_fail`, an expectation
+//! on a phase that failed for good (`assert::early`) stops the run the same way, and the
+//! results say which one did.
 
 use std::{future::Future, path::PathBuf, time::Duration};
 
@@ -121,6 +123,14 @@ pub async fn execute(
     };
 
     let mut interrupted = false;
+    let mut aborted_by = None;
+    let failure = async {
+        match plan.abort_on_fail {
+            true => assert::early::first_failure(plan, &recorder, clock).await,
+            false => std::future::pending().await,
+        }
+    };
+    let mut failure = std::pin::pin!(failure);
     for phase in &plan.phases {
         tracing::info!(phase = %phase.name, "phase started");
         // A zone lost with `refuse` is switched by this loop, so it starts a little after the
@@ -134,11 +144,17 @@ pub async fn execute(
                 interrupted = true;
                 break;
             }
+            failed = &mut failure => {
+                tracing::warn!(expectation = %failed.expectation.text, "failed: stopping the run (abort_on_fail)");
+                aborted_by = Some(failed.expectation.text);
+                break;
+            }
         }
     }
+    let stopped_early = interrupted || aborted_by.is_some();
     let _ = stop_load.send(true);
     let mut load = load.await.context("the load generator stopped unexpectedly")?;
-    if interrupted {
+    if stopped_early {
         remove_faults(plan, &interposers, clock);
     }
     // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
@@ -149,7 +165,7 @@ pub async fn execute(
         (&mut shutdown).await;
         remove_faults(plan, &interposers, clock);
     };
-    let bound = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
+    let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
     if let Some(process) = target.process {
         let stopped = process.stop(target::process::STOP_GRACE).await;
@@ -170,6 +186,7 @@ pub async fn execute(
         started_at: started.format(&time::format_description::well_known::Rfc3339)?,
         elapsed_s: wall.elapsed().as_secs_f64(),
         interrupted,
+        aborted_by,
     };
     let generator = load.generator.report(plan.load.max_lag);
     let results = Results::new(plan, run, generator, analysis, checks, counts)

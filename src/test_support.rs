@@ -80,6 +80,7 @@ pub fn results() -> crate::report::Results {
         started_at: "2025-01-02T03:04:05Z".to_owned(),
         elapsed_s: 5.5,
         interrupted: false,
+        aborted_by: None,
     };
     let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
     crate::report::Results::new(&plan, run, generator, analysis, checks, Vec::new())

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod abort_on_fail;
 mod connection_faults;
 mod cost;
 mod duplicates;

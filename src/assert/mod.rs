@@ -3,6 +3,8 @@
 //! An expectation over too few logical requests is "inconclusive", never a pass: one error in
 //! ten requests says little about a 99.9 % objective.
 
+pub mod early;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{analysis::Analysis, scenario::expect::Expectation};

@@ -26,6 +26,9 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Res
     let options = runner::RunOptions::new(reports.to_owned());
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
+    if let Some(expectation) = &report.results.run.aborted_by {
+        println!("stopped early: {expectation} failed (abort_on_fail)");
+    }
     println!("results: {}", report.folder.join("results.json").display());
     let _ = std::io::stdout().flush();
     Ok(exit_for(report.results.verdict))

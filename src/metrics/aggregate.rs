@@ -137,6 +137,8 @@ pub struct Aggregate {
     pub seconds: Vec<SecondTotals>,
     /// The first logical id started in each phase.
     first_ids: Vec<Option<u64>>,
+    /// Logical requests started in each phase.
+    started: Vec<u64>,
     /// Second by second, by finish time.
     pub timeline: Timeline,
     /// Requests through the interposers that asked for no generation (not attempts).
@@ -154,11 +156,13 @@ impl Aggregate {
     pub fn new(phase_ends: Vec<Duration>) -> Self {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
         let first_ids = vec![None; phases.len()];
+        let started = vec![0; phases.len()];
         Aggregate {
             phase_ends,
             phases,
             seconds: Vec::new(),
             first_ids,
+            started,
             timeline: Timeline::default(),
             other_requests: 0,
             joins: RequestJoins::default(),
@@ -214,6 +218,15 @@ impl Aggregate {
         let phase = self.phase_at(intended);
         let first = &mut self.first_ids[phase];
         *first = Some(first.map_or(id, |known| known.min(id)));
+        self.started[phase] += 1;
+    }
+
+    /// Whether every logical request started in `phase` has ended (and been recorded).
+    pub fn phase_ended(&self, phase: usize) -> bool {
+        self.phases
+            .get(phase)
+            .zip(self.started.get(phase))
+            .is_some_and(|(totals, started)| totals.logical_requests >= *started)
     }
 
     pub fn logical(&mut self, record: &LogicalRecord) {

@@ -44,6 +44,9 @@ pub struct RunMeta {
     pub elapsed_s: f64,
     /// Whether Ctrl-C stopped the run before its phases ended.
     pub interrupted: bool,
+    /// The expectation whose failure stopped the run early (`abort_on_fail`), as written.
+    #[serde(default)]
+    pub aborted_by: Option<String>,
 }
 
 /// What one mock upstream received, per key and model (keys by index, never by value).

@@ -36,6 +36,9 @@ pub fn render_summary(results: &Results) -> String {
         code(&scenario.file),
         text(&results.harness_version)
     );
+    if let Some(expectation) = &results.run.aborted_by {
+        let _ = writeln!(out, "**Stopped early (`abort_on_fail`):** {} failed.\n", code(expectation));
+    }
     for problem in &results.generator.problems {
         let _ = writeln!(out, "**The run is invalid — the load generator fell behind:** {}\n", text(problem));
     }

@@ -73,6 +73,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         phases,
         slo,
         expectations,
+        abort_on_fail: raw.abort_on_fail,
         prices,
         allow_remote,
     })

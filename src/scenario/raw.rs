@@ -27,6 +27,9 @@ pub struct RawScenario {
     pub slo: Option<RawSlo>,
     #[serde(default)]
     pub expect: Vec<Spanned<String>>,
+    /// Stop the run once an expectation on a phase has failed.
+    #[serde(default)]
+    pub abort_on_fail: bool,
     #[serde(default)]
     pub prices: IndexMap<String, RawPrice>,
 }

@@ -1,0 +1,59 @@
+//! `abort_on_fail: true`: once every request of the `down` phase has ended, its failed
+//! expectation stops the run — the 30 s phase after it never runs — and the run still writes
+//! its results, with a failing verdict and exit 1. A passing phase before it does not stop it.
+
+use crate::support::{assert_valid_results, chaos};
+
+const FAILS_EARLY: &str = r#"
+name: abort-on-fail
+seed: 9
+upstreams: { openai: { mock: openai } }
+target: { builtin: { retries: 0 } }
+load: { arrival: { rate: 10/s }, request: { model: gpt-4o-mini, max_tokens: 5 } }
+phases:
+  - { name: calm, duration: 2s }
+  - { name: down, duration: 2s, faults: { openai: [{ status: 503 }] } }
+  - { name: after, duration: 30s }
+abort_on_fail: true
+expect:
+  - availability{phase=calm} >= 99%
+  - availability{phase=down} >= 99%
+  - availability{phase=after} >= 99%
+"#;
+
+#[test]
+fn a_failed_phase_stops_the_run_with_results_a_failing_verdict_and_exit_1() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let scenario = folder.path().join("abort.yaml");
+    std::fs::write(&scenario, FAILS_EARLY).expect("written");
+    let reports = folder.path().join("reports");
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) =
+        chaos(&["run", &scenario.to_string_lossy(), "--reports", &reports.to_string_lossy()]);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(stdout.contains("stopped early: availability{phase=down} >= 99% failed"), "{stdout}");
+    assert!(took.as_secs() < 15, "the 30 s phase should not have run: took {took:?}");
+
+    let run = std::fs::read_dir(&reports).expect("reports").next().expect("a run folder").expect("entry");
+    let file = run.path().join("results.json");
+    assert_valid_results(&file);
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON");
+    assert_eq!(results["verdict"], "fail");
+    assert_eq!(results["aborted_by"], "availability{phase=down} >= 99%");
+    assert_eq!(results["interrupted"], false);
+    let statuses: Vec<&str> = results["expectations"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pass", "fail", "inconclusive"]);
+    assert_eq!(results["phases"][1]["logical_requests"], 20);
+    assert_eq!(results["phases"][1]["availability"], 0.0);
+    let after = results["phases"][2]["logical_requests"].as_u64().expect("a count");
+    assert!(after < 20, "the load stopped soon after `down` ended: {after} requests in `after`");
+    let summary = std::fs::read_to_string(run.path().join("summary.md")).expect("summary.md");
+    assert!(summary.contains("**Stopped early (`abort_on_fail`):**"), "{summary}");
+}
