@@ -2,7 +2,7 @@
 //! expectation stops the run — the 30 s phase after it never runs — and the run still writes
 //! its results, with a failing verdict and exit 1. A passing phase before it does not stop it.
 
-use crate::support::{assert_valid_results, chaos};
+use crate::support::run_binary;
 
 const FAILS_EARLY: &str = r#"
 name: abort-on-fail
@@ -23,37 +23,24 @@ expect:
 
 #[test]
 fn a_failed_phase_stops_the_run_with_results_a_failing_verdict_and_exit_1() {
-    let folder = tempfile::tempdir().expect("temp dir");
-    let scenario = folder.path().join("abort.yaml");
-    std::fs::write(&scenario, FAILS_EARLY).expect("written");
-    let reports = folder.path().join("reports");
     let started = std::time::Instant::now();
-    let (code, stdout, stderr) =
-        chaos(&["run", &scenario.to_string_lossy(), "--reports", &reports.to_string_lossy()]);
+    let run = run_binary(FAILS_EARLY);
     let took = started.elapsed();
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
-    assert!(stdout.contains("stopped early: availability{phase=down} >= 99% failed"), "{stdout}");
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("stopped early: availability{phase=down} >= 99% failed"), "{}", run.stdout);
     assert!(took.as_secs() < 15, "the 30 s phase should not have run: took {took:?}");
 
-    let run = std::fs::read_dir(&reports).expect("reports").next().expect("a run folder").expect("entry");
-    let file = run.path().join("results.json");
-    assert_valid_results(&file);
-    let results: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON");
+    let results = run.results();
     assert_eq!(results["verdict"], "fail");
     assert_eq!(results["aborted_by"], "availability{phase=down} >= 99%");
     assert_eq!(results["interrupted"], false);
-    let statuses: Vec<&str> = results["expectations"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .map(|c| c["status"].as_str().unwrap())
-        .collect();
+    let checks = results["expectations"].as_array().expect("checks");
+    let statuses: Vec<&str> = checks.iter().filter_map(|check| check["status"].as_str()).collect();
     assert_eq!(statuses, ["pass", "fail", "inconclusive"]);
     assert_eq!(results["phases"][1]["logical_requests"], 20);
     assert_eq!(results["phases"][1]["availability"], 0.0);
     let after = results["phases"][2]["logical_requests"].as_u64().expect("a count");
     assert!(after < 20, "the load stopped soon after `down` ended: {after} requests in `after`");
-    let summary = std::fs::read_to_string(run.path().join("summary.md")).expect("summary.md");
+    let summary = std::fs::read_to_string(run.run_folder().join("summary.md")).expect("summary.md");
     assert!(summary.contains("**Stopped early (`abort_on_fail`):**"), "{summary}");
 }

@@ -29,6 +29,43 @@ pub fn chaos(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A `chaos run` of `yaml` through the binary, into a temporary folder.
+pub struct BinaryRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The scenario file and the reports root, as passed on the command line.
+    pub scenario: String,
+    pub reports: String,
+    _folder: tempfile::TempDir,
+}
+
+impl BinaryRun {
+    /// The run's folder, once it has written one.
+    pub fn run_folder(&self) -> PathBuf {
+        let entry = std::fs::read_dir(&self.reports).expect("reports").next().expect("a run folder");
+        entry.expect("a readable entry").path()
+    }
+
+    /// Its `results.json`, checked against the schema.
+    pub fn results(&self) -> serde_json::Value {
+        let file = self.run_folder().join("results.json");
+        assert_valid_results(&file);
+        serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON")
+    }
+}
+
+/// Writes `yaml` to a temporary scenario file and runs `chaos run FILE --reports DIR` on it.
+pub fn run_binary(yaml: &str) -> BinaryRun {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let scenario = folder.path().join("scenario.yaml");
+    std::fs::write(&scenario, yaml).expect("scenario written");
+    let (scenario, reports) = (scenario.to_string_lossy().into_owned(), folder.path().join("reports"));
+    let reports = reports.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = chaos(&["run", &scenario, "--reports", &reports]);
+    BinaryRun { code, stdout, stderr, scenario, reports, _folder: folder }
+}
+
 /// The recorder's attempts once `count` of them are in: an attempt is recorded when its answer's
 /// body is dropped, a moment after the client read it. Waits at most two seconds.
 pub async fn settled_attempts(

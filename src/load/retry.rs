@@ -142,10 +142,7 @@ pub fn retry_delay(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn retryable_statuses_match_the_sdks() {

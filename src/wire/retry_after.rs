@@ -23,10 +23,7 @@ pub fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn milliseconds_first_then_seconds_then_dates() {
