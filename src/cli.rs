@@ -25,6 +25,9 @@ pub enum Command {
         /// Allow a `url` or `command` target beyond loopback.
         #[arg(long)]
         allow_remote: bool,
+        /// Run the whole plan (load, phases, measurements) with no fault firing: a rehearsal.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.

@@ -15,7 +15,8 @@
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
 //!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`.
-//! - [`runner`] — starts everything, walks the phases, writes the results.
+//! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
+//!   run watched live once a second: progress, halt conditions.
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod fault;
 pub mod load;
 pub mod metrics;
 pub mod mock;
+pub mod monitor;
 pub mod net;
 pub mod proxy;
 pub mod ratelimit;
@@ -49,7 +51,9 @@ pub use exit::Exit;
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
-        Command::Run { file, reports, allow_remote } => commands::run(file, reports, *allow_remote).await,
+        Command::Run { file, reports, allow_remote, dry_run } => {
+            commands::run(file, reports, *allow_remote, *dry_run).await
+        }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,

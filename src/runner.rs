@@ -4,7 +4,9 @@
 //!
 //! One shutdown path: when `shutdown` resolves (Ctrl-C), load stops, faults are removed,
 //! in-flight requests get a short drain, and results for what happened so far are written.
-//! An interrupt during the drain shortens it the same way.
+//! An interrupt during the drain shortens it the same way. With `abort_on_fail`, an expectation
+//! on a phase that failed for good (`assert::early`) stops the run the same way, and the
+//! results say which one did.
 
 use std::{future::Future, path::PathBuf, time::Duration};
 
@@ -17,8 +19,9 @@ use crate::{
     load::{self, LoadClient, Schedule, Sender},
     metrics::{Recorder, RunClock},
     mock::{MockBuilder, MockHandle},
+    monitor::{self, progress::Progress},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
-    report::{run_folder, Results, RunMeta, UpstreamCounts},
+    report::{run_folder, Environment, Results, RunMeta, UpstreamCounts},
     scenario::{
         plan::{Arrivals, Upstream},
         Plan,
@@ -34,6 +37,25 @@ const INTERRUPT_DRAIN: Duration = Duration::from_secs(5);
 pub struct RunOptions {
     /// Folder under which each run gets `<scenario>-<timestamp>/`.
     pub reports_root: PathBuf,
+    /// The command line that started the run (program first), recorded with secrets redacted.
+    pub command_line: Vec<String>,
+    /// Run the whole plan with no fault firing (`--dry-run`).
+    pub dry_run: bool,
+    /// How progress is shown while the run goes on.
+    pub progress: Progress,
+}
+
+impl RunOptions {
+    /// Runs writing under `reports_root`, started by this process's command line, faults on,
+    /// progress not shown.
+    pub fn new(reports_root: PathBuf) -> Self {
+        RunOptions {
+            reports_root,
+            command_line: std::env::args().collect(),
+            dry_run: false,
+            progress: Progress::Off,
+        }
+    }
 }
 
 /// A finished run: its results and the folder they were written to.
@@ -86,7 +108,9 @@ pub async fn execute(
             recorder: recorder.clone(),
         };
         let interposer = proxy::spawn(listener, config)?;
-        interposer.set_timeline(timeline(plan, index));
+        if !options.dry_run {
+            interposer.set_timeline(timeline(plan, index));
+        }
         interposers.push(interposer);
     }
 
@@ -112,12 +136,22 @@ pub async fn execute(
     };
 
     let mut interrupted = false;
+    let mut aborted_by = None;
+    let failure = async {
+        match plan.abort_on_fail {
+            true => assert::early::first_failure(plan, &recorder, clock).await,
+            false => std::future::pending().await,
+        }
+    };
+    let mut failure = std::pin::pin!(failure);
+    let mut halted_by = None;
+    let mut watching = std::pin::pin!(monitor::watch(plan, &recorder, clock, options.progress));
     for phase in &plan.phases {
         tracing::info!(phase = %phase.name, "phase started");
         // A zone lost with `refuse` is switched by this loop, so it starts a little after the
         // boundary (the chains switch exactly, by the clock).
         for (interposer, dark) in interposers.iter().zip(&phase.dark) {
-            interposer.set_refusing(*dark);
+            interposer.set_refusing(*dark && !options.dry_run);
         }
         tokio::select! {
             () = tokio::time::sleep_until(clock.at(phase.end())) => {}
@@ -125,13 +159,26 @@ pub async fn execute(
                 interrupted = true;
                 break;
             }
+            failed = &mut failure => {
+                tracing::warn!(expectation = %failed.expectation.text, "failed: stopping the run (abort_on_fail)");
+                aborted_by = Some(failed.expectation.text);
+                break;
+            }
+            halt = &mut watching => {
+                tracing::warn!(condition = %halt.condition, "halt condition held: removing every fault");
+                halted_by = Some(halt);
+                break;
+            }
         }
     }
-    let _ = stop_load.send(true);
-    let mut load = load.await.context("the load generator stopped unexpectedly")?;
-    if interrupted {
+    let stopped_early = interrupted || aborted_by.is_some() || halted_by.is_some();
+    // Faults go first, before anything else waits: none fires after a stop.
+    if stopped_early {
         remove_faults(plan, &interposers, clock);
     }
+    options.progress.finish();
+    let _ = stop_load.send(true);
+    let mut load = load.await.context("the load generator stopped unexpectedly")?;
     // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
     let drain_interrupt = async {
         if interrupted {
@@ -140,7 +187,7 @@ pub async fn execute(
         (&mut shutdown).await;
         remove_faults(plan, &interposers, clock);
     };
-    let bound = if interrupted { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
+    let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
     if let Some(process) = target.process {
         let stopped = process.stop(target::process::STOP_GRACE).await;
@@ -161,9 +208,13 @@ pub async fn execute(
         started_at: started.format(&time::format_description::well_known::Rfc3339)?,
         elapsed_s: wall.elapsed().as_secs_f64(),
         interrupted,
+        aborted_by,
+        halted_by,
+        dry_run: options.dry_run,
     };
     let generator = load.generator.report(plan.load.max_lag);
-    let results = Results::new(plan, run, generator, analysis, checks, counts);
+    let results = Results::new(plan, run, generator, analysis, checks, counts)
+        .with_environment(Environment::capture(&options.command_line));
     results.write(&folder)?;
     Ok(RunReport { results, folder })
 }

@@ -1,4 +1,5 @@
-//! Fixtures for unit tests: plans from a few lines of scenario, and synthetic logical records.
+//! Fixtures for unit tests: plans from a few lines of scenario, synthetic logical records, and
+//! header maps.
 
 use std::time::Duration;
 
@@ -109,7 +110,15 @@ pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report
         started_at: "2025-01-02T03:04:05Z".to_owned(),
         elapsed_s: 5.5,
         interrupted: false,
+        aborted_by: None,
+        halted_by: None,
+        dry_run: false,
     };
     let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
     crate::report::Results::new(plan, run, generator, analysis, checks, Vec::new())
+}
+
+/// A header map from `(name, value)` pairs.
+pub fn headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+    pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
 }

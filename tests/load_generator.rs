@@ -147,7 +147,7 @@ phases:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_never_gets_healthy_fails_the_run_and_is_killed() {
     let reports = tempfile::tempdir().expect("temp dir");
-    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
+    let options = chaos::runner::RunOptions::new(reports.path().to_owned());
     let plan = crate::support::plan(NEVER_HEALTHY);
     let error =
         chaos::runner::execute(&plan, &options, std::future::pending()).await.expect_err("no health, no run");

@@ -29,6 +29,50 @@ pub fn chaos(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A `chaos run` of `yaml` through the binary, into a temporary folder.
+pub struct BinaryRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The scenario file and the reports root, as passed on the command line.
+    pub scenario: String,
+    pub reports: String,
+    _folder: tempfile::TempDir,
+}
+
+impl BinaryRun {
+    /// The run's folder, once it has written one.
+    pub fn run_folder(&self) -> PathBuf {
+        let entry = std::fs::read_dir(&self.reports).expect("reports").next().expect("a run folder");
+        entry.expect("a readable entry").path()
+    }
+
+    /// Its `results.json`, checked against the schema.
+    pub fn results(&self) -> serde_json::Value {
+        let file = self.run_folder().join("results.json");
+        assert_valid_results(&file);
+        serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON")
+    }
+}
+
+/// Writes `yaml` to a temporary scenario file and runs `chaos run FILE --reports DIR` on it.
+pub fn run_binary(yaml: &str) -> BinaryRun {
+    run_binary_with(yaml, &[])
+}
+
+/// [`run_binary`] with more options after the others.
+pub fn run_binary_with(yaml: &str, options: &[&str]) -> BinaryRun {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let scenario = folder.path().join("scenario.yaml");
+    std::fs::write(&scenario, yaml).expect("scenario written");
+    let (scenario, reports) = (scenario.to_string_lossy().into_owned(), folder.path().join("reports"));
+    let reports = reports.to_string_lossy().into_owned();
+    let mut args = vec!["run", scenario.as_str(), "--reports", reports.as_str()];
+    args.extend_from_slice(options);
+    let (code, stdout, stderr) = chaos(&args);
+    BinaryRun { code, stdout, stderr, scenario, reports, _folder: folder }
+}
+
 /// The recorder's attempts once `count` of them are in: an attempt is recorded when its answer's
 /// body is dropped, a moment after the client read it. Waits at most two seconds.
 pub async fn settled_attempts(
@@ -72,7 +116,7 @@ pub async fn run_until(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> (chaos::runner::RunReport, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temp dir");
-    let options = chaos::runner::RunOptions { reports_root: reports.path().to_owned() };
+    let options = chaos::runner::RunOptions::new(reports.path().to_owned());
     let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
     assert_valid_results(&report.folder.join("results.json"));
     (report, reports)

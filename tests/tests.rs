@@ -2,11 +2,15 @@
 
 mod support;
 
+mod abort_on_fail;
 mod connection_faults;
 mod cost;
+mod duplicates;
 mod end_to_end;
+mod environment;
 mod fidelity;
 mod gateways;
+mod halt;
 mod interrupt;
 mod invalid_scenarios;
 mod load_generator;
@@ -15,6 +19,7 @@ mod passthrough;
 mod rate_limit_fault;
 mod report_browser;
 mod report_command;
+mod retry_after;
 mod scenarios;
 mod schema;
 mod sdk_tier;

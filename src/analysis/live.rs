@@ -58,8 +58,8 @@ pub struct LiveFigures {
 }
 
 impl LiveFigures {
-    /// The live value of a metric; `None` for one with no live meaning (budget spent, cost
-    /// multiplier) or nothing yet to compute it from.
+    /// The live value of a metric; `None` for one known only once requests have settled (budget
+    /// spent, cost multiplier, Retry-After compliance, duplicates) or nothing yet to compute it from.
     pub fn value(&self, metric: Metric) -> Option<f64> {
         match metric {
             Metric::Availability => self.availability,
@@ -77,7 +77,10 @@ impl LiveFigures {
                 }?;
                 Some(percentiles.at(quantile) / 1000.0)
             }
-            Metric::BudgetSpent | Metric::CostMultiplier => None,
+            Metric::BudgetSpent
+            | Metric::CostMultiplier
+            | Metric::RetryAfterCompliance
+            | Metric::DuplicateRate => None,
         }
     }
 }
@@ -86,7 +89,10 @@ impl LiveFigures {
 pub fn watchable(metric: Metric) -> bool {
     match metric {
         Metric::Latency { basis, .. } => matches!(basis, LatencyBasis::Latency | LatencyBasis::Ttft),
-        Metric::BudgetSpent | Metric::CostMultiplier => false,
+        Metric::BudgetSpent
+        | Metric::CostMultiplier
+        | Metric::RetryAfterCompliance
+        | Metric::DuplicateRate => false,
         _ => true,
     }
 }

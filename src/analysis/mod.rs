@@ -12,6 +12,7 @@
 pub mod burn;
 pub mod cost;
 pub mod live;
+pub mod methods;
 pub mod prices;
 pub mod slo;
 pub mod upstream_timeline;
@@ -139,6 +140,20 @@ pub struct Figures {
     /// known).
     #[serde(default)]
     pub unpriced_attempts: u64,
+    /// Retries asked to wait: attempts that followed, at the same upstream and for the same
+    /// logical request (joined by correlation id), an answer carrying `retry-after-ms` or
+    /// `retry-after` (see `methods.retry_after_compliance`).
+    #[serde(default)]
+    pub retries_asked_to_wait: u64,
+    /// Share (a fraction, 0–1) of the retries asked to wait that arrived at the interposer at
+    /// least the asked wait after the asking answer ended there; `None` when none was asked.
+    pub retry_after_compliance: Option<f64>,
+    /// Logical requests (joined by correlation id) whose attempts got more than one 2xx from
+    /// the upstream itself: generation paid for more than once (see `methods.duplicate_calls`).
+    #[serde(default)]
+    pub duplicate_requests: u64,
+    /// Duplicate requests ÷ logical requests, a fraction (0–1); `None` when there were none.
+    pub duplicate_rate: Option<f64>,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -174,6 +189,8 @@ impl Analysis {
                 .cost_usd
                 .filter(|_| figures.duration_s > 0.0)
                 .map(|usd| usd * 60.0 / figures.duration_s),
+            Metric::RetryAfterCompliance => figures.retry_after_compliance,
+            Metric::DuplicateRate => figures.duplicate_rate,
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -320,5 +337,9 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
             .map(|usd| usd / logical_requests as f64),
         cost_multiplier: None,
         unpriced_attempts: cost.unpriced_attempts,
+        retries_asked_to_wait: totals.joins.asked_retries,
+        retry_after_compliance: ratio(totals.joins.honoured_retries, totals.joins.asked_retries),
+        duplicate_requests: totals.joins.duplicate_requests,
+        duplicate_rate: ratio(totals.joins.duplicate_requests, logical_requests),
     }
 }

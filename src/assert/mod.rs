@@ -3,6 +3,8 @@
 //! An expectation over too few logical requests is "inconclusive", never a pass: one error in
 //! ten requests says little about a 99.9 % objective.
 
+pub mod early;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{analysis::Analysis, scenario::expect::Expectation};
@@ -45,6 +47,8 @@ pub enum Verdict {
     /// The load generator fell behind its schedule: the figures measure it, not the target.
     Invalid,
     Interrupted,
+    /// A halt condition stopped the run and removed every fault.
+    Halted,
 }
 
 /// Evaluates every expectation.
@@ -67,11 +71,24 @@ pub fn evaluate(expectations: &[Expectation], analysis: &Analysis) -> Vec<Check>
         .collect()
 }
 
-/// The verdict for a set of checks: an interrupted run is interrupted, one whose generator fell
-/// behind is invalid; otherwise any failure fails, else any inconclusive, else pass.
-pub fn verdict(checks: &[Check], interrupted: bool, generator_kept_up: bool) -> Verdict {
-    if interrupted {
+/// How a run ended, as far as its verdict cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Its phases ran out (or `abort_on_fail` stopped it: its failed check says so).
+    Ended,
+    /// A halt condition stopped it.
+    Halted,
+    /// Ctrl-C stopped it.
+    Interrupted,
+}
+
+/// The verdict for a set of checks: an interrupted run is interrupted, a halted one halted, one
+/// whose generator fell behind is invalid; otherwise any failure fails, else any inconclusive, else pass.
+pub fn verdict(checks: &[Check], stop: Stop, generator_kept_up: bool) -> Verdict {
+    if stop == Stop::Interrupted {
         Verdict::Interrupted
+    } else if stop == Stop::Halted {
+        Verdict::Halted
     } else if !generator_kept_up {
         Verdict::Invalid
     } else if checks.iter().any(|c| c.status == CheckStatus::Fail) {
@@ -121,12 +138,17 @@ mod tests {
     #[test]
     fn a_failure_outranks_an_inconclusive() {
         use CheckStatus::*;
-        assert_eq!(verdict(&[check(Pass), check(Inconclusive)], false, true), Verdict::Inconclusive);
-        assert_eq!(verdict(&[check(Inconclusive), check(Fail)], false, true), Verdict::Fail);
-        assert_eq!(verdict(&[check(Pass)], false, true), Verdict::Pass);
-        assert_eq!(verdict(&[check(Pass)], true, true), Verdict::Interrupted);
+        assert_eq!(verdict(&[check(Pass), check(Inconclusive)], Stop::Ended, true), Verdict::Inconclusive);
+        assert_eq!(verdict(&[check(Inconclusive), check(Fail)], Stop::Ended, true), Verdict::Fail);
+        assert_eq!(verdict(&[check(Pass)], Stop::Ended, true), Verdict::Pass);
+        assert_eq!(verdict(&[check(Pass)], Stop::Interrupted, true), Verdict::Interrupted);
         assert_eq!(
-            verdict(&[check(Fail)], false, false),
+            verdict(&[check(Fail)], Stop::Halted, true),
+            Verdict::Halted,
+            "a halt outranks the checks"
+        );
+        assert_eq!(
+            verdict(&[check(Fail)], Stop::Ended, false),
             Verdict::Invalid,
             "a generator that fell behind voids the checks"
         );

@@ -3,7 +3,7 @@
 use std::{io::Write, path::Path};
 
 use super::{interrupted, invalid};
-use crate::{assert::Verdict, report, runner, scenario, Exit};
+use crate::{assert::Verdict, monitor::progress::Progress, report, runner, scenario, Exit};
 
 /// Checks a scenario and prints a one-line summary.
 pub fn validate(file: &Path, allow_remote: bool) -> Exit {
@@ -17,15 +17,24 @@ pub fn validate(file: &Path, allow_remote: bool) -> Exit {
 }
 
 /// Runs a scenario, prints the verdict table and returns the verdict's exit code.
-pub async fn run(file: &Path, reports: &Path, allow_remote: bool) -> anyhow::Result<Exit> {
+pub async fn run(file: &Path, reports: &Path, allow_remote: bool, dry_run: bool) -> anyhow::Result<Exit> {
     let plan = match scenario::load_allowing_remote(file, allow_remote) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
-    println!("running {}", plan.summary());
-    let options = runner::RunOptions { reports_root: reports.to_owned() };
+    let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
+    println!("running {}{rehearsal}", plan.summary());
+    let _ = std::io::stdout().flush();
+    let options = runner::RunOptions {
+        dry_run,
+        progress: Progress::for_stderr(),
+        ..runner::RunOptions::new(reports.to_owned())
+    };
     let report = runner::execute(&plan, &options, interrupted()).await?;
     print!("{}", report::render_table(&report.results));
+    for note in report::cells::stop_notes(&report.results.run) {
+        println!("{note}");
+    }
     println!("results: {}", report.folder.join("results.json").display());
     println!("report:  {}", report.folder.join("report.html").display());
     let _ = std::io::stdout().flush();
@@ -39,5 +48,6 @@ pub fn exit_for(verdict: Verdict) -> Exit {
         Verdict::Fail => Exit::Failed,
         Verdict::Inconclusive | Verdict::Invalid => Exit::InvalidRun,
         Verdict::Interrupted => Exit::Interrupted,
+        Verdict::Halted => Exit::Halted,
     }
 }

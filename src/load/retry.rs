@@ -18,6 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
+use crate::wire::retry_after::server_wait;
+
 /// Which SDK's retry behaviour to emulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -110,19 +112,6 @@ pub fn should_retry(status: u16, headers: &HeaderMap) -> bool {
     }
 }
 
-/// The wait the server asked for, if any, read as the SDKs read it.
-pub fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return Duration::try_from_secs_f64(ms / 1000.0).ok();
-    }
-    let value = header("retry-after")?;
-    match value.parse::<f64>() {
-        Ok(seconds) => Duration::try_from_secs_f64(seconds).ok(),
-        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).ok(),
-    }
-}
-
 /// The SDKs' exponential backoff; `jitter` is a uniform draw in `[0, 1)`.
 pub fn backoff(retries_so_far: u32, jitter: f64) -> Duration {
     let base = (0.5 * 2f64.powi(retries_so_far.min(16) as i32)).min(8.0);
@@ -153,10 +142,7 @@ pub fn retry_delay(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (http::HeaderName::from_static(k), v.parse().unwrap())).collect()
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn retryable_statuses_match_the_sdks() {

@@ -13,7 +13,12 @@ use std::{collections::BTreeMap, time::Duration};
 use hdrhistogram::Histogram;
 
 use super::{
-    attempt_timeline::AttemptTimeline, live::LiveWindow, micros, timeline::Timeline, tokens::ModelTokens,
+    attempt_timeline::AttemptTimeline,
+    joins::{JoinTotals, RequestJoins},
+    live::LiveWindow,
+    micros,
+    timeline::Timeline,
+    tokens::ModelTokens,
     AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records,
 };
 
@@ -45,6 +50,8 @@ pub struct PhaseTotals {
     pub served: BTreeMap<usize, u64>,
     /// Tokens billed to the attempts, by model.
     pub billed: ModelTokens,
+    /// Retry-After compliance and duplicate calls, from requests joined by correlation id.
+    pub joins: JoinTotals,
 }
 
 impl Default for PhaseTotals {
@@ -67,6 +74,7 @@ impl Default for PhaseTotals {
             injected_statuses: BTreeMap::new(),
             served: BTreeMap::new(),
             billed: ModelTokens::default(),
+            joins: JoinTotals::default(),
         }
     }
 }
@@ -103,6 +111,7 @@ impl PhaseTotals {
             *self.served.entry(*upstream).or_insert(0) += count;
         }
         self.billed.merge(&other.billed);
+        self.joins.merge(&other.joins);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -138,6 +147,8 @@ pub struct Aggregate {
     pub seconds: Vec<SecondTotals>,
     /// The first logical id started in each phase.
     first_ids: Vec<Option<u64>>,
+    /// Logical requests started in each phase.
+    started: Vec<u64>,
     /// Second by second, by finish time.
     pub timeline: Timeline,
     /// Attempts second by second, by arrival at an interposer.
@@ -146,6 +157,8 @@ pub struct Aggregate {
     pub live: LiveWindow,
     /// Requests through the interposers that asked for no generation (not attempts).
     pub other_requests: u64,
+    /// Attempts of requests that may still be retried, until they settle into `phases`.
+    joins: RequestJoins,
 }
 
 fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
@@ -157,15 +170,18 @@ impl Aggregate {
     pub fn new(phase_ends: Vec<Duration>) -> Self {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
         let first_ids = vec![None; phases.len()];
+        let started = vec![0; phases.len()];
         Aggregate {
             phase_ends,
             phases,
             seconds: Vec::new(),
             first_ids,
+            started,
             timeline: Timeline::default(),
             attempt_timeline: AttemptTimeline::default(),
             live: LiveWindow::default(),
             other_requests: 0,
+            joins: RequestJoins::default(),
         }
     }
 
@@ -183,7 +199,20 @@ impl Aggregate {
         for attempt in &records.attempts {
             aggregate.attempt(attempt);
         }
+        aggregate.settle();
         aggregate
+    }
+
+    /// A copy with every request still kept settled into its phase: the figures as they stand.
+    pub fn settled(&self) -> Aggregate {
+        let mut settled = self.clone();
+        settled.settle();
+        settled
+    }
+
+    fn settle(&mut self) {
+        let phases = &mut self.phases;
+        self.joins.settle_all(|phase, totals| merge_joins(phases, phase, totals));
     }
 
     /// The phase whose window holds `at` (the last phase holds everything after it).
@@ -205,11 +234,22 @@ impl Aggregate {
         let phase = self.phase_at(intended);
         let first = &mut self.first_ids[phase];
         *first = Some(first.map_or(id, |known| known.min(id)));
+        self.started[phase] += 1;
+    }
+
+    /// Whether every logical request started in `phase` has ended (and been recorded).
+    pub fn phase_ended(&self, phase: usize) -> bool {
+        self.phases
+            .get(phase)
+            .zip(self.started.get(phase))
+            .is_some_and(|(totals, started)| totals.logical_requests >= *started)
     }
 
     pub fn logical(&mut self, record: &LogicalRecord) {
         self.timeline.add(record);
         self.live.add(record);
+        let phases = &mut self.phases;
+        self.joins.ended(record.id, record.finished, |phase, totals| merge_joins(phases, phase, totals));
         let index = self.phase_at(record.intended);
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;
@@ -261,12 +301,20 @@ impl Aggregate {
             *phase.served.entry(attempt.upstream).or_insert(0) += 1;
         }
         phase.billed.add(attempt);
+        if let (Some(phase), Some(id)) = (joined, attempt.logical_id) {
+            self.joins.attempt(phase, id, attempt);
+        }
     }
 
     /// The phase logical request `id` started in, if ids of that run are known.
     fn phase_of_id(&self, id: u64) -> Option<usize> {
         self.first_ids.iter().rposition(|first| first.is_some_and(|first| first <= id))
     }
+}
+
+fn merge_joins(phases: &mut [PhaseTotals], phase: usize, totals: &JoinTotals) {
+    let last = phases.len() - 1;
+    phases[phase.min(last)].joins.merge(totals);
 }
 
 fn record_into(phase: &mut PhaseTotals, record: &LogicalRecord) {

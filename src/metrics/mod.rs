@@ -4,6 +4,7 @@
 mod aggregate;
 pub mod attempt_timeline;
 mod clock;
+pub mod joins;
 pub mod live;
 pub mod micros;
 mod percentiles;

@@ -146,6 +146,20 @@ pub struct AttemptRecord {
     /// Tokens the provider billed for this attempt, as its answer's `usage` said or estimated;
     /// `None` when they cannot be known.
     pub usage: Option<TokenUsage>,
+    /// The wait its answer asked for before a retry (`retry-after-ms`, else `retry-after`).
+    pub retry_after: Option<Duration>,
+}
+
+impl AttemptRecord {
+    /// When its answer's body ended (or the target dropped it), on the run clock.
+    pub fn answer_end(&self) -> Option<Duration> {
+        self.answer.duration.map(|after| self.at + after)
+    }
+
+    /// Whether the upstream itself answered with a 2xx: generation the provider bills.
+    pub fn upstream_success(&self) -> bool {
+        !self.injected && matches!(self.outcome, AttemptOutcome::Status(200..=299))
+    }
 }
 
 /// Tokens one attempt was billed for.
@@ -186,12 +200,13 @@ impl AttemptRecord {
             generation: true,
             answer: AnswerStats::default(),
             usage: Some(TokenUsage::NONE),
+            retry_after: None,
         }
     }
 }
 
 /// Timing and size of one answer as it passed the interposer; offsets from the attempt's
-/// arrival.
+/// arrival (its `at`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AnswerStats {
     /// Until the response head went back.

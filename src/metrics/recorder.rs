@@ -91,7 +91,7 @@ impl Recorder {
     pub fn aggregate(&self, phase_ends: Vec<Duration>) -> Aggregate {
         match &*self.lock() {
             Store::Keep(records) => Aggregate::from_records(phase_ends, records),
-            Store::Fold(aggregate) => (**aggregate).clone(),
+            Store::Fold(aggregate) => aggregate.settled(),
         }
     }
 

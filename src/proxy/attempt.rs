@@ -61,6 +61,13 @@ impl AttemptGuard {
         }
     }
 
+    /// The answer asked the target to wait this long before a retry.
+    pub fn asked(&mut self, wait: Option<Duration>) {
+        if let Some(record) = self.record.as_mut() {
+            record.retry_after = wait;
+        }
+    }
+
     /// The response head went back `after` the attempt arrived.
     pub fn head(&mut self, after: Duration) {
         if let Some(record) = self.record.as_mut() {

@@ -144,6 +144,8 @@ fn attempt(
 async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
     let config = &context.config;
     let at = config.clock.elapsed();
+    // Answer timings count from here, so `at` plus any of them is an instant on the run clock.
+    let arrived = config.clock.at(at);
     let timeline = context.timeline.load_full();
     let active = timeline.at(at);
     let (parts, body) = request.into_parts();
@@ -157,7 +159,6 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
             Err(error) => {
-                let arrived = tokio::time::Instant::now();
                 let mut guard = attempt(config, active.map_or(0, |e| e.phase), header_id, at, Vec::new());
                 if !error.is::<http_body_util::LengthLimitError>() {
                     // The target hung up (or broke the framing) before its request was whole: there is
@@ -188,7 +189,6 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         draw_key: key,
     };
     let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
-    let arrived = tokio::time::Instant::now();
     let mut guard = attempt(config, active.map_or(0, |entry| entry.phase), logical_id, at, decision.fired);
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
@@ -241,6 +241,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
             }
         }
     };
+    guard.asked(wire::retry_after::server_wait(response.headers(), std::time::SystemTime::now()));
     guard.head(arrived.elapsed());
     let bandwidth = decision.bandwidth;
     Ok(response.map(|body| {

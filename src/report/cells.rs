@@ -57,7 +57,11 @@ pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
 /// What a check observed, in its metric's unit.
 pub fn observed(check: &Check) -> String {
     let show = match check.expectation.metric {
-        Metric::Availability | Metric::ErrorRate | Metric::FallbackRate => percent,
+        Metric::Availability
+        | Metric::ErrorRate
+        | Metric::FallbackRate
+        | Metric::RetryAfterCompliance
+        | Metric::DuplicateRate => percent,
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } => seconds,
         Metric::RetryAmplification | Metric::BurnRate | Metric::CostMultiplier => ratio,
@@ -133,6 +137,31 @@ pub fn period(seconds: f64) -> String {
         s if s >= 3600.0 && s % 3600.0 == 0.0 => format!("{}h", s / 3600.0),
         s => self::seconds(s),
     }
+}
+
+/// How the run stopped, when not by running out of phases, and whether it was a rehearsal: a
+/// sentence each, for every rendering.
+pub fn stop_notes(run: &super::RunMeta) -> Vec<String> {
+    let mut notes = Vec::new();
+    if run.dry_run {
+        notes.push("Dry run: the whole plan ran with no fault firing.".to_owned());
+    }
+    if let Some(halt) = &run.halted_by {
+        notes.push(format!(
+            "Halted {} into the run, in phase {}: the halt condition `{}` held (observed {}); every fault was removed at once and the run stopped.",
+            seconds(halt.at_s),
+            halt.phase,
+            halt.condition,
+            (halt.observed * 10_000.0).round() / 10_000.0
+        ));
+    }
+    if let Some(expectation) = &run.aborted_by {
+        notes.push(format!("Stopped early (abort_on_fail): `{expectation}` failed."));
+    }
+    if run.interrupted {
+        notes.push("Interrupted (Ctrl-C): the figures cover what happened until then.".to_owned());
+    }
+    notes
 }
 
 #[cfg(test)]

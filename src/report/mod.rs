@@ -1,9 +1,11 @@
 //! What a run leaves behind: `results.json` (the contract every other output is rendered
 //! from, and read back by `chaos report`), and its renderings: `junit.xml`, `summary.md` and
 //! the verdict table printed to the terminal, sharing one way of showing a figure (`cells.rs`);
-//! `report.html` for people (`html/`); and the JSON Schema of `results.json` (`schema.rs`).
+//! `report.html` for people (`html/`); the JSON Schema of `results.json` (`schema.rs`); where
+//! the run ran (`environment.rs`).
 
-mod cells;
+pub(crate) mod cells;
+mod environment;
 pub mod html;
 mod junit;
 mod read;
@@ -12,6 +14,7 @@ mod schema;
 mod summary;
 mod table;
 
+pub use environment::Environment;
 pub use html::render_html;
 pub use junit::render_junit;
 pub use read::ResultsFileError;

@@ -51,6 +51,26 @@ pub struct RunMeta {
     pub elapsed_s: f64,
     /// Whether Ctrl-C stopped the run before its phases ended.
     pub interrupted: bool,
+    /// The expectation whose failure stopped the run early (`abort_on_fail`), as written.
+    #[serde(default)]
+    pub aborted_by: Option<String>,
+    /// The halt condition that stopped the run, when one did.
+    #[serde(default)]
+    pub halted_by: Option<crate::monitor::Halt>,
+    /// Whether the run was a dry run: the whole plan, with no fault firing (`--dry-run`).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl RunMeta {
+    /// How the run ended, for its verdict.
+    pub fn stop(&self) -> crate::assert::Stop {
+        match (self.interrupted, &self.halted_by) {
+            (true, _) => crate::assert::Stop::Interrupted,
+            (false, Some(_)) => crate::assert::Stop::Halted,
+            (false, None) => crate::assert::Stop::Ended,
+        }
+    }
 }
 
 /// What one mock upstream received, per key and model (keys by index, never by value).
@@ -114,6 +134,13 @@ pub struct Results {
     /// The price each billed model was charged at, and which table it came from.
     #[serde(default)]
     pub prices: Vec<crate::analysis::cost::AppliedPrice>,
+    /// How figures that depend on a method were measured, by figure (`retry_after_compliance`,
+    /// `duplicate_calls`, `join`).
+    #[serde(default)]
+    pub methods: std::collections::BTreeMap<String, String>,
+    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted).
+    #[serde(default)]
+    pub environment: super::Environment,
 }
 
 impl Results {
@@ -138,7 +165,7 @@ impl Results {
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
             },
-            verdict: crate::assert::verdict(&expectations, run.interrupted, generator.kept_up),
+            verdict: crate::assert::verdict(&expectations, run.stop(), generator.kept_up),
             run,
             generator,
             phases: analysis.phases,
@@ -149,7 +176,14 @@ impl Results {
             expectations,
             upstreams,
             prices: analysis.prices,
+            methods: crate::analysis::methods::notes(),
+            environment: super::Environment::default(),
         }
+    }
+
+    /// The same results, saying where the run ran.
+    pub fn with_environment(self, environment: super::Environment) -> Self {
+        Results { environment, ..self }
     }
 
     /// Writes `results.json` into `folder`, with its renderings next to it, and returns its path.

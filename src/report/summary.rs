@@ -36,6 +36,9 @@ pub fn render_summary(results: &Results) -> String {
         code(&scenario.file),
         text(&results.harness_version)
     );
+    for note in cells::stop_notes(&results.run) {
+        let _ = writeln!(out, "**{}**\n", text(&note));
+    }
     for problem in &results.generator.problems {
         let _ = writeln!(out, "**The run is invalid — the load generator fell behind:** {}\n", text(problem));
     }
@@ -95,7 +98,7 @@ fn verdict_mark(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
-        Verdict::Inconclusive | Verdict::Invalid | Verdict::Interrupted => "⚠️",
+        Verdict::Inconclusive | Verdict::Invalid | Verdict::Interrupted | Verdict::Halted => "⚠️",
     }
 }
 

@@ -76,6 +76,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         slo,
         expectations,
         halts,
+        abort_on_fail: raw.abort_on_fail,
         prices,
         allow_remote,
     })

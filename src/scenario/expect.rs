@@ -4,11 +4,13 @@
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
 //!              | fallback_rate | cost_multiplier | cost_per_request | cost_per_minute
+//!              | retry_after_compliance | duplicate_rate
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
-//! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate), us|ms|s|m for
+//! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate,
+//!                                  retry_after_compliance, duplicate_rate), us|ms|s|m for
 //!                                  latencies; none for retry_amplification, burn_rate and
 //!                                  cost_multiplier; dollars for cost_per_request and
 //!                                  cost_per_minute (`$0.01` or `0.01`)
@@ -74,6 +76,10 @@ pub enum Metric {
     CostPerRequest,
     /// What the attempts cost per minute of the window, in US dollars.
     CostPerMinute,
+    /// Share of the retries asked to wait (`retry-after`) that waited at least as asked.
+    RetryAfterCompliance,
+    /// Share of logical requests whose generation the upstream answered with a 2xx more than once.
+    DuplicateRate,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -145,6 +151,8 @@ const METRICS: &[&str] = &[
     "cost_multiplier",
     "cost_per_request",
     "cost_per_minute",
+    "retry_after_compliance",
+    "duplicate_rate",
     "p50",
     "p90",
     "p99",
@@ -227,6 +235,8 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "cost_multiplier" => return Ok(Metric::CostMultiplier),
         "cost_per_request" => return Ok(Metric::CostPerRequest),
         "cost_per_minute" => return Ok(Metric::CostPerMinute),
+        "retry_after_compliance" => return Ok(Metric::RetryAfterCompliance),
+        "duplicate_rate" => return Ok(Metric::DuplicateRate),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -288,7 +298,12 @@ fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usi
 
 fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
     match metric {
-        Metric::Availability | Metric::ErrorRate | Metric::BudgetSpent | Metric::FallbackRate => {
+        Metric::Availability
+        | Metric::ErrorRate
+        | Metric::BudgetSpent
+        | Metric::FallbackRate
+        | Metric::RetryAfterCompliance
+        | Metric::DuplicateRate => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
         Metric::Latency { .. } => value
@@ -350,6 +365,10 @@ mod tests {
         assert!((fraction.threshold - 0.02).abs() < 1e-12);
         let fallback = parse("fallback_rate{phase=brownout} < 5%", &phases()).unwrap();
         assert_eq!((fallback.metric, fallback.threshold), (Metric::FallbackRate, 0.05));
+        let compliance = parse("retry_after_compliance{phase=brownout} >= 99%", &phases()).unwrap();
+        assert_eq!((compliance.metric, compliance.threshold), (Metric::RetryAfterCompliance, 0.99));
+        let duplicates = parse("duplicate_rate < 0.5%", &phases()).unwrap();
+        assert_eq!((duplicates.metric, duplicates.threshold), (Metric::DuplicateRate, 0.005));
         let with_unit = parse("burn_rate < 14.4%", &phases()).unwrap_err();
         assert_eq!(with_unit.offset, 12);
         assert!(with_unit.message.contains("invalid burn rate `14.4%`: expected a plain number"));

@@ -27,6 +27,9 @@ pub struct Plan {
     /// Halt conditions, each true when the run must stop (`analysis::live` says over which
     /// windows they are watched).
     pub halts: Vec<Expectation>,
+    /// Stop the run as soon as an expectation on a phase has failed, once every request of that
+    /// phase has ended (`abort_on_fail: true`).
+    pub abort_on_fail: bool,
     pub prices: BTreeMap<String, ModelPrice>,
     /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,

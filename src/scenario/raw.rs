@@ -30,6 +30,9 @@ pub struct RawScenario {
     /// Halt conditions: `metric op value`, watched live.
     #[serde(default)]
     pub halt: Vec<Spanned<String>>,
+    /// Stop the run once an expectation on a phase has failed.
+    #[serde(default)]
+    pub abort_on_fail: bool,
     #[serde(default)]
     pub prices: IndexMap<String, RawPrice>,
 }

@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod openai;
+pub mod retry_after;
 pub mod sse;
 pub mod sse_split;
 pub mod tokens;

@@ -87,7 +87,7 @@ fn header(results: &Results) -> Markup {
     let class = match results.verdict {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
-        Verdict::Inconclusive | Verdict::Invalid | Verdict::Interrupted => "warn",
+        Verdict::Inconclusive | Verdict::Invalid | Verdict::Interrupted | Verdict::Halted => "warn",
     };
     html! {
         header {
@@ -104,6 +104,7 @@ fn header(results: &Results) -> Markup {
                     (cells::optional(results.generator.lag_ms.map(|p| p.p99 / 1000.0), cells::seconds)) }
                 dt { "noise floor" } dd { "not measured in this run" }
             }
+            @for note in cells::stop_notes(&results.run) { p.problem { (note) } }
             @for problem in &results.generator.problems {
                 p.problem { strong { "The run is invalid — the load generator fell behind: " } (problem) }
             }

@@ -1,0 +1,210 @@
+//! Figures that need all the attempts of one logical request side by side, joined by
+//! correlation id (an attempt whose id the target dropped takes no part):
+//!
+//! - **Retry-After compliance.** An attempt whose answer asked for a wait (`retry-after-ms`,
+//!   else `retry-after`) and that is followed by another attempt of the same logical request at
+//!   the same upstream makes that next attempt a *retry asked to wait*. It *honoured* the ask
+//!   when it arrived at the interposer at least the asked wait after the asking answer's body
+//!   ended there. Both instants are taken at the interposer, where the answer ends a little
+//!   before the target has read it, so a target that waited exactly as asked always complies.
+//!   A retry sent to another upstream (a fallback) was not asked to wait by this one.
+//! - **Duplicate calls.** A logical request whose attempts got more than one 2xx from the
+//!   upstream itself (not a fault's answer) had its generation paid for more than once.
+//!
+//! Memory stays bounded: a request's few attempts are kept only while it can still matter — until
+//! [`GRACE`] after the load saw the request end, by which time every attempt it caused has been
+//! recorded — then settled into its phase's [`JoinTotals`] and dropped. An attempt recorded
+//! later than that is settled alone, at the end.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    time::Duration,
+};
+
+use super::AttemptRecord;
+
+/// How long after a logical request ended its attempts are still waited for.
+pub const GRACE: Duration = Duration::from_secs(60);
+
+/// Counts settled from joined requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JoinTotals {
+    /// Retries that followed, at the same upstream, an answer that asked for a wait.
+    pub asked_retries: u64,
+    /// Of those, the ones that arrived at least the asked wait after that answer ended.
+    pub honoured_retries: u64,
+    /// Logical requests with more than one upstream 2xx attempt.
+    pub duplicate_requests: u64,
+}
+
+impl JoinTotals {
+    pub fn merge(&mut self, other: &JoinTotals) {
+        self.asked_retries += other.asked_retries;
+        self.honoured_retries += other.honoured_retries;
+        self.duplicate_requests += other.duplicate_requests;
+    }
+}
+
+/// What one attempt contributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    upstream: usize,
+    at: Duration,
+    end: Option<Duration>,
+    asked: Option<Duration>,
+    success: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    phase: usize,
+    attempts: Vec<Seen>,
+}
+
+/// The attempts of requests that may still matter, by correlation id.
+#[derive(Debug, Clone, Default)]
+pub struct RequestJoins {
+    pending: HashMap<u64, Pending>,
+    /// Ended requests in about the order they ended, with when.
+    ended: VecDeque<(Duration, u64)>,
+    /// The latest end seen: the run's "now" for settling.
+    latest: Duration,
+}
+
+impl RequestJoins {
+    /// Keeps an attempt of logical request `id`, which belongs to `phase`.
+    pub fn attempt(&mut self, phase: usize, id: u64, record: &AttemptRecord) {
+        let seen = Seen {
+            upstream: record.upstream,
+            at: record.at,
+            end: record.answer_end(),
+            asked: record.retry_after,
+            success: record.upstream_success(),
+        };
+        self.pending.entry(id).or_insert_with(|| Pending { phase, attempts: Vec::new() }).attempts.push(seen);
+    }
+
+    /// Logical request `id` ended at `at`; requests that ended [`GRACE`] before it are settled
+    /// (`settled(phase, totals)`) and forgotten.
+    pub fn ended(&mut self, id: u64, at: Duration, mut settled: impl FnMut(usize, &JoinTotals)) {
+        self.ended.push_back((at, id));
+        self.latest = self.latest.max(at);
+        while let Some(&(end, id)) = self.ended.front() {
+            if end + GRACE > self.latest {
+                break;
+            }
+            self.ended.pop_front();
+            if let Some(pending) = self.pending.remove(&id) {
+                settled(pending.phase, &settle(pending.attempts));
+            }
+        }
+    }
+
+    /// Settles every request still kept (at the end of a run).
+    pub fn settle_all(&mut self, mut settled: impl FnMut(usize, &JoinTotals)) {
+        self.ended.clear();
+        for (_, pending) in self.pending.drain() {
+            settled(pending.phase, &settle(pending.attempts));
+        }
+    }
+
+    /// Requests kept.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+/// What one request's attempts add up to.
+fn settle(mut attempts: Vec<Seen>) -> JoinTotals {
+    attempts.sort_by_key(|seen| seen.at);
+    let mut totals = JoinTotals::default();
+    for (index, seen) in attempts.iter().enumerate() {
+        let (Some(asked), Some(end)) = (seen.asked, seen.end) else { continue };
+        let Some(next) = attempts[index + 1..].iter().find(|next| next.upstream == seen.upstream) else {
+            continue;
+        };
+        totals.asked_retries += 1;
+        totals.honoured_retries += u64::from(next.at >= end + asked);
+    }
+    totals.duplicate_requests = u64::from(attempts.iter().filter(|seen| seen.success).count() > 1);
+    totals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::AttemptOutcome;
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    /// An attempt at `upstream` arriving at `at` ms, answered `status` after 10 ms, asking for
+    /// `asked` ms.
+    fn attempt(upstream: usize, at: u64, status: u16, asked: Option<u64>) -> AttemptRecord {
+        let mut record = AttemptRecord::arrived(upstream, 0, Some(1), ms(at), Vec::new());
+        record.outcome = AttemptOutcome::Status(status);
+        record.answer.duration = Some(ms(10));
+        record.retry_after = asked.map(ms);
+        record
+    }
+
+    fn totals_of(records: &[AttemptRecord]) -> JoinTotals {
+        let mut joins = RequestJoins::default();
+        for record in records {
+            joins.attempt(0, 1, record);
+        }
+        let mut totals = JoinTotals::default();
+        joins.settle_all(|_, settled| totals.merge(settled));
+        totals
+    }
+
+    #[test]
+    fn a_retry_honours_the_wait_from_the_end_of_the_answer_that_asked() {
+        // The 429 ends at 10 ms and asks for 1 s: a retry at 1010 ms complies, at 1009 ms not.
+        let on_time = totals_of(&[attempt(0, 0, 429, Some(1000)), attempt(0, 1010, 200, None)]);
+        assert_eq!((on_time.asked_retries, on_time.honoured_retries), (1, 1));
+        let early = totals_of(&[attempt(0, 0, 429, Some(1000)), attempt(0, 1009, 200, None)]);
+        assert_eq!((early.asked_retries, early.honoured_retries), (1, 0));
+    }
+
+    #[test]
+    fn records_in_any_order_pair_by_arrival_and_only_at_the_same_upstream() {
+        // The retry's record comes first; a fallback to upstream 1 in between is not a retry of
+        // upstream 0, and an answer that asked nothing asks nothing of its successor.
+        let records = [attempt(0, 700, 200, None), attempt(1, 50, 503, None), attempt(0, 0, 429, Some(500))];
+        let totals = totals_of(&records);
+        assert_eq!((totals.asked_retries, totals.honoured_retries), (1, 1));
+        let last_asks = totals_of(&[attempt(0, 0, 429, Some(500))]);
+        assert_eq!(last_asks.asked_retries, 0, "no retry followed");
+    }
+
+    #[test]
+    fn two_upstream_successes_make_a_duplicate_but_an_injected_200_does_not() {
+        let twice = totals_of(&[attempt(0, 0, 200, None), attempt(0, 20, 200, None)]);
+        assert_eq!(twice.duplicate_requests, 1);
+        let mut injected = attempt(0, 0, 200, None);
+        injected.injected = true;
+        let once = totals_of(&[injected, attempt(0, 20, 200, None)]);
+        assert_eq!(once.duplicate_requests, 0);
+    }
+
+    #[test]
+    fn a_request_is_settled_and_forgotten_once_its_grace_has_passed() {
+        let mut joins = RequestJoins::default();
+        let mut phases = [JoinTotals::default(); 2];
+        joins.attempt(1, 1, &attempt(0, 0, 200, None));
+        joins.attempt(1, 1, &attempt(0, 20, 200, None));
+        joins.ended(1, ms(30), |phase, settled| phases[phase].merge(settled));
+        assert_eq!(joins.len(), 1, "kept through its grace");
+        joins.attempt(0, 2, &attempt(0, 40, 200, None));
+        joins.ended(2, ms(30) + GRACE, |phase, settled| phases[phase].merge(settled));
+        assert_eq!(joins.len(), 1, "request 1 settled, request 2 kept");
+        assert_eq!(phases[1].duplicate_requests, 1);
+        assert_eq!(phases[0], JoinTotals::default());
+    }
+}

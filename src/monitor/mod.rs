@@ -1,0 +1,90 @@
+//! Watching a run while it goes on. Once a second, just after each whole second of the run
+//! clock, the live figures ([`crate::analysis::live`]) are computed from the folded records;
+//! they feed the progress display ([`progress`]) and the scenario's halt conditions. The first
+//! condition that holds resolves [`watch`] with a [`Halt`], and the runner then removes every
+//! fault at once and ends the run as halted.
+
+pub mod progress;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    analysis::live::{live_figures, LiveFigures},
+    metrics::{Recorder, RunClock},
+    scenario::{expect::Expectation, Plan},
+};
+
+use progress::Progress;
+
+/// How long after a whole second the figures are looked at, so the answers of that second's
+/// last moments are in.
+const SETTLE: Duration = Duration::from_millis(50);
+
+/// Which halt condition stopped the run, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Halt {
+    /// The condition as written.
+    pub condition: String,
+    /// The live value that satisfied it, in the metric's base unit (a fraction, seconds, a
+    /// ratio, US dollars).
+    pub observed: f64,
+    /// Seconds from the run's start to the moment it was seen.
+    pub at_s: f64,
+    /// The phase the run was in.
+    pub phase: String,
+}
+
+/// The first halt condition that `live` satisfies, with its observed value.
+pub fn breached<'a>(conditions: &'a [Expectation], live: &LiveFigures) -> Option<(&'a Expectation, f64)> {
+    conditions.iter().find_map(|condition| {
+        let observed = live.value(condition.metric)?;
+        condition.op.holds(observed, condition.threshold).then_some((condition, observed))
+    })
+}
+
+/// Shows progress once a second and resolves when a halt condition holds; never resolves when
+/// none does.
+pub async fn watch(plan: &Plan, recorder: &Recorder, clock: RunClock, mut progress: Progress) -> Halt {
+    let mut second = 1u64;
+    loop {
+        tokio::time::sleep_until(clock.at(Duration::from_secs(second) + SETTLE)).await;
+        second = clock.elapsed().as_secs().max(second) + 1;
+        let elapsed = clock.elapsed();
+        let Some(live) = recorder.with_aggregate(|aggregate| live_figures(plan, aggregate, elapsed)) else {
+            continue;
+        };
+        progress.show(plan, &live);
+        if let Some((condition, observed)) = breached(&plan.halts, &live) {
+            let phase = plan.phases[plan.phase_at(elapsed)].name.clone();
+            let halt = Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase };
+            progress.halted(&halt);
+            return halt;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{metrics::Outcome, test_support};
+
+    #[test]
+    fn the_first_condition_that_holds_is_the_breach() {
+        let (plan, logical) = test_support::calm_then_down(40, 20, "", "");
+        let records = crate::metrics::Records { logical, ..Default::default() };
+        let aggregate = crate::metrics::Aggregate::from_records(plan.phase_ends(), &records);
+        let live = live_figures(&plan, &aggregate, Duration::from_secs(50));
+        let parse = |text: &str| crate::scenario::expect::parse(text, &[]).unwrap();
+        // A third of the last 30 s failed: 33 % errors, availability 67 %.
+        let conditions = [parse("error_rate > 50%"), parse("availability < 70%"), parse("error_rate > 10%")];
+        let (condition, observed) = breached(&conditions, &live).expect("a breach");
+        assert_eq!(condition.text, "availability < 70%");
+        assert!((observed - 2.0 / 3.0).abs() < 1e-9, "{observed}");
+        assert!(breached(&conditions[..1], &live).is_none());
+        let clean = live_figures(&plan, &aggregate, Duration::from_secs(30));
+        assert!(breached(&conditions, &clean).is_none(), "{clean:?}");
+        let _ = Outcome::Ok;
+    }
+}
