@@ -23,4 +23,5 @@ mod retry_after;
 mod scenarios;
 mod schema;
 mod sdk_tier;
+mod signals;
 mod stream_faults;

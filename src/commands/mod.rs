@@ -20,9 +20,25 @@ fn invalid(error: &ScenarioError) -> Exit {
     Exit::InvalidScenario
 }
 
-/// A future that resolves on Ctrl-C (never, if the signal cannot be watched).
+/// A future that resolves on Ctrl-C (SIGINT) or SIGTERM — what a person and what a CI runner or
+/// a process supervisor send to stop a run — and never, for a signal that cannot be watched.
 pub async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
     }
 }
