@@ -40,7 +40,9 @@ pub struct Route {
     /// The format it takes; `None` for a gateway that takes either (each request is sent in
     /// its own `api`).
     pub family: Option<ApiFamily>,
-    pub api_key: String,
+    /// Keys it presents: logical request `id` uses `api_keys[id % len]` on every attempt (a
+    /// pool of keys in turn, or just one).
+    pub api_keys: Vec<String>,
     /// The plan's upstream behind this route, when the client talks to upstreams directly.
     pub upstream: Option<usize>,
 }
@@ -51,7 +53,7 @@ impl std::fmt::Debug for Route {
         f.debug_struct("Route")
             .field("base", &self.base)
             .field("family", &self.family)
-            .field("api_key", &"<redacted>")
+            .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
             .field("upstream", &self.upstream)
             .finish()
     }
@@ -69,6 +71,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Seeds the backoff jitter; each logical request mixes in its id.
     pub seed: u64,
+    /// The time scale: backoff and server waits are reasoned in scenario time, slept ÷ F.
+    pub speed: crate::speed::Speed,
 }
 
 /// How one logical request ended.
@@ -116,6 +120,7 @@ impl LoadClient {
     /// A client for `config` that times everything on `clock`.
     pub fn new(config: ClientConfig, clock: RunClock) -> anyhow::Result<Self> {
         anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
+        anyhow::ensure!(config.routes.iter().all(|r| !r.api_keys.is_empty()), "every route needs a key");
         let endpoint = |base: &Uri, family| {
             format!("{}{}", base.to_string().trim_end_matches('/'), body::path(family)).parse::<Uri>()
         };
@@ -141,7 +146,7 @@ impl LoadClient {
             let body = body::body(family, spec, prompt, id);
             let to = Destination {
                 family,
-                api_key: &route.api_key,
+                api_key: &route.api_keys[(id % route.api_keys.len() as u64) as usize],
                 url: &urls[usize::from(family == ApiFamily::Anthropic)],
             };
             for retries_so_far in 0..=config.retries {
@@ -161,7 +166,13 @@ impl LoadClient {
                     && config.policy.retries(answer.as_ref().map(|(status, headers)| (*status, headers)));
                 let empty = HeaderMap::new();
                 let headers = answer.as_ref().map_or(&empty, |(_, headers)| headers);
-                let advice = config.policy.delay(retries_so_far, headers, jitter.random(), SystemTime::now());
+                let advice = config.policy.delay(
+                    retries_so_far,
+                    headers,
+                    jitter.random(),
+                    SystemTime::now(),
+                    config.speed,
+                );
                 last = (outcome, route.upstream, head);
                 match advice {
                     RetryAdvice::Wait(wait) if retry => tokio::time::sleep(wait).await,

@@ -75,6 +75,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         expectations,
         prices,
         allow_remote,
+        speed: crate::speed::Speed::REAL_TIME,
     })
 }
 
