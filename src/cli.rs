@@ -72,7 +72,7 @@ pub struct SpeedArg {
     /// expectations. Arrival rates stay per real second, so the run sends F times fewer
     /// requests; counts, probabilities and a command target's start-up timeout do not change.
     /// results.json records F (`scenario.speed`); its figures are wall time.
-    #[arg(long = "speed", value_name = "F", default_value = "1")]
+    #[arg(long = "speed", value_name = "F", default_value = "1", allow_negative_numbers = true)]
     pub factor: crate::speed::Speed,
 }
 

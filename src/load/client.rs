@@ -8,7 +8,9 @@
 //!   is retried if the policy says so, then falls back to the next route;
 //! - once a 2xx head has arrived, the answer is the user's: a stream that is cut or stalls past
 //!   the timeout is not retried (the SDKs hand the stream to the caller at the head); a
-//!   non-streamed body that breaks off is a connection error and is retried.
+//!   non-streamed body that breaks off is a connection error and is retried. Only the `naive`
+//!   policy, a home-made loop, retries an answered stream that broke off or stalled too (each
+//!   retry bills the prompt again: the retry storm's cost).
 
 use std::{
     sync::Arc,
@@ -154,6 +156,13 @@ impl LoadClient {
                 sent.get_or_insert_with(|| self.clock.elapsed());
                 let (outcome, answer, head) =
                     match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
+                        Attempt::Answered { outcome, .. }
+                            if outcome != Outcome::Ok
+                                && retries_so_far < config.retries
+                                && config.policy.retries_broken_answers() =>
+                        {
+                            continue;
+                        }
                         Attempt::Answered { outcome, head, observation } => {
                             let mut completion =
                                 answered(outcome, attempts, route.upstream, head, observation);

@@ -66,6 +66,12 @@ impl RetryPolicy {
         }
     }
 
+    /// Whether an answer that had a 2xx head but broke off (a cut or timed-out stream) is
+    /// retried: only by the naive loop; the SDKs hand the stream to the caller at its head.
+    pub fn retries_broken_answers(self) -> bool {
+        self == RetryPolicy::Naive
+    }
+
     /// The wait before retry number `retries_so_far + 1`, in wall time at `speed`: the
     /// server's wait is read as scenario time (× F) for the SDK's rules, and the chosen wait
     /// (the server's, or the backoff) played ÷ F.
@@ -232,6 +238,7 @@ mod tests {
         let sdk = RetryPolicy::from_name("sdk").unwrap();
         assert!(!sdk.retries(Some((429, &asked))), "the server's x-should-retry: false is obeyed");
         assert!(sdk.retries(None), "timeouts and connection errors are retried");
+        assert!(naive.retries_broken_answers() && !sdk.retries_broken_answers());
     }
 
     #[test]
