@@ -28,6 +28,8 @@ pub enum Command {
         /// Run the whole plan (load, phases, measurements) with no fault firing: a rehearsal.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        speed: SpeedArg,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.
@@ -45,6 +47,9 @@ pub enum Command {
         /// Accept a `url` or `command` target beyond loopback, as `run --allow-remote` would.
         #[arg(long)]
         allow_remote: bool,
+        /// Check (and summarise) the plan as `run --speed F` would play it.
+        #[command(flatten)]
+        speed: SpeedArg,
     },
     /// Print the JSON Schema of an output file (pretty JSON, to stdout).
     Schema {
@@ -56,6 +61,22 @@ pub enum Command {
     Mock(MockArgs),
     /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
     Proxy(ProxyArgs),
+}
+
+/// `--speed F`, shared by `run` and `validate`.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct SpeedArg {
+    /// Play the scenario F times faster than real time (a finite number above 0).
+    ///
+    /// Every duration the scenario states is divided by F: phases, burst instants, the drain,
+    /// think times, fault durations (retry_after, latency, hang, stall, trickle), the mocks'
+    /// TTFT (their tokens/s and a bandwidth × F), the minute of rate limits, request timeouts,
+    /// the built-in client's backoff, the SLO period and the latency thresholds of
+    /// expectations. Arrival rates stay per real second, so the run sends F times fewer
+    /// requests; counts, probabilities and a command target's start-up timeout do not change.
+    /// results.json records F (`scenario.speed`); its figures are wall time.
+    #[arg(long = "speed", value_name = "F", default_value = "1", allow_negative_numbers = true)]
+    pub factor: crate::speed::Speed,
 }
 
 /// The files `chaos schema` describes.

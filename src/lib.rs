@@ -4,6 +4,7 @@
 //! - [`cli`], [`exit`], [`commands`] — arguments, exit codes, one function per subcommand;
 //!   [`run`] is the entry point.
 //! - [`scenario`] — YAML → checked [`scenario::Plan`], errors at `file:line:column`;
+//!   [`speed`] — `--speed F`, the time scale a plan can be played at;
 //!   [`units`] — human units (`250ms`, `20/s`, `99.9%`, `0.15/M`).
 //! - [`mock`] — built-in provider mocks (OpenAI, Anthropic); [`wire`] — provider wire formats
 //!   they share with the faults.
@@ -36,6 +37,7 @@ pub mod ratelimit;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod speed;
 pub mod target;
 #[cfg(test)]
 mod test_support;
@@ -50,9 +52,11 @@ pub use exit::Exit;
 /// are printed and turned into their exit code; only harness failures are `Err`.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
-        Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
-        Command::Run { file, reports, allow_remote, dry_run } => {
-            commands::run(file, reports, *allow_remote, *dry_run).await
+        Command::Validate { file, allow_remote, speed } => {
+            Ok(commands::validate(file, *allow_remote, speed.factor))
+        }
+        Command::Run { file, reports, allow_remote, speed, dry_run } => {
+            commands::run(file, reports, *allow_remote, speed.factor, *dry_run).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Schema { of } => commands::schema(*of),

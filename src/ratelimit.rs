@@ -11,10 +11,35 @@ use tokio::time::Instant;
 use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
 
 /// Limits per key and model; `None` means unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
+    /// How long a "minute" of the limits lasts: 60 s, shorter under `--speed`
+    /// ([`crate::speed`]); buckets refill their whole capacity over it.
+    pub minute: Duration,
+}
+
+/// A real minute.
+pub const MINUTE: Duration = Duration::from_secs(60);
+
+impl RateLimits {
+    /// `rpm` and `tpm` per real minute.
+    pub fn per_minute(rpm: Option<u64>, tpm: Option<u64>) -> Self {
+        RateLimits { rpm, tpm, minute: MINUTE }
+    }
+
+    /// The same limits with their minute lasting `speed.time(60 s)`.
+    pub fn at_speed(self, speed: crate::speed::Speed) -> Self {
+        RateLimits { minute: speed.time(self.minute), ..self }
+    }
+}
+
+impl Default for RateLimits {
+    /// Unlimited.
+    fn default() -> Self {
+        RateLimits::per_minute(None, None)
+    }
 }
 
 /// Which limit a request ran into.
@@ -92,12 +117,12 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(per_minute: Option<u64>, nominal: u64, now: Instant) -> Self {
+    fn new(per_minute: Option<u64>, nominal: u64, minute: Duration, now: Instant) -> Self {
         let capacity = per_minute.unwrap_or(nominal) as f64;
         Bucket {
             capacity,
             level: capacity,
-            refill: capacity / 60.0,
+            refill: capacity / minute.as_secs_f64().max(1e-9),
             updated: now,
             enforced: per_minute.is_some(),
         }
@@ -148,7 +173,11 @@ impl Limiter {
     pub fn admit(&self, key: usize, model: &str, tokens: u64, now: Instant) -> Admission {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let (requests, token_bucket) = buckets.entry((key, model.to_owned())).or_insert_with(|| {
-            (Bucket::new(self.limits.rpm, NOMINAL_RPM, now), Bucket::new(self.limits.tpm, NOMINAL_TPM, now))
+            let minute = self.limits.minute;
+            (
+                Bucket::new(self.limits.rpm, NOMINAL_RPM, minute, now),
+                Bucket::new(self.limits.tpm, NOMINAL_TPM, minute, now),
+            )
         });
         requests.refill_to(now);
         token_bucket.refill_to(now);
@@ -183,7 +212,23 @@ mod tests {
     use super::*;
 
     fn limiter(rpm: Option<u64>, tpm: Option<u64>) -> Limiter {
-        Limiter::new(RateLimits { rpm, tpm })
+        Limiter::new(RateLimits::per_minute(rpm, tpm))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shorter_minute_refills_as_much_in_less_time() {
+        let fast = RateLimits::per_minute(Some(60), None).at_speed(crate::speed::Speed::new(60.0).unwrap());
+        assert_eq!(fast.minute, Duration::from_secs(1));
+        let limiter = Limiter::new(fast);
+        let now = Instant::now();
+        for _ in 0..60 {
+            assert!(matches!(limiter.admit(0, "m", 1, now), Admission::Admitted(_)));
+        }
+        let Admission::Limited { wait, state, .. } = limiter.admit(0, "m", 1, now) else { panic!("limited") };
+        // The capacity is the same 60 requests; one comes back every 1/60 s, not every second.
+        assert_eq!(state.limit_requests, 60);
+        assert!(wait.abs_diff(Duration::from_secs(1) / 60) < Duration::from_micros(1), "{wait:?}");
+        assert_eq!(state.reset_requests, Duration::from_secs(1));
     }
 
     #[tokio::test(start_paused = true)]

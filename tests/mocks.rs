@@ -274,7 +274,7 @@ async fn wrong_or_missing_keys_get_401_and_counts_name_keys_by_index() {
 
 #[tokio::test]
 async fn exhausted_limits_answer_429_with_retry_after_per_key() {
-    let limits = RateLimits { rpm: Some(2), tpm: None };
+    let limits = RateLimits::per_minute(Some(2), None);
     let keys = vec!["sk-a".to_owned(), "sk-b".to_owned()];
     let mock =
         MockBuilder::new(ApiFamily::OpenAi).keys(keys).limits(limits).spawn().await.expect("mock starts");

@@ -10,7 +10,7 @@ use chaos::{
 };
 use http_body_util::{BodyExt, Full};
 
-const LIMITS: RateLimits = RateLimits { rpm: Some(2), tpm: None };
+const LIMITS: RateLimits = RateLimits { rpm: Some(2), tpm: None, minute: chaos::ratelimit::MINUTE };
 
 /// The third request's answer: status, sorted header names, body without its request id.
 async fn third_answer(addr: std::net::SocketAddr) -> (u16, Vec<String>, serde_json::Value) {

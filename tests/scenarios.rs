@@ -1,18 +1,161 @@
-//! Every scenario shipped in `scenarios/` validates.
+//! The scenario library in `scenarios/`: every file validates (at real time and at a speed),
+//! and each built-in one runs for real, compressed with `--speed` to seconds, with its
+//! expectations holding — or, for the two that fail on purpose, failing exactly as their
+//! headers say. (`scenarios/gateways/` runs a real LiteLLM, whose own timers a speed cannot
+//! compress; `gateways.rs` runs it at real time. `monday-spike.yaml` is not run here: its
+//! 10-second baseline at 5/s holds too few requests for a verdict once compressed.)
 
-use crate::support::{chaos, root};
+use std::path::{Path, PathBuf};
 
-#[test]
-fn every_shipped_scenario_validates() {
-    let mut count = 0;
-    for entry in std::fs::read_dir(root().join("scenarios")).expect("scenarios/ exists") {
+use chaos::{
+    assert::{CheckStatus, Verdict},
+    speed::Speed,
+};
+
+use crate::support::{chaos, root, run_plan};
+
+/// Every `.yaml` under `folder`, recursively, except templates rendered for a target.
+fn scenario_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("a readable folder") {
         let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let (code, stdout, stderr) = chaos(&["validate", &path.to_string_lossy()]);
-            assert_eq!(code, 0, "{path:?}: {stderr}");
-            assert!(stdout.starts_with("ok: "), "{stdout}");
-            count += 1;
+        if path.is_dir() {
+            files.extend(scenario_files(&path));
+        } else if path.extension().is_some_and(|e| e == "yaml")
+            && !path.to_string_lossy().ends_with(".template.yaml")
+        {
+            files.push(path);
         }
     }
-    assert!(count >= 1, "no scenarios found");
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_scenario_validates_at_real_time_and_at_speed() {
+    let files = scenario_files(&root().join("scenarios"));
+    assert!(files.len() >= 12, "expected the library's scenarios, found {files:?}");
+    for path in &files {
+        let path = path.to_string_lossy();
+        let (code, stdout, stderr) = chaos(&["validate", &path]);
+        assert_eq!(code, 0, "{path}: {stderr}");
+        assert!(stdout.starts_with("ok: "), "{stdout}");
+        let (code, stdout, stderr) = chaos(&["validate", &path, "--speed", "60"]);
+        assert_eq!(code, 0, "{path}: {stderr}");
+        assert!(stdout.contains(" at speed 60: "), "{stdout}");
+    }
+}
+
+#[test]
+fn a_speed_that_is_not_a_positive_finite_number_is_refused() {
+    let file = root().join("scenarios/brownout.yaml");
+    for bad in ["0", "-1", "nan", "inf"] {
+        let (code, _, stderr) =
+            chaos(&["run", &file.to_string_lossy(), "--speed", bad, "--reports", "/nonexistent"]);
+        assert_eq!(code, 2, "--speed {bad}: {stderr}");
+        assert!(stderr.contains("expected a finite number above 0"), "--speed {bad}: {stderr}");
+    }
+}
+
+/// Runs `scenarios/<name>.yaml` at `speed` and returns its results and the failed
+/// expectations' text (as written, before the speed's note).
+async fn run(name: &str, speed: f64) -> (chaos::report::Results, Vec<String>) {
+    let path = root().join("scenarios").join(format!("{name}.yaml"));
+    let plan = chaos::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let plan = plan.at_speed(Speed::new(speed).expect("a speed"));
+    let (report, _reports) = run_plan(&plan, std::future::pending()).await;
+    let results = report.results;
+    assert_eq!(results.scenario.speed, speed);
+    let table = chaos::report::render_table(&results);
+    for check in &results.expectations {
+        assert_ne!(check.status, CheckStatus::Inconclusive, "{name}: too few requests\n{table}");
+    }
+    let failed = results
+        .expectations
+        .iter()
+        .filter(|check| check.status == CheckStatus::Fail)
+        .map(|check| check.expectation.text.split(" (÷").next().unwrap_or_default().to_owned())
+        .collect();
+    (results, failed)
+}
+
+/// Runs a scenario at `speed` and asserts every expectation held.
+async fn passes(name: &str, speed: f64) -> chaos::report::Results {
+    let (results, failed) = run(name, speed).await;
+    let table = chaos::report::render_table(&results);
+    assert!(failed.is_empty(), "{name}: {failed:?}\n{table}");
+    assert_eq!(results.verdict, Verdict::Pass, "{name}\n{table}");
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brownout_readme_demo_at_speed_8() {
+    passes("brownout", 8.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brownout_with_retry_after_60_fails_over_at_speed_60() {
+    let results = passes("brownout-retry-after-60", 60.0).await;
+    assert_eq!(results.run.elapsed_s.round(), 8.0, "8 minutes in 8 seconds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowdown_at_speed_42() {
+    passes("slowdown", 42.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_down_at_speed_60() {
+    passes("hard-down", 60.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn az_loss_at_speed_36() {
+    passes("az-loss", 36.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_exhaustion_pooled_at_speed_24() {
+    passes("key-exhaustion", 24.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_exhaustion_on_one_key_fails_on_purpose_at_speed_24() {
+    let (results, failed) = run("key-exhaustion-one-key", 24.0).await;
+    let table = chaos::report::render_table(&results);
+    assert_eq!(results.verdict, Verdict::Fail, "{table}");
+    for expected in ["availability{phase=nine-am} >= 99%", "retry_amplification{phase=nine-am} < 1.1"] {
+        assert!(failed.iter().any(|f| f == expected), "{expected} should fail\n{table}");
+    }
+    let burst = &results.phases[1];
+    assert!(burst.availability.is_some_and(|a| a < 0.8), "one key cannot carry the burst\n{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_stall_at_speed_48() {
+    passes("stream-stall", 48.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_storm_with_sdk_retries_at_speed_36() {
+    passes("retry-storm", 36.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_storm_naive_fails_exactly_its_cost_expectation_at_speed_36() {
+    let (results, failed) = run("retry-storm-naive", 36.0).await;
+    let table = chaos::report::render_table(&results);
+    assert_eq!(failed, vec!["cost_multiplier{phase=brownout} < 1.3".to_owned()], "{table}");
+    assert_eq!(chaos::exit_for(results.verdict), chaos::Exit::Failed, "exit 1\n{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_fallback_chain_at_speed_48() {
+    let results = passes("provider-fallback", 48.0).await;
+    let outage = &results.phases[2];
+    assert!(
+        outage.served_by.get("third").is_some_and(|&n| n > 0),
+        "the third provider served part of the outage: {:?}",
+        outage.served_by
+    );
 }

@@ -115,9 +115,18 @@ pub async fn run_until(
     yaml: &str,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    run_plan(&plan(yaml), shutdown).await
+}
+
+/// Runs a checked plan in-process until it ends or `shutdown` resolves, under a temporary
+/// folder (kept alive by the returned handle); its results.json must match the schema.
+pub async fn run_plan(
+    plan: &chaos::scenario::Plan,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> (chaos::runner::RunReport, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temp dir");
     let options = chaos::runner::RunOptions::new(reports.path().to_owned());
-    let report = chaos::runner::execute(&plan(yaml), &options, shutdown).await.expect("the run completes");
+    let report = chaos::runner::execute(plan, &options, shutdown).await.expect("the run completes");
     assert_valid_results(&report.folder.join("results.json"));
     (report, reports)
 }

@@ -79,7 +79,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             .keys(keys.clone())
             .models(if args.model.is_empty() { default_models(family) } else { args.model.clone() })
             .latency(latency)
-            .limits(RateLimits { rpm: args.rpm, tpm: args.tpm })
+            .limits(RateLimits::per_minute(args.rpm, args.tpm))
             .overload(args.overloaded.map_or(0.0, |p| p.0))
             .faults(faults)
             .seed(args.faults.seed.wrapping_add(index as u64))

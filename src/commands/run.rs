@@ -3,11 +3,11 @@
 use std::{io::Write, path::Path};
 
 use super::{interrupted, invalid};
-use crate::{assert::Verdict, monitor::progress::Progress, report, runner, scenario, Exit};
+use crate::{assert::Verdict, monitor::progress::Progress, report, runner, scenario, speed::Speed, Exit};
 
-/// Checks a scenario and prints a one-line summary.
-pub fn validate(file: &Path, allow_remote: bool) -> Exit {
-    match scenario::load_allowing_remote(file, allow_remote) {
+/// Checks a scenario and prints a one-line summary of it played at `speed`.
+pub fn validate(file: &Path, allow_remote: bool, speed: Speed) -> Exit {
+    match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(speed)) {
         Ok(plan) => {
             println!("ok: {}", plan.summary());
             Exit::Pass
@@ -16,9 +16,16 @@ pub fn validate(file: &Path, allow_remote: bool) -> Exit {
     }
 }
 
-/// Runs a scenario, prints the verdict table and returns the verdict's exit code.
-pub async fn run(file: &Path, reports: &Path, allow_remote: bool, dry_run: bool) -> anyhow::Result<Exit> {
-    let plan = match scenario::load_allowing_remote(file, allow_remote) {
+/// Runs a scenario at `speed`, prints the verdict table and returns the verdict's exit code;
+/// `dry_run` fires no fault.
+pub async fn run(
+    file: &Path,
+    reports: &Path,
+    allow_remote: bool,
+    speed: Speed,
+    dry_run: bool,
+) -> anyhow::Result<Exit> {
+    let plan = match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(speed)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };

@@ -16,6 +16,7 @@ mod latency;
 mod matcher;
 mod rate_limit;
 mod reset;
+mod scale;
 mod stall;
 mod status;
 mod trickle;

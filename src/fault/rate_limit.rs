@@ -59,7 +59,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn limits_per_key_and_recovers_with_time() {
-        let fault = RateLimitFault::new(RateLimits { rpm: Some(60), tpm: None }, ApiFamily::OpenAi);
+        let fault = RateLimitFault::new(RateLimits::per_minute(Some(60), None), ApiFamily::OpenAi);
         for _ in 0..60 {
             assert_eq!(fault.on_request(&request(0)), Decision::Pass);
         }

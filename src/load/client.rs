@@ -8,7 +8,9 @@
 //!   is retried if the policy says so, then falls back to the next route;
 //! - once a 2xx head has arrived, the answer is the user's: a stream that is cut or stalls past
 //!   the timeout is not retried (the SDKs hand the stream to the caller at the head); a
-//!   non-streamed body that breaks off is a connection error and is retried.
+//!   non-streamed body that breaks off is a connection error and is retried. Only the `naive`
+//!   policy, a home-made loop, retries an answered stream that broke off or stalled too (each
+//!   retry bills the prompt again: the retry storm's cost).
 
 use std::{
     sync::Arc,
@@ -40,7 +42,9 @@ pub struct Route {
     /// The format it takes; `None` for a gateway that takes either (each request is sent in
     /// its own `api`).
     pub family: Option<ApiFamily>,
-    pub api_key: String,
+    /// Keys it presents: logical request `id` uses `api_keys[id % len]` on every attempt (a
+    /// pool of keys in turn, or just one).
+    pub api_keys: Vec<String>,
     /// The plan's upstream behind this route, when the client talks to upstreams directly.
     pub upstream: Option<usize>,
 }
@@ -51,7 +55,7 @@ impl std::fmt::Debug for Route {
         f.debug_struct("Route")
             .field("base", &self.base)
             .field("family", &self.family)
-            .field("api_key", &"<redacted>")
+            .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
             .field("upstream", &self.upstream)
             .finish()
     }
@@ -69,6 +73,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Seeds the backoff jitter; each logical request mixes in its id.
     pub seed: u64,
+    /// The time scale: backoff and server waits are reasoned in scenario time, slept ÷ F.
+    pub speed: crate::speed::Speed,
 }
 
 /// How one logical request ended.
@@ -116,6 +122,7 @@ impl LoadClient {
     /// A client for `config` that times everything on `clock`.
     pub fn new(config: ClientConfig, clock: RunClock) -> anyhow::Result<Self> {
         anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
+        anyhow::ensure!(config.routes.iter().all(|r| !r.api_keys.is_empty()), "every route needs a key");
         let endpoint = |base: &Uri, family| {
             format!("{}{}", base.to_string().trim_end_matches('/'), body::path(family)).parse::<Uri>()
         };
@@ -141,7 +148,7 @@ impl LoadClient {
             let body = body::body(family, spec, prompt, id);
             let to = Destination {
                 family,
-                api_key: &route.api_key,
+                api_key: &route.api_keys[(id % route.api_keys.len() as u64) as usize],
                 url: &urls[usize::from(family == ApiFamily::Anthropic)],
             };
             for retries_so_far in 0..=config.retries {
@@ -149,6 +156,13 @@ impl LoadClient {
                 sent.get_or_insert_with(|| self.clock.elapsed());
                 let (outcome, answer, head) =
                     match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
+                        Attempt::Answered { outcome, .. }
+                            if outcome != Outcome::Ok
+                                && retries_so_far < config.retries
+                                && config.policy.retries_broken_answers() =>
+                        {
+                            continue;
+                        }
                         Attempt::Answered { outcome, head, observation } => {
                             let mut completion =
                                 answered(outcome, attempts, route.upstream, head, observation);
@@ -161,7 +175,13 @@ impl LoadClient {
                     && config.policy.retries(answer.as_ref().map(|(status, headers)| (*status, headers)));
                 let empty = HeaderMap::new();
                 let headers = answer.as_ref().map_or(&empty, |(_, headers)| headers);
-                let advice = config.policy.delay(retries_so_far, headers, jitter.random(), SystemTime::now());
+                let advice = config.policy.delay(
+                    retries_so_far,
+                    headers,
+                    jitter.random(),
+                    SystemTime::now(),
+                    config.speed,
+                );
                 last = (outcome, route.upstream, head);
                 match advice {
                     RetryAdvice::Wait(wait) if retry => tokio::time::sleep(wait).await,

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 
-use crate::wire::retry_after::server_wait;
+use crate::{speed::Speed, wire::retry_after::server_wait};
 
 /// Which SDK's retry behaviour to emulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -66,17 +66,32 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retry number `retries_so_far + 1`.
+    /// Whether an answer that had a 2xx head but broke off (a cut or timed-out stream) is
+    /// retried: only by the naive loop; the SDKs hand the stream to the caller at its head.
+    pub fn retries_broken_answers(self) -> bool {
+        self == RetryPolicy::Naive
+    }
+
+    /// The wait before retry number `retries_so_far + 1`, in wall time at `speed`: the
+    /// server's wait is read as scenario time (× F) for the SDK's rules, and the chosen wait
+    /// (the server's, or the backoff) played ÷ F.
     pub fn delay(
         self,
         retries_so_far: u32,
         headers: &HeaderMap,
         jitter: f64,
         now: SystemTime,
+        speed: Speed,
     ) -> RetryAdvice {
         match self {
             RetryPolicy::Naive => RetryAdvice::Wait(Duration::ZERO),
-            RetryPolicy::Sdk(profile) => retry_delay(profile, retries_so_far, headers, jitter, now),
+            RetryPolicy::Sdk(profile) => {
+                let asked = server_wait(headers, now).map(|wait| speed.scenario_time(wait));
+                match retry_delay(profile, retries_so_far, asked, jitter) {
+                    RetryAdvice::Wait(wait) => RetryAdvice::Wait(speed.time(wait)),
+                    RetryAdvice::GiveUp => RetryAdvice::GiveUp,
+                }
+            }
         }
     }
 }
@@ -118,18 +133,18 @@ pub fn backoff(retries_so_far: u32, jitter: f64) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * jitter))
 }
 
-/// How long to wait before the next retry, or whether to give up.
+/// How long to wait before the next retry, or whether to give up, given the wait the server
+/// asked for ([`server_wait`]), if any.
 pub fn retry_delay(
     profile: SdkProfile,
     retries_so_far: u32,
-    headers: &HeaderMap,
+    asked: Option<Duration>,
     jitter: f64,
-    now: SystemTime,
 ) -> RetryAdvice {
     const MINUTE: Duration = Duration::from_secs(60);
     const TWO_MINUTES: Duration = Duration::from_secs(120);
     let backoff = RetryAdvice::Wait(backoff(retries_so_far, jitter));
-    match (profile, server_wait(headers, now)) {
+    match (profile, asked) {
         (_, None) => backoff,
         (_, Some(wait)) if wait.is_zero() => backoff,
         (SdkProfile::OpenAiPython, Some(wait)) if wait > TWO_MINUTES => RetryAdvice::GiveUp,
@@ -172,7 +187,7 @@ mod tests {
     #[test]
     fn server_wait_prefers_retry_after_ms_and_reads_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let delay = |h: &HeaderMap| retry_delay(SdkProfile::AnthropicPython, 0, h, 0.0, now);
+        let delay = |h: &HeaderMap| retry_delay(SdkProfile::AnthropicPython, 0, server_wait(h, now), 0.0);
         assert_eq!(delay(&headers(&[("retry-after-ms", "1500"), ("retry-after", "9")])), wait(1500));
         assert_eq!(delay(&headers(&[("retry-after", "2.5")])), wait(2500));
         assert_eq!(delay(&headers(&[("retry-after", "0")])), wait(500));
@@ -185,7 +200,7 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH;
         let ninety = headers(&[("retry-after", "90")]);
         let five_minutes = headers(&[("retry-after", "300")]);
-        let delay = |profile, h: &HeaderMap| retry_delay(profile, 1, h, 0.0, now);
+        let delay = |profile, h: &HeaderMap| retry_delay(profile, 1, server_wait(h, now), 0.0);
         // anthropic-python and openai-node ignore waits over 60 s and back off instead.
         assert_eq!(delay(SdkProfile::AnthropicPython, &ninety), wait(1000));
         assert_eq!(delay(SdkProfile::OpenAiNode, &five_minutes), wait(1000));
@@ -200,9 +215,31 @@ mod tests {
         let asked = headers(&[("retry-after", "30"), ("x-should-retry", "false")]);
         let naive = RetryPolicy::from_name("naive").unwrap();
         assert!(naive.retries(Some((400, &asked))));
-        assert_eq!(naive.delay(3, &asked, 0.5, SystemTime::UNIX_EPOCH), RetryAdvice::Wait(Duration::ZERO));
+        assert_eq!(
+            naive.delay(3, &asked, 0.5, SystemTime::UNIX_EPOCH, Speed::REAL_TIME),
+            RetryAdvice::Wait(Duration::ZERO)
+        );
         let sdk = RetryPolicy::from_name("sdk").unwrap();
         assert!(!sdk.retries(Some((429, &asked))), "the server's x-should-retry: false is obeyed");
         assert!(sdk.retries(None), "timeouts and connection errors are retried");
+        assert!(naive.retries_broken_answers() && !sdk.retries_broken_answers());
+    }
+
+    #[test]
+    fn at_speed_the_sdk_rules_read_scenario_time_and_the_wait_is_played_faster() {
+        let sdk = RetryPolicy::from_name("sdk").unwrap();
+        let anthropic = RetryPolicy::from_name("anthropic-python").unwrap();
+        let sixty = Speed::new(60.0).unwrap();
+        let now = SystemTime::UNIX_EPOCH;
+        // A scaled `retry-after: 60` arrives as 1 s: honoured, and waited 1 s.
+        let one = headers(&[("retry-after", "1")]);
+        assert_eq!(sdk.delay(0, &one, 0.0, now, sixty), wait(1000));
+        // 3 s at speed 60 stands for 180 s: openai-python gives up, anthropic-python backs off
+        // (0.5 s of scenario time, 8.3 ms of wall time).
+        let three = headers(&[("retry-after", "3")]);
+        assert_eq!(sdk.delay(0, &three, 0.0, now, sixty), RetryAdvice::GiveUp);
+        let about = |advice, expected: Duration| matches!(advice, RetryAdvice::Wait(w) if w.abs_diff(expected) < Duration::from_micros(1));
+        assert!(about(anthropic.delay(0, &three, 0.0, now, sixty), Duration::from_millis(500) / 60));
+        assert!(about(sdk.delay(1, &HeaderMap::new(), 0.0, now, sixty), Duration::from_secs(1) / 60));
     }
 }

@@ -40,6 +40,10 @@ pub struct ScenarioInfo {
     pub slo_availability: f64,
     /// The SLO's period, seconds.
     pub slo_period_s: f64,
+    /// The time scale it ran at (`--speed`): every duration the scenario states was divided by
+    /// it, arrival rates were not; 1 is real time. The figures are wall time.
+    #[serde(default = "crate::speed::real_time_factor")]
+    pub speed: f64,
 }
 
 /// How the run went, apart from its figures.
@@ -164,6 +168,7 @@ impl Results {
                 primary_upstream: plan.upstreams.get(plan.primary_upstream()).map(|u| u.name.clone()),
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
+                speed: plan.speed.factor(),
             },
             verdict: crate::assert::verdict(&expectations, run.stop(), generator.kept_up),
             run,

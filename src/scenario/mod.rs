@@ -13,6 +13,7 @@ mod fault;
 mod load;
 pub mod plan;
 mod raw;
+mod speed;
 mod target;
 mod upstream;
 mod zone;

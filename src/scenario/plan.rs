@@ -33,6 +33,9 @@ pub struct Plan {
     pub prices: BTreeMap<String, ModelPrice>,
     /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,
+    /// The time scale the plan plays at; every duration above is already divided by it
+    /// ([`Plan::at_speed`]).
+    pub speed: crate::speed::Speed,
 }
 
 /// A provider endpoint served by a built-in mock.
@@ -98,6 +101,18 @@ pub struct BuiltinTarget {
     pub timeout: Duration,
     /// Upstreams it tries, in order (the first is the primary), each through its interposer.
     pub chain: Vec<usize>,
+    /// Which of each upstream's keys it presents.
+    pub keys: KeyUse,
+}
+
+/// How the built-in client uses an upstream's keys (`keys: one | pool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyUse {
+    /// The first key, for every request: one team, one key.
+    #[default]
+    One,
+    /// All of them in turn, one logical request after another (round robin): a key pool.
+    Pool,
 }
 
 /// A running gateway at a base URL; the load sends each request in its kind's `api` format.
@@ -243,8 +258,10 @@ impl Plan {
             .iter()
             .map(|p| format!("{} {}", p.name, crate::units::HumanDuration(p.duration)))
             .collect();
+        let speed =
+            if self.speed.is_real_time() { String::new() } else { format!(" at speed {}", self.speed) };
         format!(
-            "{}: {} upstream(s), {} phase(s) over {} ({}), {} load, {} expectation(s)",
+            "{}{speed}: {} upstream(s), {} phase(s) over {} ({}), {} load, {} expectation(s)",
             self.name,
             self.upstreams.len(),
             self.phases.len(),

@@ -140,6 +140,9 @@ pub struct RawBuiltin {
     /// Upstreams tried in order after the primary's retries are spent.
     #[serde(default)]
     pub fallbacks: Vec<Spanned<String>>,
+    /// `one` (the first key of each upstream) or `pool` (all its keys in turn).
+    #[serde(default)]
+    pub keys: Option<Spanned<String>>,
 }
 
 /// The traffic the load generator sends: one `request`, or a weighted `mix`.

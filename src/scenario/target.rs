@@ -7,9 +7,9 @@ use std::{path::Path, time::Duration};
 use serde_saphyr::{Location, Spanned};
 
 use super::{
-    build::{one_of, upstream_index, Checked},
+    build::{choose, one_of, upstream_index, Checked},
     error::Located,
-    plan::{BuiltinTarget, CommandTarget, Target, Upstream, UrlTarget},
+    plan::{BuiltinTarget, CommandTarget, KeyUse, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
 };
 use crate::{load::retry::RetryPolicy, target::template::Values};
@@ -160,6 +160,7 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
             policy: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
             chain: vec![0],
+            keys: KeyUse::One,
         });
     };
     let policy = match &raw.backoff {
@@ -186,5 +187,9 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
             chain.push(index);
         }
     }
-    Ok(BuiltinTarget { retries, policy, timeout: raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0), chain })
+    let keys = match &raw.keys {
+        Some(keys) => choose("key use", keys, &[("one", KeyUse::One), ("pool", KeyUse::Pool)])?,
+        None => KeyUse::One,
+    };
+    Ok(BuiltinTarget { retries, policy, timeout: raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0), chain, keys })
 }

@@ -52,7 +52,7 @@ pub(super) fn rate_limits(raw: &Spanned<RawRateLimit>) -> Checked<RateLimits> {
         let message = "a limit of 0 would refuse every request; give a positive limit (or use `status: 429`)";
         return Err(Located::at(&raw.referenced, message));
     }
-    Ok(RateLimits { rpm, tpm })
+    Ok(RateLimits::per_minute(rpm, tpm))
 }
 
 fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {

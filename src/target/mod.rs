@@ -19,7 +19,7 @@ pub use process::TargetProcess;
 use crate::{
     load::{retry::RetryPolicy, ClientConfig, Route},
     scenario::{
-        plan::{CommandTarget, Target},
+        plan::{CommandTarget, KeyUse, Target},
         Plan,
     },
 };
@@ -39,8 +39,14 @@ pub struct RunningTarget {
 /// and `folder` is the run's folder (for `{{dir}}`, rendered files and the target's log).
 pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> anyhow::Result<RunningTarget> {
     let allow_remote = plan.allow_remote;
-    let config =
-        |routes, retries, policy, timeout| ClientConfig { routes, retries, policy, timeout, seed: plan.seed };
+    let config = |routes, retries, policy, timeout| ClientConfig {
+        routes,
+        retries,
+        policy,
+        timeout,
+        seed: plan.seed,
+        speed: plan.speed,
+    };
     match &plan.target {
         Target::Builtin(builtin) => {
             let routes = builtin
@@ -51,7 +57,10 @@ pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> an
                         .parse()
                         .expect("a socket address makes a valid URL"),
                     family: Some(plan.upstreams[index].family),
-                    api_key: plan.upstreams[index].keys[0].clone(),
+                    api_keys: match builtin.keys {
+                        KeyUse::Pool => plan.upstreams[index].keys.clone(),
+                        KeyUse::One => plan.upstreams[index].keys[..1].to_vec(),
+                    },
                     upstream: Some(index),
                 })
                 .collect();
@@ -118,7 +127,7 @@ async fn start_command(
     let base_url = render("target.base_url", &target.base_url)?;
     let mut route = gateway_route(&base_url, target.api_key_env.as_deref(), allow_remote).await?;
     if target.api_key_env.is_none() {
-        route.api_key = target_key;
+        route.api_keys = vec![target_key];
     }
     let cwd = plan.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut process = TargetProcess::spawn(&command, &env, cwd, &folder.join("target.log"))?;
@@ -155,5 +164,5 @@ async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool
         }
         None => PLACEHOLDER_KEY.to_owned(),
     };
-    Ok(Route { base: uri, family: None, api_key, upstream: None })
+    Ok(Route { base: uri, family: None, api_keys: vec![api_key], upstream: None })
 }
