@@ -1,6 +1,7 @@
-//! Real gateways as `command` targets: the LiteLLM proxy (`scenarios/gateways/`), installed by
-//! `scripts/python-venv` into `target/gateway-venv` (PyPI on the first run, about a minute; a
-//! no-op after). Like the SDK tier, it fails, never skips, when it cannot install.
+//! Real gateways and clients as `command` targets: the LiteLLM proxy (`scenarios/gateways/`),
+//! installed by `scripts/python-venv` into `target/gateway-venv` (PyPI on the first run, about a
+//! minute; a no-op after), and openai-python itself behind `openai_sdk_driver.py`, in
+//! `target/openai-sdk-venv`. Like the SDK tier, it fails, never skips, when it cannot install.
 
 use std::process::Command;
 
@@ -58,15 +59,73 @@ async fn litellm_retries_the_primary_twice_then_falls_back_as_the_mocks_confirm(
     assert_eq!(down.fallback_rate, Some(1.0));
     // The mocks' own counters: the injected 503s never reached the primary's mock, and the
     // fallback's mock answered every request of the phase.
-    let received = |upstream: usize| -> u64 {
-        results.upstreams[upstream]
-            .received
-            .as_array()
-            .map_or(0, |rows| rows.iter().map(|row| row["requests"].as_u64().unwrap_or(0)).sum())
-    };
+    let received = |upstream: usize| received(results, upstream);
     let served_by_fallback: u64 = results.phases.iter().filter_map(|p| p.served_by.get("anthropic")).sum();
     assert_eq!(received(1), served_by_fallback, "{:?}", results.upstreams[1].received);
     let served_by_primary: u64 = results.phases.iter().filter_map(|p| p.served_by.get("openai")).sum();
     assert_eq!(received(0), served_by_primary, "{:?}", results.upstreams[0].received);
     assert_eq!(down.join, chaos::analysis::JoinMethod::Correlation, "the tag survived LiteLLM");
+}
+
+/// Requests an upstream's mock counted itself, over all keys and models.
+fn received(results: &chaos::report::Results, upstream: usize) -> u64 {
+    results.upstreams[upstream]
+        .received
+        .as_array()
+        .map_or(0, |rows| rows.iter().map(|row| row["requests"].as_u64().unwrap_or(0)).sum())
+}
+
+/// openai-python with its default two retries, behind the driver; the primary answers every
+/// request of the last phase with a 429 asking for a one-second wait (and holds that fault
+/// through the drain, so every retry meets it).
+const SDK_THROTTLED: &str = r#"
+name: openai-sdk-test
+seed: 8
+upstreams:
+  openai: { mock: openai }
+target:
+  command: '"@python@" {{dir}}/openai_sdk_driver.py --port {{port}}'
+  files: { openai_sdk_driver.py: scenarios/gateways/openai_sdk_driver.py }
+  env: { OPENAI_BASE_URL: "{{upstreams.openai.url}}/v1", OPENAI_API_KEY: "{{upstreams.openai.key}}" }
+  health: http://127.0.0.1:{{port}}/health
+  startup_timeout: 60s
+  timeout: 30s
+load:
+  arrival: { rate: 2/s }
+  request: { model: gpt-4o-mini, max_tokens: 5 }
+phases:
+  - { name: calm, duration: 3s }
+  - name: throttled
+    duration: 3s
+    faults:
+      openai: [{ status: 429, retry_after: 1s }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_python_retries_twice_honouring_retry_after_as_the_mock_confirms() {
+    let root = root();
+    run(
+        Command::new(root.join("scripts/python-venv"))
+            .args(["openai-sdk-venv", "scenarios/gateways/openai-sdk.requirements.txt"]),
+        "scripts/python-venv openai-sdk-venv",
+        INSTALL_HINT,
+    );
+    let python = root.join("target/openai-sdk-venv/bin/python");
+    let yaml = SDK_THROTTLED.replace("@python@", &python.to_string_lossy());
+    let (report, _reports) = crate::support::run_until(&yaml, std::future::pending()).await;
+    let results = &report.results;
+    let throttled = &results.phases[1];
+    assert_eq!(throttled.logical_requests, 6);
+    // max_retries 2: three attempts, each a 429, then the SDK raises and the driver passes it on.
+    assert_eq!(throttled.outcomes.get("http_429"), Some(&6), "{:?}", throttled.outcomes);
+    assert_eq!(throttled.attempt_statuses.get("429"), Some(&18), "{:?}", throttled.attempt_statuses);
+    assert_eq!(throttled.retry_amplification, Some(3.0));
+    // Each of the 12 retries waited at least the second it was asked for.
+    assert_eq!(throttled.retries_asked_to_wait, 12);
+    assert_eq!(throttled.retry_after_compliance, Some(1.0));
+    assert_eq!(throttled.join, chaos::analysis::JoinMethod::Correlation, "the driver passed the tag on");
+    // The 429s were the interposer's: the mock saw only the calm phase's requests.
+    let served: u64 = results.phases.iter().filter_map(|p| p.served_by.get("openai")).sum();
+    assert_eq!(received(results, 0), served);
+    assert_eq!(served, results.phases[0].logical_requests);
 }
