@@ -28,6 +28,10 @@ pub enum Command {
         /// Run the whole plan (load, phases, measurements) with no fault firing: a rehearsal.
         #[arg(long)]
         dry_run: bool,
+        /// Impose the fault decisions an earlier run of this scenario journaled (its
+        /// journal.ndjson) instead of drawing them.
+        #[arg(long, value_name = "JOURNAL")]
+        replay: Option<PathBuf>,
         #[command(flatten)]
         speed: SpeedArg,
     },

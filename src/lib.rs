@@ -55,8 +55,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, speed.factor))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run } => {
-            commands::run(file, reports, *allow_remote, speed.factor, *dry_run).await
+        Command::Run { file, reports, allow_remote, speed, dry_run, replay } => {
+            let how = commands::RunHow { speed: speed.factor, dry_run: *dry_run, replay: replay.clone() };
+            commands::run(file, reports, *allow_remote, how).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Schema { of } => commands::schema(*of),

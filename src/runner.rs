@@ -8,7 +8,7 @@
 //! on a phase that failed for good (`assert::early`) stops the run the same way, and the
 //! results say which one did.
 
-use std::{future::Future, path::PathBuf, time::Duration};
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -17,7 +17,11 @@ use crate::{
     analysis, assert,
     fault::Chain,
     load::{self, LoadClient, Schedule, Sender},
-    metrics::{Recorder, RunClock},
+    metrics::{
+        journal::{Journal, RunLine, QUEUE},
+        replay::Replay,
+        Recorder, RunClock,
+    },
     mock::{MockBuilder, MockHandle},
     monitor::{self, progress::Progress},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
@@ -43,6 +47,9 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// How progress is shown while the run goes on.
     pub progress: Progress,
+    /// Fault decisions of an earlier run to impose (`--replay`), read by [`Replay::read`]
+    /// against [`journal_header`].
+    pub replay: Option<Arc<Replay>>,
 }
 
 impl RunOptions {
@@ -54,7 +61,20 @@ impl RunOptions {
             command_line: std::env::args().collect(),
             dry_run: false,
             progress: Progress::Off,
+            replay: None,
         }
+    }
+}
+
+/// The first line of a run's journal: the scenario it ran, which a replay must match.
+pub fn journal_header(plan: &Plan) -> RunLine {
+    RunLine {
+        kind: "run".to_owned(),
+        scenario: plan.name.clone(),
+        seed: plan.seed,
+        upstreams: plan.upstreams.iter().map(|u| u.name.clone()).collect(),
+        phases: plan.phases.iter().map(|p| p.name.clone()).collect(),
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
     }
 }
 
@@ -78,6 +98,11 @@ pub async fn execute(
         started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+
+    let (journal, journal_writer) =
+        Journal::start(&folder.join("journal.ndjson"), &journal_header(plan), QUEUE)
+            .with_context(|| format!("starting the journal in {}", folder.display()))?;
+    recorder.journal_into(journal);
 
     let mut mocks: Vec<MockHandle> = Vec::with_capacity(plan.upstreams.len());
     let mut listeners = Vec::with_capacity(plan.upstreams.len());
@@ -106,6 +131,7 @@ pub async fn execute(
             keys: upstream.keys.clone(),
             clock,
             recorder: recorder.clone(),
+            replay: options.replay.clone(),
         };
         let interposer = proxy::spawn(listener, config)?;
         if !options.dry_run {
@@ -196,6 +222,12 @@ pub async fn execute(
     for interposer in interposers {
         interposer.shutdown().await;
     }
+    // Every attempt is recorded once its interposer has shut down.
+    recorder.close_journal();
+    let journal = tokio::task::spawn_blocking(move || journal_writer.finish())
+        .await
+        .context("the journal writer")?
+        .context("writing journal.ndjson")?;
     let mut counts = Vec::with_capacity(mocks.len());
     for (upstream, mock) in plan.upstreams.iter().zip(mocks) {
         counts.push(UpstreamCounts::new(upstream, mock.counters()));
@@ -214,7 +246,8 @@ pub async fn execute(
     };
     let generator = load.generator.report(plan.load.max_lag);
     let results = Results::new(plan, run, generator, analysis, checks, counts)
-        .with_environment(Environment::capture(&options.command_line));
+        .with_environment(Environment::capture(&options.command_line))
+        .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()));
     results.write(&folder)?;
     Ok(RunReport { results, folder })
 }

@@ -102,6 +102,7 @@ pub fn interposer(
         keys,
         clock: chaos::metrics::RunClock::start_now(),
         recorder: recorder.clone(),
+        replay: None,
     };
     async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -17,6 +17,7 @@ mod load_generator;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;
+mod replay;
 mod report_browser;
 mod report_command;
 mod retry_after;

@@ -9,7 +9,7 @@ mod schema;
 pub use mock::mock;
 pub use proxy::proxy;
 pub use report::report;
-pub use run::{exit_for, run, validate};
+pub use run::{exit_for, run, validate, RunHow};
 pub use schema::schema;
 
 use crate::{scenario::ScenarioError, Exit};

@@ -60,6 +60,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         keys: Vec::new(),
         clock: RunClock::start_now(),
         recorder: recorder.clone(),
+        replay: None,
     };
     let interposer = proxy::spawn(listener, config)?;
     interposer.set_chain(0, Chain::new(rules, args.faults.seed));

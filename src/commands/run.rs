@@ -1,9 +1,16 @@
 //! `chaos validate` and `chaos run`.
 
-use std::{io::Write, path::Path};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use super::{interrupted, invalid};
-use crate::{assert::Verdict, monitor::progress::Progress, report, runner, scenario, speed::Speed, Exit};
+use crate::{
+    assert::Verdict, metrics::replay::Replay, monitor::progress::Progress, report, runner, scenario,
+    speed::Speed, Exit,
+};
 
 /// Checks a scenario and prints a one-line summary of it played at `speed`.
 pub fn validate(file: &Path, allow_remote: bool, speed: Speed) -> Exit {
@@ -16,25 +23,40 @@ pub fn validate(file: &Path, allow_remote: bool, speed: Speed) -> Exit {
     }
 }
 
-/// Runs a scenario at `speed`, prints the verdict table and returns the verdict's exit code;
-/// `dry_run` fires no fault.
-pub async fn run(
-    file: &Path,
-    reports: &Path,
-    allow_remote: bool,
-    speed: Speed,
-    dry_run: bool,
-) -> anyhow::Result<Exit> {
-    let plan = match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(speed)) {
+/// How `chaos run` runs a scenario, beyond which one and where its results go.
+#[derive(Debug, Clone)]
+pub struct RunHow {
+    /// Its timeline compressed this many times (`--speed`).
+    pub speed: Speed,
+    /// No fault fires (`--dry-run`).
+    pub dry_run: bool,
+    /// A journal whose fault decisions to impose (`--replay`).
+    pub replay: Option<PathBuf>,
+}
+
+/// Runs a scenario as `how` says, prints the verdict table and returns the verdict's exit code.
+/// A scenario or a journal that cannot be used is the user's to fix: exit 2, nothing started.
+pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -> anyhow::Result<Exit> {
+    let plan = match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(how.speed)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
+    let replay = match how.replay.as_deref().map(|path| Replay::read(path, &runner::journal_header(&plan))) {
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return Ok(Exit::InvalidScenario);
+        }
+        Some(Ok(replay)) => Some(Arc::new(replay)),
+        None => None,
+    };
+    let dry_run = how.dry_run;
     let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
     println!("running {}{rehearsal}", plan.summary());
     let _ = std::io::stdout().flush();
     let options = runner::RunOptions {
         dry_run,
         progress: Progress::for_stderr(),
+        replay,
         ..runner::RunOptions::new(reports.to_owned())
     };
     let report = runner::execute(&plan, &options, interrupted()).await?;

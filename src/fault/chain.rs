@@ -51,6 +51,9 @@ pub struct ChainDecision {
     pub connection: Option<ConnectionFault>,
     /// The answer's byte rate, when a `bandwidth` fault fired (the lowest if several did).
     pub bandwidth: Option<u64>,
+    /// Indices in the chain of the rules that fired, in order: the decision as a journal keeps
+    /// it, and as a replay imposes it ([`Chain::decide_as`]).
+    pub rules: Vec<usize>,
 }
 
 impl ChainDecision {
@@ -89,6 +92,13 @@ impl Chain {
 
     /// Decides what happens to one request.
     pub fn decide(&self, request: &RequestView<'_>) -> ChainDecision {
+        self.decide_as(request, None)
+    }
+
+    /// Decides what happens to one request; with `imposed`, exactly the rules it lists fire
+    /// (a replay), the draws made all the same so that what a firing rule draws — a latency,
+    /// say — comes out as it did.
+    pub fn decide_as(&self, request: &RequestView<'_>, imposed: Option<&[usize]>) -> ChainDecision {
         let mut decision = ChainDecision::default();
         if self.rules.is_empty() {
             return decision;
@@ -105,16 +115,17 @@ impl Chain {
                 &mut shared
             }
         };
-        for (rule, matched) in self.rules.iter().zip(&self.matched) {
+        for (index, (rule, matched)) in self.rules.iter().zip(&self.matched).enumerate() {
             if !rule.matcher.matches(request) {
                 continue;
             }
             let n = matched.fetch_add(1, Ordering::Relaxed) + 1;
             let probability = rule.dose.probability;
-            let fires = rule.dose.admits(n) && (probability >= 1.0 || rng.random::<f64>() < probability);
-            if !fires {
+            let drawn = rule.dose.admits(n) && (probability >= 1.0 || rng.random::<f64>() < probability);
+            if !imposed.map_or(drawn, |rules| rules.contains(&index)) {
                 continue;
             }
+            decision.rules.push(index);
             // Labels name what took effect: a limiter that admits adds none, and stream faults are
             // labelled by the runtime only when it applies them (an SSE answer).
             let decided = rule.action.on_request(request, rng);
@@ -202,6 +213,23 @@ mod tests {
         assert_eq!(first, reversed.into_iter().rev().collect::<Vec<_>>());
         let fired = first.iter().filter(|f| **f).count();
         assert!((35..=65).contains(&fired), "{fired}");
+    }
+
+    #[test]
+    fn an_imposed_decision_fires_exactly_the_rules_it_lists() {
+        let keyed = |key| RequestView { draw_key: Some(key), ..REQUEST };
+        let original = Chain::new(vec![latency(5), status(0.5)], 3);
+        let recorded: Vec<Vec<usize>> = (0..50).map(|k| original.decide(&keyed(k)).rules).collect();
+        assert!(recorded.iter().any(|rules| rules == &[0, 1]) && recorded.iter().any(|rules| rules == &[0]));
+        // Another seed decides otherwise on its own, but replays the recorded rules when told to.
+        let replayed = Chain::new(vec![latency(5), status(0.5)], 99);
+        let own: Vec<Vec<usize>> = (0..50).map(|k| replayed.decide(&keyed(k)).rules).collect();
+        assert_ne!(own, recorded);
+        for (key, rules) in (0..50).zip(&recorded) {
+            let decision = replayed.decide_as(&keyed(key), Some(rules));
+            assert_eq!(&decision.rules, rules);
+            assert_eq!(decision.response.is_some(), rules.contains(&1));
+        }
     }
 
     #[test]

@@ -5,11 +5,13 @@ mod aggregate;
 pub mod attempt_timeline;
 mod clock;
 pub mod joins;
+pub mod journal;
 pub mod live;
 pub mod micros;
 mod percentiles;
 mod record;
 mod recorder;
+pub mod replay;
 pub mod timeline;
 mod tokens;
 

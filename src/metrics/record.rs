@@ -148,6 +148,11 @@ pub struct AttemptRecord {
     pub usage: Option<TokenUsage>,
     /// The wait its answer asked for before a retry (`retry-after-ms`, else `retry-after`).
     pub retry_after: Option<Duration>,
+    /// The key its fault draws were made with (from its correlation id and attempt number).
+    pub draw_key: Option<u64>,
+    /// Indices of the phase chain's rules that fired on it: the fault decision, as the journal
+    /// keeps it and a replay imposes it.
+    pub rules: Vec<usize>,
 }
 
 impl AttemptRecord {
@@ -201,6 +206,8 @@ impl AttemptRecord {
             answer: AnswerStats::default(),
             usage: Some(TokenUsage::NONE),
             retry_after: None,
+            draw_key: None,
+            rules: Vec::new(),
         }
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! Two ways to keep them: a run folds each record into an [`Aggregate`] as it arrives
 //! ([`Recorder::folding`]), so its memory stays flat however long it lasts; standalone tools and
-//! tests keep every record ([`Recorder::new`]) to look at them one by one.
+//! tests keep every record ([`Recorder::new`]) to look at them one by one. Either way, attempts
+//! can be journaled as they come ([`Recorder::journal_into`]).
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
 
-use super::{Aggregate, AttemptRecord, LogicalRecord};
+use super::{journal::Journal, Aggregate, AttemptRecord, LogicalRecord};
 
 /// Records kept one by one.
 #[derive(Debug, Default, Clone)]
@@ -28,6 +29,8 @@ enum Store {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     store: Arc<Mutex<Store>>,
+    /// Where attempts are journaled too, until [`Recorder::close_journal`].
+    journal: Arc<RwLock<Option<Journal>>>,
 }
 
 impl Default for Recorder {
@@ -39,12 +42,26 @@ impl Default for Recorder {
 impl Recorder {
     /// Keeps every record (inter-token gaps are not kept).
     pub fn new() -> Self {
-        Recorder { store: Arc::new(Mutex::new(Store::Keep(Records::default()))) }
+        Recorder::with_store(Store::Keep(Records::default()))
     }
 
     /// Folds every record into per-phase totals for phases ending at `phase_ends`.
     pub fn folding(phase_ends: Vec<Duration>) -> Self {
-        Recorder { store: Arc::new(Mutex::new(Store::Fold(Box::new(Aggregate::new(phase_ends))))) }
+        Recorder::with_store(Store::Fold(Box::new(Aggregate::new(phase_ends))))
+    }
+
+    fn with_store(store: Store) -> Self {
+        Recorder { store: Arc::new(Mutex::new(store)), journal: Arc::new(RwLock::new(None)) }
+    }
+
+    /// Journals every attempt recorded from now on (every clone of this recorder does).
+    pub fn journal_into(&self, journal: Journal) {
+        *self.journal.write().unwrap_or_else(|p| p.into_inner()) = Some(journal);
+    }
+
+    /// Stops journaling, so the journal's writer can finish.
+    pub fn close_journal(&self) {
+        self.journal.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// Logical request `id`, meant to start at `intended`, has started (it places the attempts
@@ -73,6 +90,9 @@ impl Recorder {
     }
 
     pub fn attempt(&self, record: AttemptRecord) {
+        if let Some(journal) = &*self.journal.read().unwrap_or_else(|p| p.into_inner()) {
+            journal.attempt(&record);
+        }
         match &mut *self.lock() {
             Store::Keep(records) => records.attempts.push(record),
             Store::Fold(aggregate) => aggregate.attempt(&record),

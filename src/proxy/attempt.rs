@@ -44,13 +44,20 @@ impl AttemptGuard {
         }
     }
 
-    /// Names the key (as `key-N`) and the model, where known.
     /// Says who asked (the key's index), for what model, and whether it asked for generation.
     pub fn identify(&mut self, key: Option<String>, model: Option<String>, generation: bool) {
         if let Some(record) = self.record.as_mut() {
             record.key = key;
             record.model = model;
             record.generation = generation;
+        }
+    }
+
+    /// Keeps the fault decision: the key its draws were made with and the rules that fired.
+    pub fn decided(&mut self, draw_key: Option<u64>, rules: Vec<usize>) {
+        if let Some(record) = self.record.as_mut() {
+            record.draw_key = draw_key;
+            record.rules = rules;
         }
     }
 

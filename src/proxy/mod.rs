@@ -26,7 +26,7 @@ pub use timeline::{TimedChain, Timeline};
 
 use crate::{
     fault::{Chain, FaultAction, RequestView},
-    metrics::{AttemptOutcome, AttemptRecord, Recorder, RunClock},
+    metrics::{replay::Replay, AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream, Throttled},
     wire::{self, anthropic, openai, ApiFamily, CannedResponse},
 };
@@ -56,6 +56,8 @@ pub struct InterposerConfig {
     pub keys: Vec<String>,
     pub clock: RunClock,
     pub recorder: Recorder,
+    /// Fault decisions of an earlier run to impose (`--replay`).
+    pub replay: Option<Arc<Replay>>,
 }
 
 struct Context {
@@ -188,8 +190,15 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         headers: Some(&parts.headers),
         draw_key: key,
     };
-    let decision = active.map(|entry| entry.chain.decide(&view)).unwrap_or_default();
+    let decision = active
+        .map(|entry| {
+            let imposed =
+                config.replay.as_ref().map(|replay| replay.imposed(config.upstream_index, entry.phase, key));
+            entry.chain.decide_as(&view, imposed.flatten().as_deref())
+        })
+        .unwrap_or_default();
     let mut guard = attempt(config, active.map_or(0, |entry| entry.phase), logical_id, at, decision.fired);
+    guard.decided(key, decision.rules);
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
         fields.model.clone(),

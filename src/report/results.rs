@@ -145,6 +145,13 @@ pub struct Results {
     /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted).
     #[serde(default)]
     pub environment: super::Environment,
+    /// What `journal.ndjson` kept: lines written, and attempt lines dropped because its writer
+    /// fell behind.
+    #[serde(default)]
+    pub journal: Option<crate::metrics::journal::JournalStats>,
+    /// The journal whose fault decisions this run imposed (`--replay`), and how many it could.
+    #[serde(default)]
+    pub replay: Option<crate::metrics::replay::ReplayStats>,
 }
 
 impl Results {
@@ -183,12 +190,23 @@ impl Results {
             prices: analysis.prices,
             methods: crate::analysis::methods::notes(),
             environment: super::Environment::default(),
+            journal: None,
+            replay: None,
         }
     }
 
     /// The same results, saying where the run ran.
     pub fn with_environment(self, environment: super::Environment) -> Self {
         Results { environment, ..self }
+    }
+
+    /// The same results, saying what the journal kept and what a replay imposed.
+    pub fn with_journal(
+        self,
+        journal: Option<crate::metrics::journal::JournalStats>,
+        replay: Option<crate::metrics::replay::ReplayStats>,
+    ) -> Self {
+        Results { journal, replay, ..self }
     }
 
     /// Writes `results.json` into `folder`, with its renderings next to it, and returns its path.
