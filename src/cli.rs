@@ -28,6 +28,8 @@ pub enum Command {
         /// Run the whole plan (load, phases, measurements) with no fault firing: a rehearsal.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        ops: OpsArgs,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.
@@ -56,6 +58,36 @@ pub enum Command {
     Mock(MockArgs),
     /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
     Proxy(ProxyArgs),
+}
+
+/// Live metrics and the control API of `chaos run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpsArgs {
+    /// Serve Prometheus metrics at http://ADDR/metrics while the run goes on (loopback unless
+    /// --metrics-allow-remote; port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Allow --metrics beyond loopback.
+    #[arg(long)]
+    pub metrics_allow_remote: bool,
+    /// Serve the control API (live faults, skip a phase, stop; a toxiproxy-compatible subset) at
+    /// ADDR (loopback unless --control-token is given; port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
+    /// A bearer token every control request must then carry; required beyond loopback.
+    #[arg(long, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+}
+
+impl OpsArgs {
+    pub fn options(&self) -> crate::ops::OpsOptions {
+        crate::ops::OpsOptions {
+            metrics: self.metrics,
+            metrics_allow_remote: self.metrics_allow_remote,
+            control: self.control,
+            control_token: self.control_token.clone(),
+        }
+    }
 }
 
 /// The files `chaos schema` describes.

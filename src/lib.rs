@@ -16,7 +16,8 @@
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
 //!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`.
 //! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
-//!   run watched live once a second: progress, halt conditions.
+//!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
+//!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
 
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod mock;
 pub mod monitor;
 pub mod net;
+pub mod ops;
 pub mod proxy;
 pub mod ratelimit;
 pub mod report;
@@ -51,8 +53,8 @@ pub use exit::Exit;
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate { file, allow_remote } => Ok(commands::validate(file, *allow_remote)),
-        Command::Run { file, reports, allow_remote, dry_run } => {
-            commands::run(file, reports, *allow_remote, *dry_run).await
+        Command::Run { file, reports, allow_remote, dry_run, ops } => {
+            commands::run(file, reports, *allow_remote, *dry_run, ops.options()).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Schema { of } => commands::schema(*of),

@@ -17,17 +17,28 @@ pub fn validate(file: &Path, allow_remote: bool) -> Exit {
 }
 
 /// Runs a scenario, prints the verdict table and returns the verdict's exit code.
-pub async fn run(file: &Path, reports: &Path, allow_remote: bool, dry_run: bool) -> anyhow::Result<Exit> {
+pub async fn run(
+    file: &Path,
+    reports: &Path,
+    allow_remote: bool,
+    dry_run: bool,
+    ops: crate::ops::OpsOptions,
+) -> anyhow::Result<Exit> {
     let plan = match scenario::load_allowing_remote(file, allow_remote) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
+    if let Some(refusal) = ops.refusal() {
+        eprintln!("error: {refusal}");
+        return Ok(Exit::InvalidScenario);
+    }
     let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
     println!("running {}{rehearsal}", plan.summary());
     let _ = std::io::stdout().flush();
     let options = runner::RunOptions {
         dry_run,
         progress: Progress::for_stderr(),
+        ops,
         ..runner::RunOptions::new(reports.to_owned())
     };
     let report = runner::execute(&plan, &options, interrupted()).await?;
