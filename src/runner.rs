@@ -122,7 +122,9 @@ pub async fn execute(
     let state = RunState::new(plan.clone(), clock, recorder.clone(), options.dry_run);
     let layers = plan.upstreams.iter().zip(&interposers);
     let live = Arc::new(LiveFaults::new(
-        layers.map(|(upstream, interposer)| (upstream.name.clone(), upstream.family, interposer.live_layer())).collect(),
+        layers
+            .map(|(upstream, interposer)| (upstream.name.clone(), upstream.family, interposer.live_layer()))
+            .collect(),
         plan.seed,
         options.dry_run,
     ));

@@ -43,7 +43,13 @@ pub struct Halt {
 impl Halt {
     /// An emergency stop asked for by `by` at `at` into the run, in `phase`.
     pub fn stop(by: String, at: Duration, phase: String) -> Halt {
-        Halt { condition: "emergency stop".to_owned(), observed: 1.0, at_s: at.as_secs_f64(), phase, by: Some(by) }
+        Halt {
+            condition: "emergency stop".to_owned(),
+            observed: 1.0,
+            at_s: at.as_secs_f64(),
+            phase,
+            by: Some(by),
+        }
     }
 }
 
@@ -73,7 +79,8 @@ pub async fn watch(state: &RunState, mut progress: Progress) -> Halt {
         state.set_figures(live.clone());
         if let Some((condition, observed)) = breached(&plan.halts, &live) {
             let phase = plan.phases[plan.phase_at(elapsed)].name.clone();
-            let halt = Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase, by: None };
+            let halt =
+                Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase, by: None };
             progress.halted(&halt);
             return halt;
         }

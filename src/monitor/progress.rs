@@ -54,7 +54,9 @@ impl Progress {
         }
         let newline = if *self == Progress::Live { "\n" } else { "" };
         match &halt.by {
-            Some(by) => eprintln!("{newline}STOP at {} ({by}): removing every fault and stopping", clock(halt.at_s)),
+            Some(by) => {
+                eprintln!("{newline}STOP at {} ({by}): removing every fault and stopping", clock(halt.at_s))
+            }
             None => eprintln!(
                 "{newline}HALT at {}: `{}` held ({}); removing every fault and stopping",
                 clock(halt.at_s),

@@ -72,7 +72,12 @@ impl Control {
         let (parts, body) = request.into_parts();
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, format!("the body must be at most {MAX_BODY} bytes")),
+            Err(_) => {
+                return error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the body must be at most {MAX_BODY} bytes"),
+                )
+            }
         };
         let segments: Vec<&str> = parts.uri.path().split('/').filter(|s| !s.is_empty()).collect();
         let query_id = query_value(parts.uri.query(), "id");
@@ -94,9 +99,10 @@ impl Control {
             },
             (&Method::POST, ["proxies", name, "toxics"]) => self.add_toxic(name, &body),
             (&Method::DELETE, ["proxies", name, "toxics", id]) => self.remove(name, id, true),
-            (_, ["status" | "upstreams" | "proxies" | "stop" | "phase", ..]) => {
-                error(StatusCode::METHOD_NOT_ALLOWED, format!("{} is not allowed on {}", parts.method, parts.uri.path()))
-            }
+            (_, ["status" | "upstreams" | "proxies" | "stop" | "phase", ..]) => error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{} is not allowed on {}", parts.method, parts.uri.path()),
+            ),
             _ => error(StatusCode::NOT_FOUND, format!("no such endpoint: {}", parts.uri.path())),
         }
     }
@@ -124,7 +130,9 @@ impl Control {
             .enumerate()
             .map(|(index, upstream)| {
                 let phase_faults: Vec<String> = plan.phases.get(phase).map_or(Vec::new(), |p| {
-                    p.faults.get(index).map_or(Vec::new(), |rules| rules.iter().map(|r| r.action.label()).collect())
+                    p.faults
+                        .get(index)
+                        .map_or(Vec::new(), |rules| rules.iter().map(|r| r.action.label()).collect())
                 });
                 let live = self.live.list(&upstream.name).unwrap_or_default();
                 json!({
@@ -165,9 +173,17 @@ impl Control {
         }
     }
 
-    fn add(&self, name: &str, id: Option<String>, text: &str, shown: Value, toxic: bool) -> Result<LiveFault, Response<Body>> {
+    fn add(
+        &self,
+        name: &str,
+        id: Option<String>,
+        text: &str,
+        shown: Value,
+        toxic: bool,
+    ) -> Result<LiveFault, Response<Body>> {
         let family = self.live.family(name).map_err(|refused| live_error(&refused))?;
-        let rule = crate::scenario::parse_fault(text, family).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+        let rule =
+            crate::scenario::parse_fault(text, family).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
         let fault = self.live.add(name, id, rule, shown, toxic).map_err(|refused| live_error(&refused))?;
         tracing::warn!(upstream = name, fault = %fault.id, action = %fault.label, "live fault added");
         Ok(fault)
@@ -192,7 +208,10 @@ impl Control {
             return error(StatusCode::CONFLICT, "the run has stopped");
         }
         let Some(next) = plan.phases.get(phase + 1) else {
-            return error(StatusCode::CONFLICT, "the last phase is in force: there is no next phase (POST /stop ends the run)");
+            return error(
+                StatusCode::CONFLICT,
+                "the last phase is in force: there is no next phase (POST /stop ends the run)",
+            );
         };
         let _ = self.events.send(ControlEvent::SkipPhase);
         json(StatusCode::ACCEPTED, &json!({ "skipping": plan.phases[phase].name, "next": next.name }))

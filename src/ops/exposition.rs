@@ -74,7 +74,8 @@ impl Snapshot {
         for (kind, count) in aggregate.attempt_timeline.seconds().iter().flat_map(|second| &second.counts) {
             *attempts.entry(*kind).or_insert(0) += count;
         }
-        let durations = aggregate.phases.iter().map(|phase| (phase.latency.clone(), phase.ttft.clone())).collect();
+        let durations =
+            aggregate.phases.iter().map(|phase| (phase.latency.clone(), phase.ttft.clone())).collect();
         Snapshot { requests, attempts, durations }
     }
 }
@@ -120,9 +121,11 @@ impl Collector for RunCollector {
                 "Logical request latency from its intended start (coordinated-omission-correct), by phase.",
                 |pair| &pair.0,
             ),
-            ("chaos_time_to_first_token_seconds", "Time from the intended start to the first token, by phase.", |pair| {
-                &pair.1
-            }),
+            (
+                "chaos_time_to_first_token_seconds",
+                "Time from the intended start to the first token, by phase.",
+                |pair| &pair.1,
+            ),
         ];
         for (name, help, pick) in histograms {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
@@ -135,10 +138,30 @@ impl Collector for RunCollector {
 
         let figures = self.state.figures();
         let gauges = [
-            ("chaos_requests_per_second", "Requests finished per second over the trailing window.", "10s", figures.as_ref().map(|f| f.requests_per_s)),
-            ("chaos_error_ratio", "Share of requests finished in the trailing window that failed.", "30s", figures.as_ref().and_then(|f| f.error_rate)),
-            ("chaos_burn_rate", "SLO burn rate over the trailing window (1 spends the budget over the SLO period).", "5m", figures.as_ref().and_then(|f| f.burn_rate_5m)),
-            ("chaos_cost_usd_per_minute", "Spend per minute over the trailing window, US dollars.", "60s", figures.as_ref().and_then(|f| f.cost_per_minute_usd)),
+            (
+                "chaos_requests_per_second",
+                "Requests finished per second over the trailing window.",
+                "10s",
+                figures.as_ref().map(|f| f.requests_per_s),
+            ),
+            (
+                "chaos_error_ratio",
+                "Share of requests finished in the trailing window that failed.",
+                "30s",
+                figures.as_ref().and_then(|f| f.error_rate),
+            ),
+            (
+                "chaos_burn_rate",
+                "SLO burn rate over the trailing window (1 spends the budget over the SLO period).",
+                "5m",
+                figures.as_ref().and_then(|f| f.burn_rate_5m),
+            ),
+            (
+                "chaos_cost_usd_per_minute",
+                "Spend per minute over the trailing window, US dollars.",
+                "60s",
+                figures.as_ref().and_then(|f| f.cost_per_minute_usd),
+            ),
         ];
         for (name, help, window, value) in gauges {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
@@ -171,10 +194,19 @@ impl Collector for RunCollector {
             ("chaos_phase_index", "The index of the phase in force now, from 0.", current as f64),
             ("chaos_phase_remaining_seconds", "Time left in the phase in force now.", remaining),
             ("chaos_run_elapsed_seconds", "Time since the run's clock started.", elapsed.as_secs_f64()),
-            ("chaos_halted", "1 once the run was halted (a halt condition or an emergency stop).", f64::from(u8::from(self.state.halted()))),
+            (
+                "chaos_halted",
+                "1 once the run was halted (a halt condition or an emergency stop).",
+                f64::from(u8::from(self.state.halted())),
+            ),
         ];
         for (name, help, value) in plain {
-            ConstGauge::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Gauge)?)?;
+            ConstGauge::new(value).encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                MetricType::Gauge,
+            )?)?;
         }
         Ok(())
     }

@@ -52,7 +52,8 @@ pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Bo
 
 /// A 401 with the challenge RFC 6750 asks for.
 pub fn unauthorized() -> Response<Body> {
-    let mut response = error(StatusCode::UNAUTHORIZED, "a bearer token is required: Authorization: Bearer <token>");
+    let mut response =
+        error(StatusCode::UNAUTHORIZED, "a bearer token is required: Authorization: Bearer <token>");
     response.headers_mut().insert(header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
     response
 }

@@ -79,7 +79,9 @@ mod tests {
             assert!(OUTCOMES.contains(&outcome(Outcome::HttpError(status))), "{status}");
             assert!(STATUS_CLASSES.contains(&status_class(AttemptOutcome::Status(status))), "{status}");
         }
-        for ending in [Outcome::Ok, Outcome::Timeout, Outcome::ConnectionError, Outcome::StreamCut, Outcome::Unfinished] {
+        for ending in
+            [Outcome::Ok, Outcome::Timeout, Outcome::ConnectionError, Outcome::StreamCut, Outcome::Unfinished]
+        {
             assert!(OUTCOMES.contains(&outcome(ending)));
         }
         for ending in [AttemptOutcome::Unreachable, AttemptOutcome::Cancelled, AttemptOutcome::Aborted] {

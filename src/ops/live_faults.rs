@@ -116,7 +116,8 @@ impl LiveFaults {
             return Err(LiveError::Closed(reason));
         }
         let next = inner.next_id;
-        let upstream = inner.upstreams.iter_mut().find(|u| u.name == name).ok_or_else(|| no_upstream(name))?;
+        let upstream =
+            inner.upstreams.iter_mut().find(|u| u.name == name).ok_or_else(|| no_upstream(name))?;
         let id = id.unwrap_or_else(|| format!("fault-{next}"));
         if upstream.faults.iter().any(|fault| fault.id == id) {
             return Err(LiveError::Exists(id));
@@ -131,9 +132,13 @@ impl LiveFaults {
     /// Removes fault `id` from upstream `name`.
     pub fn remove(&self, name: &str, id: &str) -> Result<LiveFault, LiveError> {
         let mut inner = self.lock();
-        let upstream = inner.upstreams.iter_mut().find(|u| u.name == name).ok_or_else(|| no_upstream(name))?;
-        let index =
-            upstream.faults.iter().position(|f| f.id == id).ok_or_else(|| LiveError::NoSuchFault(id.to_owned()))?;
+        let upstream =
+            inner.upstreams.iter_mut().find(|u| u.name == name).ok_or_else(|| no_upstream(name))?;
+        let index = upstream
+            .faults
+            .iter()
+            .position(|f| f.id == id)
+            .ok_or_else(|| LiveError::NoSuchFault(id.to_owned()))?;
         let fault = upstream.faults.remove(index);
         apply(upstream);
         Ok(fault)
@@ -181,18 +186,27 @@ mod tests {
             live.add("openai", Some("mine".into()), rule(), serde_json::Value::Null, true).unwrap_err(),
             LiveError::Exists("mine".into())
         );
-        assert!(matches!(live.add("nope", None, rule(), serde_json::Value::Null, false), Err(LiveError::NoSuchUpstream(_))));
+        assert!(matches!(
+            live.add("nope", None, rule(), serde_json::Value::Null, false),
+            Err(LiveError::NoSuchUpstream(_))
+        ));
         assert_eq!(live.list("openai").unwrap().len(), 2);
         live.remove("openai", "fault-1").unwrap();
         assert_eq!(live.remove("openai", "fault-1").unwrap_err(), LiveError::NoSuchFault("fault-1".into()));
         live.close("stopped");
         assert!(live.list("openai").unwrap().is_empty());
-        assert_eq!(live.add("openai", None, rule(), serde_json::Value::Null, false).unwrap_err(), LiveError::Closed("stopped"));
+        assert_eq!(
+            live.add("openai", None, rule(), serde_json::Value::Null, false).unwrap_err(),
+            LiveError::Closed("stopped")
+        );
     }
 
     #[test]
     fn a_dry_run_takes_no_fault() {
         let live = LiveFaults::new(vec![("openai".into(), ApiFamily::OpenAi, LiveLayer::default())], 7, true);
-        assert!(matches!(live.add("openai", None, rule(), serde_json::Value::Null, false), Err(LiveError::Closed(_))));
+        assert!(matches!(
+            live.add("openai", None, rule(), serde_json::Value::Null, false),
+            Err(LiveError::Closed(_))
+        ));
     }
 }

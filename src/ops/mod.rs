@@ -42,11 +42,16 @@ impl OpsOptions {
         if self.control_token.as_deref().is_some_and(|token| token.trim().is_empty()) {
             return Some("--control-token must not be empty".to_owned());
         }
-        let metrics = self
-            .metrics
-            .and_then(|addr| http::bind_refusal("--metrics", &addr, self.metrics_allow_remote, "--metrics-allow-remote"));
+        let metrics = self.metrics.and_then(|addr| {
+            http::bind_refusal("--metrics", &addr, self.metrics_allow_remote, "--metrics-allow-remote")
+        });
         let control = self.control.and_then(|addr| {
-            http::bind_refusal("--control", &addr, self.control_token.is_some(), "--control-token (a bearer token every request must carry)")
+            http::bind_refusal(
+                "--control",
+                &addr,
+                self.control_token.is_some(),
+                "--control-token (a bearer token every request must carry)",
+            )
         });
         metrics.or(control)
     }
@@ -67,12 +72,18 @@ impl OpsListeners {
             anyhow::bail!(refusal);
         }
         let metrics = match options.metrics {
-            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("listening for --metrics on {addr}"))?),
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for --metrics on {addr}"))?,
+            ),
             None => None,
         };
         let control = match options.control {
             Some(addr) => Some((
-                TcpListener::bind(addr).await.with_context(|| format!("listening for --control on {addr}"))?,
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for --control on {addr}"))?,
                 options.control_token.clone(),
             )),
             None => None,
@@ -134,7 +145,8 @@ mod tests {
         let remote = Some("0.0.0.0:7000".parse().unwrap());
         let refused = OpsOptions { control: remote, ..OpsOptions::default() };
         assert!(refused.refusal().is_some_and(|why| why.contains("--control-token")));
-        let allowed = OpsOptions { control: remote, control_token: Some("t0k".into()), ..OpsOptions::default() };
+        let allowed =
+            OpsOptions { control: remote, control_token: Some("t0k".into()), ..OpsOptions::default() };
         assert_eq!(allowed.refusal(), None);
         let empty = OpsOptions { control_token: Some(" ".into()), ..OpsOptions::default() };
         assert!(empty.refusal().is_some());

@@ -64,7 +64,11 @@ impl Toxic {
                 let (latency, jitter) = (self.millis("latency")?, self.millis("jitter")?);
                 match jitter {
                     0 => format!("latency: {latency}ms"),
-                    _ => format!("latency: {{ uniform: [{}ms, {}ms] }}", latency.saturating_sub(jitter), latency + jitter),
+                    _ => format!(
+                        "latency: {{ uniform: [{}ms, {}ms] }}",
+                        latency.saturating_sub(jitter),
+                        latency + jitter
+                    ),
                 }
             }
             "timeout" => {
@@ -91,18 +95,20 @@ impl Toxic {
                     rate => format!("bandwidth: {rate}KB/s"),
                 }
             }
-            other => {
-                return Err(format!(
-                    "toxic type `{other}` is not supported; supported: latency, timeout, reset_peer, bandwidth"
-                ))
-            }
+            other => return Err(format!(
+                "toxic type `{other}` is not supported; supported: latency, timeout, reset_peer, bandwidth"
+            )),
         };
         Ok(format!("{{ {action}, probability: {}% }}", toxicity * 100.0))
     }
 
     fn only(&self, allowed: &[&str]) -> Result<(), String> {
         match self.attributes.keys().find(|key| !allowed.contains(&key.as_str())) {
-            Some(key) => Err(format!("attribute `{key}` is not supported for `{}`; supported: {}", self.kind, allowed.join(", "))),
+            Some(key) => Err(format!(
+                "attribute `{key}` is not supported for `{}`; supported: {}",
+                self.kind,
+                allowed.join(", ")
+            )),
             None => Ok(()),
         }
     }
@@ -111,7 +117,9 @@ impl Toxic {
     fn millis(&self, key: &str) -> Result<u64, String> {
         match self.attributes.get(key) {
             None => Ok(0),
-            Some(value) => value.as_u64().ok_or_else(|| format!("attribute `{key}` must be a whole number ≥ 0, not {value}")),
+            Some(value) => value
+                .as_u64()
+                .ok_or_else(|| format!("attribute `{key}` must be a whole number ≥ 0, not {value}")),
         }
     }
 }
@@ -125,18 +133,37 @@ mod tests {
     }
 
     fn parses(text: &str) {
-        crate::scenario::parse_fault(text, crate::wire::ApiFamily::OpenAi).unwrap_or_else(|e| panic!("{text}: {e}"));
+        crate::scenario::parse_fault(text, crate::wire::ApiFamily::OpenAi)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
     }
 
     #[test]
     fn the_four_toxics_map_onto_faults_the_scenario_syntax_accepts() {
         let cases = [
-            (json!({"type": "latency", "attributes": {"latency": 1000}}), "{ latency: 1000ms, probability: 100% }"),
-            (json!({"type": "latency", "toxicity": 0.5, "attributes": {"latency": 100, "jitter": 150}}), "{ latency: { uniform: [0ms, 250ms] }, probability: 50% }"),
-            (json!({"type": "timeout", "attributes": {"timeout": 0}}), "{ hang: forever, probability: 100% }"),
-            (json!({"type": "timeout", "stream": "upstream", "attributes": {"timeout": 2000}}), "{ hang: 2000ms, probability: 100% }"),
-            (json!({"type": "reset_peer", "attributes": {"timeout": 0}}), "{ reset: true, probability: 100% }"),
-            (json!({"type": "bandwidth", "attributes": {"rate": 10}}), "{ bandwidth: 10KB/s, probability: 100% }"),
+            (
+                json!({"type": "latency", "attributes": {"latency": 1000}}),
+                "{ latency: 1000ms, probability: 100% }",
+            ),
+            (
+                json!({"type": "latency", "toxicity": 0.5, "attributes": {"latency": 100, "jitter": 150}}),
+                "{ latency: { uniform: [0ms, 250ms] }, probability: 50% }",
+            ),
+            (
+                json!({"type": "timeout", "attributes": {"timeout": 0}}),
+                "{ hang: forever, probability: 100% }",
+            ),
+            (
+                json!({"type": "timeout", "stream": "upstream", "attributes": {"timeout": 2000}}),
+                "{ hang: 2000ms, probability: 100% }",
+            ),
+            (
+                json!({"type": "reset_peer", "attributes": {"timeout": 0}}),
+                "{ reset: true, probability: 100% }",
+            ),
+            (
+                json!({"type": "bandwidth", "attributes": {"rate": 10}}),
+                "{ bandwidth: 10KB/s, probability: 100% }",
+            ),
         ];
         for (given, expected) in cases {
             let text = toxic(given).fault_text().expect("maps");

@@ -284,7 +284,10 @@ mod tests {
         let yaml = "name: s\nupstreams: { openai: { mock: openai } }\nload: { arrival: { rate: 1/s }, request: { model: gpt-4o-mini } }\nphases:\n  - { name: a, duration: 10s }\n  - { name: b, duration: 20s }\n  - { name: c, duration: 5s }\n";
         let plan = crate::scenario::parse(yaml, std::path::Path::new("s.yaml")).expect("a plan");
         let skipped = plan.skipped_at(Duration::from_secs(14)).expect("b can be skipped");
-        assert_eq!(skipped.phase_ends(), vec![Duration::from_secs(10), Duration::from_secs(14), Duration::from_secs(19)]);
+        assert_eq!(
+            skipped.phase_ends(),
+            vec![Duration::from_secs(10), Duration::from_secs(14), Duration::from_secs(19)]
+        );
         assert_eq!(skipped.phase_at(Duration::from_secs(14)), 2);
         assert_eq!(skipped.phases[2].duration, Duration::from_secs(5));
         assert!(skipped.skipped_at(Duration::from_secs(15)).is_none(), "the last phase has no next");
