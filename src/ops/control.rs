@@ -154,7 +154,7 @@ impl Control {
         };
         match self.add(name, id, text, Value::String(text.trim().to_owned()), false) {
             Ok(fault) => json(StatusCode::CREATED, &native(&fault)),
-            Err(response) => response,
+            Err(response) => *response,
         }
     }
 
@@ -169,7 +169,7 @@ impl Control {
         };
         match self.add(name, Some(toxic.name()), &text, toxic.shown(), true) {
             Ok(fault) => json(StatusCode::OK, &fault.shown),
-            Err(response) => response,
+            Err(response) => *response,
         }
     }
 
@@ -180,11 +180,12 @@ impl Control {
         text: &str,
         shown: Value,
         toxic: bool,
-    ) -> Result<LiveFault, Response<Body>> {
-        let family = self.live.family(name).map_err(|refused| live_error(&refused))?;
-        let rule =
-            crate::scenario::parse_fault(text, family).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-        let fault = self.live.add(name, id, rule, shown, toxic).map_err(|refused| live_error(&refused))?;
+    ) -> Result<LiveFault, Box<Response<Body>>> {
+        let family = self.live.family(name).map_err(|refused| Box::new(live_error(&refused)))?;
+        let rule = crate::scenario::parse_fault(text, family)
+            .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, e)))?;
+        let fault =
+            self.live.add(name, id, rule, shown, toxic).map_err(|refused| Box::new(live_error(&refused)))?;
         tracing::warn!(upstream = name, fault = %fault.id, action = %fault.label, "live fault added");
         Ok(fault)
     }

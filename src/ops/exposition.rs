@@ -48,13 +48,18 @@ struct RunCollector {
     state: Arc<RunState>,
 }
 
+/// A phase's latency and TTFT histograms, microseconds.
+type Durations = (Histogram<u32>, Histogram<u32>);
+/// Which of them a histogram family shows.
+type Pick = fn(&Durations) -> &Histogram<u32>;
+
 /// What one scrape reads of the folded records, taken under the recorder's lock.
 struct Snapshot {
     /// By phase index: logical requests by outcome label.
     requests: Vec<BTreeMap<&'static str, u64>>,
     attempts: BTreeMap<AttemptKind, u64>,
     /// By phase index: (latency, TTFT) histograms, microseconds.
-    durations: Vec<(Histogram<u32>, Histogram<u32>)>,
+    durations: Vec<Durations>,
 }
 
 impl Snapshot {
@@ -115,7 +120,7 @@ impl Collector for RunCollector {
             ConstCounter::new(*count).encode(family.encode_family(&labels)?)?;
         }
 
-        let histograms: [(&str, &str, fn(&(Histogram<u32>, Histogram<u32>)) -> &Histogram<u32>); 2] = [
+        let histograms: [(&str, &str, Pick); 2] = [
             (
                 "chaos_request_duration_seconds",
                 "Logical request latency from its intended start (coordinated-omission-correct), by phase.",

@@ -95,9 +95,11 @@ impl Toxic {
                     rate => format!("bandwidth: {rate}KB/s"),
                 }
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "toxic type `{other}` is not supported; supported: latency, timeout, reset_peer, bandwidth"
-            )),
+            ))
+            }
         };
         Ok(format!("{{ {action}, probability: {}% }}", toxicity * 100.0))
     }
