@@ -182,6 +182,7 @@ fn metrics_move_during_a_run_with_bounded_labels_and_live_faults_show_in_the_att
     let skipped = status(&control, token)["elapsed_s"].as_f64().unwrap();
     let (code, results) = run.finish();
     assert_eq!(code, 0, "{results}");
+    assert!(!results.to_string().contains("t0k3n"), "the token never reaches the results");
 
     let phases = results["phases"].as_array().expect("phases");
     let calm = phases[0]["duration_s"].as_f64().expect("duration");
