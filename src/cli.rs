@@ -34,6 +34,8 @@ pub enum Command {
         replay: Option<PathBuf>,
         #[command(flatten)]
         speed: SpeedArg,
+        #[command(flatten)]
+        ops: OpsArgs,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.
@@ -81,6 +83,36 @@ pub struct SpeedArg {
     /// results.json records F (`scenario.speed`); its figures are wall time.
     #[arg(long = "speed", value_name = "F", default_value = "1", allow_negative_numbers = true)]
     pub factor: crate::speed::Speed,
+}
+
+/// Live metrics and the control API of `chaos run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpsArgs {
+    /// Serve Prometheus metrics at http://ADDR/metrics while the run goes on (loopback unless
+    /// --metrics-allow-remote; port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
+    /// Allow --metrics beyond loopback.
+    #[arg(long)]
+    pub metrics_allow_remote: bool,
+    /// Serve the control API (live faults, skip a phase, stop; a toxiproxy-compatible subset) at
+    /// ADDR (loopback unless --control-token is given; port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub control: Option<std::net::SocketAddr>,
+    /// A bearer token every control request must then carry; required beyond loopback.
+    #[arg(long, value_name = "TOKEN")]
+    pub control_token: Option<String>,
+}
+
+impl OpsArgs {
+    pub fn options(&self) -> crate::ops::OpsOptions {
+        crate::ops::OpsOptions {
+            metrics: self.metrics,
+            metrics_allow_remote: self.metrics_allow_remote,
+            control: self.control,
+            control_token: self.control_token.clone(),
+        }
+    }
 }
 
 /// The files `chaos schema` describes.

@@ -17,7 +17,8 @@
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
 //!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`.
 //! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
-//!   run watched live once a second: progress, halt conditions.
+//!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
+//!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
 #![forbid(unsafe_code)]
 
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod mock;
 pub mod monitor;
 pub mod net;
+pub mod ops;
 pub mod proxy;
 pub mod ratelimit;
 pub mod report;
@@ -55,8 +57,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, speed.factor))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run, replay } => {
-            let how = commands::RunHow { speed: speed.factor, dry_run: *dry_run, replay: replay.clone() };
+        Command::Run { file, reports, allow_remote, speed, dry_run, replay, ops } => {
+            let how = commands::RunHow {
+                speed: speed.factor,
+                dry_run: *dry_run,
+                replay: replay.clone(),
+                ops: ops.options(),
+            };
             commands::run(file, reports, *allow_remote, how).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),

@@ -23,7 +23,8 @@ use crate::{
         Recorder, RunClock,
     },
     mock::{MockBuilder, MockHandle},
-    monitor::{self, progress::Progress},
+    monitor::{self, progress::Progress, Halt},
+    ops::{control::ControlEvent, live_faults::LiveFaults, state::RunState, OpsListeners, OpsOptions},
     proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
     report::{run_folder, Environment, Results, RunMeta, UpstreamCounts},
     scenario::{
@@ -50,6 +51,8 @@ pub struct RunOptions {
     /// Fault decisions of an earlier run to impose (`--replay`), read by [`Replay::read`]
     /// against [`journal_header`].
     pub replay: Option<Arc<Replay>>,
+    /// Live metrics and the control API, when asked for.
+    pub ops: OpsOptions,
 }
 
 impl RunOptions {
@@ -62,6 +65,7 @@ impl RunOptions {
             dry_run: false,
             progress: Progress::Off,
             replay: None,
+            ops: OpsOptions::default(),
         }
     }
 }
@@ -98,6 +102,7 @@ pub async fn execute(
         started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    let ops = OpsListeners::bind(&options.ops).await?;
 
     let (journal, journal_writer) =
         Journal::start(&folder.join("journal.ndjson"), &journal_header(plan), QUEUE)
@@ -140,6 +145,16 @@ pub async fn execute(
         interposers.push(interposer);
     }
 
+    let state = RunState::new(plan.clone(), clock, recorder.clone(), options.dry_run);
+    let layers = plan.upstreams.iter().zip(&interposers);
+    let live = Arc::new(LiveFaults::new(
+        layers
+            .map(|(upstream, interposer)| (upstream.name.clone(), upstream.family, interposer.live_layer()))
+            .collect(),
+        plan.seed,
+        options.dry_run,
+    ));
+    let mut ops = ops.start(&state, &live, interposers.iter().map(|i| i.addr).collect())?;
     let sender = Sender::new(LoadClient::new(target.client, clock)?, plan.load.mix.clone(), plan.seed);
     let (stop_load, load_stopped) = watch::channel(false);
     let load = match &plan.load.arrivals {
@@ -163,16 +178,13 @@ pub async fn execute(
 
     let mut interrupted = false;
     let mut aborted_by = None;
-    let failure = async {
-        match plan.abort_on_fail {
-            true => assert::early::first_failure(plan, &recorder, clock).await,
-            false => std::future::pending().await,
-        }
-    };
-    let mut failure = std::pin::pin!(failure);
+    let mut failure = early_failure(state.plan(), &recorder, clock);
     let mut halted_by = None;
-    let mut watching = std::pin::pin!(monitor::watch(plan, &recorder, clock, options.progress));
-    for phase in &plan.phases {
+    let mut watching = std::pin::pin!(monitor::watch(&state, options.progress));
+    let mut index = 0;
+    loop {
+        let running = state.plan();
+        let Some(phase) = running.phases.get(index) else { break };
         tracing::info!(phase = %phase.name, "phase started");
         // A zone lost with `refuse` is switched by this loop, so it starts a little after the
         // boundary (the chains switch exactly, by the clock).
@@ -180,7 +192,7 @@ pub async fn execute(
             interposer.set_refusing(*dark && !options.dry_run);
         }
         tokio::select! {
-            () = tokio::time::sleep_until(clock.at(phase.end())) => {}
+            () = tokio::time::sleep_until(clock.at(phase.end())) => index += 1,
             () = &mut shutdown => {
                 interrupted = true;
                 break;
@@ -195,12 +207,36 @@ pub async fn execute(
                 halted_by = Some(halt);
                 break;
             }
+            Some(event) = ops.events.recv() => match event {
+                ControlEvent::SkipPhase => {
+                    let Some(skipped) = running.skipped_at(clock.elapsed()) else { continue };
+                    tracing::warn!(phase = %phase.name, "phase skipped (control API)");
+                    skip_to(&skipped, &interposers, options.dry_run);
+                    recorder.reschedule(skipped.phase_ends());
+                    state.set_plan(skipped);
+                    failure = early_failure(state.plan(), &recorder, clock);
+                    index += 1;
+                }
+                ControlEvent::Stop { by } => {
+                    tracing::warn!(%by, "emergency stop: removing every fault");
+                    let halt = Halt::stop(by, clock.elapsed(), phase.name.clone());
+                    let mut progress = options.progress;
+                    progress.halted(&halt);
+                    halted_by = Some(halt);
+                    break;
+                }
+            },
         }
     }
+    let as_run = state.plan();
+    let plan = &*as_run;
     let stopped_early = interrupted || aborted_by.is_some() || halted_by.is_some();
     // Faults go first, before anything else waits: none fires after a stop.
     if stopped_early {
-        remove_faults(plan, &interposers, clock);
+        remove_faults(plan, &interposers, &live, clock);
+        if halted_by.is_some() {
+            state.set_halted();
+        }
     }
     options.progress.finish();
     let _ = stop_load.send(true);
@@ -211,7 +247,7 @@ pub async fn execute(
             std::future::pending::<()>().await;
         }
         (&mut shutdown).await;
-        remove_faults(plan, &interposers, clock);
+        remove_faults(plan, &interposers, &live, clock);
     };
     let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
@@ -219,6 +255,7 @@ pub async fn execute(
         let stopped = process.stop(target::process::STOP_GRACE).await;
         tracing::info!(?stopped, "target stopped");
     }
+    ops.shutdown().await;
     for interposer in interposers {
         interposer.shutdown().await;
     }
@@ -274,13 +311,39 @@ async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::
         .await
 }
 
-/// Clears every interposer's faults and brings dark ones back (emergency stop); decided
-/// requests keep their decision.
-fn remove_faults(plan: &Plan, interposers: &[InterposerHandle], clock: RunClock) {
+/// Clears every interposer's faults, live ones included, and brings dark ones back (emergency
+/// stop); decided requests keep their decision.
+fn remove_faults(plan: &Plan, interposers: &[InterposerHandle], live: &LiveFaults, clock: RunClock) {
+    live.close("the run has stopped: every fault was removed");
     for interposer in interposers {
         interposer.set_chain(plan.phase_at(clock.elapsed()), Chain::empty());
         interposer.set_refusing(false);
     }
+}
+
+/// Gives every interposer the timeline of a plan whose phase in force was cut short.
+fn skip_to(plan: &Plan, interposers: &[InterposerHandle], dry_run: bool) {
+    if dry_run {
+        return;
+    }
+    for (index, interposer) in interposers.iter().enumerate() {
+        interposer.set_timeline(timeline(plan, index));
+    }
+}
+
+/// The first expectation of `plan` that failed for good (with `abort_on_fail`); never, without.
+fn early_failure(
+    plan: Arc<Plan>,
+    recorder: &Recorder,
+    clock: RunClock,
+) -> std::pin::Pin<Box<dyn Future<Output = assert::Check> + Send>> {
+    let recorder = recorder.clone();
+    Box::pin(async move {
+        match plan.abort_on_fail {
+            true => assert::early::first_failure(&plan, &recorder, clock).await,
+            false => std::future::pending().await,
+        }
+    })
 }
 
 /// One upstream's chains for every phase, each with its own seed.

@@ -156,3 +156,131 @@ pub fn assert_valid_results(path: &Path) {
         errors.join("\n")
     );
 }
+
+/// A `chaos run` of `yaml` through the binary, left running so a test can talk to it; stderr is
+/// read line by line as it comes.
+pub struct LiveBinary {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    pub reports: PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+impl LiveBinary {
+    pub fn start(yaml: &str, options: &[&str]) -> LiveBinary {
+        use std::io::BufRead;
+        let folder = tempfile::tempdir().expect("temp dir");
+        let scenario = folder.path().join("scenario.yaml");
+        std::fs::write(&scenario, yaml).expect("scenario written");
+        let reports = folder.path().join("reports");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chaos"))
+            .arg("run")
+            .arg(&scenario)
+            .arg("--reports")
+            .arg(&reports)
+            .args(options)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the chaos binary runs");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        LiveBinary { child, lines, seen: Vec::new(), reports, _folder: folder }
+    }
+
+    /// What follows `prefix` on the first stderr line that starts with it (waits up to 30 s).
+    pub fn line_after(&mut self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(line) = self.seen.iter().find_map(|line| line.strip_prefix(prefix)) {
+                return line.trim().to_owned();
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!("no stderr line starting {prefix:?}; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits for the run to end (up to 60 s); its exit code and `results.json`.
+    pub fn finish(mut self) -> (i32, serde_json::Value) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the run did not end");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let entry = std::fs::read_dir(&self.reports).expect("reports").next().expect("a run folder");
+        let file = entry.expect("an entry").path().join("results.json");
+        assert_valid_results(&file);
+        let results = serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON");
+        (status.code().unwrap_or(-1), results)
+    }
+}
+
+impl Drop for LiveBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange with `authority` (`host:port`) over a plain socket: (status, body).
+pub fn http(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(authority).expect("connects");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}

@@ -15,6 +15,7 @@ mod interrupt;
 mod invalid_scenarios;
 mod load_generator;
 mod mocks;
+mod ops;
 mod passthrough;
 mod rate_limit_fault;
 mod replay;

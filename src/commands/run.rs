@@ -32,15 +32,22 @@ pub struct RunHow {
     pub dry_run: bool,
     /// A journal whose fault decisions to impose (`--replay`).
     pub replay: Option<PathBuf>,
+    /// Live metrics and the control API.
+    pub ops: crate::ops::OpsOptions,
 }
 
 /// Runs a scenario as `how` says, prints the verdict table and returns the verdict's exit code.
-/// A scenario or a journal that cannot be used is the user's to fix: exit 2, nothing started.
+/// A scenario, a journal or an address that cannot be used is the user's to fix: exit 2,
+/// nothing started.
 pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -> anyhow::Result<Exit> {
     let plan = match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(how.speed)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
+    if let Some(refusal) = how.ops.refusal() {
+        eprintln!("error: {refusal}");
+        return Ok(Exit::InvalidScenario);
+    }
     let replay = match how.replay.as_deref().map(|path| Replay::read(path, &runner::journal_header(&plan))) {
         Some(Err(error)) => {
             eprintln!("error: {error}");
@@ -57,6 +64,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         dry_run,
         progress: Progress::for_stderr(),
         replay,
+        ops: how.ops,
         ..runner::RunOptions::new(reports.to_owned())
     };
     let report = runner::execute(&plan, &options, interrupted()).await?;

@@ -61,6 +61,26 @@ impl ChainDecision {
     pub fn is_pass(&self) -> bool {
         self.fired.is_empty() && self.stream.is_empty()
     }
+
+    /// This decision followed by `next`'s, as if their rules were one chain: delays add up,
+    /// labels and stream faults are kept in order, the lower bandwidth holds, and an answer or
+    /// a connection fault here ends it before `next` counts.
+    pub fn then(mut self, next: impl FnOnce() -> ChainDecision) -> ChainDecision {
+        if self.response.is_some() || self.connection.is_some() {
+            return self;
+        }
+        let next = next();
+        self.delay += next.delay;
+        self.fired.extend(next.fired);
+        self.stream.extend(next.stream);
+        self.response = next.response;
+        self.connection = next.connection;
+        self.bandwidth = match (self.bandwidth, next.bandwidth) {
+            (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+            (mine, theirs) => mine.or(theirs),
+        };
+        self
+    }
 }
 
 /// The rules an interposer applies, in order, with their own seeded RNG.
@@ -184,6 +204,17 @@ mod tests {
     fn latency(ms: u64) -> FaultRule {
         let fault = LatencyFault::fixed(Duration::from_millis(ms));
         FaultRule::new(FaultAction::Latency(fault), 1.0)
+    }
+
+    #[test]
+    fn a_layer_on_top_decides_first_and_an_answer_there_ends_the_chain() {
+        let top = Chain::new(vec![latency(5), status(1.0)], 1);
+        let below = Chain::new(vec![latency(7)], 2);
+        let decided = top.decide(&REQUEST).then(|| below.decide(&REQUEST));
+        assert_eq!(decided.delay, Duration::from_millis(5), "the lower chain never counted");
+        assert_eq!(decided.response.map(|r| r.status), Some(503));
+        let delays = Chain::new(vec![latency(5)], 1).decide(&REQUEST).then(|| below.decide(&REQUEST));
+        assert_eq!((delays.delay, delays.fired.len()), (Duration::from_millis(12), 2));
     }
 
     fn fired_pattern(chain: &Chain, n: usize) -> Vec<bool> {

@@ -215,6 +215,14 @@ impl Aggregate {
         self.joins.settle_all(|phase, totals| merge_joins(phases, phase, totals));
     }
 
+    /// Phases now end at `phase_ends` (as many as before); records already folded stay where
+    /// they are.
+    pub fn reschedule(&mut self, phase_ends: Vec<Duration>) {
+        if phase_ends.len() == self.phase_ends.len() {
+            self.phase_ends = phase_ends;
+        }
+    }
+
     /// The phase whose window holds `at` (the last phase holds everything after it).
     pub fn phase_at(&self, at: Duration) -> usize {
         self.phase_ends.iter().position(|end| at < *end).unwrap_or(self.phases.len() - 1)

@@ -64,6 +64,14 @@ impl Recorder {
         self.journal.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
+    /// Phases now end at `phase_ends` (a phase was skipped: only boundaries after now move), for
+    /// the records folded from here on.
+    pub fn reschedule(&self, phase_ends: Vec<Duration>) {
+        if let Store::Fold(aggregate) = &mut *self.lock() {
+            aggregate.reschedule(phase_ends);
+        }
+    }
+
     /// Logical request `id`, meant to start at `intended`, has started (it places the attempts
     /// that carry its id).
     pub fn started(&self, id: u64, intended: Duration) {

@@ -40,6 +40,9 @@ pub struct ReplayStats {
     pub misses: u64,
 }
 
+/// Decisions recorded without a draw key, in arrival order: each a phase and the rules that fired.
+type Unkeyed = Mutex<VecDeque<(usize, Vec<usize>)>>;
+
 /// The decisions of an earlier run.
 #[derive(Debug)]
 pub struct Replay {
@@ -47,7 +50,7 @@ pub struct Replay {
     /// By upstream and draw key: the phase and the rules that fired.
     keyed: HashMap<(usize, u64), (usize, Vec<usize>)>,
     /// By upstream, in arrival order: attempts without a draw key.
-    unkeyed: Vec<Mutex<VecDeque<(usize, Vec<usize>)>>>,
+    unkeyed: Vec<Unkeyed>,
     imposed: AtomicU64,
     misses: AtomicU64,
 }

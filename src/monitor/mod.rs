@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     analysis::live::{live_figures, LiveFigures},
-    metrics::{Recorder, RunClock},
-    scenario::{expect::Expectation, Plan},
+    ops::state::RunState,
+    scenario::expect::Expectation,
 };
 
 use progress::Progress;
@@ -34,6 +34,23 @@ pub struct Halt {
     pub at_s: f64,
     /// The phase the run was in.
     pub phase: String,
+    /// Who stopped the run by hand (an emergency stop on the control API, with the reason
+    /// given); absent when a halt condition did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+impl Halt {
+    /// An emergency stop asked for by `by` at `at` into the run, in `phase`.
+    pub fn stop(by: String, at: Duration, phase: String) -> Halt {
+        Halt {
+            condition: "emergency stop".to_owned(),
+            observed: 1.0,
+            at_s: at.as_secs_f64(),
+            phase,
+            by: Some(by),
+        }
+    }
 }
 
 /// The first halt condition that `live` satisfies, with its observed value.
@@ -44,21 +61,26 @@ pub fn breached<'a>(conditions: &'a [Expectation], live: &LiveFigures) -> Option
     })
 }
 
-/// Shows progress once a second and resolves when a halt condition holds; never resolves when
-/// none does.
-pub async fn watch(plan: &Plan, recorder: &Recorder, clock: RunClock, mut progress: Progress) -> Halt {
+/// Shows progress once a second, leaves the figures in `state` for the operations servers, and
+/// resolves when a halt condition holds; never resolves when none does. The plan is read from
+/// `state` each time, so a skipped phase shows at once.
+pub async fn watch(state: &RunState, mut progress: Progress) -> Halt {
+    let (recorder, clock) = (&state.recorder, state.clock);
     let mut second = 1u64;
     loop {
         tokio::time::sleep_until(clock.at(Duration::from_secs(second) + SETTLE)).await;
         second = clock.elapsed().as_secs().max(second) + 1;
         let elapsed = clock.elapsed();
-        let Some(live) = recorder.with_aggregate(|aggregate| live_figures(plan, aggregate, elapsed)) else {
+        let plan = state.plan();
+        let Some(live) = recorder.with_aggregate(|aggregate| live_figures(&plan, aggregate, elapsed)) else {
             continue;
         };
-        progress.show(plan, &live);
+        progress.show(&plan, &live);
+        state.set_figures(live.clone());
         if let Some((condition, observed)) = breached(&plan.halts, &live) {
             let phase = plan.phases[plan.phase_at(elapsed)].name.clone();
-            let halt = Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase };
+            let halt =
+                Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase, by: None };
             progress.halted(&halt);
             return halt;
         }

@@ -53,12 +53,17 @@ impl Progress {
             return;
         }
         let newline = if *self == Progress::Live { "\n" } else { "" };
-        eprintln!(
-            "{newline}HALT at {}: `{}` held ({}); removing every fault and stopping",
-            clock(halt.at_s),
-            halt.condition,
-            halt.observed
-        );
+        match &halt.by {
+            Some(by) => {
+                eprintln!("{newline}STOP at {} ({by}): removing every fault and stopping", clock(halt.at_s))
+            }
+            None => eprintln!(
+                "{newline}HALT at {}: `{}` held ({}); removing every fault and stopping",
+                clock(halt.at_s),
+                halt.condition,
+                halt.observed
+            ),
+        }
     }
 
     /// Ends the redrawn line so what follows starts on its own.

@@ -4,7 +4,8 @@
 //!
 //! The interposer follows a [`Timeline`] of chains, one per phase, choosing by the run clock
 //! when a request arrives; [`InterposerHandle::set_timeline`] swaps it atomically (live
-//! changes, emergency stop). A request in flight keeps the decision it already got.
+//! changes, emergency stop). A request in flight keeps the decision it already got. Over the
+//! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
 
 mod attempt;
 mod forward;
@@ -64,6 +65,8 @@ struct Context {
     config: InterposerConfig,
     client: forward::UpstreamClient,
     timeline: ArcSwap<Timeline>,
+    /// Faults added while the run goes on (the control API): decided before the timeline's.
+    live: LiveLayer,
     /// Numbers attempts per correlation id for their fault draws, counted here because gateways
     /// that retry on their own do not number their retries.
     attempts: AttemptCounter,
@@ -87,6 +90,11 @@ impl InterposerHandle {
         self.set_timeline(Timeline::constant(phase, chain));
     }
 
+    /// The layer of live faults over this interposer's timeline, to change from elsewhere.
+    pub fn live_layer(&self) -> LiveLayer {
+        self.context.live.clone()
+    }
+
     /// Goes dark — connections refused, open ones reset — or comes back (zone loss, `refuse`).
     pub fn set_refusing(&self, refusing: bool) {
         self.server.set_refusing(refusing);
@@ -99,12 +107,32 @@ impl InterposerHandle {
     }
 }
 
+/// A chain of faults applied on top of an interposer's timeline until replaced; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LiveLayer {
+    chain: Arc<ArcSwap<Chain>>,
+}
+
+impl Default for LiveLayer {
+    fn default() -> Self {
+        LiveLayer { chain: Arc::new(ArcSwap::from_pointee(Chain::empty())) }
+    }
+}
+
+impl LiveLayer {
+    /// Replaces the layer; requests already decided are unaffected.
+    pub fn set(&self, chain: Chain) {
+        self.chain.store(Arc::new(chain));
+    }
+}
+
 /// Starts an interposer on `listener` with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
     let context = Arc::new(Context {
         config,
         client: forward::upstream_client(),
         timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
+        live: LiveLayer::default(),
         attempts: Default::default(),
     });
     let serving = Arc::clone(&context);
@@ -150,13 +178,15 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
     let arrived = config.clock.at(at);
     let timeline = context.timeline.load_full();
     let active = timeline.at(at);
+    let live = context.live.chain.load_full();
     let (parts, body) = request.into_parts();
     let header_id = header_number(&parts.headers, CORRELATION_HEADER);
     // A POST body is read whole: for the model and prompt size that bill the attempt, for the
     // correlation tag when a gateway dropped the header (`user` / `metadata.user_id`), and for
     // faults that match on it. Other requests stream through unless a fault needs their body.
-    let read_body =
-        parts.method == http::Method::POST || active.is_some_and(|entry| entry.chain.needs_body());
+    let read_body = parts.method == http::Method::POST
+        || live.needs_body()
+        || active.is_some_and(|entry| entry.chain.needs_body());
     let (body, fields) = if read_body {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
@@ -190,15 +220,24 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         headers: Some(&parts.headers),
         draw_key: key,
     };
-    let decision = active
-        .map(|entry| {
-            let imposed =
-                config.replay.as_ref().map(|replay| replay.imposed(config.upstream_index, entry.phase, key));
-            entry.chain.decide_as(&view, imposed.flatten().as_deref())
-        })
-        .unwrap_or_default();
+    // The journal keeps (and a replay imposes) the phase chain's decision; live faults added by
+    // the control API are a layer of their own, decided first.
+    let mut phase_rules = Vec::new();
+    let decision = live.decide(&view).then(|| {
+        let decided = active
+            .map(|entry| {
+                let imposed = config
+                    .replay
+                    .as_ref()
+                    .map(|replay| replay.imposed(config.upstream_index, entry.phase, key));
+                entry.chain.decide_as(&view, imposed.flatten().as_deref())
+            })
+            .unwrap_or_default();
+        phase_rules.clone_from(&decided.rules);
+        decided
+    });
     let mut guard = attempt(config, active.map_or(0, |entry| entry.phase), logical_id, at, decision.fired);
-    guard.decided(key, decision.rules);
+    guard.decided(key, phase_rules);
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
         fields.model.clone(),

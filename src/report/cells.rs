@@ -146,7 +146,13 @@ pub fn stop_notes(run: &super::RunMeta) -> Vec<String> {
     if run.dry_run {
         notes.push("Dry run: the whole plan ran with no fault firing.".to_owned());
     }
-    if let Some(halt) = &run.halted_by {
+    if let Some(halt @ crate::monitor::Halt { by: Some(by), .. }) = &run.halted_by {
+        notes.push(format!(
+            "Stopped {} into the run, in phase {}: an emergency stop ({by}); every fault was removed at once and the run ended as halted.",
+            seconds(halt.at_s),
+            halt.phase,
+        ));
+    } else if let Some(halt) = &run.halted_by {
         notes.push(format!(
             "Halted {} into the run, in phase {}: the halt condition `{}` held (observed {}); every fault was removed at once and the run stopped.",
             seconds(halt.at_s),

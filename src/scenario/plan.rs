@@ -251,6 +251,25 @@ impl Plan {
         self.phases.iter().position(|phase| at < phase.end()).unwrap_or(self.phases.len().saturating_sub(1))
     }
 
+    /// The plan as run when the phase in force at `now` is cut short there (`skip` on the
+    /// control API): that phase ends at `now`, and every later one starts that much earlier
+    /// and keeps its duration. `None` when the last phase is in force (nothing to skip to).
+    pub fn skipped_at(&self, now: Duration) -> Option<Plan> {
+        let current = self.phase_at(now);
+        if current + 1 >= self.phases.len() {
+            return None;
+        }
+        let mut plan = self.clone();
+        let phase = &mut plan.phases[current];
+        phase.duration = now.saturating_sub(phase.start);
+        let mut start = plan.phases[current].end();
+        for later in &mut plan.phases[current + 1..] {
+            later.start = start;
+            start = later.end();
+        }
+        Some(plan)
+    }
+
     /// A one-line description for `chaos validate`.
     pub fn summary(&self) -> String {
         let phases: Vec<String> = self
@@ -270,5 +289,24 @@ impl Plan {
             self.load.arrivals.describe(),
             self.expectations.len()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_ends_the_phase_now_and_moves_the_later_ones_earlier() {
+        let yaml = "name: s\nupstreams: { openai: { mock: openai } }\nload: { arrival: { rate: 1/s }, request: { model: gpt-4o-mini } }\nphases:\n  - { name: a, duration: 10s }\n  - { name: b, duration: 20s }\n  - { name: c, duration: 5s }\n";
+        let plan = crate::scenario::parse(yaml, std::path::Path::new("s.yaml")).expect("a plan");
+        let skipped = plan.skipped_at(Duration::from_secs(14)).expect("b can be skipped");
+        assert_eq!(
+            skipped.phase_ends(),
+            vec![Duration::from_secs(10), Duration::from_secs(14), Duration::from_secs(19)]
+        );
+        assert_eq!(skipped.phase_at(Duration::from_secs(14)), 2);
+        assert_eq!(skipped.phases[2].duration, Duration::from_secs(5));
+        assert!(skipped.skipped_at(Duration::from_secs(15)).is_none(), "the last phase has no next");
     }
 }
