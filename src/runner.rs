@@ -123,7 +123,18 @@ pub async fn execute(
         target = target::start(plan, &addrs, &folder) => target.context("starting the target")?,
         () = &mut shutdown => anyhow::bail!("interrupted while the target was starting"),
     };
+    // A first phase with a wall-clock `at` waits for it, everything else up and ready.
+    if let Some(wait) =
+        plan.starts_at.and_then(|at| std::time::Duration::try_from(at - time::OffsetDateTime::now_utc()).ok())
+    {
+        tracing::info!(?wait, "waiting for the first phase's `at`");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = &mut shutdown => anyhow::bail!("interrupted while waiting for the first phase's `at`"),
+        }
+    }
     // Everything is up: from here on, time belongs to the scenario.
+    let phases_started_at = time::OffsetDateTime::now_utc();
     let clock = RunClock::start_now();
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
     for (index, (upstream, (mock, listener))) in
@@ -280,6 +291,7 @@ pub async fn execute(
         aborted_by,
         halted_by,
         dry_run: options.dry_run,
+        phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
     };
     let generator = load.generator.report(plan.load.max_lag);
     let results = Results::new(plan, run, generator, analysis, checks, counts)

@@ -113,6 +113,7 @@ pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report
         aborted_by: None,
         halted_by: None,
         dry_run: false,
+        phases_started_at: "2025-01-02T03:04:06Z".to_owned(),
     };
     let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
     crate::report::Results::new(plan, run, generator, analysis, checks, Vec::new())

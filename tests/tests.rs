@@ -27,3 +27,4 @@ mod schema;
 mod sdk_tier;
 mod signals;
 mod stream_faults;
+mod wall_clock;

@@ -40,7 +40,9 @@ pub struct RunHow {
 /// A scenario, a journal or an address that cannot be used is the user's to fix: exit 2,
 /// nothing started.
 pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -> anyhow::Result<Exit> {
-    let plan = match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(how.speed)) {
+    let loaded = scenario::load_allowing_remote(file, allow_remote);
+    let now = time::OffsetDateTime::now_utc();
+    let plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
@@ -59,6 +61,10 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     let dry_run = how.dry_run;
     let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
     println!("running {}{rehearsal}", plan.summary());
+    if let Some(at) = plan.starts_at {
+        let wait = (at - now).whole_seconds();
+        println!("waiting for the first phase's `at`: {at} (in {wait}s); everything else is up");
+    }
     let _ = std::io::stdout().flush();
     let options = runner::RunOptions {
         dry_run,

@@ -64,6 +64,10 @@ pub struct RunMeta {
     /// Whether the run was a dry run: the whole plan, with no fault firing (`--dry-run`).
     #[serde(default)]
     pub dry_run: bool,
+    /// RFC 3339, UTC: when the first phase started — after the target was up, and after waiting
+    /// for a first phase's wall-clock `at`.
+    #[serde(default)]
+    pub phases_started_at: String,
 }
 
 impl RunMeta {

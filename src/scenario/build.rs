@@ -75,6 +75,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         phases,
         slo,
         expectations,
+        starts_at: None,
         halts,
         abort_on_fail: raw.abort_on_fail,
         prices,
@@ -144,9 +145,11 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
     let mut seen = HashSet::new();
     let mut start = Duration::ZERO;
     let mut phases = Vec::with_capacity(raw.value.len());
-    for phase in &raw.value {
+    for (index, phase) in raw.value.iter().enumerate() {
         let here = &phase.referenced;
         let name = phase.value.name.trim().to_owned();
+        let at = phase.value.at.as_ref().map(wall_time).transpose()?;
+        let next_at = raw.value.get(index + 1).and_then(|next| next.value.at.as_ref());
         if !seen.insert(name.clone()) {
             return Err(Located::at(
                 here,
@@ -154,6 +157,17 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
             ));
         }
         let duration = match phase.value.duration {
+            Some(_) if next_at.is_some() => {
+                return Err(Located::at(
+                    here,
+                    format!(
+                        "phase `{name}` lasts until the next phase's `at: {}`; drop its `duration`",
+                        next_at.map_or("", |at| at.value.as_str())
+                    ),
+                ))
+            }
+            // Resolved when the run starts (`Plan::anchored`).
+            None if next_at.is_some() => Duration::from_secs(1),
             Some(d) if !d.0.is_zero() => d.0,
             Some(_) => {
                 return Err(Located::at(
@@ -169,10 +183,15 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
             }
         };
         let (faults, dark) = build_faults(&phase.value, upstreams)?;
-        phases.push(Phase { name, start, duration, faults, dark });
+        phases.push(Phase { name, start, duration, faults, dark, at });
         start += duration;
     }
     Ok(phases)
+}
+
+/// A phase's `at:` time, or an error at it.
+fn wall_time(at: &Spanned<String>) -> Checked<super::wall_clock::WallTime> {
+    at.value.parse().map_err(|message: String| Located::at(&at.referenced, message))
 }
 
 /// The phase's fault rules per upstream, and which upstreams refuse connections.

@@ -16,6 +16,7 @@ mod raw;
 mod speed;
 mod target;
 mod upstream;
+pub mod wall_clock;
 mod zone;
 
 use std::path::Path;

@@ -24,6 +24,8 @@ pub struct Plan {
     pub phases: Vec<Phase>,
     pub slo: Slo,
     pub expectations: Vec<Expectation>,
+    /// When the first phase starts, if it waits for a wall-clock `at` ([`Plan::anchored`]).
+    pub starts_at: Option<time::OffsetDateTime>,
     /// Halt conditions, each true when the run must stop (`analysis::live` says over which
     /// windows they are watched).
     pub halts: Vec<Expectation>,
@@ -204,6 +206,9 @@ pub struct Phase {
     pub faults: Vec<Vec<FaultRule>>,
     /// Upstreams whose interposer refuses connections during the phase (zone loss, `refuse`).
     pub dark: Vec<bool>,
+    /// The wall-clock time it starts at (`at:`), resolved into `start` and the previous phase's
+    /// `duration` by [`Plan::anchored`].
+    pub at: Option<super::wall_clock::WallTime>,
 }
 
 impl Phase {

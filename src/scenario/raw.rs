@@ -227,6 +227,9 @@ pub struct RawPhase {
     pub name: String,
     #[serde(default)]
     pub duration: Option<HumanDuration>,
+    /// A wall-clock time to start at: `"09:00"` (UTC), `"09:00+02:00"`.
+    #[serde(default)]
+    pub at: Option<Spanned<String>>,
     #[serde(default)]
     pub faults: IndexMap<Spanned<String>, Vec<Spanned<RawFault>>>,
     #[serde(default)]
