@@ -8,6 +8,7 @@ mod cost;
 mod duplicates;
 mod end_to_end;
 mod environment;
+mod failover;
 mod fidelity;
 mod gateways;
 mod halt;

@@ -3,7 +3,8 @@
 //! and the share of the period's error budget each window spent, and for the whole run the
 //! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`);
 //! and cost: the tokens billed to the attempts × their models' prices (`cost.rs`, `prices.rs`),
-//! per logical request, and as a multiple of the baseline's (the first phase).
+//! per logical request, and as a multiple of the baseline's (the first phase); and per phase,
+//! the time to fail over off a faulted primary and to recover after (`transitions.rs`).
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
@@ -15,6 +16,7 @@ pub mod live;
 pub mod methods;
 pub mod prices;
 pub mod slo;
+pub mod transitions;
 pub mod upstream_timeline;
 
 use std::collections::BTreeMap;
@@ -154,6 +156,9 @@ pub struct Figures {
     pub duplicate_requests: u64,
     /// Duplicate requests ÷ logical requests, a fraction (0–1); `None` when there were none.
     pub duplicate_rate: Option<f64>,
+    /// Time to fail over and time to recover (phases only; see [`transitions`]).
+    #[serde(flatten, default)]
+    pub transitions: transitions::Transitions,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -191,6 +196,8 @@ impl Analysis {
                 .map(|usd| usd * 60.0 / figures.duration_s),
             Metric::RetryAfterCompliance => figures.retry_after_compliance,
             Metric::DuplicateRate => figures.duplicate_rate,
+            Metric::TimeToFailover => figures.transitions.time_to_failover(),
+            Metric::TimeToRecover => figures.transitions.time_to_recover(),
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -238,11 +245,17 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
         figures.cost_multiplier = figures.cost_per_request_usd.zip(baseline).map(|(cost, base)| cost / base);
     }
     let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
+    let attempt_timeline = upstream_timeline::attempts_by_second(plan, aggregate.attempt_timeline.seconds());
+    let primary = plan.upstreams.get(plan.primary_upstream()).map_or("", |upstream| upstream.name.as_str());
+    let seconds = transitions::seconds(primary, &attempt_timeline, &aggregate.seconds);
+    for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds)) {
+        figures.transitions = transitions;
+    }
     Analysis {
         phases,
         overall,
         timeline: aggregate.timeline.seconds(),
-        attempt_timeline: upstream_timeline::attempts_by_second(plan, aggregate.attempt_timeline.seconds()),
+        attempt_timeline,
         burn_timeline: slo::burn_timeline(plan, aggregate),
         prices,
     }
@@ -341,5 +354,6 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         retry_after_compliance: ratio(totals.joins.honoured_retries, totals.joins.asked_retries),
         duplicate_requests: totals.joins.duplicate_requests,
         duplicate_rate: ratio(totals.joins.duplicate_requests, logical_requests),
+        transitions: transitions::Transitions::default(),
     }
 }

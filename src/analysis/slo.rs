@@ -124,11 +124,7 @@ fn per_second(aggregate: &Aggregate, seconds: usize) -> Vec<Tally> {
 fn fill(plan: &Plan, aggregate: &Aggregate, seconds: &[Tally]) -> (Option<String>, Fill) {
     let per_s =
         |events: u64, duration_s: f64| if duration_s > 0.0 { events as f64 / duration_s } else { 0.0 };
-    match plan
-        .phases
-        .first()
-        .filter(|phase| phase.faults.iter().all(Vec::is_empty) && !phase.dark.contains(&true))
-    {
+    match plan.phases.first().filter(|phase| phase.is_clean()) {
         Some(baseline) => {
             let tally = tally(&aggregate.phases[0]);
             let duration_s = baseline.duration.as_secs_f64();

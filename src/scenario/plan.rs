@@ -195,6 +195,16 @@ impl Phase {
     pub fn end(&self) -> Duration {
         self.start + self.duration
     }
+
+    /// Whether the phase injects anything at upstream `index`: a fault, or its going dark.
+    pub fn injects_at(&self, index: usize) -> bool {
+        self.faults.get(index).is_some_and(|faults| !faults.is_empty()) || self.dark.get(index) == Some(&true)
+    }
+
+    /// Whether the phase injects nothing anywhere: a baseline.
+    pub fn is_clean(&self) -> bool {
+        (0..self.faults.len().max(self.dark.len())).all(|index| !self.injects_at(index))
+    }
 }
 
 /// The service level objective.
