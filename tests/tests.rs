@@ -15,6 +15,7 @@ mod halt;
 mod interrupt;
 mod invalid_scenarios;
 mod load_generator;
+mod merge;
 mod mocks;
 mod passthrough;
 mod rate_limit_fault;

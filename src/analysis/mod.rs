@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::metrics::{Percentiles, SpectrumPoint};
 
 use crate::{
-    metrics::{Aggregate, Outcome, PhaseTotals, Records},
+    metrics::{Aggregate, Outcome, PhaseTotals, Records, Tallies},
     scenario::{
         expect::{LatencyBasis, Metric},
         Plan,
@@ -174,6 +174,19 @@ pub struct Analysis {
     pub burn_timeline: Vec<slo::BurnSecond>,
     /// The price of every model billed, and its source.
     pub prices: Vec<cost::AppliedPrice>,
+    /// The counts the figures were computed from, kept so that runs can be merged.
+    pub tallies: Tallies,
+}
+
+/// What the analysis reads: a run's tallies and its two per-second timelines, as a run folds
+/// them from its records or as `chaos merge` adds up those of several runs.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    pub tallies: Tallies,
+    /// By finish time.
+    pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// By arrival at an interposer, named and priced.
+    pub attempt_timeline: Vec<upstream_timeline::AttemptsSecond>,
 }
 
 impl Analysis {
@@ -220,24 +233,42 @@ impl Analysis {
 
 /// Computes every figure from a run's records, folded.
 pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
+    analyze_folded(
+        plan,
+        Folded {
+            tallies: aggregate.tallies(),
+            timeline: aggregate.timeline.seconds(),
+            attempt_timeline: upstream_timeline::attempts_by_second(
+                plan,
+                aggregate.attempt_timeline.seconds(),
+            ),
+        },
+    )
+}
+
+/// Computes every figure from what a run folded (or several runs, added up): the one place the
+/// figures are made, for a run and for a merge alike.
+pub fn analyze_folded(plan: &Plan, folded: Folded) -> Analysis {
+    let Folded { tallies, timeline, attempt_timeline } = folded;
+    let empty = PhaseTotals::default();
     let mut phases: Vec<Figures> = plan
         .phases
         .iter()
-        .zip(&aggregate.phases)
-        .map(|(phase, totals)| {
+        .enumerate()
+        .map(|(index, phase)| {
             let window = Window {
                 name: &phase.name,
                 start_s: phase.start.as_secs_f64(),
                 duration_s: phase.duration.as_secs_f64(),
                 plan,
             };
-            figures(window, totals)
+            figures(window, tallies.phases.get(index).unwrap_or(&empty))
         })
         .collect();
     let window = Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), plan };
-    let totals = aggregate.overall();
+    let totals = tallies.overall();
     let mut overall = figures(window, &totals);
-    let (peak, paging) = slo::run_burn(plan, aggregate);
+    let (peak, paging) = slo::run_burn(plan, &tallies);
     overall.peak_burn_rate_5m = peak;
     overall.paging = Some(paging);
     let baseline = phases.first().and_then(|phase| phase.cost_per_request_usd).filter(|cost| *cost > 0.0);
@@ -245,19 +276,19 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
         figures.cost_multiplier = figures.cost_per_request_usd.zip(baseline).map(|(cost, base)| cost / base);
     }
     let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
-    let attempt_timeline = upstream_timeline::attempts_by_second(plan, aggregate.attempt_timeline.seconds());
     let primary = plan.upstreams.get(plan.primary_upstream()).map_or("", |upstream| upstream.name.as_str());
-    let seconds = transitions::seconds(primary, &attempt_timeline, &aggregate.seconds);
+    let seconds = transitions::seconds(primary, &attempt_timeline, &tallies.slo_seconds);
     for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds)) {
         figures.transitions = transitions;
     }
     Analysis {
         phases,
         overall,
-        timeline: aggregate.timeline.seconds(),
+        timeline,
         attempt_timeline,
-        burn_timeline: slo::burn_timeline(plan, aggregate),
+        burn_timeline: slo::burn_timeline(plan, &tallies),
         prices,
+        tallies,
     }
 }
 

@@ -4,12 +4,15 @@
 mod aggregate;
 pub mod attempt_timeline;
 mod clock;
+pub mod hdr_base64;
 pub mod joins;
+mod keyed;
 pub mod live;
 pub mod micros;
 mod percentiles;
 mod record;
 mod recorder;
+mod tallies;
 pub mod timeline;
 mod tokens;
 
@@ -20,4 +23,5 @@ pub use record::{
     AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
 };
 pub use recorder::{Recorder, Records};
-pub use tokens::{ModelTokens, TokenTally};
+pub use tallies::Tallies;
+pub use tokens::{ModelTally, ModelTokens, TokenTally};

@@ -40,6 +40,9 @@ pub struct ScenarioInfo {
     pub slo_availability: f64,
     /// The SLO's period, seconds.
     pub slo_period_s: f64,
+    /// The scenario file's text, as the run read it (`chaos merge` reads the plan back from it).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// How the run went, apart from its figures.
@@ -138,9 +141,17 @@ pub struct Results {
     /// `duplicate_calls`, `join`).
     #[serde(default)]
     pub methods: std::collections::BTreeMap<String, String>,
-    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted).
+    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted); for
+    /// a merge, where the merge ran (each run's own is in `merged_from`).
     #[serde(default)]
     pub environment: super::Environment,
+    /// The counts every figure above was computed from: each phase's counters and HDR
+    /// histograms, and the SLO events of each second. `chaos merge` adds these up.
+    #[serde(default)]
+    pub tallies: Option<crate::metrics::Tallies>,
+    /// The runs this document merges (`chaos merge`), in the order given; empty for a run.
+    #[serde(default)]
+    pub merged_from: Vec<super::merge::MergedRun>,
 }
 
 impl Results {
@@ -164,6 +175,7 @@ impl Results {
                 primary_upstream: plan.upstreams.get(plan.primary_upstream()).map(|u| u.name.clone()),
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
+                source: Some(plan.source.clone()),
             },
             verdict: crate::assert::verdict(&expectations, run.stop(), generator.kept_up),
             run,
@@ -178,6 +190,8 @@ impl Results {
             prices: analysis.prices,
             methods: crate::analysis::methods::notes(),
             environment: super::Environment::default(),
+            tallies: Some(analysis.tallies),
+            merged_from: Vec::new(),
         }
     }
 
@@ -212,6 +226,11 @@ fn write_file(folder: &Path, name: &str, bytes: Vec<u8>) -> anyhow::Result<PathB
         .and_then(|()| std::fs::write(&path, bytes))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// A run folder's timestamp: `20250102T030405Z`.
+pub fn folder_stamp(at: time::OffsetDateTime) -> anyhow::Result<String> {
+    Ok(at.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?)
 }
 
 /// A new folder `<root>/<scenario>-<timestamp>` (suffixed if it already exists).

@@ -79,6 +79,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         abort_on_fail: raw.abort_on_fail,
         prices,
         allow_remote,
+        source: String::new(),
     })
 }
 

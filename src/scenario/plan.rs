@@ -33,6 +33,9 @@ pub struct Plan {
     pub prices: BTreeMap<String, ModelPrice>,
     /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,
+    /// The scenario's text, as read: kept in `results.json` so that a run can be reproduced and
+    /// runs can be merged.
+    pub source: String,
 }
 
 /// A provider endpoint served by a built-in mock.
