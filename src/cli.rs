@@ -46,6 +46,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Merge the results of runs of one scenario (load spread over machines) into one
+    /// results.json, its figures, expectations and verdict computed again from the runs' summed
+    /// tallies, with its renderings; exits with the merged verdict's code.
+    Merge {
+        /// The runs' results.json files.
+        #[arg(required = true, num_args = 2..)]
+        results: Vec<PathBuf>,
+        /// Folder to write into; default: reports/<scenario>-merged-<timestamp>.
+        #[arg(short = 'o', long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Check a scenario without running anything.
     Validate {
         /// The scenario file.

@@ -15,7 +15,8 @@
 //! - [`target`] — `url` and `command` targets: templates, the process group, the loopback rule.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
-//!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`.
+//!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`, and the merging of
+//!   several runs' results (`chaos merge`).
 //! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
 //!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
 //!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             commands::run(file, reports, *allow_remote, how).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
+        Command::Merge { results, out } => commands::merge(results, out.as_deref()),
         Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,

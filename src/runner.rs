@@ -98,8 +98,7 @@ pub async fn execute(
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
     let recorder = Recorder::folding(plan.phase_ends());
-    let stamp =
-        started.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?;
+    let stamp = crate::report::folder_stamp(started)?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let ops = OpsListeners::bind(&options.ops).await?;

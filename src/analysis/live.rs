@@ -80,7 +80,9 @@ impl LiveFigures {
             Metric::BudgetSpent
             | Metric::CostMultiplier
             | Metric::RetryAfterCompliance
-            | Metric::DuplicateRate => None,
+            | Metric::DuplicateRate
+            | Metric::TimeToFailover
+            | Metric::TimeToRecover => None,
         }
     }
 }
@@ -92,7 +94,9 @@ pub fn watchable(metric: Metric) -> bool {
         Metric::BudgetSpent
         | Metric::CostMultiplier
         | Metric::RetryAfterCompliance
-        | Metric::DuplicateRate => false,
+        | Metric::DuplicateRate
+        | Metric::TimeToFailover
+        | Metric::TimeToRecover => false,
         _ => true,
     }
 }

@@ -3,7 +3,8 @@
 //! and the share of the period's error budget each window spent, and for the whole run the
 //! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`);
 //! and cost: the tokens billed to the attempts × their models' prices (`cost.rs`, `prices.rs`),
-//! per logical request, and as a multiple of the baseline's (the first phase).
+//! per logical request, and as a multiple of the baseline's (the first phase); and per phase,
+//! the time to fail over off a faulted primary and to recover after (`transitions.rs`).
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
@@ -15,6 +16,7 @@ pub mod live;
 pub mod methods;
 pub mod prices;
 pub mod slo;
+pub mod transitions;
 pub mod upstream_timeline;
 
 use std::collections::BTreeMap;
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::metrics::{Percentiles, SpectrumPoint};
 
 use crate::{
-    metrics::{Aggregate, Outcome, PhaseTotals, Records},
+    metrics::{Aggregate, Outcome, PhaseTotals, Records, Tallies},
     scenario::{
         expect::{LatencyBasis, Metric},
         Plan,
@@ -154,6 +156,9 @@ pub struct Figures {
     pub duplicate_requests: u64,
     /// Duplicate requests ÷ logical requests, a fraction (0–1); `None` when there were none.
     pub duplicate_rate: Option<f64>,
+    /// Time to fail over and time to recover (phases only; see [`transitions`]).
+    #[serde(flatten, default)]
+    pub transitions: transitions::Transitions,
 }
 
 /// Figures per phase, in timeline order, and for the whole run.
@@ -169,6 +174,19 @@ pub struct Analysis {
     pub burn_timeline: Vec<slo::BurnSecond>,
     /// The price of every model billed, and its source.
     pub prices: Vec<cost::AppliedPrice>,
+    /// The counts the figures were computed from, kept so that runs can be merged.
+    pub tallies: Tallies,
+}
+
+/// What the analysis reads: a run's tallies and its two per-second timelines, as a run folds
+/// them from its records or as `chaos merge` adds up those of several runs.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    pub tallies: Tallies,
+    /// By finish time.
+    pub timeline: Vec<crate::metrics::timeline::Second>,
+    /// By arrival at an interposer, named and priced.
+    pub attempt_timeline: Vec<upstream_timeline::AttemptsSecond>,
 }
 
 impl Analysis {
@@ -191,6 +209,8 @@ impl Analysis {
                 .map(|usd| usd * 60.0 / figures.duration_s),
             Metric::RetryAfterCompliance => figures.retry_after_compliance,
             Metric::DuplicateRate => figures.duplicate_rate,
+            Metric::TimeToFailover => figures.transitions.time_to_failover(),
+            Metric::TimeToRecover => figures.transitions.time_to_recover(),
             Metric::Latency { quantile, basis } => {
                 let percentiles = match basis {
                     LatencyBasis::Latency => figures.latency_ms.as_ref(),
@@ -213,24 +233,42 @@ impl Analysis {
 
 /// Computes every figure from a run's records, folded.
 pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
+    analyze_folded(
+        plan,
+        Folded {
+            tallies: aggregate.tallies(),
+            timeline: aggregate.timeline.seconds(),
+            attempt_timeline: upstream_timeline::attempts_by_second(
+                plan,
+                aggregate.attempt_timeline.seconds(),
+            ),
+        },
+    )
+}
+
+/// Computes every figure from what a run folded (or several runs, added up): the one place the
+/// figures are made, for a run and for a merge alike.
+pub fn analyze_folded(plan: &Plan, folded: Folded) -> Analysis {
+    let Folded { tallies, timeline, attempt_timeline } = folded;
+    let empty = PhaseTotals::default();
     let mut phases: Vec<Figures> = plan
         .phases
         .iter()
-        .zip(&aggregate.phases)
-        .map(|(phase, totals)| {
+        .enumerate()
+        .map(|(index, phase)| {
             let window = Window {
                 name: &phase.name,
                 start_s: phase.start.as_secs_f64(),
                 duration_s: phase.duration.as_secs_f64(),
                 plan,
             };
-            figures(window, totals)
+            figures(window, tallies.phases.get(index).unwrap_or(&empty))
         })
         .collect();
     let window = Window { name: "overall", start_s: 0.0, duration_s: plan.duration().as_secs_f64(), plan };
-    let totals = aggregate.overall();
+    let totals = tallies.overall();
     let mut overall = figures(window, &totals);
-    let (peak, paging) = slo::run_burn(plan, aggregate);
+    let (peak, paging) = slo::run_burn(plan, &tallies);
     overall.peak_burn_rate_5m = peak;
     overall.paging = Some(paging);
     let baseline = phases.first().and_then(|phase| phase.cost_per_request_usd).filter(|cost| *cost > 0.0);
@@ -238,13 +276,19 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
         figures.cost_multiplier = figures.cost_per_request_usd.zip(baseline).map(|(cost, base)| cost / base);
     }
     let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
+    let primary = plan.upstreams.get(plan.primary_upstream()).map_or("", |upstream| upstream.name.as_str());
+    let seconds = transitions::seconds(primary, &attempt_timeline, &tallies.slo_seconds);
+    for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds)) {
+        figures.transitions = transitions;
+    }
     Analysis {
         phases,
         overall,
-        timeline: aggregate.timeline.seconds(),
-        attempt_timeline: upstream_timeline::attempts_by_second(plan, aggregate.attempt_timeline.seconds()),
-        burn_timeline: slo::burn_timeline(plan, aggregate),
+        timeline,
+        attempt_timeline,
+        burn_timeline: slo::burn_timeline(plan, &tallies),
         prices,
+        tallies,
     }
 }
 
@@ -341,5 +385,6 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         retry_after_compliance: ratio(totals.joins.honoured_retries, totals.joins.asked_retries),
         duplicate_requests: totals.joins.duplicate_requests,
         duplicate_rate: ratio(totals.joins.duplicate_requests, logical_requests),
+        transitions: transitions::Transitions::default(),
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::burn::{Fill, PageCheck, PerSecond, Tally, PAGE_RULES};
 use crate::{
-    metrics::{Aggregate, Outcome, PhaseTotals},
+    metrics::{Outcome, PhaseTotals, Tallies},
     scenario::Plan,
 };
 
@@ -59,8 +59,8 @@ pub fn tally(totals: &PhaseTotals) -> Tally {
 }
 
 /// The run's peak 5-minute burn rate and its paging checks.
-pub fn run_burn(plan: &Plan, aggregate: &Aggregate) -> (Option<f64>, Paging) {
-    let (baseline, fill, run) = run_seconds(plan, aggregate);
+pub fn run_burn(plan: &Plan, tallies: &Tallies) -> (Option<f64>, Paging) {
+    let (baseline, fill, run) = run_seconds(plan, tallies);
     let objective = plan.slo.availability;
     let rules: Vec<PageCheck> = PAGE_RULES.iter().map(|rule| run.page_check(rule, objective)).collect();
     let paged = rules.iter().any(|rule| rule.paged);
@@ -83,8 +83,8 @@ pub struct BurnSecond {
 }
 
 /// [`BurnSecond`] for every second of the run, windows filled before it as for the paging checks.
-pub fn burn_timeline(plan: &Plan, aggregate: &Aggregate) -> Vec<BurnSecond> {
-    let (_, _, run) = run_seconds(plan, aggregate);
+pub fn burn_timeline(plan: &Plan, tallies: &Tallies) -> Vec<BurnSecond> {
+    let (_, _, run) = run_seconds(plan, tallies);
     let objective = plan.slo.availability;
     let [fast, slow] = PAGE_RULES;
     (1..=run.len())
@@ -102,16 +102,16 @@ pub fn burn_timeline(plan: &Plan, aggregate: &Aggregate) -> Vec<BurnSecond> {
 }
 
 /// The run's events per second with the fill before it, and the baseline the fill came from.
-fn run_seconds(plan: &Plan, aggregate: &Aggregate) -> (Option<String>, Fill, PerSecond) {
-    let seconds = per_second(aggregate, plan.duration().as_secs_f64().ceil() as usize);
-    let (baseline, fill) = fill(plan, aggregate, &seconds);
+fn run_seconds(plan: &Plan, tallies: &Tallies) -> (Option<String>, Fill, PerSecond) {
+    let seconds = per_second(tallies, plan.duration().as_secs_f64().ceil() as usize);
+    let (baseline, fill) = fill(plan, tallies, &seconds);
     (baseline, fill, PerSecond::new(&seconds, fill))
 }
 
 /// Events per second of the run, by intended start; a request after the last second counts in it.
-fn per_second(aggregate: &Aggregate, seconds: usize) -> Vec<Tally> {
+fn per_second(run: &Tallies, seconds: usize) -> Vec<Tally> {
     let mut tallies = vec![Tally::default(); seconds];
-    for (second, totals) in aggregate.seconds.iter().enumerate() {
+    for (second, totals) in run.slo_seconds.iter().enumerate() {
         if let Some(tally) = tallies.get_mut(second.min(seconds.saturating_sub(1))) {
             tally.good += totals.ok;
             tally.bad += totals.failed;
@@ -121,16 +121,12 @@ fn per_second(aggregate: &Aggregate, seconds: usize) -> Vec<Tally> {
 }
 
 /// The baseline's name (if the first phase is one) and the fill it gives.
-fn fill(plan: &Plan, aggregate: &Aggregate, seconds: &[Tally]) -> (Option<String>, Fill) {
+fn fill(plan: &Plan, tallies: &Tallies, seconds: &[Tally]) -> (Option<String>, Fill) {
     let per_s =
         |events: u64, duration_s: f64| if duration_s > 0.0 { events as f64 / duration_s } else { 0.0 };
-    match plan
-        .phases
-        .first()
-        .filter(|phase| phase.faults.iter().all(Vec::is_empty) && !phase.dark.contains(&true))
-    {
+    match plan.phases.first().filter(|phase| phase.is_clean()) {
         Some(baseline) => {
-            let tally = tally(&aggregate.phases[0]);
+            let tally = tallies.phases.first().map(tally).unwrap_or_default();
             let duration_s = baseline.duration.as_secs_f64();
             let fill =
                 Fill { good_per_s: per_s(tally.good, duration_s), bad_per_s: per_s(tally.bad, duration_s) };
@@ -146,11 +142,14 @@ fn fill(plan: &Plan, aggregate: &Aggregate, seconds: &[Tally]) -> (Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{calm_then_down, requests};
+    use crate::{
+        metrics::Aggregate,
+        test_support::{calm_then_down, requests},
+    };
 
     fn burn(plan: &Plan, logical: Vec<crate::metrics::LogicalRecord>) -> (Option<f64>, Paging) {
         let records = crate::metrics::Records { logical, ..Default::default() };
-        run_burn(plan, &Aggregate::from_records(plan.phase_ends(), &records))
+        run_burn(plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies())
     }
 
     #[test]
@@ -213,7 +212,7 @@ mod tests {
     fn the_burn_timeline_follows_the_outage_second_by_second() {
         let (plan, logical) = calm_then_down(10, 10, "", "");
         let records = crate::metrics::Records { logical, ..Default::default() };
-        let timeline = burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records));
+        let timeline = burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies());
         assert_eq!(timeline.len(), 20);
         let at = |second: usize| &timeline[second];
         assert_eq!((at(9).second, at(9).burn_rate_5m), (9, Some(0.0)), "a clean baseline burns nothing");

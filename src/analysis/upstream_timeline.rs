@@ -55,6 +55,41 @@ pub fn attempts_by_second(plan: &Plan, seconds: &[AttemptSecond]) -> Vec<Attempt
         .collect()
 }
 
+/// The attempts of several runs side by side, second by second: counts of the same upstream,
+/// status and cause add up, and so do costs (unknown if one run's is).
+pub fn merge<'a>(runs: impl IntoIterator<Item = &'a [AttemptsSecond]>) -> Vec<AttemptsSecond> {
+    let mut merged: Vec<AttemptsSecond> = Vec::new();
+    for second in runs.into_iter().flatten() {
+        let index = usize::try_from(second.second).unwrap_or(usize::MAX);
+        if index >= merged.len() && index < usize::MAX {
+            let next = merged.len() as u64;
+            merged.extend((next..=second.second).map(|second| AttemptsSecond {
+                second,
+                attempts: Vec::new(),
+                cost_usd: Some(0.0),
+            }));
+        }
+        let Some(into) = merged.get_mut(index) else { continue };
+        for count in &second.attempts {
+            let same = |known: &&mut AttemptCount| {
+                (&known.upstream, &known.status, known.injected)
+                    == (&count.upstream, &count.status, count.injected)
+            };
+            match into.attempts.iter_mut().find(same) {
+                Some(known) => known.count += count.count,
+                None => into.attempts.push(count.clone()),
+            }
+        }
+        into.cost_usd = into.cost_usd.zip(second.cost_usd).map(|(a, b)| a + b);
+    }
+    for second in &mut merged {
+        second
+            .attempts
+            .sort_by(|a, b| (&a.upstream, &a.status, a.injected).cmp(&(&b.upstream, &b.status, b.injected)));
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +116,11 @@ mod tests {
         // A million input tokens of gpt-4o-mini at the default table's price.
         let price = PriceBook { scenario: &plan.prices }.price("gpt-4o-mini").expect("a default price").0;
         assert_eq!(seconds[1].cost_usd, Some(price.input * 1e6));
+        let merged = merge([seconds.as_slice(), &seconds[1..]]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!((merged[1].attempts.len(), merged[1].attempts[0].count), (1, 2));
+        assert_eq!(merged[1].cost_usd, Some(2.0 * price.input * 1e6));
+        let unknown = [AttemptsSecond { second: 0, attempts: Vec::new(), cost_usd: None }];
+        assert_eq!(merge([seconds.as_slice(), &unknown])[0].cost_usd, None);
     }
 }

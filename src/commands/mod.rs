@@ -1,11 +1,13 @@
 //! One function per subcommand; each turns its arguments into an [`Exit`].
 
+mod merge;
 mod mock;
 mod proxy;
 mod report;
 mod run;
 mod schema;
 
+pub use merge::merge;
 pub use mock::mock;
 pub use proxy::proxy;
 pub use report::report;

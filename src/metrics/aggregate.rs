@@ -11,30 +11,58 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::{
     attempt_timeline::AttemptTimeline,
+    hdr_base64,
     joins::{JoinTotals, RequestJoins},
+    keyed,
     live::LiveWindow,
     micros,
+    tallies::Tallies,
     timeline::Timeline,
     tokens::ModelTokens,
     AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, Records,
 };
 
-/// Everything counted for one phase (or, merged, for the run).
-#[derive(Debug, Clone)]
+/// Everything counted for one phase (or, merged, for the run). `results.json` holds it whole
+/// (`tallies`), so that runs can be merged and their figures computed again exactly.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PhaseTotals {
+    /// Logical requests meant to start in the phase.
     pub logical_requests: u64,
+    /// Those requests by how they ended (`ok`, `http_503`, …).
+    #[serde(with = "keyed")]
+    #[schemars(with = "BTreeMap<String, u64>")]
     pub outcomes: BTreeMap<Outcome, u64>,
-    /// Microseconds: from the intended start, from the actual send, to the final answer's head,
-    /// to the first token; inter-token gaps; each answer's longest gap.
+    /// Microseconds from the intended start to the final answer's end; like the other five
+    /// histograms, an HDR histogram (3 significant digits) in its V2 encoding, deflated, in
+    /// base64.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub latency: Histogram<u32>,
+    /// Microseconds from the actual send.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub service_time: Histogram<u32>,
+    /// Microseconds to the final answer's head, from the intended start.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub ttfb: Histogram<u32>,
+    /// Microseconds to the first token, from the intended start.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub ttft: Histogram<u32>,
+    /// Inter-token gaps, microseconds.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub itl: Histogram<u32>,
+    /// Each answer's longest gap between tokens, microseconds.
+    #[serde(with = "hdr_base64")]
+    #[schemars(with = "String")]
     pub stall: Histogram<u32>,
+    /// Output tokens of the final answers.
     pub output_tokens: u64,
     pub attempts: u64,
     /// Attempts a fault answered.
@@ -43,12 +71,18 @@ pub struct PhaseTotals {
     pub incomplete_streams: u64,
     /// Attempts placed by their correlation id.
     pub joined: u64,
+    /// Attempts by how they ended (`200`, `unreachable`, …).
+    #[serde(with = "keyed")]
+    #[schemars(with = "BTreeMap<String, u64>")]
     pub attempt_statuses: BTreeMap<AttemptOutcome, u64>,
     /// Of those, the attempts a fault answered, by how they ended.
+    #[serde(with = "keyed")]
+    #[schemars(with = "BTreeMap<String, u64>")]
     pub injected_statuses: BTreeMap<AttemptOutcome, u64>,
     /// 2xx attempts by upstream index: who actually served.
     pub served: BTreeMap<usize, u64>,
     /// Tokens billed to the attempts, by model.
+    #[schemars(with = "Vec<super::tokens::ModelTally>")]
     pub billed: ModelTokens,
     /// Retry-After compliance and duplicate calls, from requests joined by correlation id.
     pub joins: JoinTotals,
@@ -85,7 +119,8 @@ impl PhaseTotals {
         self.outcomes.get(&outcome).copied().unwrap_or(0)
     }
 
-    fn merge(&mut self, other: &PhaseTotals) {
+    /// Adds another phase's (or run's) counts: histograms merge exactly.
+    pub fn merge(&mut self, other: &PhaseTotals) {
         self.logical_requests += other.logical_requests;
         for (outcome, count) in &other.outcomes {
             *self.outcomes.entry(*outcome).or_insert(0) += count;
@@ -132,9 +167,11 @@ impl PhaseTotals {
 
 /// Successes and failures of the logical requests meant to start in one second; requests cut
 /// off by the drain are neither.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SecondTotals {
+    /// Requests that succeeded.
     pub ok: u64,
+    /// Requests that ended otherwise.
     pub failed: u64,
 }
 
@@ -228,13 +265,9 @@ impl Aggregate {
         self.phase_ends.iter().position(|end| at < *end).unwrap_or(self.phases.len() - 1)
     }
 
-    /// The whole run: every phase merged.
-    pub fn overall(&self) -> PhaseTotals {
-        let mut overall = PhaseTotals::default();
-        for phase in &self.phases {
-            overall.merge(phase);
-        }
-        overall
+    /// The counts every figure is computed from, as they stand.
+    pub fn tallies(&self) -> Tallies {
+        Tallies { phases: self.phases.clone(), slo_seconds: self.seconds.clone() }
     }
 
     /// Logical request `id`, meant to start at `intended`, has started.
@@ -375,7 +408,7 @@ mod tests {
         let [first, second] = &aggregate.phases[..] else { panic!("two phases") };
         assert_eq!((first.attempts, first.joined), (1, 1));
         assert_eq!((second.attempts, second.joined), (2, 1));
-        assert_eq!(aggregate.overall().attempts, 3);
+        assert_eq!(aggregate.tallies().overall().attempts, 3);
     }
 
     #[test]

@@ -27,7 +27,9 @@ use super::AttemptRecord;
 pub const GRACE: Duration = Duration::from_secs(60);
 
 /// Counts settled from joined requests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct JoinTotals {
     /// Retries that followed, at the same upstream, an answer that asked for a wait.
     pub asked_retries: u64,

@@ -4,14 +4,17 @@
 mod aggregate;
 pub mod attempt_timeline;
 mod clock;
+pub mod hdr_base64;
 pub mod joins;
 pub mod journal;
+mod keyed;
 pub mod live;
 pub mod micros;
 mod percentiles;
 mod record;
 mod recorder;
 pub mod replay;
+mod tallies;
 pub mod timeline;
 mod tokens;
 
@@ -22,4 +25,5 @@ pub use record::{
     AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,
 };
 pub use recorder::{Recorder, Records};
-pub use tokens::{ModelTokens, TokenTally};
+pub use tallies::Tallies;
+pub use tokens::{ModelTally, ModelTokens, TokenTally};

@@ -35,6 +35,22 @@ impl Percentiles {
         })
     }
 
+    /// The larger of two sets at each quantile: where only the percentiles of two sets of values
+    /// are known, an upper bound on those of their union (a quantile of a union lies between the
+    /// two sets' own), and exact for the maximum.
+    pub fn upper(a: Option<Percentiles>, b: Option<Percentiles>) -> Option<Percentiles> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(Percentiles {
+                p50: a.p50.max(b.p50),
+                p90: a.p90.max(b.p90),
+                p99: a.p99.max(b.p99),
+                p999: a.p999.max(b.p999),
+                max: a.max.max(b.max),
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The value at quantile `q` in milliseconds (`q == 1.0` is the maximum).
     pub fn at(&self, q: f64) -> f64 {
         match q {

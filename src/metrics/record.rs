@@ -52,6 +52,18 @@ impl Outcome {
             Outcome::Unfinished => "unfinished".to_owned(),
         }
     }
+
+    /// The outcome a [`key`](Outcome::key) stands for.
+    pub fn from_key(key: &str) -> Option<Outcome> {
+        match key {
+            "ok" => Some(Outcome::Ok),
+            "timeout" => Some(Outcome::Timeout),
+            "connection_error" => Some(Outcome::ConnectionError),
+            "stream_cut" => Some(Outcome::StreamCut),
+            "unfinished" => Some(Outcome::Unfinished),
+            other => other.strip_prefix("http_")?.parse().ok().map(Outcome::HttpError),
+        }
+    }
 }
 
 /// One logical request sent by the load generator.
@@ -249,6 +261,16 @@ impl AttemptOutcome {
             AttemptOutcome::Unreachable => "unreachable".to_owned(),
             AttemptOutcome::Cancelled => "cancelled".to_owned(),
             AttemptOutcome::Aborted => "aborted".to_owned(),
+        }
+    }
+
+    /// The outcome a [`key`](AttemptOutcome::key) stands for.
+    pub fn from_key(key: &str) -> Option<AttemptOutcome> {
+        match key {
+            "unreachable" => Some(AttemptOutcome::Unreachable),
+            "cancelled" => Some(AttemptOutcome::Cancelled),
+            "aborted" => Some(AttemptOutcome::Aborted),
+            status => status.parse().ok().map(AttemptOutcome::Status),
         }
     }
 }

@@ -110,6 +110,28 @@ impl Timeline {
     }
 }
 
+/// The seconds of several runs side by side, one per second: counts add up; as only each
+/// second's percentiles were kept, a merged second's are an upper bound
+/// ([`Percentiles::upper`]), exact for the maximum.
+pub fn merge<'a>(runs: impl IntoIterator<Item = &'a [Second]>) -> Vec<Second> {
+    let mut merged: BTreeMap<u64, Second> = BTreeMap::new();
+    for second in runs.into_iter().flatten() {
+        let Some(into) = merged.get_mut(&second.second) else {
+            merged.insert(second.second, second.clone());
+            continue;
+        };
+        into.finished += second.finished;
+        into.ok += second.ok;
+        for (outcome, count) in &second.outcomes {
+            *into.outcomes.entry(outcome.clone()).or_insert(0) += count;
+        }
+        into.latency_ms = Percentiles::upper(into.latency_ms, second.latency_ms);
+        into.service_time_ms = Percentiles::upper(into.service_time_ms, second.service_time_ms);
+        into.ttft_ms = Percentiles::upper(into.ttft_ms, second.ttft_ms);
+    }
+    merged.into_values().collect()
+}
+
 fn close(second: u64, open: &OpenSecond) -> Second {
     Second {
         second,
@@ -154,5 +176,23 @@ mod tests {
         assert!(seconds[0].service_time_ms.is_some());
         timeline.add(&finished_at(3_200, 1, Outcome::Unfinished));
         assert_eq!(timeline.seconds().len(), 3, "an unfinished request has no second");
+    }
+
+    #[test]
+    fn merged_seconds_add_counts_and_bound_percentiles_from_above() {
+        let mut one = Timeline::default();
+        one.add(&finished_at(100, 10, Outcome::Ok));
+        one.add(&finished_at(1_100, 40, Outcome::Ok));
+        let mut other = Timeline::default();
+        other.add(&finished_at(200, 30, Outcome::HttpError(503)));
+        let (one, other) = (one.seconds(), other.seconds());
+        let merged = merge([one.as_slice(), other.as_slice()]);
+        assert_eq!(
+            merged.iter().map(|s| (s.second, s.finished, s.ok)).collect::<Vec<_>>(),
+            [(0, 2, 1), (1, 1, 1)]
+        );
+        assert_eq!(merged[0].outcomes.len(), 2);
+        let latency = merged[0].latency_ms.expect("latencies");
+        assert!((latency.max - 30.0).abs() < 0.1 && (latency.p50 - 30.0).abs() < 0.1, "{latency:?}");
     }
 }

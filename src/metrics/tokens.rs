@@ -1,12 +1,15 @@
 //! Tokens billed to attempts, tallied per model (the price depends on it), so that analysis can
-//! price them afterwards. Folding keeps one tally per model seen, never one per attempt.
+//! price them afterwards. Folding keeps one tally per model seen, never one per attempt. In
+//! `results.json` the tallies are a list, one entry per model.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::AttemptRecord;
 
 /// Tokens billed to the attempts of one model.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenTally {
     /// Attempts billed at least one token.
     pub billed_attempts: u64,
@@ -29,8 +32,34 @@ impl TokenTally {
 }
 
 /// Token tallies by requested model (`None`: the model was not known).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<ModelTally>", into = "Vec<ModelTally>")]
 pub struct ModelTokens(pub BTreeMap<Option<String>, TokenTally>);
+
+/// One model's tokens, as `results.json` lists them.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModelTally {
+    /// The requested model; `None` when it was not known.
+    pub model: Option<String>,
+    #[serde(flatten)]
+    pub tally: TokenTally,
+}
+
+impl From<Vec<ModelTally>> for ModelTokens {
+    fn from(list: Vec<ModelTally>) -> Self {
+        let mut tokens = ModelTokens::default();
+        for entry in list {
+            tokens.0.entry(entry.model).or_default().merge(&entry.tally);
+        }
+        tokens
+    }
+}
+
+impl From<ModelTokens> for Vec<ModelTally> {
+    fn from(tokens: ModelTokens) -> Self {
+        tokens.0.into_iter().map(|(model, tally)| ModelTally { model, tally }).collect()
+    }
+}
 
 impl ModelTokens {
     /// Adds one attempt's tokens; an attempt that billed nothing leaves no trace.
@@ -103,5 +132,8 @@ mod tests {
         merged.merge(&tokens);
         assert_eq!(merged.total().input, 400);
         assert_eq!(merged.total().unknown_attempts, 2);
+        let json = serde_json::to_string(&tokens).expect("serializes");
+        assert!(json.starts_with(r#"[{"model":null,"#), "{json}");
+        assert_eq!(serde_json::from_str::<ModelTokens>(&json).expect("reads back"), tokens);
     }
 }

@@ -6,14 +6,15 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Tallies for one key and model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tally {
     /// Requests received.
     pub requests: u64,
     /// Answers by HTTP status (0: hung up on or reset, no answer at all).
+    #[serde(deserialize_with = "statuses")]
     pub statuses: BTreeMap<u16, u64>,
     /// Prompt tokens of the requests, estimated (see `wire/tokens.rs`).
     pub prompt_tokens: u64,
@@ -21,8 +22,34 @@ pub struct Tally {
     pub output_tokens: u64,
 }
 
+/// Statuses read back from JSON object keys: done by hand, as serde cannot read integer keys
+/// inside a flattened struct.
+fn statuses<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<u16, u64>, D::Error> {
+    BTreeMap::<String, u64>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(status, count)| {
+            status
+                .parse()
+                .map(|status| (status, count))
+                .map_err(|_| serde::de::Error::custom(format!("status `{status}`")))
+        })
+        .collect()
+}
+
+impl Tally {
+    /// Adds another tally's counts.
+    pub fn merge(&mut self, other: &Tally) {
+        self.requests += other.requests;
+        for (status, count) in &other.statuses {
+            *self.statuses.entry(*status).or_insert(0) += count;
+        }
+        self.prompt_tokens += other.prompt_tokens;
+        self.output_tokens += other.output_tokens;
+    }
+}
+
 /// One row of the counts: a key and model, and their tallies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CountsRow {
     #[serde(flatten)]
     pub tally: Tally,

@@ -54,8 +54,16 @@ pub fn optional(value: Option<f64>, show: fn(f64) -> String) -> String {
     value.map_or_else(|| MISSING.to_owned(), show)
 }
 
+/// Shown for a time to fail over or recover that never came: the check failed on it (in
+/// `results.json` its `observed` is `null`, as JSON has no infinity).
+pub const NEVER: &str = "never";
+
 /// What a check observed, in its metric's unit.
 pub fn observed(check: &Check) -> String {
+    let transition = matches!(check.expectation.metric, Metric::TimeToFailover | Metric::TimeToRecover);
+    if transition && check.status == CheckStatus::Fail && !check.observed.is_some_and(f64::is_finite) {
+        return NEVER.to_owned();
+    }
     let show = match check.expectation.metric {
         Metric::Availability
         | Metric::ErrorRate
@@ -63,7 +71,7 @@ pub fn observed(check: &Check) -> String {
         | Metric::RetryAfterCompliance
         | Metric::DuplicateRate => percent,
         Metric::BudgetSpent => budget,
-        Metric::Latency { .. } => seconds,
+        Metric::Latency { .. } | Metric::TimeToFailover | Metric::TimeToRecover => seconds,
         Metric::RetryAmplification | Metric::BurnRate | Metric::CostMultiplier => ratio,
         Metric::CostPerRequest | Metric::CostPerMinute => dollars,
     };
@@ -186,6 +194,17 @@ mod tests {
             ("23.1%".into(), "2.31%".into(), "0.039%".into())
         );
         assert_eq!(optional(None, percent), MISSING);
+        let expectation = crate::scenario::expect::parse("time_to_failover{phase=p} < 5s", &["p".to_owned()]);
+        let never = Check {
+            expectation: expectation.expect("parses"),
+            phase: Some("p".to_owned()),
+            observed: Some(f64::INFINITY),
+            events: 100,
+            status: CheckStatus::Fail,
+        };
+        assert_eq!(observed(&never), NEVER);
+        assert_eq!(observed(&Check { observed: None, ..never.clone() }), NEVER, "as read back from JSON");
+        assert_eq!(observed(&Check { observed: Some(2.0), status: CheckStatus::Pass, ..never }), "2.00s");
         assert_eq!(
             (dollars(12.345), dollars(0.0002), dollars(0.012_34), dollars(0.0)),
             ("$12.35".into(), "$0.0002000".into(), "$0.01234".into(), "$0.00".into())

@@ -44,6 +44,9 @@ pub struct ScenarioInfo {
     /// it, arrival rates were not; 1 is real time. The figures are wall time.
     #[serde(default = "crate::speed::real_time_factor")]
     pub speed: f64,
+    /// The scenario file's text, as the run read it (`chaos merge` reads the plan back from it).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// How the run went, apart from its figures.
@@ -146,7 +149,8 @@ pub struct Results {
     /// `duplicate_calls`, `join`).
     #[serde(default)]
     pub methods: std::collections::BTreeMap<String, String>,
-    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted).
+    /// Where the run ran: OS and kernel, CPUs, build, the command line (secrets redacted); for
+    /// a merge, where the merge ran (each run's own is in `merged_from`).
     #[serde(default)]
     pub environment: super::Environment,
     /// What `journal.ndjson` kept: lines written, and attempt lines dropped because its writer
@@ -156,6 +160,13 @@ pub struct Results {
     /// The journal whose fault decisions this run imposed (`--replay`), and how many it could.
     #[serde(default)]
     pub replay: Option<crate::metrics::replay::ReplayStats>,
+    /// The counts every figure above was computed from: each phase's counters and HDR
+    /// histograms, and the SLO events of each second. `chaos merge` adds these up.
+    #[serde(default)]
+    pub tallies: Option<crate::metrics::Tallies>,
+    /// The runs this document merges (`chaos merge`), in the order given; empty for a run.
+    #[serde(default)]
+    pub merged_from: Vec<super::merge::MergedRun>,
 }
 
 impl Results {
@@ -180,6 +191,7 @@ impl Results {
                 slo_availability: plan.slo.availability,
                 slo_period_s: plan.slo.period.as_secs_f64(),
                 speed: plan.speed.factor(),
+                source: Some(plan.source.clone()),
             },
             verdict: crate::assert::verdict(&expectations, run.stop(), generator.kept_up),
             run,
@@ -196,6 +208,8 @@ impl Results {
             environment: super::Environment::default(),
             journal: None,
             replay: None,
+            tallies: Some(analysis.tallies),
+            merged_from: Vec::new(),
         }
     }
 
@@ -239,6 +253,11 @@ fn write_file(folder: &Path, name: &str, bytes: Vec<u8>) -> anyhow::Result<PathB
         .and_then(|()| std::fs::write(&path, bytes))
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
+}
+
+/// A run folder's timestamp: `20250102T030405Z`.
+pub fn folder_stamp(at: time::OffsetDateTime) -> anyhow::Result<String> {
+    Ok(at.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))?)
 }
 
 /// A new folder `<root>/<scenario>-<timestamp>` (suffixed if it already exists).

@@ -81,6 +81,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         prices,
         allow_remote,
         speed: crate::speed::Speed::REAL_TIME,
+        source: String::new(),
     })
 }
 

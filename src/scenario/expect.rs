@@ -5,13 +5,14 @@
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
 //!              | fallback_rate | cost_multiplier | cost_per_request | cost_per_minute
 //!              | retry_after_compliance | duplicate_rate
+//!              | time_to_failover | time_to_recover        (with a phase label only)
 //!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
 //! timing      := latency | service_time | ttfb | ttft | itl | stall
 //! labels      := "{" phase "=" name "}"
 //! op          := < | <= | > | >= | ==
 //! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate,
 //!                                  retry_after_compliance, duplicate_rate), us|ms|s|m for
-//!                                  latencies; none for retry_amplification, burn_rate and
+//!                                  latencies and times to fail over and recover; none for retry_amplification, burn_rate and
 //!                                  cost_multiplier; dollars for cost_per_request and
 //!                                  cost_per_minute (`$0.01` or `0.01`)
 //! ```
@@ -80,6 +81,12 @@ pub enum Metric {
     RetryAfterCompliance,
     /// Share of logical requests whose generation the upstream answered with a 2xx more than once.
     DuplicateRate,
+    /// Seconds from a faulted phase's start until another upstream than the primary served
+    /// (infinite when none did); phases only.
+    TimeToFailover,
+    /// Seconds from the start of the phase after faults at the primary until it is back at the
+    /// baseline for good (infinite when it never is); phases only.
+    TimeToRecover,
     /// A latency quantile in seconds; `quantile: 1.0` is the maximum.
     Latency { quantile: f64, basis: LatencyBasis },
 }
@@ -153,6 +160,8 @@ const METRICS: &[&str] = &[
     "cost_per_minute",
     "retry_after_compliance",
     "duplicate_rate",
+    "time_to_failover",
+    "time_to_recover",
     "p50",
     "p90",
     "p99",
@@ -204,6 +213,11 @@ pub fn parse(text: &str, phases: &[String]) -> Result<Expectation, ExpectError> 
     let (start, name) = cursor.take_while(is_name);
     let metric = parse_metric(&mut cursor, start, name)?;
     let phase = parse_labels(&mut cursor, phases)?;
+    if phase.is_none() && matches!(metric, Metric::TimeToFailover | Metric::TimeToRecover) {
+        return Err(
+            cursor.error(start + name.len(), format!("`{name}` is measured per phase: add `{{phase=NAME}}`"))
+        );
+    }
     let (op_start, op_text) = cursor.take_while(|c| matches!(c, '<' | '>' | '='));
     let op = match op_text {
         "<" => Comparison::Lt,
@@ -237,6 +251,8 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         "cost_per_minute" => return Ok(Metric::CostPerMinute),
         "retry_after_compliance" => return Ok(Metric::RetryAfterCompliance),
         "duplicate_rate" => return Ok(Metric::DuplicateRate),
+        "time_to_failover" => return Ok(Metric::TimeToFailover),
+        "time_to_recover" => return Ok(Metric::TimeToRecover),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -306,7 +322,7 @@ fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
         | Metric::DuplicateRate => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
-        Metric::Latency { .. } => value
+        Metric::Latency { .. } | Metric::TimeToFailover | Metric::TimeToRecover => value
             .parse::<HumanDuration>()
             .map(|d| d.0.as_secs_f64())
             .map_err(|_| format!("invalid latency `{value}`: expected a duration like `2.5s` or `250ms`")),
@@ -391,6 +407,22 @@ mod tests {
         assert!(negative.message.contains("invalid cost multiplier `-1`"), "{}", negative.message);
         let typo = parse("cost_multiplyer < 2", &phases()).unwrap_err();
         assert!(typo.message.contains("did you mean `cost_multiplier`"), "{}", typo.message);
+    }
+
+    #[test]
+    fn parses_times_to_fail_over_and_recover_per_phase_only() {
+        let failover = parse("time_to_failover{phase=brownout} < 5s", &phases()).unwrap();
+        assert_eq!(
+            (failover.metric, failover.phase, failover.threshold),
+            (Metric::TimeToFailover, Some(1), 5.0)
+        );
+        let recover = parse("time_to_recover{phase=baseline} <= 1500ms", &phases()).unwrap();
+        assert_eq!((recover.metric, recover.threshold), (Metric::TimeToRecover, 1.5));
+        let whole_run = parse("time_to_recover < 5s", &phases()).unwrap_err();
+        assert_eq!(whole_run.offset, 15);
+        assert!(whole_run.message.contains("measured per phase"), "{}", whole_run.message);
+        let unit = parse("time_to_failover{phase=brownout} < 5", &phases()).unwrap_err();
+        assert!(unit.message.contains("duration"), "{}", unit.message);
     }
 
     #[test]

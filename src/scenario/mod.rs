@@ -64,5 +64,7 @@ pub fn parse_allowing_remote(source: &str, file: &Path, allow_remote: bool) -> R
     }
     let raw: raw::RawScenario = serde_saphyr::from_str(source)
         .map_err(|error| ScenarioError::new(file, source, error::from_yaml(&error)))?;
-    build::build(raw, file, allow_remote).map_err(|located| ScenarioError::new(file, source, located))
+    let plan =
+        build::build(raw, file, allow_remote).map_err(|located| ScenarioError::new(file, source, located))?;
+    Ok(Plan { source: source.to_owned(), ..plan })
 }

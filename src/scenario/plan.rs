@@ -38,6 +38,9 @@ pub struct Plan {
     /// The time scale the plan plays at; every duration above is already divided by it
     /// ([`Plan::at_speed`]).
     pub speed: crate::speed::Speed,
+    /// The scenario's text, as read: kept in `results.json` so that a run can be reproduced and
+    /// runs can be merged.
+    pub source: String,
 }
 
 /// A provider endpoint served by a built-in mock.
@@ -214,6 +217,16 @@ pub struct Phase {
 impl Phase {
     pub fn end(&self) -> Duration {
         self.start + self.duration
+    }
+
+    /// Whether the phase injects anything at upstream `index`: a fault, or its going dark.
+    pub fn injects_at(&self, index: usize) -> bool {
+        self.faults.get(index).is_some_and(|faults| !faults.is_empty()) || self.dark.get(index) == Some(&true)
+    }
+
+    /// Whether the phase injects nothing anywhere: a baseline.
+    pub fn is_clean(&self) -> bool {
+        (0..self.faults.len().max(self.dark.len())).all(|index| !self.injects_at(index))
     }
 }
 

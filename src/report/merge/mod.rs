@@ -1,0 +1,172 @@
+//! `chaos merge`: one results document from the results of several runs of the same scenario
+//! (load spread over machines). The scenario is read back from the text the first run recorded;
+//! the runs' tallies add up — counts exactly, HDR histograms exactly — and every figure,
+//! expectation and the verdict are computed again from the sum by the same analysis a single run
+//! goes through ([`crate::analysis::analyze_folded`]). What only survives as figures is combined
+//! as well as it can be: per-second counts add up, per-second percentiles become an upper bound
+//! (`metrics::timeline::merge`), generator lateness the worst of the runs'.
+
+mod compat;
+mod parts;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use compat::MergeError;
+
+use super::{Environment, Results};
+use crate::{
+    analysis::{self, upstream_timeline, Folded},
+    assert::{self, Verdict},
+    metrics::{timeline, Tallies},
+};
+
+/// One run a merged document is made of.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MergedRun {
+    /// Its `results.json`, as given to `chaos merge`.
+    pub file: String,
+    /// When it started, RFC 3339, UTC.
+    pub started_at: String,
+    /// Wall time it took, seconds.
+    pub elapsed_s: f64,
+    /// Logical requests it sent.
+    pub logical_requests: u64,
+    /// Its own verdict.
+    pub verdict: Verdict,
+    /// Where it ran.
+    pub environment: Environment,
+}
+
+/// Merges runs of one scenario (at least one), read from the files named beside them;
+/// `command_line` is the merge's own, for its `environment`.
+pub fn merge(runs: &[(PathBuf, Results)], command_line: &[String]) -> Result<Results, MergeError> {
+    compat::check(runs)?;
+    let Some((first_path, first)) = runs.first() else {
+        return Err(MergeError::NotMergeable { path: PathBuf::from("(no results)") });
+    };
+    let source = first.scenario.source.as_deref().unwrap_or_default();
+    // The plan as the first run played it: at its speed, its wall-clock `at`s resolved as
+    // when it started.
+    let started =
+        time::OffsetDateTime::parse(&first.run.started_at, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let speed = crate::speed::Speed::new(first.scenario.speed).unwrap_or(crate::speed::Speed::REAL_TIME);
+    let plan = crate::scenario::parse_allowing_remote(source, Path::new(&first.scenario.file), true)
+        .map_err(|error| compat::scenario_error(first_path, error))?
+        .at_speed(speed)
+        .anchored(started);
+    let mut tallies = Tallies::default();
+    for (path, results) in runs {
+        let run = results.tallies.as_ref().ok_or_else(|| MergeError::NotMergeable { path: path.clone() })?;
+        if run.phases.len() != plan.phases.len() {
+            let (found, expected) = (run.phases.len(), plan.phases.len());
+            return Err(MergeError::Inconsistent { path: path.clone(), found, expected });
+        }
+        tallies.merge(run);
+    }
+    let folded = Folded {
+        tallies,
+        timeline: timeline::merge(runs.iter().map(|(_, r)| r.timeline.as_slice())),
+        attempt_timeline: upstream_timeline::merge(runs.iter().map(|(_, r)| r.attempt_timeline.as_slice())),
+    };
+    let analysis = analysis::analyze_folded(&plan, folded);
+    let checks = assert::evaluate(&plan.expectations, &analysis);
+    let files: Vec<String> = runs.iter().map(|(path, _)| path.display().to_string()).collect();
+    let generator = parts::generator(
+        files.iter().zip(runs).map(|(file, (_, results))| (file.as_str(), &results.generator)),
+    );
+    let upstreams = parts::upstreams(runs.iter().map(|(_, r)| r.upstreams.as_slice()))
+        .map_err(|problem| MergeError::Unreadable { files: files.clone(), problem })?;
+    let merged = Results::new(
+        &plan,
+        parts::run_meta(runs.iter().map(|(_, r)| &r.run)),
+        generator,
+        analysis,
+        checks,
+        upstreams,
+    );
+    let merged_from = files
+        .into_iter()
+        .zip(runs)
+        .map(|(file, (_, results))| MergedRun {
+            file,
+            started_at: results.run.started_at.clone(),
+            elapsed_s: results.run.elapsed_s,
+            logical_requests: results.overall.logical_requests,
+            verdict: results.verdict,
+            environment: results.environment.clone(),
+        })
+        .collect();
+    Ok(Results { merged_from, ..merged.with_environment(Environment::capture(command_line)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{
+        metrics::{LogicalRecord, Outcome},
+        test_support::{calm_then_down, request, results_of},
+    };
+
+    /// Requests of one run of two: run `part` (0 or 1) takes every other slot, so that ids grow
+    /// with intended start in each run and in their union; latencies spread over 5–500 ms.
+    fn requests(part: u64, logical: &[LogicalRecord]) -> Vec<LogicalRecord> {
+        logical
+            .iter()
+            .filter(|r| r.id % 2 == part)
+            .map(|r| {
+                let latency = Duration::from_millis(5 + (r.id * 37) % 500);
+                request(r.id, r.intended, r.intended + latency, r.outcome)
+            })
+            .collect()
+    }
+
+    fn json<T: Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).expect("serializes")
+    }
+
+    #[test]
+    fn merging_two_runs_gives_the_figures_of_one_run_fed_both_runs_records() {
+        let (plan, logical) =
+            calm_then_down(4, 4, "", "  - p99{phase=calm} < 400ms\n  - availability{phase=down} > 1%");
+        let (a, b) = (requests(0, &logical), requests(1, &logical));
+        let union: Vec<LogicalRecord> = a.iter().chain(&b).cloned().collect();
+        let runs = [
+            (PathBuf::from("a.json"), results_of(&plan, a)),
+            (PathBuf::from("b.json"), results_of(&plan, b)),
+        ];
+        let merged = merge(&runs, &["chaos".to_owned()]).expect("merges");
+        let whole = results_of(&plan, union);
+        assert_eq!(json(&merged.phases), json(&whole.phases));
+        assert_eq!(json(&merged.overall), json(&whole.overall));
+        assert_eq!(json(&merged.burn_timeline), json(&whole.burn_timeline));
+        assert_eq!(json(&merged.attempt_timeline), json(&whole.attempt_timeline));
+        assert_eq!(json(&merged.expectations), json(&whole.expectations));
+        assert_eq!(merged.verdict, whole.verdict);
+        // Not a coincidence of equal halves: each run alone has other percentiles.
+        let calm = |results: &Results| results.phases[0].latency_ms.expect("latencies");
+        assert_ne!(calm(&runs[0].1), calm(&merged));
+        assert_eq!(merged.overall.logical_requests, 80);
+        assert_eq!(merged.phases[1].outcomes["http_503"], 40);
+        assert_eq!(merged.merged_from.len(), 2);
+        assert_eq!(merged.generator.sent, runs[0].1.generator.sent + runs[1].1.generator.sent);
+    }
+
+    #[test]
+    fn tallies_read_back_from_json_merge_the_same() {
+        let (plan, logical) = calm_then_down(2, 2, "", "");
+        let results =
+            results_of(&plan, logical.into_iter().filter(|r| r.outcome != Outcome::Timeout).collect());
+        let text = serde_json::to_string(&results).expect("serializes");
+        let back: Results = serde_json::from_str(&text).expect("reads back");
+        let runs = [(PathBuf::from("a.json"), results.clone()), (PathBuf::from("b.json"), back)];
+        let merged = merge(&runs, &[]).expect("merges");
+        let doubled = |results: &Results| results.tallies.as_ref().expect("tallies").overall().latency.len();
+        assert_eq!(doubled(&merged), 2 * doubled(&results));
+        assert_eq!(merged.phases[0].latency_ms, results.phases[0].latency_ms, "the same values twice");
+    }
+}

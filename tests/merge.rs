@@ -1,0 +1,143 @@
+//! `chaos merge` through the binary, on two real runs of one scenario made side by side: counts
+//! add up exactly, percentiles are those of one histogram holding both runs' values, the
+//! figures, expectations and verdict are computed again, the renderings are written; and runs
+//! that differ are refused, exit 2.
+
+use chaos::{
+    metrics::{hdr_base64, Percentiles},
+    report::Results,
+};
+use serde_json::Value;
+
+use crate::support::{assert_valid_results, chaos, run_binary, BinaryRun};
+
+/// An OpenAI primary falling back to Anthropic while it answers every attempt with a 503.
+const SPREAD: &str = r#"
+name: spread
+seed: 9
+upstreams:
+  openai: { mock: openai }
+  anthropic: { mock: anthropic }
+target:
+  builtin: { upstream: openai, fallbacks: [anthropic], retries: 0 }
+load:
+  arrival: { rate: 20/s, process: poisson }
+  request: { model: gpt-4o-mini, prompt_tokens: 50, max_tokens: 5 }
+phases:
+  - { name: baseline, duration: 2s }
+  - name: outage
+    duration: 2s
+    faults:
+      openai: [{ status: 503 }]
+  - { name: recovery, duration: 2s }
+expect:
+  - availability >= 99%
+  - time_to_failover{phase=outage} <= 1s
+"#;
+
+fn results_path(run: &BinaryRun) -> String {
+    run.run_folder().join("results.json").to_string_lossy().into_owned()
+}
+
+/// The histogram `name` of phase `phase`, decoded from a results document's tallies.
+fn histogram(results: &Value, phase: usize, name: &str) -> hdrhistogram::Histogram<u32> {
+    let text = results["tallies"]["phases"][phase][name].as_str().expect("an encoded histogram");
+    hdr_base64::decode(text).expect("decodes")
+}
+
+#[test]
+fn two_real_runs_merge_into_the_figures_of_their_union() {
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| run_binary(SPREAD));
+        let b = scope.spawn(|| run_binary(SPREAD));
+        (a.join().expect("run a"), b.join().expect("run b"))
+    });
+    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
+    let (one, two) = (a.results(), b.results());
+    let out = tempfile::tempdir().expect("temp dir");
+    let out_dir = out.path().join("merged");
+    let (code, stdout, stderr) = chaos(&[
+        "merge",
+        &results_path(&a),
+        &results_path(&b),
+        "-o",
+        out_dir.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("merged 2 runs"), "{stdout}");
+    for name in ["results.json", "junit.xml", "summary.md", "report.html"] {
+        assert!(out_dir.join(name).is_file(), "{name} written");
+    }
+    assert_valid_results(&out_dir.join("results.json"));
+    let merged: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("results.json")).expect("read")).expect("JSON");
+
+    // Counts add up exactly, phase by phase.
+    for phase in 0..3 {
+        let sum = |field: &str| {
+            one["phases"][phase][field].as_u64().unwrap() + two["phases"][phase][field].as_u64().unwrap()
+        };
+        for field in
+            ["logical_requests", "successes", "failures", "attempts", "injected", "billed_input_tokens"]
+        {
+            assert_eq!(merged["phases"][phase][field].as_u64(), Some(sum(field)), "{field} of phase {phase}");
+        }
+        // Percentiles are those of one histogram holding both runs' values.
+        for (name, figure) in
+            [("latency", "latency_ms"), ("ttft", "ttft_ms"), ("service_time", "service_time_ms")]
+        {
+            let mut union = histogram(&one, phase, name);
+            union.add(histogram(&two, phase, name)).expect("adds");
+            let expected = serde_json::to_value(Percentiles::of(&union)).expect("JSON");
+            assert_eq!(merged["phases"][phase][figure], expected, "{figure} of phase {phase}");
+            assert_eq!(histogram(&merged, phase, name), union);
+        }
+    }
+    let served =
+        |results: &Value, upstream: &str| results["phases"][1]["served_by"][upstream].as_u64().unwrap_or(0);
+    assert_eq!(served(&merged, "anthropic"), served(&one, "anthropic") + served(&two, "anthropic"));
+    // Every request of the outage failed over at once in both runs, and so in the merge.
+    assert_eq!(merged["phases"][1]["time_to_failover_s"], 1.0);
+    assert_eq!(merged["phases"][2]["time_to_recover_s"], 1.0);
+    let statuses: Vec<&Value> =
+        merged["expectations"].as_array().unwrap().iter().map(|c| &c["status"]).collect();
+    assert_eq!(statuses, ["pass", "pass"]);
+    assert_eq!(merged["verdict"], "pass");
+    assert_eq!(merged["merged_from"].as_array().map(Vec::len), Some(2));
+    let sent = |results: &Value| results["generator"]["sent"].as_u64().unwrap();
+    assert_eq!(sent(&merged), sent(&one) + sent(&two));
+
+    // What the tallies add to a results file: six encoded histograms and a few counters a phase.
+    let bytes = |results: &Value| serde_json::to_vec_pretty(&results["tallies"]).unwrap().len();
+    let per_phase = bytes(&one) / 3;
+    eprintln!("tallies: {} bytes, {per_phase} bytes a phase", bytes(&one));
+    assert!(per_phase < 4_000, "{per_phase} bytes a phase");
+
+    // A run of another seed, or of another scenario text, is refused and named.
+    let other_seed = out.path().join("other-seed.json");
+    let mut changed = two.clone();
+    changed["scenario"]["seed"] = 10.into();
+    std::fs::write(&other_seed, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let (code, _, stderr) = chaos(&["merge", &results_path(&a), other_seed.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not the same seed as") && stderr.contains("`10` here, `9` there"), "{stderr}");
+    let other_text = out.path().join("other-text.json");
+    let mut changed = two.clone();
+    let source = changed["scenario"]["source"].as_str().unwrap().replace("rate: 20/s", "rate: 40/s");
+    changed["scenario"]["source"] = source.into();
+    std::fs::write(&other_text, serde_json::to_vec(&changed).unwrap()).unwrap();
+    let (code, _, stderr) = chaos(&["merge", &results_path(&a), other_text.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not the same scenario text") && stderr.contains("rate: 40/s"), "{stderr}");
+    // The merged file merges again (with itself: every count doubles).
+    let merged_path = out_dir.join("results.json");
+    let again = out.path().join("again");
+    let merged_path = merged_path.to_str().unwrap();
+    let (code, _, stderr) = chaos(&["merge", merged_path, merged_path, "-o", again.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let twice = Results::read(&again.join("results.json")).expect("merged results");
+    assert_eq!(
+        Some(twice.overall.logical_requests),
+        merged["overall"]["logical_requests"].as_u64().map(|n| 2 * n)
+    );
+}
