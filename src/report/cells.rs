@@ -173,7 +173,30 @@ pub fn stop_notes(run: &super::RunMeta) -> Vec<String> {
         notes.push(format!("Stopped early (abort_on_fail): `{expectation}` failed."));
     }
     if run.interrupted {
-        notes.push("Interrupted (Ctrl-C): the figures cover what happened until then.".to_owned());
+        notes.push("Interrupted (Ctrl-C or SIGTERM): the figures cover what happened until then.".to_owned());
+    }
+    notes
+}
+
+/// Where the results came from, when not simply one run: runs merged, a journal replayed, a
+/// journal that dropped lines. A sentence each.
+pub fn provenance(results: &super::Results) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !results.merged_from.is_empty() {
+        let files: Vec<&str> = results.merged_from.iter().map(|run| run.file.as_str()).collect();
+        notes.push(format!("Merged from {} runs: {}.", files.len(), files.join(", ")));
+    }
+    if let Some(replay) = &results.replay {
+        notes.push(format!(
+            "Replayed the fault decisions of {}: {} imposed, {} left to the chains.",
+            replay.file, replay.imposed, replay.misses
+        ));
+    }
+    if let Some(journal) = results.journal.filter(|journal| journal.dropped > 0) {
+        notes.push(format!(
+            "The journal dropped {} attempt lines its writer could not keep up with ({} written).",
+            journal.dropped, journal.written
+        ));
     }
     notes
 }
@@ -208,6 +231,22 @@ mod tests {
         assert_eq!(
             (dollars(12.345), dollars(0.0002), dollars(0.012_34), dollars(0.0)),
             ("$12.35".into(), "$0.0002000".into(), "$0.01234".into(), "$0.00".into())
+        );
+    }
+
+    #[test]
+    fn provenance_says_what_was_merged_replayed_or_dropped() {
+        let mut results = crate::test_support::results();
+        assert!(provenance(&results).is_empty(), "one plain run needs no note");
+        results.replay =
+            Some(crate::metrics::replay::ReplayStats { file: "j.ndjson".into(), imposed: 40, misses: 2 });
+        results.journal = Some(crate::metrics::journal::JournalStats { written: 10, dropped: 3 });
+        assert_eq!(
+            provenance(&results),
+            [
+                "Replayed the fault decisions of j.ndjson: 40 imposed, 2 left to the chains.",
+                "The journal dropped 3 attempt lines its writer could not keep up with (10 written)."
+            ]
         );
     }
 }

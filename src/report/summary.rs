@@ -39,6 +39,9 @@ pub fn render_summary(results: &Results) -> String {
     for note in cells::stop_notes(&results.run) {
         let _ = writeln!(out, "**{}**\n", text(&note));
     }
+    for note in cells::provenance(results) {
+        let _ = writeln!(out, "{}\n", text(&note));
+    }
     for problem in &results.generator.problems {
         let _ = writeln!(out, "**The run is invalid — the load generator fell behind:** {}\n", text(problem));
     }

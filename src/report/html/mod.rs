@@ -105,6 +105,7 @@ fn header(results: &Results) -> Markup {
                 dt { "noise floor" } dd { "not measured in this run" }
             }
             @for note in cells::stop_notes(&results.run) { p.problem { (note) } }
+            @for note in cells::provenance(results) { p.note { (note) } }
             @for problem in &results.generator.problems {
                 p.problem { strong { "The run is invalid — the load generator fell behind: " } (problem) }
             }

@@ -3,7 +3,7 @@
 //! anthropic (fallback). Each request took 1.39 attempts; faults answered 240 of them."
 
 use crate::{
-    analysis::Figures,
+    analysis::{transitions::Transitions, Figures},
     report::cells::{self, optional},
 };
 
@@ -25,6 +25,7 @@ pub fn phase_story(figures: &Figures, primary: Option<&str>) -> String {
     } else {
         sentences.push("No attempt reached an interposer".to_owned());
     }
+    sentences.extend(transitions(&figures.transitions));
     if let (Some(per_request), Some(multiplier)) = (figures.cost_per_request_usd, figures.cost_multiplier) {
         sentences.push(format!(
             "Cost per request {}, {}× the baseline's",
@@ -33,6 +34,24 @@ pub fn phase_story(figures: &Figures, primary: Option<&str>) -> String {
         ));
     }
     sentences.join(". ") + "."
+}
+
+/// How soon the target failed over off the faulted primary, and came back after.
+fn transitions(transitions: &Transitions) -> Vec<String> {
+    let mut said = Vec::new();
+    match (transitions.failed_over, transitions.time_to_failover_s) {
+        (Some(true), Some(after)) => said.push(format!("It failed over within {}", cells::seconds(after))),
+        (Some(false), _) => said.push("It never failed over to another upstream".to_owned()),
+        _ => {}
+    }
+    match (transitions.recovered, transitions.time_to_recover_s) {
+        (Some(true), Some(after)) => {
+            said.push(format!("It was back at the baseline within {}", cells::seconds(after)))
+        }
+        (Some(false), _) => said.push("It never got back to the baseline in this phase".to_owned()),
+        _ => {}
+    }
+    said
 }
 
 /// Who served the successes, when anyone other than the primary did.
@@ -67,6 +86,22 @@ mod tests {
             "{story}"
         );
         assert!(story.ends_with("× the baseline's.") || figures.cost_per_request_usd.is_none(), "{story}");
+    }
+
+    #[test]
+    fn failing_over_and_recovering_read_in_seconds() {
+        let mut figures = crate::test_support::results().phases[1].clone();
+        figures.transitions = Transitions {
+            failed_over: Some(true),
+            time_to_failover_s: Some(2.0),
+            recovered: Some(false),
+            time_to_recover_s: None,
+        };
+        let story = phase_story(&figures, Some("openai"));
+        assert!(
+            story.contains("It failed over within 2.00s. It never got back to the baseline in this phase"),
+            "{story}"
+        );
     }
 
     #[test]
