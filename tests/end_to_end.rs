@@ -1,5 +1,6 @@
 //! Whole runs in-process, seconds long, through real sockets on 127.0.0.1: scenario → mock →
-//! interposer → built-in client → phases → analysis → verdict → results.json.
+//! interposer → built-in client → phases → analysis → verdict → results.json; and the low-traffic
+//! guard through the binary (exit 3).
 
 use chaos::{
     analysis::Figures,
@@ -260,4 +261,28 @@ async fn a_refused_zone_fails_connections_then_comes_back_on_the_same_port() {
     // Refused connections never reach the interposer: the provider saw fewer attempts than requests.
     assert!(refused.attempts < refused.logical_requests, "{} attempts", refused.attempts);
     assert_eq!(recovery.availability, Some(1.0), "listening again on the same port");
+}
+
+/// The low-traffic guard: five requests are too few for a verdict on availability, so the run
+/// is inconclusive and exits 3 — not a pass, though every request succeeded.
+#[test]
+fn too_few_requests_for_a_verdict_exit_3_not_a_pass() {
+    let run = crate::support::run_binary(
+        r#"
+name: too-quiet
+upstreams: { openai: { mock: openai } }
+load: { arrival: { rate: 5/s }, request: { model: gpt-4o-mini, max_tokens: 5 } }
+phases:
+  - { name: only, duration: 1s }
+expect:
+  - availability >= 99%
+"#,
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let results = run.results();
+    assert_eq!(
+        (results["verdict"].as_str(), results["overall"]["availability"].as_f64()),
+        (Some("inconclusive"), Some(1.0))
+    );
+    assert_eq!(results["expectations"][0]["status"], "inconclusive");
 }
