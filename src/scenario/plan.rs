@@ -91,7 +91,7 @@ impl Target {
             Target::Url(url) => format!("gateway at {}", url.url),
             Target::Command(command) => {
                 let program = command.command.split_whitespace().next().unwrap_or_default();
-                format!("gateway started by the harness: `{program}`, at {}", command.base_url)
+                format!("gateway started by the harness: `{program}`")
             }
         }
     }

@@ -25,6 +25,13 @@ pub fn phase_story(figures: &Figures, primary: Option<&str>) -> String {
     } else {
         sentences.push("No attempt reached an interposer".to_owned());
     }
+    if figures.retries_asked_to_wait > 0 {
+        sentences.push(format!(
+            "{} retries were asked to wait (retry-after); {} of them waited at least as asked",
+            figures.retries_asked_to_wait,
+            optional(figures.retry_after_compliance, cells::percent)
+        ));
+    }
     sentences.extend(transitions(&figures.transitions));
     if let (Some(per_request), Some(multiplier)) = (figures.cost_per_request_usd, figures.cost_multiplier) {
         sentences.push(format!(
@@ -97,7 +104,15 @@ mod tests {
             recovered: Some(false),
             time_to_recover_s: None,
         };
+        figures.retries_asked_to_wait = 12;
+        figures.retry_after_compliance = Some(0.75);
         let story = phase_story(&figures, Some("openai"));
+        assert!(
+            story.contains(
+                "12 retries were asked to wait (retry-after); 75.00% of them waited at least as asked. "
+            ),
+            "{story}"
+        );
         assert!(
             story.contains("It failed over within 2.00s. It never got back to the baseline in this phase"),
             "{story}"
