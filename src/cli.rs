@@ -15,7 +15,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: start mocks and interposers, drive load through the phases, check the
-    /// expectations, and write reports/<scenario>-<timestamp>/results.json.
+    /// expectations, and write reports/<scenario>-<timestamp>/: results.json, report.html,
+    /// summary.md, junit.xml and journal.ndjson. Exit 0 pass, 1 fail, 2 bad input, 3 invalid or
+    /// inconclusive run, 4 halted, 130 interrupted.
     Run {
         /// The scenario file.
         file: PathBuf,
