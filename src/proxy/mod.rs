@@ -34,7 +34,8 @@ use crate::{
 use attempt::AttemptGuard;
 use meter::UsageMeter;
 use recorded::RecordedBody;
-use request::{draw_key, header_number, key_id, AttemptCounter, BodyFields};
+pub use request::BodyFields;
+use request::{draw_key, header_number, key_id, AttemptCounter};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";

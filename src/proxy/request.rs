@@ -2,6 +2,8 @@
 //! attempt's number, keyed fault draws), the presented API key, and from the body its `model`,
 //! `stream` flag and token estimates (for faults, and to bill an answer that reports no usage).
 
+use std::borrow::Cow;
+
 use crate::wire::tokens;
 
 /// A header's value as a number, if it is one.
@@ -68,21 +70,85 @@ pub struct BodyFields {
     pub correlation: Option<u64>,
 }
 
+/// The fields read. A message's content is never kept: it is counted as it is parsed
+/// ([`ContentChars`]), so a 200k-token prompt costs one pass and no copy.
 #[derive(serde::Deserialize)]
-struct Body {
-    model: Option<String>,
+struct Body<'a> {
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
     stream: Option<bool>,
-    messages: Option<Vec<serde_json::Value>>,
-    system: Option<serde_json::Value>,
+    messages: Option<Vec<Message>>,
+    system: Option<ContentChars>,
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
-    user: Option<String>,
-    metadata: Option<Metadata>,
+    #[serde(borrow)]
+    user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    metadata: Option<Metadata<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct Metadata {
-    user_id: Option<String>,
+struct Message {
+    #[serde(default)]
+    content: ContentChars,
+}
+
+#[derive(serde::Deserialize)]
+struct Metadata<'a> {
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
+}
+
+/// The characters a message's content counts for, as [`tokens::content_chars`] counts them: a
+/// string's own (decoded, without being copied), anything else as its compact JSON.
+struct ContentChars(u64);
+
+impl Default for ContentChars {
+    /// No content counts as `null` does.
+    fn default() -> Self {
+        ContentChars(tokens::content_chars(&serde_json::Value::Null))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContentChars {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> serde::de::Visitor<'de> for Count {
+            type Value = ContentChars;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("message content")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ContentChars, E> {
+                Ok(ContentChars(text.chars().count() as u64))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<ContentChars, E> {
+                Ok(ContentChars::default())
+            }
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<ContentChars, E> {
+                Ok(ContentChars(tokens::content_chars(&value.into())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<ContentChars, E> {
+                Ok(ContentChars(tokens::content_chars(&value.into())))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<ContentChars, E> {
+                Ok(ContentChars(tokens::content_chars(&value.into())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<ContentChars, E> {
+                Ok(ContentChars(tokens::content_chars(&value.into())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<ContentChars, A::Error> {
+                let value =
+                    serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ContentChars(tokens::content_chars(&value)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ContentChars, A::Error> {
+                let value =
+                    serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ContentChars(tokens::content_chars(&value)))
+            }
+        }
+        deserializer.deserialize_any(Count)
+    }
 }
 
 /// The id in a `chaos-<id>` tag.
@@ -93,18 +159,22 @@ fn correlation(tag: &str) -> Option<u64> {
 impl BodyFields {
     /// Reads the fields from a JSON body; a body that is not JSON has none.
     pub fn read(body: &[u8]) -> Self {
-        let Ok(body) = serde_json::from_slice::<Body>(body) else { return BodyFields::default() };
-        let system = body.system.map(|content| serde_json::json!({ "content": content }));
-        let messages: Vec<serde_json::Value> =
-            body.messages.unwrap_or_default().into_iter().chain(system).collect();
+        let Ok(body) = serde_json::from_slice::<Body<'_>>(body) else { return BodyFields::default() };
+        let contents: Vec<u64> = body
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| message.content.0)
+            .chain(body.system.map(|system| system.0))
+            .collect();
         let output = body
             .max_completion_tokens
             .or(body.max_tokens)
             .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
-        let prompt_tokens = (!messages.is_empty()).then(|| tokens::prompt_tokens(&messages));
+        let prompt_tokens = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
         let tag = body.user.or_else(|| body.metadata.and_then(|m| m.user_id));
         BodyFields {
-            model: body.model,
+            model: body.model.map(Cow::into_owned),
             stream: body.stream,
             tokens: prompt_tokens.map(|prompt| prompt + output),
             prompt_tokens,
@@ -128,6 +198,24 @@ mod tests {
         assert_eq!(sized.tokens, Some(2 + 4 + 3 + 50), "content, framing, priming, output");
         assert_eq!(sized.prompt_tokens, Some(2 + 4 + 3));
         assert_eq!(BodyFields::read(b"not json"), BodyFields::default());
+    }
+
+    #[test]
+    fn the_borrowed_estimate_counts_as_the_mocks_estimate_does() {
+        // Escapes, content parts, a message without content, and Anthropic's `system`.
+        let body = serde_json::json!({
+            "model": "m",
+            "system": "be \"brief\"\n",
+            "messages": [
+                { "role": "user", "content": "tab\tquote\" é ünïcödé" },
+                { "role": "user", "content": [{ "type": "text", "text": "parts" }] },
+                { "role": "assistant" }
+            ]
+        });
+        let fields = BodyFields::read(&serde_json::to_vec(&body).unwrap());
+        let mut messages = body["messages"].as_array().unwrap().clone();
+        messages.push(serde_json::json!({ "content": body["system"] }));
+        assert_eq!(fields.prompt_tokens, Some(tokens::prompt_tokens(&messages)));
     }
 
     #[test]

@@ -24,17 +24,23 @@ pub const CHARS_PER_TOKEN: u64 = 4;
 
 /// Estimated prompt tokens of a `messages` array.
 pub fn prompt_tokens(messages: &[Value]) -> u64 {
-    let content_tokens: u64 = messages
-        .iter()
-        .map(|message| {
-            let chars = match &message["content"] {
-                Value::String(text) => text.chars().count() as u64,
-                other => other.to_string().chars().count() as u64,
-            };
-            chars.div_ceil(CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE
-        })
-        .sum();
+    prompt_tokens_of(messages.iter().map(|message| content_chars(&message["content"])))
+}
+
+/// Estimated prompt tokens of messages whose contents have these many characters each.
+pub fn prompt_tokens_of(content_chars: impl Iterator<Item = u64>) -> u64 {
+    let content_tokens: u64 =
+        content_chars.map(|chars| chars.div_ceil(CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE).sum();
     content_tokens + REPLY_PRIMING_TOKENS
+}
+
+/// Characters a message's content counts for: a string's own, anything else (parts, or none)
+/// as its compact JSON.
+pub fn content_chars(content: &Value) -> u64 {
+    match content {
+        Value::String(text) => text.chars().count() as u64,
+        other => other.to_string().chars().count() as u64,
+    }
 }
 
 /// Every token after the first is one space-led word, so whitespace-split words always equal
