@@ -34,6 +34,12 @@ pub fn request(id: u64, intended: Duration, finished: Duration, outcome: Outcome
     }
 }
 
+/// One request, numbered by when it finished (`at_ms`), that took `latency_ms`.
+pub fn finished_at(at_ms: u64, latency_ms: u64, outcome: Outcome) -> LogicalRecord {
+    let at = Duration::from_millis(at_ms);
+    request(at_ms, at - Duration::from_millis(latency_ms), at, outcome)
+}
+
 /// Ten requests a second for `seconds` seconds from `from_s`, each ending with `outcome`.
 pub fn requests(from_s: u64, seconds: u64, outcome: Outcome) -> Vec<LogicalRecord> {
     (from_s * 10..(from_s + seconds) * 10)
@@ -78,6 +84,17 @@ pub fn attempt_of(request: &LogicalRecord) -> AttemptRecord {
         }
     }
     attempt
+}
+
+/// [`calm_then_down`]'s plan and its requests folded, each with its one attempt ([`attempt_of`]).
+pub fn calm_then_down_folded(calm_s: u64, down_s: u64) -> (Plan, crate::metrics::Aggregate) {
+    let (plan, logical) = calm_then_down(calm_s, down_s, "", "");
+    let attempts = logical.iter().map(attempt_of).collect();
+    let aggregate = crate::metrics::Aggregate::from_records(
+        plan.phase_ends(),
+        &crate::metrics::Records { logical, attempts },
+    );
+    (plan, aggregate)
 }
 
 /// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,

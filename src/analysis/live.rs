@@ -17,8 +17,8 @@ use super::{burn, cost, prices::PriceBook, Percentiles};
 use crate::{
     metrics::{
         attempt_timeline::AttemptSecond,
-        live::{Trailing, COUNT_SECONDS},
-        Aggregate, ModelTokens,
+        live::{COUNT_SECONDS, HISTOGRAM_SECONDS},
+        Aggregate,
     },
     scenario::{
         expect::{LatencyBasis, Metric},
@@ -26,8 +26,8 @@ use crate::{
     },
 };
 
-/// The window of the recent figures, seconds.
-pub const RECENT_S: u64 = 30;
+/// The window of the recent figures, seconds: the one the live window keeps histograms for.
+pub const RECENT_S: u64 = HISTOGRAM_SECONDS;
 /// Fewer finished requests than this in the window, and a ratio or a percentile is not shown
 /// (and cannot trip a halt): one early failure is not a 100 % error rate.
 pub const MIN_LIVE_EVENTS: u64 = 10;
@@ -105,6 +105,7 @@ pub fn watchable(metric: Metric) -> bool {
 pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Duration) -> LiveFigures {
     let now_s = elapsed.as_secs();
     let recent = aggregate.live.trailing(now_s, RECENT_S);
+    let (latency, ttft) = aggregate.live.histograms(now_s);
     let enough = recent.finished >= MIN_LIVE_EVENTS;
     let ratio = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     let last_ten = aggregate.live.trailing(now_s, 10);
@@ -113,7 +114,7 @@ pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Dura
     let attempts = aggregate.attempt_timeline.seconds();
     let recent_attempts = trailing_attempts(attempts, now_s, RECENT_S);
     let minute = trailing_attempts(attempts, now_s, 60);
-    let minute_cost = cost::cost(&billed(minute), book).usd;
+    let minute_cost = cost::cost(&minute.iter().map(|second| &second.billed).collect(), book).usd;
     let finished_in_minute = aggregate.live.trailing(now_s, 60).finished;
     let attempt_count: u64 = recent_attempts.iter().flat_map(|s| s.counts.values()).sum();
     let primary = plan.primary_upstream();
@@ -124,8 +125,8 @@ pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Dura
         recent_requests: recent.finished,
         availability: ratio(recent.ok, recent.finished).filter(|_| enough),
         error_rate: ratio(recent.finished - recent.ok, recent.finished).filter(|_| enough),
-        latency_ms: percentiles(&recent, |t| &t.latency).filter(|_| enough),
-        ttft_ms: percentiles(&recent, |t| &t.ttft).filter(|_| enough),
+        latency_ms: Percentiles::of(&latency).filter(|_| enough),
+        ttft_ms: Percentiles::of(&ttft).filter(|_| enough),
         burn_rate_5m: (five_minutes.finished >= MIN_LIVE_EVENTS)
             .then(|| {
                 let tally = burn::Tally { good: five_minutes.slo_good, bad: five_minutes.slo_bad };
@@ -136,15 +137,9 @@ pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Dura
         fallback_rate: ratio(by_fallback, served).filter(|_| enough),
         cost_per_minute_usd: minute_cost.map(|usd| usd * 60.0 / 60f64.min(now_s.max(1) as f64)),
         cost_per_request_usd: minute_cost.zip(ratio(1, finished_in_minute)).map(|(usd, per)| usd * per),
-        spent_usd: cost::cost(&billed(attempts), book).usd,
+        // Every attempt's tokens are in its phase's totals too: a few phases to add, not every second.
+        spent_usd: cost::cost(&aggregate.phases.iter().map(|phase| &phase.billed).collect(), book).usd,
     }
-}
-
-fn percentiles(
-    trailing: &Trailing,
-    pick: fn(&Trailing) -> &hdrhistogram::Histogram<u32>,
-) -> Option<Percentiles> {
-    Percentiles::of(pick(trailing))
 }
 
 /// The attempt seconds `now_s - seconds .. now_s`.
@@ -152,14 +147,6 @@ fn trailing_attempts(seconds: &[AttemptSecond], now_s: u64, window: u64) -> &[At
     let end = usize::try_from(now_s).unwrap_or(usize::MAX).min(seconds.len());
     let start = end.saturating_sub(usize::try_from(window).unwrap_or(usize::MAX));
     &seconds[start..end]
-}
-
-fn billed(seconds: &[AttemptSecond]) -> ModelTokens {
-    let mut tokens = ModelTokens::default();
-    for second in seconds {
-        tokens.merge(&second.billed);
-    }
-    tokens
 }
 
 /// Successful attempts, and those of them served by an upstream other than `primary`.
@@ -184,10 +171,7 @@ mod tests {
 
     #[test]
     fn recent_figures_follow_the_last_thirty_seconds() {
-        let (plan, logical) = test_support::calm_then_down(40, 20, "", "");
-        let attempts = logical.iter().map(test_support::attempt_of).collect();
-        let records = crate::metrics::Records { logical, attempts };
-        let aggregate = Aggregate::from_records(plan.phase_ends(), &records);
+        let (plan, aggregate) = test_support::calm_then_down_folded(40, 20);
         // At 50 s: the last 30 s finished 100 good (30 s – 40 s) and 100 503s (40 s – 50 s).
         let live = live_figures(&plan, &aggregate, Duration::from_millis(50_500));
         assert_eq!(live.recent_requests, 300);

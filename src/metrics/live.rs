@@ -37,16 +37,13 @@ impl Default for LiveSecond {
     }
 }
 
-/// Totals over a trailing window.
-#[derive(Debug, Clone)]
+/// Counts over a trailing window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Trailing {
     pub finished: u64,
     pub ok: u64,
     pub slo_good: u64,
     pub slo_bad: u64,
-    /// Microseconds, from the intended start; only over the last [`HISTOGRAM_SECONDS`].
-    pub latency: Histogram<u32>,
-    pub ttft: Histogram<u32>,
 }
 
 /// The last [`COUNT_SECONDS`] seconds of finished requests.
@@ -82,63 +79,58 @@ impl LiveWindow {
         if second < self.first {
             return None;
         }
+        // Each new second pushes one out of the histogram window, and one out of the window.
         while self.first + self.seconds.len() as u64 <= second {
             self.seconds.push_back(LiveSecond::default());
-        }
-        let newest = self.first + self.seconds.len() as u64 - 1;
-        while newest - self.first >= COUNT_SECONDS {
-            self.seconds.pop_front();
-            self.first += 1;
-        }
-        let histogram_start = newest.saturating_sub(HISTOGRAM_SECONDS - 1).max(self.first);
-        for old in self.seconds.range_mut(..(histogram_start - self.first) as usize) {
-            old.histograms = None;
+            if let Some(leaving) = self.seconds.len().checked_sub(HISTOGRAM_SECONDS as usize + 1) {
+                self.seconds[leaving].histograms = None;
+            }
+            if self.seconds.len() as u64 > COUNT_SECONDS {
+                self.seconds.pop_front();
+                self.first += 1;
+            }
         }
         let index = usize::try_from(second.checked_sub(self.first)?).ok()?;
         self.seconds.get_mut(index)
     }
 
-    /// Totals over the `seconds` seconds before `now_s` (seconds `now_s - seconds .. now_s`),
-    /// histograms over at most the last [`HISTOGRAM_SECONDS`] of them.
+    /// Counts over the `seconds` seconds before `now_s` (seconds `now_s - seconds .. now_s`).
     pub fn trailing(&self, now_s: u64, seconds: u64) -> Trailing {
-        let mut totals = Trailing {
-            finished: 0,
-            ok: 0,
-            slo_good: 0,
-            slo_bad: 0,
-            latency: micros::histogram(),
-            ttft: micros::histogram(),
-        };
-        let from = now_s.saturating_sub(seconds);
-        let histograms_from = now_s.saturating_sub(HISTOGRAM_SECONDS);
-        for (second, slot) in (self.first..).zip(&self.seconds) {
-            if second < from || second >= now_s {
-                continue;
-            }
+        let mut totals = Trailing::default();
+        for (_, slot) in self.window(now_s, seconds) {
             totals.finished += slot.finished;
             totals.ok += slot.ok;
             totals.slo_good += slot.slo_good;
             totals.slo_bad += slot.slo_bad;
-            if let (Some(histograms), true) = (&slot.histograms, second >= histograms_from) {
-                // Both grow as needed, so adding cannot fail for lack of range.
-                let _ = totals.latency.add(&histograms.0);
-                let _ = totals.ttft.add(&histograms.1);
-            }
         }
         totals
+    }
+
+    /// Latency and TTFT (microseconds, from the intended start) of the requests finished in the
+    /// [`HISTOGRAM_SECONDS`] seconds before `now_s`.
+    pub fn histograms(&self, now_s: u64) -> (Histogram<u32>, Histogram<u32>) {
+        let (mut latency, mut ttft) = (micros::histogram(), micros::histogram());
+        for histograms in
+            self.window(now_s, HISTOGRAM_SECONDS).filter_map(|(_, slot)| slot.histograms.as_ref())
+        {
+            // Both grow as needed, so adding cannot fail for lack of range.
+            let _ = latency.add(&histograms.0);
+            let _ = ttft.add(&histograms.1);
+        }
+        (latency, ttft)
+    }
+
+    /// The seconds `now_s - seconds .. now_s` that the window still holds.
+    fn window(&self, now_s: u64, seconds: u64) -> impl Iterator<Item = (u64, &LiveSecond)> {
+        let from = now_s.saturating_sub(seconds);
+        (self.first..).zip(&self.seconds).filter(move |(second, _)| (from..now_s).contains(second))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Outcome;
-    use std::time::Duration;
-
-    fn finished(at_ms: u64, latency_ms: u64, outcome: Outcome) -> LogicalRecord {
-        let at = Duration::from_millis(at_ms);
-        crate::test_support::request(at_ms, at - Duration::from_millis(latency_ms), at, outcome)
-    }
+    use crate::{metrics::Outcome, test_support::finished_at as finished};
 
     #[test]
     fn the_window_counts_trailing_seconds_and_forgets_older_ones() {
@@ -148,7 +140,7 @@ mod tests {
         window.add(&finished(1_600, 300, Outcome::Unfinished));
         let both = window.trailing(2, 10);
         assert_eq!((both.finished, both.ok, both.slo_good, both.slo_bad), (2, 1, 1, 1));
-        assert_eq!(both.latency.len(), 2);
+        assert_eq!(window.histograms(2).0.len(), 2);
         let last = window.trailing(2, 1);
         assert_eq!((last.finished, last.slo_bad), (1, 1));
         // Six minutes later: the first seconds are gone, and so are their histograms.
@@ -165,7 +157,7 @@ mod tests {
         }
         let trailing = window.trailing(60, 60);
         assert_eq!(trailing.finished, 60);
-        assert_eq!(trailing.latency.len(), HISTOGRAM_SECONDS);
+        assert_eq!(window.histograms(60).0.len(), HISTOGRAM_SECONDS);
         assert_eq!(
             window.seconds.iter().filter(|s| s.histograms.is_some()).count() as u64,
             HISTOGRAM_SECONDS

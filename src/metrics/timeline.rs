@@ -147,12 +147,7 @@ fn close(second: u64, open: &OpenSecond) -> Second {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    fn finished_at(ms: u64, latency_ms: u64, outcome: Outcome) -> LogicalRecord {
-        let finished = Duration::from_millis(ms);
-        crate::test_support::request(ms, finished - Duration::from_millis(latency_ms), finished, outcome)
-    }
+    use crate::test_support::finished_at;
 
     #[test]
     fn seconds_close_behind_the_newest_record_and_keep_only_percentiles() {

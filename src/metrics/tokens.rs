@@ -61,6 +61,17 @@ impl From<ModelTokens> for Vec<ModelTally> {
     }
 }
 
+/// Tallies added up, model by model.
+impl<'a> FromIterator<&'a ModelTokens> for ModelTokens {
+    fn from_iter<I: IntoIterator<Item = &'a ModelTokens>>(tallies: I) -> Self {
+        let mut sum = ModelTokens::default();
+        for tokens in tallies {
+            sum.merge(tokens);
+        }
+        sum
+    }
+}
+
 impl ModelTokens {
     /// Adds one attempt's tokens; an attempt that billed nothing leaves no trace.
     pub fn add(&mut self, attempt: &AttemptRecord) {

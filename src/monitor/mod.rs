@@ -90,13 +90,11 @@ pub async fn watch(state: &RunState, mut progress: Progress) -> Halt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{metrics::Outcome, test_support};
+    use crate::test_support;
 
     #[test]
     fn the_first_condition_that_holds_is_the_breach() {
-        let (plan, logical) = test_support::calm_then_down(40, 20, "", "");
-        let records = crate::metrics::Records { logical, ..Default::default() };
-        let aggregate = crate::metrics::Aggregate::from_records(plan.phase_ends(), &records);
+        let (plan, aggregate) = test_support::calm_then_down_folded(40, 20);
         let live = live_figures(&plan, &aggregate, Duration::from_secs(50));
         let parse = |text: &str| crate::scenario::expect::parse(text, &[]).unwrap();
         // A third of the last 30 s failed: 33 % errors, availability 67 %.
@@ -107,6 +105,5 @@ mod tests {
         assert!(breached(&conditions[..1], &live).is_none());
         let clean = live_figures(&plan, &aggregate, Duration::from_secs(30));
         assert!(breached(&conditions, &clean).is_none(), "{clean:?}");
-        let _ = Outcome::Ok;
     }
 }

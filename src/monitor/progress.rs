@@ -105,10 +105,7 @@ mod tests {
 
     #[test]
     fn a_line_says_where_the_run_is_and_how_it_goes() {
-        let (plan, logical) = test_support::calm_then_down(40, 20, "", "");
-        let attempts = logical.iter().map(test_support::attempt_of).collect();
-        let records = crate::metrics::Records { logical, attempts };
-        let aggregate = crate::metrics::Aggregate::from_records(plan.phase_ends(), &records);
+        let (plan, aggregate) = test_support::calm_then_down_folded(40, 20);
         let live =
             crate::analysis::live::live_figures(&plan, &aggregate, std::time::Duration::from_millis(50_500));
         assert_eq!(

@@ -179,6 +179,24 @@ fn outcomes_chart(results: &Results, seconds: usize) -> Chart {
     chart
 }
 
+/// One value per second of the chart: `value` of the item that second (`second` says which),
+/// `empty` for a second no item falls in.
+fn by_second<T>(
+    items: &[T],
+    seconds: usize,
+    empty: Option<f64>,
+    second: fn(&T) -> u64,
+    value: impl Fn(&T) -> Option<f64>,
+) -> Vec<Option<f64>> {
+    let mut values = vec![empty; seconds];
+    for item in items {
+        if let Some(slot) = values.get_mut(second(item) as usize) {
+            *slot = value(item);
+        }
+    }
+    values
+}
+
 /// The value of `pick` in each second's percentiles of `which`.
 fn per_second(
     results: &Results,
@@ -186,13 +204,7 @@ fn per_second(
     which: fn(&crate::metrics::timeline::Second) -> Option<Percentiles>,
     pick: fn(&Percentiles) -> f64,
 ) -> Vec<Option<f64>> {
-    let mut values = vec![None; seconds];
-    for second in &results.timeline {
-        if let (Some(slot), Some(percentiles)) = (values.get_mut(second.second as usize), which(second)) {
-            *slot = Some(pick(&percentiles));
-        }
-    }
-    values
+    by_second(&results.timeline, seconds, None, |s| s.second, |s| which(s).map(|p| pick(&p)))
 }
 
 /// Latency percentiles each second, from the intended start, with the uncorrected p99 beside.
@@ -290,12 +302,7 @@ fn burn_chart(results: &Results, seconds: usize) -> Chart {
     chart.series = windows
         .into_iter()
         .map(|(label, pick, color, dashed)| {
-            let mut values = vec![None; seconds];
-            for burn in &results.burn_timeline {
-                if let Some(slot) = values.get_mut(burn.second as usize) {
-                    *slot = pick(burn);
-                }
-            }
+            let values = by_second(&results.burn_timeline, seconds, None, |b| b.second, pick);
             Series { dashed, ..series(label, values, color) }
         })
         .collect();
@@ -315,12 +322,7 @@ fn cost_chart(results: &Results, seconds: usize) -> Chart {
         Scale::Linear,
         seconds,
     );
-    let mut per_second: Vec<Option<f64>> = vec![Some(0.0); seconds];
-    for second in &results.attempt_timeline {
-        if let Some(slot) = per_second.get_mut(second.second as usize) {
-            *slot = second.cost_usd;
-        }
-    }
+    let per_second = by_second(&results.attempt_timeline, seconds, Some(0.0), |s| s.second, |s| s.cost_usd);
     let trailing = (0..seconds)
         .map(|end| per_second[end.saturating_sub(59)..=end].iter().copied().sum::<Option<f64>>())
         .collect();
