@@ -36,6 +36,12 @@ pub enum Command {
         replay: Option<PathBuf>,
         #[command(flatten)]
         speed: SpeedArg,
+        /// Measure the harness's own noise floor on this machine first (about 15 s: the
+        /// interposer's added latency, the generator's start lag, a mock's token timing) and
+        /// record it in results.json and the report; `--calibrate=FILE` reads it from a
+        /// `chaos bench --out FILE` instead.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+        calibrate: Option<Option<PathBuf>>,
         #[command(flatten)]
         ops: OpsArgs,
     },
@@ -69,6 +75,18 @@ pub enum Command {
         /// Check (and summarise) the plan as `run --speed F` would play it.
         #[command(flatten)]
         speed: SpeedArg,
+    },
+    /// Measure the harness's own noise floor on this machine: the interposer's added latency
+    /// and throughput against going direct, the generator's highest sustained open-model rate,
+    /// a mock's streaming timing at 2,000 streams. Prints a table and writes the figures as
+    /// JSON (about two minutes; --quick for a few seconds).
+    Bench {
+        /// Small loads, a few seconds in all: checks the machinery, measures little.
+        #[arg(long)]
+        quick: bool,
+        /// Where to write the JSON; default reports/bench-<timestamp>.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Print the JSON Schema of an output file (pretty JSON, to stdout).
     Schema {

@@ -21,10 +21,12 @@
 //!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
 //!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
 //! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
+//! - [`bench`] — `chaos bench` and `run --calibrate`: the harness's own noise floor.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
 pub mod assert;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod exit;
@@ -58,17 +60,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, speed.factor))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run, replay, ops } => {
+        Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops } => {
             let how = commands::RunHow {
                 speed: speed.factor,
                 dry_run: *dry_run,
                 replay: replay.clone(),
+                calibrate: calibrate.as_ref().map(|file| match file {
+                    Some(file) => commands::Calibrate::Read(file.clone()),
+                    None => commands::Calibrate::Measure,
+                }),
                 ops: ops.options(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Merge { results, out } => commands::merge(results, out.as_deref()),
+        Command::Bench { quick, out } => commands::bench(*quick, out.as_deref()).await,
         Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,

@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub replay: Option<Arc<Replay>>,
     /// Live metrics and the control API, when asked for.
     pub ops: OpsOptions,
+    /// The harness's noise floor, measured or read before the run (`--calibrate`).
+    pub calibration: Option<crate::bench::NoiseFloor>,
 }
 
 impl RunOptions {
@@ -66,6 +68,7 @@ impl RunOptions {
             progress: Progress::Off,
             replay: None,
             ops: OpsOptions::default(),
+            calibration: None,
         }
     }
 }
@@ -295,7 +298,8 @@ pub async fn execute(
     let generator = load.generator.report(plan.load.max_lag);
     let results = Results::new(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))
-        .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()));
+        .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))
+        .with_calibration(options.calibration.clone());
     results.write(&folder)?;
     Ok(RunReport { results, folder })
 }

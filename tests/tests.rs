@@ -3,6 +3,7 @@
 mod support;
 
 mod abort_on_fail;
+mod bench;
 mod connection_faults;
 mod cost;
 mod duplicates;

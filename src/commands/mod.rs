@@ -1,5 +1,6 @@
 //! One function per subcommand; each turns its arguments into an [`Exit`].
 
+mod bench;
 mod merge;
 mod mock;
 mod proxy;
@@ -7,11 +8,12 @@ mod report;
 mod run;
 mod schema;
 
+pub use bench::bench;
 pub use merge::merge;
 pub use mock::mock;
 pub use proxy::proxy;
 pub use report::report;
-pub use run::{exit_for, run, validate, RunHow};
+pub use run::{exit_for, run, validate, Calibrate, RunHow};
 pub use schema::schema;
 
 use crate::{scenario::ScenarioError, Exit};

@@ -8,8 +8,8 @@ use std::{
 
 use super::{interrupted, invalid};
 use crate::{
-    assert::Verdict, metrics::replay::Replay, monitor::progress::Progress, report, runner, scenario,
-    speed::Speed, Exit,
+    assert::Verdict, bench::NoiseFloor, metrics::replay::Replay, monitor::progress::Progress, report, runner,
+    scenario, speed::Speed, Exit,
 };
 
 /// Checks a scenario and prints a one-line summary of it played at `speed`.
@@ -32,8 +32,19 @@ pub struct RunHow {
     pub dry_run: bool,
     /// A journal whose fault decisions to impose (`--replay`).
     pub replay: Option<PathBuf>,
+    /// Record the harness's noise floor (`--calibrate`).
+    pub calibrate: Option<Calibrate>,
     /// Live metrics and the control API.
     pub ops: crate::ops::OpsOptions,
+}
+
+/// Where a run's noise floor comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Calibrate {
+    /// Measured now, before the run (`--calibrate`).
+    Measure,
+    /// Read from a `chaos bench` file (`--calibrate=FILE`).
+    Read(PathBuf),
 }
 
 /// Runs a scenario as `how` says, prints the verdict table and returns the verdict's exit code.
@@ -58,6 +69,30 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         Some(Ok(replay)) => Some(Arc::new(replay)),
         None => None,
     };
+    let mut calibration = match &how.calibrate {
+        Some(Calibrate::Read(path)) => match NoiseFloor::read(path) {
+            Ok(floor) => Some(floor),
+            Err(error) => {
+                eprintln!("error: --calibrate: {error:#}");
+                return Ok(Exit::InvalidScenario);
+            }
+        },
+        _ => None,
+    };
+    if how.calibrate == Some(Calibrate::Measure) {
+        println!("calibrating: measuring the harness's own noise floor on this machine (about 15 s) ...");
+        let _ = std::io::stdout().flush();
+        calibration = tokio::select! {
+            floor = NoiseFloor::measure() => Some(floor?),
+            () = interrupted() => {
+                eprintln!("interrupted while calibrating; nothing was run");
+                return Ok(Exit::Interrupted);
+            }
+        };
+    }
+    if let Some(floor) = &calibration {
+        println!("noise floor: {}", floor.describe());
+    }
     let dry_run = how.dry_run;
     let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
     println!("running {}{rehearsal}", plan.summary());
@@ -70,6 +105,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         dry_run,
         progress: Progress::for_stderr(),
         replay,
+        calibration,
         ops: how.ops,
         ..runner::RunOptions::new(reports.to_owned())
     };

@@ -167,6 +167,11 @@ pub struct Results {
     /// The runs this document merges (`chaos merge`), in the order given; empty for a run.
     #[serde(default)]
     pub merged_from: Vec<super::merge::MergedRun>,
+    /// The harness's own noise floor on the machine that ran it (`chaos run --calibrate`):
+    /// what the interposer adds, how late the generator starts, how far a mock's token timing
+    /// strays. `None` when not measured.
+    #[serde(default)]
+    pub calibration: Option<crate::bench::NoiseFloor>,
 }
 
 impl Results {
@@ -210,6 +215,7 @@ impl Results {
             replay: None,
             tallies: Some(analysis.tallies),
             merged_from: Vec::new(),
+            calibration: None,
         }
     }
 
@@ -225,6 +231,11 @@ impl Results {
         replay: Option<crate::metrics::replay::ReplayStats>,
     ) -> Self {
         Results { journal, replay, ..self }
+    }
+
+    /// The same results, with the noise floor the run was calibrated with.
+    pub fn with_calibration(self, calibration: Option<crate::bench::NoiseFloor>) -> Self {
+        Results { calibration, ..self }
     }
 
     /// Writes `results.json` into `folder`, with its renderings next to it, and returns its path.

@@ -102,7 +102,7 @@ fn header(results: &Results) -> Markup {
                 dt { "SLO" } dd { (cells::objective(scenario.slo_availability)) " availability over " (cells::period(scenario.slo_period_s)) }
                 dt { "load" } dd { (results.generator.sent) " requests sent; start lag p99 "
                     (cells::optional(results.generator.lag_ms.map(|p| p.p99 / 1000.0), cells::seconds)) }
-                dt { "noise floor" } dd { "not measured in this run" }
+                dt { "noise floor" } dd { (noise_floor(results)) }
             }
             @for note in cells::stop_notes(&results.run) { p.problem { (note) } }
             @for note in cells::provenance(results) { p.note { (note) } }
@@ -110,6 +110,14 @@ fn header(results: &Results) -> Markup {
                 p.problem { strong { "The run is invalid — the load generator fell behind: " } (problem) }
             }
         }
+    }
+}
+
+/// The harness's own floor under the figures, or how to measure it.
+fn noise_floor(results: &Results) -> Markup {
+    match &results.calibration {
+        Some(floor) => html! { (floor.describe()) },
+        None => html! { "not measured in this run (" code { "chaos run --calibrate" } " measures it)" },
     }
 }
 

@@ -1,0 +1,150 @@
+//! What the interposer costs: a fast `chaos mock` child, a `chaos proxy` child (no fault) in
+//! front of it, and the generator driving each in turn — at a fixed open-model rate for the
+//! added latency, and with closed-model users for the saturated throughput. Rounds alternate
+//! which path goes first, and the added figures are paired within a round, so a machine that
+//! gets busier halfway through shifts both sides alike.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    child::ChildServer,
+    median,
+    probe::{Arrival, Ask, Probe, Scratch},
+};
+
+/// How to measure the interposer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct InterposerLoad {
+    /// The fixed open-model rate of the latency runs, per second.
+    pub rate: u32,
+    /// Connections in the latency runs, and users in the throughput runs.
+    pub connections: u32,
+    /// Seconds of each run.
+    pub seconds: f64,
+    /// Rounds of every run, each path once per round.
+    pub rounds: u32,
+}
+
+/// One round's figures, milliseconds and requests per second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct InterposerRound {
+    /// Service time (from the actual send) p50 and p99: direct, then through the interposer.
+    pub direct_p50_ms: Option<f64>,
+    pub direct_p99_ms: Option<f64>,
+    pub proxied_p50_ms: Option<f64>,
+    pub proxied_p99_ms: Option<f64>,
+    /// How late the generator started requests behind its schedule in the direct run, p50 and
+    /// p99, milliseconds: the generator's own floor.
+    pub start_lag_p50_ms: Option<f64>,
+    pub start_lag_p99_ms: Option<f64>,
+    /// Saturated throughput: direct, then through the interposer.
+    pub direct_per_s: f64,
+    pub proxied_per_s: f64,
+}
+
+/// The interposer's cost, as medians over rounds of paired figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct InterposerFigures {
+    pub load: InterposerLoad,
+    /// Added service time at p50 and p99 (through − direct, paired by round), microseconds.
+    pub added_p50_us: Option<f64>,
+    pub added_p99_us: Option<f64>,
+    /// Saturated throughput through the interposer ÷ direct.
+    pub throughput_ratio: Option<f64>,
+    /// The generator's start lateness at the fixed rate, p50 and p99, milliseconds.
+    pub start_lag_p50_ms: Option<f64>,
+    pub start_lag_p99_ms: Option<f64>,
+    /// The interposer's CPU per request it forwarded, microseconds (its process's user +
+    /// system time over every request sent through it).
+    pub cpu_per_request_us: Option<f64>,
+    /// Whether every request of every run succeeded and the generator kept up; figures from a
+    /// run where it did not are not comparable.
+    pub valid: bool,
+    pub rounds: Vec<InterposerRound>,
+}
+
+/// Measures the interposer's added latency and throughput ratio.
+pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<InterposerFigures> {
+    let mock = ChildServer::start(&["mock", "--openai", "127.0.0.1:0"]).await?;
+    let upstream = format!("http://{}", mock.addr);
+    let proxy = ChildServer::start(&["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0"]).await?;
+    let proxied = format!("http://{}", proxy.addr);
+    let duration = Duration::from_secs_f64(load.seconds);
+    let fixed = Arrival::Open { rate: load.rate, connections: load.connections };
+    let saturated = Arrival::Closed { users: load.connections };
+    let proxy_cpu_before = proxy.cpu_seconds();
+    let mut rounds = Vec::new();
+    let mut valid = true;
+    let mut proxied_requests = 0;
+    for round in 0..load.rounds {
+        // Alternate which path goes first.
+        let direct_first = round % 2 == 0;
+        let (direct, through) = pair(scratch, [&upstream, &proxied], fixed, duration, direct_first).await?;
+        let (direct_sat, through_sat) =
+            pair(scratch, [&upstream, &proxied], saturated, duration, direct_first).await?;
+        valid &= [&direct, &through].iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
+        valid &= [&direct_sat, &through_sat].iter().all(|p| p.all_succeeded());
+        proxied_requests += through.sent + through_sat.sent;
+        let (direct_p50_ms, direct_p99_ms) = p50_p99(direct.service_time_ms);
+        let (proxied_p50_ms, proxied_p99_ms) = p50_p99(through.service_time_ms);
+        let (start_lag_p50_ms, start_lag_p99_ms) = p50_p99(direct.lag_ms);
+        rounds.push(InterposerRound {
+            direct_p50_ms,
+            direct_p99_ms,
+            proxied_p50_ms,
+            proxied_p99_ms,
+            start_lag_p50_ms,
+            start_lag_p99_ms,
+            direct_per_s: direct_sat.throughput(),
+            proxied_per_s: through_sat.throughput(),
+        });
+    }
+    let cpu_per_request_us = proxy
+        .cpu_seconds()
+        .zip(proxy_cpu_before)
+        .filter(|_| proxied_requests > 0)
+        .map(|(after, before)| (after - before) * 1e6 / proxied_requests as f64);
+    Ok(InterposerFigures {
+        load,
+        added_p50_us: median(rounds.iter().map(|r| added_us(r.proxied_p50_ms, r.direct_p50_ms))),
+        added_p99_us: median(rounds.iter().map(|r| added_us(r.proxied_p99_ms, r.direct_p99_ms))),
+        throughput_ratio: median(
+            rounds.iter().map(|r| Some(r.proxied_per_s / r.direct_per_s).filter(|ratio| ratio.is_finite())),
+        ),
+        start_lag_p50_ms: median(rounds.iter().map(|r| r.start_lag_p50_ms)),
+        start_lag_p99_ms: median(rounds.iter().map(|r| r.start_lag_p99_ms)),
+        cpu_per_request_us,
+        valid: valid && !rounds.is_empty(),
+        rounds,
+    })
+}
+
+/// Probes both paths (direct, then through the interposer, or the other way round) and
+/// returns their figures as (direct, through).
+async fn pair(
+    scratch: &Scratch,
+    [direct, through]: [&str; 2],
+    arrival: Arrival,
+    duration: Duration,
+    direct_first: bool,
+) -> anyhow::Result<(Probe, Probe)> {
+    if direct_first {
+        let direct = scratch.probe(direct, arrival, Ask::ONE_TOKEN, duration).await?;
+        Ok((direct, scratch.probe(through, arrival, Ask::ONE_TOKEN, duration).await?))
+    } else {
+        let through = scratch.probe(through, arrival, Ask::ONE_TOKEN, duration).await?;
+        Ok((scratch.probe(direct, arrival, Ask::ONE_TOKEN, duration).await?, through))
+    }
+}
+
+/// A distribution's p50 and p99, when there is one.
+fn p50_p99(percentiles: Option<crate::metrics::Percentiles>) -> (Option<f64>, Option<f64>) {
+    (percentiles.map(|p| p.p50), percentiles.map(|p| p.p99))
+}
+
+/// Through − direct, milliseconds to microseconds.
+fn added_us(through_ms: Option<f64>, direct_ms: Option<f64>) -> Option<f64> {
+    Some((through_ms? - direct_ms?) * 1000.0)
+}

@@ -1,0 +1,182 @@
+//! The table `chaos bench` prints: each figure beside its baseline from the same run and, for
+//! the full profile, the project's target for it.
+
+use std::fmt::Write;
+
+use super::{
+    generator::GeneratorFigures, interposer::InterposerFigures, streams::StreamFigures, BenchReport, Profile,
+};
+
+/// The project's targets (issue 10), at the full profile's loads.
+mod target {
+    pub const ADDED_P50_US: f64 = 50.0;
+    pub const ADDED_P99_US: f64 = 200.0;
+    pub const THROUGHPUT_RATIO: f64 = 0.6;
+    pub const INTER_TOKEN_P99_MS: f64 = 2.0;
+    pub const MOCK_RSS_MB: f64 = 200.0;
+}
+
+/// The bench as a plain-text table.
+pub fn render_table(bench: &BenchReport) -> String {
+    let mut out = String::new();
+    let cpus = bench.environment.cpus.map_or("? CPUs".to_owned(), |n| format!("{n} CPUs"));
+    let _ = writeln!(
+        out,
+        "chaos bench ({:?} profile), {}, {} {}, {} build, {}",
+        bench.profile,
+        cpus,
+        bench.environment.os,
+        bench.environment.arch,
+        bench.environment.build_profile,
+        bench.measured_at
+    );
+    if bench.environment.build_profile == "debug" {
+        let _ =
+            writeln!(out, "(a debug build measures its own debug overhead: use a release build for figures)");
+    }
+    let judged = bench.profile == Profile::Full;
+    if !judged {
+        let _ = writeln!(out, "(targets are stated at the full profile's loads; not judged here)");
+    }
+    if let Some(figures) = &bench.interposer {
+        interposer(&mut out, figures, judged);
+    }
+    if let Some(figures) = &bench.generator {
+        generator(&mut out, figures);
+    }
+    if let Some(figures) = &bench.streams {
+        streams(&mut out, figures, judged);
+    }
+    let _ = writeln!(out, "took {:.0} s", bench.took_s);
+    out
+}
+
+/// `met` / `missed` against a bound, or nothing when not judged.
+fn verdict(judged: bool, value: Option<f64>, meets: impl Fn(f64) -> bool) -> &'static str {
+    match (judged, value) {
+        (false, _) => "",
+        (true, Some(v)) if meets(v) => "met",
+        (true, _) => "missed",
+    }
+}
+
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or("—".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
+    let l = &f.load;
+    let _ = writeln!(
+        out,
+        "\ninterposer, no fault (`chaos proxy` → `chaos mock`): {} round(s) of {:.0} s; service time at {}/s open \
+         model, {} connections; throughput with {} closed-model users{}",
+        l.rounds,
+        l.seconds,
+        l.rate,
+        l.connections,
+        l.connections,
+        if f.valid { "" } else { " — INVALID: a run had failures or fell behind" }
+    );
+    let _ = writeln!(out, "  {:<24}{:>12}{:>12}{:>12}  target", "", "direct", "through", "added");
+    let first = f.rounds.first();
+    let row = |name: &str, [direct, through]: [Option<f64>; 2], added: String, target: &str, mark: &str| {
+        let digits = if name.starts_with("throughput") { 0 } else { 3 };
+        format!(
+            "  {name:<24}{:>12}{:>12}{added:>12}  {target:<10}{mark}\n",
+            opt(direct, digits),
+            opt(through, digits)
+        )
+    };
+    out.push_str(&row(
+        "p50, ms",
+        [first.and_then(|r| r.direct_p50_ms), first.and_then(|r| r.proxied_p50_ms)],
+        f.added_p50_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
+        "≤ +50 µs",
+        verdict(judged, f.added_p50_us, |v| v <= target::ADDED_P50_US),
+    ));
+    out.push_str(&row(
+        "p99, ms",
+        [first.and_then(|r| r.direct_p99_ms), first.and_then(|r| r.proxied_p99_ms)],
+        f.added_p99_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
+        "≤ +200 µs",
+        verdict(judged, f.added_p99_us, |v| v <= target::ADDED_P99_US),
+    ));
+    out.push_str(&row(
+        "throughput, req/s",
+        [first.map(|r| r.direct_per_s), first.map(|r| r.proxied_per_s)],
+        f.throughput_ratio.map_or("—".to_owned(), |v| format!("{v:.2}×")),
+        "≥ 0.6×",
+        verdict(judged, f.throughput_ratio, |v| v >= target::THROUGHPUT_RATIO),
+    ));
+    let _ = writeln!(
+        out,
+        "  (direct and through: the first round; added and ×: medians of paired rounds)\n  interposer CPU per \
+         request: {} µs; generator start lag p50 {} ms, p99 {} ms",
+        opt(f.cpu_per_request_us, 1),
+        opt(f.start_lag_p50_ms, 3),
+        opt(f.start_lag_p99_ms, 3)
+    );
+}
+
+fn generator(out: &mut String, f: &GeneratorFigures) {
+    let ceiling = match (f.max_sustained_per_s, f.ceiling_not_reached) {
+        (Some(rate), false) => format!("{rate}/s"),
+        (Some(rate), true) => format!("at least {rate}/s (the ladder's top; the ceiling is higher)"),
+        (None, _) => "none of the ladder's rates".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "\ngenerator (open model, corrected latency) against `chaos mock`, {} connections, {:.0} s per rate: max \
+         sustained {ceiling}",
+        f.ladder.connections, f.ladder.seconds
+    );
+    for step in &f.steps {
+        let _ = writeln!(
+            out,
+            "  {:>7}/s  {:<13} achieved {:>8.0}/s  p99 {:>8} ms  start lag p99 {:>7} ms  {}",
+            step.rate,
+            if step.sustained { "sustained" } else { "not sustained" },
+            step.achieved_per_s,
+            opt(step.p99_ms, 2),
+            opt(step.lag_p99_ms, 3),
+            step.why_not.join("; ")
+        );
+    }
+    let _ = writeln!(out, "  (against oha in the same run: `bash benches/generator.sh`)");
+}
+
+fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
+    let l = &f.load;
+    let p99 = f.inter_token_error_ms.map(|e| e.p99);
+    let _ = writeln!(
+        out,
+        "\nmock streams: {} concurrent × {} tokens at {} tokens/s, {} of {} events received in {:.1} s",
+        l.streams,
+        l.tokens,
+        l.tokens_per_second,
+        f.events_received,
+        u64::from(l.streams) * u64::from(l.tokens),
+        f.seconds
+    );
+    let _ = writeln!(
+        out,
+        "  inter-token error (client-seen) p50 {} ms, p99 {} ms  (target p99 < 2 ms) {}",
+        opt(f.inter_token_error_ms.map(|e| e.p50), 2),
+        opt(p99, 2),
+        verdict(judged, p99, |v| v < target::INTER_TOKEN_P99_MS)
+    );
+    let _ = writeln!(
+        out,
+        "  the mock's own lateness (written − due) p50 {} ms, p99 {} ms",
+        opt(f.mock_lateness_ms.map(|e| e.p50), 2),
+        opt(f.mock_lateness_ms.map(|e| e.p99), 2)
+    );
+    let _ = writeln!(
+        out,
+        "  mock peak RSS {} MB (target < 200 MB) {}; CPU s: mock {}, measuring client {}",
+        opt(f.mock_peak_rss_mb, 1),
+        verdict(judged, f.mock_peak_rss_mb, |v| v < target::MOCK_RSS_MB),
+        opt(f.mock_cpu_s, 2),
+        opt(f.client_cpu_s, 2)
+    );
+}
