@@ -84,4 +84,6 @@ fn a_calibrated_run_measures_its_floor_first_and_its_report_shows_it() {
     let html = std::fs::read_to_string(run.run_folder().join("report.html")).expect("report.html");
     assert!(html.contains("measured before this run"), "the header names the floor's source");
     assert!(!html.contains("not measured in this run"));
+    let summary = std::fs::read_to_string(run.run_folder().join("summary.md")).expect("summary.md");
+    assert!(summary.contains("Noise floor: interposer"), "{summary}");
 }

@@ -45,6 +45,9 @@ pub fn render_summary(results: &Results) -> String {
     for problem in &results.generator.problems {
         let _ = writeln!(out, "**The run is invalid — the load generator fell behind:** {}\n", text(problem));
     }
+    if let Some(floor) = &results.calibration {
+        let _ = writeln!(out, "Noise floor: {}\n", text(&floor.describe()));
+    }
     if !results.expectations.is_empty() {
         out.push_str("| expectation | observed | result |\n| --- | ---: | --- |\n");
         for check in &results.expectations {
