@@ -159,9 +159,14 @@ pub struct ProxyArgs {
     /// Where the target connects (port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
-    /// Where to forward, e.g. `http://127.0.0.1:9001`.
+    /// Where to forward: `http://127.0.0.1:9001`, or a real provider over TLS,
+    /// `https://api.openai.com` (with --allow-non-loopback).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
+    /// Also trust the CA certificates in this PEM file for an `https://` upstream (a private
+    /// gateway's); the Mozilla roots are always trusted.
+    #[arg(long, value_name = "PEM")]
+    pub upstream_ca: Option<std::path::PathBuf>,
     /// The upstream's API family, for the shape of injected errors.
     #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
     pub family: String,

@@ -150,6 +150,7 @@ pub async fn execute(
             clock,
             recorder: recorder.clone(),
             replay: options.replay.clone(),
+            tls: Default::default(),
         };
         let interposer = proxy::spawn(listener, config)?;
         if !options.dry_run {

@@ -103,6 +103,7 @@ pub fn interposer(
         clock: chaos::metrics::RunClock::start_now(),
         recorder: recorder.clone(),
         replay: None,
+        tls: Default::default(),
     };
     async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -10,7 +10,7 @@ use crate::{
     cli::ProxyArgs,
     fault::Chain,
     metrics::{Recorder, RunClock},
-    proxy::{self, InterposerConfig},
+    proxy::{self, tls::UpstreamTls, InterposerConfig},
     scenario,
     wire::ApiFamily,
     Exit,
@@ -29,10 +29,20 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::InvalidScenario);
         }
     };
-    if upstream.scheme_str() != Some("http") {
-        eprintln!("error: --upstream must be an http:// URL (HTTPS upstreams are not supported yet)");
+    if !matches!(upstream.scheme_str(), Some("http" | "https")) || upstream.host().is_none() {
+        eprintln!("error: --upstream {}: expected an http:// or https:// URL with a host", args.upstream);
         return Ok(Exit::InvalidScenario);
     }
+    let tls = match &args.upstream_ca {
+        Some(path) => match UpstreamTls::with_ca_file(path) {
+            Ok(tls) => tls,
+            Err(error) => {
+                eprintln!("error: --upstream-ca {error}");
+                return Ok(Exit::InvalidScenario);
+            }
+        },
+        None => UpstreamTls::default(),
+    };
     let loopback_upstream = upstream.host().is_some_and(|host| {
         host == "localhost"
             || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -61,6 +71,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         clock: RunClock::start_now(),
         recorder: recorder.clone(),
         replay: None,
+        tls,
     };
     let interposer = proxy::spawn(listener, config)?;
     interposer.set_chain(0, Chain::new(rules, args.faults.seed));

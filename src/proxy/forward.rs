@@ -1,20 +1,32 @@
 //! Forwarding to the upstream: the request and response bodies stream through untouched
-//! (no buffering), only the URI's authority and hop-by-hop headers change.
+//! (no buffering), only the URI's authority and hop-by-hop headers change — and, for an HTTPS
+//! upstream (a real provider), `Host`, which must name the provider rather than us.
 
 use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
+
+use super::tls::UpstreamTls;
 
 /// A request body on its way upstream: streamed through, or already read (when a fault had to
 /// look inside it).
 pub type ForwardBody = http_body_util::Either<Incoming, http_body_util::Full<bytes::Bytes>>;
 
-/// The pooled HTTP/1.1 client an interposer uses to reach its upstream.
-pub type UpstreamClient = Client<HttpConnector, ForwardBody>;
+/// The pooled HTTP/1.1 client an interposer uses to reach its upstream, over TCP or TLS.
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, ForwardBody>;
 
-/// A keep-alive client with Nagle off.
-pub fn upstream_client() -> UpstreamClient {
-    crate::net::http_client()
+/// A keep-alive client with Nagle off, speaking TLS to an `https://` upstream with `tls`.
+pub fn upstream_client(tls: &UpstreamTls) -> UpstreamClient {
+    let mut tcp = HttpConnector::new();
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls.client_config())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
 }
 
 /// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).
@@ -47,6 +59,11 @@ pub async fn forward(
     uri.path_and_query = parts.uri.path_and_query().cloned();
     parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| upstream.clone());
     strip_hop_by_hop(&mut parts.headers);
+    if upstream.scheme() == Some(&http::uri::Scheme::HTTPS) {
+        // A provider routes (and checks SNI against) its own name: the client set `Host` to
+        // ours. Without the header, the client sends the upstream's authority.
+        parts.headers.remove(header::HOST);
+    }
     let mut response = client.request(Request::from_parts(parts, body)).await?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response)

@@ -13,6 +13,7 @@ mod meter;
 mod recorded;
 mod request;
 pub mod timeline;
+pub mod tls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -60,6 +61,8 @@ pub struct InterposerConfig {
     pub recorder: Recorder,
     /// Fault decisions of an earlier run to impose (`--replay`).
     pub replay: Option<Arc<Replay>>,
+    /// Whom to trust when the upstream is `https://`.
+    pub tls: tls::UpstreamTls,
 }
 
 struct Context {
@@ -129,9 +132,10 @@ impl LiveLayer {
 
 /// Starts an interposer on `listener` with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
+    let client = forward::upstream_client(&config.tls);
     let context = Arc::new(Context {
         config,
-        client: forward::upstream_client(),
+        client,
         timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
         live: LiveLayer::default(),
         attempts: Default::default(),
