@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaos::{
-    fault::{Chain, CutFault, FaultAction, FaultRule, StallFault},
+    fault::{Chain, CutFault, FaultAction, FaultRule, SlowCloseFault, StallFault},
     metrics::Recorder,
     mock::{MockBuilder, MockHandle},
     proxy::InterposerHandle,
@@ -67,6 +67,20 @@ async fn a_stall_holds_the_stream_then_lets_it_finish() {
     let attempts = crate::support::settled_attempts(&recorder, 1).await;
     assert_eq!(attempts[0].answer.completed, Some(true), "a stalled stream that finishes is complete");
     assert!(attempts[0].answer.duration.expect("ended") >= Duration::from_millis(400));
+}
+
+#[tokio::test]
+async fn a_slow_close_ends_a_complete_stream_late_and_the_attempt_lasts_as_long() {
+    let hold = Duration::from_millis(600);
+    let (_mock, interposer, recorder) = interposed(FaultAction::SlowClose(SlowCloseFault { hold })).await;
+    let started = Instant::now();
+    let body = chat(&interposer, true).await;
+    assert!(started.elapsed() >= hold, "the body ended after {:?}", started.elapsed());
+    assert!(body.ends_with("data: [DONE]\n\n"), "every event arrived: {body}");
+    let attempts = crate::support::settled_attempts(&recorder, 1).await;
+    assert_eq!(attempts[0].faults, ["slow_close"]);
+    assert_eq!(attempts[0].answer.completed, Some(true), "the stream reached [DONE]");
+    assert!(attempts[0].answer.duration.expect("ended") >= hold);
 }
 
 /// Regression (review of issue 4): an SSE answer framed by `content-length` broke when a stream

@@ -17,6 +17,7 @@ mod matcher;
 mod rate_limit;
 mod reset;
 mod scale;
+mod slow_close;
 mod stall;
 mod status;
 mod trickle;
@@ -31,6 +32,7 @@ pub use inject::{InjectFault, Injected};
 pub use matcher::Matcher;
 pub use rate_limit::RateLimitFault;
 pub use reset::ResetFault;
+pub use slow_close::SlowCloseFault;
 pub use stall::StallFault;
 pub use trickle::TrickleFault;
 
@@ -121,6 +123,7 @@ pub enum FaultAction {
     Reset(ResetFault),
     RateLimit(RateLimitFault),
     Bandwidth(BandwidthFault),
+    SlowClose(SlowCloseFault),
 }
 
 impl FaultAction {
@@ -138,7 +141,8 @@ impl FaultAction {
             | FaultAction::Cut(_)
             | FaultAction::Trickle(_)
             | FaultAction::Drop(_)
-            | FaultAction::Inject(_) => Decision::Stream,
+            | FaultAction::Inject(_)
+            | FaultAction::SlowClose(_) => Decision::Stream,
         }
     }
 
@@ -155,7 +159,16 @@ impl FaultAction {
             | FaultAction::Hang(_)
             | FaultAction::Reset(_)
             | FaultAction::RateLimit(_)
-            | FaultAction::Bandwidth(_) => EventAction::Pass,
+            | FaultAction::Bandwidth(_)
+            | FaultAction::SlowClose(_) => EventAction::Pass,
+        }
+    }
+
+    /// How long the stream stays open after its last event (only `slow_close` holds it).
+    pub fn on_end(&self) -> Duration {
+        match self {
+            FaultAction::SlowClose(fault) => fault.on_end(),
+            _ => Duration::ZERO,
         }
     }
 
@@ -173,6 +186,7 @@ impl FaultAction {
             FaultAction::Reset(_) => "reset".to_owned(),
             FaultAction::RateLimit(_) => "rate_limit".to_owned(),
             FaultAction::Bandwidth(_) => "bandwidth".to_owned(),
+            FaultAction::SlowClose(_) => "slow_close".to_owned(),
         }
     }
 

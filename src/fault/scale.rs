@@ -1,11 +1,11 @@
 //! A fault action under `--speed` ([`crate::speed`]): every duration it states is shortened by
 //! the factor (a `retry_after`, a latency and each of its distribution's parameters, a hang, a
-//! stall's hold, a trickle's gap), every throughput quickened (a bandwidth), and a limiter's
+//! stall's hold, a trickle's gap, a slow close's hold), every throughput quickened (a bandwidth), and a limiter's
 //! minute shortened. Counts (`after_events`) and kinds do not change.
 
 use super::{
     BandwidthFault, DelayDistribution, FaultAction, FaultRule, HangFault, LatencyFault, RateLimitFault,
-    StallFault, StatusFault, TrickleFault,
+    SlowCloseFault, StallFault, StatusFault, TrickleFault,
 };
 use crate::speed::Speed;
 
@@ -32,6 +32,9 @@ impl FaultAction {
                 FaultAction::Stall(StallFault { duration: fault.duration.map(time), ..fault.clone() })
             }
             FaultAction::Trickle(fault) => FaultAction::Trickle(TrickleFault { gap: time(fault.gap) }),
+            FaultAction::SlowClose(fault) => {
+                FaultAction::SlowClose(SlowCloseFault { hold: time(fault.hold) })
+            }
             FaultAction::Bandwidth(fault) => FaultAction::Bandwidth(BandwidthFault {
                 bytes_per_second: speed.per_time(fault.bytes_per_second as f64).round().max(1.0) as u64,
             }),
@@ -96,6 +99,11 @@ mod tests {
         assert_eq!(
             trickle.at_speed(sixty()),
             FaultAction::Trickle(TrickleFault { gap: Duration::from_millis(50) })
+        );
+        let slow_close = FaultAction::SlowClose(SlowCloseFault { hold: Duration::from_secs(6) });
+        assert_eq!(
+            slow_close.at_speed(sixty()),
+            FaultAction::SlowClose(SlowCloseFault { hold: Duration::from_millis(100) })
         );
         let bandwidth = FaultAction::Bandwidth(BandwidthFault { bytes_per_second: 1000 });
         assert_eq!(

@@ -1,6 +1,7 @@
 //! A response body with stream faults applied: the upstream's bytes are split into SSE events
 //! (holding back only an unfinished one) and each event goes through the faults' decisions
-//! (pass, delay, drop, insert, end, hang). The one place stream faults sleep and write.
+//! (pass, delay, drop, insert, end, hang), and the end of the stream may be held
+//! (`slow_close`). The one place stream faults sleep and write.
 
 use std::{
     collections::VecDeque,
@@ -33,6 +34,8 @@ pub struct FaultyStream<B> {
     /// The stream ends once what is held has been written.
     ended: bool,
     hung: bool,
+    /// Whether the end has already been held (`slow_close`).
+    end_held: bool,
 }
 
 impl<B> FaultyStream<B> {
@@ -47,6 +50,7 @@ impl<B> FaultyStream<B> {
             held: None,
             ended: false,
             hung: false,
+            end_held: false,
         }
     }
 
@@ -126,6 +130,12 @@ where
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
             if this.inner_done {
+                let hold: Duration = this.faults.iter().map(FaultAction::on_end).sum();
+                if !this.end_held && !hold.is_zero() {
+                    this.end_held = true;
+                    this.held = Some((Bytes::new(), Box::pin(tokio::time::sleep(hold))));
+                    continue;
+                }
                 return Poll::Ready(None);
             }
             match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
@@ -202,6 +212,21 @@ mod tests {
         let times: Vec<u128> = frames.iter().map(|(t, _)| *t).collect();
         assert_eq!(times, [0, 0, 30_000, 30_000, 30_000]);
         assert_eq!(text(&frames), EVENTS.concat());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_close_writes_every_event_at_once_and_ends_the_body_later() {
+        let start = tokio::time::Instant::now();
+        let fault = crate::fault::SlowCloseFault { hold: Duration::from_secs(5) };
+        let mut body = FaultyStream::new(upstream(), vec![FaultAction::SlowClose(fault)]);
+        let mut text = String::new();
+        while let Some(frame) = body.frame().await {
+            let data = frame.expect("frame").into_data().expect("data");
+            assert_eq!(start.elapsed(), Duration::ZERO, "an event was held");
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+        assert_eq!(text, EVENTS.concat(), "every event, the terminator included");
+        assert_eq!(start.elapsed(), Duration::from_secs(5), "the body ended after the hold");
     }
 
     #[tokio::test(start_paused = true)]

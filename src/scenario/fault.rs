@@ -12,7 +12,7 @@ use crate::{
     fault::{
         supported_statuses, BandwidthFault, CutFault, DelayDistribution, Dose, DropFault, DroppedEvent,
         FaultAction, FaultRule, HangFault, InjectFault, Injected, LatencyFault, Matcher, RateLimitFault,
-        ResetFault, StallFault, StatusFault, TrickleFault,
+        ResetFault, SlowCloseFault, StallFault, StatusFault, TrickleFault,
     },
     units::HumanDuration,
     wire::ApiFamily,
@@ -20,7 +20,7 @@ use crate::{
 
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
 `cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`, \
-`hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`, `bandwidth: 10KB/s`";
+`hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`, `bandwidth: 10KB/s`, `slow_close: 5s`";
 
 /// `key_count` is the number of API keys the upstream has, when known.
 pub(super) fn build_fault(
@@ -61,6 +61,9 @@ pub(super) fn build_fault(
     }
     if let Some(rate) = raw.bandwidth {
         actions.push(("bandwidth", FaultAction::Bandwidth(BandwidthFault { bytes_per_second: rate.0 })));
+    }
+    if let Some(hold) = raw.slow_close {
+        actions.push(("slow_close", FaultAction::SlowClose(SlowCloseFault { hold: hold.0 })));
     }
     if let Some(reset) = &raw.reset {
         if !reset.value {

@@ -274,6 +274,9 @@ pub struct RawFault {
     /// The answer's bytes flow at no more than this rate: `10KB/s`.
     #[serde(default)]
     pub bandwidth: Option<ByteRate>,
+    /// A stream stays open this long after its last event: `slow_close: 5s`.
+    #[serde(default)]
+    pub slow_close: Option<HumanDuration>,
     /// A provider-style limiter in front of the upstream: `{ rpm: 600, tpm: 200000 }`.
     #[serde(default)]
     pub rate_limit: Option<Spanned<RawRateLimit>>,

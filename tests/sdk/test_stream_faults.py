@@ -7,6 +7,10 @@ These tests document client behaviour, including the silent failures: a stream c
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
+
 import anthropic
 import openai
 import pytest
@@ -90,3 +94,27 @@ def test_anthropic_raises_on_a_mid_stream_error_event(mock):
                 pass
     assert "Overloaded" in str(raised.value)
     assert m.requests("anthropic") == 1
+
+
+def test_a_slow_close_goes_unnoticed_by_openai_python_which_stops_at_done(mock):
+    # Every event, [DONE] included, arrives at once; the body ends only 2 s later. The SDK stops
+    # reading at [DONE], so the answer is whole and prompt; a client that reads to the end of
+    # the body (here: the standard library's) waits the 2 s out.
+    m = mock("--fault", "{ slow_close: 2s }")
+    started = time.monotonic()
+    text, chunks = stream_text(m)
+    assert text == FULL_TEXT
+    assert chunks[-1].usage.completion_tokens == TOKENS
+    assert time.monotonic() - started < 1.5
+
+    body = json.dumps({"model": MODEL, "messages": MESSAGES, "max_tokens": TOKENS, "stream": True}).encode()
+    request = urllib.request.Request(
+        f"{m.openai_base_url}/chat/completions",
+        data=body,
+        headers={"authorization": "Bearer sk-test", "content-type": "application/json"},
+    )
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=20) as response:
+        raw = response.read()
+    assert raw.rstrip().endswith(b"data: [DONE]")
+    assert time.monotonic() - started >= 2.0

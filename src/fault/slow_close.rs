@@ -1,0 +1,30 @@
+//! `slow_close`: every event of the stream arrives on time, terminator included, but the
+//! response does not end until `hold` later — toxiproxy's `slow_close`, at the HTTP level. A
+//! client that reads to the end of the body instead of stopping at `[DONE]` (or
+//! `message_stop`) hangs on a finished answer; one that stops at the terminator never notices.
+
+use std::time::Duration;
+
+/// Holds the end of the stream for `hold` after its last event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlowCloseFault {
+    pub hold: Duration,
+}
+
+impl SlowCloseFault {
+    /// How long the stream stays open once everything is written.
+    pub fn on_end(&self) -> Duration {
+        self.hold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_end_is_held_for_the_stated_time() {
+        let fault = SlowCloseFault { hold: Duration::from_secs(5) };
+        assert_eq!(fault.on_end(), Duration::from_secs(5));
+    }
+}
