@@ -80,6 +80,7 @@ pub fn journal_header(plan: &Plan) -> RunLine {
         scenario: plan.name.clone(),
         seed: plan.seed,
         upstreams: plan.upstreams.iter().map(|u| u.name.clone()).collect(),
+        zones: plan.upstreams.iter().map(|u| u.zone.clone()).collect(),
         phases: plan.phases.iter().map(|p| p.name.clone()).collect(),
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
     }

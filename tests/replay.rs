@@ -83,3 +83,45 @@ fn a_journal_of_another_scenario_is_refused_before_anything_starts() {
     );
     assert!(std::fs::read_dir(&refused.reports).is_err(), "nothing should have started");
 }
+
+/// The journal is the per-attempt record a postmortem reads: each line says when its answer's
+/// head, first token and end went back, its size, whether it completed, and the tokens billed —
+/// reported, or estimated for a cut stream — and the run line maps upstreams to zones.
+#[test]
+fn every_journaled_attempt_carries_its_timings_size_tokens_and_zone() {
+    let run = run_binary(
+        r#"
+name: journal-fields
+upstreams: { openai: { mock: openai, zone: eu-1, latency: { ttft: 30ms, tokens_per_second: 200 } } }
+load: { arrival: { rate: 10/s }, request: { model: gpt-4o-mini, stream: true, max_tokens: 8 } }
+phases:
+  - { name: whole, duration: 1s }
+  - name: cut
+    duration: 1s
+    faults: { openai: [{ cut: { after_events: 4 } }] }
+"#,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let text = std::fs::read_to_string(run.run_folder().join("journal.ndjson")).expect("journal.ndjson");
+    let mut lines = text.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON"));
+    let header = lines.next().expect("a run line");
+    assert_eq!(header["zones"], serde_json::json!(["eu-1"]));
+    let attempts: Vec<serde_json::Value> = lines.collect();
+    assert!(attempts.len() >= 15, "{} attempts", attempts.len());
+    for attempt in &attempts {
+        let ms = |name: &str| attempt[name].as_f64().unwrap_or_else(|| panic!("no {name}: {attempt}"));
+        let (ttfb, ttft, duration) = (ms("ttfb_ms"), ms("ttft_ms"), ms("duration_ms"));
+        assert!(ttft >= 30.0, "the mock's TTFT is 30 ms: {attempt}");
+        assert!(ttfb <= ttft && ttft <= duration, "{attempt}");
+        assert!(attempt["bytes"].as_u64().expect("bytes") > 100, "{attempt}");
+        assert_eq!(attempt["input_tokens"].as_u64().map(|n| n > 0), Some(true), "{attempt}");
+        let (completed, estimated) = (attempt["completed"] == true, attempt["tokens_estimated"] == true);
+        if attempt["phase"] == 0 {
+            assert!(completed && !estimated, "a whole stream reports its usage: {attempt}");
+            assert_eq!(attempt["output_tokens"], 8);
+        } else {
+            assert!(!completed && estimated, "a cut stream is incomplete, its tokens estimated: {attempt}");
+            assert_eq!(attempt["output_tokens"], 3, "role + 3 content events before the cut: {attempt}");
+        }
+    }
+}

@@ -34,6 +34,9 @@ pub struct RunLine {
     pub scenario: String,
     pub seed: u64,
     pub upstreams: Vec<String>,
+    /// Each upstream's zone, in the same order (`null` for none).
+    #[serde(default)]
+    pub zones: Vec<Option<String>>,
     pub phases: Vec<String>,
     pub harness_version: String,
 }
@@ -60,6 +63,31 @@ pub struct AttemptLine {
     /// `key-N`, never the key.
     pub key: Option<String>,
     pub model: Option<String>,
+    /// How the answer went back, milliseconds from the attempt's arrival: its head, its first
+    /// token (event streams), its end; `null` where it never did.
+    #[serde(default)]
+    pub ttfb_ms: Option<f64>,
+    #[serde(default)]
+    pub ttft_ms: Option<f64>,
+    #[serde(default)]
+    pub duration_ms: Option<f64>,
+    /// Body bytes that went back.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Whether the answer ended properly (an event stream: with its terminator).
+    #[serde(default)]
+    pub completed: Option<bool>,
+    /// Tokens billed: from the answer's `usage`, or estimated (`tokens_estimated`) where it
+    /// had none, as for a cut stream.
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    #[serde(default)]
+    pub tokens_estimated: bool,
+    /// The wait the answer asked for (`retry-after-ms`, else `retry-after`), milliseconds.
+    #[serde(default)]
+    pub retry_after_ms: Option<f64>,
 }
 
 impl AttemptLine {
@@ -77,8 +105,22 @@ impl AttemptLine {
             injected: record.injected,
             key: record.key.clone(),
             model: record.model.clone(),
+            ttfb_ms: record.answer.ttfb.map(millis),
+            ttft_ms: record.answer.first_token.map(millis),
+            duration_ms: record.answer.duration.map(millis),
+            bytes: record.answer.bytes,
+            completed: record.answer.completed,
+            input_tokens: record.usage.map(|u| u.input),
+            output_tokens: record.usage.map(|u| u.output),
+            tokens_estimated: record.usage.is_some_and(|u| u.estimated),
+            retry_after_ms: record.retry_after.map(millis),
         }
     }
+}
+
+/// A duration in milliseconds, to the microsecond.
+fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_micros() as f64) / 1000.0
 }
 
 /// What the journal kept.
@@ -155,6 +197,7 @@ mod tests {
             scenario: "t".to_owned(),
             seed: 1,
             upstreams: vec!["openai".to_owned()],
+            zones: vec![None],
             phases: vec!["calm".to_owned()],
             harness_version: "0".to_owned(),
         }

@@ -232,6 +232,8 @@ pub struct AnswerStats {
     pub ttfb: Option<Duration>,
     /// Until the first body byte went back.
     pub first_byte: Option<Duration>,
+    /// Until the first event carrying generated content went back (event streams only).
+    pub first_token: Option<Duration>,
     /// Until the body ended.
     pub duration: Option<Duration>,
     pub bytes: u64,

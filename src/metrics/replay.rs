@@ -151,6 +151,7 @@ mod tests {
             scenario: "t".to_owned(),
             seed: 1,
             upstreams: vec!["openai".to_owned()],
+            zones: vec![None],
             phases: phases.iter().map(|p| p.to_string()).collect(),
             harness_version: "0".to_owned(),
         }

@@ -90,6 +90,13 @@ impl AttemptGuard {
         }
     }
 
+    /// The first event with generated content went back `after` the attempt arrived.
+    pub fn first_token(&mut self, after: Duration) {
+        if let Some(record) = self.record.as_mut() {
+            record.answer.first_token.get_or_insert(after);
+        }
+    }
+
     /// The body ended `after` the attempt arrived; `completed` says whether properly.
     pub fn finished(&mut self, after: Duration, completed: bool) {
         if let Some(record) = self.record.as_mut() {

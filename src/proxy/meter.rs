@@ -64,20 +64,29 @@ impl UsageMeter {
         }
     }
 
-    /// One whole event of a stream, other than its terminator.
-    pub fn event(&mut self, event: &Bytes) {
+    /// One whole event of a stream, other than its terminator; returns whether it carries
+    /// generated content (an OpenAI chunk after the first is taken to, as the tally does: the
+    /// first is the role's, and content follows it).
+    pub fn event(&mut self, event: &Bytes) -> bool {
         let view = SseEvent { index: 0, bytes: event };
         match &mut self.body {
-            Tally::Json { .. } => {}
+            Tally::Json { .. } => false,
             Tally::OpenAiStream { data_events, first_has_content, last } => {
                 *data_events += 1;
-                first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
+                let first = *first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
                 *last = Some(event.clone());
+                *data_events > 1 || first
             }
             Tally::AnthropicStream { reported, content_events } => match usage::anthropic_event(&view) {
-                AnthropicEvent::Content => *content_events += 1,
-                AnthropicEvent::Usage(report) => reported.update(report),
-                AnthropicEvent::Other => {}
+                AnthropicEvent::Content => {
+                    *content_events += 1;
+                    true
+                }
+                AnthropicEvent::Usage(report) => {
+                    reported.update(report);
+                    false
+                }
+                AnthropicEvent::Other => false,
             },
         }
     }

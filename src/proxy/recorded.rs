@@ -1,5 +1,5 @@
 //! The answer's body on its way back to the target, carrying the attempt's record: it counts
-//! bytes, notes the first byte and the end, and — for an event stream — whether the terminator
+//! bytes, notes the first byte, the first token (of a metered stream) and the end, and — for an event stream — whether the terminator
 //! (`[DONE]`, `message_stop`) went through. An upstream's successful answer also passes a
 //! [`UsageMeter`], so the attempt is billed for what it got. The record is written when the body
 //! ends or is dropped, so a stream the target abandons is recorded as incomplete, and billed.
@@ -53,7 +53,9 @@ impl<B> RecordedBody<B> {
                 break;
             }
             if let Some(meter) = self.meter.as_mut() {
-                meter.event(&event);
+                if meter.event(&event) {
+                    self.guard.first_token(self.arrived.elapsed());
+                }
             }
         }
     }
