@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaos::{
-    fault::{Chain, CutFault, FaultAction, FaultRule, SlowCloseFault, StallFault},
+    fault::{
+        Chain, CutFault, DelayDistribution, FaultAction, FaultRule, SlowCloseFault, StallFault, TrickleFault,
+    },
     metrics::Recorder,
     mock::{MockBuilder, MockHandle},
     proxy::InterposerHandle,
@@ -81,6 +83,36 @@ async fn a_slow_close_ends_a_complete_stream_late_and_the_attempt_lasts_as_long(
     assert_eq!(attempts[0].faults, ["slow_close"]);
     assert_eq!(attempts[0].answer.completed, Some(true), "the stream reached [DONE]");
     assert!(attempts[0].answer.duration.expect("ended") >= hold);
+}
+
+#[tokio::test]
+async fn a_drawn_trickle_spaces_events_by_varying_gaps_within_its_bounds() {
+    let (min, max) = (Duration::from_millis(20), Duration::from_millis(80));
+    let trickle = TrickleFault { gap: DelayDistribution::Uniform { min, max }, seed: 0 };
+    let (_mock, interposer, _) = interposed(FaultAction::Trickle(trickle)).await;
+    let request = http::Request::post(format!("http://{}/v1/chat/completions", interposer.addr))
+        .header("authorization", "Bearer sk-test")
+        .body(Full::new(Bytes::from(
+            r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":12,"stream":true}"#,
+        )))
+        .expect("request");
+    let response = chaos::net::http_client::<Full<Bytes>>().request(request).await.expect("response");
+    let mut body = response.into_body();
+    let mut arrivals = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if frame.expect("frame").data_ref().is_some_and(|data| !data.is_empty()) {
+            arrivals.push(Instant::now());
+        }
+    }
+    let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.len() >= 12, "{} events", arrivals.len());
+    // Loopback adds a little; a gap never comes early.
+    assert!(
+        gaps.iter().all(|g| *g >= min - Duration::from_millis(2) && *g < max + Duration::from_millis(40)),
+        "{gaps:?}"
+    );
+    let (shortest, longest) = (gaps.iter().min().expect("gaps"), gaps.iter().max().expect("gaps"));
+    assert!(*longest - *shortest > Duration::from_millis(15), "the gaps are drawn, not fixed: {gaps:?}");
 }
 
 /// Regression (review of issue 4): an SSE answer framed by `content-length` broke when a stream

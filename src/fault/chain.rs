@@ -155,7 +155,7 @@ impl Chain {
             match decided {
                 Decision::Pass => {}
                 Decision::Delay(delay) => decision.delay += delay,
-                Decision::Stream => decision.stream.push(rule.action.clone()),
+                Decision::Stream => decision.stream.push(rule.action.for_request(rng)),
                 Decision::Throttle(rate) => {
                     decision.bandwidth = Some(decision.bandwidth.map_or(rate, |r| r.min(rate)))
                 }

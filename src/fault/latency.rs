@@ -34,7 +34,7 @@ pub enum DelayDistribution {
 
 impl DelayDistribution {
     /// One delay, never negative and never above `MAX_DELAY`.
-    pub fn sample(&self, rng: &mut StdRng) -> Duration {
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
         let seconds = match *self {
             DelayDistribution::Fixed(delay) => return delay,
             DelayDistribution::Uniform { min, max } => {

@@ -146,6 +146,15 @@ impl FaultAction {
         }
     }
 
+    /// This action as it applies to one request's answer: a stream fault whose events draw at
+    /// random gets its draws seeded from the request's own `rng`; any other is itself.
+    pub fn for_request(&self, rng: &mut rand::rngs::StdRng) -> FaultAction {
+        match self {
+            FaultAction::Trickle(fault) => FaultAction::Trickle(fault.drawn_from(rng)),
+            other => other.clone(),
+        }
+    }
+
     /// What happens to one event of the response stream (HTTP-level faults pass every event).
     pub fn on_event(&self, event: &crate::wire::sse_split::SseEvent<'_>) -> EventAction {
         match self {

@@ -31,7 +31,9 @@ impl FaultAction {
             FaultAction::Stall(fault) => {
                 FaultAction::Stall(StallFault { duration: fault.duration.map(time), ..fault.clone() })
             }
-            FaultAction::Trickle(fault) => FaultAction::Trickle(TrickleFault { gap: time(fault.gap) }),
+            FaultAction::Trickle(fault) => {
+                FaultAction::Trickle(TrickleFault { gap: delay_at_speed(fault.gap, speed), ..fault.clone() })
+            }
             FaultAction::SlowClose(fault) => {
                 FaultAction::SlowClose(SlowCloseFault { hold: time(fault.hold) })
             }
@@ -95,10 +97,10 @@ mod tests {
         );
         let forever = FaultAction::Hang(HangFault { duration: None });
         assert_eq!(forever.at_speed(sixty()), forever);
-        let trickle = FaultAction::Trickle(TrickleFault { gap: Duration::from_secs(3) });
+        let trickle = FaultAction::Trickle(TrickleFault::fixed(Duration::from_secs(3)));
         assert_eq!(
             trickle.at_speed(sixty()),
-            FaultAction::Trickle(TrickleFault { gap: Duration::from_millis(50) })
+            FaultAction::Trickle(TrickleFault::fixed(Duration::from_millis(50)))
         );
         let slow_close = FaultAction::SlowClose(SlowCloseFault { hold: Duration::from_secs(6) });
         assert_eq!(

@@ -240,7 +240,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn trickle_spaces_every_event() {
-        let frames = run(vec![FaultAction::Trickle(TrickleFault { gap: Duration::from_millis(200) })]).await;
+        let frames = run(vec![FaultAction::Trickle(TrickleFault::fixed(Duration::from_millis(200)))]).await;
         let times: Vec<u128> = frames.iter().map(|(t, _)| *t).collect();
         assert_eq!(times, [200, 400, 600, 800, 1000]);
     }

@@ -19,7 +19,7 @@ use crate::{
 };
 
 const ACTIONS: &str = "`status: 429`, `latency: 2s`, `stall: { after_events: 10, for: 30s }`, \
-`cut: { after_events: 10 }`, `trickle: 200ms`, `drop: done`, `inject: { kind: error, after_events: 5 }`, \
+`cut: { after_events: 10 }`, `trickle: 200ms` (or `{ uniform: [50ms, 300ms] }`), `drop: done`, `inject: { kind: error, after_events: 5 }`, \
 `hang: forever`, `reset: true`, `rate_limit: { rpm: 600 }`, `bandwidth: 10KB/s`, `slow_close: 5s`";
 
 /// `key_count` is the number of API keys the upstream has, when known.
@@ -43,8 +43,8 @@ pub(super) fn build_fault(
     if let Some(cut) = &raw.cut {
         actions.push(("cut", FaultAction::Cut(CutFault { after_events: cut.after_events })));
     }
-    if let Some(gap) = raw.trickle {
-        actions.push(("trickle", FaultAction::Trickle(TrickleFault { gap: gap.0 })));
+    if let Some(gap) = &raw.trickle {
+        actions.push(("trickle", FaultAction::Trickle(TrickleFault { gap: delay(gap)?, seed: 0 })));
     }
     if let Some(what) = &raw.drop {
         actions.push(("drop", drop_action(what, family)?));

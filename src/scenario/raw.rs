@@ -260,8 +260,9 @@ pub struct RawFault {
     pub stall: Option<RawStall>,
     #[serde(default)]
     pub cut: Option<RawAfterEvents>,
+    /// A gap before every stream event: `200ms`, or drawn per event like a `latency`.
     #[serde(default)]
-    pub trickle: Option<HumanDuration>,
+    pub trickle: Option<Spanned<RawLatency>>,
     #[serde(default)]
     pub drop: Option<Spanned<String>>,
     #[serde(default)]
