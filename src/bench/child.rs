@@ -24,14 +24,22 @@ impl ChildServer {
     /// Starts this executable with `args` and waits for the first `http://ADDR` it prints.
     pub async fn start(args: &[&str]) -> anyhow::Result<ChildServer> {
         let program = std::env::current_exe().context("finding the chaos executable")?;
-        let mut child = Command::new(&program)
+        ChildServer::start_command(&[program.to_string_lossy().into_owned()], args).await
+    }
+
+    /// Starts `command` (a chaos executable, perhaps behind a wrapper such as
+    /// `taskset -c 0 …`) with `args`, and waits for the first `http://ADDR` it prints.
+    pub async fn start_command(command: &[String], args: &[&str]) -> anyhow::Result<ChildServer> {
+        let (program, leading) = command.split_first().context("an empty command")?;
+        let mut child = Command::new(program)
+            .args(leading)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("starting `chaos {}`", args.join(" ")))?;
+            .with_context(|| format!("starting `{} {}`", command.join(" "), args.join(" ")))?;
         let stdout = child.stdout.take().context("the child's stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let first = tokio::time::timeout(START_BOUND, lines.next_line())

@@ -8,7 +8,7 @@
 //! and every load is the generator `chaos run` uses ([`probe`]), so the figures are the ones a
 //! run is subject to.
 
-mod child;
+pub mod child;
 pub mod floor;
 pub mod generator;
 pub mod interposer;

@@ -73,11 +73,18 @@ impl ErrorPercentiles {
     }
 }
 
-/// Starts a paced `chaos mock` and holds `load` on it.
+/// Starts a paced `chaos mock` (this executable) and holds `load` on it.
 pub async fn measure(load: StreamLoad) -> anyhow::Result<StreamFigures> {
+    let program = std::env::current_exe().context("finding the chaos executable")?;
+    measure_with(&[program.to_string_lossy().into_owned()], load).await
+}
+
+/// [`measure`], the mock started by `command` (a chaos executable, perhaps behind a wrapper
+/// such as `taskset -c 0 …`).
+pub async fn measure_with(command: &[String], load: StreamLoad) -> anyhow::Result<StreamFigures> {
     let speed = load.tokens_per_second.max(1).to_string();
-    let mock =
-        ChildServer::start(&["mock", "--openai", "127.0.0.1:0", "--tokens-per-second", &speed]).await?;
+    let args = ["mock", "--openai", "127.0.0.1:0", "--tokens-per-second", &speed];
+    let mock = ChildServer::start_command(command, &args).await?;
     let client = crate::net::http_client::<Full<Bytes>>();
     let errors = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
     let expected_gap = Duration::from_secs_f64(1.0 / f64::from(load.tokens_per_second.max(1)));
