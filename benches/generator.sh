@@ -370,7 +370,7 @@ if mode != "memory":
 
     n = int(env["OVERHEAD_ROUNDS"])
     # The binary under test, then the BEFORE binary when one took its turns too.
-    for tool in ["chaos"] + (["before"] if env["BEFORE"] and n else []):
+    for tool in (["chaos"] + (["before"] if env["BEFORE"] else [])) if n else []:
         label = "chaos" if tool == "chaos" else f"before ({env['BEFORE']})"
         print()
         print(f"### Measurement overhead at {env['LOW_RATE']} req/s ({secs:.0f} s per run, interleaved): {label}")
