@@ -11,7 +11,8 @@
 //! - [`fault`] — faults as pure decisions (one file each) and chains of them.
 //! - [`proxy`] — the interposer that applies them between a target and an upstream.
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
-//! - [`load`] — arrivals, the pacer, request mixes, the client (SDK-like retries, fallbacks).
+//! - [`load`] — arrivals, the pacer, request mixes, the client (SDK-like retries, fallbacks), all
+//!   on a thread of its own.
 //! - [`target`] — `url` and `command` targets: templates, the process group, the loopback rule.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its

@@ -188,6 +188,7 @@ pub async fn execute(
         }
         Arrivals::Closed { users, think } => {
             load::start_closed(*users, *think, plan.duration(), sender, clock, recorder.clone(), load_stopped)
+                .context("starting the load generator")?
         }
     };
 
@@ -255,7 +256,6 @@ pub async fn execute(
     }
     options.progress.finish();
     let _ = stop_load.send(true);
-    let mut load = load.await.context("the load generator stopped unexpectedly")?;
     // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
     let drain_interrupt = async {
         if interrupted {
@@ -265,7 +265,8 @@ pub async fn execute(
         remove_faults(plan, &interposers, &live, clock);
     };
     let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
-    interrupted |= load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await;
+    let (generator, interrupted_in_drain) = load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await?;
+    interrupted |= interrupted_in_drain;
     if let Some(process) = target.process {
         let stopped = process.stop(target::process::STOP_GRACE).await;
         tracing::info!(?stopped, "target stopped");
@@ -297,7 +298,7 @@ pub async fn execute(
         dry_run: options.dry_run,
         phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
     };
-    let generator = load.generator.report(plan.load.max_lag);
+    let generator = generator.report(plan.load.max_lag);
     let results = Results::new(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))
         .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))

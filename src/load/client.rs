@@ -136,6 +136,11 @@ impl LoadClient {
         Ok(LoadClient { config: Arc::new(config), clock, urls: urls.into(), http: crate::net::http_client() })
     }
 
+    /// How long one attempt may take, from its send to its last byte.
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
     /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text.
     pub async fn send(&self, id: u64, spec: &RequestSpec, prompt: &str) -> Completion {
         let config = &self.config;

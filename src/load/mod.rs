@@ -4,7 +4,9 @@
 //! The schedule ([`schedule`]) and the client ([`client`]) are kept apart: the driver only
 //! waits for each intended instant and spawns; it never waits for a reply. It also keeps an
 //! honest account of itself ([`generator`]): how late each start was, and the starts it had to
-//! skip because `max_in_flight` requests were already waiting.
+//! skip because `max_in_flight` requests were already waiting. The driver, the requests and
+//! their connections run on a thread of their own with a current-thread runtime (`thread`), so
+//! a request's send and its answer never wait for another thread to wake.
 //!
 //! With `connections: N`, at most N requests are on the wire at once, like a client with a
 //! fixed pool (wrk2's and oha's `-c`): a start that finds every connection busy waits for one,
@@ -19,6 +21,7 @@ mod pacer;
 pub mod request;
 pub mod retry;
 pub mod schedule;
+mod thread;
 mod unfinished;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -29,6 +32,7 @@ pub use client::{ClientConfig, LoadClient, Route};
 pub use generator::{GeneratorReport, GeneratorStats};
 pub use request::{RequestKind, RequestMix, TokenCount};
 pub use schedule::{Burst, Process, Schedule, Segment};
+pub use thread::LoadThread;
 
 use unfinished::Unfinished;
 
@@ -84,7 +88,7 @@ impl Sender {
     }
 }
 
-/// A running load generator.
+/// A load generator whose driver has stopped, on its thread: the requests still running.
 pub struct Load {
     tasks: JoinSet<()>,
     /// The generator's own account: lateness and skipped starts.
@@ -131,10 +135,10 @@ pub fn start(
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
-) -> std::io::Result<tokio::task::JoinHandle<Load>> {
+) -> std::io::Result<LoadThread> {
     let tracker = Tracker::new(sender, limits, clock, recorder);
     let mut due = pacer::start(schedule, end, clock)?;
-    Ok(tokio::spawn(async move {
+    LoadThread::spawn(tracker.sender.client.timeout(), move || async move {
         let mut tasks = JoinSet::new();
         let mut generator = GeneratorStats::default();
         let mut id = 0u64;
@@ -158,7 +162,7 @@ pub fn start(
         }
         // Dropping `due` at the end of this block stops the pacer's thread.
         tracker.into_load(tasks, generator)
-    }))
+    })
 }
 
 /// Starts `users` closed-model users until `end` or `stop`: each sends a request, waits for its
@@ -172,10 +176,10 @@ pub fn start_closed(
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<Load> {
+) -> std::io::Result<LoadThread> {
     let tracker =
         Tracker::new(sender, Limits { max_in_flight: usize::MAX, connections: None }, clock, recorder);
-    tokio::spawn(async move {
+    LoadThread::spawn(tracker.sender.client.timeout(), move || async move {
         let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = JoinSet::new();
         for _ in 0..users {
@@ -216,7 +220,7 @@ impl Load {
     /// `interrupt` resolves; those still running are stopped and recorded as
     /// unfinished, so nothing started goes unrecorded. Returns whether the
     /// interrupt fired.
-    pub async fn drain(
+    async fn drain(
         &mut self,
         bound: Duration,
         interrupt_bound: Duration,
