@@ -1,8 +1,18 @@
 //! The `chaos` binary: parses arguments and hands them to [`chaos::run`].
+//!
+//! It allocates with jemalloc: under glibc's malloc the memory of each transient peak (a burst
+//! of requests in flight, a table growing) stayed with the worker thread's arena, so a long run's
+//! RSS crept up in steps while its live heap stayed flat; jemalloc hands freed pages back after a
+//! few seconds (BENCHMARKS.md, "Harness memory over 30 minutes"). The library, and so the tests,
+//! keep the system allocator.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

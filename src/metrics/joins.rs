@@ -209,4 +209,23 @@ mod tests {
         assert_eq!(phases[1].duplicate_requests, 1);
         assert_eq!(phases[0], JoinTotals::default());
     }
+
+    #[test]
+    fn issue_10_a_long_run_keeps_only_the_requests_of_the_last_grace() {
+        // Ten minutes at 500 requests/s, each with a retry and an ended record: what is kept
+        // never exceeds the requests of one grace (plus the one just ended), however long.
+        const PER_SECOND: u64 = 500;
+        let within_grace = usize::try_from(GRACE.as_secs() * PER_SECOND).unwrap_or(usize::MAX) + 1;
+        let mut joins = RequestJoins::default();
+        let mut settled = 0u64;
+        for id in 0..600 * PER_SECOND {
+            let at = id * 1000 / PER_SECOND;
+            joins.attempt(0, id, &attempt(0, at, 429, Some(1)));
+            joins.attempt(0, id, &attempt(0, at + 1, 200, None));
+            joins.ended(id, ms(at + 2), |_, totals| settled += totals.asked_retries);
+            assert!(joins.len() <= within_grace, "{} requests kept at {id}", joins.len());
+            assert!(joins.ended.len() <= within_grace, "{} ends kept at {id}", joins.ended.len());
+        }
+        assert_eq!(settled + joins.len() as u64, 600 * PER_SECOND, "every request settles once");
+    }
 }
