@@ -27,6 +27,7 @@ mod retry_after;
 mod scenarios;
 mod schema;
 mod sdk_tier;
+mod shards;
 mod signals;
 mod stream_faults;
 mod wall_clock;

@@ -1,9 +1,8 @@
 //! `chaos proxy`: one interposer standalone, in front of any HTTP upstream, applying faults
-//! given on the command line, until Ctrl-C; then prints what it saw.
+//! given on the command line, until Ctrl-C; then prints what it saw. It serves on a
+//! current-thread runtime per CPU (`--threads`), each with its own listener and upstream pool.
 
 use std::{collections::BTreeMap, io::Write};
-
-use tokio::net::TcpListener;
 
 use super::{interrupted, invalid};
 use crate::{
@@ -49,9 +48,6 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
             Err(error) => return Ok(invalid(&error)),
         }
     }
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let recorder = Recorder::new();
     let config = InterposerConfig {
         upstream_index: 0,
@@ -62,7 +58,8 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         recorder: recorder.clone(),
         replay: None,
     };
-    let interposer = proxy::spawn(listener, config)?;
+    let interposer = proxy::spawn_sharded(args.listen, args.threads.count(), config)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     interposer.set_chain(0, Chain::new(rules, args.faults.seed));
     println!("{family} interposer listening on http://{} → {upstream}", interposer.addr);
     let _ = std::io::stdout().flush();

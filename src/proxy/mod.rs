@@ -62,9 +62,9 @@ pub struct InterposerConfig {
     pub replay: Option<Arc<Replay>>,
 }
 
+/// What every connection of one interposer shares, whichever shard serves it.
 struct Context {
     config: InterposerConfig,
-    client: forward::UpstreamClient,
     timeline: ArcSwap<Timeline>,
     /// Faults added while the run goes on (the control API): decided before the timeline's.
     live: LiveLayer,
@@ -127,17 +127,49 @@ impl LiveLayer {
     }
 }
 
-/// Starts an interposer on `listener` with no faults.
+/// What one shard serves with: the shared context and its own pool of upstream connections,
+/// so a request and the upstream connection it goes out on stay on one thread.
+struct Shard {
+    context: Arc<Context>,
+    client: forward::UpstreamClient,
+}
+
+impl Context {
+    fn new(config: InterposerConfig) -> Arc<Self> {
+        Arc::new(Context {
+            config,
+            timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
+            live: LiveLayer::default(),
+            attempts: Default::default(),
+        })
+    }
+
+    /// What one shard serves with: a connection pool of its own.
+    fn shard(self: &Arc<Self>) -> Arc<Shard> {
+        Arc::new(Shard { context: Arc::clone(self), client: forward::upstream_client() })
+    }
+}
+
+/// Starts an interposer on `listener` (on the caller's runtime) with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
-    let context = Arc::new(Context {
-        config,
-        client: forward::upstream_client(),
-        timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
-        live: LiveLayer::default(),
-        attempts: Default::default(),
-    });
-    let serving = Arc::clone(&context);
-    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&serving), request))?;
+    let context = Context::new(config);
+    let shard = context.shard();
+    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&shard), request))?;
+    Ok(InterposerHandle { addr: server.addr, context, server })
+}
+
+/// Starts an interposer on `addr` with no faults, served by `threads` shards (a current-thread
+/// runtime each, see [`crate::net::spawn_sharded`]); records and faults are shared by all.
+pub fn spawn_sharded(
+    addr: SocketAddr,
+    threads: usize,
+    config: InterposerConfig,
+) -> std::io::Result<InterposerHandle> {
+    let context = Context::new(config);
+    let server = crate::net::spawn_sharded(addr, threads, |_| {
+        let shard = context.shard();
+        move |request| handle(Arc::clone(&shard), request)
+    })?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
@@ -172,7 +204,8 @@ fn attempt(
     )
 }
 
-async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
+async fn handle(shard: Arc<Shard>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
+    let context = &*shard.context;
     let config = &context.config;
     let at = config.clock.elapsed();
     // Answer timings count from here, so `at` plus any of them is an instant on the run clock.
@@ -259,7 +292,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         }
         None => {
             guard.forwarding(fields.prompt_tokens);
-            match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body))
+            match forward::forward(&shard.client, &config.upstream_uri, Request::from_parts(parts, body))
                 .await
             {
                 Ok(mut response) => {
