@@ -6,6 +6,9 @@
 //! when a request arrives; [`InterposerHandle::set_timeline`] swaps it atomically (live
 //! changes, emergency stop). A request in flight keeps the decision it already got. Over the
 //! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
+//!
+//! Standalone (`chaos proxy`) it is served by shards ([`spawn_sharded`]): the context above is
+//! shared, but each shard forwards through an upstream connection pool of its own.
 
 mod attempt;
 mod forward;
