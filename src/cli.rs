@@ -171,6 +171,8 @@ pub struct ProxyArgs {
     #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
     pub family: String,
     #[command(flatten)]
+    pub threads: ThreadArgs,
+    #[command(flatten)]
     pub faults: FaultArgs,
 }
 
@@ -208,7 +210,27 @@ pub struct MockArgs {
     #[arg(long)]
     pub overloaded: Option<crate::units::Percent>,
     #[command(flatten)]
+    pub threads: ThreadArgs,
+    #[command(flatten)]
     pub faults: FaultArgs,
+}
+
+/// How many threads a standalone server (`chaos mock`, `chaos proxy`) serves on.
+#[derive(Debug, clap::Args)]
+pub struct ThreadArgs {
+    /// Serve on N threads, each with its own listener on the same address and its own
+    /// connections (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<std::num::NonZeroUsize>,
+}
+
+impl ThreadArgs {
+    /// The number asked for, or the machine's available parallelism.
+    pub fn count(&self) -> usize {
+        self.threads
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, std::num::NonZeroUsize::get)
+    }
 }
 
 /// Faults given on the command line (`chaos mock`, `chaos proxy`), and where they may run.

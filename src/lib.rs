@@ -21,7 +21,8 @@
 //! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
 //!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
 //!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
-//! - [`net`] — the shared HTTP serve loop, body helpers, the loopback rule.
+//! - [`net`] — the shared HTTP serve loop (on one task, or sharded over a current-thread
+//!   runtime per CPU for the standalone servers), body helpers, the loopback rule.
 //! - [`bench`] — `chaos bench` and `run --calibrate`: the harness's own noise floor.
 #![forbid(unsafe_code)]
 

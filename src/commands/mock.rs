@@ -1,9 +1,8 @@
 //! `chaos mock`: serves any mix of mock providers standalone, printing their addresses, until
-//! Ctrl-C; then prints what each received.
+//! Ctrl-C; then prints what each received. Each mock serves on a current-thread runtime per
+//! CPU (`--threads`), each with its own listener on the mock's address.
 
 use std::{io::Write, net::SocketAddr};
-
-use tokio::net::TcpListener;
 
 use super::{interrupted, invalid};
 use crate::{
@@ -73,8 +72,6 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             tokens_per_second: args.tokens_per_second.unwrap_or(f64::INFINITY),
             jitter: args.jitter.map_or(0.0, |j| j.0),
         };
-        let listener =
-            TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let handle = MockBuilder::new(family)
             .keys(keys.clone())
             .models(if args.model.is_empty() { default_models(family) } else { args.model.clone() })
@@ -83,7 +80,8 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             .overload(args.overloaded.map_or(0.0, |p| p.0))
             .faults(faults)
             .seed(args.faults.seed.wrapping_add(index as u64))
-            .serve(listener)?;
+            .serve_sharded(addr, args.threads.count())
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let accepts = match keys.as_slice() {
             [] => "any non-empty key".to_owned(),
             [only] => format!("key {only}"),

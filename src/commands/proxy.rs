@@ -1,9 +1,8 @@
 //! `chaos proxy`: one interposer standalone, in front of any HTTP upstream, applying faults
-//! given on the command line, until Ctrl-C; then prints what it saw.
+//! given on the command line, until Ctrl-C; then prints what it saw. It serves on a
+//! current-thread runtime per CPU (`--threads`), each with its own listener and upstream pool.
 
 use std::{collections::BTreeMap, io::Write};
-
-use tokio::net::TcpListener;
 
 use super::{interrupted, invalid};
 use crate::{
@@ -59,10 +58,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
             Err(error) => return Ok(invalid(&error)),
         }
     }
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    let recorder = Recorder::new();
+    let recorder = Recorder::folding(Vec::new());
     let config = InterposerConfig {
         upstream_index: 0,
         upstream_uri: upstream.clone(),
@@ -73,21 +69,25 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         replay: None,
         tls,
     };
-    let interposer = proxy::spawn(listener, config)?;
+    let interposer = proxy::spawn_sharded(args.listen, args.threads.count(), config)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     interposer.set_chain(0, Chain::new(rules, args.faults.seed));
     println!("{family} interposer listening on http://{} → {upstream}", interposer.addr);
     let _ = std::io::stdout().flush();
     interrupted().await;
     interposer.shutdown().await;
+    // Counted from the per-second tallies: a proxy left running for a day keeps no record per
+    // attempt.
     let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-    for attempt in recorder.snapshot().attempts {
-        let key = if attempt.injected {
-            format!("{} (injected)", attempt.outcome.key())
-        } else {
-            attempt.outcome.key()
-        };
-        *outcomes.entry(key).or_insert(0) += 1;
-    }
+    recorder.with_aggregate(|aggregate| {
+        for (kind, count) in aggregate.attempt_timeline.seconds().iter().flat_map(|second| &second.counts) {
+            let key = match kind.injected {
+                true => format!("{} (injected)", kind.outcome.key()),
+                false => kind.outcome.key(),
+            };
+            *outcomes.entry(key).or_insert(0) += count;
+        }
+    });
     println!("attempts: {}", serde_json::to_string(&outcomes).unwrap_or_default());
     Ok(Exit::Pass)
 }

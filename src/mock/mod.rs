@@ -148,9 +148,24 @@ impl MockBuilder {
         self.serve(TcpListener::bind("127.0.0.1:0").await?)
     }
 
-    /// Serves on a listener the caller bound.
+    /// Serves on a listener the caller bound, on the caller's runtime.
     pub fn serve(self, listener: TcpListener) -> std::io::Result<MockHandle> {
-        let addr = listener.local_addr()?;
+        let (state, handle) = self.start();
+        Ok(handle(crate::net::spawn(listener, move |request| serve::handle(Arc::clone(&state), request))?))
+    }
+
+    /// Serves `addr` on `threads` shards, a current-thread runtime each (see
+    /// [`crate::net::spawn_sharded`]); counts, limits and timings are shared by all.
+    pub fn serve_sharded(self, addr: SocketAddr, threads: usize) -> std::io::Result<MockHandle> {
+        let (state, handle) = self.start();
+        Ok(handle(crate::net::spawn_sharded(addr, threads, |_| {
+            let state = Arc::clone(&state);
+            move |request| serve::handle(Arc::clone(&state), request)
+        })?))
+    }
+
+    /// The state every connection shares, and what makes the handle once a server runs.
+    fn start(self) -> (Arc<serve::MockState>, impl FnOnce(crate::net::ServerHandle) -> MockHandle) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let counters = Counters::default();
         let config = self.config;
@@ -168,8 +183,9 @@ impl MockBuilder {
             counters: counters.clone(),
             seen: Arc::clone(&seen),
         });
-        let server = crate::net::spawn(listener, move |request| serve::handle(Arc::clone(&state), request))?;
-        Ok(MockHandle { addr, seen, counters, server })
+        let handle =
+            move |server: crate::net::ServerHandle| MockHandle { addr: server.addr, seen, counters, server };
+        (state, handle)
     }
 }
 

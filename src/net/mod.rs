@@ -1,14 +1,17 @@
 //! HTTP plumbing shared by every server and client in the harness: one serve loop with
-//! graceful shutdown, body helpers, and the loopback rule.
+//! graceful shutdown (on one task, or sharded over a runtime per core), body helpers, and the
+//! loopback rule.
 
 mod abortable;
 mod faulty_stream;
 mod serve;
+mod shards;
 mod throttled;
 
 pub use abortable::{enact, Abort};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, ServerHandle};
+pub use shards::{bind_shards, spawn_sharded};
 pub use throttled::Throttled;
 
 use bytes::Bytes;

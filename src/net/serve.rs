@@ -1,6 +1,9 @@
 //! The one accept loop: serves HTTP/1.1 (keep-alive) on a listener until `shutdown`
 //! resolves, lets open connections finish within a bound, then stops the rest, so whatever
 //! they held (an attempt record's drop guard) is settled before the caller reads results.
+//!
+//! A [`ServerHandle`] drives one such loop ([`spawn`]) or several on one address
+//! ([`super::shards`]): one stop signal and one dark switch reach them all.
 
 use std::{
     future::Future,
@@ -18,7 +21,7 @@ use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
 use tokio::{
     net::TcpListener,
     sync::{oneshot, watch},
-    task::{JoinHandle, JoinSet},
+    task::JoinSet,
 };
 
 /// How long open connections get to finish after shutdown starts. Short: the runner drains
@@ -46,6 +49,7 @@ pub async fn serve<H, F, B>(
     let mut resets: Vec<Arc<AtomicBool>> = Vec::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let addr = listener.local_addr().ok();
+    let shared = super::shards::is_shared(&listener);
     let mut listener = Some(listener);
     let mut switch_open = true;
     loop {
@@ -55,7 +59,7 @@ pub async fn serve<H, F, B>(
                 changed = refuse.changed(), if switch_open => {
                     switch_open = changed.is_ok();
                     if !switch_open || !*refuse.borrow() {
-                        listener = relisten(addr).await;
+                        listener = relisten(addr, shared).await;
                     }
                 }
                 () = &mut shutdown => break,
@@ -117,11 +121,16 @@ pub async fn serve<H, F, B>(
     connections.shutdown().await;
 }
 
-/// Listens on `addr` again after a dark spell (retrying while the port is briefly busy).
-async fn relisten(addr: Option<SocketAddr>) -> Option<TcpListener> {
+/// Listens on `addr` again after a dark spell (retrying while the port is briefly busy),
+/// sharing it with sibling shards when the first listener did.
+async fn relisten(addr: Option<SocketAddr>, shared: bool) -> Option<TcpListener> {
     let addr = addr?;
     for _ in 0..50 {
-        match TcpListener::bind(addr).await {
+        let bound = match shared {
+            true => super::shards::bind_shared(addr).and_then(TcpListener::from_std),
+            false => TcpListener::bind(addr).await,
+        };
+        match bound {
             Ok(listener) => return Some(listener),
             Err(error) => {
                 tracing::warn!(%error, %addr, "cannot listen again yet");
@@ -132,13 +141,15 @@ async fn relisten(addr: Option<SocketAddr>) -> Option<TcpListener> {
     None
 }
 
-/// A server running on its own task, stopped by [`ServerHandle::shutdown`].
+/// One server, or several shards of one, stopped by [`ServerHandle::shutdown`] (or by
+/// dropping the handle).
 #[derive(Debug)]
 pub struct ServerHandle {
     pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     refuse: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    /// One per serving loop, resolved when that loop has drained and ended.
+    finished: Vec<oneshot::Receiver<()>>,
 }
 
 /// Starts [`serve`] on its own task.
@@ -150,17 +161,43 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (refuse, refusing) = watch::channel(false);
-    let shutdown = async move {
-        let _ = stopped.await;
-    };
-    let task = tokio::spawn(serve(listener, handler, shutdown, refusing));
-    Ok(ServerHandle { addr, stop: Some(stop), refuse, task })
+    let mut handle = ServerHandle::new(listener.local_addr()?);
+    let (shutdown, refuse) = handle.signals();
+    let (done, finished) = oneshot::channel();
+    tokio::spawn(async move {
+        serve(listener, handler, shutdown, refuse).await;
+        let _ = done.send(());
+    });
+    handle.track(finished);
+    Ok(handle)
 }
 
 impl ServerHandle {
+    /// A handle for loops serving `addr`, none started yet.
+    pub(super) fn new(addr: SocketAddr) -> Self {
+        ServerHandle {
+            addr,
+            stop: watch::channel(false).0,
+            refuse: watch::channel(false).0,
+            finished: Vec::new(),
+        }
+    }
+
+    /// What one more serving loop watches: the stop signal (it also fires when the handle is
+    /// dropped) and the dark switch.
+    pub(super) fn signals(&self) -> (impl Future<Output = ()> + Send + 'static, watch::Receiver<bool>) {
+        let mut stop = self.stop.subscribe();
+        let stopped = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        (stopped, self.refuse.subscribe())
+    }
+
+    /// Waits for this loop too on shutdown.
+    pub(super) fn track(&mut self, finished: oneshot::Receiver<()>) {
+        self.finished.push(finished);
+    }
+
     /// Goes dark (refuses connections and resets open ones) or comes back on the same address.
     pub fn set_refusing(&self, refusing: bool) {
         self.refuse.send_replace(refusing);
@@ -168,9 +205,9 @@ impl ServerHandle {
 
     /// Stops accepting, lets connections finish within the drain bound, stops the rest.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        self.stop.send_replace(true);
+        for finished in self.finished.drain(..) {
+            let _ = finished.await;
         }
-        let _ = (&mut self.task).await;
     }
 }

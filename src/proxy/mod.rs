@@ -6,6 +6,9 @@
 //! when a request arrives; [`InterposerHandle::set_timeline`] swaps it atomically (live
 //! changes, emergency stop). A request in flight keeps the decision it already got. Over the
 //! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
+//!
+//! Standalone (`chaos proxy`) it is served by shards ([`spawn_sharded`]): the context above is
+//! shared, but each shard forwards through an upstream connection pool of its own.
 
 mod attempt;
 mod forward;
@@ -65,9 +68,9 @@ pub struct InterposerConfig {
     pub tls: tls::UpstreamTls,
 }
 
+/// What every connection of one interposer shares, whichever shard serves it.
 struct Context {
     config: InterposerConfig,
-    client: forward::UpstreamClient,
     timeline: ArcSwap<Timeline>,
     /// Faults added while the run goes on (the control API): decided before the timeline's.
     live: LiveLayer,
@@ -130,18 +133,49 @@ impl LiveLayer {
     }
 }
 
-/// Starts an interposer on `listener` with no faults.
+/// What one shard serves with: the shared context and its own pool of upstream connections,
+/// so a request and the upstream connection it goes out on stay on one thread.
+struct Shard {
+    context: Arc<Context>,
+    client: forward::UpstreamClient,
+}
+
+impl Context {
+    fn new(config: InterposerConfig) -> Arc<Self> {
+        Arc::new(Context {
+            config,
+            timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
+            live: LiveLayer::default(),
+            attempts: Default::default(),
+        })
+    }
+
+    /// What one shard serves with: a connection pool of its own.
+    fn shard(self: &Arc<Self>) -> Arc<Shard> {
+        Arc::new(Shard { context: Arc::clone(self), client: forward::upstream_client(&self.config.tls) })
+    }
+}
+
+/// Starts an interposer on `listener` (on the caller's runtime) with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
-    let client = forward::upstream_client(&config.tls);
-    let context = Arc::new(Context {
-        config,
-        client,
-        timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
-        live: LiveLayer::default(),
-        attempts: Default::default(),
-    });
-    let serving = Arc::clone(&context);
-    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&serving), request))?;
+    let context = Context::new(config);
+    let shard = context.shard();
+    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&shard), request))?;
+    Ok(InterposerHandle { addr: server.addr, context, server })
+}
+
+/// Starts an interposer on `addr` with no faults, served by `threads` shards (a current-thread
+/// runtime each, see [`crate::net::spawn_sharded`]); records and faults are shared by all.
+pub fn spawn_sharded(
+    addr: SocketAddr,
+    threads: usize,
+    config: InterposerConfig,
+) -> std::io::Result<InterposerHandle> {
+    let context = Context::new(config);
+    let server = crate::net::spawn_sharded(addr, threads, |_| {
+        let shard = context.shard();
+        move |request| handle(Arc::clone(&shard), request)
+    })?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
@@ -176,7 +210,8 @@ fn attempt(
     )
 }
 
-async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
+async fn handle(shard: Arc<Shard>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
+    let context = &*shard.context;
     let config = &context.config;
     let at = config.clock.elapsed();
     // Answer timings count from here, so `at` plus any of them is an instant on the run clock.
@@ -263,7 +298,7 @@ async fn handle(context: Arc<Context>, request: Request<Incoming>) -> Result<Res
         }
         None => {
             guard.forwarding(fields.prompt_tokens);
-            match forward::forward(&context.client, &config.upstream_uri, Request::from_parts(parts, body))
+            match forward::forward(&shard.client, &config.upstream_uri, Request::from_parts(parts, body))
                 .await
             {
                 Ok(mut response) => {

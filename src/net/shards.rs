@@ -1,0 +1,93 @@
+//! One address served by several threads, each a current-thread tokio runtime with its own
+//! `SO_REUSEPORT` listener on that address. The kernel spreads new connections over the
+//! listeners; a connection, its handler and whatever the handler opens (an interposer's
+//! upstream connection, from a per-shard pool) then stay on one thread: no wake-ups across
+//! threads, no work stealing. That is what the standalone servers (`chaos proxy`, `chaos mock`)
+//! run on; inside `chaos run` everything shares one multi-thread runtime instead.
+//!
+//! Going dark and graceful shutdown reach every shard: each runs the same [`serve`] loop, all
+//! watching the one switch and the one stop signal of the returned [`ServerHandle`].
+
+use std::{
+    future::Future,
+    io,
+    net::{SocketAddr, TcpListener},
+};
+
+use hyper::{body::Incoming, Request, Response};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::sync::oneshot;
+
+use super::{
+    abortable::Abort,
+    serve::{serve, ServerHandle},
+};
+
+/// The accept backlog of every listener (tokio's default for `TcpListener::bind`).
+const BACKLOG: i32 = 1024;
+
+/// A non-blocking listener on `addr` that other `SO_REUSEPORT` listeners may share.
+pub fn bind_shared(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// True when `listener` was bound to share its address ([`bind_shared`]).
+pub fn is_shared(listener: &tokio::net::TcpListener) -> bool {
+    SockRef::from(listener).reuse_port().unwrap_or(false)
+}
+
+/// `count` (at least one) listeners on one address: the first on `addr` as given (port 0
+/// picks a free port), the rest on the port it got.
+pub fn bind_shards(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener>> {
+    let first = bind_shared(addr)?;
+    let bound = first.local_addr()?;
+    let mut listeners = vec![first];
+    for _ in 1..count {
+        listeners.push(bind_shared(bound)?);
+    }
+    Ok(listeners)
+}
+
+/// Serves `addr` on `count` shards (at least one), each on its own thread and runtime with the
+/// handler `make_handler` builds for it (given the shard's index), until the handle is shut
+/// down or dropped.
+pub fn spawn_sharded<M, H, F, B>(
+    addr: SocketAddr,
+    count: usize,
+    mut make_handler: M,
+) -> io::Result<ServerHandle>
+where
+    M: FnMut(usize) -> H,
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listeners = bind_shards(addr, count.max(1))?;
+    let addr = listeners[0].local_addr()?;
+    let mut handle = ServerHandle::new(addr);
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handler = make_handler(index);
+        let (shutdown, refuse) = handle.signals();
+        let (done, finished) = oneshot::channel();
+        std::thread::Builder::new().name(format!("chaos-shard-{index}")).spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, handler, shutdown, refuse).await,
+                    Err(error) => tracing::error!(%error, shard = index, "cannot serve on this shard"),
+                }
+            });
+            let _ = done.send(());
+        })?;
+        handle.track(finished);
+    }
+    Ok(handle)
+}

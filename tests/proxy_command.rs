@@ -1,0 +1,64 @@
+//! `chaos proxy` as a user runs it, in front of `chaos mock`: faults given on the command line
+//! fire per request, and on Ctrl-C it prints what it saw — counted from per-second tallies, so a
+//! proxy left running for a game day keeps no record per attempt.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    process::{Child, Command, Stdio},
+};
+
+use bytes::Bytes;
+use http_body_util::Full;
+
+/// Starts `chaos ARGS` and returns it with the `http://` address on its first line.
+fn start(args: &[&str]) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chaos"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chaos starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("a first line");
+    let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).expect("an address");
+    (child, addr.trim_end_matches('/').to_owned(), out)
+}
+
+#[tokio::test]
+async fn the_standalone_proxy_applies_its_faults_and_counts_outcomes_on_ctrl_c() {
+    let (mut mock, mock_addr, _mock_out) = start(&["mock", "--openai", "127.0.0.1:0"]);
+    let upstream = format!("http://{mock_addr}");
+    let (mut proxy, proxy_addr, mut proxy_out) = start(&[
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &upstream,
+        "--threads",
+        "2",
+        "--fault",
+        "{ status: 429, every: 2 }",
+    ]);
+    let client = chaos::net::http_client::<Full<Bytes>>();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let request = http::Request::post(format!("http://{proxy_addr}/v1/chat/completions"))
+            .header("authorization", "Bearer sk-test")
+            .body(Full::new(Bytes::from(
+                r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
+            )))
+            .expect("request");
+        statuses.push(client.request(request).await.expect("an answer").status().as_u16());
+    }
+    assert_eq!(statuses, [200, 429, 200, 429, 200, 429], "every second request is refused");
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(proxy.id() as i32), nix::sys::signal::Signal::SIGINT)
+        .expect("SIGINT");
+    let mut rest = String::new();
+    proxy_out.read_to_string(&mut rest).expect("the summary");
+    assert!(proxy.wait().expect("exits").success(), "{rest}");
+    assert!(rest.contains(r#"attempts: {"200":3,"429 (injected)":3}"#), "{rest}");
+    let _ = mock.kill();
+    let _ = mock.wait();
+}
