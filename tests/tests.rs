@@ -13,6 +13,7 @@ mod failover;
 mod fidelity;
 mod gateways;
 mod halt;
+mod http2;
 mod https_upstream;
 mod interrupt;
 mod invalid_scenarios;

@@ -1,4 +1,4 @@
-//! The one accept loop: serves HTTP/1.1 (keep-alive) on a listener until `shutdown`
+//! The one accept loop: serves HTTP/1.1 (keep-alive) and HTTP/2 (h2c) on a listener until `shutdown`
 //! resolves, lets open connections finish within a bound, then stops the rest, so whatever
 //! they held (an attempt record's drop guard) is settled before the caller reads results.
 //!
@@ -17,7 +17,10 @@ use std::{
 
 use super::abortable::{Abort, AbortableStream};
 use hyper::{body::Incoming, service::service_fn, Request, Response};
-use hyper_util::{rt::TokioIo, server::graceful::GracefulShutdown};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    server::graceful::GracefulShutdown,
+};
 use tokio::{
     net::TcpListener,
     sync::{oneshot, watch},
@@ -93,19 +96,24 @@ pub async fn serve<H, F, B>(
         resets.retain(|r| Arc::strong_count(r) > 1);
         resets.push(Arc::clone(&reset));
         let handler = handler.clone();
-        let service = service_fn(move |request| {
+        let service = service_fn(move |request: Request<Incoming>| {
+            // HTTP/2 multiplexes requests on the connection: an error resets only this stream
+            // (RST_STREAM), which hyper does on its own; HTTP/1.1's reset is the connection's.
+            let multiplexed = request.version() == http::Version::HTTP_2;
             let response = handler(request);
             let reset = Arc::clone(&reset);
             async move {
                 let response = response.await;
-                if response.as_ref().err() == Some(&Abort::Reset) {
+                if response.as_ref().err() == Some(&Abort::Reset) && !multiplexed {
                     reset.store(true, Ordering::Relaxed);
                 }
                 response
             }
         });
-        let connection =
-            hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), told apart by the connection preface.
+        let connection = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
         let connection = graceful.watch(connection);
         connections.spawn(async move {
             if let Err(error) = connection.await {

@@ -59,6 +59,8 @@ pub async fn forward(
     uri.path_and_query = parts.uri.path_and_query().cloned();
     parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| upstream.clone());
     strip_hop_by_hop(&mut parts.headers);
+    // The upstream is spoken to in HTTP/1.1 whatever the target spoke to us (HTTP/2 included).
+    parts.version = http::Version::HTTP_11;
     if upstream.scheme() == Some(&http::uri::Scheme::HTTPS) {
         // A provider routes (and checks SNI against) its own name: the client set `Host` to
         // ours. Without the header, the client sends the upstream's authority.
