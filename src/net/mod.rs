@@ -38,6 +38,13 @@ pub fn is_loopback(addr: &std::net::SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
+/// The same rule for a URL's host: `localhost`, or a loopback address (an IPv6 one with or
+/// without its brackets).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A pooled HTTP/1.1 keep-alive client with Nagle off, for any request body type.
 pub fn http_client<B>(
 ) -> hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, B>
@@ -53,4 +60,19 @@ where
 /// A complete in-memory body.
 pub fn full(bytes: impl Into<Bytes>) -> Full<Bytes> {
     Full::new(bytes.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn a_loopback_host_is_localhost_or_a_loopback_address_bracketed_or_not() {
+        for host in ["localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["api.openai.com", "10.0.0.1", "[2001:db8::1]", "localhost.example", ""] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 }

@@ -144,9 +144,7 @@ fn check_url(url: &Spanned<String>, allow_remote: bool) -> Checked<()> {
             ),
         ));
     }
-    let host = parsed.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !loopback && !allow_remote {
+    if !crate::net::is_loopback_host(parsed.host().unwrap_or_default()) && !allow_remote {
         return Err(Located::at(&url.referenced, format!("`url: {}` is not on loopback; add `allow_remote: true` to the target (or pass --allow-remote) to test a remote gateway", url.value)));
     }
     Ok(())
