@@ -23,8 +23,7 @@ pub struct ChildServer {
 impl ChildServer {
     /// Starts this executable with `args` and waits for the first `http://ADDR` it prints.
     pub async fn start(args: &[&str]) -> anyhow::Result<ChildServer> {
-        let program = std::env::current_exe().context("finding the chaos executable")?;
-        ChildServer::start_command(&[program.to_string_lossy().into_owned()], args).await
+        ChildServer::start_command(&this_executable()?, args).await
     }
 
     /// Starts `command` (a chaos executable, perhaps behind a wrapper such as
@@ -71,6 +70,12 @@ impl ChildServer {
     pub fn cpu_seconds(&self) -> Option<f64> {
         cpu_seconds_of(&self.pid()?.to_string())
     }
+}
+
+/// The command that runs this executable (`chaos` itself), for [`ChildServer::start_command`].
+pub fn this_executable() -> anyhow::Result<Vec<String>> {
+    let program = std::env::current_exe().context("finding the chaos executable")?;
+    Ok(vec![program.to_string_lossy().into_owned()])
 }
 
 /// User + system CPU seconds process `pid` (or `self`) has used, from `/proc/<pid>/stat`.

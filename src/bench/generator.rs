@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     child::ChildServer,
-    probe::{Arrival, Ask, Probe, Scratch},
+    probe::{Arrival, Probe, Scratch},
 };
 
 /// The achieved share of the asked rate below which a rate is not sustained.
@@ -69,7 +69,7 @@ pub async fn measure(scratch: &Scratch, ladder: RateLadder) -> anyhow::Result<Ge
     let mut max_sustained_per_s = None;
     for &rate in &ladder.rates {
         let arrival = Arrival::Open { rate, connections: ladder.connections };
-        let probe = scratch.probe(&url, arrival, Ask::ONE_TOKEN, duration).await?;
+        let probe = scratch.probe(&url, arrival, duration).await?;
         let step = judge(rate, &probe);
         let sustained = step.sustained;
         steps.push(step);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     child::ChildServer,
     median,
-    probe::{Arrival, Ask, Probe, Scratch},
+    probe::{Arrival, Probe, Scratch},
 };
 
 /// How to measure the interposer.
@@ -131,11 +131,11 @@ async fn pair(
     direct_first: bool,
 ) -> anyhow::Result<(Probe, Probe)> {
     if direct_first {
-        let direct = scratch.probe(direct, arrival, Ask::ONE_TOKEN, duration).await?;
-        Ok((direct, scratch.probe(through, arrival, Ask::ONE_TOKEN, duration).await?))
+        let direct = scratch.probe(direct, arrival, duration).await?;
+        Ok((direct, scratch.probe(through, arrival, duration).await?))
     } else {
-        let through = scratch.probe(through, arrival, Ask::ONE_TOKEN, duration).await?;
-        Ok((scratch.probe(direct, arrival, Ask::ONE_TOKEN, duration).await?, through))
+        let through = scratch.probe(through, arrival, duration).await?;
+        Ok((scratch.probe(direct, arrival, duration).await?, through))
     }
 }
 

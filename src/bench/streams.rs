@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize};
 
-use super::child::{cpu_seconds_of, ChildServer};
+use super::child::{cpu_seconds_of, this_executable, ChildServer};
 use crate::mock::TIMING_PATH;
 
 /// The streams to hold.
@@ -75,8 +75,7 @@ impl ErrorPercentiles {
 
 /// Starts a paced `chaos mock` (this executable) and holds `load` on it.
 pub async fn measure(load: StreamLoad) -> anyhow::Result<StreamFigures> {
-    let program = std::env::current_exe().context("finding the chaos executable")?;
-    measure_with(&[program.to_string_lossy().into_owned()], load).await
+    measure_with(&this_executable()?, load).await
 }
 
 /// [`measure`], the mock started by `command` (a chaos executable, perhaps behind a wrapper
