@@ -1,5 +1,5 @@
-//! Fixtures for unit tests: plans from a few lines of scenario, synthetic logical records, and
-//! header maps.
+//! Fixtures for unit tests: plans from a few lines of scenario, synthetic logical records,
+//! journal run lines, and header maps.
 
 use std::time::Duration;
 
@@ -7,6 +7,19 @@ use crate::{
     metrics::{AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage},
     scenario::Plan,
 };
+
+/// A journal's run line for scenario `t` (seed 1, one `openai` upstream) with these phases.
+pub fn run_line(phases: &[&str]) -> crate::metrics::journal::RunLine {
+    crate::metrics::journal::RunLine {
+        kind: "run".to_owned(),
+        scenario: "t".to_owned(),
+        seed: 1,
+        upstreams: vec!["openai".to_owned()],
+        zones: vec![None],
+        phases: phases.iter().map(|p| p.to_string()).collect(),
+        harness_version: "0".to_owned(),
+    }
+}
 
 /// A plan with one mock OpenAI upstream, load at 10/s, a 99 % SLO over a day, and the given
 /// `phases:` and `expect:` entries (YAML list items, indented by two spaces; no expectations

@@ -189,19 +189,8 @@ impl JournalWriter {
 mod tests {
     use super::*;
     use crate::metrics::AttemptOutcome;
+    use crate::test_support::run_line;
     use std::time::Duration;
-
-    fn run_line() -> RunLine {
-        RunLine {
-            kind: "run".to_owned(),
-            scenario: "t".to_owned(),
-            seed: 1,
-            upstreams: vec!["openai".to_owned()],
-            zones: vec![None],
-            phases: vec!["calm".to_owned()],
-            harness_version: "0".to_owned(),
-        }
-    }
 
     fn record(id: u64) -> AttemptRecord {
         let mut record =
@@ -216,7 +205,7 @@ mod tests {
     fn every_attempt_is_a_line_after_the_run_line() {
         let folder = tempfile::tempdir().expect("temp dir");
         let path = folder.path().join("journal.ndjson");
-        let (journal, writer) = Journal::start(&path, &run_line(), QUEUE).expect("started");
+        let (journal, writer) = Journal::start(&path, &run_line(&["calm"]), QUEUE).expect("started");
         for id in 0..100 {
             journal.attempt(&record(id));
         }
@@ -225,7 +214,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("journal");
         let mut lines = text.lines();
         let first: RunLine = serde_json::from_str(lines.next().expect("a run line")).expect("run line");
-        assert_eq!(first, run_line());
+        assert_eq!(first, run_line(&["calm"]));
         let attempts: Vec<AttemptLine> =
             lines.map(|l| serde_json::from_str(l).expect("an attempt line")).collect();
         assert_eq!(attempts.len(), 100);
@@ -240,7 +229,7 @@ mod tests {
         let folder = tempfile::tempdir().expect("temp dir");
         let path = folder.path().join("journal.ndjson");
         // A queue of none: a line goes only when the writer is waiting for it right then.
-        let (journal, writer) = Journal::start(&path, &run_line(), 0).expect("started");
+        let (journal, writer) = Journal::start(&path, &run_line(&["calm"]), 0).expect("started");
         let started = std::time::Instant::now();
         for id in 0..10_000 {
             journal.attempt(&record(id));

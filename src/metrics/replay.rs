@@ -143,19 +143,8 @@ mod tests {
         journal::{Journal, QUEUE},
         AttemptRecord,
     };
+    use crate::test_support::run_line;
     use std::time::Duration;
-
-    fn run_line(phases: &[&str]) -> RunLine {
-        RunLine {
-            kind: "run".to_owned(),
-            scenario: "t".to_owned(),
-            seed: 1,
-            upstreams: vec!["openai".to_owned()],
-            zones: vec![None],
-            phases: phases.iter().map(|p| p.to_string()).collect(),
-            harness_version: "0".to_owned(),
-        }
-    }
 
     fn journal(path: &Path, attempts: &[(Option<u64>, usize, Vec<usize>)]) {
         let (journal, writer) = Journal::start(path, &run_line(&["calm", "down"]), QUEUE).expect("started");
