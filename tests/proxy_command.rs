@@ -7,9 +7,6 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
-use bytes::Bytes;
-use http_body_util::Full;
-
 /// Starts `chaos ARGS` and returns it with the `http://` address on its first line.
 fn start(args: &[&str]) -> (Child, String, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chaos"))
@@ -25,8 +22,8 @@ fn start(args: &[&str]) -> (Child, String, BufReader<std::process::ChildStdout>)
     (child, addr.trim_end_matches('/').to_owned(), out)
 }
 
-#[tokio::test]
-async fn the_standalone_proxy_applies_its_faults_and_counts_outcomes_on_ctrl_c() {
+#[test]
+fn the_standalone_proxy_applies_its_faults_and_counts_outcomes_on_ctrl_c() {
     let (mut mock, mock_addr, _mock_out) = start(&["mock", "--openai", "127.0.0.1:0"]);
     let upstream = format!("http://{mock_addr}");
     let (mut proxy, proxy_addr, mut proxy_out) = start(&[
@@ -40,17 +37,13 @@ async fn the_standalone_proxy_applies_its_faults_and_counts_outcomes_on_ctrl_c()
         "--fault",
         "{ status: 429, every: 2 }",
     ]);
-    let client = chaos::net::http_client::<Full<Bytes>>();
-    let mut statuses = Vec::new();
-    for _ in 0..6 {
-        let request = http::Request::post(format!("http://{proxy_addr}/v1/chat/completions"))
-            .header("authorization", "Bearer sk-test")
-            .body(Full::new(Bytes::from(
-                r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#,
-            )))
-            .expect("request");
-        statuses.push(client.request(request).await.expect("an answer").status().as_u16());
-    }
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let statuses: Vec<u16> = (0..6)
+        .map(|_| {
+            let headers = [("authorization", "Bearer sk-test"), ("content-type", "application/json")];
+            crate::support::http(&proxy_addr, "POST", "/v1/chat/completions", &headers, body).0
+        })
+        .collect();
     assert_eq!(statuses, [200, 429, 200, 429, 200, 429], "every second request is refused");
 
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(proxy.id() as i32), nix::sys::signal::Signal::SIGINT)
