@@ -34,12 +34,13 @@ pub struct FaultyStream<B> {
     /// The stream ends once what is held has been written.
     ended: bool,
     hung: bool,
-    /// Whether the end has already been held (`slow_close`).
-    end_held: bool,
+    /// How long to hold the end once everything is written (`slow_close`); zero once held.
+    end_hold: Duration,
 }
 
 impl<B> FaultyStream<B> {
     pub fn new(inner: B, faults: Vec<FaultAction>) -> Self {
+        let end_hold = faults.iter().map(FaultAction::on_end).sum();
         FaultyStream {
             inner,
             faults,
@@ -50,7 +51,7 @@ impl<B> FaultyStream<B> {
             held: None,
             ended: false,
             hung: false,
-            end_held: false,
+            end_hold,
         }
     }
 
@@ -130,9 +131,8 @@ where
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
             if this.inner_done {
-                let hold: Duration = this.faults.iter().map(FaultAction::on_end).sum();
-                if !this.end_held && !hold.is_zero() {
-                    this.end_held = true;
+                let hold = std::mem::take(&mut this.end_hold);
+                if !hold.is_zero() {
                     this.held = Some((Bytes::new(), Box::pin(tokio::time::sleep(hold))));
                     continue;
                 }
