@@ -1,7 +1,8 @@
 //! A fault action under `--speed` ([`crate::speed`]): every duration it states is shortened by
 //! the factor (a `retry_after`, a latency and each of its distribution's parameters, a hang, a
-//! stall's hold, a trickle's gap, a slow close's hold), every throughput quickened (a bandwidth), and a limiter's
-//! minute shortened. Counts (`after_events`) and kinds do not change.
+//! stall's hold, every parameter of a trickle's gap, a slow close's hold), every throughput
+//! quickened (a bandwidth), and a limiter's minute shortened. Counts (`after_events`) and kinds
+//! do not change.
 
 use super::{
     BandwidthFault, DelayDistribution, FaultAction, FaultRule, HangFault, LatencyFault, RateLimitFault,

@@ -1,6 +1,7 @@
-//! The one accept loop: serves HTTP/1.1 (keep-alive) and HTTP/2 (h2c) on a listener until `shutdown`
-//! resolves, lets open connections finish within a bound, then stops the rest, so whatever
-//! they held (an attempt record's drop guard) is settled before the caller reads results.
+//! The one accept loop: serves HTTP/1.1 (keep-alive) and HTTP/2 (h2c) on a listener until
+//! `shutdown` resolves, lets open connections finish within a bound, then stops the rest, so
+//! whatever they held (an attempt record's drop guard) is settled before the caller reads
+//! results.
 //!
 //! A [`ServerHandle`] drives one such loop ([`spawn`]) or several on one address
 //! ([`super::shards`]): one stop signal and one dark switch reach them all.

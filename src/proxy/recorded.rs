@@ -1,8 +1,9 @@
 //! The answer's body on its way back to the target, carrying the attempt's record: it counts
 //! bytes, notes the first byte, the first token (of a metered stream) and the end, and — for an
 //! event stream — whether the terminator (`[DONE]`, `message_stop`) went through. An upstream's
-//! successful answer also passes a [`UsageMeter`], so the attempt is billed for what it got. The record is written when the body
-//! ends or is dropped, so a stream the target abandons is recorded as incomplete, and billed.
+//! successful answer also passes a [`UsageMeter`], so the attempt is billed for what it got. The
+//! record is written when the body ends or is dropped, so a stream the target abandons is
+//! recorded as incomplete, and billed.
 
 use std::{
     pin::Pin,
