@@ -69,7 +69,8 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         Some(Ok(replay)) => Some(Arc::new(replay)),
         None => None,
     };
-    let mut calibration = match &how.calibrate {
+    let calibration = match &how.calibrate {
+        None => None,
         Some(Calibrate::Read(path)) => match NoiseFloor::read(path) {
             Ok(floor) => Some(floor),
             Err(error) => {
@@ -77,19 +78,18 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
                 return Ok(Exit::InvalidScenario);
             }
         },
-        _ => None,
-    };
-    if how.calibrate == Some(Calibrate::Measure) {
-        println!("calibrating: measuring the harness's own noise floor on this machine (about 15 s) ...");
-        let _ = std::io::stdout().flush();
-        calibration = tokio::select! {
-            floor = NoiseFloor::measure() => Some(floor?),
-            () = interrupted() => {
-                eprintln!("interrupted while calibrating; nothing was run");
-                return Ok(Exit::Interrupted);
+        Some(Calibrate::Measure) => {
+            println!("calibrating: measuring the harness's own noise floor on this machine (about 15 s) ...");
+            let _ = std::io::stdout().flush();
+            tokio::select! {
+                floor = NoiseFloor::measure() => Some(floor?),
+                () = interrupted() => {
+                    eprintln!("interrupted while calibrating; nothing was run");
+                    return Ok(Exit::Interrupted);
+                }
             }
-        };
-    }
+        }
+    };
     if let Some(floor) = &calibration {
         println!("noise floor: {}", floor.describe());
     }
