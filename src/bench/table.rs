@@ -79,33 +79,36 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
     );
     let _ = writeln!(out, "  {:<24}{:>12}{:>12}{:>12}  target", "", "direct", "through", "added");
     let first = f.rounds.first();
-    let row = |name: &str, [direct, through]: [Option<f64>; 2], added: String, target: &str, mark: &str| {
-        let digits = if name.starts_with("throughput") { 0 } else { 3 };
-        format!(
-            "  {name:<24}{:>12}{:>12}{added:>12}  {target:<10}{mark}\n",
-            opt(direct, digits),
-            opt(through, digits)
-        )
-    };
+    let row =
+        |name: &str, [direct, through]: [Option<f64>; 2], digits, added: String, target: String, mark| {
+            format!(
+                "  {name:<24}{:>12}{:>12}{added:>12}  {target:<10}{mark}\n",
+                opt(direct, digits),
+                opt(through, digits)
+            )
+        };
     out.push_str(&row(
         "p50, ms",
         [first.and_then(|r| r.direct_p50_ms), first.and_then(|r| r.proxied_p50_ms)],
+        3,
         f.added_p50_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
-        "≤ +50 µs",
+        format!("≤ +{:.0} µs", target::ADDED_P50_US),
         verdict(judged, f.added_p50_us, |v| v <= target::ADDED_P50_US),
     ));
     out.push_str(&row(
         "p99, ms",
         [first.and_then(|r| r.direct_p99_ms), first.and_then(|r| r.proxied_p99_ms)],
+        3,
         f.added_p99_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
-        "≤ +200 µs",
+        format!("≤ +{:.0} µs", target::ADDED_P99_US),
         verdict(judged, f.added_p99_us, |v| v <= target::ADDED_P99_US),
     ));
     out.push_str(&row(
         "throughput, req/s",
         [first.map(|r| r.direct_per_s), first.map(|r| r.proxied_per_s)],
+        0,
         f.throughput_ratio.map_or("—".to_owned(), |v| format!("{v:.2}×")),
-        "≥ 0.6×",
+        format!("≥ {}×", target::THROUGHPUT_RATIO),
         verdict(judged, f.throughput_ratio, |v| v >= target::THROUGHPUT_RATIO),
     ));
     let _ = writeln!(
@@ -160,9 +163,10 @@ fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
     );
     let _ = writeln!(
         out,
-        "  inter-token error (client-seen) p50 {} ms, p99 {} ms  (target p99 < 2 ms) {}",
+        "  inter-token error (client-seen) p50 {} ms, p99 {} ms  (target p99 < {} ms) {}",
         opt(f.inter_token_error_ms.map(|e| e.p50), 2),
         opt(p99, 2),
+        target::INTER_TOKEN_P99_MS,
         verdict(judged, p99, |v| v < target::INTER_TOKEN_P99_MS)
     );
     let _ = writeln!(
@@ -173,8 +177,9 @@ fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
     );
     let _ = writeln!(
         out,
-        "  mock peak RSS {} MB (target < 200 MB) {}; CPU s: mock {}, measuring client {}",
+        "  mock peak RSS {} MB (target < {} MB) {}; CPU s: mock {}, measuring client {}",
         opt(f.mock_peak_rss_mb, 1),
+        target::MOCK_RSS_MB,
         verdict(judged, f.mock_peak_rss_mb, |v| v < target::MOCK_RSS_MB),
         opt(f.mock_cpu_s, 2),
         opt(f.client_cpu_s, 2)
