@@ -90,10 +90,11 @@ impl AttemptGuard {
         }
     }
 
-    /// The first event with generated content went back `after` the attempt arrived.
-    pub fn first_token(&mut self, after: Duration) {
+    /// A content event went back now, the attempt having arrived at `arrived`; only the first
+    /// is kept (and only then is the clock read).
+    pub fn first_token(&mut self, arrived: tokio::time::Instant) {
         if let Some(record) = self.record.as_mut() {
-            record.answer.first_token.get_or_insert(after);
+            record.answer.first_token.get_or_insert_with(|| arrived.elapsed());
         }
     }
 

@@ -55,7 +55,7 @@ impl<B> RecordedBody<B> {
             }
             if let Some(meter) = self.meter.as_mut() {
                 if meter.event(&event) {
-                    self.guard.first_token(self.arrived.elapsed());
+                    self.guard.first_token(self.arrived);
                 }
             }
         }
