@@ -9,14 +9,14 @@ use std::{convert::Infallible, sync::Arc};
 use bytes::Bytes;
 use chaos::{
     metrics::{AttemptOutcome, Recorder},
-    proxy::{spawn, tls::UpstreamTls, InterposerConfig, InterposerHandle},
+    proxy::{tls::UpstreamTls, InterposerConfig, InterposerHandle},
 };
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, service::service_fn, Request, Response};
 use hyper_util::{client::legacy::Client, rt::TokioExecutor, rt::TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::support::settled_attempts;
+use crate::support::{interposer_config, interposer_with, settled_attempts};
 
 /// A TLS server on 127.0.0.1 for `localhost` that answers every request with what it received:
 /// the `Host`, the `authorization`, the path and the body's length. Returns its port and the
@@ -64,18 +64,8 @@ async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infal
 }
 
 async fn interposer(port: u16, tls: UpstreamTls, recorder: &Recorder) -> InterposerHandle {
-    let config = InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("https://localhost:{port}").parse().expect("URI"),
-        family: chaos::wire::ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: chaos::metrics::RunClock::start_now(),
-        recorder: recorder.clone(),
-        replay: None,
-        tls,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    spawn(listener, config).expect("interposer starts")
+    let upstream = format!("https://localhost:{port}");
+    interposer_with(InterposerConfig { tls, ..interposer_config(&upstream, Vec::new(), recorder) }).await
 }
 
 const BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;

@@ -78,16 +78,7 @@ async fn a_sharded_interposer_records_every_attempt_of_every_shard() {
     let localhost: SocketAddr = "127.0.0.1:0".parse().expect("an address");
     let mock = MockBuilder::new(ApiFamily::OpenAi).serve_sharded(localhost, 2).expect("mock starts");
     let recorder = Recorder::new();
-    let config = chaos::proxy::InterposerConfig {
-        upstream_index: 0,
-        upstream_uri: format!("http://{}", mock.addr).parse().expect("a URI"),
-        family: ApiFamily::OpenAi,
-        keys: Vec::new(),
-        clock: chaos::metrics::RunClock::start_now(),
-        recorder: recorder.clone(),
-        replay: None,
-        tls: Default::default(),
-    };
+    let config = crate::support::interposer_config(&format!("http://{}", mock.addr), Vec::new(), &recorder);
     let interposer = chaos::proxy::spawn_sharded(localhost, 2, config).expect("interposer starts");
     let authority = interposer.addr.to_string();
     let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":4}"#;

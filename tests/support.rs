@@ -89,13 +89,14 @@ pub async fn settled_attempts(
     recorder.snapshot().attempts
 }
 
-/// An interposer on `127.0.0.1:0` in front of `upstream` (an `http://` URI), with no faults.
-pub fn interposer(
+/// The configuration of an interposer in front of `upstream` (a URI): upstream 0, OpenAI, no
+/// replay, trusting the default roots.
+pub fn interposer_config(
     upstream: &str,
     keys: Vec<String>,
     recorder: &chaos::metrics::Recorder,
-) -> impl std::future::Future<Output = chaos::proxy::InterposerHandle> {
-    let config = chaos::proxy::InterposerConfig {
+) -> chaos::proxy::InterposerConfig {
+    chaos::proxy::InterposerConfig {
         upstream_index: 0,
         upstream_uri: upstream.parse().expect("an upstream URI"),
         family: chaos::wire::ApiFamily::OpenAi,
@@ -104,11 +105,22 @@ pub fn interposer(
         recorder: recorder.clone(),
         replay: None,
         tls: Default::default(),
-    };
-    async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        chaos::proxy::spawn(listener, config).expect("interposer starts")
     }
+}
+
+/// An interposer on `127.0.0.1:0` with `config`, no faults.
+pub async fn interposer_with(config: chaos::proxy::InterposerConfig) -> chaos::proxy::InterposerHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    chaos::proxy::spawn(listener, config).expect("interposer starts")
+}
+
+/// An interposer on `127.0.0.1:0` in front of `upstream` (an `http://` URI), with no faults.
+pub fn interposer(
+    upstream: &str,
+    keys: Vec<String>,
+    recorder: &chaos::metrics::Recorder,
+) -> impl std::future::Future<Output = chaos::proxy::InterposerHandle> {
+    interposer_with(interposer_config(upstream, keys, recorder))
 }
 
 /// Runs a scenario in-process until it ends or `shutdown` resolves, writing under a temporary
