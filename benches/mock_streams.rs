@@ -19,7 +19,8 @@ fn arg(index: usize, default: u32) -> u32 {
 
 fn main() -> anyhow::Result<()> {
     let load = StreamLoad { streams: arg(1, 2000), tokens_per_second: arg(2, 50), tokens: arg(3, 100) };
-    let chaos = env!("CARGO_BIN_EXE_chaos").to_owned();
+    // CHAOS_BIN=path runs another chaos executable (or a wrapper that adds options) as the mock.
+    let chaos = std::env::var("CHAOS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_chaos").to_owned());
     // MOCK_CPU=0 pins the mock to core 0 (`taskset`).
     let command = match std::env::var("MOCK_CPU") {
         Ok(cpu) => vec!["taskset".to_owned(), "-c".to_owned(), cpu, chaos],

@@ -284,3 +284,32 @@ async fn skipped_starts_make_the_run_invalid_not_the_target_guilty() {
     assert_eq!(results.verdict, chaos::assert::Verdict::Invalid);
     assert_eq!(chaos::exit_for(results.verdict).code(), 3);
 }
+
+const HIGH_RATE: &str = r#"
+name: high-rate
+upstreams:
+  openai: { mock: openai }
+load:
+  arrival: { rate: 12000/s }
+  connections: 50
+  max_in_flight: 12000   # 6,000 a thread: no start is skipped however slow a debug build is
+  max_lag: 10s
+  request: { model: gpt-4o-mini, max_tokens: 1 }
+phases:
+  - { name: fast, duration: 500ms }
+"#;
+
+/// Above one thread's share (10,000 /s) the starts are dealt over load threads of their own, one
+/// per core: each start still goes out once, is numbered once and is answered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_high_rate_is_dealt_over_load_threads_and_every_start_counted_once() {
+    let (report, _reports) = run(HIGH_RATE).await;
+    let results = &report.results;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    assert_eq!(results.generator.threads as usize, cores.min(2), "{:?}", results.generator);
+    assert_eq!((results.generator.sent, results.generator.missed), (6000, 0), "{:?}", results.generator);
+    let fast = &results.phases[0];
+    assert_eq!(fast.logical_requests, 6000, "every start recorded once, none merged by a shared number");
+    assert_eq!(fast.outcomes.get("ok").copied(), Some(6000), "{:?}", fast.outcomes);
+    assert_eq!(fast.attempts, 6000, "each start reached the interposer once");
+}

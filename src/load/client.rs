@@ -136,6 +136,12 @@ impl LoadClient {
         Ok(LoadClient { config: Arc::new(config), clock, urls: urls.into(), http: crate::net::http_client() })
     }
 
+    /// The same client with a connection pool of its own: a pool's connections are driven on
+    /// the runtime that opened them, so a load thread keeps its own.
+    pub fn with_own_pool(&self) -> Self {
+        LoadClient { http: crate::net::http_client(), ..self.clone() }
+    }
+
     /// How long one attempt may take, from its send to its last byte.
     pub fn timeout(&self) -> Duration {
         self.config.timeout

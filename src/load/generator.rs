@@ -18,12 +18,14 @@ pub struct GeneratorStats {
     pub missed: u64,
     /// Lateness of each sent start behind its intended instant, microseconds.
     lag: Histogram<u64>,
+    /// The load threads whose accounts this is.
+    threads: u32,
 }
 
 impl Default for GeneratorStats {
     fn default() -> Self {
         let lag = micros::histogram();
-        GeneratorStats { sent: 0, missed: 0, lag }
+        GeneratorStats { sent: 0, missed: 0, lag, threads: 1 }
     }
 }
 
@@ -41,6 +43,15 @@ impl GeneratorStats {
 
     pub fn missed(&mut self) {
         self.missed += 1;
+    }
+
+    /// Adds another shard's account of the same schedule to this one.
+    pub fn absorb(&mut self, other: GeneratorStats) {
+        self.sent += other.sent;
+        self.missed += other.missed;
+        self.threads += other.threads;
+        // Both histograms have the same bounds ([`micros::histogram`]): adding cannot fail.
+        let _ = self.lag.add(&other.lag);
     }
 
     /// The verdict on the generator, against the lateness it may have at p99.
@@ -64,6 +75,7 @@ impl GeneratorStats {
         GeneratorReport {
             sent: self.sent,
             missed: self.missed,
+            threads: self.threads,
             lag_ms,
             max_lag_ms: max_lag.as_secs_f64() * 1000.0,
             kept_up: problems.is_empty(),
@@ -79,6 +91,10 @@ pub struct GeneratorReport {
     pub sent: u64,
     /// Scheduled starts skipped because the generator could not start them.
     pub missed: u64,
+    /// The threads the load ran on: one, or one per core for a rate one thread would not keep
+    /// up with (results written before this field: one).
+    #[serde(default = "one_thread")]
+    pub threads: u32,
     /// Lateness of starts behind the schedule, milliseconds.
     pub lag_ms: Option<Percentiles>,
     /// The largest lateness of a start behind the schedule, milliseconds.
@@ -87,6 +103,10 @@ pub struct GeneratorReport {
     pub kept_up: bool,
     /// How it fell behind, in words; empty when it kept up.
     pub problems: Vec<String>,
+}
+
+fn one_thread() -> u32 {
+    1
 }
 
 #[cfg(test)]
@@ -110,5 +130,20 @@ mod tests {
         skipped.missed();
         let report = skipped.report(Duration::from_secs(1));
         assert!(!report.kept_up && report.problems[0].contains("skipped"), "{report:?}");
+    }
+
+    #[test]
+    fn shards_add_up_to_one_account_whose_lateness_is_either_shards() {
+        let (mut on_time, mut late) = (GeneratorStats::default(), GeneratorStats::default());
+        for _ in 0..98 {
+            on_time.started(Duration::from_micros(100));
+        }
+        on_time.missed();
+        late.started(Duration::from_millis(300));
+        late.started(Duration::from_millis(300));
+        on_time.absorb(late);
+        assert_eq!((on_time.sent, on_time.missed, on_time.threads), (100, 1, 2));
+        let report = on_time.report(Duration::from_millis(50));
+        assert!(report.problems.iter().any(|p| p.contains("lateness")), "the late shard's p99: {report:?}");
     }
 }

@@ -32,7 +32,7 @@ pub use client::{ClientConfig, LoadClient, Route};
 pub use generator::{GeneratorReport, GeneratorStats};
 pub use request::{RequestKind, RequestMix, TokenCount};
 pub use schedule::{Burst, Process, Schedule, Segment};
-pub use thread::LoadThread;
+pub use thread::LoadThreads;
 
 use unfinished::Unfinished;
 
@@ -61,6 +61,11 @@ impl Sender {
     pub fn new(client: LoadClient, mix: RequestMix, seed: u64) -> Self {
         let prompt = crate::wire::tokens::prompt_text(u64::from(mix.largest_prompt()));
         Sender { client, mix: Arc::new(mix), prompt: Arc::from(prompt), seed }
+    }
+
+    /// The same sender with a connection pool of its own, for a load thread of its own.
+    fn with_own_connections(&self) -> Self {
+        Sender { client: self.client.with_own_pool(), ..self.clone() }
     }
 
     /// Sends logical request `id` (free to go since `ready`); returns its record and the
@@ -124,9 +129,33 @@ impl Tracker {
     }
 }
 
+/// The rate each load thread is given before the load is spread over one more (up to one per
+/// core). One thread sends and reads for every request it starts; near 35,000 /s it has no
+/// core left to read its answers on time (measured against `oha` on 2 cores, BENCHMARKS.md), and
+/// below 10,000 /s a second thread would only add wake-ups.
+const RATE_PER_THREAD: f64 = 10_000.0;
+
+/// How many load threads a schedule peaking at `peak_rate` gets: never more than the cores, nor
+/// than the connections it may use (each thread holds its own).
+fn load_threads(peak_rate: f64, limits: &Limits) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let wanted = (peak_rate / RATE_PER_THREAD).ceil() as usize;
+    wanted.min(cores).min(limits.connections.unwrap_or(usize::MAX)).max(1)
+}
+
+impl Limits {
+    /// Load thread `shard`'s part of these limits, of `shards`: the whole split as evenly as it
+    /// goes.
+    fn share(self, shard: usize, shards: usize) -> Limits {
+        let part = |total: usize| total / shards + usize::from(shard < total % shards);
+        Limits { max_in_flight: part(self.max_in_flight).max(1), connections: self.connections.map(part) }
+    }
+}
+
 /// Starts sending on `schedule` (the open model) until the intended start reaches `end` or
 /// `stop` turns true; a start that finds `max_in_flight` requests unfinished is skipped and
-/// counted as missed.
+/// counted as missed. A high rate is spread over several load threads ([`load_threads`]), each
+/// with its own connections and every n-th start.
 pub fn start(
     schedule: Schedule,
     end: Duration,
@@ -134,35 +163,56 @@ pub fn start(
     limits: Limits,
     clock: RunClock,
     recorder: Recorder,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<LoadThreads> {
+    let shards = load_threads(schedule.peak_rate(), &limits);
+    let timeout = sender.client.timeout();
+    let dues = pacer::start(schedule, end, clock, shards)?;
+    let drivers = dues.into_iter().enumerate().map(|(shard, due)| {
+        let limits = limits.share(shard, shards);
+        let tracker = Tracker::new(sender.with_own_connections(), limits, clock, recorder.clone());
+        let ids = (shard as u64 + 1, shards as u64);
+        let stop = stop.clone();
+        move || drive(due, tracker, limits, ids, stop)
+    });
+    LoadThreads::spawn(timeout, drivers.collect::<Vec<_>>())
+}
+
+/// One load thread's driver: spawns a request for each instant `due` hands it, numbered from
+/// `ids.0` in steps of `ids.1` (so the threads' numbers never meet), until the instants end or
+/// `stop` turns true.
+async fn drive(
+    mut due: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+    tracker: Tracker,
+    limits: Limits,
+    (first_id, id_step): (u64, u64),
     mut stop: watch::Receiver<bool>,
-) -> std::io::Result<LoadThread> {
-    let tracker = Tracker::new(sender, limits, clock, recorder);
-    let mut due = pacer::start(schedule, end, clock)?;
-    LoadThread::spawn(tracker.sender.client.timeout(), move || async move {
-        let mut tasks = JoinSet::new();
-        let mut generator = GeneratorStats::default();
-        let mut id = 0u64;
-        loop {
-            let intended = tokio::select! {
-                next = due.recv() => match next {
-                    Some(intended) => intended,
-                    None => break,
-                },
-                _ = stop.changed() => break,
-            };
-            while tasks.try_join_next().is_some() {}
-            if tasks.len() >= limits.max_in_flight {
-                generator.missed();
-                continue;
-            }
-            id += 1;
-            generator.started(clock.elapsed().saturating_sub(intended));
-            let tracker = tracker.clone();
-            tasks.spawn(async move { tracker.run(id, intended).await });
+) -> Load {
+    let clock = tracker.clock;
+    let mut tasks = JoinSet::new();
+    let mut generator = GeneratorStats::default();
+    let mut next_id = first_id;
+    loop {
+        let intended = tokio::select! {
+            next = due.recv() => match next {
+                Some(intended) => intended,
+                None => break,
+            },
+            _ = stop.changed() => break,
+        };
+        while tasks.try_join_next().is_some() {}
+        if tasks.len() >= limits.max_in_flight {
+            generator.missed();
+            continue;
         }
-        // Dropping `due` at the end of this block stops the pacer's thread.
-        tracker.into_load(tasks, generator)
-    })
+        let id = next_id;
+        next_id += id_step;
+        generator.started(clock.elapsed().saturating_sub(intended));
+        let tracker = tracker.clone();
+        tasks.spawn(async move { tracker.run(id, intended).await });
+    }
+    // Dropping `due` here stops the pacer's thread.
+    tracker.into_load(tasks, generator)
 }
 
 /// Starts `users` closed-model users until `end` or `stop`: each sends a request, waits for its
@@ -176,10 +226,10 @@ pub fn start_closed(
     clock: RunClock,
     recorder: Recorder,
     mut stop: watch::Receiver<bool>,
-) -> std::io::Result<LoadThread> {
+) -> std::io::Result<LoadThreads> {
     let tracker =
         Tracker::new(sender, Limits { max_in_flight: usize::MAX, connections: None }, clock, recorder);
-    LoadThread::spawn(tracker.sender.client.timeout(), move || async move {
+    LoadThreads::spawn(tracker.sender.client.timeout(), [move || async move {
         let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = JoinSet::new();
         for _ in 0..users {
@@ -201,7 +251,7 @@ pub fn start_closed(
         }
         let generator = GeneratorStats::unscheduled(ids.load(std::sync::atomic::Ordering::Relaxed));
         tracker.into_load(tasks, generator)
-    })
+    }])
 }
 
 impl Tracker {
@@ -242,5 +292,31 @@ impl Load {
         // Stopping a task drops its request's guard, which records it as unfinished.
         self.tasks.shutdown().await;
         interrupted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_high_rate_gets_more_threads_but_never_more_than_cores_or_connections() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let open = Limits { max_in_flight: 10_000, connections: None };
+        assert_eq!(load_threads(500.0, &open), 1);
+        assert_eq!(load_threads(RATE_PER_THREAD, &open), 1);
+        assert_eq!(load_threads(4.0 * RATE_PER_THREAD, &open), cores.min(4));
+        assert_eq!(load_threads(1e9, &open), cores);
+        let one_connection = Limits { connections: Some(1), ..open };
+        assert_eq!(load_threads(1e9, &one_connection), 1);
+    }
+
+    #[test]
+    fn the_threads_shares_add_up_to_the_limits() {
+        let limits = Limits { max_in_flight: 10_001, connections: Some(50) };
+        let shares: Vec<Limits> = (0..3).map(|shard| limits.share(shard, 3)).collect();
+        assert_eq!(shares.iter().map(|l| l.max_in_flight).sum::<usize>(), 10_001);
+        assert_eq!(shares.iter().filter_map(|l| l.connections).collect::<Vec<_>>(), [17, 17, 16]);
+        assert_eq!(limits.share(0, 1).connections, Some(50), "one thread keeps them all");
     }
 }

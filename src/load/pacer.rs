@@ -20,14 +20,16 @@ use crate::metrics::RunClock;
 /// The shortest time between two wakes of the pacer (see the module's note).
 pub const TICK: Duration = Duration::from_micros(1000);
 
-/// Paces `schedule` on `clock` until an intended start reaches `end`: the instants arrive on the
-/// returned channel as they come due. Dropping the receiver ends the thread at its next instant.
+/// Paces `schedule` on `clock` until an intended start reaches `end`: the instants arrive as they
+/// come due, dealt in turn to `shards` (at least one) channels, one per load thread. Dropping a
+/// receiver ends the thread at its next instant.
 pub fn start(
     schedule: Schedule,
     end: Duration,
     clock: RunClock,
-) -> std::io::Result<mpsc::UnboundedReceiver<Duration>> {
-    let (sender, due) = mpsc::unbounded_channel();
+    shards: usize,
+) -> std::io::Result<Vec<mpsc::UnboundedReceiver<Duration>>> {
+    let (senders, dues): (Vec<_>, Vec<_>) = (0..shards.max(1)).map(|_| mpsc::unbounded_channel()).unzip();
     // The run clock counts from a tokio instant; on a real clock that is a std instant too.
     let start =
         std::time::Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(std::time::Instant::now);
@@ -36,6 +38,7 @@ pub fn start(
         #[cfg(target_os = "linux")]
         let _ = nix::sys::prctl::set_timerslack(1);
         let mut next_wake = start;
+        let mut senders = senders.iter().cycle();
         for intended in schedule.take_while(|intended| *intended < end) {
             let due = start + intended;
             let now = std::time::Instant::now();
@@ -44,12 +47,12 @@ pub fn start(
                 std::thread::sleep(due.max(next_wake) - now);
                 next_wake = std::time::Instant::now() + TICK;
             }
-            if sender.send(intended).is_err() {
+            if senders.next().is_none_or(|sender| sender.send(intended).is_err()) {
                 break;
             }
         }
     })?;
-    Ok(due)
+    Ok(dues)
 }
 
 #[cfg(test)]
@@ -61,7 +64,7 @@ mod tests {
     async fn instants_arrive_in_order_close_to_due_and_stop_at_the_end() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 200.0, Duration::from_secs(1), 0);
-        let mut due = start(schedule, Duration::from_millis(100), clock).unwrap();
+        let mut due = start(schedule, Duration::from_millis(100), clock, 1).unwrap().remove(0);
         let mut seen = Vec::new();
         while let Some(intended) = due.recv().await {
             let late = clock.elapsed().saturating_sub(intended);
@@ -72,12 +75,31 @@ mod tests {
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
     }
 
+    #[tokio::test]
+    async fn shards_are_dealt_the_instants_in_turn() {
+        let clock = RunClock::start_now();
+        let schedule = Schedule::constant_rate(Process::Constant, 1000.0, Duration::from_secs(1), 0);
+        let dues = start(schedule, Duration::from_millis(30), clock, 3).unwrap();
+        let mut dealt = Vec::new();
+        for mut due in dues {
+            let mut mine = Vec::new();
+            while let Some(intended) = due.recv().await {
+                mine.push(intended);
+            }
+            dealt.push(mine);
+        }
+        assert_eq!(dealt.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10], "{dealt:?}");
+        // In turn: the first three instants to shards 0, 1, 2, the next three likewise, ...
+        let in_turn: Vec<Duration> = (0..10).flat_map(|i| dealt.iter().map(move |mine| mine[i])).collect();
+        assert!(in_turn.windows(2).all(|w| w[0] < w[1]), "{dealt:?}");
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn the_pacer_thread_sleeps_without_timer_slack() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 10.0, Duration::from_secs(10), 0);
-        let mut due = start(schedule, Duration::from_secs(10), clock).unwrap();
+        let mut due = start(schedule, Duration::from_secs(10), clock, 1).unwrap().remove(0);
         assert!(due.recv().await.is_some(), "the first start, after the slack was set");
         // Each thread's name is under /proc/self/task/<tid>; its slack only under /proc/<tid>.
         let tasks = std::fs::read_dir("/proc/self/task").unwrap().flatten();

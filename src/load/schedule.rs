@@ -98,6 +98,11 @@ impl Schedule {
         schedule
     }
 
+    /// The highest rate any segment reaches, requests per second (bursts aside).
+    pub fn peak_rate(&self) -> f64 {
+        self.segments.iter().map(|s| s.from.max(s.to)).fold(0.0, f64::max)
+    }
+
     /// One constant `rate` from 0 for as long as `length`.
     pub fn constant_rate(process: Process, rate: f64, length: Duration, seed: u64) -> Self {
         Schedule::new(

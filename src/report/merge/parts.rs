@@ -45,6 +45,7 @@ pub fn generator<'a>(reports: impl IntoIterator<Item = (&'a str, &'a GeneratorRe
     let mut merged = GeneratorReport {
         sent: 0,
         missed: 0,
+        threads: 0,
         lag_ms: None,
         max_lag_ms: 0.0,
         kept_up: true,
@@ -53,6 +54,7 @@ pub fn generator<'a>(reports: impl IntoIterator<Item = (&'a str, &'a GeneratorRe
     for (file, report) in reports {
         merged.sent += report.sent;
         merged.missed += report.missed;
+        merged.threads += report.threads;
         merged.lag_ms = Percentiles::upper(merged.lag_ms, report.lag_ms);
         merged.max_lag_ms = merged.max_lag_ms.max(report.max_lag_ms);
         merged.kept_up &= report.kept_up;
@@ -109,6 +111,7 @@ mod tests {
         let kept = GeneratorReport {
             sent: 10,
             missed: 0,
+            threads: 1,
             lag_ms: None,
             max_lag_ms: 1.0,
             kept_up: true,
@@ -124,6 +127,7 @@ mod tests {
         };
         let merged = generator([("a.json", &kept), ("b.json", &behind)]);
         assert_eq!((merged.sent, merged.missed, merged.max_lag_ms, merged.kept_up), (15, 2, 80.0, false));
+        assert_eq!(merged.threads, 2, "each run's load thread");
         assert_eq!(merged.problems, ["b.json: skipped 2 starts"]);
     }
 
