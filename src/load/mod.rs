@@ -155,7 +155,7 @@ impl Limits {
 /// Starts sending on `schedule` (the open model) until the intended start reaches `end` or
 /// `stop` turns true; a start that finds `max_in_flight` requests unfinished is skipped and
 /// counted as missed. A high rate is spread over several load threads ([`load_threads`]), each
-/// with its own connections and every n-th start.
+/// with its own connections; each start goes to the thread with the fewest unfinished.
 pub fn start(
     schedule: Schedule,
     end: Duration,
@@ -167,22 +167,22 @@ pub fn start(
 ) -> std::io::Result<LoadThreads> {
     let shards = load_threads(schedule.peak_rate(), &limits);
     let timeout = sender.client.timeout();
-    let dues = pacer::start(schedule, end, clock, shards)?;
-    let drivers = dues.into_iter().enumerate().map(|(shard, due)| {
+    let dealt = pacer::start(schedule, end, clock, shards)?;
+    let drivers = dealt.into_iter().enumerate().map(|(shard, dealt)| {
         let limits = limits.share(shard, shards);
         let tracker = Tracker::new(sender.with_own_connections(), limits, clock, recorder.clone());
         let ids = (shard as u64 + 1, shards as u64);
         let stop = stop.clone();
-        move || drive(due, tracker, limits, ids, stop)
+        move || drive(dealt, tracker, limits, ids, stop)
     });
     LoadThreads::spawn(timeout, drivers.collect::<Vec<_>>())
 }
 
-/// One load thread's driver: spawns a request for each instant `due` hands it, numbered from
-/// `ids.0` in steps of `ids.1` (so the threads' numbers never meet), until the instants end or
-/// `stop` turns true.
+/// One load thread's driver: spawns a request for each instant dealt to it, numbered from
+/// `ids.0` in steps of `ids.1` (so the threads' numbers never meet), and counts each down as
+/// it ends, until the instants end or `stop` turns true.
 async fn drive(
-    mut due: tokio::sync::mpsc::UnboundedReceiver<Duration>,
+    pacer::Dealt { mut due, open }: pacer::Dealt,
     tracker: Tracker,
     limits: Limits,
     (first_id, id_step): (u64, u64),
@@ -203,13 +203,17 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if tasks.len() >= limits.max_in_flight {
             generator.missed();
+            open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             continue;
         }
         let id = next_id;
         next_id += id_step;
         generator.started(clock.elapsed().saturating_sub(intended));
-        let tracker = tracker.clone();
-        tasks.spawn(async move { tracker.run(id, intended).await });
+        let (tracker, open) = (tracker.clone(), Arc::clone(&open));
+        tasks.spawn(async move {
+            tracker.run(id, intended).await;
+            open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        });
     }
     // Dropping `due` here stops the pacer's thread.
     tracker.into_load(tasks, generator)
@@ -229,29 +233,32 @@ pub fn start_closed(
 ) -> std::io::Result<LoadThreads> {
     let tracker =
         Tracker::new(sender, Limits { max_in_flight: usize::MAX, connections: None }, clock, recorder);
-    LoadThreads::spawn(tracker.sender.client.timeout(), [move || async move {
-        let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let mut tasks = JoinSet::new();
-        for _ in 0..users {
-            let (tracker, ids, mut stop) = (tracker.clone(), Arc::clone(&ids), stop.clone());
-            tasks.spawn(async move {
-                while clock.elapsed() < end && !*stop.borrow() {
-                    let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    tracker.run(id, clock.elapsed()).await;
-                    tokio::select! {
-                        () = tokio::time::sleep(think) => {}
-                        _ = stop.changed() => break,
+    LoadThreads::spawn(
+        tracker.sender.client.timeout(),
+        [move || async move {
+            let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let mut tasks = JoinSet::new();
+            for _ in 0..users {
+                let (tracker, ids, mut stop) = (tracker.clone(), Arc::clone(&ids), stop.clone());
+                tasks.spawn(async move {
+                    while clock.elapsed() < end && !*stop.borrow() {
+                        let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        tracker.run(id, clock.elapsed()).await;
+                        tokio::select! {
+                            () = tokio::time::sleep(think) => {}
+                            _ = stop.changed() => break,
+                        }
                     }
-                }
-            });
-        }
-        tokio::select! {
-            () = tokio::time::sleep_until(clock.at(end)) => {}
-            _ = stop.changed() => {}
-        }
-        let generator = GeneratorStats::unscheduled(ids.load(std::sync::atomic::Ordering::Relaxed));
-        tracker.into_load(tasks, generator)
-    }])
+                });
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(clock.at(end)) => {}
+                _ = stop.changed() => {}
+            }
+            let generator = GeneratorStats::unscheduled(ids.load(std::sync::atomic::Ordering::Relaxed));
+            tracker.into_load(tasks, generator)
+        }],
+    )
 }
 
 impl Tracker {

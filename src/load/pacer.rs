@@ -10,7 +10,13 @@
 //! On Linux the thread asks for no timer slack: by default the kernel may let a sleep overrun by
 //! up to 50 µs to batch wake-ups, and each start would be that much later.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use tokio::sync::mpsc;
 
@@ -20,16 +26,28 @@ use crate::metrics::RunClock;
 /// The shortest time between two wakes of the pacer (see the module's note).
 pub const TICK: Duration = Duration::from_micros(1000);
 
+/// One load thread's side of the pacer: the instants dealt to it, and how many of those it has
+/// not finished (it counts them down as they end; the pacer counts them up as it deals).
+pub struct Dealt {
+    pub due: mpsc::UnboundedReceiver<Duration>,
+    pub open: Arc<AtomicUsize>,
+}
+
 /// Paces `schedule` on `clock` until an intended start reaches `end`: the instants arrive as they
-/// come due, dealt in turn to `shards` (at least one) channels, one per load thread. Dropping a
-/// receiver ends the thread at its next instant.
+/// come due, each dealt to the one of `shards` (at least one) load threads with the fewest
+/// unfinished requests, in turn among equals, so a thread that falls behind (its core taken by
+/// something else) is dealt less. Dropping a receiver ends the thread at its next instant.
 pub fn start(
     schedule: Schedule,
     end: Duration,
     clock: RunClock,
     shards: usize,
-) -> std::io::Result<Vec<mpsc::UnboundedReceiver<Duration>>> {
-    let (senders, dues): (Vec<_>, Vec<_>) = (0..shards.max(1)).map(|_| mpsc::unbounded_channel()).unzip();
+) -> std::io::Result<Vec<Dealt>> {
+    let channels: Vec<_> = (0..shards.max(1)).map(|_| mpsc::unbounded_channel()).collect();
+    let open: Vec<Arc<AtomicUsize>> = channels.iter().map(|_| Arc::default()).collect();
+    let (senders, dues): (Vec<_>, Vec<_>) = channels.into_iter().unzip();
+    let dealt =
+        dues.into_iter().zip(&open).map(|(due, open)| Dealt { due, open: Arc::clone(open) }).collect();
     // The run clock counts from a tokio instant; on a real clock that is a std instant too.
     let start =
         std::time::Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(std::time::Instant::now);
@@ -38,7 +56,7 @@ pub fn start(
         #[cfg(target_os = "linux")]
         let _ = nix::sys::prctl::set_timerslack(1);
         let mut next_wake = start;
-        let mut senders = senders.iter().cycle();
+        let mut turn = 0;
         for intended in schedule.take_while(|intended| *intended < end) {
             let due = start + intended;
             let now = std::time::Instant::now();
@@ -47,12 +65,23 @@ pub fn start(
                 std::thread::sleep(due.max(next_wake) - now);
                 next_wake = std::time::Instant::now() + TICK;
             }
-            if senders.next().is_none_or(|sender| sender.send(intended).is_err()) {
+            let shard = least_busy(&open, turn);
+            open[shard].fetch_add(1, Ordering::Relaxed);
+            turn = shard + 1;
+            if senders[shard].send(intended).is_err() {
                 break;
             }
         }
     })?;
-    Ok(dues)
+    Ok(dealt)
+}
+
+/// The shard with the fewest unfinished requests; among equals, the first from `turn` on.
+fn least_busy(open: &[Arc<AtomicUsize>], turn: usize) -> usize {
+    (0..open.len())
+        .map(|k| (turn + k) % open.len())
+        .min_by_key(|&shard| open[shard].load(Ordering::Relaxed))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -64,7 +93,7 @@ mod tests {
     async fn instants_arrive_in_order_close_to_due_and_stop_at_the_end() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 200.0, Duration::from_secs(1), 0);
-        let mut due = start(schedule, Duration::from_millis(100), clock, 1).unwrap().remove(0);
+        let mut due = start(schedule, Duration::from_millis(100), clock, 1).unwrap().remove(0).due;
         let mut seen = Vec::new();
         while let Some(intended) = due.recv().await {
             let late = clock.elapsed().saturating_sub(intended);
@@ -76,22 +105,42 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn shards_are_dealt_the_instants_in_turn() {
+    async fn shards_that_keep_up_are_dealt_the_instants_in_turn() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 1000.0, Duration::from_secs(1), 0);
-        let dues = start(schedule, Duration::from_millis(30), clock, 3).unwrap();
-        let mut dealt = Vec::new();
-        for mut due in dues {
+        let dealt = start(schedule, Duration::from_millis(30), clock, 3).unwrap();
+        let mut seen = Vec::new();
+        for Dealt { mut due, .. } in dealt {
             let mut mine = Vec::new();
             while let Some(intended) = due.recv().await {
                 mine.push(intended);
             }
-            dealt.push(mine);
+            seen.push(mine);
         }
-        assert_eq!(dealt.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10], "{dealt:?}");
-        // In turn: the first three instants to shards 0, 1, 2, the next three likewise, ...
-        let in_turn: Vec<Duration> = (0..10).flat_map(|i| dealt.iter().map(move |mine| mine[i])).collect();
-        assert!(in_turn.windows(2).all(|w| w[0] < w[1]), "{dealt:?}");
+        // None finished, so all are equally busy: the first three instants to shards 0, 1, 2, ...
+        assert_eq!(seen.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 10], "{seen:?}");
+        let in_turn: Vec<Duration> = (0..10).flat_map(|i| seen.iter().map(move |mine| mine[i])).collect();
+        assert!(in_turn.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn a_shard_that_falls_behind_is_dealt_nothing_more() {
+        let clock = RunClock::start_now();
+        let schedule = Schedule::constant_rate(Process::Constant, 100.0, Duration::from_secs(1), 0);
+        let mut dealt = start(schedule, Duration::from_millis(100), clock, 2).unwrap();
+        let (mut stuck, mut quick) = (dealt.remove(0), dealt.remove(0));
+        let mut quick_count = 0;
+        // The quick shard finishes each request as soon as it gets it; the stuck one never does.
+        while let Some(_intended) = quick.due.recv().await {
+            quick.open.fetch_sub(1, Ordering::Relaxed);
+            quick_count += 1;
+        }
+        let mut stuck_count = 0;
+        while stuck.due.recv().await.is_some() {
+            stuck_count += 1;
+        }
+        assert_eq!((stuck_count, quick_count), (1, 9), "only the first (a tie) went to the stuck shard");
+        assert_eq!(stuck.open.load(Ordering::Relaxed), 1);
     }
 
     #[cfg(target_os = "linux")]
@@ -99,7 +148,7 @@ mod tests {
     async fn the_pacer_thread_sleeps_without_timer_slack() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 10.0, Duration::from_secs(10), 0);
-        let mut due = start(schedule, Duration::from_secs(10), clock, 1).unwrap().remove(0);
+        let mut due = start(schedule, Duration::from_secs(10), clock, 1).unwrap().remove(0).due;
         assert!(due.recv().await.is_some(), "the first start, after the slack was set");
         // Each thread's name is under /proc/self/task/<tid>; its slack only under /proc/<tid>.
         let tasks = std::fs::read_dir("/proc/self/task").unwrap().flatten();

@@ -66,7 +66,10 @@ impl LoadThreads {
         let mut outcomes = Vec::with_capacity(self.shards.len());
         for shard in self.shards {
             let (fire, fired) = oneshot::channel();
-            shard.orders.send(DrainOrder { bound, interrupt_bound, interrupt: fired }).map_err(|_| stopped())?;
+            shard
+                .orders
+                .send(DrainOrder { bound, interrupt_bound, interrupt: fired })
+                .map_err(|_| stopped())?;
             fires.push(fire);
             outcomes.push(shard.done);
         }
@@ -234,9 +237,10 @@ mod tests {
     async fn an_interrupt_cuts_the_drain_short() {
         let (stopped, _was_stopped) = oneshot::channel();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let load = LoadThreads::spawn(Duration::from_secs(1), [move || async move {
-            load_with_a_stuck_task(seen, stopped)
-        }])
+        let load = LoadThreads::spawn(
+            Duration::from_secs(1),
+            [move || async move { load_with_a_stuck_task(seen, stopped) }],
+        )
         .unwrap();
         let started = std::time::Instant::now();
         let interrupt = tokio::time::sleep(Duration::from_millis(20));

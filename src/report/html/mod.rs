@@ -101,7 +101,8 @@ fn header(results: &Results) -> Markup {
                 dt { "target" } dd { (scenario.target) }
                 dt { "SLO" } dd { (cells::objective(scenario.slo_availability)) " availability over " (cells::period(scenario.slo_period_s)) }
                 dt { "load" } dd { (results.generator.sent) " requests sent; start lag p99 "
-                    (cells::optional(results.generator.lag_ms.map(|p| p.p99 / 1000.0), cells::seconds)) }
+                    (cells::optional(results.generator.lag_ms.map(|p| p.p99 / 1000.0), cells::seconds))
+                    @if results.generator.threads > 1 { "; " (results.generator.threads) " load threads" } }
                 dt { "noise floor" } dd { (noise_floor(results)) }
             }
             @for note in cells::stop_notes(&results.run) { p.problem { (note) } }
