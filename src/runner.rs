@@ -93,6 +93,19 @@ pub struct RunReport {
     pub folder: PathBuf,
 }
 
+/// A run interrupted before its first phase began: nothing was sent, so there are no results
+/// to write (the caller exits as interrupted, not as a harness failure).
+#[derive(Debug)]
+pub struct NothingRun(pub &'static str);
+
+impl std::fmt::Display for NothingRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted while {}; nothing was run", self.0)
+    }
+}
+
+impl std::error::Error for NothingRun {}
+
 /// Runs a plan end to end and writes its results.
 pub async fn execute(
     plan: &Plan,
@@ -124,7 +137,7 @@ pub async fn execute(
     let mut shutdown = std::pin::pin!(shutdown);
     let target = tokio::select! {
         target = target::start(plan, &addrs, &folder) => target.context("starting the target")?,
-        () = &mut shutdown => anyhow::bail!("interrupted while the target was starting"),
+        () = &mut shutdown => return Err(NothingRun("the target was starting").into()),
     };
     // A first phase with a wall-clock `at` waits for it, everything else up and ready.
     if let Some(wait) =
@@ -133,7 +146,12 @@ pub async fn execute(
         tracing::info!(?wait, "waiting for the first phase's `at`");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = &mut shutdown => anyhow::bail!("interrupted while waiting for the first phase's `at`"),
+            () = &mut shutdown => {
+                if let Some(process) = target.process {
+                    process.stop(target::process::STOP_GRACE).await;
+                }
+                return Err(NothingRun("waiting for the first phase's `at`").into());
+            }
         }
     }
     // Everything is up: from here on, time belongs to the scenario.

@@ -26,23 +26,25 @@ fn invalid(error: &ScenarioError) -> Exit {
 
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM — what a person and what a CI runner or
 /// a process supervisor send to stop a run — and never, for a signal that cannot be watched.
-pub async fn interrupted() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+pub fn interrupted() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Listening starts here, not at the first poll: a signal that comes between this call and
+    // the first poll is still seen (and no longer ends the process the default way).
+    let (ctrl_c, terminate) = (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok());
+    async move {
+        tokio::select! {
+            () = heard(ctrl_c) => {}
+            () = heard(terminate) => {}
         }
-    };
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    }
+}
+
+/// Resolves when `listener` hears its signal; never without a listener.
+async fn heard(listener: Option<tokio::signal::unix::Signal>) {
+    match listener {
+        Some(mut listener) => {
+            listener.recv().await;
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        None => std::future::pending::<()>().await,
     }
 }

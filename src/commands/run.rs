@@ -93,6 +93,8 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     if let Some(floor) = &calibration {
         println!("noise floor: {}", floor.describe());
     }
+    // Listening for Ctrl-C from before the run says it is waiting for anything.
+    let shutdown = interrupted();
     let dry_run = how.dry_run;
     let rehearsal = if dry_run { " (dry run: no fault fires)" } else { "" };
     println!("running {}{rehearsal}", plan.summary());
@@ -109,7 +111,14 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         ops: how.ops,
         ..runner::RunOptions::new(reports.to_owned())
     };
-    let report = runner::execute(&plan, &options, interrupted()).await?;
+    let report = match runner::execute(&plan, &options, shutdown).await {
+        Ok(report) => report,
+        Err(error) if error.is::<runner::NothingRun>() => {
+            eprintln!("{error}");
+            return Ok(Exit::Interrupted);
+        }
+        Err(error) => return Err(error),
+    };
     print!("{}", report::render_table(&report.results));
     for note in report::cells::stop_notes(&report.results.run) {
         println!("{note}");
