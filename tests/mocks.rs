@@ -373,3 +373,49 @@ async fn chaos_mock_serves_a_streaming_completion_as_a_process() {
     assert!(text.starts_with("data: {"), "{text}");
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
 }
+
+/// The head of one HTTP/1.1 answer read off a plain socket, lower-cased.
+fn raw_head(authority: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(authority).expect("connects");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\nauthorization: Bearer sk-x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("request sent");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("a head");
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length: ")).map(|n| n.trim().parse::<usize>());
+    if let Some(length) = length {
+        assert_eq!(length.expect("a number"), rest.len(), "content-length is the body's length");
+    }
+    head.to_owned()
+}
+
+/// A whole (non-streamed) answer goes out with its length, directly and through an interposer:
+/// one write, where chunked framing took a second for the last chunk (and a second wake-up for
+/// the reader); a stream stays chunked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_answer_has_a_content_length_and_a_stream_is_chunked() {
+    let mock = openai().await;
+    let recorder = chaos::metrics::Recorder::new();
+    let interposer = crate::support::interposer(&format!("http://{}", mock.addr), vec![], &recorder).await;
+    let whole = chat(json!({}));
+    let streamed = chat(json!({ "stream": true }));
+    for authority in [mock.addr.to_string(), interposer.addr.to_string()] {
+        let (whole, streamed) = (whole.clone(), streamed.clone());
+        let (whole_head, stream_head) = tokio::task::spawn_blocking({
+            let authority = authority.clone();
+            move || (raw_head(&authority, &whole), raw_head(&authority, &streamed))
+        })
+        .await
+        .expect("exchanges");
+        assert!(whole_head.contains("content-length: "), "{authority}: {whole_head}");
+        assert!(!whole_head.contains("transfer-encoding"), "{authority}: {whole_head}");
+        assert!(stream_head.contains("transfer-encoding: chunked"), "{authority}: {stream_head}");
+    }
+}

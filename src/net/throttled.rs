@@ -8,7 +8,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use hyper::body::{Body, Frame};
+use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
 use super::BoxError;
@@ -82,6 +82,20 @@ where
     fn is_end_stream(&self) -> bool {
         self.rest.is_empty() && self.waiting.is_none() && self.inner.is_end_stream()
     }
+
+    /// Pacing changes when the bytes go out, never how many: what is left is what is held plus
+    /// what the inner body has still to give. An exact size lets hyper frame the answer with
+    /// `content-length` (one write) rather than chunks (a second write for the last chunk).
+    fn size_hint(&self) -> SizeHint {
+        let held = self.rest.len() as u64 + self.waiting.as_ref().map_or(0, |(piece, _)| piece.len() as u64);
+        let inner = self.inner.size_hint();
+        let mut hint = SizeHint::new();
+        hint.set_lower(inner.lower().saturating_add(held));
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper.saturating_add(held));
+        }
+        hint
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +114,18 @@ mod tests {
         }
         assert_eq!(received, vec![7u8; 1000], "every byte, unchanged");
         assert_eq!(start.elapsed(), std::time::Duration::from_secs(2), "1000 B at 500 B/s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_size_left_counts_what_is_held_back() {
+        let mut body = Throttled::new(Full::new(Bytes::from(vec![7u8; 1000])), Some(500));
+        assert_eq!(body.size_hint().exact(), Some(1000));
+        let first = body.frame().await.expect("a frame").expect("data").into_data().expect("data");
+        assert_eq!(body.size_hint().exact(), Some(1000 - first.len() as u64), "the rest, held or not");
+        assert_eq!(
+            Throttled::new(Full::new(Bytes::from_static(b"hello")), None).size_hint().exact(),
+            Some(5)
+        );
     }
 
     #[tokio::test(start_paused = true)]
