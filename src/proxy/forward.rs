@@ -40,6 +40,13 @@ const HOP_BY_HOP: &[header::HeaderName] = &[
 ];
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // They are rare: looking compares names already parsed, where each removal would hash one.
+    let hop_by_hop = |name: &header::HeaderName| {
+        HOP_BY_HOP.contains(name) || name == "keep-alive" || name == "proxy-connection"
+    };
+    if !headers.keys().any(hop_by_hop) {
+        return;
+    }
     for name in HOP_BY_HOP {
         headers.remove(name);
     }
@@ -69,4 +76,32 @@ pub async fn forward(
     let mut response = client.request(Request::from_parts(parts, body)).await?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&'static str]) -> HeaderMap {
+        names.iter().map(|name| (header::HeaderName::from_static(name), "x".parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn hop_by_hop_headers_go_and_the_rest_stay() {
+        let mut mixed =
+            headers(&["connection", "keep-alive", "proxy-connection", "te", "authorization", "x-api-key"]);
+        strip_hop_by_hop(&mut mixed);
+        let mut left: Vec<&str> = mixed.keys().map(header::HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["authorization", "x-api-key"]);
+        let mut none = headers(&["authorization", "content-type"]);
+        strip_hop_by_hop(&mut none);
+        assert_eq!(none.len(), 2);
+        let mut only_keep_alive = headers(&["keep-alive", "content-type"]);
+        strip_hop_by_hop(&mut only_keep_alive);
+        assert_eq!(
+            only_keep_alive.keys().map(header::HeaderName::as_str).collect::<Vec<_>>(),
+            ["content-type"]
+        );
+    }
 }

@@ -53,10 +53,28 @@ struct WithUsage {
 }
 
 /// The `usage` of a whole JSON answer of either family: `Some` (perhaps empty) when the body is
-/// JSON, `None` when it is not (a body cut short).
+/// JSON or its `usage` can be read, `None` otherwise (a body cut short before it). Both families
+/// put `usage` after the content, so it is looked for from the end and read alone (on the hot path
+/// of every answer through an interposer or to the generator: parsing the whole answer was ~10,000
+/// instructions of ~80,000 per proxied request, by `callgrind`); an answer without one (a list of
+/// models, an error) is parsed whole.
 pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
+    if let Some(usage) = last_usage(body) {
+        return Some(usage);
+    }
     let answer: WithUsage = serde_json::from_slice(body).ok()?;
     Some(answer.usage.map(ReportedUsage::from).unwrap_or_default())
+}
+
+/// The value of the last `"usage"` key in `body`, when it parses. Inside a JSON string every quote
+/// is escaped, so `"usage"` followed by a colon is always a key, never text.
+fn last_usage(body: &[u8]) -> Option<ReportedUsage> {
+    const KEY: &[u8] = b"\"usage\"";
+    let at = memchr::memmem::rfind(body, KEY)?;
+    let value = body[at + KEY.len()..].trim_ascii_start().strip_prefix(b":")?;
+    let fields =
+        serde_json::Deserializer::from_slice(value).into_iter::<Option<UsageFields>>().next()?.ok()?;
+    Some(fields.map(ReportedUsage::from).unwrap_or_default())
 }
 
 /// The JSON after an event's `data:`.
@@ -160,6 +178,20 @@ mod tests {
         assert_eq!(of_answer(anthropic), Some(ReportedUsage { input: Some(9), output: Some(3) }));
         assert_eq!(of_answer(br#"{"object":"list","data":[]}"#), Some(ReportedUsage::default()));
         assert_eq!(of_answer(br#"{"usage":{"prompt_tok"#), None, "a body cut short is not JSON");
+    }
+
+    #[test]
+    fn usage_is_read_from_the_end_whatever_the_content_says() {
+        // The content quotes a usage object: escaped, so it is text, not the answer's usage.
+        let quoting = br#"{"choices":[{"message":{"content":"say "usage": {"prompt_tokens": 999}"}}],"usage" : {"prompt_tokens":12,"completion_tokens":5},"system_fingerprint":"fp"}"#;
+        assert_eq!(of_answer(quoting), Some(ReportedUsage { input: Some(12), output: Some(5) }));
+        let null = br#"{"choices":[],"usage":null}"#;
+        assert_eq!(of_answer(null), Some(ReportedUsage::default()));
+        // Cut after its usage, an answer still says what it was billed.
+        let cut_late = br#"{"content":[],"usage":{"input_tokens":3,"output_tokens":1}"#;
+        assert_eq!(of_answer(cut_late), Some(ReportedUsage { input: Some(3), output: Some(1) }));
+        let not_an_object = br#"{"usage":"none","id":"x"}"#;
+        assert_eq!(of_answer(not_an_object), None, "read whole, and a usage that is not an object fails");
     }
 
     #[test]
