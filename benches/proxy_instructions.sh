@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Instructions the interposer executes per proxied request, counted by valgrind's callgrind: a
+# figure that does not drift with the machine's load (the same binary and inputs give the same
+# count), so a change to the request path shows as a before/after even on a busy shared machine.
+#
+#   bash benches/proxy_instructions.sh                  # the release build
+#   CHAOS=/path/to/old/chaos bash benches/proxy_instructions.sh   # another build, to compare
+#
+# One `chaos mock` (not measured) and one `chaos proxy --threads 1` under callgrind in front of
+# it; oha sends WARMUP POSTs (connections, pools and caches settle), the counters are zeroed,
+# then REQUESTS POSTs one at a time (-c 1), and the count is dumped. Prints instructions per
+# request, the whole count, and the heaviest functions (inclusive) for where they went.
+#
+# Environment (all optional): CHAOS (chaos binary), REQUESTS (1000), WARMUP (100), OUT (folder).
+# Needs valgrind (Debian's `valgrind`) and oha (installed with cargo if missing). ~30 s.
+
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$(mktemp -d)}
+REQUESTS=${REQUESTS:-1000}
+WARMUP=${WARMUP:-100}
+# shellcheck source=benches/common.sh
+source "$repo/benches/common.sh"
+
+command -v valgrind >/dev/null || { log "needs valgrind (apt-get install valgrind)"; exit 1; }
+ensure_oha
+ensure_chaos
+
+"$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
+pids+=($!)
+mock=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
+
+valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
+  "$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$mock" --threads 1 >"$OUT/proxy.out" 2>&1 &
+grind=$!
+pids+=("$grind")
+# The proxy's own line (valgrind's banner names the upstream's address first).
+for _ in $(seq 300); do grep -q 'listening on' "$OUT/proxy.out" && break; sleep 0.1; done
+proxy=$(grep 'listening on' "$OUT/proxy.out" | grep -Eo 'http://127\.0\.0\.1:[0-9]+' | head -n1)
+[[ -n $proxy ]] || { log "the proxy did not start under valgrind:"; cat "$OUT/proxy.out" >&2; exit 1; }
+
+body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":1}'
+post() {
+  oha --no-tui -n "$1" -c 1 -m POST -H 'authorization: Bearer sk-bench' \
+    -H 'content-type: application/json' -d "$body" "$proxy/v1/chat/completions" >"$OUT/oha-$1.txt" 2>&1
+}
+post "$WARMUP"
+callgrind_control -z "$grind" >/dev/null 2>&1
+post "$REQUESTS"
+grep -q 'Success rate:.*100.00%' "$OUT/oha-$REQUESTS.txt" || { log "not every request succeeded:"; cat "$OUT/oha-$REQUESTS.txt" >&2; exit 1; }
+callgrind_control -d "$grind" >/dev/null 2>&1
+sleep 1
+dump=$(ls "$OUT"/callgrind.out.* | head -n1)
+total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+echo "chaos proxy: $((total / REQUESTS)) instructions per proxied POST ($total over $REQUESTS requests, $(basename "$CHAOS"))"
+echo "heaviest (inclusive, per request):"
+callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | grep -E '\?\?\?:(chaos|serde_json|hyper)::' | head -n 12 |
+  awk -v n="$REQUESTS" '{c=$1; gsub(",", "", c); sub(/^[^?]*/, ""); printf "  %8d %s\n", c / n, $0}' | cut -c1-150
+echo "raw: $dump"
