@@ -56,7 +56,10 @@ impl Profile {
             Profile::Full => BenchPlan {
                 interposer: Some(InterposerLoad { rate: 2000, connections: 50, seconds: 5.0, rounds: 2 }),
                 generator: Some(RateLadder {
-                    rates: vec![2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000, 40_000, 48_000],
+                    rates: vec![
+                        2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000, 40_000, 48_000, 56_000,
+                        64_000,
+                    ],
                     connections: 50,
                     seconds: 4.0,
                 }),
