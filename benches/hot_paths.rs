@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the functions every request or every streamed event goes through:
 //! reading a request body's fields at the interposer (a short prompt, and a 200k-token one),
-//! a fault chain's decision, and splitting an SSE stream into events. Each group prints its
+//! a fault chain's decision, splitting an SSE stream into events, building the generator's request
+//! body, and reading an answer's `usage`. Each group prints its
 //! baseline beside it (an empty chain beside a firing one, a short body beside a long one),
 //! so the figures read as ratios on a shared machine.
 //!
@@ -10,8 +11,9 @@ use std::hint::black_box;
 
 use chaos::{
     fault::{Chain, FaultAction, FaultRule, RequestView, StatusFault},
+    load::body::RequestSpec,
     proxy::BodyFields,
-    wire::{sse_split::SseSplitter, ApiFamily},
+    wire::{sse_split::SseSplitter, tokens, usage, ApiFamily},
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -88,5 +90,39 @@ fn sse_split(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, body_fields, fault_decision, sse_split);
+/// The generator's body for each request: a 100-token prompt beside a 200k-token one.
+fn request_body(c: &mut Criterion) {
+    let prompt = tokens::prompt_text(200_000);
+    let mut group = c.benchmark_group("request_body");
+    for tokens in [100, 200_000] {
+        let spec = RequestSpec {
+            api: ApiFamily::OpenAi,
+            model: "gpt-4o-mini".into(),
+            stream: false,
+            prompt_tokens: tokens,
+            max_tokens: Some(1),
+        };
+        group.bench_function(format!("{tokens}-token prompt"), |b| {
+            b.iter(|| chaos::load::body::body(ApiFamily::OpenAi, black_box(&spec), &prompt, 42))
+        });
+    }
+    group.finish();
+}
+
+/// `usage` of a whole answer (interposer meter and generator, every answer): a short answer
+/// beside one with 4 KB of content before its usage.
+fn usage_of_answer(c: &mut Criterion) {
+    let answer = |content: &str| {
+        format!(
+            r#"{{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{{"index":0,"message":{{"role":"assistant","content":"{content}","refusal":null}},"logprobs":null,"finish_reason":"stop"}}],"usage":{{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17,"prompt_tokens_details":{{"cached_tokens":0,"audio_tokens":0}},"completion_tokens_details":{{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}},"service_tier":"default","system_fingerprint":"fp_1"}}"#
+        )
+    };
+    let mut group = c.benchmark_group("usage_of_answer");
+    for (name, body) in [("short answer", answer("hi")), ("4 KB answer", answer(&"word ".repeat(820)))] {
+        group.bench_function(name, |b| b.iter(|| usage::of_answer(black_box(body.as_bytes()))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, body_fields, fault_decision, sse_split, request_body, usage_of_answer);
 criterion_main!(benches);
