@@ -136,11 +136,13 @@ impl Tracker {
 const RATE_PER_THREAD: f64 = 10_000.0;
 
 /// How many load threads a schedule peaking at `peak_rate` gets: never more than the cores, nor
-/// than the connections it may use (each thread holds its own).
+/// than the connections it may use or the requests it may have unfinished (each thread holds
+/// at least one of each).
 fn load_threads(peak_rate: f64, limits: &Limits) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let wanted = (peak_rate / RATE_PER_THREAD).ceil() as usize;
-    wanted.min(cores).min(limits.connections.unwrap_or(usize::MAX)).max(1)
+    let most = limits.connections.unwrap_or(usize::MAX).min(limits.max_in_flight);
+    wanted.min(cores).min(most).max(1)
 }
 
 impl Limits {
@@ -171,31 +173,28 @@ pub fn start(
     let drivers = dealt.into_iter().enumerate().map(|(shard, dealt)| {
         let limits = limits.share(shard, shards);
         let tracker = Tracker::new(sender.with_own_connections(), limits, clock, recorder.clone());
-        let ids = (shard as u64 + 1, shards as u64);
         let stop = stop.clone();
-        move || drive(dealt, tracker, limits, ids, stop)
+        move || drive(dealt, tracker, limits, stop)
     });
     LoadThreads::spawn(timeout, drivers.collect::<Vec<_>>())
 }
 
-/// One load thread's driver: spawns a request for each instant dealt to it, numbered from
-/// `ids.0` in steps of `ids.1` (so the threads' numbers never meet), and counts each down as
-/// it ends, until the instants end or `stop` turns true.
+/// One load thread's driver: spawns a request for each start dealt to it (numbered by the
+/// pacer, so the threads' numbers never meet and rise with the intended instants), and counts
+/// each down as it ends, until the starts end or `stop` turns true.
 async fn drive(
     pacer::Dealt { mut due, open }: pacer::Dealt,
     tracker: Tracker,
     limits: Limits,
-    (first_id, id_step): (u64, u64),
     mut stop: watch::Receiver<bool>,
 ) -> Load {
     let clock = tracker.clock;
     let mut tasks = JoinSet::new();
     let mut generator = GeneratorStats::default();
-    let mut next_id = first_id;
     loop {
-        let intended = tokio::select! {
+        let pacer::Start { id, intended } = tokio::select! {
             next = due.recv() => match next {
-                Some(intended) => intended,
+                Some(start) => start,
                 None => break,
             },
             _ = stop.changed() => break,
@@ -206,8 +205,6 @@ async fn drive(
             open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             continue;
         }
-        let id = next_id;
-        next_id += id_step;
         generator.started(clock.elapsed().saturating_sub(intended));
         let (tracker, open) = (tracker.clone(), Arc::clone(&open));
         tasks.spawn(async move {
@@ -316,6 +313,8 @@ mod tests {
         assert_eq!(load_threads(1e9, &open), cores);
         let one_connection = Limits { connections: Some(1), ..open };
         assert_eq!(load_threads(1e9, &one_connection), 1);
+        let one_in_flight = Limits { max_in_flight: 1, connections: None };
+        assert_eq!(load_threads(1e9, &one_in_flight), 1, "each thread would hold one");
     }
 
     #[test]

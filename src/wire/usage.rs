@@ -53,28 +53,13 @@ struct WithUsage {
 }
 
 /// The `usage` of a whole JSON answer of either family: `Some` (perhaps empty) when the body is
-/// JSON or its `usage` can be read, `None` otherwise (a body cut short before it). Both families
-/// put `usage` after the content, so it is looked for from the end and read alone (on the hot path
-/// of every answer through an interposer or to the generator: parsing the whole answer was ~10,000
-/// instructions of ~80,000 per proxied request, by `callgrind`); an answer without one (a list of
-/// models, an error) is parsed whole.
+/// JSON, `None` when it is not (a body cut short). The whole answer is parsed: reading only the
+/// last `"usage"` key was tried, but telling the answer's own usage from one nested in a tool
+/// call's input, in a body that may be cut, cost as many instructions as the parse
+/// (`benches/proxy_instructions.sh`: ~10,000 either way).
 pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
-    if let Some(usage) = last_usage(body) {
-        return Some(usage);
-    }
     let answer: WithUsage = serde_json::from_slice(body).ok()?;
     Some(answer.usage.map(ReportedUsage::from).unwrap_or_default())
-}
-
-/// The value of the last `"usage"` key in `body`, when it parses. Inside a JSON string every quote
-/// is escaped, so `"usage"` followed by a colon is always a key, never text.
-fn last_usage(body: &[u8]) -> Option<ReportedUsage> {
-    const KEY: &[u8] = b"\"usage\"";
-    let at = memchr::memmem::rfind(body, KEY)?;
-    let value = body[at + KEY.len()..].trim_ascii_start().strip_prefix(b":")?;
-    let fields =
-        serde_json::Deserializer::from_slice(value).into_iter::<Option<UsageFields>>().next()?.ok()?;
-    Some(fields.map(ReportedUsage::from).unwrap_or_default())
 }
 
 /// The JSON after an event's `data:`.
@@ -181,17 +166,22 @@ mod tests {
     }
 
     #[test]
-    fn usage_is_read_from_the_end_whatever_the_content_says() {
+    fn only_the_answers_own_usage_counts_whatever_the_content_says() {
         // The content quotes a usage object: escaped, so it is text, not the answer's usage.
-        let quoting = br#"{"choices":[{"message":{"content":"say "usage": {"prompt_tokens": 999}"}}],"usage" : {"prompt_tokens":12,"completion_tokens":5},"system_fingerprint":"fp"}"#;
+        let quoting = br#"{"choices":[{"message":{"content":"say \"usage\": {\"prompt_tokens\": 999}"}}],"usage" : {"prompt_tokens":12,"completion_tokens":5},"system_fingerprint":"fp"}"#;
         assert_eq!(of_answer(quoting), Some(ReportedUsage { input: Some(12), output: Some(5) }));
         let null = br#"{"choices":[],"usage":null}"#;
         assert_eq!(of_answer(null), Some(ReportedUsage::default()));
-        // Cut after its usage, an answer still says what it was billed.
+        // Only the answer's own usage: not one nested later, nor one in a body cut short.
+        let nested =
+            br#"{"usage":{"prompt_tokens":12,"completion_tokens":5},"meta":{"usage":{"prompt_tokens":1}}}"#;
+        assert_eq!(of_answer(nested), Some(ReportedUsage { input: Some(12), output: Some(5) }));
+        let cut_in_a_tool_call = br#"{"content":[{"type":"tool_use","input":{"usage":{"input_tokens":1}}"#;
+        assert_eq!(of_answer(cut_in_a_tool_call), None);
         let cut_late = br#"{"content":[],"usage":{"input_tokens":3,"output_tokens":1}"#;
-        assert_eq!(of_answer(cut_late), Some(ReportedUsage { input: Some(3), output: Some(1) }));
-        let not_an_object = br#"{"usage":"none","id":"x"}"#;
-        assert_eq!(of_answer(not_an_object), None, "read whole, and a usage that is not an object fails");
+        assert_eq!(of_answer(cut_late), None, "cut before the answer closed: as before, not read");
+        let in_an_array = br#"{"data":[{"usage":{"prompt_tokens":1}}]}"#;
+        assert_eq!(of_answer(in_an_array), Some(ReportedUsage::default()), "not the answer's own");
     }
 
     #[test]
