@@ -312,6 +312,8 @@ async fn a_high_rate_is_dealt_over_load_threads_and_every_start_counted_once() {
     assert_eq!(fast.logical_requests, 6000, "every start recorded once, none merged by a shared number");
     assert_eq!(fast.outcomes.get("ok").copied(), Some(6000), "{:?}", fast.outcomes);
     assert_eq!(fast.attempts, 6000, "each start reached the interposer once");
+    // Two starts with one number would join as one request answered twice.
+    assert_eq!(fast.duplicate_requests, 0, "no two starts share a number");
     let html = std::fs::read_to_string(report.folder.join("report.html")).unwrap();
     assert_eq!(
         html.contains(&format!("; {} load threads", cores.min(2))),
