@@ -374,26 +374,17 @@ async fn chaos_mock_serves_a_streaming_completion_as_a_process() {
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
 }
 
-/// The head of one HTTP/1.1 answer read off a plain socket, lower-cased.
+/// The head of one HTTP/1.1 answer to a chat completion, read off a plain socket, lower-cased.
 fn raw_head(authority: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(authority).expect("connects");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\nauthorization: Bearer sk-x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("request sent");
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
-    let (head, rest) = answer.split_once("\r\n\r\n").expect("a head");
+    let headers = [("authorization", "Bearer sk-x"), ("content-type", "application/json")];
+    let (head, rest) = crate::support::exchange(authority, "POST", "/v1/chat/completions", &headers, body);
+    let head = head.to_ascii_lowercase();
     let length =
         head.lines().find_map(|l| l.strip_prefix("content-length: ")).map(|n| n.trim().parse::<usize>());
     if let Some(length) = length {
         assert_eq!(length.expect("a number"), rest.len(), "content-length is the body's length");
     }
-    head.to_owned()
+    head
 }
 
 /// A whole (non-streamed) answer goes out with its length, directly and through an interposer:

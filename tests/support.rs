@@ -259,6 +259,22 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String) {
+    let (head, body) = exchange(authority, method, path, headers, body);
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    (status, body)
+}
+
+/// One HTTP/1.1 exchange with `authority` over a plain socket, read to the connection's close:
+/// the answer's head, and its body as framed on the wire (chunked or not).
+pub fn exchange(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (String, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(authority).expect("connects");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
@@ -275,14 +291,8 @@ pub fn http(
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    (status, body)
+    (head.to_owned(), body.to_owned())
 }
 
 fn dechunk(mut body: &str) -> String {
