@@ -39,10 +39,11 @@ ensure_chaos() {
   [[ -x $CHAOS ]] || { log "no chaos binary at $CHAOS"; exit 1; }
 }
 
-# Waits until FILE has a line matching REGEX and prints the first match.
+# Waits until FILE has a line matching REGEX and prints the first match; gives up after
+# SECONDS (10).
 wait_for() {
-  local file=$1 regex=$2 i
-  for i in $(seq 100); do
+  local file=$1 regex=$2 seconds=${3:-10} i
+  for i in $(seq $((seconds * 10))); do
     if grep -Eo -m1 "$regex" "$file" 2>/dev/null | head -n1 | grep .; then return 0; fi
     sleep 0.1
   done

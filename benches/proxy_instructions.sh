@@ -35,10 +35,9 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
   "$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$mock" --threads 1 >"$OUT/proxy.out" 2>&1 &
 grind=$!
 pids+=("$grind")
-# The proxy's own line (valgrind's banner names the upstream's address first).
-for _ in $(seq 300); do grep -q 'listening on' "$OUT/proxy.out" && break; sleep 0.1; done
-proxy=$(grep 'listening on' "$OUT/proxy.out" | grep -Eo 'http://127\.0\.0\.1:[0-9]+' | head -n1)
-[[ -n $proxy ]] || { log "the proxy did not start under valgrind:"; cat "$OUT/proxy.out" >&2; exit 1; }
+# The proxy's own line (valgrind's banner names the upstream's address first); slow to start.
+proxy=$(wait_for "$OUT/proxy.out" 'listening on http://127\.0\.0\.1:[0-9]+' 30)
+proxy=${proxy#listening on }
 
 body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":1}'
 post() {
