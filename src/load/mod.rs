@@ -192,7 +192,10 @@ async fn drive(
     let mut tasks = JoinSet::new();
     let mut generator = GeneratorStats::default();
     loop {
+        // Starts already dealt go first: a stop that comes with the last of them (the run's end)
+        // must not drop one uncounted, neither sent nor missed.
         let pacer::Start { id, intended } = tokio::select! {
+            biased;
             next = due.recv() => match next {
                 Some(start) => start,
                 None => break,
