@@ -1,7 +1,7 @@
 //! HTTP/2 from clients (h2c, prior knowledge) through the interposer, over real sockets, in
 //! front of the OpenAI mock spoken to in HTTP/1.1: answers and streams pass as they do over
 //! HTTP/1.1, and a `reset` fault on one request resets only its own stream — another request
-//! multiplexed on the same connection finishes.
+//! multiplexed on the same connection finishes, and one beside a slow stream does not wait for it.
 
 use std::time::Duration;
 
@@ -55,12 +55,22 @@ async fn an_h2c_client_streams_through_and_a_reset_takes_down_only_its_own_strea
         }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // A stream beside it does not wait for the slow one's upstream connection: it gets another.
+    let started = std::time::Instant::now();
+    let beside = client.request(request(interposer.addr, None)).await.expect("an answer");
+    let beside = beside.into_body().collect().await.expect("body").to_bytes();
+    assert!(beside.ends_with(b"data: [DONE]\n\n"), "{}", String::from_utf8_lossy(&beside));
+    assert!(
+        started.elapsed() < Duration::from_millis(500) && !slow.is_finished(),
+        "the stream beside the slow one took {:?}",
+        started.elapsed()
+    );
     let reset = client.request(request(interposer.addr, Some("reset"))).await;
     assert!(reset.is_err(), "the reset request got an answer: {reset:?}");
     let slow = slow.await.expect("the task").expect("the slow stream was not cut by its neighbour's reset");
     assert!(slow.ends_with(b"data: [DONE]\n\n"), "{}", String::from_utf8_lossy(&slow));
 
-    let attempts = crate::support::settled_attempts(&recorder, 3).await;
+    let attempts = crate::support::settled_attempts(&recorder, 4).await;
     let faults: Vec<&[String]> = attempts.iter().map(|a| a.faults.as_slice()).collect();
     assert!(faults.contains(&&["reset".to_owned()][..]), "{faults:?}");
     assert!(faults.contains(&&["trickle".to_owned()][..]), "{faults:?}");

@@ -34,4 +34,5 @@ mod sdk_tier;
 mod shards;
 mod signals;
 mod stream_faults;
+mod upstream_connections;
 mod wall_clock;

@@ -10,8 +10,8 @@ mod throttled;
 
 pub use abortable::{enact, Abort};
 pub use faulty_stream::FaultyStream;
-pub use serve::{serve, spawn, ServerHandle};
-pub use shards::{bind_shards, spawn_sharded};
+pub use serve::{serve, spawn, spawn_per_connection, ServerHandle};
+pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection};
 pub use throttled::Throttled;
 
 use bytes::Bytes;

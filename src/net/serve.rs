@@ -32,17 +32,20 @@ use tokio::{
 /// the load before it stops servers, so what is left is abandoned anyway.
 const DRAIN_BOUND: Duration = Duration::from_secs(1);
 
-/// Serves `handler` on every connection accepted from `listener` until `shutdown` resolves. A
-/// handler that returns an [`Abort`] ends its connection without answering. While `refuse` is
+/// Serves every connection accepted from `listener` with a handler of its own, made by
+/// `connection_handler` (so it may hold what belongs to that connection alone, like an
+/// interposer's upstream connections), until `shutdown` resolves. A handler that returns an
+/// [`Abort`] ends its connection without answering. While `refuse` is
 /// true the server is dark: it stops listening (connections are refused) and resets every open
 /// connection; when it turns false it listens on the same address again.
-pub async fn serve<H, F, B>(
+pub async fn serve<M, H, F, B>(
     listener: TcpListener,
-    handler: H,
+    connection_handler: M,
     shutdown: impl Future<Output = ()>,
     mut refuse: watch::Receiver<bool>,
 ) where
-    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    M: Fn() -> H,
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
@@ -96,7 +99,7 @@ pub async fn serve<H, F, B>(
         let (stream, reset) = AbortableStream::new(stream);
         resets.retain(|r| Arc::strong_count(r) > 1);
         resets.push(Arc::clone(&reset));
-        let handler = handler.clone();
+        let handler = connection_handler();
         let service = service_fn(move |request: Request<Incoming>| {
             // HTTP/2 multiplexes requests on the connection: an error resets only this stream
             // (RST_STREAM), which hyper does on its own; HTTP/1.1's reset is the connection's.
@@ -161,10 +164,27 @@ pub struct ServerHandle {
     finished: Vec<oneshot::Receiver<()>>,
 }
 
-/// Starts [`serve`] on its own task.
+/// Starts [`serve`] on its own task, every connection served by a clone of `handler`.
 pub fn spawn<H, F, B>(listener: TcpListener, handler: H) -> std::io::Result<ServerHandle>
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    spawn_per_connection(listener, move || handler.clone())
+}
+
+/// Starts [`serve`] on its own task, each connection served by a handler `connection_handler`
+/// makes for it.
+pub fn spawn_per_connection<M, H, F, B>(
+    listener: TcpListener,
+    connection_handler: M,
+) -> std::io::Result<ServerHandle>
+where
+    M: Fn() -> H + Send + 'static,
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
@@ -174,7 +194,7 @@ where
     let (shutdown, refuse) = handle.signals();
     let (done, finished) = oneshot::channel();
     tokio::spawn(async move {
-        serve(listener, handler, shutdown, refuse).await;
+        serve(listener, connection_handler, shutdown, refuse).await;
         let _ = done.send(());
     });
     handle.track(finished);

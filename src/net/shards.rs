@@ -55,16 +55,38 @@ pub fn bind_shards(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener
 }
 
 /// Serves `addr` on `count` shards (at least one), each on its own thread and runtime with the
-/// handler `make_handler` builds for it (given the shard's index), until the handle is shut
-/// down or dropped.
-pub fn spawn_sharded<M, H, F, B>(
+/// handler `make_handler` builds for it (given the shard's index; every connection of the shard
+/// gets a clone), until the handle is shut down or dropped.
+pub fn spawn_sharded<S, H, F, B>(
     addr: SocketAddr,
     count: usize,
-    mut make_handler: M,
+    mut make_handler: S,
 ) -> io::Result<ServerHandle>
 where
-    M: FnMut(usize) -> H,
+    S: FnMut(usize) -> H,
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    spawn_sharded_per_connection(addr, count, |index| {
+        let handler = make_handler(index);
+        move || handler.clone()
+    })
+}
+
+/// As [`spawn_sharded`], but what `make_connection_handler` builds for a shard makes a handler
+/// for each connection that shard accepts (for what belongs to one connection alone).
+pub fn spawn_sharded_per_connection<S, M, H, F, B>(
+    addr: SocketAddr,
+    count: usize,
+    mut make_connection_handler: S,
+) -> io::Result<ServerHandle>
+where
+    S: FnMut(usize) -> M,
+    M: Fn() -> H + Send + 'static,
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
@@ -75,7 +97,7 @@ where
     let mut handle = ServerHandle::new(addr);
     for (index, listener) in listeners.into_iter().enumerate() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let handler = make_handler(index);
+        let handler = make_connection_handler(index);
         let (shutdown, refuse) = handle.signals();
         let (done, finished) = oneshot::channel();
         std::thread::Builder::new().name(format!("chaos-shard-{index}")).spawn(move || {

@@ -1,33 +1,16 @@
 //! Forwarding to the upstream: the request and response bodies stream through untouched
-//! (no buffering), only the URI's authority and hop-by-hop headers change — and, for an HTTPS
+//! (no buffering), only the URI (to origin-form) and hop-by-hop headers change — and, for an HTTPS
 //! upstream (a real provider), `Host`, which must name the provider rather than us.
 
-use http::{header, HeaderMap, Uri};
+use http::{header, HeaderMap, HeaderValue, Uri};
 use hyper::{body::Incoming, Request, Response};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
 
-use super::tls::UpstreamTls;
+use super::upstream::UpstreamLink;
+use crate::net::BoxError;
 
 /// A request body on its way upstream: streamed through, or already read (when a fault had to
 /// look inside it).
 pub type ForwardBody = http_body_util::Either<Incoming, http_body_util::Full<bytes::Bytes>>;
-
-/// The pooled HTTP/1.1 client an interposer uses to reach its upstream, over TCP or TLS.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, ForwardBody>;
-
-/// A keep-alive client with Nagle off, speaking TLS to an `https://` upstream with `tls`.
-pub fn upstream_client(tls: &UpstreamTls) -> UpstreamClient {
-    let mut tcp = HttpConnector::new();
-    tcp.set_nodelay(true);
-    tcp.enforce_http(false);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls.client_config())
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
-    Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
-}
 
 /// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[header::HeaderName] = &[
@@ -54,28 +37,45 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove("proxy-connection");
 }
 
-/// Sends `request` to `upstream` (scheme and authority) keeping its path, query, headers
-/// (including `Host` and auth) and body.
+/// Sends `request` over `link` to `upstream` (scheme and authority) keeping its path, query,
+/// headers (including `Host` and auth) and body.
 pub async fn forward(
-    client: &UpstreamClient,
+    link: &UpstreamLink,
     upstream: &Uri,
     request: Request<ForwardBody>,
-) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+) -> Result<Response<Incoming>, BoxError> {
     let (mut parts, body) = request.into_parts();
-    let mut uri = upstream.clone().into_parts();
-    uri.path_and_query = parts.uri.path_and_query().cloned();
-    parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| upstream.clone());
+    // One request at a time over HTTP/1.x; HTTP/2 streams run at once.
+    let serial = parts.version < http::Version::HTTP_2;
+    // Origin-form (`/path?query`): the connection already goes to the upstream.
+    parts.uri = parts.uri.path_and_query().cloned().map_or_else(|| Uri::from_static("/"), Uri::from);
     strip_hop_by_hop(&mut parts.headers);
     // The upstream is spoken to in HTTP/1.1 whatever the target spoke to us (HTTP/2 included).
     parts.version = http::Version::HTTP_11;
-    if upstream.scheme() == Some(&http::uri::Scheme::HTTPS) {
-        // A provider routes (and checks SNI against) its own name: the client set `Host` to
-        // ours. Without the header, the client sends the upstream's authority.
-        parts.headers.remove(header::HOST);
+    // A provider routes (and checks SNI against) its own name, so an HTTPS upstream gets `Host`
+    // naming it rather than us; a request without one (HTTP/2 has `:authority` instead) too.
+    if upstream.scheme() == Some(&http::uri::Scheme::HTTPS) || !parts.headers.contains_key(header::HOST) {
+        if let Some(host) = host_header(upstream) {
+            parts.headers.insert(header::HOST, host);
+        }
     }
-    let mut response = client.request(Request::from_parts(parts, body)).await?;
+    let mut response = link.send(Request::from_parts(parts, body), serial).await?;
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
+}
+
+/// `Host` for `upstream`: its authority, without the port when it is the scheme's default.
+fn host_header(upstream: &Uri) -> Option<HeaderValue> {
+    let host = upstream.host()?;
+    let default_port = match upstream.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    let value = match upstream.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
 }
 
 #[cfg(test)]
@@ -84,6 +84,16 @@ mod tests {
 
     fn headers(names: &[&'static str]) -> HeaderMap {
         names.iter().map(|name| (header::HeaderName::from_static(name), "x".parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn host_names_the_upstream_and_its_port_unless_it_is_the_default() {
+        let host = |uri: &'static str| host_header(&Uri::from_static(uri)).unwrap();
+        assert_eq!(host("http://127.0.0.1:41234"), "127.0.0.1:41234");
+        assert_eq!(host("https://api.openai.com"), "api.openai.com");
+        assert_eq!(host("https://api.openai.com:443"), "api.openai.com");
+        assert_eq!(host("https://gateway.internal:8443"), "gateway.internal:8443");
+        assert_eq!(host("http://example.test:80"), "example.test");
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! changes, emergency stop). A request in flight keeps the decision it already got. Over the
 //! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
 //!
-//! Standalone (`chaos proxy`) it is served by shards ([`spawn_sharded`]): the context above is
-//! shared, but each shard forwards through an upstream connection pool of its own.
+//! Each connection from the target forwards over upstream connections of its own
+//! ([`upstream::UpstreamLink`]). Standalone (`chaos proxy`) the interposer is served by shards
+//! ([`spawn_sharded`]), sharing the context above.
 
 mod attempt;
 mod forward;
@@ -17,6 +18,7 @@ mod recorded;
 mod request;
 pub mod timeline;
 pub mod tls;
+mod upstream;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -77,6 +79,8 @@ struct Context {
     /// Numbers attempts per correlation id for their fault draws, counted here because gateways
     /// that retry on their own do not number their retries.
     attempts: AttemptCounter,
+    /// Opens the upstream connections of every connection from the target.
+    connector: upstream::Connector,
 }
 
 /// A running interposer.
@@ -133,16 +137,17 @@ impl LiveLayer {
     }
 }
 
-/// What one shard serves with: the shared context and its own pool of upstream connections,
-/// so a request and the upstream connection it goes out on stay on one thread.
-struct Shard {
+/// What one connection from the target is served with: the shared context and upstream
+/// connections of its own, opened on the thread that serves it.
+struct Connection {
     context: Arc<Context>,
-    client: forward::UpstreamClient,
+    upstream: upstream::UpstreamLink,
 }
 
 impl Context {
     fn new(config: InterposerConfig) -> Arc<Self> {
         Arc::new(Context {
+            connector: upstream::connector(&config.tls),
             config,
             timeline: ArcSwap::from_pointee(Timeline::new(Vec::new())),
             live: LiveLayer::default(),
@@ -150,17 +155,21 @@ impl Context {
         })
     }
 
-    /// What one shard serves with: a connection pool of its own.
-    fn shard(self: &Arc<Self>) -> Arc<Shard> {
-        Arc::new(Shard { context: Arc::clone(self), client: forward::upstream_client(&self.config.tls) })
+    /// What a new connection from the target is served with.
+    fn connection(self: &Arc<Self>) -> Arc<Connection> {
+        let upstream = upstream::UpstreamLink::new(self.connector.clone(), self.config.upstream_uri.clone());
+        Arc::new(Connection { context: Arc::clone(self), upstream })
     }
 }
 
 /// Starts an interposer on `listener` (on the caller's runtime) with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
     let context = Context::new(config);
-    let shard = context.shard();
-    let server = crate::net::spawn(listener, move |request| handle(Arc::clone(&shard), request))?;
+    let connections = Arc::clone(&context);
+    let server = crate::net::spawn_per_connection(listener, move || {
+        let connection = connections.connection();
+        move |request| handle(Arc::clone(&connection), request)
+    })?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
@@ -172,9 +181,12 @@ pub fn spawn_sharded(
     config: InterposerConfig,
 ) -> std::io::Result<InterposerHandle> {
     let context = Context::new(config);
-    let server = crate::net::spawn_sharded(addr, threads, |_| {
-        let shard = context.shard();
-        move |request| handle(Arc::clone(&shard), request)
+    let server = crate::net::spawn_sharded_per_connection(addr, threads, |_| {
+        let connections = Arc::clone(&context);
+        move || {
+            let connection = connections.connection();
+            move |request| handle(Arc::clone(&connection), request)
+        }
     })?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
@@ -210,8 +222,11 @@ fn attempt(
     )
 }
 
-async fn handle(shard: Arc<Shard>, request: Request<Incoming>) -> Result<Response<ProxyBody>, Abort> {
-    let context = &*shard.context;
+async fn handle(
+    connection: Arc<Connection>,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Abort> {
+    let context = &*connection.context;
     let config = &context.config;
     let at = config.clock.elapsed();
     // Answer timings count from here, so `at` plus any of them is an instant on the run clock.
@@ -298,8 +313,12 @@ async fn handle(shard: Arc<Shard>, request: Request<Incoming>) -> Result<Respons
         }
         None => {
             guard.forwarding(fields.prompt_tokens);
-            match forward::forward(&shard.client, &config.upstream_uri, Request::from_parts(parts, body))
-                .await
+            match forward::forward(
+                &connection.upstream,
+                &config.upstream_uri,
+                Request::from_parts(parts, body),
+            )
+            .await
             {
                 Ok(mut response) => {
                     guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);

@@ -1,0 +1,109 @@
+//! The interposer's upstream connections follow the target's: each connection to the interposer
+//! gets its own upstream connection, reused for its requests, and a new one when the upstream
+//! closed the last.
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
+use bytes::Bytes;
+use chaos::metrics::Recorder;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+
+/// An upstream that answers `200 ok` to every request and counts the connections it accepted;
+/// with `close_after_answer` it closes each connection after one answer, without saying so
+/// (as an upstream's idle timeout would).
+async fn counting_upstream(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let uri = format!("http://{}", listener.local_addr().expect("addr"));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // Requests without bodies: each ends with an empty line.
+                    while let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buffer.drain(..end + 4);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if stream.write_all(answer).await.is_err() || close_after_answer {
+                            return;
+                        }
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    (uri, accepted)
+}
+
+/// One keep-alive connection to `addr`.
+async fn connection(addr: std::net::SocketAddr) -> SendRequest<Empty<Bytes>> {
+    let stream = TcpStream::connect(addr).await.expect("connects");
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(connection);
+    sender
+}
+
+async fn get_ok(sender: &mut SendRequest<Empty<Bytes>>) {
+    sender.ready().await.expect("connection ready");
+    let request =
+        http::Request::get("/v1/models").header("host", "chaos.test").body(Empty::new()).expect("request");
+    let response = sender.send_request(request).await.expect("an answer");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.into_body().collect().await.expect("body").to_bytes(), "ok");
+}
+
+#[tokio::test]
+async fn each_connection_to_the_interposer_gets_one_upstream_connection_of_its_own() {
+    let (upstream, accepted) = counting_upstream(false).await;
+    let recorder = Recorder::default();
+    let interposer = crate::support::interposer(&upstream, Vec::new(), &recorder).await;
+
+    let mut first = connection(interposer.addr).await;
+    for _ in 0..3 {
+        get_ok(&mut first).await;
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "three requests on one connection, one upstream connection"
+    );
+
+    let mut second = connection(interposer.addr).await;
+    get_ok(&mut second).await;
+    get_ok(&mut first).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "a second connection gets its own");
+    interposer.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upstream_connection_closed_after_an_answer_is_replaced_for_the_next_request() {
+    let (upstream, accepted) = counting_upstream(true).await;
+    let recorder = Recorder::default();
+    let interposer = crate::support::interposer(&upstream, Vec::new(), &recorder).await;
+
+    let mut target = connection(interposer.addr).await;
+    for _ in 0..3 {
+        get_ok(&mut target).await;
+        // Time for the interposer to see the close (a request sent into a connection the
+        // upstream is closing that instant fails as it would between any client and server).
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3, "one upstream connection per answer");
+    interposer.shutdown().await;
+}
