@@ -47,19 +47,49 @@ impl From<UsageFields> for ReportedUsage {
     }
 }
 
+/// An object with (perhaps) a `usage`: an Anthropic stream's `message` or `message_delta`.
 #[derive(Deserialize)]
 struct WithUsage {
     usage: Option<UsageFields>,
 }
 
 /// The `usage` of a whole JSON answer of either family: `Some` (perhaps empty) when the body is
-/// JSON, `None` when it is not (a body cut short). The whole answer is parsed: reading only the
-/// last `"usage"` key was tried, but telling the answer's own usage from one nested in a tool
-/// call's input, in a body that may be cut, cost as many instructions as the parse
-/// (`benches/proxy_instructions.sh`: ~10,000 either way).
+/// one JSON object, `None` when it is not (a body cut short) or its `usage` is malformed. Nothing
+/// is deserialized: the answer and its `usage` are scanned ([`super::json_top`]) and only the
+/// four counts read.
 pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
-    let answer: WithUsage = serde_json::from_slice(body).ok()?;
-    Some(answer.usage.map(ReportedUsage::from).unwrap_or_default())
+    let usage = match super::json_top::value_of(body, b"usage").ok()? {
+        None | Some(b"null") => return Some(ReportedUsage::default()),
+        Some(usage) => usage,
+    };
+    let mut fields = UsageFields::default();
+    let mut malformed = false;
+    super::json_top::entries(usage, |key, value| {
+        let field = match key {
+            b"prompt_tokens" => &mut fields.prompt_tokens,
+            b"completion_tokens" => &mut fields.completion_tokens,
+            b"input_tokens" => &mut fields.input_tokens,
+            b"output_tokens" => &mut fields.output_tokens,
+            _ => return,
+        };
+        match count(value) {
+            Ok(value) => *field = field.or(value),
+            Err(()) => malformed = true,
+        }
+    })
+    .ok()?;
+    (!malformed).then(|| fields.into())
+}
+
+/// A token count: a non-negative integer, or `null`.
+fn count(value: &[u8]) -> Result<Option<u64>, ()> {
+    match value {
+        b"null" => Ok(None),
+        digits if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).map(Some).ok_or(())
+        }
+        _ => Err(()),
+    }
 }
 
 /// The JSON after an event's `data:`.
@@ -182,6 +212,13 @@ mod tests {
         assert_eq!(of_answer(cut_late), None, "cut before the answer closed: as before, not read");
         let in_an_array = br#"{"data":[{"usage":{"prompt_tokens":1}}]}"#;
         assert_eq!(of_answer(in_an_array), Some(ReportedUsage::default()), "not the answer's own");
+        assert_eq!(of_answer(br#"{"usage":{"prompt_tokens":"12"}}"#), None, "a count that is not a number");
+        assert_eq!(of_answer(br#"{"usage":{"prompt_tokens":-1}}"#), None, "nor a negative one");
+        assert_eq!(
+            of_answer(br#"{"usage":{"input_tokens":null,"output_tokens":7}}"#),
+            Some(ReportedUsage { input: None, output: Some(7) })
+        );
+        assert_eq!(of_answer(br#"{"usage":[]}"#), None, "a usage that is not an object");
     }
 
     #[test]
