@@ -1,6 +1,7 @@
-//! The interposer's upstream connections follow the target's: each connection to the interposer
-//! gets its own upstream connection, reused for its requests, and a new one when the upstream
-//! closed the last.
+//! Connections are kept and reused: the interposer's upstream connections follow the target's
+//! (each connection to the interposer gets its own upstream connection, reused for its requests,
+//! and a new one when the upstream closed the last), and the load generator sends one request
+//! after another over one connection.
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -17,7 +18,7 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-/// An upstream that answers `200 ok` to every request and counts the connections it accepted;
+/// An upstream that answers `200 ok` (a JSON object) to every request and counts the connections it accepted;
 /// with `close_after_answer` it closes each connection after one answer, without saying so
 /// (as an upstream's idle timeout would).
 async fn counting_upstream(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
@@ -32,10 +33,9 @@ async fn counting_upstream(close_after_answer: bool) -> (String, Arc<AtomicUsize
                 let mut buffer = Vec::new();
                 let mut chunk = [0u8; 4096];
                 loop {
-                    // Requests without bodies: each ends with an empty line.
-                    while let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        buffer.drain(..end + 4);
-                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    while let Some(length) = whole_request(&buffer) {
+                        buffer.drain(..length);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
                         if stream.write_all(answer).await.is_err() || close_after_answer {
                             return;
                         }
@@ -49,6 +49,20 @@ async fn counting_upstream(close_after_answer: bool) -> (String, Arc<AtomicUsize
         }
     });
     (uri, accepted)
+}
+
+/// The length of the first request in `buffer` once it is all there (head and its
+/// `content-length` body).
+fn whole_request(buffer: &[u8]) -> Option<usize> {
+    let head = buffer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let body = String::from_utf8_lossy(&buffer[..head])
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase().strip_prefix("content-length:").map(|n| n.trim().parse().ok())
+        })
+        .flatten()
+        .unwrap_or(0);
+    (buffer.len() >= head + body).then_some(head + body)
 }
 
 /// One keep-alive connection to `addr`.
@@ -65,7 +79,7 @@ async fn get_ok(sender: &mut SendRequest<Empty<Bytes>>) {
         http::Request::get("/v1/models").header("host", "chaos.test").body(Empty::new()).expect("request");
     let response = sender.send_request(request).await.expect("an answer");
     assert_eq!(response.status(), 200);
-    assert_eq!(response.into_body().collect().await.expect("body").to_bytes(), "ok");
+    assert_eq!(response.into_body().collect().await.expect("body").to_bytes(), "{}");
 }
 
 #[tokio::test]
@@ -106,4 +120,37 @@ async fn an_upstream_connection_closed_after_an_answer_is_replaced_for_the_next_
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 3, "one upstream connection per answer");
     interposer.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_load_generator_sends_one_request_after_another_over_one_connection() {
+    let (upstream, accepted) = counting_upstream(false).await;
+    let route = chaos::load::Route {
+        base: upstream.parse().expect("uri"),
+        family: Some(chaos::wire::ApiFamily::OpenAi),
+        api_keys: vec!["sk-test".to_owned()],
+        upstream: None,
+    };
+    let config = chaos::load::ClientConfig {
+        routes: vec![route],
+        retries: 0,
+        policy: Default::default(),
+        timeout: std::time::Duration::from_secs(5),
+        seed: 1,
+        speed: chaos::speed::Speed::REAL_TIME,
+    };
+    let client =
+        chaos::load::LoadClient::new(config, chaos::metrics::RunClock::start_now()).expect("a client");
+    let spec = chaos::load::body::RequestSpec {
+        api: chaos::wire::ApiFamily::OpenAi,
+        model: "gpt-4o-mini".into(),
+        stream: false,
+        prompt_tokens: 10,
+        max_tokens: Some(5),
+    };
+    for id in 0..3 {
+        let completion = client.send(id, &spec, "hello").await;
+        assert_eq!(completion.outcome, chaos::metrics::Outcome::Ok, "{completion:?}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "three requests in turn, one connection");
 }

@@ -18,9 +18,9 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::{header, HeaderMap, Request, Uri};
+use http::{header, HeaderMap, HeaderValue, Request, Uri};
 use http_body_util::Full;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::client::legacy::connect::HttpConnector;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::{
@@ -30,6 +30,7 @@ use super::{
 };
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
+    net::{Busy, Connections},
     proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
     wire::ApiFamily,
 };
@@ -96,7 +97,42 @@ pub struct Completion {
 struct Destination<'a> {
     family: ApiFamily,
     api_key: &'a str,
-    url: &'a Uri,
+    endpoint: &'a Endpoints,
+}
+
+/// How to reach one route: its generation path for each family (origin-form), its `Host`, and
+/// the connections to it.
+struct Endpoints {
+    /// OpenAI's, then Anthropic's.
+    paths: [Uri; 2],
+    host: HeaderValue,
+    connections: Connections<HttpConnector, Full<Bytes>>,
+}
+
+impl Endpoints {
+    fn new(base: &Uri) -> anyhow::Result<Self> {
+        let prefix = base.path().trim_end_matches('/');
+        let path = |family| format!("{prefix}{}", body::path(family)).parse::<Uri>();
+        let origin = Uri::builder()
+            .scheme(base.scheme().cloned().unwrap_or(http::uri::Scheme::HTTP))
+            .authority(base.authority().cloned().ok_or_else(|| anyhow::anyhow!("{base} names no host"))?)
+            .path_and_query("/")
+            .build()?;
+        Ok(Endpoints {
+            paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
+            host: crate::net::host_header(&origin).ok_or_else(|| anyhow::anyhow!("{base} names no host"))?,
+            connections: Connections::new(crate::net::tcp_connector(), origin),
+        })
+    }
+
+    /// The same endpoints with no connections yet.
+    fn without_connections(&self) -> Self {
+        Endpoints {
+            paths: self.paths.clone(),
+            host: self.host.clone(),
+            connections: Connections::new(crate::net::tcp_connector(), self.connections.origin().clone()),
+        }
+    }
 }
 
 /// What one attempt produced.
@@ -108,14 +144,19 @@ enum Attempt {
     Failed { outcome: Outcome, answer: Option<(u16, HeaderMap)>, head: Option<Duration> },
 }
 
-/// Sends logical requests over pooled keep-alive connections.
-#[derive(Debug, Clone)]
+/// Sends logical requests over keep-alive connections.
+#[derive(Clone)]
 pub struct LoadClient {
     config: Arc<ClientConfig>,
     clock: RunClock,
-    /// Per route, the generation endpoint of each family (OpenAI, Anthropic).
-    urls: Arc<[[Uri; 2]]>,
-    http: Client<HttpConnector, Full<Bytes>>,
+    /// Per route, how to reach it.
+    endpoints: Arc<[Endpoints]>,
+}
+
+impl std::fmt::Debug for LoadClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadClient").field("config", &self.config).finish_non_exhaustive()
+    }
 }
 
 impl LoadClient {
@@ -123,23 +164,19 @@ impl LoadClient {
     pub fn new(config: ClientConfig, clock: RunClock) -> anyhow::Result<Self> {
         anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
         anyhow::ensure!(config.routes.iter().all(|r| !r.api_keys.is_empty()), "every route needs a key");
-        let endpoint = |base: &Uri, family| {
-            format!("{}{}", base.to_string().trim_end_matches('/'), body::path(family)).parse::<Uri>()
-        };
-        let urls = config
+        let endpoints = config
             .routes
             .iter()
-            .map(|route| {
-                Ok([endpoint(&route.base, ApiFamily::OpenAi)?, endpoint(&route.base, ApiFamily::Anthropic)?])
-            })
-            .collect::<Result<Vec<_>, http::uri::InvalidUri>>()?;
-        Ok(LoadClient { config: Arc::new(config), clock, urls: urls.into(), http: crate::net::http_client() })
+            .map(|route| Endpoints::new(&route.base))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(LoadClient { config: Arc::new(config), clock, endpoints: endpoints.into() })
     }
 
-    /// The same client with a connection pool of its own: a pool's connections are driven on
-    /// the runtime that opened them, so a load thread keeps its own.
+    /// The same client with connections of its own: connections are driven on the runtime
+    /// that opened them, so a load thread keeps its own.
     pub fn with_own_pool(&self) -> Self {
-        LoadClient { http: crate::net::http_client(), ..self.clone() }
+        let endpoints: Vec<Endpoints> = self.endpoints.iter().map(Endpoints::without_connections).collect();
+        LoadClient { endpoints: endpoints.into(), ..self.clone() }
     }
 
     /// How long one attempt may take, from its send to its last byte.
@@ -154,13 +191,13 @@ impl LoadClient {
         let mut attempts = 0;
         let mut sent = None;
         let mut last = (Outcome::ConnectionError, None, None);
-        for (route, urls) in config.routes.iter().zip(self.urls.iter()) {
+        for (route, endpoint) in config.routes.iter().zip(self.endpoints.iter()) {
             let family = route.family.unwrap_or(spec.api);
             let body = body::body(family, spec, prompt, id);
             let to = Destination {
                 family,
                 api_key: &route.api_keys[(id % route.api_keys.len() as u64) as usize],
-                url: &urls[usize::from(family == ApiFamily::Anthropic)],
+                endpoint,
             };
             for retries_so_far in 0..=config.retries {
                 attempts += 1;
@@ -214,7 +251,9 @@ impl LoadClient {
         stream: bool,
     ) -> Attempt {
         let (clock, family) = (self.clock, to.family);
-        let request = body::authenticate(Request::post(to.url.clone()), family, to.api_key)
+        let path = &to.endpoint.paths[usize::from(family == ApiFamily::Anthropic)];
+        let request = body::authenticate(Request::post(path.clone()), family, to.api_key)
+            .header(header::HOST, to.endpoint.host.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .header(CORRELATION_HEADER, id.to_string())
             .header(RETRY_COUNT_HEADER, retry_count.to_string())
@@ -222,16 +261,22 @@ impl LoadClient {
         let failed = |outcome| Attempt::Failed { outcome, answer: None, head: None };
         let Ok(request) = request else { return failed(Outcome::ConnectionError) };
         let deadline = tokio::time::Instant::now() + self.config.timeout;
-        let response = match tokio::time::timeout_at(deadline, self.http.request(request)).await {
-            Err(_) => return failed(Outcome::Timeout),
-            Ok(Err(_)) => return failed(Outcome::ConnectionError),
-            Ok(Ok(response)) => response,
-        };
+        let connections = &to.endpoint.connections;
+        let (response, connection) =
+            match tokio::time::timeout_at(deadline, connections.send(request, Busy::Wait)).await {
+                Err(_) => return failed(Outcome::Timeout),
+                Ok(Err(_)) => return failed(Outcome::ConnectionError),
+                Ok(Ok(sent)) => sent,
+            };
         let head = clock.elapsed();
         let (parts, incoming) = response.into_parts();
         let event_stream = stream && crate::proxy::is_event_stream(&parts.headers);
         let reading = observe(incoming, family, event_stream, clock);
         let observation = tokio::time::timeout_at(deadline, reading).await;
+        if observation.as_ref().is_ok_and(|seen| seen.end != BodyEnd::Broken) {
+            // Read to its end: the connection is free for the next request.
+            connections.keep(connection);
+        }
         let status = parts.status.as_u16();
         match observation {
             Ok(observation) if parts.status.is_success() => {

@@ -3,12 +3,14 @@
 //! loopback rule.
 
 mod abortable;
+mod connections;
 mod faulty_stream;
 mod serve;
 mod shards;
 mod throttled;
 
 pub use abortable::{enact, Abort};
+pub use connections::{host_header, tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, spawn_per_connection, ServerHandle};
 pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection};
@@ -52,9 +54,7 @@ where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
 {
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_nodelay(true);
-    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(tcp_connector())
 }
 
 /// A complete in-memory body.

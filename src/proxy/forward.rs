@@ -2,11 +2,11 @@
 //! (no buffering), only the URI (to origin-form) and hop-by-hop headers change — and, for an HTTPS
 //! upstream (a real provider), `Host`, which must name the provider rather than us.
 
-use http::{header, HeaderMap, HeaderValue, Uri};
+use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
 
 use super::upstream::UpstreamLink;
-use crate::net::BoxError;
+use crate::net::{host_header, BoxError, Busy};
 
 /// A request body on its way upstream: streamed through, or already read (when a fault had to
 /// look inside it).
@@ -46,7 +46,7 @@ pub async fn forward(
 ) -> Result<Response<Incoming>, BoxError> {
     let (mut parts, body) = request.into_parts();
     // One request at a time over HTTP/1.x; HTTP/2 streams run at once.
-    let serial = parts.version < http::Version::HTTP_2;
+    let busy = if parts.version < http::Version::HTTP_2 { Busy::Wait } else { Busy::PassOver };
     // Origin-form (`/path?query`): the connection already goes to the upstream.
     parts.uri = parts.uri.path_and_query().cloned().map_or_else(|| Uri::from_static("/"), Uri::from);
     strip_hop_by_hop(&mut parts.headers);
@@ -59,23 +59,10 @@ pub async fn forward(
             parts.headers.insert(header::HOST, host);
         }
     }
-    let mut response = link.send(Request::from_parts(parts, body), serial).await?;
+    let (mut response, connection) = link.send(Request::from_parts(parts, body), busy).await?;
+    link.keep(connection);
     strip_hop_by_hop(response.headers_mut());
     Ok(response)
-}
-
-/// `Host` for `upstream`: its authority, without the port when it is the scheme's default.
-fn host_header(upstream: &Uri) -> Option<HeaderValue> {
-    let host = upstream.host()?;
-    let default_port = match upstream.scheme_str() {
-        Some("https") => 443,
-        _ => 80,
-    };
-    let value = match upstream.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    HeaderValue::from_str(&value).ok()
 }
 
 #[cfg(test)]
@@ -84,16 +71,6 @@ mod tests {
 
     fn headers(names: &[&'static str]) -> HeaderMap {
         names.iter().map(|name| (header::HeaderName::from_static(name), "x".parse().unwrap())).collect()
-    }
-
-    #[test]
-    fn host_names_the_upstream_and_its_port_unless_it_is_the_default() {
-        let host = |uri: &'static str| host_header(&Uri::from_static(uri)).unwrap();
-        assert_eq!(host("http://127.0.0.1:41234"), "127.0.0.1:41234");
-        assert_eq!(host("https://api.openai.com"), "api.openai.com");
-        assert_eq!(host("https://api.openai.com:443"), "api.openai.com");
-        assert_eq!(host("https://gateway.internal:8443"), "gateway.internal:8443");
-        assert_eq!(host("http://example.test:80"), "example.test");
     }
 
     #[test]
