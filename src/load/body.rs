@@ -124,19 +124,30 @@ const BODY_OVERHEAD: usize = 192;
 /// `request_body`).
 const RESERVE_AT_MOST: usize = 64 * 1024;
 
-/// Adds each family's authentication (and, for Anthropic, version) headers.
+/// Adds each family's authentication (and, for Anthropic, version) headers; an error for a key
+/// that cannot be a header value.
 pub fn authenticate(
-    request: http::request::Builder,
+    headers: &mut http::HeaderMap,
     family: ApiFamily,
     api_key: &str,
-) -> http::request::Builder {
-    match family {
-        ApiFamily::OpenAi => request.header(http::header::AUTHORIZATION, format!("Bearer {api_key}")),
-        ApiFamily::Anthropic => {
-            request.header("x-api-key", api_key).header("anthropic-version", ANTHROPIC_VERSION)
+) -> Result<(), http::header::InvalidHeaderValue> {
+    use http::HeaderValue;
+    let (name, mut value) = match family {
+        ApiFamily::OpenAi => {
+            (http::header::AUTHORIZATION, HeaderValue::try_from(format!("Bearer {api_key}"))?)
         }
-    }
+        ApiFamily::Anthropic => {
+            headers.insert(ANTHROPIC_VERSION_HEADER, HeaderValue::from_static(ANTHROPIC_VERSION));
+            (X_API_KEY, HeaderValue::from_str(api_key)?)
+        }
+    };
+    value.set_sensitive(true);
+    headers.insert(name, value);
+    Ok(())
 }
+
+const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+const ANTHROPIC_VERSION_HEADER: http::HeaderName = http::HeaderName::from_static("anthropic-version");
 
 #[cfg(test)]
 mod tests {

@@ -93,6 +93,9 @@ pub struct Completion {
     pub gaps_us: Vec<u32>,
 }
 
+const CORRELATION: http::HeaderName = http::HeaderName::from_static(CORRELATION_HEADER);
+const RETRY_COUNT: http::HeaderName = http::HeaderName::from_static(RETRY_COUNT_HEADER);
+
 /// Where an attempt goes, in which format, with which key.
 struct Destination<'a> {
     family: ApiFamily,
@@ -251,15 +254,18 @@ impl LoadClient {
         stream: bool,
     ) -> Attempt {
         let (clock, family) = (self.clock, to.family);
-        let path = &to.endpoint.paths[usize::from(family == ApiFamily::Anthropic)];
-        let request = body::authenticate(Request::post(path.clone()), family, to.api_key)
-            .header(header::HOST, to.endpoint.host.clone())
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(CORRELATION_HEADER, id.to_string())
-            .header(RETRY_COUNT_HEADER, retry_count.to_string())
-            .body(Full::new(body));
         let failed = |outcome| Attempt::Failed { outcome, answer: None, head: None };
-        let Ok(request) = request else { return failed(Outcome::ConnectionError) };
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = to.endpoint.paths[usize::from(family == ApiFamily::Anthropic)].clone();
+        let headers = request.headers_mut();
+        if body::authenticate(headers, family, to.api_key).is_err() {
+            return failed(Outcome::ConnectionError);
+        }
+        headers.insert(header::HOST, to.endpoint.host.clone());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CORRELATION, HeaderValue::from(id));
+        headers.insert(RETRY_COUNT, HeaderValue::from(retry_count));
         let deadline = tokio::time::Instant::now() + self.config.timeout;
         let connections = &to.endpoint.connections;
         let (response, connection) =
