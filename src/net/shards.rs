@@ -1,7 +1,7 @@
 //! One address served by several threads, each a current-thread tokio runtime with its own
 //! `SO_REUSEPORT` listener on that address. The kernel spreads new connections over the
 //! listeners; a connection, its handler and whatever the handler opens (an interposer's
-//! upstream connection, from a per-shard pool) then stay on one thread: no wake-ups across
+//! upstream connections, opened per connection) then stay on one thread: no wake-ups across
 //! threads, no work stealing. That is what the standalone servers (`chaos proxy`, `chaos mock`)
 //! run on; inside `chaos run` everything shares one multi-thread runtime instead.
 //!
