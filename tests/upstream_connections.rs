@@ -65,6 +65,44 @@ fn whole_request(buffer: &[u8]) -> Option<usize> {
     (buffer.len() >= head + body).then_some(head + body)
 }
 
+/// An upstream that answers `413` to a request with a big body as soon as its head is in, then
+/// neither reads nor closes that connection; a small request it reads whole and answers `200`.
+async fn early_answering_upstream() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let uri = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    if let Some(head) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        if whole_request(&buffer).is_none() && buffer.len() > head + 4 + 64 * 1024 {
+                            let answer = b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n";
+                            let _ = stream.write_all(answer).await;
+                            // Holds the connection, reading nothing more.
+                            std::future::pending::<()>().await;
+                        }
+                        if let Some(length) = whole_request(&buffer) {
+                            buffer.drain(..length);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                            if stream.write_all(answer).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    uri
+}
+
 /// One keep-alive connection to `addr`.
 async fn connection(addr: std::net::SocketAddr) -> SendRequest<Empty<Bytes>> {
     let stream = TcpStream::connect(addr).await.expect("connects");
@@ -153,4 +191,32 @@ async fn the_load_generator_sends_one_request_after_another_over_one_connection(
         assert_eq!(completion.outcome, chaos::metrics::Outcome::Ok, "{completion:?}");
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "three requests in turn, one connection");
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_stopped_reading_is_not_waited_for() {
+    let upstream = early_answering_upstream().await;
+    let recorder = Recorder::default();
+    let interposer = crate::support::interposer(&upstream, Vec::new(), &recorder).await;
+    let stream = TcpStream::connect(interposer.addr).await.expect("connects");
+    let (mut target, connection) = http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(connection);
+    let post = |size: usize| {
+        http::Request::post("/v1/chat/completions")
+            .header("host", "chaos.test")
+            .body(http_body_util::Full::new(Bytes::from(vec![b'x'; size])))
+            .expect("request")
+    };
+    target.ready().await.expect("ready");
+    let refused = target.send_request(post(32 << 20)).await.expect("an answer");
+    assert_eq!(refused.status(), 413);
+    // The upstream connection is stuck writing the rest of that body: the next request must
+    // not wait for it.
+    target.ready().await.expect("ready");
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), target.send_request(post(10)))
+        .await
+        .expect("the next request was answered in time")
+        .expect("an answer");
+    assert_eq!(next.status(), 200);
+    interposer.shutdown().await;
 }

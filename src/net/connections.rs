@@ -9,8 +9,10 @@
 //! caller's to set ([`host_header`]).
 
 use std::{
+    collections::VecDeque,
     future::poll_fn,
     sync::{Mutex, PoisonError},
+    time::{Duration, Instant},
 };
 
 use http::{HeaderValue, Request, Response, Uri};
@@ -23,11 +25,21 @@ use tower_service::Service;
 
 use super::BoxError;
 
+/// How long a kept connection may sit idle before it is closed (hyper-util's pool's default).
+const IDLE_LIMIT: Duration = Duration::from_secs(90);
+
+/// How long a request waits for a kept connection to finish its last exchange. Normally that
+/// takes microseconds (the connection's task has to see the end of the answer); one that is
+/// not done by then may never be — an upstream that answered before reading the whole request
+/// body and stopped reading leaves its connection busy for good — so it is closed instead and
+/// the request goes on a new one.
+const READY_WAIT: Duration = Duration::from_millis(20);
+
 /// Whether a request waits for a kept connection that is still busy with the last answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Busy {
-    /// Wait: the owner sends one request at a time (an HTTP/1.1 target) or keeps only
-    /// connections whose answer was read to its end, so the wait is short.
+    /// Wait (up to [`READY_WAIT`]): the owner sends one request at a time (an HTTP/1.1 target)
+    /// or keeps only connections whose answer was read to its end, so the wait is short.
     Wait,
     /// Pass it over and open another: requests run at once (HTTP/2 streams).
     PassOver,
@@ -39,7 +51,8 @@ pub struct Connections<C, B> {
     connector: C,
     /// Scheme and authority of the origin.
     origin: Uri,
-    kept: Mutex<Vec<SendRequest<B>>>,
+    /// Kept connections, the most recently kept last, each with when it was kept.
+    kept: Mutex<VecDeque<(SendRequest<B>, Instant)>>,
 }
 
 impl<C, B> Connections<C, B>
@@ -52,7 +65,7 @@ where
     B::Error: Into<BoxError>,
 {
     pub fn new(connector: C, origin: Uri) -> Self {
-        Connections { connector, origin, kept: Mutex::new(Vec::new()) }
+        Connections { connector, origin, kept: Mutex::new(VecDeque::new()) }
     }
 
     /// The scheme and authority connections go to.
@@ -84,27 +97,34 @@ where
         }
     }
 
-    /// Keeps `sender` for a later request. As many are kept as were ever busy at once (the
-    /// owner's peak concurrency), until the owner goes: they are closed with it.
+    /// Keeps `sender` for a later request. As many are kept as were busy at once (the owner's
+    /// peak concurrency), each until it has been idle for [`IDLE_LIMIT`] or the owner goes.
     pub fn keep(&self, sender: SendRequest<B>) {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner).push(sender);
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner).push_back((sender, Instant::now()));
     }
 
-    /// A kept connection that is ready for a request, dropping closed ones on the way.
+    /// A kept connection that is ready for a request, closing on the way those that are closed,
+    /// idle too long, or (waited for) not ready in time.
     async fn kept_ready(&self, busy: Busy) -> Option<SendRequest<B>> {
         loop {
             let mut sender = {
                 let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = Instant::now();
+                while kept.front().is_some_and(|(_, since)| now.duration_since(*since) > IDLE_LIMIT) {
+                    kept.pop_front();
+                }
                 match busy {
-                    Busy::Wait => kept.pop()?,
+                    Busy::Wait => kept.pop_back()?.0,
                     Busy::PassOver => {
-                        kept.retain(|sender| !sender.is_closed());
-                        let ready = kept.iter().position(SendRequest::is_ready)?;
-                        kept.swap_remove(ready)
+                        kept.retain(|(sender, _)| !sender.is_closed());
+                        let ready = kept.iter().position(|(sender, _)| sender.is_ready())?;
+                        kept.swap_remove_back(ready)?.0
                     }
                 }
             };
-            if sender.ready().await.is_ok() {
+            if sender.is_ready()
+                || matches!(tokio::time::timeout(READY_WAIT, sender.ready()).await, Ok(Ok(())))
+            {
                 return Some(sender);
             }
         }
