@@ -168,6 +168,121 @@ pub fn tcp_connector() -> hyper_util::client::legacy::connect::HttpConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::{
+        pin::Pin,
+        sync::{
+            atomic::{AtomicBool, AtomicUsize, Ordering},
+            Arc,
+        },
+        task::{Context, Poll, Waker},
+    };
+
+    /// A connection whose far side is scripted: it answers every request with `200 {}`, and once
+    /// `closed` is set it reads as closed (end of stream, writes refused) without waking anyone,
+    /// as a connection the server closed a moment before the next request looks.
+    struct ScriptedIo {
+        closed: Arc<AtomicBool>,
+        written: Vec<u8>,
+        to_read: Vec<u8>,
+        reader: Option<Waker>,
+    }
+
+    impl Read for ScriptedIo {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            mut buf: hyper::rt::ReadBufCursor<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            if !self.to_read.is_empty() {
+                let answer = std::mem::take(&mut self.to_read);
+                buf.put_slice(&answer);
+            } else if !self.closed.load(Ordering::SeqCst) {
+                self.reader = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl Write for ScriptedIo {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bytes: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            if self.closed.load(Ordering::SeqCst) {
+                return Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+            }
+            self.written.extend_from_slice(bytes);
+            if let Some(end) = self.written.windows(4).position(|w| w == b"\r\n\r\n") {
+                self.written.drain(..end + 4);
+                self.to_read.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+                if let Some(reader) = self.reader.take() {
+                    reader.wake();
+                }
+            }
+            Poll::Ready(Ok(bytes.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Opens scripted connections, counting them; each one's `closed` switch is kept in turn.
+    #[derive(Clone, Default)]
+    struct ScriptedConnector {
+        opened: Arc<AtomicUsize>,
+        switches: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+    }
+
+    impl Service<Uri> for ScriptedConnector {
+        type Response = ScriptedIo;
+        type Error = std::io::Error;
+        type Future = std::future::Ready<std::io::Result<ScriptedIo>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Uri) -> Self::Future {
+            self.opened.fetch_add(1, Ordering::SeqCst);
+            let closed = Arc::new(AtomicBool::new(false));
+            self.switches.lock().unwrap().push(Arc::clone(&closed));
+            std::future::ready(Ok(ScriptedIo {
+                closed,
+                written: Vec::new(),
+                to_read: Vec::new(),
+                reader: None,
+            }))
+        }
+    }
+
+    fn get() -> Request<http_body_util::Empty<bytes::Bytes>> {
+        Request::get("/").header("host", "scripted").body(http_body_util::Empty::new()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_request_refused_by_a_kept_connection_that_just_closed_goes_on_a_new_one() {
+        use http_body_util::BodyExt;
+        let connector = ScriptedConnector::default();
+        let connections = Connections::new(connector.clone(), Uri::from_static("http://scripted"));
+        let (answer, sender) = connections.send(get(), Busy::Wait).await.expect("an answer");
+        assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), "{}");
+        connections.keep(sender);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        // The far side closes; the kept connection's task does not know it yet.
+        connector.switches.lock().unwrap()[0].store(true, Ordering::SeqCst);
+        let (answer, _) = connections.send(get(), Busy::Wait).await.expect("an answer on a new connection");
+        assert_eq!(answer.status(), 200);
+        assert_eq!(connector.opened.load(Ordering::SeqCst), 2, "the kept one, then a new one");
+    }
 
     #[test]
     fn host_names_the_origin_and_its_port_unless_it_is_the_default() {
