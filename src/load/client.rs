@@ -103,12 +103,11 @@ struct Destination<'a> {
     endpoint: &'a Endpoints,
 }
 
-/// How to reach one route: its generation path for each family (origin-form), its `Host`, and
-/// the connections to it.
+/// How to reach one route: its generation path for each family (origin-form) and the
+/// connections to it (which know its `Host`).
 struct Endpoints {
     /// OpenAI's, then Anthropic's.
     paths: [Uri; 2],
-    host: HeaderValue,
     connections: Connections<HttpConnector, Full<Bytes>>,
 }
 
@@ -121,20 +120,14 @@ impl Endpoints {
             .authority(base.authority().cloned().ok_or_else(|| anyhow::anyhow!("{base} names no host"))?)
             .path_and_query("/")
             .build()?;
-        Ok(Endpoints {
-            paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
-            host: crate::net::host_header(&origin).ok_or_else(|| anyhow::anyhow!("{base} names no host"))?,
-            connections: Connections::new(crate::net::tcp_connector(), origin),
-        })
+        let connections = Connections::new(crate::net::tcp_connector(), origin);
+        anyhow::ensure!(connections.host().is_some(), "{base} names no host");
+        Ok(Endpoints { paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?], connections })
     }
 
     /// The same endpoints with no connections yet.
     fn without_connections(&self) -> Self {
-        Endpoints {
-            paths: self.paths.clone(),
-            host: self.host.clone(),
-            connections: Connections::new(crate::net::tcp_connector(), self.connections.origin().clone()),
-        }
+        Endpoints { paths: self.paths.clone(), connections: self.connections.with_none_kept() }
     }
 }
 
@@ -262,7 +255,9 @@ impl LoadClient {
         if body::authenticate(headers, family, to.api_key).is_err() {
             return failed(Outcome::ConnectionError);
         }
-        headers.insert(header::HOST, to.endpoint.host.clone());
+        if let Some(host) = to.endpoint.connections.host() {
+            headers.insert(header::HOST, host.clone());
+        }
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CORRELATION, HeaderValue::from(id));
         headers.insert(RETRY_COUNT, HeaderValue::from(retry_count));

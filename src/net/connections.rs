@@ -6,7 +6,7 @@
 //! (`benches/proxy_instructions.sh`: 76,821 → 67,368 per proxied POST).
 //!
 //! Requests go out as given: origin-form URI (`/path?query`) and a `Host` header are the
-//! caller's to set ([`host_header`]).
+//! caller's to set ([`Connections::host`] is the origin's).
 
 use std::{
     collections::VecDeque,
@@ -51,6 +51,8 @@ pub struct Connections<C, B> {
     connector: C,
     /// Scheme and authority of the origin.
     origin: Uri,
+    /// `Host` naming the origin, made once.
+    host: Option<HeaderValue>,
     /// Kept connections, the most recently kept last, each with when it was kept.
     kept: Mutex<VecDeque<(SendRequest<B>, Instant)>>,
 }
@@ -65,12 +67,30 @@ where
     B::Error: Into<BoxError>,
 {
     pub fn new(connector: C, origin: Uri) -> Self {
-        Connections { connector, origin, kept: Mutex::new(VecDeque::new()) }
+        let host = host_header(&origin);
+        Connections { connector, origin, host, kept: Mutex::new(VecDeque::new()) }
+    }
+
+    /// Connections to the same origin, with the same connector, none opened yet (for another
+    /// owner, such as another load thread).
+    pub fn with_none_kept(&self) -> Self {
+        Connections {
+            connector: self.connector.clone(),
+            origin: self.origin.clone(),
+            host: self.host.clone(),
+            kept: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// The scheme and authority connections go to.
     pub fn origin(&self) -> &Uri {
         &self.origin
+    }
+
+    /// `Host` naming the origin (its authority, without the scheme's default port); `None` for
+    /// an origin without a host.
+    pub fn host(&self) -> Option<&HeaderValue> {
+        self.host.as_ref()
     }
 
     /// Sends `request` and waits for the answer's head; returns the connection it went on,
@@ -145,7 +165,7 @@ where
 }
 
 /// `Host` for `origin`: its authority, without the port when it is the scheme's default.
-pub fn host_header(origin: &Uri) -> Option<HeaderValue> {
+fn host_header(origin: &Uri) -> Option<HeaderValue> {
     let host = origin.host()?;
     let default_port = match origin.scheme_str() {
         Some("https") => 443,

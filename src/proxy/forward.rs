@@ -6,7 +6,7 @@ use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
 
 use super::upstream::UpstreamLink;
-use crate::net::{host_header, BoxError, Busy};
+use crate::net::{BoxError, Busy};
 
 /// A request body on its way upstream: streamed through, or already read (when a fault had to
 /// look inside it).
@@ -37,11 +37,10 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     headers.remove("proxy-connection");
 }
 
-/// Sends `request` over `link` to `upstream` (scheme and authority) keeping its path, query,
-/// headers (including `Host` and auth) and body.
+/// Sends `request` over `link` to its upstream keeping its path, query, headers (including
+/// `Host` and auth) and body.
 pub async fn forward(
     link: &UpstreamLink,
-    upstream: &Uri,
     request: Request<ForwardBody>,
 ) -> Result<Response<Incoming>, BoxError> {
     let (mut parts, body) = request.into_parts();
@@ -54,9 +53,10 @@ pub async fn forward(
     parts.version = http::Version::HTTP_11;
     // A provider routes (and checks SNI against) its own name, so an HTTPS upstream gets `Host`
     // naming it rather than us; a request without one (HTTP/2 has `:authority` instead) too.
-    if upstream.scheme() == Some(&http::uri::Scheme::HTTPS) || !parts.headers.contains_key(header::HOST) {
-        if let Some(host) = host_header(upstream) {
-            parts.headers.insert(header::HOST, host);
+    if link.origin().scheme() == Some(&http::uri::Scheme::HTTPS) || !parts.headers.contains_key(header::HOST)
+    {
+        if let Some(host) = link.host() {
+            parts.headers.insert(header::HOST, host.clone());
         }
     }
     let (mut response, connection) = link.send(Request::from_parts(parts, body), busy).await?;

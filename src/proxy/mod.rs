@@ -313,13 +313,7 @@ async fn handle(
         }
         None => {
             guard.forwarding(fields.prompt_tokens);
-            match forward::forward(
-                &connection.upstream,
-                &config.upstream_uri,
-                Request::from_parts(parts, body),
-            )
-            .await
-            {
+            match forward::forward(&connection.upstream, Request::from_parts(parts, body)).await {
                 Ok(mut response) => {
                     guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
                     let event_stream = is_event_stream(response.headers());
