@@ -209,6 +209,12 @@ pub struct MockArgs {
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529), e.g. `5%`.
     #[arg(long)]
     pub overloaded: Option<crate::units::Percent>,
+    /// Not a provider: answer every request on the `--openai` addresses with the OpenAI
+    /// mock's stream written straight to the socket, paced the same way but with no HTTP
+    /// stack, keys, limits or faults (`--ttft`, `--tokens-per-second`, `--jitter` apply).
+    /// The floor `chaos bench` measures the mock's stream timing against.
+    #[arg(long, conflicts_with_all = ["anthropic", "keys", "rpm", "tpm", "overloaded", "fault"])]
+    pub bare_streams: bool,
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]

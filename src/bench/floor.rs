@@ -27,7 +27,7 @@ pub struct NoiseFloor {
     /// How late the generator started requests behind its schedule, p50 and p99, milliseconds.
     pub generator_lag_p50_ms: Option<f64>,
     pub generator_lag_p99_ms: Option<f64>,
-    /// A mock's inter-token timing error as a client saw it, p50 and p99, milliseconds, at
+    /// A mock's inter-token timing error as it wrote its events, p50 and p99, milliseconds, at
     /// `mock_streams` concurrent streams.
     pub mock_inter_token_error_p50_ms: Option<f64>,
     pub mock_inter_token_error_p99_ms: Option<f64>,
@@ -41,7 +41,7 @@ impl NoiseFloor {
     /// The floor in a bench's figures, labelled with where they came from.
     pub fn from_bench(bench: &BenchReport, source: &str) -> NoiseFloor {
         let interposer = bench.interposer.as_ref();
-        let errors = bench.streams.as_ref().and_then(|s| s.inter_token_error_ms);
+        let errors = bench.streams.as_ref().and_then(|s| s.mock.inter_token_error_ms);
         NoiseFloor {
             measured_at: bench.measured_at.clone(),
             source: source.to_owned(),

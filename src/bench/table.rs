@@ -4,7 +4,10 @@
 use std::fmt::Write;
 
 use super::{
-    generator::GeneratorFigures, interposer::InterposerFigures, streams::StreamFigures, BenchReport, Profile,
+    generator::GeneratorFigures,
+    interposer::InterposerFigures,
+    streams::{PacedStreams, StreamFigures},
+    BenchReport, Profile,
 };
 
 /// The project's targets (issue 10), at the full profile's loads.
@@ -148,40 +151,56 @@ fn generator(out: &mut String, f: &GeneratorFigures) {
     let _ = writeln!(out, "  (against oha in the same run: `bash benches/generator.sh`)");
 }
 
+/// One figure of a server's streams.
+type Figure = fn(&PacedStreams) -> Option<f64>;
+
 fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
     let l = &f.load;
-    let p99 = f.inter_token_error_ms.map(|e| e.p99);
     let _ = writeln!(
         out,
-        "\nmock streams: {} concurrent × {} tokens at {} tokens/s, {} of {} events received in {:.1} s",
-        l.streams,
-        l.tokens,
-        l.tokens_per_second,
-        f.events_received,
-        u64::from(l.streams) * u64::from(l.tokens),
-        f.seconds
+        "\nmock streams: {} concurrent × {} tokens at {} tokens/s; the same on the bare floor (the mock's events written straight to the socket, no HTTP stack)",
+        l.streams, l.tokens, l.tokens_per_second,
+    );
+    let expected = u64::from(l.streams) * u64::from(l.tokens);
+    let _ = writeln!(out, "  {:<44} {:>16} {:>16} {:>12}", "", "mock", "bare floor", "mock ÷ bare");
+    let pair = |figure: Figure, digits: usize| {
+        let (mock, bare) = (figure(&f.mock), figure(&f.bare));
+        let ratio = mock.zip(bare).filter(|(_, b)| *b > 0.0).map(|(m, b)| format!("{:.2}×", m / b));
+        format!("{:>16} {:>16} {:>12}", opt(mock, digits), opt(bare, digits), ratio.unwrap_or_default())
+    };
+    let rows: [(&str, Figure, usize); 7] = [
+        ("inter-token error p50, as written (ms)", |s| s.inter_token_error_ms.map(|e| e.p50), 2),
+        ("inter-token error p99, as written (ms)", |s| s.inter_token_error_ms.map(|e| e.p99), 2),
+        ("inter-token error p99, client-seen (ms)", |s| s.client_seen_inter_token_error_ms.map(|e| e.p99), 2),
+        ("lateness (written − due) p99 (ms)", |s| s.lateness_ms.map(|e| e.p99), 2),
+        ("server CPU (s)", |s| s.cpu_s, 2),
+        ("measuring client CPU (s)", |s| s.client_cpu_s, 2),
+        ("peak RSS (MB)", |s| s.peak_rss_mb, 1),
+    ];
+    for (name, figure, digits) in rows {
+        let _ = writeln!(out, "  {name:<44} {}", pair(figure, digits));
+    }
+    let p99 = f.mock.inter_token_error_ms.map(|e| e.p99);
+    let _ = writeln!(
+        out,
+        "  events received: mock {} of {expected}, bare {} of {expected}",
+        f.mock.events_received, f.bare.events_received
     );
     let _ = writeln!(
         out,
-        "  inter-token error (client-seen) p50 {} ms, p99 {} ms  (target p99 < {} ms) {}",
-        opt(f.inter_token_error_ms.map(|e| e.p50), 2),
-        opt(p99, 2),
+        "  the mock's inter-token error p99 (as written) < {} ms: {}; its RSS < {} MB: {}",
         target::INTER_TOKEN_P99_MS,
-        verdict(judged, p99, |v| v < target::INTER_TOKEN_P99_MS)
-    );
-    let _ = writeln!(
-        out,
-        "  the mock's own lateness (written − due) p50 {} ms, p99 {} ms",
-        opt(f.mock_lateness_ms.map(|e| e.p50), 2),
-        opt(f.mock_lateness_ms.map(|e| e.p99), 2)
-    );
-    let _ = writeln!(
-        out,
-        "  mock peak RSS {} MB (target < {} MB) {}; CPU s: mock {}, measuring client {}",
-        opt(f.mock_peak_rss_mb, 1),
+        or_not_judged(verdict(judged, p99, |v| v < target::INTER_TOKEN_P99_MS)),
         target::MOCK_RSS_MB,
-        verdict(judged, f.mock_peak_rss_mb, |v| v < target::MOCK_RSS_MB),
-        opt(f.mock_cpu_s, 2),
-        opt(f.client_cpu_s, 2)
+        or_not_judged(verdict(judged, f.mock.peak_rss_mb, |v| v < target::MOCK_RSS_MB)),
     );
+}
+
+/// A verdict, or that there is none at this profile.
+fn or_not_judged(verdict: &'static str) -> &'static str {
+    if verdict.is_empty() {
+        "not judged"
+    } else {
+        verdict
+    }
 }

@@ -7,7 +7,7 @@ use std::{io::Write, net::SocketAddr};
 use super::{interrupted, invalid};
 use crate::{
     cli::MockArgs,
-    mock::{LatencyModel, MockBuilder, MockHandle, RateLimits, COUNTS_PATH},
+    mock::{LatencyModel, MockBuilder, MockHandle, RateLimits, COUNTS_PATH, TIMING_PATH},
     scenario,
     wire::ApiFamily,
     Exit,
@@ -25,6 +25,32 @@ fn default_models(family: ApiFamily) -> Vec<String> {
         ApiFamily::Anthropic => &["claude-haiku-4-5", "claude-sonnet-4-5", "claude-3-5-haiku-latest"],
     };
     models.iter().map(|m| (*m).to_owned()).collect()
+}
+
+/// The latency model the arguments ask for.
+fn latency_of(args: &MockArgs) -> LatencyModel {
+    LatencyModel {
+        ttft: args.ttft.map_or(std::time::Duration::ZERO, |t| t.0),
+        tokens_per_second: args.tokens_per_second.unwrap_or(f64::INFINITY),
+        jitter: args.jitter.map_or(0.0, |j| j.0),
+    }
+}
+
+/// `--bare-streams`: the floor `chaos bench` measures the mock's stream timing against.
+async fn bare_streams(args: &MockArgs) -> anyhow::Result<Exit> {
+    let mut servers = Vec::new();
+    for addr in &args.openai {
+        let server = crate::mock::bare::serve(*addr, latency_of(args), args.threads.count())
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        println!("bare OpenAI streams on http://{} (no HTTP stack; timing at {TIMING_PATH})", server.addr);
+        servers.push(server);
+    }
+    let _ = std::io::stdout().flush();
+    interrupted().await;
+    for server in servers {
+        server.shutdown().await;
+    }
+    Ok(Exit::Pass)
 }
 
 /// Runs the mocks the arguments ask for.
@@ -47,6 +73,9 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::InvalidScenario);
         }
     }
+    if args.bare_streams {
+        return bare_streams(args).await;
+    }
     let families: Vec<ApiFamily> = wanted.iter().map(|(family, _)| *family).collect();
     let mut mocks: Vec<(ApiFamily, MockHandle)> = Vec::new();
     for (index, (family, addr)) in wanted.into_iter().enumerate() {
@@ -67,15 +96,10 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         }
         let keys =
             args.keys.map_or_else(Vec::new, |n| (0..n).map(|i| format!("sk-chaos-{family}-{i}")).collect());
-        let latency = LatencyModel {
-            ttft: args.ttft.map_or(std::time::Duration::ZERO, |t| t.0),
-            tokens_per_second: args.tokens_per_second.unwrap_or(f64::INFINITY),
-            jitter: args.jitter.map_or(0.0, |j| j.0),
-        };
         let handle = MockBuilder::new(family)
             .keys(keys.clone())
             .models(if args.model.is_empty() { default_models(family) } else { args.model.clone() })
-            .latency(latency)
+            .latency(latency_of(args))
             .limits(RateLimits::per_minute(args.rpm, args.tpm))
             .overload(args.overloaded.map_or(0.0, |p| p.0))
             .faults(faults)

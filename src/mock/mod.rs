@@ -10,6 +10,7 @@
 //! `limits` (token buckets) · `counters`.
 
 mod anthropic;
+pub mod bare;
 mod counters;
 mod dialect;
 mod generation;

@@ -4,8 +4,11 @@
 //! No task and no channel per stream: the body is polled by the connection that writes it,
 //! which is what lets one mock hold thousands of concurrent streams.
 //!
-//! Each event's lateness (when it was handed to the connection minus when it was due) goes
-//! into a shared [`Lateness`] histogram, so a mock can say how well it kept time.
+//! Each event's lateness (when it was handed to the connection minus when it was due) and its
+//! gap error (the time since the stream's previous event minus the intended gap) go into a
+//! shared [`Lateness`], so a mock can say how well it kept time. The gap error is what a client
+//! feels between tokens: a constant lateness (tokio's timer rounds every sleep up to its next
+//! millisecond) does not show in it.
 
 use std::{
     convert::Infallible,
@@ -26,36 +29,80 @@ pub trait EventScript: Send + 'static {
     fn next_event(&mut self) -> Option<(Duration, Bytes)>;
 }
 
-/// How late paced events were, in microseconds, over every stream of one mock.
-#[derive(Clone)]
+/// How late paced events were, and how far the gaps between a stream's events were from the
+/// intended ones, in microseconds, over every stream of one mock.
+#[derive(Clone, Default)]
 pub struct Lateness {
-    histogram: Arc<Mutex<Histogram<u64>>>,
+    histograms: Arc<Mutex<LatenessHistograms>>,
 }
 
-impl Default for Lateness {
+struct LatenessHistograms {
+    late: Histogram<u64>,
+    gap_error: Histogram<u64>,
+}
+
+impl Default for LatenessHistograms {
     fn default() -> Self {
-        let histogram = Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant bounds are valid");
-        Lateness { histogram: Arc::new(Mutex::new(histogram)) }
+        let histogram = || Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant bounds are valid");
+        LatenessHistograms { late: histogram(), gap_error: histogram() }
+    }
+}
+
+/// Microseconds, within the histograms' bounds.
+fn micros(duration: Duration) -> u64 {
+    (duration.as_micros() as u64).clamp(1, 60_000_000)
+}
+
+/// One stream's account of its events' timing, kept in a shared [`Lateness`].
+pub struct EventClock {
+    lateness: Lateness,
+    /// The previous event's due and written instants.
+    previous: Option<(Instant, Instant)>,
+}
+
+impl EventClock {
+    pub fn new(lateness: Lateness) -> Self {
+        EventClock { lateness, previous: None }
+    }
+
+    /// The event due at `due` is being written now.
+    pub fn written(&mut self, due: Instant) {
+        let written = Instant::now();
+        let gap_error = self.previous.map(|(previous_due, previous_written)| {
+            let gap = written.saturating_duration_since(previous_written);
+            gap.abs_diff(due.saturating_duration_since(previous_due))
+        });
+        self.lateness.record(written.saturating_duration_since(due), gap_error);
+        self.previous = Some((due, written));
     }
 }
 
 impl Lateness {
-    fn record(&self, late: Duration) {
-        let micros = (late.as_micros() as u64).clamp(1, 60_000_000);
-        self.histogram.lock().unwrap_or_else(|p| p.into_inner()).saturating_record(micros);
+    fn record(&self, late: Duration, gap_error: Option<Duration>) {
+        let mut histograms = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
+        histograms.late.saturating_record(micros(late));
+        if let Some(gap_error) = gap_error {
+            histograms.gap_error.saturating_record(micros(gap_error));
+        }
     }
 
-    /// `{"events", "p50_ms", "p99_ms", "p999_ms", "max_ms"}`.
+    /// `{"events", "p50_ms", "p99_ms", "p999_ms", "max_ms", "gap_error": {"gaps", "p50_ms", …}}`:
+    /// lateness at the top level, the gap error under `gap_error`.
     pub fn to_json(&self) -> serde_json::Value {
-        let h = self.histogram.lock().unwrap_or_else(|p| p.into_inner());
+        let histograms = self.histograms.lock().unwrap_or_else(|p| p.into_inner());
         let ms = |micros: u64| micros as f64 / 1000.0;
-        serde_json::json!({
-            "events": h.len(),
-            "p50_ms": ms(h.value_at_quantile(0.5)),
-            "p99_ms": ms(h.value_at_quantile(0.99)),
-            "p999_ms": ms(h.value_at_quantile(0.999)),
-            "max_ms": ms(h.max()),
-        })
+        let percentiles = |h: &Histogram<u64>, count: &str| {
+            serde_json::json!({
+                count: h.len(),
+                "p50_ms": ms(h.value_at_quantile(0.5)),
+                "p99_ms": ms(h.value_at_quantile(0.99)),
+                "p999_ms": ms(h.value_at_quantile(0.999)),
+                "max_ms": ms(h.max()),
+            })
+        };
+        let mut json = percentiles(&histograms.late, "events");
+        json["gap_error"] = percentiles(&histograms.gap_error, "gaps");
+        json
     }
 }
 
@@ -65,7 +112,7 @@ pub struct PacedBody {
     start: Instant,
     next: Option<(Instant, Bytes)>,
     sleep: Pin<Box<Sleep>>,
-    lateness: Lateness,
+    clock: EventClock,
 }
 
 impl PacedBody {
@@ -73,7 +120,7 @@ impl PacedBody {
     pub fn new(script: impl EventScript, lateness: Lateness) -> Self {
         let start = Instant::now();
         let sleep = Box::pin(tokio::time::sleep_until(start));
-        PacedBody { script: Box::new(script), start, next: None, sleep, lateness }
+        PacedBody { script: Box::new(script), start, next: None, sleep, clock: EventClock::new(lateness) }
     }
 }
 
@@ -98,7 +145,7 @@ impl Body for PacedBody {
             ready!(this.sleep.as_mut().poll(cx));
         }
         Poll::Ready(this.next.take().map(|(due, event)| {
-            this.lateness.record(Instant::now().saturating_duration_since(due));
+            this.clock.written(due);
             Ok(Frame::data(event))
         }))
     }
@@ -135,5 +182,21 @@ mod tests {
         assert_eq!(seen, expected);
         assert_eq!(lateness.to_json()["events"], 3);
         assert_eq!(lateness.to_json()["max_ms"], 0.001, "paused time: every event exactly on time");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_written_late_shows_as_gap_errors_on_both_sides_of_it() {
+        let lateness = Lateness::default();
+        let mut body = PacedBody::new(Every100ms(0), lateness.clone());
+        body.frame().await; // e1 at 100 ms
+        tokio::time::sleep(Duration::from_millis(130)).await;
+        body.frame().await; // e2 due at 200 ms, written at 230 ms: a gap of 130 ms
+        body.frame().await; // e3 at 300 ms: a gap of 70 ms
+        let timing = lateness.to_json();
+        let about_30_ms =
+            |value: &serde_json::Value| value.as_f64().is_some_and(|ms| (ms - 30.0).abs() < 0.1);
+        assert!(about_30_ms(&timing["max_ms"]), "e2 was 30 ms late: {timing}");
+        assert_eq!(timing["gap_error"]["gaps"], 2, "{timing}");
+        assert!(about_30_ms(&timing["gap_error"]["p50_ms"]), "both gaps were 30 ms off: {timing}");
     }
 }

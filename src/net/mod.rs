@@ -13,7 +13,7 @@ pub use abortable::{enact, Abort};
 pub use connections::{tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, spawn_per_connection, ServerHandle};
-pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection};
+pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection, spawn_shards, Stopped};
 pub use throttled::Throttled;
 
 use bytes::Bytes;

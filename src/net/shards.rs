@@ -12,11 +12,12 @@ use std::{
     future::Future,
     io,
     net::{SocketAddr, TcpListener},
+    pin::Pin,
 };
 
 use hyper::{body::Incoming, Request, Response};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::{
     abortable::Abort,
@@ -93,20 +94,40 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let listeners = bind_shards(addr, count.max(1))?;
-    let addr = listeners[0].local_addr()?;
+    spawn_shards(listeners, |index| {
+        let handler = make_connection_handler(index);
+        move |listener, stopped, refuse| async move {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener, handler, stopped, refuse).await,
+                Err(error) => tracing::error!(%error, shard = index, "cannot serve on this shard"),
+            }
+        }
+    })
+}
+
+/// The stop signal of a [`ServerHandle`], as one shard receives it.
+pub type Stopped = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One thread per listener, each running on a current-thread runtime of its own what
+/// `make_shard` makes for it (given the shard's index): a loop that serves the listener until
+/// the handle's stop signal, and goes dark while its refuse switch is on (or ignores it).
+/// Shutting the handle down waits for every loop to end.
+pub fn spawn_shards<S, L, F>(listeners: Vec<TcpListener>, mut make_shard: S) -> io::Result<ServerHandle>
+where
+    S: FnMut(usize) -> L,
+    L: FnOnce(TcpListener, Stopped, watch::Receiver<bool>) -> F + Send + 'static,
+    F: Future<Output = ()>,
+{
+    let addr = listeners.first().ok_or_else(|| io::Error::other("no listener to serve"))?.local_addr()?;
     let mut handle = ServerHandle::new(addr);
     for (index, listener) in listeners.into_iter().enumerate() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let handler = make_connection_handler(index);
-        let (shutdown, refuse) = handle.signals();
+        let shard = make_shard(index);
+        let (stopped, refuse) = handle.signals();
+        let stopped: Stopped = Box::pin(stopped);
         let (done, finished) = oneshot::channel();
         std::thread::Builder::new().name(format!("chaos-shard-{index}")).spawn(move || {
-            runtime.block_on(async move {
-                match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => serve(listener, handler, shutdown, refuse).await,
-                    Err(error) => tracing::error!(%error, shard = index, "cannot serve on this shard"),
-                }
-            });
+            runtime.block_on(shard(listener, stopped, refuse));
             let _ = done.send(());
         })?;
         handle.track(finished);
