@@ -104,9 +104,11 @@ async fn slowdown_at_speed_42() {
     passes("slowdown", 42.0).await;
 }
 
+/// At 60× the outage's p99 bound is 67 ms against ~45 ms of scaled backoff and fallback, too
+/// little room on two shared cores (a CI run saw 74 ms); at 30× it is 133 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hard_down_at_speed_60() {
-    passes("hard-down", 60.0).await;
+async fn hard_down_at_speed_30() {
+    passes("hard-down", 30.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

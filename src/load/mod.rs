@@ -165,43 +165,35 @@ pub fn start(
     limits: Limits,
     clock: RunClock,
     recorder: Recorder,
-    stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<LoadThreads> {
     let shards = load_threads(schedule.peak_rate(), &limits);
     let timeout = sender.client.timeout();
-    let dealt = pacer::start(schedule, end, clock, shards)?;
+    let (dealt, cutoff) = pacer::start(schedule, end, clock, shards)?;
+    // A stop deals no start intended after it; those due before it still go out, however late
+    // the pacer is with them. A dropped sender stops the load too.
+    tokio::spawn(async move {
+        let _ = stop.changed().await;
+        cutoff.stop_at(clock.elapsed());
+    });
     let drivers = dealt.into_iter().enumerate().map(|(shard, dealt)| {
         let limits = limits.share(shard, shards);
         let tracker = Tracker::new(sender.with_own_connections(), limits, clock, recorder.clone());
-        let stop = stop.clone();
-        move || drive(dealt, tracker, limits, stop)
+        move || drive(dealt, tracker, limits)
     });
     LoadThreads::spawn(timeout, drivers.collect::<Vec<_>>())
 }
 
 /// One load thread's driver: spawns a request for each start dealt to it (numbered by the
 /// pacer, so the threads' numbers never meet and rise with the intended instants), and counts
-/// each down as it ends, until the starts end or `stop` turns true.
-async fn drive(
-    pacer::Dealt { mut due, open }: pacer::Dealt,
-    tracker: Tracker,
-    limits: Limits,
-    mut stop: watch::Receiver<bool>,
-) -> Load {
+/// each down as it ends, until the pacer deals no more (the schedule's end, or a stop: see
+/// [`pacer::Cutoff`]).
+async fn drive(pacer::Dealt { mut due, open }: pacer::Dealt, tracker: Tracker, limits: Limits) -> Load {
     let clock = tracker.clock;
     let mut tasks = JoinSet::new();
     let mut generator = GeneratorStats::default();
-    loop {
-        // Starts already dealt go first: a stop that comes with the last of them (the run's end)
-        // must not drop one uncounted, neither sent nor missed.
-        let pacer::Start { id, intended } = tokio::select! {
-            biased;
-            next = due.recv() => match next {
-                Some(start) => start,
-                None => break,
-            },
-            _ = stop.changed() => break,
-        };
+    // Every start dealt is counted, sent or missed: the driver never leaves one in the channel.
+    while let Some(pacer::Start { id, intended }) = due.recv().await {
         while tasks.try_join_next().is_some() {}
         if tasks.len() >= limits.max_in_flight {
             generator.missed();
@@ -215,7 +207,6 @@ async fn drive(
             open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         });
     }
-    // Dropping `due` here stops the pacer's thread.
     tracker.into_load(tasks, generator)
 }
 

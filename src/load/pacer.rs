@@ -12,10 +12,10 @@
 
 use std::{
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::mpsc;
@@ -43,39 +43,71 @@ pub struct Start {
     pub intended: Duration,
 }
 
-/// Paces `schedule` on `clock` until an intended start reaches `end`: the instants arrive as they
-/// come due, each dealt to the one of `shards` (at least one) load threads with the fewest
-/// unfinished requests, in turn among equals, so a thread that falls behind (its core taken by
-/// something else) is dealt less. Once the receivers are dropped, the thread ends at its next
-/// instant.
+/// Where the pacer stops dealing: no start intended at or after the cut-off goes out. It begins
+/// at the schedule's end and can only move earlier ([`Cutoff::stop_at`]); the pacer ends, and
+/// closes every shard's channel, once the next start is past it.
+#[derive(Debug, Clone)]
+pub struct Cutoff {
+    micros: Arc<AtomicU64>,
+    pacer: std::thread::Thread,
+}
+
+impl Cutoff {
+    /// Deals no start intended at or after `at` (run time). Starts intended before it are still
+    /// dealt, however late the pacer is with them: each is then counted, sent or missed. The
+    /// pacer is woken to see it, so a long sleep to a distant instant does not hold the end.
+    pub fn stop_at(&self, at: Duration) {
+        self.micros.fetch_min(micros(at), Ordering::Relaxed);
+        self.pacer.unpark();
+    }
+
+    fn passed_by(&self, intended: Duration) -> bool {
+        micros(intended) >= self.micros.load(Ordering::Relaxed)
+    }
+}
+
+fn micros(at: Duration) -> u64 {
+    u64::try_from(at.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Paces `schedule` on `clock` until an intended start reaches `end` (or the returned
+/// [`Cutoff`], moved earlier): the instants arrive as they come due, each dealt to the one of
+/// `shards` (at least one) load threads with the fewest unfinished requests, in turn among
+/// equals, so a thread that falls behind (its core taken by something else) is dealt less. Once
+/// the receivers are dropped, the thread ends at its next instant.
 pub fn start(
     schedule: Schedule,
     end: Duration,
     clock: RunClock,
     shards: usize,
-) -> std::io::Result<Vec<Dealt>> {
+) -> std::io::Result<(Vec<Dealt>, Cutoff)> {
     let channels: Vec<_> = (0..shards.max(1)).map(|_| mpsc::unbounded_channel()).collect();
     let open: Vec<Arc<AtomicUsize>> = channels.iter().map(|_| Arc::default()).collect();
     let (senders, dues): (Vec<_>, Vec<_>) = channels.into_iter().unzip();
     let dealt =
         dues.into_iter().zip(&open).map(|(due, open)| Dealt { due, open: Arc::clone(open) }).collect();
     // The run clock counts from a tokio instant; on a real clock that is a std instant too.
-    let start =
-        std::time::Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(std::time::Instant::now);
-    std::thread::Builder::new().name("chaos-pacer".to_owned()).spawn(move || {
+    let start = Instant::now().checked_sub(clock.elapsed()).unwrap_or_else(Instant::now);
+    let cutoff_micros = Arc::new(AtomicU64::new(micros(end)));
+    let micros_seen = Arc::clone(&cutoff_micros);
+    let pacer = std::thread::Builder::new().name("chaos-pacer".to_owned()).spawn(move || {
         // Without it the starts are only a little later: nothing to do if it is refused.
         #[cfg(target_os = "linux")]
         let _ = nix::sys::prctl::set_timerslack(1);
+        let cutoff = Cutoff { micros: micros_seen, pacer: std::thread::current() };
         let mut next_wake = start;
         let mut turn = 0;
-        let numbered = (1u64..).zip(schedule.take_while(|intended| *intended < end));
-        for (id, intended) in numbered {
+        for (id, intended) in (1u64..).zip(schedule) {
             let due = start + intended;
-            let now = std::time::Instant::now();
-            if due > now {
+            if due > Instant::now() {
                 // Not before the tick is over: starts due meanwhile go out together.
-                std::thread::sleep(due.max(next_wake) - now);
-                next_wake = std::time::Instant::now() + TICK;
+                if !sleep_until(due.max(next_wake), || cutoff.passed_by(intended)) {
+                    break;
+                }
+                next_wake = Instant::now() + TICK;
+            }
+            if cutoff.passed_by(intended) {
+                break;
             }
             let shard = least_busy(&open, turn);
             open[shard].fetch_add(1, Ordering::Relaxed);
@@ -85,7 +117,23 @@ pub fn start(
             }
         }
     })?;
-    Ok(dealt)
+    let cutoff = Cutoff { micros: cutoff_micros, pacer: pacer.thread().clone() };
+    Ok((dealt, cutoff))
+}
+
+/// Sleeps until `wake`, unless woken (unparked) to find `cut` true; says whether it slept to the
+/// end. A park can also end early for no reason: it is taken again for the time left.
+fn sleep_until(wake: Instant, cut: impl Fn() -> bool) -> bool {
+    loop {
+        if cut() {
+            return false;
+        }
+        let now = Instant::now();
+        if wake <= now {
+            return true;
+        }
+        std::thread::park_timeout(wake - now);
+    }
 }
 
 /// The shard with the fewest unfinished requests; among equals, the first from `turn` on.
@@ -105,7 +153,7 @@ mod tests {
     async fn instants_arrive_in_order_close_to_due_and_stop_at_the_end() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 200.0, Duration::from_secs(1), 0);
-        let mut due = start(schedule, Duration::from_millis(100), clock, 1).unwrap().remove(0).due;
+        let mut due = start(schedule, Duration::from_millis(100), clock, 1).unwrap().0.remove(0).due;
         let mut seen = Vec::new();
         while let Some(Start { intended, .. }) = due.recv().await {
             let late = clock.elapsed().saturating_sub(intended);
@@ -120,7 +168,7 @@ mod tests {
     async fn shards_that_keep_up_are_dealt_the_instants_in_turn() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 1000.0, Duration::from_secs(1), 0);
-        let dealt = start(schedule, Duration::from_millis(30), clock, 3).unwrap();
+        let (dealt, _) = start(schedule, Duration::from_millis(30), clock, 3).unwrap();
         let mut seen = Vec::new();
         for Dealt { mut due, .. } in dealt {
             let mut mine = Vec::new();
@@ -141,7 +189,7 @@ mod tests {
     async fn a_shard_that_falls_behind_is_dealt_nothing_more() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 50.0, Duration::from_secs(1), 0);
-        let mut dealt = start(schedule, Duration::from_millis(200), clock, 2).unwrap();
+        let (mut dealt, _) = start(schedule, Duration::from_millis(200), clock, 2).unwrap();
         let (mut stuck, mut quick) = (dealt.remove(0), dealt.remove(0));
         let mut quick_count = 0;
         // The quick shard finishes each request as soon as it gets it; the stuck one never does.
@@ -161,12 +209,48 @@ mod tests {
         assert_eq!(stuck.open.load(Ordering::Relaxed), stuck_count);
     }
 
+    /// The run's end came while the pacer was behind: every start intended before the cut-off
+    /// is still dealt (each then counted, sent or missed), none after it, and the channels close
+    /// at the cut-off, not at the schedule's end.
+    #[tokio::test]
+    async fn a_cut_off_deals_every_start_before_it_however_late_and_none_after() {
+        let clock = RunClock::start_now();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let schedule = || Schedule::constant_rate(Process::Constant, 1000.0, Duration::from_secs(30), 0);
+        let (mut dealt, cutoff) = start(schedule(), Duration::from_secs(30), clock, 1).unwrap();
+        let at = clock.elapsed() + Duration::from_millis(50);
+        cutoff.stop_at(at);
+        let mut due = dealt.remove(0).due;
+        let mut ids = Vec::new();
+        while let Some(Start { id, intended }) = due.recv().await {
+            assert!(intended < at, "{intended:?} is past the cut-off {at:?}");
+            ids.push(id);
+        }
+        let before = schedule().take_while(|intended| *intended < at).count();
+        assert!(before >= 250, "{before}");
+        assert_eq!(ids, (1..=before as u64).collect::<Vec<_>>());
+        assert!(clock.elapsed() < Duration::from_secs(5), "ended at the cut-off: {:?}", clock.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_wakes_a_pacer_asleep_until_a_distant_start() {
+        let clock = RunClock::start_now();
+        let schedule = Schedule::constant_rate(Process::Constant, 0.1, Duration::from_secs(60), 0);
+        let (mut dealt, cutoff) = start(schedule, Duration::from_secs(60), clock, 1).unwrap();
+        let mut due = dealt.remove(0).due;
+        let first = due.recv().await.expect("the start at 0 s");
+        assert_eq!(first.intended, Duration::ZERO);
+        cutoff.stop_at(clock.elapsed());
+        let next = tokio::time::timeout(Duration::from_secs(5), due.recv()).await;
+        assert_eq!(next, Ok(None), "the next start was 10 s away; the pacer ended at once");
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn the_pacer_thread_sleeps_without_timer_slack() {
         let clock = RunClock::start_now();
         let schedule = Schedule::constant_rate(Process::Constant, 10.0, Duration::from_secs(10), 0);
-        let mut due = start(schedule, Duration::from_secs(10), clock, 1).unwrap().remove(0).due;
+        let mut due = start(schedule, Duration::from_secs(10), clock, 1).unwrap().0.remove(0).due;
         assert!(due.recv().await.is_some(), "the first start, after the slack was set");
         // Each thread's name is under /proc/self/task/<tid>; its slack only under /proc/<tid>.
         let tasks = std::fs::read_dir("/proc/self/task").unwrap().flatten();
