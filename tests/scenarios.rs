@@ -111,9 +111,14 @@ async fn hard_down_at_speed_30() {
     passes("hard-down", 30.0).await;
 }
 
+/// A request meant for the refused phase's last few milliseconds that goes out after the switch
+/// (the generator a little late on shared cores) meets the blackhole and pays its timeout. The
+/// wall-clock rate is the same at any speed, so such stragglers are as many, but at 36× the
+/// phase has only 119 requests and two of them are its p99 (a CI run saw 60 ms against 56 ms);
+/// at 18× it has twice as many.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn az_loss_at_speed_36() {
-    passes("az-loss", 36.0).await;
+async fn az_loss_at_speed_18() {
+    passes("az-loss", 18.0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
