@@ -52,3 +52,12 @@ wait_for() {
 
 # CPU time (user + system) of process PID so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# Starts a zero-latency `chaos mock --openai` on a free loopback port, stopped with the rest;
+# sets MOCK_PID and MOCK_URL. Needs CHAOS (see ensure_chaos).
+start_mock() {
+  "$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
+  MOCK_PID=$!
+  pids+=("$MOCK_PID")
+  MOCK_URL=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
+}

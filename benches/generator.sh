@@ -96,9 +96,9 @@ command -v python3 >/dev/null || { log "python3 is needed to read the JSON"; exi
 ensure_chaos
 
 # ---- the server --------------------------------------------------------------------------
-"$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
-mock_pid=$!; pids+=("$mock_pid")
-url=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
+start_mock
+mock_pid=$MOCK_PID
+url=$MOCK_URL
 
 # The body our client sends (src/load/body.rs): prompt_tokens 100 → "lore" × 93, max_tokens 1.
 prompt=$(printf 'lore%.0s' $(seq 93))

@@ -18,6 +18,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 REQUESTS=${REQUESTS:-1000}
 WARMUP=${WARMUP:-100}
 # shellcheck source=benches/common.sh
@@ -27,9 +28,8 @@ command -v valgrind >/dev/null || { log "needs valgrind (apt-get install valgrin
 ensure_oha
 ensure_chaos
 
-"$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
-pids+=($!)
-mock=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
+start_mock
+mock=$MOCK_URL
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
   "$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$mock" --threads 1 >"$OUT/proxy.out" 2>&1 &

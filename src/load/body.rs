@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde::Serialize;
 
 use crate::wire::{tokens, ApiFamily};
 
@@ -36,114 +35,120 @@ pub fn path(family: ApiFamily) -> &'static str {
     }
 }
 
-/// One user message.
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-struct StreamOptions {
-    include_usage: bool,
-}
-
-/// A Chat Completions request, serialized straight from borrowed fields (no JSON tree).
-#[derive(Serialize)]
-struct ChatRequest<'a> {
-    model: &'a str,
-    messages: [Message<'a>; 1],
-    user: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_completion_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<StreamOptions>,
-}
-
-#[derive(Serialize)]
-struct Metadata<'a> {
-    user_id: &'a str,
-}
-
-/// A Messages request.
-#[derive(Serialize)]
-struct MessagesRequest<'a> {
-    model: &'a str,
-    messages: [Message<'a>; 1],
-    metadata: Metadata<'a>,
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    stream: bool,
-}
-
 /// The body of logical request `id`; `prompt` is the prompt text of the largest size the load
 /// uses, and a prefix of it gives each request its size.
+///
+/// Written from a template of the family's fixed shape rather than serialized field by field:
+/// the generator builds one for every request, and serde_json escapes a string a byte at a time
+/// (~13 instructions a byte, most of a body's cost with a 100-token prompt: `benches/
+/// generator_instructions.sh`), while the generated prompt never needs an escape and is copied
+/// as it is ([`json_string`]). The keys are in the order the SDKs send them.
 pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Bytes {
     let chars = tokens::prompt_chars(u64::from(spec.prompt_tokens)).min(prompt.len());
-    let messages = [Message { role: "user", content: &prompt[..chars] }];
-    let tag = format!("chaos-{id}");
+    let content = &prompt[..chars];
     let model = &*spec.model;
-    // Room for a usual body up front (growing the buffer as it filled copied it ~8 times); a
-    // huge prompt's grows as it fills, which measured faster than reserving for it.
-    let size = chars + model.len() + tag.len() + BODY_OVERHEAD;
-    let mut written = Vec::with_capacity(if size <= RESERVE_AT_MOST { size } else { 0 });
-    let serialized = match family {
-        ApiFamily::OpenAi => serde_json::to_writer(
-            &mut written,
-            &ChatRequest {
-                model,
-                messages,
-                user: &tag,
-                max_completion_tokens: spec.max_tokens,
-                stream: spec.stream,
-                stream_options: spec.stream.then_some(StreamOptions { include_usage: true }),
-            },
-        ),
-        ApiFamily::Anthropic => serde_json::to_writer(
-            &mut written,
-            &MessagesRequest {
-                model,
-                messages,
-                metadata: Metadata { user_id: &tag },
-                max_tokens: spec.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS),
-                stream: spec.stream,
-            },
-        ),
-    };
-    // Serializing strings and numbers into memory cannot fail.
-    debug_assert!(serialized.is_ok());
+    // Room for the whole body up front, so a huge prompt is copied once.
+    let mut written = Vec::with_capacity(chars + model.len() + BODY_OVERHEAD);
+    written.extend_from_slice(b"{\"model\":");
+    json_string(&mut written, model);
+    written.extend_from_slice(b",\"messages\":[{\"role\":\"user\",\"content\":");
+    json_string(&mut written, content);
+    written.extend_from_slice(b"}],");
+    let mut number = itoa::Buffer::new();
+    match family {
+        ApiFamily::OpenAi => {
+            written.extend_from_slice(b"\"user\":\"chaos-");
+            written.extend_from_slice(number.format(id).as_bytes());
+            written.push(b'"');
+            if let Some(max) = spec.max_tokens {
+                written.extend_from_slice(b",\"max_completion_tokens\":");
+                written.extend_from_slice(number.format(max).as_bytes());
+            }
+            if spec.stream {
+                written.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+            }
+        }
+        ApiFamily::Anthropic => {
+            written.extend_from_slice(b"\"metadata\":{\"user_id\":\"chaos-");
+            written.extend_from_slice(number.format(id).as_bytes());
+            written.extend_from_slice(b"\"},\"max_tokens\":");
+            let max = spec.max_tokens.unwrap_or(ANTHROPIC_DEFAULT_MAX_TOKENS);
+            written.extend_from_slice(number.format(max).as_bytes());
+            if spec.stream {
+                written.extend_from_slice(b",\"stream\":true");
+            }
+        }
+    }
+    written.push(b'}');
     Bytes::from(written)
 }
 
-/// A body's bytes besides its prompt, model and tag: keys, punctuation, numbers (~170 at most).
+/// Writes `text` as a JSON string: copied as it is when none of its characters needs an escape
+/// (a quote, a backslash or a control character), escaped by serde_json otherwise.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    if !needs_escape(text.as_bytes()) {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Serializing a string into memory cannot fail.
+        let _ = serde_json::to_writer(out, text);
+    }
+}
+
+/// Whether any byte of `text` is a quote, a backslash or a control character. Each block of 64 is
+/// checked whole, with no early exit inside it, so the check runs on vector registers (~0.3
+/// instructions a byte, against ~10 for a byte-by-byte `all`).
+fn needs_escape(text: &[u8]) -> bool {
+    text.chunks(64).any(|block| {
+        block.iter().fold(false, |found, &byte| found | (byte < 0x20) | (byte == b'"') | (byte == b'\\'))
+    })
+}
+
+/// A body's bytes besides its prompt and model: keys, punctuation, the tag, numbers (~170 at
+/// most).
 const BODY_OVERHEAD: usize = 192;
 
-/// The largest body that reserves its size before it is written (`benches/hot_paths.rs`,
-/// `request_body`).
-const RESERVE_AT_MOST: usize = 64 * 1024;
+/// One key, as each family's authentication header carries it: built once per key, so a request
+/// only clones them (building `Bearer …` and checking it byte by byte cost ~1,800 instructions a
+/// request). Both values are marked sensitive.
+#[derive(Clone)]
+pub struct Credentials {
+    /// `authorization: Bearer <key>` (OpenAI).
+    bearer: http::HeaderValue,
+    /// `x-api-key: <key>` (Anthropic).
+    key: http::HeaderValue,
+}
 
-/// Adds each family's authentication (and, for Anthropic, version) headers; an error for a key
-/// that cannot be a header value.
-pub fn authenticate(
-    headers: &mut http::HeaderMap,
-    family: ApiFamily,
-    api_key: &str,
-) -> Result<(), http::header::InvalidHeaderValue> {
-    use http::HeaderValue;
-    let (name, mut value) = match family {
+impl Credentials {
+    /// An error for a key that cannot be a header value.
+    pub fn new(api_key: &str) -> Result<Self, http::header::InvalidHeaderValue> {
+        let mut bearer = http::HeaderValue::try_from(format!("Bearer {api_key}"))?;
+        let mut key = http::HeaderValue::from_str(api_key)?;
+        bearer.set_sensitive(true);
+        key.set_sensitive(true);
+        Ok(Credentials { bearer, key })
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Never the key itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(<redacted>)")
+    }
+}
+
+/// Adds each family's authentication (and, for Anthropic, version) headers.
+pub fn authenticate(headers: &mut http::HeaderMap, family: ApiFamily, credentials: &Credentials) {
+    match family {
         ApiFamily::OpenAi => {
-            (http::header::AUTHORIZATION, HeaderValue::try_from(format!("Bearer {api_key}"))?)
+            headers.insert(http::header::AUTHORIZATION, credentials.bearer.clone());
         }
         ApiFamily::Anthropic => {
-            headers.insert(ANTHROPIC_VERSION_HEADER, HeaderValue::from_static(ANTHROPIC_VERSION));
-            (X_API_KEY, HeaderValue::from_str(api_key)?)
+            headers.insert(ANTHROPIC_VERSION_HEADER, http::HeaderValue::from_static(ANTHROPIC_VERSION));
+            headers.insert(X_API_KEY, credentials.key.clone());
         }
-    };
-    value.set_sensitive(true);
-    headers.insert(name, value);
-    Ok(())
+    }
 }
 
 const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
@@ -170,6 +175,38 @@ mod tests {
         assert_eq!(anthropic["metadata"]["user_id"], "chaos-7");
         assert_eq!(anthropic["max_tokens"], ANTHROPIC_DEFAULT_MAX_TOKENS);
         assert!(anthropic.get("stream").is_none());
+    }
+
+    #[test]
+    fn the_openai_body_is_byte_for_byte_the_one_the_benchmarks_give_oha() {
+        let spec = RequestSpec { max_tokens: Some(1), ..spec(false, None) };
+        let spec = RequestSpec { model: Arc::from("gpt-4o-mini"), ..spec };
+        let sent = body(ApiFamily::OpenAi, &spec, &tokens::prompt_text(1000), 1);
+        let prompt = "lore".repeat(93);
+        let expected = format!(
+            r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{prompt}"}}],"user":"chaos-1","max_completion_tokens":1}}"#
+        );
+        assert_eq!(std::str::from_utf8(&sent).unwrap(), expected);
+    }
+
+    #[test]
+    fn text_that_needs_escapes_is_escaped_and_reads_back_the_same() {
+        let model = "gpt-\"4\"\\mini\n\u{1}é";
+        // Escapes from the first byte on, and one alone well past the first block of 64.
+        let prompts =
+            ["say \"hi\"\\\ttwice ".repeat(40), format!("{}\"{}", "a".repeat(200), "b".repeat(300))];
+        let spec = RequestSpec { model: Arc::from(model), ..spec(true, Some(3)) };
+        for (family, prompt) in [ApiFamily::OpenAi, ApiFamily::Anthropic]
+            .into_iter()
+            .zip(&prompts)
+            .chain([(ApiFamily::OpenAi, &prompts[1]), (ApiFamily::Anthropic, &prompts[0])])
+        {
+            let sent: serde_json::Value = serde_json::from_slice(&body(family, &spec, prompt, 9)).unwrap();
+            assert_eq!(sent["model"], model);
+            let content = sent["messages"][0]["content"].as_str().unwrap();
+            assert!(content.len() > 300 && prompt.starts_with(content), "{content:?}");
+            assert_eq!(sent["stream"], true);
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::{
-    body::{self, RequestSpec},
+    body::{self, Credentials, RequestSpec},
     observe::{observe, BodyEnd, Observation},
     retry::{RetryAdvice, RetryPolicy},
 };
@@ -99,20 +99,33 @@ const RETRY_COUNT: http::HeaderName = http::HeaderName::from_static(RETRY_COUNT_
 /// Where an attempt goes, in which format, with which key.
 struct Destination<'a> {
     family: ApiFamily,
-    api_key: &'a str,
+    credentials: &'a Credentials,
     endpoint: &'a Endpoints,
 }
 
-/// How to reach one route: its generation path for each family (origin-form) and the
-/// connections to it (which know its `Host`).
+/// How to reach one route: its generation path for each family (origin-form), its keys' headers
+/// and the connections to it (which know its `Host`).
 struct Endpoints {
     /// OpenAI's, then Anthropic's.
     paths: [Uri; 2],
+    /// The route's `api_keys`, in order.
+    credentials: Arc<[Credentials]>,
     connections: Connections<HttpConnector, Full<Bytes>>,
 }
 
 impl Endpoints {
-    fn new(base: &Uri) -> anyhow::Result<Self> {
+    fn new(route: &Route) -> anyhow::Result<Self> {
+        let base = &route.base;
+        let credentials = route
+            .api_keys
+            .iter()
+            .enumerate()
+            .map(|(index, key)| {
+                // The key itself never reaches an error message.
+                Credentials::new(key)
+                    .map_err(|_| anyhow::anyhow!("key {} for {base} cannot be a header value", index + 1))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let prefix = base.path().trim_end_matches('/');
         let path = |family| format!("{prefix}{}", body::path(family)).parse::<Uri>();
         let origin = Uri::builder()
@@ -122,12 +135,20 @@ impl Endpoints {
             .build()?;
         let connections = Connections::new(crate::net::tcp_connector(), origin);
         anyhow::ensure!(connections.host().is_some(), "{base} names no host");
-        Ok(Endpoints { paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?], connections })
+        Ok(Endpoints {
+            paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
+            credentials: credentials.into(),
+            connections,
+        })
     }
 
     /// The same endpoints with no connections yet.
     fn without_connections(&self) -> Self {
-        Endpoints { paths: self.paths.clone(), connections: self.connections.with_none_kept() }
+        Endpoints {
+            paths: self.paths.clone(),
+            credentials: Arc::clone(&self.credentials),
+            connections: self.connections.with_none_kept(),
+        }
     }
 }
 
@@ -160,11 +181,7 @@ impl LoadClient {
     pub fn new(config: ClientConfig, clock: RunClock) -> anyhow::Result<Self> {
         anyhow::ensure!(!config.routes.is_empty(), "the client needs at least one route");
         anyhow::ensure!(config.routes.iter().all(|r| !r.api_keys.is_empty()), "every route needs a key");
-        let endpoints = config
-            .routes
-            .iter()
-            .map(|route| Endpoints::new(&route.base))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let endpoints = config.routes.iter().map(Endpoints::new).collect::<anyhow::Result<Vec<_>>>()?;
         Ok(LoadClient { config: Arc::new(config), clock, endpoints: endpoints.into() })
     }
 
@@ -192,7 +209,7 @@ impl LoadClient {
             let body = body::body(family, spec, prompt, id);
             let to = Destination {
                 family,
-                api_key: &route.api_keys[(id % route.api_keys.len() as u64) as usize],
+                credentials: &endpoint.credentials[(id % endpoint.credentials.len() as u64) as usize],
                 endpoint,
             };
             for retries_so_far in 0..=config.retries {
@@ -252,9 +269,7 @@ impl LoadClient {
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = to.endpoint.paths[usize::from(family == ApiFamily::Anthropic)].clone();
         let headers = request.headers_mut();
-        if body::authenticate(headers, family, to.api_key).is_err() {
-            return failed(Outcome::ConnectionError);
-        }
+        body::authenticate(headers, family, to.credentials);
         if let Some(host) = to.endpoint.connections.host() {
             headers.insert(header::HOST, host.clone());
         }
@@ -340,5 +355,32 @@ fn answered(
         served_by,
         answer: Some(answer),
         gaps_us: observation.gaps_us,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_cannot_be_a_header_is_refused_up_front_without_being_named() {
+        let route = |key: &str| Route {
+            base: "http://127.0.0.1:9".parse().unwrap(),
+            family: Some(ApiFamily::OpenAi),
+            api_keys: vec!["sk-good".to_owned(), key.to_owned()],
+            upstream: None,
+        };
+        let config = |key| ClientConfig {
+            routes: vec![route(key)],
+            retries: 0,
+            policy: RetryPolicy::default(),
+            timeout: Duration::from_secs(1),
+            seed: 1,
+            speed: crate::speed::Speed::REAL_TIME,
+        };
+        let clock = RunClock::start_now();
+        assert!(LoadClient::new(config("sk-also-good"), clock).is_ok());
+        let error = LoadClient::new(config("sk-secret\nx"), clock).unwrap_err().to_string();
+        assert!(error.contains("key 2") && !error.contains("sk-secret"), "{error}");
     }
 }

@@ -147,6 +147,22 @@ mod tests {
         assert_eq!(usage(r#"{"usage":[{"x":","}],"b":1}"#), Ok(Some(r#"[{"x":","}]"#)));
     }
 
+    /// A string of any length ends at its closing quote, wherever an escaped quote sits in it.
+    #[test]
+    fn strings_long_and_short_end_at_their_closing_quote_wherever_it_is() {
+        for length in [0, 1, 15, 16, 17, 40, 200] {
+            let plain = "x".repeat(length);
+            let document = format!(r#"{{"text":"{plain}","usage":{length}}}"#);
+            assert_eq!(usage(&document), Ok(Some(length.to_string().as_str())), "{document}");
+            for escape_at in [0, 14, 15, 16, 17, 30] {
+                let (before, after) = ("y".repeat(escape_at), "z".repeat(length));
+                let document = format!(r#"{{"text":"{before}"usage":0,{after}","usage":{length}}}"#);
+                assert_eq!(usage(&document), Ok(Some(length.to_string().as_str())), "{document}");
+            }
+        }
+        assert_eq!(usage(&format!(r#"{{"text":"{}"#, "x".repeat(40))), Err(NotAnObject));
+    }
+
     #[test]
     fn a_body_cut_short_or_not_an_object_is_told_apart() {
         for broken in [
