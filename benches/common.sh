@@ -1,6 +1,8 @@
 # Shared by the whole-process benchmarks (sourced, not run): the processes they start and stop,
 # logging, the peers and the chaos binary they need, and small readers of a process's state.
-# Expects `repo` (the repository root) and `OUT` (a folder for logs) to be set.
+# Expects `repo` (the repository root) and `OUT` (a folder for logs) to be set; creates `OUT`.
+
+mkdir -p "$OUT"
 
 pids=()
 # Stops every process in `pids`: SIGINT first (they print their summaries), SIGKILL after 0.5 s.
@@ -27,6 +29,11 @@ ensure_oha() {
     log "installing oha (cargo install oha --locked) ..."
     cargo install oha --locked >"$OUT/oha-install.log" 2>&1 || { log "oha failed to install, see $OUT/oha-install.log"; exit 1; }
   fi
+}
+
+# Stops unless valgrind is installed (the instruction counts run under its callgrind).
+ensure_valgrind() {
+  command -v valgrind >/dev/null || { log "needs valgrind (apt-get install valgrind)"; exit 1; }
 }
 
 # Sets CHAOS to the release binary, building it unless CHAOS already names one.

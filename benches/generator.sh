@@ -84,7 +84,6 @@ case $MODE in rate | memory | all) ;; *) echo "MODE must be rate, memory or all"
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$(mktemp -d /tmp/generator-bench.XXXXXX)}
-mkdir -p "$OUT"
 
 # shellcheck source=benches/common.sh
 source "$repo/benches/common.sh"

@@ -27,7 +27,6 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$(mktemp -d)}
-mkdir -p "$OUT"
 RATE=${RATE:-300}
 CONNS=${CONNS:-50}
 SHORT=${SHORT:-4}
@@ -35,7 +34,7 @@ LONG=${LONG:-14}
 BEFORE=${BEFORE:-}
 # shellcheck source=benches/common.sh
 source "$repo/benches/common.sh"
-command -v valgrind >/dev/null || { log "needs valgrind (apt-get install valgrind)"; exit 1; }
+ensure_valgrind
 command -v python3 >/dev/null || { log "needs python3 to read results.json"; exit 1; }
 ensure_oha
 ensure_chaos

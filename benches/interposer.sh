@@ -42,7 +42,6 @@ NO_FAULT=${NO_FAULT:-0}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$(mktemp -d /tmp/interposer-bench.XXXXXX)}
-mkdir -p "$OUT"
 
 # shellcheck source=benches/common.sh
 source "$repo/benches/common.sh"

@@ -18,13 +18,12 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$(mktemp -d)}
-mkdir -p "$OUT"
 REQUESTS=${REQUESTS:-1000}
 WARMUP=${WARMUP:-100}
 # shellcheck source=benches/common.sh
 source "$repo/benches/common.sh"
 
-command -v valgrind >/dev/null || { log "needs valgrind (apt-get install valgrind)"; exit 1; }
+ensure_valgrind
 ensure_oha
 ensure_chaos
 

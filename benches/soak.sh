@@ -18,7 +18,6 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$(mktemp -d /tmp/soak.XXXXXX)}
 SPEED=${SPEED:-1}
 EVERY=${EVERY:-10}
-mkdir -p "$OUT"
 # shellcheck source=benches/common.sh
 source "$repo/benches/common.sh"
 ensure_chaos
