@@ -70,6 +70,7 @@ load:
 phases:
   - { name: steady, duration: ${seconds}s }
 EOF
+  rm -rf "${OUT:?}/$name-reports"  # an earlier run in the same OUT would leave a second results.json
   instructions=$(grind "$name" "$binary" run "$OUT/$name.yaml" --reports "$OUT/$name-reports")
   local results
   results=$(ls "$OUT/$name-reports"/*/results.json)
