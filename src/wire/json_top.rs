@@ -19,32 +19,39 @@ use wide::u8x16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAnObject;
 
-/// The raw value of `key` at the top level of the JSON object `document` (the first, if the key
-/// repeats), `None` when the object has no such key.
-pub fn value_of<'a>(document: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, NotAnObject> {
-    let mut found = None;
-    entries(document, |name, value| {
-        if name == key && found.is_none() {
-            found = Some(value);
-        }
-    })?;
-    Ok(found)
+/// Where an entry [`scan`] visits sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The document's top level.
+    Top,
+    /// Inside the object that is the value of the key [`scan`] was asked to open.
+    Opened,
 }
 
 /// Calls `visit` with the raw key (without its quotes) and raw value of each entry at the top
-/// level of the JSON object `document`, in order; an error once the document turns out not to
-/// be one whole object (entries before that point were visited).
-pub fn entries<'a>(document: &'a [u8], mut visit: impl FnMut(&'a [u8], &'a [u8])) -> Result<(), NotAnObject> {
+/// level of the JSON object `document`, in order, and, in the same pass, with each entry of the
+/// object that is the value of the top-level key `open` (the first, if the key repeats; none if
+/// its value is not an object). An error once the document turns out not to be one whole object
+/// (entries before that point were visited). Reading an answer's `usage` this way scans its
+/// bytes once, not twice.
+pub fn scan<'a>(
+    document: &'a [u8],
+    open: Option<&[u8]>,
+    mut visit: impl FnMut(Level, &'a [u8], &'a [u8]),
+) -> Result<(), NotAnObject> {
     if document.get(skip_whitespace(document, 0)) != Some(&b'{') {
         return Err(NotAnObject);
     }
     let mut depth = 0usize;
-    // The key whose value is being scanned, and where that value began, until its end (`,` or
-    // `}` at depth 1).
-    let mut entry: Option<(&[u8], usize)> = None;
-    let mut end_entry = |entry: &mut Option<(&'a [u8], usize)>, end: usize| {
+    // The entry being scanned at the top level, and inside the opened object: its key and where
+    // its value began, until its end (a `,` or the closing bracket at its level).
+    let mut top: Option<(&[u8], usize)> = None;
+    let mut inner: Option<(&[u8], usize)> = None;
+    // Inside the opened object; it was opened already (only the first is).
+    let (mut inside, mut opened) = (false, false);
+    let mut end = |level: Level, entry: &mut Option<(&'a [u8], usize)>, at: usize| {
         if let Some((key, start)) = entry.take() {
-            visit(key, document[start..end].trim_ascii_end());
+            visit(level, key, document[start..at].trim_ascii_end());
         }
     };
     let mut tokens = Tokens::new(document);
@@ -53,22 +60,35 @@ pub fn entries<'a>(document: &'a [u8], mut visit: impl FnMut(&'a [u8], &'a [u8])
             Token::Open(at) => {
                 depth += 1;
                 if depth == 1 {
-                    entry = tokens.key_after(at)?;
+                    top = tokens.key_after(at)?;
+                } else if depth == 2
+                    && !opened
+                    && document[at] == b'{'
+                    && top.is_some_and(|(key, start)| start == at && Some(key) == open)
+                {
+                    (inside, opened) = (true, true);
+                    inner = tokens.key_after(at)?;
                 }
             }
             Token::Comma(at) => {
                 if depth == 1 {
-                    end_entry(&mut entry, at);
-                    entry = tokens.key_after(at)?;
+                    end(Level::Top, &mut top, at);
+                    top = tokens.key_after(at)?;
+                } else if depth == 2 && inside {
+                    end(Level::Opened, &mut inner, at);
+                    inner = tokens.key_after(at)?;
                 }
             }
             Token::Close(at) => {
                 depth = depth.checked_sub(1).ok_or(NotAnObject)?;
-                if depth == 0 {
+                if depth == 1 && inside {
+                    inside = false;
+                    end(Level::Opened, &mut inner, at);
+                } else if depth == 0 {
                     if skip_whitespace(document, at + 1) != document.len() {
                         return Err(NotAnObject);
                     }
-                    end_entry(&mut entry, at);
+                    end(Level::Top, &mut top, at);
                     return Ok(());
                 }
             }
@@ -269,6 +289,25 @@ fn skip_whitespace(document: &[u8], mut at: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// Calls `visit` with the raw key (without its quotes) and raw value of each entry at the top
+    /// level of the JSON object `document`, in order; an error once the document turns out not to
+    /// be one whole object (entries before that point were visited).
+    fn entries<'a>(document: &'a [u8], mut visit: impl FnMut(&'a [u8], &'a [u8])) -> Result<(), NotAnObject> {
+        scan(document, None, |_, key, value| visit(key, value))
+    }
+
+    /// The raw value of `key` at the top level of the JSON object `document` (the first, if the key
+    /// repeats), `None` when the object has no such key.
+    fn value_of<'a>(document: &'a [u8], key: &[u8]) -> Result<Option<&'a [u8]>, NotAnObject> {
+        let mut found = None;
+        entries(document, |name, value| {
+            if name == key && found.is_none() {
+                found = Some(value);
+            }
+        })?;
+        Ok(found)
+    }
+
     fn usage(document: &str) -> Result<Option<&str>, NotAnObject> {
         value_of(document.as_bytes(), b"usage").map(|value| value.map(|v| std::str::from_utf8(v).unwrap()))
     }
@@ -321,6 +360,45 @@ mod tests {
         assert_eq!(usage(&format!(r#"{{"text":"{}"#, "x".repeat(40))), Err(NotAnObject));
     }
 
+    #[test]
+    fn the_opened_object_is_read_in_the_same_pass_and_only_it() {
+        let read = |document: &str| {
+            let mut seen = Vec::new();
+            let result = scan(document.as_bytes(), Some(b"usage"), |level, key, value| {
+                seen.push((
+                    level,
+                    String::from_utf8_lossy(key).into_owned(),
+                    String::from_utf8_lossy(value).into_owned(),
+                ))
+            });
+            (result, seen)
+        };
+        let owned = |level, key: &str, value: &str| (level, key.to_owned(), value.to_owned());
+        let (result, seen) =
+            read(r#"{"meta":{"usage":{"x":1}},"usage":{"a":{"b":1},"c":[2,3]},"usage":{"d":4}}"#);
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                owned(Level::Top, "meta", r#"{"usage":{"x":1}}"#),
+                owned(Level::Opened, "a", r#"{"b":1}"#),
+                owned(Level::Opened, "c", "[2,3]"),
+                owned(Level::Top, "usage", r#"{"a":{"b":1},"c":[2,3]}"#),
+                owned(Level::Top, "usage", r#"{"d":4}"#),
+            ],
+            "only the first top-level usage is opened, nothing nested deeper is"
+        );
+        let (result, seen) = read(r#"{"usage":[{"a":1},"b","c"],"b":{}}"#);
+        assert_eq!(result, Ok(()));
+        assert!(seen.iter().all(|(level, ..)| *level == Level::Top), "an array is not opened: {seen:?}");
+        let (result, seen) = read(r#"{ "usage" : { "a" : 1 } }"#);
+        assert_eq!(
+            (result, seen),
+            (Ok(()), vec![owned(Level::Opened, "a", "1"), owned(Level::Top, "usage", r#"{ "a" : 1 }"#)])
+        );
+        assert_eq!(read(r#"{"usage":{"a":1}"#).0, Err(NotAnObject), "cut short");
+    }
+
     /// An escape, a quote or a bracket on either side of a block's edge (bytes 63 and 64) is read
     /// as it would be anywhere else.
     #[test]
@@ -366,14 +444,35 @@ mod tests {
             } else {
                 serde_json::to_vec_pretty(&fields).unwrap()
             };
+            let parse = |key: &[u8], value: &[u8]| -> (String, Value) {
+                let key = serde_json::from_slice(&[b"\"", key, b"\""].concat()).unwrap();
+                (key, serde_json::from_slice(value).unwrap())
+            };
             let mut seen = Vec::new();
+            let mut first_object = None;
             entries(&document, |key, value| {
-                let key: String = serde_json::from_slice(&[b"\"", key, b"\""].concat()).unwrap();
-                seen.push((key, serde_json::from_slice::<Value>(value).unwrap()));
+                seen.push(parse(key, value));
+                if first_object.is_none() && value.starts_with(b"{") {
+                    first_object = Some(key);
+                }
             })
             .unwrap();
-            let expected: Vec<(String, Value)> = fields.into_iter().collect();
+            let expected: Vec<(String, Value)> = fields.clone().into_iter().collect();
             assert_eq!(seen, expected, "{}", String::from_utf8_lossy(&document));
+            // The first entry whose value is an object, opened: its entries as serde_json reads them.
+            if let Some(key) = first_object {
+                let mut opened = Vec::new();
+                scan(&document, Some(key), |level, key, value| {
+                    if level == Level::Opened {
+                        opened.push(parse(key, value));
+                    }
+                })
+                .unwrap();
+                let object = &fields[&parse(key, b"null").0];
+                let expected: Vec<(String, Value)> =
+                    object.as_object().unwrap().clone().into_iter().collect();
+                assert_eq!(opened, expected, "{}", String::from_utf8_lossy(&document));
+            }
             for cut in 0..document.len() {
                 assert_eq!(entries(&document[..cut], |_, _| {}), Err(NotAnObject), "cut at {cut}");
             }

@@ -12,7 +12,7 @@
 
 use serde::Deserialize;
 
-use super::sse_split::SseEvent;
+use super::{json_top::Level, sse_split::SseEvent};
 
 /// Token counts an answer reported; either may be missing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,16 +55,19 @@ struct WithUsage {
 
 /// The `usage` of a whole JSON answer of either family: `Some` (perhaps empty) when the body is
 /// one JSON object, `None` when it is not (a body cut short) or its `usage` is malformed. Nothing
-/// is deserialized: the answer and its `usage` are scanned ([`super::json_top`]) and only the
-/// four counts read.
+/// is deserialized: the answer is scanned once ([`super::json_top::scan`]), its `usage` opened on
+/// the way, and only the four counts read.
 pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
-    let usage = match super::json_top::value_of(body, b"usage").ok()? {
-        None | Some(b"null") => return Some(ReportedUsage::default()),
-        Some(usage) => usage,
-    };
+    let mut usage = None;
     let mut fields = UsageFields::default();
     let mut malformed = false;
-    super::json_top::entries(usage, |key, value| {
+    super::json_top::scan(body, Some(b"usage"), |level, key, value| {
+        if level == Level::Top {
+            if key == b"usage" && usage.is_none() {
+                usage = Some(value);
+            }
+            return;
+        }
         let field = match key {
             b"prompt_tokens" => &mut fields.prompt_tokens,
             b"completion_tokens" => &mut fields.completion_tokens,
@@ -78,7 +81,12 @@ pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
         }
     })
     .ok()?;
-    (!malformed).then(|| fields.into())
+    match usage {
+        None | Some(b"null") => Some(ReportedUsage::default()),
+        // Opened and read above.
+        Some(object) if object.starts_with(b"{") && !malformed => Some(fields.into()),
+        Some(_) => None,
+    }
 }
 
 /// A token count: a non-negative integer, or `null`.
