@@ -2,6 +2,11 @@
 //! second of finish time, requests finished, succeeded, and their SLO events, over the last
 //! five minutes; and, over the last [`HISTOGRAM_SECONDS`], their latency and TTFT histograms.
 //! Older seconds are dropped as newer ones arrive, so the window's size is fixed.
+//!
+//! The histograms are also kept summed over the seconds that hold them, a second added as it
+//! fills and subtracted as it leaves, so the figures shown each second cost a copy and a
+//! subtraction or two, not the merge of thirty seconds: the merge ran under the recorder's lock,
+//! and every load thread waited for it.
 
 use std::collections::VecDeque;
 
@@ -52,6 +57,8 @@ pub struct LiveWindow {
     /// `seconds[i]` is second `first + i` of the run.
     seconds: VecDeque<LiveSecond>,
     first: u64,
+    /// The histograms of every second that still holds them, summed (from the first record on).
+    held: Option<Box<(Histogram<u32>, Histogram<u32>)>>,
 }
 
 fn micros_of(duration: std::time::Duration) -> u64 {
@@ -61,37 +68,46 @@ fn micros_of(duration: std::time::Duration) -> u64 {
 impl LiveWindow {
     pub fn add(&mut self, record: &LogicalRecord) {
         let Some(good) = record.outcome.slo_good() else { return };
-        let Some(slot) = self.second_mut(record.finished.as_secs()) else { return };
+        let Some(index) = self.second_index(record.finished.as_secs()) else { return };
+        let slot = &mut self.seconds[index];
         slot.finished += 1;
         slot.ok += u64::from(record.outcome.is_ok());
         slot.slo_good += u64::from(good);
         slot.slo_bad += u64::from(!good);
-        if let Some(histograms) = &mut slot.histograms {
-            micros::record(&mut histograms.0, micros_of(record.latency()), 1);
-            if let Some(ttft) = record.ttft() {
-                micros::record(&mut histograms.1, micros_of(ttft), 1);
-            }
+        let Some(histograms) = &mut slot.histograms else { return };
+        let held = self.held.get_or_insert_with(|| Box::new((micros::histogram(), micros::histogram())));
+        let latency = micros_of(record.latency());
+        micros::record(&mut histograms.0, latency, 1);
+        micros::record(&mut held.0, latency, 1);
+        if let Some(ttft) = record.ttft().map(micros_of) {
+            micros::record(&mut histograms.1, ttft, 1);
+            micros::record(&mut held.1, ttft, 1);
         }
     }
 
-    /// The second `second`, making room for it; `None` when it is older than the window.
-    fn second_mut(&mut self, second: u64) -> Option<&mut LiveSecond> {
+    /// Where the second `second` is in `seconds`, making room for it; `None` when it is older
+    /// than the window.
+    fn second_index(&mut self, second: u64) -> Option<usize> {
         if second < self.first {
             return None;
         }
         // Each new second pushes one out of the histogram window, and one out of the window.
         while self.first + self.seconds.len() as u64 <= second {
             self.seconds.push_back(LiveSecond::default());
-            if let Some(leaving) = self.seconds.len().checked_sub(HISTOGRAM_SECONDS as usize + 1) {
-                self.seconds[leaving].histograms = None;
+            // One second more than the window is held, so a window ending at the current second
+            // or the one before it can be had by subtraction.
+            if let Some(leaving) = self.seconds.len().checked_sub(HISTOGRAM_SECONDS as usize + 2) {
+                if let (Some(leaving), Some(held)) = (self.seconds[leaving].histograms.take(), &mut self.held)
+                {
+                    subtract(held, &leaving);
+                }
             }
             if self.seconds.len() as u64 > COUNT_SECONDS {
                 self.seconds.pop_front();
                 self.first += 1;
             }
         }
-        let index = usize::try_from(second.checked_sub(self.first)?).ok()?;
-        self.seconds.get_mut(index)
+        usize::try_from(second.checked_sub(self.first)?).ok().filter(|index| *index < self.seconds.len())
     }
 
     /// Counts over the `seconds` seconds before `now_s` (seconds `now_s - seconds .. now_s`).
@@ -107,17 +123,34 @@ impl LiveWindow {
     }
 
     /// Latency and TTFT (microseconds, from the intended start) of the requests finished in the
-    /// [`HISTOGRAM_SECONDS`] seconds before `now_s`.
+    /// [`HISTOGRAM_SECONDS`] seconds before `now_s`: the held sum less the held seconds outside
+    /// them (the current one, usually), or, when most held seconds are outside (nothing finished
+    /// for a while), the seconds inside added up.
     pub fn histograms(&self, now_s: u64) -> (Histogram<u32>, Histogram<u32>) {
-        let (mut latency, mut ttft) = (micros::histogram(), micros::histogram());
-        for histograms in
-            self.window(now_s, HISTOGRAM_SECONDS).filter_map(|(_, slot)| slot.histograms.as_ref())
-        {
-            // Both grow as needed, so adding cannot fail for lack of range.
-            let _ = latency.add(&histograms.0);
-            let _ = ttft.add(&histograms.1);
+        let from = now_s.saturating_sub(HISTOGRAM_SECONDS);
+        let held = (self.first..)
+            .zip(&self.seconds)
+            .filter_map(|(second, slot)| Some((second, slot.histograms.as_deref()?)));
+        let (inside, outside): (Vec<_>, Vec<_>) =
+            held.partition(|(second, _)| (from..now_s).contains(second));
+        match &self.held {
+            Some(held) if outside.len() <= inside.len() => {
+                let mut window = (**held).clone();
+                for (_, histograms) in outside {
+                    subtract(&mut window, histograms);
+                }
+                window
+            }
+            _ => {
+                let mut window = (micros::histogram(), micros::histogram());
+                for (_, histograms) in inside {
+                    // Both grow as needed, so adding cannot fail for lack of range.
+                    let _ = window.0.add(&histograms.0);
+                    let _ = window.1.add(&histograms.1);
+                }
+                window
+            }
         }
-        (latency, ttft)
     }
 
     /// The seconds `now_s - seconds .. now_s` that the window still holds.
@@ -125,6 +158,12 @@ impl LiveWindow {
         let from = now_s.saturating_sub(seconds);
         (self.first..).zip(&self.seconds).filter(move |(second, _)| (from..now_s).contains(second))
     }
+}
+
+/// Takes `part`'s counts out of `sum`, which holds them (it was added every value `part` was).
+fn subtract(sum: &mut (Histogram<u32>, Histogram<u32>), part: &(Histogram<u32>, Histogram<u32>)) {
+    let _ = sum.0.subtract(&part.0);
+    let _ = sum.1.subtract(&part.1);
 }
 
 #[cfg(test)]
@@ -158,9 +197,58 @@ mod tests {
         let trailing = window.trailing(60, 60);
         assert_eq!(trailing.finished, 60);
         assert_eq!(window.histograms(60).0.len(), HISTOGRAM_SECONDS);
+        // One second more than the window is held, for a window that ends before the current one.
         assert_eq!(
             window.seconds.iter().filter(|s| s.histograms.is_some()).count() as u64,
-            HISTOGRAM_SECONDS
+            HISTOGRAM_SECONDS + 1
         );
+    }
+
+    /// The held sum less the seconds outside the window is the window added up from its records,
+    /// whenever it is asked for: in the current second, just after it, or after a silence.
+    #[test]
+    fn the_window_by_subtraction_is_the_window_added_up() {
+        use rand::{rngs::SmallRng, Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(5);
+        let mut window = LiveWindow::default();
+        let mut records = Vec::new();
+        let mut at_ms = 0;
+        while at_ms < 120_000 {
+            // Now and then a silence of up to 40 s, otherwise a few ms between records.
+            at_ms += if rng.random_bool(0.001) {
+                rng.random_range(1_000..40_000)
+            } else {
+                rng.random_range(0..30)
+            };
+            let latency_ms = rng.random_range(1..at_ms.clamp(2, 5_000));
+            let record = finished(at_ms, latency_ms, Outcome::Ok);
+            window.add(&record);
+            records.push(record);
+            let newest = at_ms / 1000;
+            if rng.random_bool(0.01) {
+                for now_s in [newest, newest + 1, newest + 2, newest + 20, newest + 45] {
+                    let from = now_s.saturating_sub(HISTOGRAM_SECONDS);
+                    // Seconds still held: the newest HISTOGRAM_SECONDS + 1.
+                    let held_from = newest.saturating_sub(HISTOGRAM_SECONDS);
+                    let mut expected = micros::histogram::<u32>();
+                    for record in &records {
+                        let second = record.finished.as_secs();
+                        if second >= held_from && (from..now_s).contains(&second) {
+                            micros::record(&mut expected, micros_of(record.latency()), 1);
+                        }
+                    }
+                    let (latency, _) = window.histograms(now_s);
+                    assert_eq!(latency.len(), expected.len(), "now {now_s}, newest {newest}");
+                    let counts = |histogram: &Histogram<u32>| -> Vec<(u64, u32)> {
+                        histogram
+                            .iter_recorded()
+                            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                            .collect()
+                    };
+                    assert_eq!(counts(&latency), counts(&expected), "now {now_s}, newest {newest}");
+                    assert_eq!(latency.value_at_quantile(0.99), expected.value_at_quantile(0.99));
+                }
+            }
+        }
     }
 }
