@@ -1,19 +1,19 @@
-//! One key of a JSON object's top level, found without parsing the rest: nothing is decoded, and
-//! the document is read 64 bytes at a time ([`Tokens`]), each block's quotes, backslashes,
-//! brackets and commas found at once with 16-byte vector compares (the `wide` crate: SSE2 on
-//! x86-64, NEON on aarch64, plain code elsewhere) and its strings worked out with bit arithmetic,
-//! so only a bracket or comma outside strings costs a step of its own.
+//! The entries of a JSON object's top level, and of one object under it, found without parsing
+//! the rest: nothing is decoded, and the document is read 64 bytes at a time ([`Tokens`]), each
+//! block's quotes, backslashes, brackets and commas found at once with 16-byte vector compares
+//! (the `wide` crate: SSE2 on x86-64, NEON on aarch64, plain code elsewhere) and its strings
+//! worked out with bit arithmetic, so only a bracket or comma outside strings costs a step.
 //! An answer's `usage` is read this way on every attempt the interposer forwards and every answer
 //! the generator receives. Instructions for the mock's 573-byte answer (`usage::of_answer`, under
 //! callgrind): 9,875 deserializing it whole, 7,340 skipping its strings with `memchr` and the rest
-//! byte by byte, 5,155 by blocks.
+//! byte by byte, 5,155 by blocks, 4,496 with `usage` opened in the same pass ([`scan`]).
 //!
 //! The scan checks the document's structure — one object, brackets balanced outside strings,
 //! nothing after it but whitespace — so a body cut short is told from a whole one; it does not
 //! check each token (a balanced body with a malformed number inside passes). Keys are compared
 //! as raw bytes: a key spelled with escapes (`"us\u0061ge"`) is not found.
 
-use wide::u8x16;
+use super::json_tokens::{skip_whitespace, Token, Tokens};
 
 /// The document is not one whole JSON object (cut short, or not an object at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,23 +60,23 @@ pub fn scan<'a>(
             Token::Open(at) => {
                 depth += 1;
                 if depth == 1 {
-                    top = tokens.key_after(at)?;
+                    top = key_after(&tokens, at)?;
                 } else if depth == 2
                     && !opened
-                    && document[at] == b'{'
+                    && document.get(at) == Some(&b'{')
                     && top.is_some_and(|(key, start)| start == at && Some(key) == open)
                 {
                     (inside, opened) = (true, true);
-                    inner = tokens.key_after(at)?;
+                    inner = key_after(&tokens, at)?;
                 }
             }
             Token::Comma(at) => {
                 if depth == 1 {
                     end(Level::Top, &mut top, at);
-                    top = tokens.key_after(at)?;
+                    top = key_after(&tokens, at)?;
                 } else if depth == 2 && inside {
                     end(Level::Opened, &mut inner, at);
-                    inner = tokens.key_after(at)?;
+                    inner = key_after(&tokens, at)?;
                 }
             }
             Token::Close(at) => {
@@ -98,191 +98,21 @@ pub fn scan<'a>(
     Err(NotAnObject)
 }
 
-/// A bracket or comma outside strings, with its index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    /// `{` or `[`.
-    Open(usize),
-    /// `}` or `]`.
-    Close(usize),
-    Comma(usize),
-}
-
-/// Bytes read at once: a block's marks fit in one `u64`, a bit per byte.
-const BLOCK: usize = 64;
-
-/// The [`Token`]s of a document in order, strings skipped whole. Each block's quotes, escapes and
-/// strings are worked out with bit arithmetic on its marks ([`Marks`]), so a step is taken only
-/// for a bracket or comma outside strings, never for a string's quotes or its text.
-struct Tokens<'a> {
-    document: &'a [u8],
-    /// Where the current block starts.
-    block: usize,
-    /// The current block's brackets and commas outside strings, not yet returned.
-    structure: u64,
-    /// The current block's quotes that open or close a string (not escaped).
-    quotes: u64,
-    /// All ones when the block before ended inside a string.
-    inside_before: u64,
-    /// The block before ended with a backslash that escapes this block's first byte.
-    escape_before: bool,
-}
-
-impl<'a> Tokens<'a> {
-    fn new(document: &'a [u8]) -> Self {
-        let mut tokens =
-            Tokens { document, block: 0, structure: 0, quotes: 0, inside_before: 0, escape_before: false };
-        tokens.read_block();
-        tokens
+/// The key after the object's `{` or a `,` at its level, at `at` (if any: `{}` has none),
+/// without its quotes, and where its value starts.
+#[inline(always)]
+fn key_after<'a>(tokens: &Tokens<'a>, at: usize) -> Result<Option<(&'a [u8], usize)>, NotAnObject> {
+    let document = tokens.document();
+    let open = skip_whitespace(document, at + 1);
+    if document.get(open) != Some(&b'"') {
+        return Ok(None);
     }
-
-    /// Works out the current block's strings and structure from its marks.
-    fn read_block(&mut self) {
-        let marks = Marks::of(self.document, self.block);
-        let escaped = self.escaped(marks.backslashes);
-        self.quotes = marks.quotes & !escaped;
-        // Bit i of the running XOR of the quotes is set from an opening quote up to (not
-        // including) its closing one: inside a string.
-        let inside = prefix_xor(self.quotes) ^ self.inside_before;
-        self.inside_before = if inside >> 63 == 1 { u64::MAX } else { 0 };
-        self.structure = marks.structure & !inside;
+    let close = tokens.string_close(open).ok_or(NotAnObject)?;
+    let colon = skip_whitespace(document, close + 1);
+    if document.get(colon) != Some(&b':') {
+        return Err(NotAnObject);
     }
-
-    /// The bytes of the current block escaped by a backslash: the byte after each backslash
-    /// that is not itself escaped. Blocks without a backslash, nearly all, take no step here.
-    fn escaped(&mut self, backslashes: u64) -> u64 {
-        let mut escaped = u64::from(std::mem::take(&mut self.escape_before));
-        let mut escaping = backslashes & !escaped;
-        while escaping != 0 {
-            let at = escaping.trailing_zeros();
-            if at == 63 {
-                self.escape_before = true;
-            } else {
-                escaped |= 1 << (at + 1);
-            }
-            escaping &= escaping - 1;
-            escaping &= !escaped;
-        }
-        escaped
-    }
-
-    /// The key after the object's `{` or a `,` at its level, at `at` (if any: `{}` has none),
-    /// without its quotes, and where its value starts.
-    #[inline(always)]
-    fn key_after(&self, at: usize) -> Result<Option<(&'a [u8], usize)>, NotAnObject> {
-        let document = self.document;
-        let open = skip_whitespace(document, at + 1);
-        if document.get(open) != Some(&b'"') {
-            return Ok(None);
-        }
-        let close = self.string_close(open).ok_or(NotAnObject)?;
-        let colon = skip_whitespace(document, close + 1);
-        if document.get(colon) != Some(&b':') {
-            return Err(NotAnObject);
-        }
-        Ok(Some((&document[open + 1..close], skip_whitespace(document, colon + 1))))
-    }
-
-    /// The index of the quote closing the string opened by the quote at `open`.
-    #[inline(always)]
-    fn string_close(&self, open: usize) -> Option<usize> {
-        let offset = open.checked_sub(self.block).filter(|offset| *offset < BLOCK);
-        match offset.map(|offset| self.quotes >> offset >> 1) {
-            Some(after) if after != 0 => Some(open + 1 + after.trailing_zeros() as usize),
-            // The string runs past this block (or starts in the next one): read it byte by byte.
-            _ => string_end(self.document, open + 1),
-        }
-    }
-}
-
-impl Iterator for Tokens<'_> {
-    type Item = Token;
-
-    // Inlined into the caller's loop: called once per token, a call's set-up was most of a step.
-    #[inline(always)]
-    fn next(&mut self) -> Option<Token> {
-        while self.structure == 0 {
-            self.block += BLOCK;
-            if self.block >= self.document.len() {
-                return None;
-            }
-            self.read_block();
-        }
-        let at = self.block + self.structure.trailing_zeros() as usize;
-        self.structure &= self.structure - 1;
-        Some(match self.document.get(at) {
-            Some(b'{' | b'[') => Token::Open(at),
-            Some(b'}' | b']') => Token::Close(at),
-            _ => Token::Comma(at),
-        })
-    }
-}
-
-/// A block's marks, one bit per byte (bit 0 for its first byte).
-struct Marks {
-    quotes: u64,
-    backslashes: u64,
-    /// `{`, `}`, `[`, `]` and `,`, inside strings or not.
-    structure: u64,
-}
-
-impl Marks {
-    /// The marks of the block at `start`; a block past the document's end is read as if padded
-    /// with spaces.
-    #[inline(never)]
-    fn of(document: &[u8], start: usize) -> Marks {
-        let mut padded = [b' '; BLOCK];
-        let block: &[u8; BLOCK] = match document.get(start..start + BLOCK) {
-            Some(whole) => whole.try_into().unwrap_or(&padded),
-            None => {
-                let rest = document.get(start..).unwrap_or_default();
-                padded[..rest.len()].copy_from_slice(rest);
-                &padded
-            }
-        };
-        let mut marks = Marks { quotes: 0, backslashes: 0, structure: 0 };
-        for (lane, bytes) in block.chunks_exact(16).enumerate() {
-            let bytes = u8x16::new(bytes.try_into().unwrap_or([b' '; 16]));
-            // `[` and `{`, `]` and `}` differ only in the bit 0x20.
-            let folded = bytes | u8x16::splat(0x20);
-            let structure = bytes.simd_eq(u8x16::splat(b','))
-                | folded.simd_eq(u8x16::splat(b'{'))
-                | folded.simd_eq(u8x16::splat(b'}'));
-            let shift = lane * 16;
-            marks.quotes |= u64::from(bytes.simd_eq(u8x16::splat(b'"')).to_bitmask()) << shift;
-            marks.backslashes |= u64::from(bytes.simd_eq(u8x16::splat(b'\\')).to_bitmask()) << shift;
-            marks.structure |= u64::from(structure.to_bitmask()) << shift;
-        }
-        marks
-    }
-}
-
-/// Bit i of the result is the XOR of bits 0 to i of `bits`.
-fn prefix_xor(mut bits: u64) -> u64 {
-    for shift in [1, 2, 4, 8, 16, 32] {
-        bits ^= bits << shift;
-    }
-    bits
-}
-
-/// The index of the quote closing the string whose content starts at `from`, read byte by byte.
-#[inline(never)]
-fn string_end(document: &[u8], mut from: usize) -> Option<usize> {
-    loop {
-        let found = from + memchr::memchr2(b'"', b'\\', document.get(from..)?)?;
-        match document[found] {
-            // An escape: the next byte is part of it, whatever it is (`\"`, `\\`, `\u…`).
-            b'\\' => from = found + 2,
-            _ => return Some(found),
-        }
-    }
-}
-
-fn skip_whitespace(document: &[u8], mut at: usize) -> usize {
-    while document.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    at
+    Ok(Some((&document[open + 1..close], skip_whitespace(document, colon + 1))))
 }
 
 #[cfg(test)]

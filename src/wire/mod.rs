@@ -4,6 +4,7 @@
 //! Facts: `../shared/facts/llm-wire.md`.
 
 pub mod anthropic;
+mod json_tokens;
 mod json_top;
 pub mod openai;
 pub mod retry_after;
