@@ -161,15 +161,21 @@ impl LiveWindow {
 }
 
 /// Takes `part`'s counts out of `sum`, which holds them (it was added every value `part` was).
+/// It cannot fail for range (`sum` has seen every value `part` has); only a count saturated at
+/// `u32::MAX` in one and not the other could make it, which a debug build reports.
 fn subtract(sum: &mut (Histogram<u32>, Histogram<u32>), part: &(Histogram<u32>, Histogram<u32>)) {
-    let _ = sum.0.subtract(&part.0);
-    let _ = sum.1.subtract(&part.1);
+    let latency = sum.0.subtract(&part.0);
+    let ttft = sum.1.subtract(&part.1);
+    debug_assert!(latency.is_ok() && ttft.is_ok(), "a second's counts exceed the window's");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{metrics::Outcome, test_support::finished_at as finished};
+    use crate::{
+        metrics::{AnswerTiming, Outcome},
+        test_support::finished_at as finished,
+    };
 
     #[test]
     fn the_window_counts_trailing_seconds_and_forgets_older_ones() {
@@ -205,14 +211,16 @@ mod tests {
     }
 
     /// The held sum less the seconds outside the window is the window added up from its records,
-    /// whenever it is asked for: in the current second, just after it, or after a silence.
+    /// whenever it is asked for: in the current second, just after it, or after a silence; with
+    /// records finishing late, into a second already behind, and TTFTs as well as latencies.
     #[test]
     fn the_window_by_subtraction_is_the_window_added_up() {
         use rand::{rngs::SmallRng, Rng, SeedableRng};
         let mut rng = SmallRng::seed_from_u64(5);
         let mut window = LiveWindow::default();
         let mut records = Vec::new();
-        let mut at_ms = 0;
+        // The latest second anything finished in: the window holds the seconds up to it.
+        let (mut at_ms, mut newest) = (0u64, 0u64);
         while at_ms < 120_000 {
             // Now and then a silence of up to 40 s, otherwise a few ms between records.
             at_ms += if rng.random_bool(0.001) {
@@ -221,24 +229,40 @@ mod tests {
                 rng.random_range(0..30)
             };
             let latency_ms = rng.random_range(1..at_ms.clamp(2, 5_000));
-            let record = finished(at_ms, latency_ms, Outcome::Ok);
+            // Some finish late, in a second up to 30 s back (the window still holds it), and
+            // most carry a first token.
+            let finished_ms =
+                if rng.random_bool(0.1) { at_ms.saturating_sub(rng.random_range(0..30_000)) } else { at_ms };
+            let mut record = finished(finished_ms.max(latency_ms), latency_ms, Outcome::Ok);
+            if rng.random_bool(0.8) {
+                let first_token = record.intended + (record.finished - record.intended) / 2;
+                record.answer = Some(AnswerTiming {
+                    first_token: Some(first_token),
+                    ..AnswerTiming::head_only(first_token)
+                });
+            }
             window.add(&record);
+            newest = newest.max(record.finished.as_secs());
             records.push(record);
-            let newest = at_ms / 1000;
             if rng.random_bool(0.01) {
                 for now_s in [newest, newest + 1, newest + 2, newest + 20, newest + 45] {
                     let from = now_s.saturating_sub(HISTOGRAM_SECONDS);
                     // Seconds still held: the newest HISTOGRAM_SECONDS + 1.
                     let held_from = newest.saturating_sub(HISTOGRAM_SECONDS);
-                    let mut expected = micros::histogram::<u32>();
+                    let (mut expected, mut expected_ttft) =
+                        (micros::histogram::<u32>(), micros::histogram::<u32>());
                     for record in &records {
                         let second = record.finished.as_secs();
                         if second >= held_from && (from..now_s).contains(&second) {
                             micros::record(&mut expected, micros_of(record.latency()), 1);
+                            if let Some(ttft) = record.ttft() {
+                                micros::record(&mut expected_ttft, micros_of(ttft), 1);
+                            }
                         }
                     }
-                    let (latency, _) = window.histograms(now_s);
+                    let (latency, ttft) = window.histograms(now_s);
                     assert_eq!(latency.len(), expected.len(), "now {now_s}, newest {newest}");
+                    assert_eq!(ttft.len(), expected_ttft.len(), "TTFT, now {now_s}, newest {newest}");
                     let counts = |histogram: &Histogram<u32>| -> Vec<(u64, u32)> {
                         histogram
                             .iter_recorded()
@@ -246,6 +270,7 @@ mod tests {
                             .collect()
                     };
                     assert_eq!(counts(&latency), counts(&expected), "now {now_s}, newest {newest}");
+                    assert_eq!(counts(&ttft), counts(&expected_ttft), "TTFT, now {now_s}, newest {newest}");
                     assert_eq!(latency.value_at_quantile(0.99), expected.value_at_quantile(0.99));
                 }
             }

@@ -30,8 +30,8 @@ pub enum Level {
 
 /// Calls `visit` with the raw key (without its quotes) and raw value of each entry at the top
 /// level of the JSON object `document`, in order, and, in the same pass, with each entry of the
-/// object that is the value of the top-level key `open` (the first, if the key repeats; none if
-/// its value is not an object). An error once the document turns out not to be one whole object
+/// object that is the value of the top-level key `open` (if the key repeats, of the first of its
+/// values that is an object; none if none is). An error once the document turns out not to be one whole object
 /// (entries before that point were visited). Reading an answer's `usage` this way scans its
 /// bytes once, not twice.
 pub fn scan<'a>(

@@ -227,6 +227,12 @@ mod tests {
             Some(ReportedUsage { input: None, output: Some(7) })
         );
         assert_eq!(of_answer(br#"{"usage":[]}"#), None, "a usage that is not an object");
+        // A repeated usage: the first one counts, whatever comes after it.
+        let repeated = br#"{"usage":null,"usage":{"prompt_tokens":"x"}}"#;
+        assert_eq!(of_answer(repeated), Some(ReportedUsage::default()));
+        assert_eq!(of_answer(br#"{"usage":5,"usage":{"prompt_tokens":1}}"#), None);
+        let twice = br#"{"usage":{"prompt_tokens":2},"usage":{"prompt_tokens":"x"}}"#;
+        assert_eq!(of_answer(twice), Some(ReportedUsage { input: Some(2), output: None }));
     }
 
     #[test]
