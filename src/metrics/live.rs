@@ -27,18 +27,50 @@ struct LiveSecond {
     slo_good: u64,
     slo_bad: u64,
     /// Dropped once the second is older than [`HISTOGRAM_SECONDS`].
-    histograms: Option<Box<(Histogram<u32>, Histogram<u32>)>>,
+    histograms: Option<Box<Histograms>>,
 }
 
 impl Default for LiveSecond {
     fn default() -> Self {
-        LiveSecond {
-            finished: 0,
-            ok: 0,
-            slo_good: 0,
-            slo_bad: 0,
-            histograms: Some(Box::new((micros::histogram(), micros::histogram()))),
+        LiveSecond { finished: 0, ok: 0, slo_good: 0, slo_bad: 0, histograms: Some(Box::default()) }
+    }
+}
+
+/// Latency and TTFT, in microseconds from the intended start.
+#[derive(Debug, Clone)]
+struct Histograms {
+    latency: Histogram<u32>,
+    ttft: Histogram<u32>,
+}
+
+impl Default for Histograms {
+    fn default() -> Self {
+        Histograms { latency: micros::histogram(), ttft: micros::histogram() }
+    }
+}
+
+impl Histograms {
+    fn record(&mut self, latency_us: u64, ttft_us: Option<u64>) {
+        micros::record(&mut self.latency, latency_us, 1);
+        if let Some(ttft_us) = ttft_us {
+            micros::record(&mut self.ttft, ttft_us, 1);
         }
+    }
+
+    fn add(&mut self, other: &Histograms) {
+        // Both grow as needed, so adding cannot fail for lack of range.
+        let _ = self.latency.add(&other.latency);
+        let _ = self.ttft.add(&other.ttft);
+    }
+
+    /// Takes `part`'s counts out of these, which hold them (they were added every value `part`
+    /// was). It cannot fail for range (these have seen every value `part` has); only a count
+    /// saturated at `u32::MAX` in one and not the other could make it, which a debug build
+    /// reports.
+    fn subtract(&mut self, part: &Histograms) {
+        let latency = self.latency.subtract(&part.latency);
+        let ttft = self.ttft.subtract(&part.ttft);
+        debug_assert!(latency.is_ok() && ttft.is_ok(), "a second's counts exceed the window's");
     }
 }
 
@@ -57,8 +89,8 @@ pub struct LiveWindow {
     /// `seconds[i]` is second `first + i` of the run.
     seconds: VecDeque<LiveSecond>,
     first: u64,
-    /// The histograms of every second that still holds them, summed (from the first record on).
-    held: Option<Box<(Histogram<u32>, Histogram<u32>)>>,
+    /// The histograms of every second that still holds them, summed.
+    held: Histograms,
 }
 
 fn micros_of(duration: std::time::Duration) -> u64 {
@@ -75,14 +107,9 @@ impl LiveWindow {
         slot.slo_good += u64::from(good);
         slot.slo_bad += u64::from(!good);
         let Some(histograms) = &mut slot.histograms else { return };
-        let held = self.held.get_or_insert_with(|| Box::new((micros::histogram(), micros::histogram())));
-        let latency = micros_of(record.latency());
-        micros::record(&mut histograms.0, latency, 1);
-        micros::record(&mut held.0, latency, 1);
-        if let Some(ttft) = record.ttft().map(micros_of) {
-            micros::record(&mut histograms.1, ttft, 1);
-            micros::record(&mut held.1, ttft, 1);
-        }
+        let (latency, ttft) = (micros_of(record.latency()), record.ttft().map(micros_of));
+        histograms.record(latency, ttft);
+        self.held.record(latency, ttft);
     }
 
     /// Where the second `second` is in `seconds`, making room for it; `None` when it is older
@@ -97,9 +124,8 @@ impl LiveWindow {
             // One second more than the window is held, so a window ending at the current second
             // or the one before it can be had by subtraction.
             if let Some(leaving) = self.seconds.len().checked_sub(HISTOGRAM_SECONDS as usize + 2) {
-                if let (Some(leaving), Some(held)) = (self.seconds[leaving].histograms.take(), &mut self.held)
-                {
-                    subtract(held, &leaving);
+                if let Some(leaving) = self.seconds[leaving].histograms.take() {
+                    self.held.subtract(&leaving);
                 }
             }
             if self.seconds.len() as u64 > COUNT_SECONDS {
@@ -133,24 +159,16 @@ impl LiveWindow {
             .filter_map(|(second, slot)| Some((second, slot.histograms.as_deref()?)));
         let (inside, outside): (Vec<_>, Vec<_>) =
             held.partition(|(second, _)| (from..now_s).contains(second));
-        match &self.held {
-            Some(held) if outside.len() <= inside.len() => {
-                let mut window = (**held).clone();
-                for (_, histograms) in outside {
-                    subtract(&mut window, histograms);
-                }
-                window
-            }
-            _ => {
-                let mut window = (micros::histogram(), micros::histogram());
-                for (_, histograms) in inside {
-                    // Both grow as needed, so adding cannot fail for lack of range.
-                    let _ = window.0.add(&histograms.0);
-                    let _ = window.1.add(&histograms.1);
-                }
-                window
-            }
-        }
+        let window = if outside.len() <= inside.len() {
+            let mut window = self.held.clone();
+            outside.into_iter().for_each(|(_, histograms)| window.subtract(histograms));
+            window
+        } else {
+            let mut window = Histograms::default();
+            inside.into_iter().for_each(|(_, histograms)| window.add(histograms));
+            window
+        };
+        (window.latency, window.ttft)
     }
 
     /// The seconds `now_s - seconds .. now_s` that the window still holds.
@@ -158,15 +176,6 @@ impl LiveWindow {
         let from = now_s.saturating_sub(seconds);
         (self.first..).zip(&self.seconds).filter(move |(second, _)| (from..now_s).contains(second))
     }
-}
-
-/// Takes `part`'s counts out of `sum`, which holds them (it was added every value `part` was).
-/// It cannot fail for range (`sum` has seen every value `part` has); only a count saturated at
-/// `u32::MAX` in one and not the other could make it, which a debug build reports.
-fn subtract(sum: &mut (Histogram<u32>, Histogram<u32>), part: &(Histogram<u32>, Histogram<u32>)) {
-    let latency = sum.0.subtract(&part.0);
-    let ttft = sum.1.subtract(&part.1);
-    debug_assert!(latency.is_ok() && ttft.is_ok(), "a second's counts exceed the window's");
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ impl<'a> Tokens<'a> {
 
     /// Inside a string that filled the last block: moves to the block holding the string's
     /// next quote or backslash (or past the end), for `memchr2` skips a long text several times
-    /// faster than the blocks are read (a 4 KB answer's content: 834 → ~350 ns under criterion).
+    /// faster than the blocks are read (`usage` of a 4 KB answer under criterion: 834 → 372–405 ns).
     /// The blocks skipped hold neither, so they change nothing but where the reading stands.
     #[inline(never)]
     fn skip_string_blocks(&mut self) {
@@ -183,7 +183,8 @@ fn prefix_xor(mut bits: u64) -> u64 {
     bits
 }
 
-/// The index of the quote closing the string whose content starts at `from`, read byte by byte.
+/// The index of the quote closing the string whose content starts at `from`, found with `memchr2`
+/// from escape to escape, where the current block's marks do not reach.
 #[inline(never)]
 fn string_end(document: &[u8], mut from: usize) -> Option<usize> {
     loop {
@@ -196,6 +197,7 @@ fn string_end(document: &[u8], mut from: usize) -> Option<usize> {
     }
 }
 
+/// The index of the first byte at or after `at` that is not JSON whitespace (or the length).
 pub fn skip_whitespace(document: &[u8], mut at: usize) -> usize {
     while document.get(at).is_some_and(u8::is_ascii_whitespace) {
         at += 1;
