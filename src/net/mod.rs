@@ -5,14 +5,16 @@
 mod abortable;
 mod connections;
 mod faulty_stream;
+pub mod http1;
+mod rewind;
 mod serve;
 mod shards;
 mod throttled;
 
-pub use abortable::{enact, Abort};
+pub use abortable::{enact, Abort, AbortableStream};
 pub use connections::{tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
-pub use serve::{serve, spawn, spawn_per_connection, ServerHandle};
+pub use serve::{serve, spawn, spawn_per_connection, Front, ServerHandle};
 pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection, spawn_shards, Stopped};
 pub use throttled::Throttled;
 

@@ -3,6 +3,10 @@
 //! whatever they held (an attempt record's drop guard) is settled before the caller reads
 //! results.
 //!
+//! A connection may be served by a [`Front`] first: a byte-level path that serves what it can
+//! straight off the socket and hands the connection (with the bytes it read and did not serve)
+//! to hyper when it meets something it leaves to hyper.
+//!
 //! A [`ServerHandle`] drives one such loop ([`spawn`]) or several on one address
 //! ([`super::shards`]): one stop signal and one dark switch reach them all.
 
@@ -16,7 +20,11 @@ use std::{
     time::Duration,
 };
 
-use super::abortable::{Abort, AbortableStream};
+use super::{
+    abortable::{Abort, AbortableStream},
+    rewind::Rewind,
+};
+use bytes::Bytes;
 use hyper::{body::Incoming, service::service_fn, Request, Response};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
@@ -32,9 +40,22 @@ use tokio::{
 /// the load before it stops servers, so what is left is abandoned anyway.
 const DRAIN_BOUND: Duration = Duration::from_secs(1);
 
+/// Serves an accepted connection's requests straight off its socket for as long as it can; then
+/// hands back the stream and the bytes it read but did not serve, for hyper to carry on from, or
+/// `None` when the connection is over. The receiver turns true when the server starts draining:
+/// a front closes its connection when idle from then on.
+pub type Front = Box<
+    dyn FnOnce(
+            AbortableStream,
+            watch::Receiver<bool>,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Option<(AbortableStream, Bytes)>> + Send>>
+        + Send,
+>;
+
 /// Serves every connection accepted from `listener` with a handler of its own, made by
 /// `connection_handler` (so it may hold what belongs to that connection alone, like an
-/// interposer's upstream connections), until `shutdown` resolves. A handler that returns an
+/// interposer's upstream connections) with, optionally, a [`Front`] that serves it first,
+/// until `shutdown` resolves. A handler that returns an
 /// [`Abort`] ends its connection without answering. While `refuse` is
 /// true the server is dark: it stops listening (connections are refused) and resets every open
 /// connection; when it turns false it listens on the same address again.
@@ -44,7 +65,7 @@ pub async fn serve<M, H, F, B>(
     shutdown: impl Future<Output = ()>,
     mut refuse: watch::Receiver<bool>,
 ) where
-    M: Fn() -> H,
+    M: Fn() -> (Option<Front>, H),
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,
@@ -52,6 +73,7 @@ pub async fn serve<M, H, F, B>(
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let graceful = GracefulShutdown::new();
+    let draining = watch::channel(false).0;
     let mut connections = JoinSet::new();
     let mut resets: Vec<Arc<AtomicBool>> = Vec::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -99,7 +121,7 @@ pub async fn serve<M, H, F, B>(
         let (stream, reset) = AbortableStream::new(stream);
         resets.retain(|r| Arc::strong_count(r) > 1);
         resets.push(Arc::clone(&reset));
-        let handler = connection_handler();
+        let (front, handler) = connection_handler();
         let service = service_fn(move |request: Request<Incoming>| {
             // HTTP/2 multiplexes requests on the connection: an error resets only this stream
             // (RST_STREAM), which hyper does on its own; HTTP/1.1's reset is the connection's.
@@ -114,20 +136,33 @@ pub async fn serve<M, H, F, B>(
                 response
             }
         });
-        // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), told apart by the connection preface.
-        let connection = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        let drain_signal = draining.subscribe();
         connections.spawn(async move {
-            if let Err(error) = connection.await {
+            let (stream, read) = match front {
+                Some(front) => match front(stream, drain_signal).await {
+                    Some(handed_over) => handed_over,
+                    None => return,
+                },
+                None => (stream, Bytes::new()),
+            };
+            // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), told apart by the connection preface.
+            let connection = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(Rewind::new(stream, read)), service)
+                .into_owned();
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });
         while connections.try_join_next().is_some() {}
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_BOUND, graceful.shutdown()).await.is_err() {
+    draining.send_replace(true);
+    let drained = async {
+        graceful.shutdown().await;
+        while connections.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(DRAIN_BOUND, drained).await.is_err() {
         tracing::debug!("connections still open after the drain bound; stopping them");
     }
     connections.shutdown().await;
@@ -173,17 +208,17 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    spawn_per_connection(listener, move || handler.clone())
+    spawn_per_connection(listener, move || (None, handler.clone()))
 }
 
-/// Starts [`serve`] on its own task, each connection served by a handler `connection_handler`
-/// makes for it.
+/// Starts [`serve`] on its own task, each connection served by what `connection_handler`
+/// makes for it (a handler, and optionally a [`Front`] first).
 pub fn spawn_per_connection<M, H, F, B>(
     listener: TcpListener,
     connection_handler: M,
 ) -> std::io::Result<ServerHandle>
 where
-    M: Fn() -> H + Send + 'static,
+    M: Fn() -> (Option<Front>, H) + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,

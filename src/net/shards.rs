@@ -21,7 +21,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::{
     abortable::Abort,
-    serve::{serve, ServerHandle},
+    serve::{serve, Front, ServerHandle},
 };
 
 /// The accept backlog of every listener (tokio's default for `TcpListener::bind`).
@@ -73,7 +73,7 @@ where
 {
     spawn_sharded_per_connection(addr, count, |index| {
         let handler = make_handler(index);
-        move || handler.clone()
+        move || (None, handler.clone())
     })
 }
 
@@ -86,7 +86,7 @@ pub fn spawn_sharded_per_connection<S, M, H, F, B>(
 ) -> io::Result<ServerHandle>
 where
     S: FnMut(usize) -> M,
-    M: Fn() -> H + Send + 'static,
+    M: Fn() -> (Option<Front>, H) + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
     B: hyper::body::Body + Send + 'static,

@@ -7,12 +7,18 @@
 //! changes, emergency stop). A request in flight keeps the decision it already got. Over the
 //! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
 //!
-//! Each connection from the target forwards over upstream connections of its own
-//! ([`upstream::UpstreamLink`]). Standalone (`chaos proxy`) the interposer is served by shards
-//! ([`spawn_sharded`]), sharing the context above.
+//! A connection from the target is served first by the byte-level path ([`front`]): every
+//! HTTP/1.1 request no fault touches is forwarded and answered as bytes, over an upstream
+//! connection of its own. The first request it leaves to hyper (a fault fired, or the request
+//! is outside its subset) takes the connection to hyper's path, which forwards over upstream
+//! connections of its own too ([`upstream::UpstreamLink`]). Both decide in [`decide`], once per
+//! request. Standalone (`chaos proxy`) the interposer is served by shards ([`spawn_sharded`]),
+//! sharing the context above.
 
 mod attempt;
+mod decide;
 mod forward;
+mod front;
 mod meter;
 mod recorded;
 mod request;
@@ -20,7 +26,11 @@ pub mod timeline;
 pub mod tls;
 mod upstream;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
@@ -32,12 +42,13 @@ use tokio::net::TcpListener;
 pub use timeline::{TimedChain, Timeline};
 
 use crate::{
-    fault::{Chain, FaultAction, RequestView},
+    fault::{Chain, FaultAction},
     metrics::{replay::Replay, AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream, Throttled},
     wire::{self, anthropic, openai, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
+use decide::{decide, Asked, Chains, Decided};
 use meter::UsageMeter;
 use recorded::RecordedBody;
 pub use request::BodyFields;
@@ -142,6 +153,9 @@ impl LiveLayer {
 struct Connection {
     context: Arc<Context>,
     upstream: upstream::UpstreamLink,
+    /// The decision the byte-level path ([`front`]) made for the request it handed to hyper
+    /// with the connection: hyper's path carries it out rather than deciding again.
+    handed_over: Mutex<Option<Decided>>,
 }
 
 impl Context {
@@ -155,10 +169,16 @@ impl Context {
         })
     }
 
-    /// What a new connection from the target is served with.
-    fn connection(self: &Arc<Self>) -> Arc<Connection> {
+    /// What a new connection from the target is served with: the byte-level path first (for a
+    /// plain-HTTP upstream), and hyper's handler for what it hands over.
+    fn connection(
+        self: &Arc<Self>,
+    ) -> (Option<crate::net::Front>, impl Fn(Request<Incoming>) -> HandleFuture + Send + Sync + 'static) {
         let upstream = upstream::UpstreamLink::new(self.connector.clone(), self.config.upstream_uri.clone());
-        Arc::new(Connection { context: Arc::clone(self), upstream })
+        let connection =
+            Arc::new(Connection { context: Arc::clone(self), upstream, handed_over: Mutex::new(None) });
+        let front = front::front(Arc::clone(&connection));
+        (front, move |request| handle(Arc::clone(&connection), request))
     }
 }
 
@@ -166,10 +186,7 @@ impl Context {
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
     let context = Context::new(config);
     let connections = Arc::clone(&context);
-    let server = crate::net::spawn_per_connection(listener, move || {
-        let connection = connections.connection();
-        move |request| handle(Arc::clone(&connection), request)
-    })?;
+    let server = crate::net::spawn_per_connection(listener, move || connections.connection())?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
@@ -183,10 +200,7 @@ pub fn spawn_sharded(
     let context = Context::new(config);
     let server = crate::net::spawn_sharded_per_connection(addr, threads, |_| {
         let connections = Arc::clone(&context);
-        move || {
-            let connection = connections.connection();
-            move |request| handle(Arc::clone(&connection), request)
-        }
+        move || connections.connection()
     })?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
@@ -222,31 +236,32 @@ fn attempt(
     )
 }
 
-async fn handle(
+/// What hyper's path gives for one request.
+type HandleFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response<ProxyBody>, Abort>> + Send>>;
+
+fn handle(connection: Arc<Connection>, request: Request<Incoming>) -> HandleFuture {
+    Box::pin(handle_request(connection, request))
+}
+
+async fn handle_request(
     connection: Arc<Connection>,
     request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Abort> {
+    let (parts, body) = request.into_parts();
+    // A request the byte-level path handed over with the connection was decided there.
+    let handed_over = connection.handed_over.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(decided) = handed_over {
+        return respond(&connection, decided, parts, Either::Left(body)).await;
+    }
     let context = &*connection.context;
     let config = &context.config;
-    let at = config.clock.elapsed();
-    // Answer timings count from here, so `at` plus any of them is an instant on the run clock.
-    let arrived = config.clock.at(at);
-    let timeline = context.timeline.load_full();
-    let active = timeline.at(at);
-    let live = context.live.chain.load_full();
-    let (parts, body) = request.into_parts();
-    let header_id = header_number(&parts.headers, CORRELATION_HEADER);
-    // A POST body is read whole: for the model and prompt size that bill the attempt, for the
-    // correlation tag when a gateway dropped the header (`user` / `metadata.user_id`), and for
-    // faults that match on it. Other requests stream through unless a fault needs their body.
-    let read_body = parts.method == http::Method::POST
-        || live.needs_body()
-        || active.is_some_and(|entry| entry.chain.needs_body());
-    let (body, fields) = if read_body {
+    let chains = Chains::now(context);
+    let (body, fields) = if chains.read_body(&parts.method) {
         match crate::net::read_body(body).await {
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
             Err(error) => {
-                let mut guard = attempt(config, active.map_or(0, |e| e.phase), header_id, at, Vec::new());
+                let mut guard = decide::unread(context, &chains, &parts.headers);
                 if !error.is::<http_body_util::LengthLimitError>() {
                     // The target hung up (or broke the framing) before its request was whole: there is
                     // no one to answer, and the record says cancelled.
@@ -254,6 +269,7 @@ async fn handle(
                 }
                 guard.answered(AttemptOutcome::Status(413), false);
                 let response = wire::too_large(config.family).into_response().map(Either::Right);
+                let arrived = config.clock.at(chains.at);
                 return Ok(
                     response.map(|body| RecordedBody::new(Throttled::new(body, None), guard, arrived, false))
                 );
@@ -262,42 +278,21 @@ async fn handle(
     } else {
         (Either::Left(body), BodyFields::default())
     };
-    let logical_id = header_id.or(fields.correlation);
-    let attempt_number = logical_id.map(|id| context.attempts.next(id));
-    let key = draw_key(logical_id, attempt_number);
-    let view = RequestView {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        model: fields.model.as_deref(),
-        stream: fields.stream,
-        key: key_id(wire::presented_key(&parts.headers), &config.keys),
-        tokens: fields.tokens,
-        headers: Some(&parts.headers),
-        draw_key: key,
-    };
-    // The journal keeps (and a replay imposes) the phase chain's decision; live faults added by
-    // the control API are a layer of their own, decided first.
-    let mut phase_rules = Vec::new();
-    let decision = live.decide(&view).then(|| {
-        let decided = active
-            .map(|entry| {
-                let imposed = config
-                    .replay
-                    .as_ref()
-                    .map(|replay| replay.imposed(config.upstream_index, entry.phase, key));
-                entry.chain.decide_as(&view, imposed.flatten().as_deref())
-            })
-            .unwrap_or_default();
-        phase_rules.clone_from(&decided.rules);
-        decided
-    });
-    let mut guard = attempt(config, active.map_or(0, |entry| entry.phase), logical_id, at, decision.fired);
-    guard.decided(key, phase_rules);
-    guard.identify(
-        view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
-        fields.model.clone(),
-        parts.method == http::Method::POST,
-    );
+    let asked = Asked { method: &parts.method, uri: &parts.uri, headers: &parts.headers, fields };
+    let decided = decide(context, &chains, asked);
+    respond(&connection, decided, parts, body).await
+}
+
+/// Carries out a decision: waits, ends the connection, answers in the upstream's place, or
+/// forwards (with stream faults on the answer).
+async fn respond(
+    connection: &Connection,
+    decided: Decided,
+    parts: http::request::Parts,
+    body: forward::ForwardBody,
+) -> Result<Response<ProxyBody>, Abort> {
+    let config = &connection.context.config;
+    let Decided { arrived, decision, mut guard, prompt_tokens, .. } = decided;
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -312,7 +307,7 @@ async fn handle(
             (canned.into_response().map(Either::Right), false, None)
         }
         None => {
-            guard.forwarding(fields.prompt_tokens);
+            guard.forwarding(prompt_tokens);
             match forward::forward(&connection.upstream, Request::from_parts(parts, body)).await {
                 Ok(mut response) => {
                     guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
@@ -320,7 +315,7 @@ async fn handle(
                     let meter = response
                         .status()
                         .is_success()
-                        .then(|| UsageMeter::new(config.family, event_stream, fields.prompt_tokens));
+                        .then(|| UsageMeter::new(config.family, event_stream, prompt_tokens));
                     let stream_faults = decision.stream;
                     let rewrite = event_stream && !stream_faults.is_empty();
                     if rewrite {

@@ -21,6 +21,26 @@ use crate::wire::sse_split::{SseEvent, SseSplitter};
 /// `inner` with the attempt's record riding along.
 pub struct RecordedBody<B> {
     inner: B,
+    watch: AnswerWatch,
+}
+
+impl<B> RecordedBody<B> {
+    pub fn new(inner: B, guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
+        RecordedBody { inner, watch: AnswerWatch::new(guard, arrived, event_stream) }
+    }
+
+    /// Bills the attempt from this answer's usage as it passes.
+    pub fn metered(mut self, meter: UsageMeter) -> Self {
+        self.watch = self.watch.metered(meter);
+        self
+    }
+}
+
+/// What is noted of an answer's body as it goes back to the target, whoever carries it (this
+/// body for hyper, or the byte-level path): bytes, the first byte and token, the end, and
+/// whether an event stream's terminator went through. Dropped, it bills the attempt for what
+/// went back.
+pub struct AnswerWatch {
     guard: AttemptGuard,
     arrived: Instant,
     /// Splits an event stream into events to look for its terminator; `None` for other bodies.
@@ -30,10 +50,10 @@ pub struct RecordedBody<B> {
     meter: Option<UsageMeter>,
 }
 
-impl<B> RecordedBody<B> {
-    pub fn new(inner: B, guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
+impl AnswerWatch {
+    pub fn new(guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
         let events = event_stream.then(SseSplitter::default);
-        RecordedBody { inner, guard, arrived, events, terminated: false, meter: None }
+        AnswerWatch { guard, arrived, events, terminated: false, meter: None }
     }
 
     /// Bills the attempt from this answer's usage as it passes.
@@ -42,7 +62,8 @@ impl<B> RecordedBody<B> {
         self
     }
 
-    fn watch(&mut self, data: &[u8]) {
+    /// Body bytes on their way back.
+    pub fn data(&mut self, data: &[u8]) {
         self.guard.body_bytes(data.len(), self.arrived.elapsed());
         if let Some(meter) = self.meter.as_mut() {
             meter.bytes(data);
@@ -61,13 +82,15 @@ impl<B> RecordedBody<B> {
         }
     }
 
-    /// Whether the body ended as it should: an event stream only with its terminator.
-    fn completed(&self) -> bool {
-        self.events.is_none() || self.terminated
+    /// The body ended: `whole` when it came to its end rather than failing on the way. An event
+    /// stream is complete only with its terminator.
+    pub fn ended(&mut self, whole: bool) {
+        let completed = whole && (self.events.is_none() || self.terminated);
+        self.guard.finished(self.arrived.elapsed(), completed);
     }
 }
 
-impl<B> Drop for RecordedBody<B> {
+impl Drop for AnswerWatch {
     /// Ended or abandoned, the answer so far is what the attempt is billed for.
     fn drop(&mut self) {
         if let Some(meter) = self.meter.take() {
@@ -92,22 +115,20 @@ where
         match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
             Some(Ok(frame)) => {
                 if let Some(data) = frame.data_ref() {
-                    this.watch(data);
+                    this.watch.data(data);
                 }
                 // A body of known length may not be polled again after its last bytes.
                 if this.inner.is_end_stream() {
-                    let completed = this.completed();
-                    this.guard.finished(this.arrived.elapsed(), completed);
+                    this.watch.ended(true);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
             Some(Err(error)) => {
-                this.guard.finished(this.arrived.elapsed(), false);
+                this.watch.ended(false);
                 Poll::Ready(Some(Err(error.into())))
             }
             None => {
-                let completed = this.completed();
-                this.guard.finished(this.arrived.elapsed(), completed);
+                this.watch.ended(true);
                 Poll::Ready(None)
             }
         }

@@ -1,0 +1,186 @@
+//! The interposer's byte-level path: what it does for every request no fault touches. A whole
+//! HTTP/1.1 request is read off the target's socket ([`http1::request`]), decided
+//! ([`super::decide`]), and, when the decision changes nothing, written to the upstream as it came
+//! (less hop-by-hop headers); the answer goes back as it comes, head and body bytes unchanged,
+//! while its record is kept ([`AnswerWatch`]). No HTTP codec runs twice, no task is woken in
+//! between: the added latency of a hop is the point of the interposer's speed targets.
+//!
+//! The first request that falls outside the subset, or that a fault touches, is handed to hyper
+//! with the connection and the bytes read so far ([`crate::net::Front`]); its decision goes
+//! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on.
+//! An `https://` upstream is always hyper's.
+
+mod relay;
+mod upstream;
+
+use std::{sync::Arc, time::SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use tokio::{io::AsyncWriteExt, sync::watch};
+
+use super::{
+    decide::{decide, unread, Asked, Chains, Decided},
+    is_event_stream,
+    meter::UsageMeter,
+    recorded::AnswerWatch,
+    unreachable, BodyFields, Connection,
+};
+use crate::{
+    metrics::AttemptOutcome,
+    net::{
+        http1::{self, Framing, Parse, RequestHead},
+        AbortableStream, Front, MAX_BODY_BYTES,
+    },
+    wire::{retry_after::server_wait, ApiFamily},
+};
+use relay::{relay, Broken};
+use upstream::{ask, fill, Upstream, READ_SIZE};
+
+/// The byte-level path for a connection of `connection`'s, or `None` when its upstream is not
+/// plain HTTP.
+pub(super) fn front(connection: Arc<Connection>) -> Option<Front> {
+    let uri = &connection.context.config.upstream_uri;
+    if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
+        return None;
+    }
+    let origin =
+        (uri.host()?.trim_start_matches('[').trim_end_matches(']').to_owned(), uri.port_u16().unwrap_or(80));
+    Some(Box::new(move |io, draining| Box::pin(serve(connection, origin, io, draining))))
+}
+
+/// Serves the connection's requests while they stay on this path; see the module's doc.
+async fn serve(
+    connection: Arc<Connection>,
+    origin: (String, u16),
+    mut io: AbortableStream,
+    mut draining: watch::Receiver<bool>,
+) -> Option<(AbortableStream, Bytes)> {
+    let context = &*connection.context;
+    let mut read = BytesMut::with_capacity(READ_SIZE);
+    let mut upstream: Option<Upstream> = None;
+    loop {
+        let head = loop {
+            match http1::request(&read) {
+                Parse::Complete(head) if head.body_len > MAX_BODY_BYTES as u64 => {
+                    // hyper's path answers 413.
+                    return Some((io, read.freeze()));
+                }
+                Parse::Complete(head) if read.len() as u64 >= head.head_len as u64 + head.body_len => {
+                    break head
+                }
+                Parse::Complete(head) => read.reserve(head.head_len + head.body_len as usize - read.len()),
+                Parse::Partial => {}
+                Parse::Beyond => return Some((io, read.freeze())),
+            }
+            let more = if read.is_empty() {
+                tokio::select! {
+                    more = fill(&mut io, &mut read) => more,
+                    _ = draining.wait_for(|draining| *draining) => return None,
+                }
+            } else {
+                fill(&mut io, &mut read).await
+            };
+            if !matches!(more, Ok(1..)) {
+                // The target hung up, between requests or before one was whole; a request whose
+                // head came is recorded, cancelled.
+                if let Parse::Complete(head) = http1::request(&read) {
+                    drop(unread(context, &Chains::now(context), &head.headers));
+                }
+                return None;
+            }
+        };
+        let request = read.split_to(head.head_len + head.body_len as usize).freeze();
+        let chains = Chains::now(context);
+        let fields = match chains.read_body(&head.method) {
+            true => BodyFields::read(&request[head.head_len..]),
+            false => BodyFields::default(),
+        };
+        let asked = Asked { method: &head.method, uri: &head.uri, headers: &head.headers, fields };
+        let decided = decide(context, &chains, asked);
+        if !decided.clean {
+            *connection.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(decided);
+            let mut unserved = BytesMut::with_capacity(request.len() + read.len());
+            unserved.extend_from_slice(&request);
+            unserved.extend_from_slice(&read);
+            return Some((io, unserved.freeze()));
+        }
+        let family = context.config.family;
+        let carry_on = exchange(family, &origin, &mut upstream, &mut io, &head, request, decided).await;
+        if !carry_on || !head.keep_alive || *draining.borrow() {
+            return None;
+        }
+    }
+}
+
+/// Forwards one whole request and relays its answer; returns whether the target's connection
+/// can carry another request.
+async fn exchange(
+    family: ApiFamily,
+    origin: &(String, u16),
+    upstream: &mut Option<Upstream>,
+    io: &mut AbortableStream,
+    head: &RequestHead,
+    request: Bytes,
+    decided: Decided,
+) -> bool {
+    let Decided { arrived, mut guard, prompt_tokens, .. } = decided;
+    guard.forwarding(prompt_tokens);
+    let request = match &head.rewritten {
+        Some(rewritten) => Bytes::from([rewritten.as_slice(), &request[head.head_len..]].concat()),
+        None => request,
+    };
+    let to_head = head.method == http::Method::HEAD;
+    let mut answer = ask(origin, upstream, &request, to_head).await;
+    // Informational answers (103 Early Hints) go back as they come, before the final one.
+    while let (Some(informational), Some(link)) = (answer.as_ref(), upstream.as_mut()) {
+        if !informational.status.is_informational() {
+            break;
+        }
+        let bytes = link.read.split_to(informational.head_len);
+        if io.write_all(informational.rewritten.as_deref().unwrap_or(&bytes)).await.is_err() {
+            return false;
+        }
+        answer = link.next_head(to_head).await;
+    }
+    let (Some(answer), Some(link)) = (answer, upstream.as_mut()) else {
+        tracing::debug!("upstream unreachable");
+        *upstream = None;
+        guard.answered(AttemptOutcome::Unreachable, false);
+        let canned = unreachable(family);
+        guard.asked(None);
+        guard.head(arrived.elapsed());
+        let mut watch = AnswerWatch::new(guard, arrived, false);
+        watch.data(&canned.body);
+        let written =
+            io.write_all(&http1::whole_response(canned.status, &canned.headers, &canned.body)).await;
+        watch.ended(written.is_ok());
+        return written.is_ok();
+    };
+    guard.answered(AttemptOutcome::Status(answer.status.as_u16()), false);
+    let event_stream = is_event_stream(&answer.headers);
+    guard.asked(server_wait(&answer.headers, SystemTime::now()));
+    guard.head(arrived.elapsed());
+    let mut watch = AnswerWatch::new(guard, arrived, event_stream);
+    if answer.status.is_success() {
+        watch = watch.metered(UsageMeter::new(family, event_stream, prompt_tokens));
+    }
+    match relay(link, io, &answer, &mut watch).await {
+        Ok(()) => {
+            watch.ended(true);
+            if !answer.keep_alive || link.unfinished || !link.read.is_empty() {
+                *upstream = None;
+            }
+            answer.framing != Framing::UntilClose
+        }
+        Err(Broken::Upstream) => {
+            // The target was promised more than it got: only closing tells it so.
+            watch.ended(false);
+            *upstream = None;
+            false
+        }
+        Err(Broken::Target) => {
+            *upstream = None;
+            false
+        }
+    }
+}

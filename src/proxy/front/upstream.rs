@@ -1,0 +1,131 @@
+//! The byte-level path's upstream connection: one per connection from the target, opened when
+//! its first request goes and kept while answers leave it fit for another. A request is written
+//! while the answer's head is read, since an upstream may answer before reading it all.
+
+use std::io;
+
+use bytes::BytesMut;
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use crate::net::http1::{self, ResponseHead};
+
+/// How much is read from a socket at a time.
+pub const READ_SIZE: usize = 16 * 1024;
+
+/// Reads what is there into `read` (at least one byte, or 0 at the end of the stream).
+pub async fn fill<S: AsyncRead + Unpin>(stream: &mut S, read: &mut BytesMut) -> io::Result<usize> {
+    if read.capacity() - read.len() < READ_SIZE / 4 {
+        read.reserve(READ_SIZE);
+    }
+    stream.read_buf(read).await
+}
+
+/// The upstream connection of one connection from the target.
+pub struct Upstream {
+    pub stream: TcpStream,
+    pub read: BytesMut,
+    /// Whether it has carried a request before (and so may have been closed by the upstream
+    /// while it sat idle).
+    reused: bool,
+    /// Whether the last request was answered before it was all sent (so the connection cannot
+    /// carry another).
+    pub unfinished: bool,
+}
+
+/// Why no answer's head came back.
+enum NoAnswer {
+    /// The connection ended before any byte of one: a kept connection the upstream had closed.
+    NothingBack,
+    /// The upstream could not be reached, broke off, or sent something that is not HTTP.
+    Failed,
+}
+
+impl From<io::Error> for NoAnswer {
+    fn from(_: io::Error) -> Self {
+        NoAnswer::NothingBack
+    }
+}
+
+impl Upstream {
+    async fn connect(origin: &(String, u16)) -> io::Result<Self> {
+        let stream = TcpStream::connect((origin.0.as_str(), origin.1)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Upstream { stream, read: BytesMut::with_capacity(READ_SIZE), reused: false, unfinished: false })
+    }
+
+    /// Writes `request` and reads the answer's head, at once: an upstream may answer (a 413,
+    /// say) before it has read the whole request, and stop reading. Answered early, the
+    /// connection is not kept: the rest of the request was never sent.
+    async fn ask(&mut self, request: &[u8], to_head: bool) -> Result<ResponseHead, NoAnswer> {
+        let (mut reader, mut writer) = self.stream.split();
+        let mut write = std::pin::pin!(writer.write_all(request));
+        let mut written = false;
+        loop {
+            tokio::select! {
+                sent = &mut write, if !written => {
+                    sent?;
+                    written = true;
+                }
+                head = read_head(&mut reader, &mut self.read, to_head) => {
+                    self.unfinished = !written;
+                    return head;
+                }
+            }
+        }
+    }
+
+    /// Reads the next answer head (after an informational one), or `None` if none comes.
+    pub async fn next_head(&mut self, to_head: bool) -> Option<ResponseHead> {
+        read_head(&mut self.stream, &mut self.read, to_head).await.ok()
+    }
+}
+
+/// Reads an answer head from `stream` into `read`.
+async fn read_head<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    read: &mut BytesMut,
+    to_head: bool,
+) -> Result<ResponseHead, NoAnswer> {
+    loop {
+        match http1::response(read, to_head) {
+            Ok(Some(head)) => return Ok(head),
+            Ok(None) => {}
+            Err(_) => return Err(NoAnswer::Failed),
+        }
+        let was_empty = read.is_empty();
+        match fill(stream, read).await {
+            Ok(1..) => {}
+            Ok(_) | Err(_) if was_empty => return Err(NoAnswer::NothingBack),
+            Ok(_) | Err(_) => return Err(NoAnswer::Failed),
+        }
+    }
+}
+
+/// Sends `request` over the kept upstream connection (or a new one) and reads the answer's
+/// head. A kept connection that turns out closed before anything came back is replaced once:
+/// the request did not reach the upstream's application.
+pub async fn ask(
+    origin: &(String, u16),
+    upstream: &mut Option<Upstream>,
+    request: &[u8],
+    to_head: bool,
+) -> Option<ResponseHead> {
+    loop {
+        let link = match upstream {
+            Some(link) => link,
+            None => upstream.insert(Upstream::connect(origin).await.ok()?),
+        };
+        let reused = std::mem::replace(&mut link.reused, true);
+        match link.ask(request, to_head).await {
+            Ok(head) => return Some(head),
+            Err(NoAnswer::NothingBack) if reused => *upstream = None,
+            Err(_) => {
+                *upstream = None;
+                return None;
+            }
+        }
+    }
+}
