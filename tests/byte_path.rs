@@ -1,7 +1,8 @@
 //! The interposer's byte-level path (`src/proxy/front.rs`) and its hand-over to hyper: a fault
 //! that fires is decided once, whichever path carries it out; what the fast path leaves to
 //! hyper is still served; requests sent back to back are answered in order; an answer the
-//! upstream cuts short reaches the target as cut, and is recorded so.
+//! upstream cuts short reaches the target as cut, and is recorded so; a target that hangs up
+//! while its answer is awaited is recorded as cancelled; a POST that went out is never sent twice.
 
 use std::time::Duration;
 
@@ -146,4 +147,70 @@ async fn an_answer_the_upstream_cuts_short_reaches_the_target_cut_and_is_recorde
     assert_eq!(attempts[0].outcome, AttemptOutcome::Status(200));
     assert_eq!(attempts[0].answer.completed, Some(false));
     assert_eq!(attempts[0].answer.bytes, 7);
+}
+
+#[tokio::test]
+async fn a_target_that_hangs_up_while_its_answer_is_awaited_is_recorded_as_cancelled() {
+    let upstream = MockServer::start().await;
+    let slow = ResponseTemplate::new(200).set_body_string("{}").set_delay(Duration::from_millis(600));
+    Mock::given(method("POST")).respond_with(slow).mount(&upstream).await;
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream.uri(), Vec::new(), &recorder).await;
+    let mut stream = TcpStream::connect(interposer.addr).await.expect("connect");
+    stream.write_all(POST).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(stream);
+
+    let attempts = settled_attempts(&recorder, 1).await;
+
+    assert_eq!(attempts[0].outcome, AttemptOutcome::Cancelled, "not the 200 that came after it left");
+    assert_eq!(upstream.received_requests().await.expect("recording on").len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_that_went_out_on_a_kept_connection_is_not_sent_again_when_it_closes_unanswered() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let upstream = format!("http://{}", listener.local_addr().expect("addr"));
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&received);
+    tokio::spawn(async move {
+        // Answers the first request of each connection; reads the second and closes unanswered.
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = std::sync::Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut read = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let mut answered = 0;
+                loop {
+                    while read.len() >= POST.len() {
+                        read.drain(..POST.len());
+                        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        if answered == 1 {
+                            return;
+                        }
+                        answered += 1;
+                        let ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                        let _ = stream.write_all(ok).await;
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => read.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    let recorder = Recorder::new();
+    let interposer = interposer(&upstream, Vec::new(), &recorder).await;
+    let mut stream = TcpStream::connect(interposer.addr).await.expect("connect");
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        stream.write_all(POST).await.expect("write");
+        statuses.push(answers(&mut stream, 1).await[0].0);
+    }
+
+    assert_eq!(statuses, [200, 502], "the second POST is answered as unreachable, not retried");
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 2, "the upstream saw each POST once");
+    let attempts = settled_attempts(&recorder, 2).await;
+    assert_eq!(attempts[1].outcome, AttemptOutcome::Unreachable);
 }

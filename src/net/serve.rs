@@ -140,7 +140,7 @@ pub async fn serve<M, H, F, B>(
         let drain_signal = draining.subscribe();
         connections.spawn(async move {
             let (stream, read) = match front {
-                Some(front) => match front(stream, drain_signal).await {
+                Some(front) => match front(stream, drain_signal.clone()).await {
                     Some(handed_over) => handed_over,
                     None => return,
                 },
@@ -150,7 +150,14 @@ pub async fn serve<M, H, F, B>(
             let connection = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(Rewind::new(stream, read)), service)
                 .into_owned();
-            if let Err(error) = watcher.watch(connection).await {
+            // Handed over while the server drains, it is not watched: a watched connection told
+            // to shut down would end before serving the request it was handed.
+            let draining = *drain_signal.borrow();
+            let served = match draining {
+                true => connection.await,
+                false => watcher.watch(connection).await,
+            };
+            if let Err(error) = served {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });

@@ -6,35 +6,20 @@ use http::{header, HeaderMap, Uri};
 use hyper::{body::Incoming, Request, Response};
 
 use super::upstream::UpstreamLink;
-use crate::net::{BoxError, Busy};
+use crate::net::{http1, BoxError, Busy};
 
 /// A request body on its way upstream: streamed through, or already read (when a fault had to
 /// look inside it).
 pub type ForwardBody = http_body_util::Either<Incoming, http_body_util::Full<bytes::Bytes>>;
 
-/// Headers that describe one connection, not the message; never forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: &[header::HeaderName] = &[
-    header::CONNECTION,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
-
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // They are rare: looking compares names already parsed, where each removal would hash one.
-    let hop_by_hop = |name: &header::HeaderName| {
-        HOP_BY_HOP.contains(name) || name == "keep-alive" || name == "proxy-connection"
-    };
-    if !headers.keys().any(hop_by_hop) {
+    if !headers.keys().any(|name| http1::is_hop_by_hop(name.as_str())) {
         return;
     }
-    for name in HOP_BY_HOP {
+    for name in http1::HOP_BY_HOP {
         headers.remove(name);
     }
-    headers.remove("keep-alive");
-    headers.remove("proxy-connection");
 }
 
 /// Sends `request` over `link` to its upstream keeping its path, query, headers (including

@@ -32,19 +32,20 @@ pub enum Parse<T> {
 }
 
 /// Headers that describe one connection, not the message; never passed on (RFC 9110 §7.6.1).
-fn is_hop_by_hop(name: &str) -> bool {
-    [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "upgrade",
-    ]
-    .iter()
-    .any(|hop| name.eq_ignore_ascii_case(hop))
+pub const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// Whether `name` is one of [`HOP_BY_HOP`], in any case.
+pub fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
 }
 
 /// The parsed headers as a map (only those named in `only`, when given), or `None` if one is

@@ -39,6 +39,7 @@ pub fn request(bytes: &[u8]) -> Parse<RequestHead> {
         ["transfer-encoding", "expect", "upgrade"].iter().any(|other| name.eq_ignore_ascii_case(other))
     };
     if !path.starts_with('/')
+        || bare_line_feed(&bytes[..head_len])
         || method == "CONNECT"
         || headers.iter().any(|header| framed_otherwise(header.name))
         || !headers.iter().any(|header| header.name.eq_ignore_ascii_case("host"))
@@ -62,6 +63,12 @@ pub fn request(bytes: &[u8]) -> Parse<RequestHead> {
         keep_alive: !says_close(headers),
         rewritten: without_hop_by_hop(&bytes[..head_len], headers),
     })
+}
+
+/// Whether a line of `head` ends in a bare LF, which httparse accepts but a stricter upstream may
+/// read otherwise: such a head is rewritten by hyper rather than passed on as it came.
+fn bare_line_feed(head: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', head).any(|at| at == 0 || head[at - 1] != b'\r')
 }
 
 #[cfg(test)]
@@ -116,6 +123,7 @@ mod tests {
             b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
             b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
             b"NOT HTTP AT ALL\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: h\r\nX: a\nContent-Length: 5\r\n\r\n",
         ] {
             assert!(matches!(request(beyond), Parse::Beyond), "{}", String::from_utf8_lossy(beyond));
         }

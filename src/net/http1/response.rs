@@ -4,7 +4,10 @@ use http::{HeaderMap, StatusCode};
 
 use http::header::{HeaderName, CONTENT_TYPE, RETRY_AFTER};
 
-use super::{content_length, header_map, says_close, without_hop_by_hop, MAX_HEADERS, MAX_HEAD_BYTES};
+use super::{content_length, header_map, says_close, without_hop_by_hop, MAX_HEAD_BYTES};
+
+/// The most headers an answer may carry (hyper's client's own limit).
+const MAX_ANSWER_HEADERS: usize = 100;
 
 /// The headers of an answer the interposer reads: whether it is an event stream, and how long
 /// it asks the client to wait.
@@ -48,7 +51,8 @@ pub struct Malformed;
 /// when it is malformed (or too long), which the fast path treats as an upstream that failed.
 /// `to_head` says the request was a `HEAD`, whose answer has no body whatever it says.
 pub fn response(bytes: &[u8], to_head: bool) -> Result<Option<ResponseHead>, Malformed> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // As many headers as hyper's client takes, so an answer it would relay is relayed here too.
+    let mut storage = [httparse::EMPTY_HEADER; MAX_ANSWER_HEADERS];
     let mut parsed = httparse::Response::new(&mut storage);
     let head_len = match parsed.parse(bytes) {
         Ok(httparse::Status::Complete(length)) => length,

@@ -58,19 +58,26 @@ async fn serve(
     let context = &*connection.context;
     let mut read = BytesMut::with_capacity(READ_SIZE);
     let mut upstream: Option<Upstream> = None;
+    // The head of the request being read, with the chains in force when it came.
+    let mut arrival: Option<(RequestHead, Chains)> = None;
     loop {
-        let head = loop {
-            match http1::request(&read) {
-                Parse::Complete(head) if head.body_len > MAX_BODY_BYTES as u64 => {
+        let (head, chains) = loop {
+            if arrival.is_none() {
+                match http1::request(&read) {
                     // hyper's path answers 413.
-                    return Some((io, read.freeze()));
+                    Parse::Complete(head) if head.body_len > MAX_BODY_BYTES as u64 => {
+                        return Some((io, read.freeze()))
+                    }
+                    Parse::Complete(head) => arrival = Some((head, Chains::now(context))),
+                    Parse::Partial => {}
+                    Parse::Beyond => return Some((io, read.freeze())),
                 }
-                Parse::Complete(head) if read.len() as u64 >= head.head_len as u64 + head.body_len => {
-                    break head
+            }
+            match arrival.take() {
+                Some((head, chains)) if read.len() as u64 >= head.head_len as u64 + head.body_len => {
+                    break (head, chains)
                 }
-                Parse::Complete(head) => read.reserve(head.head_len + head.body_len as usize - read.len()),
-                Parse::Partial => {}
-                Parse::Beyond => return Some((io, read.freeze())),
+                pending => arrival = pending,
             }
             let more = if read.is_empty() {
                 tokio::select! {
@@ -83,14 +90,13 @@ async fn serve(
             if !matches!(more, Ok(1..)) {
                 // The target hung up, between requests or before one was whole; a request whose
                 // head came is recorded, cancelled.
-                if let Parse::Complete(head) = http1::request(&read) {
-                    drop(unread(context, &Chains::now(context), &head.headers));
+                if let Some((head, chains)) = &arrival {
+                    drop(unread(context, chains, &head.headers));
                 }
                 return None;
             }
         };
         let request = read.split_to(head.head_len + head.body_len as usize).freeze();
-        let chains = Chains::now(context);
         let fields = match chains.read_body(&head.method) {
             true => BodyFields::read(&request[head.head_len..]),
             false => BodyFields::default(),
@@ -105,9 +111,37 @@ async fn serve(
             return Some((io, unserved.freeze()));
         }
         let family = context.config.family;
-        let carry_on = exchange(family, &origin, &mut upstream, &mut io, &head, request, decided).await;
+        let target = Target { io: &mut io, read: &mut read };
+        let carry_on = exchange(family, &origin, &mut upstream, target, &head, request, decided).await;
         if !carry_on || !head.keep_alive || *draining.borrow() {
             return None;
+        }
+    }
+}
+
+/// The target's connection: its socket, and what has been read of it beyond the request being
+/// served (its next requests).
+struct Target<'a> {
+    io: &'a mut AbortableStream,
+    read: &'a mut BytesMut,
+}
+
+impl Target<'_> {
+    /// Waits for `answer` while watching the target: one that hangs up (or breaks its
+    /// connection) meanwhile ends the wait with `None`, as hyper's path drops a request whose
+    /// target went; what it sends meanwhile (its next request) is kept.
+    async fn unless_gone<T>(&mut self, answer: impl std::future::Future<Output = T>) -> Option<T> {
+        let mut answer = std::pin::pin!(answer);
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => return Some(answer),
+                more = fill(self.io, self.read), if self.read.len() < http1::MAX_HEAD_BYTES => {
+                    if !matches!(more, Ok(1..)) {
+                        return None;
+                    }
+                }
+            }
         }
     }
 }
@@ -118,7 +152,7 @@ async fn exchange(
     family: ApiFamily,
     origin: &(String, u16),
     upstream: &mut Option<Upstream>,
-    io: &mut AbortableStream,
+    mut target: Target<'_>,
     head: &RequestHead,
     request: Bytes,
     decided: Decided,
@@ -130,7 +164,14 @@ async fn exchange(
         None => request,
     };
     let to_head = head.method == http::Method::HEAD;
-    let mut answer = ask(origin, upstream, &request, to_head).await;
+    let idempotent = head.method.is_idempotent();
+    let Some(mut answer) = target.unless_gone(ask(origin, upstream, &request, idempotent, to_head)).await
+    else {
+        // No one to answer: the record says cancelled, as on hyper's path.
+        *upstream = None;
+        return false;
+    };
+    let io = target.io;
     // Informational answers (103 Early Hints) go back as they come, before the final one.
     while let (Some(informational), Some(link)) = (answer.as_ref(), upstream.as_mut()) {
         if !informational.status.is_informational() {
@@ -166,7 +207,10 @@ async fn exchange(
     }
     match relay(link, io, &answer, &mut watch).await {
         Ok(()) => {
-            watch.ended(true);
+            // As on hyper's path, where an empty body is never polled, it is not marked ended.
+            if !matches!(answer.framing, Framing::Empty | Framing::Length(0)) {
+                watch.ended(true);
+            }
             if !answer.keep_alive || link.unfinished || !link.read.is_empty() {
                 *upstream = None;
             }

@@ -27,9 +27,6 @@ pub async fn fill<S: AsyncRead + Unpin>(stream: &mut S, read: &mut BytesMut) -> 
 pub struct Upstream {
     pub stream: TcpStream,
     pub read: BytesMut,
-    /// Whether it has carried a request before (and so may have been closed by the upstream
-    /// while it sat idle).
-    reused: bool,
     /// Whether the last request was answered before it was all sent (so the connection cannot
     /// carry another).
     pub unfinished: bool,
@@ -37,28 +34,32 @@ pub struct Upstream {
 
 /// Why no answer's head came back.
 enum NoAnswer {
-    /// The connection ended before any byte of one: a kept connection the upstream had closed.
+    /// The request did not all go out: the upstream cannot have acted on it.
+    NotSent,
+    /// It went out and the connection ended before any byte came back.
     NothingBack,
     /// The upstream could not be reached, broke off, or sent something that is not HTTP.
     Failed,
-}
-
-impl From<io::Error> for NoAnswer {
-    fn from(_: io::Error) -> Self {
-        NoAnswer::NothingBack
-    }
 }
 
 impl Upstream {
     async fn connect(origin: &(String, u16)) -> io::Result<Self> {
         let stream = TcpStream::connect((origin.0.as_str(), origin.1)).await?;
         stream.set_nodelay(true)?;
-        Ok(Upstream { stream, read: BytesMut::with_capacity(READ_SIZE), reused: false, unfinished: false })
+        Ok(Upstream { stream, read: BytesMut::with_capacity(READ_SIZE), unfinished: false })
+    }
+
+    /// Whether a kept connection still looks open and quiet: nothing has come on it since the
+    /// last answer (an upstream's idle timeout shows as its end, or as a 408 before it).
+    fn is_quiet(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Writes `request` and reads the answer's head, at once: an upstream may answer (a 413,
-    /// say) before it has read the whole request, and stop reading. Answered early, the
-    /// connection is not kept: the rest of the request was never sent.
+    /// say) before it has read the whole request, and stop reading. Answered early with a
+    /// final status, the connection is not kept: the rest of the request was never sent. An
+    /// informational answer (`100 Continue`, `103 Early Hints`) does not stop the writing.
     async fn ask(&mut self, request: &[u8], to_head: bool) -> Result<ResponseHead, NoAnswer> {
         let (mut reader, mut writer) = self.stream.split();
         let mut write = std::pin::pin!(writer.write_all(request));
@@ -66,12 +67,20 @@ impl Upstream {
         loop {
             tokio::select! {
                 sent = &mut write, if !written => {
-                    sent?;
+                    sent.map_err(|_| NoAnswer::NotSent)?;
                     written = true;
                 }
                 head = read_head(&mut reader, &mut self.read, to_head) => {
+                    let head = head.map_err(|no_answer| match (no_answer, written) {
+                        (NoAnswer::NothingBack, false) => NoAnswer::NotSent,
+                        (no_answer, _) => no_answer,
+                    })?;
+                    if !written && head.status.is_informational() {
+                        (&mut write).await.map_err(|_| NoAnswer::Failed)?;
+                        written = true;
+                    }
                     self.unfinished = !written;
-                    return head;
+                    return Ok(head);
                 }
             }
         }
@@ -105,27 +114,35 @@ async fn read_head<S: AsyncRead + Unpin>(
 }
 
 /// Sends `request` over the kept upstream connection (or a new one) and reads the answer's
-/// head. A kept connection that turns out closed before anything came back is replaced once:
-/// the request did not reach the upstream's application.
+/// head. A kept connection that is no longer quiet is replaced before use. One that turns out
+/// closed anyway is replaced once if the request did not all go out, or went out but is
+/// idempotent (RFC 9112 §9.3.1.1): a POST the upstream may have acted on is not sent twice.
 pub async fn ask(
     origin: &(String, u16),
     upstream: &mut Option<Upstream>,
     request: &[u8],
+    idempotent: bool,
     to_head: bool,
 ) -> Option<ResponseHead> {
+    if upstream.as_ref().is_some_and(|link| !link.is_quiet()) {
+        *upstream = None;
+    }
+    let mut reused = upstream.is_some();
     loop {
         let link = match upstream {
             Some(link) => link,
             None => upstream.insert(Upstream::connect(origin).await.ok()?),
         };
-        let reused = std::mem::replace(&mut link.reused, true);
         match link.ask(request, to_head).await {
             Ok(head) => return Some(head),
-            Err(NoAnswer::NothingBack) if reused => *upstream = None,
+            Err(NoAnswer::NotSent) if reused => {}
+            Err(NoAnswer::NothingBack) if reused && idempotent => {}
             Err(_) => {
                 *upstream = None;
                 return None;
             }
         }
+        *upstream = None;
+        reused = false;
     }
 }
