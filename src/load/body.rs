@@ -139,21 +139,21 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Adds each family's authentication (and, for Anthropic, version) headers.
-pub fn authenticate(headers: &mut http::HeaderMap, family: ApiFamily, credentials: &Credentials) {
-    match family {
-        ApiFamily::OpenAi => {
-            headers.insert(http::header::AUTHORIZATION, credentials.bearer.clone());
-        }
+/// Writes each family's authentication (and, for Anthropic, version) header lines.
+pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Credentials) {
+    let lines: &[(&str, &[u8])] = match family {
+        ApiFamily::OpenAi => &[("authorization", credentials.bearer.as_bytes())],
         ApiFamily::Anthropic => {
-            headers.insert(ANTHROPIC_VERSION_HEADER, http::HeaderValue::from_static(ANTHROPIC_VERSION));
-            headers.insert(X_API_KEY, credentials.key.clone());
+            &[("anthropic-version", ANTHROPIC_VERSION.as_bytes()), ("x-api-key", credentials.key.as_bytes())]
         }
+    };
+    for (name, value) in lines {
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
     }
 }
-
-const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
-const ANTHROPIC_VERSION_HEADER: http::HeaderName = http::HeaderName::from_static("anthropic-version");
 
 #[cfg(test)]
 mod tests {

@@ -18,19 +18,17 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Request, Uri};
-use http_body_util::Full;
-use hyper_util::client::legacy::connect::HttpConnector;
+use http::{HeaderMap, Uri};
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::{
     body::{self, Credentials, RequestSpec},
-    observe::{observe, BodyEnd, Observation},
+    observe::{observe_raw, BodyEnd, Observation},
     retry::{RetryAdvice, RetryPolicy},
 };
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
-    net::{Busy, Connections},
+    net::http1::{ask, KeptConnections, Origin},
     proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
     wire::ApiFamily,
 };
@@ -93,9 +91,6 @@ pub struct Completion {
     pub gaps_us: Vec<u32>,
 }
 
-const CORRELATION: http::HeaderName = http::HeaderName::from_static(CORRELATION_HEADER);
-const RETRY_COUNT: http::HeaderName = http::HeaderName::from_static(RETRY_COUNT_HEADER);
-
 /// Where an attempt goes, in which format, with which key.
 struct Destination<'a> {
     family: ApiFamily,
@@ -103,14 +98,16 @@ struct Destination<'a> {
     endpoint: &'a Endpoints,
 }
 
-/// How to reach one route: its generation path for each family (origin-form), its keys' headers
-/// and the connections to it (which know its `Host`).
+/// How to reach one route: its generation path for each family (origin-form), its `Host`, its
+/// keys' headers and the connections to it.
 struct Endpoints {
     /// OpenAI's, then Anthropic's.
     paths: [Uri; 2],
+    /// The route's authority, as `Host` names it.
+    host: Arc<str>,
     /// The route's `api_keys`, in order.
     credentials: Arc<[Credentials]>,
-    connections: Connections<HttpConnector, Full<Bytes>>,
+    connections: KeptConnections,
 }
 
 impl Endpoints {
@@ -128,17 +125,20 @@ impl Endpoints {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let prefix = base.path().trim_end_matches('/');
         let path = |family| format!("{prefix}{}", body::path(family)).parse::<Uri>();
-        let origin = Uri::builder()
-            .scheme(base.scheme().cloned().unwrap_or(http::uri::Scheme::HTTP))
-            .authority(base.authority().cloned().ok_or_else(|| anyhow::anyhow!("{base} names no host"))?)
-            .path_and_query("/")
-            .build()?;
-        let connections = Connections::new(crate::net::tcp_connector(), origin);
-        anyhow::ensure!(connections.host().is_some(), "{base} names no host");
+        anyhow::ensure!(
+            base.scheme().is_none_or(|scheme| scheme == &http::uri::Scheme::HTTP),
+            "{base}: the load generator speaks plain HTTP"
+        );
+        let authority = base.authority().ok_or_else(|| anyhow::anyhow!("{base} names no host"))?;
+        let origin = Origin {
+            host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
+            port: authority.port_u16().unwrap_or(80),
+        };
         Ok(Endpoints {
             paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
+            host: authority.as_str().into(),
             credentials: credentials.into(),
-            connections,
+            connections: KeptConnections::new(origin),
         })
     }
 
@@ -146,6 +146,7 @@ impl Endpoints {
     fn without_connections(&self) -> Self {
         Endpoints {
             paths: self.paths.clone(),
+            host: Arc::clone(&self.host),
             credentials: Arc::clone(&self.credentials),
             connections: self.connections.with_none_kept(),
         }
@@ -265,31 +266,33 @@ impl LoadClient {
     ) -> Attempt {
         let (clock, family) = (self.clock, to.family);
         let failed = |outcome| Attempt::Failed { outcome, answer: None, head: None };
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = to.endpoint.paths[usize::from(family == ApiFamily::Anthropic)].clone();
-        let headers = request.headers_mut();
-        body::authenticate(headers, family, to.credentials);
-        if let Some(host) = to.endpoint.connections.host() {
-            headers.insert(header::HOST, host.clone());
-        }
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(CORRELATION, HeaderValue::from(id));
-        headers.insert(RETRY_COUNT, HeaderValue::from(retry_count));
+        let request = request_bytes(to, id, retry_count, &body);
         let deadline = tokio::time::Instant::now() + self.config.timeout;
         let connections = &to.endpoint.connections;
-        let (response, connection) =
-            match tokio::time::timeout_at(deadline, connections.send(request, Busy::Wait)).await {
+        let mut connection = connections.take();
+        // A POST is not idempotent: one that went out is never sent again here (the retry
+        // policy decides, as an SDK's would).
+        let asked = ask(connections.origin(), &mut connection, &request, false, false);
+        let mut parts = match tokio::time::timeout_at(deadline, asked).await {
+            Err(_) => return failed(Outcome::Timeout),
+            Ok(None) => return failed(Outcome::ConnectionError),
+            Ok(Some(head)) => head,
+        };
+        let Some(mut connection) = connection else { return failed(Outcome::ConnectionError) };
+        // Informational answers (103 Early Hints) are passed over, as the SDKs' clients do.
+        while parts.status.is_informational() {
+            bytes::Buf::advance(&mut connection.read, parts.head_len);
+            match tokio::time::timeout_at(deadline, connection.next_head(false)).await {
+                Ok(Some(next)) => parts = next,
+                Ok(None) => return failed(Outcome::ConnectionError),
                 Err(_) => return failed(Outcome::Timeout),
-                Ok(Err(_)) => return failed(Outcome::ConnectionError),
-                Ok(Ok(sent)) => sent,
-            };
+            }
+        }
         let head = clock.elapsed();
-        let (parts, incoming) = response.into_parts();
         let event_stream = stream && crate::proxy::is_event_stream(&parts.headers);
-        let reading = observe(incoming, family, event_stream, clock);
+        let reading = observe_raw(&mut connection, &parts, family, event_stream, clock);
         let observation = tokio::time::timeout_at(deadline, reading).await;
-        if observation.as_ref().is_ok_and(|seen| seen.end != BodyEnd::Broken) {
+        if observation.as_ref().is_ok_and(|seen| seen.end != BodyEnd::Broken) && connection.reusable(&parts) {
             // Read to its end: the connection is free for the next request.
             connections.keep(connection);
         }
@@ -322,6 +325,32 @@ impl LoadClient {
             Err(_) => Attempt::Failed { outcome: Outcome::Timeout, answer: None, head: Some(head) },
         }
     }
+}
+
+/// An attempt's request as the SDKs send it: `POST` to the family's path, `Host`, the key, the
+/// JSON type, the correlation id and the retry count, then the body.
+fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -> Vec<u8> {
+    let path = &to.endpoint.paths[usize::from(to.family == ApiFamily::Anthropic)];
+    let mut request = Vec::with_capacity(256 + body.len());
+    let mut number = itoa::Buffer::new();
+    let path = path.path_and_query().map_or("/", |path| path.as_str());
+    for part in ["POST ", path, " HTTP/1.1\r\nhost: ", &to.endpoint.host, "\r\n"] {
+        request.extend_from_slice(part.as_bytes());
+    }
+    body::write_credentials(&mut request, to.family, to.credentials);
+    request.extend_from_slice(b"content-type: application/json\r\n");
+    for (name, value) in [
+        (CORRELATION_HEADER, id),
+        (RETRY_COUNT_HEADER, u64::from(retry_count)),
+        ("content-length", body.len() as u64),
+    ] {
+        for part in [name, ": ", number.format(value), "\r\n"] {
+            request.extend_from_slice(part.as_bytes());
+        }
+    }
+    request.extend_from_slice(b"\r\n");
+    request.extend_from_slice(body);
+    request
 }
 
 /// The completion of a request whose final answer had a 2xx head.
@@ -382,5 +411,49 @@ mod tests {
         assert!(LoadClient::new(config("sk-also-good"), clock).is_ok());
         let error = LoadClient::new(config("sk-secret\nx"), clock).unwrap_err().to_string();
         assert!(error.contains("key 2") && !error.contains("sk-secret"), "{error}");
+    }
+
+    #[test]
+    fn a_request_goes_out_as_the_sdks_send_it() {
+        let route = |family| Route {
+            base: "http://127.0.0.1:9100/gateway".parse().unwrap(),
+            family: Some(family),
+            api_keys: vec!["sk-k".to_owned()],
+            upstream: None,
+        };
+        for (family, path, key_headers) in [
+            (ApiFamily::OpenAi, "/gateway/v1/chat/completions", vec![("authorization", "Bearer sk-k")]),
+            (
+                ApiFamily::Anthropic,
+                "/gateway/v1/messages",
+                vec![("anthropic-version", "2023-06-01"), ("x-api-key", "sk-k")],
+            ),
+        ] {
+            let endpoint = Endpoints::new(&route(family)).expect("a route");
+            let to = Destination { family, credentials: &endpoint.credentials[0], endpoint: &endpoint };
+            let bytes = request_bytes(&to, 42, 2, b"{\"x\":1}");
+            let mut storage = [httparse::EMPTY_HEADER; 16];
+            let mut request = httparse::Request::new(&mut storage);
+            let head = match request.parse(&bytes).expect("HTTP/1.1") {
+                httparse::Status::Complete(head) => head,
+                httparse::Status::Partial => panic!("incomplete"),
+            };
+            assert_eq!((request.method, request.path, request.version), (Some("POST"), Some(path), Some(1)));
+            let headers: Vec<(&str, &str)> = request
+                .headers
+                .iter()
+                .map(|header| (header.name, std::str::from_utf8(header.value).unwrap()))
+                .collect();
+            let mut expected = vec![("host", "127.0.0.1:9100")];
+            expected.extend(key_headers);
+            expected.extend([
+                ("content-type", "application/json"),
+                (CORRELATION_HEADER, "42"),
+                (RETRY_COUNT_HEADER, "2"),
+                ("content-length", "7"),
+            ]);
+            assert_eq!(headers, expected);
+            assert_eq!(&bytes[head..], b"{\"x\":1}");
+        }
     }
 }

@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use http_body_util::BodyExt;
+use bytes::Buf;
 
 use crate::{
     metrics::RunClock,
+    net::http1::{fill, BodyProgress, RawConnection, ResponseHead},
     wire::{
         sse_split::{SseEvent, SseSplitter},
         usage::{self, AnthropicEvent},
@@ -50,49 +51,74 @@ impl Observation {
     }
 }
 
-/// Reads `body` to its end (or until it breaks), timing it on `clock`.
-pub async fn observe<B>(body: B, family: ApiFamily, event_stream: bool, clock: RunClock) -> Observation
-where
-    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
-{
-    let mut reader =
-        if event_stream { Reader::Stream(StreamReader::new(family)) } else { Reader::Whole(Vec::new()) };
-    let mut body = std::pin::pin!(body);
-    let mut first_byte = None;
-    let mut broke = false;
-    loop {
-        match body.frame().await {
-            None => break,
-            Some(Err(_)) => {
-                broke = true;
-                break;
-            }
-            Some(Ok(frame)) => {
-                let Ok(data) = frame.into_data() else { continue };
-                if data.is_empty() {
-                    continue;
-                }
-                let now = clock.elapsed();
-                first_byte.get_or_insert(now);
-                match &mut reader {
-                    Reader::Stream(stream) => stream.push(&data, now),
-                    Reader::Whole(bytes) => bytes.extend_from_slice(&data),
-                }
-            }
+/// Reads the body of the answer whose `head` `connection` has just read to its end (or until it
+/// breaks), timing it on `clock`; the connection is left at the body's end.
+pub async fn observe_raw(
+    connection: &mut RawConnection,
+    head: &ResponseHead,
+    family: ApiFamily,
+    event_stream: bool,
+    clock: RunClock,
+) -> Observation {
+    let mut observer = Observer::new(family, event_stream, clock);
+    connection.read.advance(head.head_len);
+    let mut body = BodyProgress::new(head.framing);
+    let broke = loop {
+        let Ok((taken, ended)) = body.take(&connection.read, |data| observer.data(data)) else { break true };
+        connection.read.advance(taken);
+        if ended {
+            break false;
+        }
+        match fill(&mut connection.stream, &mut connection.read).await {
+            Ok(1..) => {}
+            Ok(_) if body.ends_at_close() => break false,
+            Ok(_) | Err(_) => break true,
+        }
+    };
+    observer.finish(broke)
+}
+
+/// What is seen of a body as its data comes, timed on the run clock.
+struct Observer {
+    reader: Reader,
+    first_byte: Option<Duration>,
+    clock: RunClock,
+}
+
+impl Observer {
+    fn new(family: ApiFamily, event_stream: bool, clock: RunClock) -> Self {
+        let reader =
+            if event_stream { Reader::Stream(StreamReader::new(family)) } else { Reader::Whole(Vec::new()) };
+        Observer { reader, first_byte: None, clock }
+    }
+
+    fn data(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let now = self.clock.elapsed();
+        self.first_byte.get_or_insert(now);
+        match &mut self.reader {
+            Reader::Stream(stream) => stream.push(data, now),
+            Reader::Whole(bytes) => bytes.extend_from_slice(data),
         }
     }
-    let last_byte = clock.elapsed();
-    match reader {
-        Reader::Stream(stream) => stream.finish(first_byte, last_byte, broke),
-        Reader::Whole(bytes) => {
-            let output_tokens = usage::of_answer(&bytes).and_then(|u| u.output).unwrap_or(0);
-            Observation {
-                first_byte,
-                first_token: (!broke && first_byte.is_some()).then_some(last_byte),
-                last_byte,
-                gaps_us: Vec::new(),
-                output_tokens,
-                end: if broke { BodyEnd::Broken } else { BodyEnd::Complete },
+
+    /// The body ended here: `broke` when it broke off rather than coming to its end.
+    fn finish(self, broke: bool) -> Observation {
+        let (first_byte, last_byte) = (self.first_byte, self.clock.elapsed());
+        match self.reader {
+            Reader::Stream(stream) => stream.finish(first_byte, last_byte, broke),
+            Reader::Whole(bytes) => {
+                let output_tokens = usage::of_answer(&bytes).and_then(|u| u.output).unwrap_or(0);
+                Observation {
+                    first_byte,
+                    first_token: (!broke && first_byte.is_some()).then_some(last_byte),
+                    last_byte,
+                    gaps_us: Vec::new(),
+                    output_tokens,
+                    end: if broke { BodyEnd::Broken } else { BodyEnd::Complete },
+                }
             }
         }
     }
@@ -196,6 +222,28 @@ fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+
+    /// Reads `body` (frames as a test makes them) through an [`Observer`], as `observe_raw` reads a connection.
+    async fn observe<B>(body: B, family: ApiFamily, event_stream: bool, clock: RunClock) -> Observation
+    where
+        B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+    {
+        let mut observer = Observer::new(family, event_stream, clock);
+        let mut body = std::pin::pin!(body);
+        let broke = loop {
+            match body.frame().await {
+                None => break false,
+                Some(Err(_)) => break true,
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        observer.data(&data);
+                    }
+                }
+            }
+        };
+        observer.finish(broke)
+    }
     use bytes::Bytes;
     use http_body_util::{Full, StreamBody};
 

@@ -1,5 +1,6 @@
-//! Keep-alive HTTP/1.1 connections to one origin, owned by one user: an interposer's connection
-//! from the target (its upstream connections), or a load thread (its connections to a route).
+//! Keep-alive HTTP/1.1 connections to one origin through hyper's client, owned by one user: an
+//! interposer's connection from the target on hyper's path (its upstream connections; the
+//! byte-level path and the load generator speak [`super::http1`] as a client instead).
 //! A request takes a kept connection or opens one; the caller keeps it again when it may carry
 //! the next request. This replaces hyper-util's shared pool, whose checkout, hashed key and
 //! task spawned to hand each connection back cost ~10,000 instructions a request
@@ -69,17 +70,6 @@ where
     pub fn new(connector: C, origin: Uri) -> Self {
         let host = host_header(&origin);
         Connections { connector, origin, host, kept: Mutex::new(VecDeque::new()) }
-    }
-
-    /// Connections to the same origin, with the same connector, none opened yet (for another
-    /// owner, such as another load thread).
-    pub fn with_none_kept(&self) -> Self {
-        Connections {
-            connector: self.connector.clone(),
-            origin: self.origin.clone(),
-            host: self.host.clone(),
-            kept: Mutex::new(VecDeque::new()),
-        }
     }
 
     /// The scheme and authority connections go to.

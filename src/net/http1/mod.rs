@@ -3,12 +3,17 @@
 //! rewritten without hop-by-hop headers, and chunked bodies followed to their end. It is a
 //! subset on purpose: whatever is outside it (HTTP/1.0, a chunked or `Expect`ing request,
 //! upgrades, HTTP/2, malformed heads) is left to hyper, which serves the connection from there.
+//! The load generator speaks it as a client ([`ask`]).
 
+mod body;
 mod chunked;
+mod client;
 mod request;
 mod response;
 
+pub use body::BodyProgress;
 pub use chunked::{ChunkError, ChunkedTracker};
+pub use client::{ask, fill, KeptConnections, Origin, RawConnection, READ_SIZE};
 pub use request::{request, RequestHead};
 pub use response::{response, Framing, ResponseHead};
 

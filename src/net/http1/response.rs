@@ -9,10 +9,14 @@ use super::{content_length, header_map, says_close, without_hop_by_hop, MAX_HEAD
 /// The most headers an answer may carry (hyper's client's own limit).
 const MAX_ANSWER_HEADERS: usize = 100;
 
-/// The headers of an answer the interposer reads: whether it is an event stream, and how long
-/// it asks the client to wait.
-pub const READ_HEADERS: [HeaderName; 3] =
-    [CONTENT_TYPE, RETRY_AFTER, HeaderName::from_static("retry-after-ms")];
+/// The headers of an answer the harness reads: whether it is an event stream, how long it asks
+/// the client to wait, and whether it says to retry (the load generator's SDK policy).
+pub const READ_HEADERS: [HeaderName; 4] = [
+    CONTENT_TYPE,
+    RETRY_AFTER,
+    HeaderName::from_static("retry-after-ms"),
+    HeaderName::from_static("x-should-retry"),
+];
 
 /// How a response's body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

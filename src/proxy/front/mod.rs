@@ -11,7 +11,6 @@
 //! An `https://` upstream is always hyper's.
 
 mod relay;
-mod upstream;
 
 use std::{sync::Arc, time::SystemTime};
 
@@ -28,36 +27,30 @@ use super::{
 use crate::{
     metrics::AttemptOutcome,
     net::{
-        http1::{self, Framing, Parse, RequestHead},
+        http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, RequestHead, READ_SIZE},
         AbortableStream, Front, MAX_BODY_BYTES,
     },
     wire::{retry_after::server_wait, ApiFamily},
 };
 use relay::{relay, Broken};
-use upstream::{ask, fill, Upstream, READ_SIZE};
 
 /// The byte-level path for a connection of `connection`'s, or `None` when its upstream is not
 /// plain HTTP.
 pub(super) fn front(connection: Arc<Connection>) -> Option<Front> {
-    let uri = &connection.context.config.upstream_uri;
-    if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
-        return None;
-    }
-    let origin =
-        (uri.host()?.trim_start_matches('[').trim_end_matches(']').to_owned(), uri.port_u16().unwrap_or(80));
+    let origin = Origin::of_http(&connection.context.config.upstream_uri)?;
     Some(Box::new(move |io, draining| Box::pin(serve(connection, origin, io, draining))))
 }
 
 /// Serves the connection's requests while they stay on this path; see the module's doc.
 async fn serve(
     connection: Arc<Connection>,
-    origin: (String, u16),
+    origin: Origin,
     mut io: AbortableStream,
     mut draining: watch::Receiver<bool>,
 ) -> Option<(AbortableStream, Bytes)> {
     let context = &*connection.context;
     let mut read = BytesMut::with_capacity(READ_SIZE);
-    let mut upstream: Option<Upstream> = None;
+    let mut upstream: Option<RawConnection> = None;
     // The head of the request being read, with the chains in force when it came.
     let mut arrival: Option<(RequestHead, Chains)> = None;
     loop {
@@ -150,8 +143,8 @@ impl Target<'_> {
 /// can carry another request.
 async fn exchange(
     family: ApiFamily,
-    origin: &(String, u16),
-    upstream: &mut Option<Upstream>,
+    origin: &Origin,
+    upstream: &mut Option<RawConnection>,
     mut target: Target<'_>,
     head: &RequestHead,
     request: Bytes,
@@ -211,7 +204,7 @@ async fn exchange(
             if !matches!(answer.framing, Framing::Empty | Framing::Length(0)) {
                 watch.ended(true);
             }
-            if !answer.keep_alive || link.unfinished || !link.read.is_empty() {
+            if !link.reusable(&answer) {
                 *upstream = None;
             }
             answer.framing != Framing::UntilClose

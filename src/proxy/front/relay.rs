@@ -5,10 +5,9 @@
 use bytes::{Buf, Bytes};
 use tokio::io::AsyncWriteExt;
 
-use super::upstream::{fill, Upstream};
 use crate::{
     net::{
-        http1::{ChunkedTracker, Framing, ResponseHead},
+        http1::{fill, BodyProgress, RawConnection, ResponseHead},
         AbortableStream,
     },
     proxy::recorded::AnswerWatch,
@@ -24,7 +23,7 @@ pub enum Broken {
 /// hop-by-hop headers) and, in the same write, the body bytes already read, then the rest as
 /// it comes, until its framing says it has ended.
 pub async fn relay(
-    link: &mut Upstream,
+    link: &mut RawConnection,
     io: &mut AbortableStream,
     answer: &ResponseHead,
     watch: &mut AnswerWatch,
@@ -34,29 +33,9 @@ pub async fn relay(
         Some(rewritten) => Bytes::copy_from_slice(rewritten),
         None => came,
     };
-    let mut left = match answer.framing {
-        Framing::Length(length) => length,
-        _ => 0,
-    };
-    let mut chunks = ChunkedTracker::default();
+    let mut body = BodyProgress::new(answer.framing);
     loop {
-        let (taken, ended) = match answer.framing {
-            Framing::Empty => (0, true),
-            Framing::Length(_) => {
-                let taken = link.read.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                watch.data(&link.read[..taken]);
-                left -= taken as u64;
-                (taken, left == 0)
-            }
-            Framing::Chunked => {
-                let taken = chunks.feed(&link.read, |data| watch.data(data)).map_err(|_| Broken::Upstream)?;
-                (taken, chunks.is_done())
-            }
-            Framing::UntilClose => {
-                watch.data(&link.read);
-                (link.read.len(), false)
-            }
-        };
+        let (taken, ended) = body.take(&link.read, |data| watch.data(data)).map_err(|_| Broken::Upstream)?;
         let mut out = head.split_off(0).chain(link.read.split_to(taken));
         io.write_all_buf(&mut out).await.map_err(|_| Broken::Target)?;
         if ended {
@@ -64,7 +43,7 @@ pub async fn relay(
         }
         match fill(&mut link.stream, &mut link.read).await {
             Ok(1..) => {}
-            Ok(_) if answer.framing == Framing::UntilClose => return Ok(()),
+            Ok(_) if body.ends_at_close() => return Ok(()),
             Ok(_) | Err(_) => return Err(Broken::Upstream),
         }
     }

@@ -1,6 +1,8 @@
-//! The byte-level path's upstream connection: one per connection from the target, opened when
-//! its first request goes and kept while answers leave it fit for another. A request is written
-//! while the answer's head is read, since an upstream may answer before reading it all.
+//! The client side of the byte-level HTTP/1.1: a connection to an origin that sends requests
+//! already written as bytes and reads the answers' heads ([`ask`]), kept while answers leave it
+//! fit for another (the interposer's upstream connection, one per connection from the target;
+//! the load generator's connections, one per request in flight). A request is written while the
+//! answer's head is read, since an upstream may answer before reading it all.
 
 use std::io;
 
@@ -10,7 +12,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::net::http1::{self, ResponseHead};
+use super::ResponseHead;
 
 /// How much is read from a socket at a time.
 pub const READ_SIZE: usize = 16 * 1024;
@@ -23,13 +25,39 @@ pub async fn fill<S: AsyncRead + Unpin>(stream: &mut S, read: &mut BytesMut) -> 
     stream.read_buf(read).await
 }
 
-/// The upstream connection of one connection from the target.
-pub struct Upstream {
+/// Where connections go: a host (name or address) and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of a plain-HTTP URI (`None` for another scheme, or no host).
+    pub fn of_http(uri: &http::Uri) -> Option<Self> {
+        if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
+            return None;
+        }
+        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+        Some(Origin { host, port: uri.port_u16().unwrap_or(80) })
+    }
+}
+
+/// A connection to an origin.
+pub struct RawConnection {
     pub stream: TcpStream,
     pub read: BytesMut,
     /// Whether the last request was answered before it was all sent (so the connection cannot
     /// carry another).
     pub unfinished: bool,
+}
+
+impl RawConnection {
+    /// Whether, its answer read to the end of `head`'s body, the connection can carry another
+    /// request.
+    pub fn reusable(&self, head: &ResponseHead) -> bool {
+        head.keep_alive && !self.unfinished && self.read.is_empty()
+    }
 }
 
 /// Why no answer's head came back.
@@ -42,11 +70,11 @@ enum NoAnswer {
     Failed,
 }
 
-impl Upstream {
-    async fn connect(origin: &(String, u16)) -> io::Result<Self> {
-        let stream = TcpStream::connect((origin.0.as_str(), origin.1)).await?;
+impl RawConnection {
+    async fn connect(origin: &Origin) -> io::Result<Self> {
+        let stream = TcpStream::connect((origin.host.as_str(), origin.port)).await?;
         stream.set_nodelay(true)?;
-        Ok(Upstream { stream, read: BytesMut::with_capacity(READ_SIZE), unfinished: false })
+        Ok(RawConnection { stream, read: BytesMut::with_capacity(READ_SIZE), unfinished: false })
     }
 
     /// Whether a kept connection still looks open and quiet: nothing has come on it since the
@@ -92,6 +120,38 @@ impl Upstream {
     }
 }
 
+/// Connections to one origin kept for the next request (the most recently kept first to go),
+/// for an owner with several requests in flight at once (a load thread).
+pub struct KeptConnections {
+    origin: Origin,
+    kept: std::sync::Mutex<Vec<RawConnection>>,
+}
+
+impl KeptConnections {
+    pub fn new(origin: Origin) -> Self {
+        KeptConnections { origin, kept: std::sync::Mutex::default() }
+    }
+
+    /// The same origin, none kept yet (for another owner).
+    pub fn with_none_kept(&self) -> Self {
+        KeptConnections::new(self.origin.clone())
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// A kept connection, if there is one ([`ask`] checks it is still quiet before use).
+    pub fn take(&self) -> Option<RawConnection> {
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop()
+    }
+
+    /// Keeps `connection` for a later request.
+    pub fn keep(&self, connection: RawConnection) {
+        self.kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(connection);
+    }
+}
+
 /// Reads an answer head from `stream` into `read`.
 async fn read_head<S: AsyncRead + Unpin>(
     stream: &mut S,
@@ -99,7 +159,7 @@ async fn read_head<S: AsyncRead + Unpin>(
     to_head: bool,
 ) -> Result<ResponseHead, NoAnswer> {
     loop {
-        match http1::response(read, to_head) {
+        match super::response(read, to_head) {
             Ok(Some(head)) => return Ok(head),
             Ok(None) => {}
             Err(_) => return Err(NoAnswer::Failed),
@@ -118,8 +178,8 @@ async fn read_head<S: AsyncRead + Unpin>(
 /// closed anyway is replaced once if the request did not all go out, or went out but is
 /// idempotent (RFC 9112 §9.3.1.1): a POST the upstream may have acted on is not sent twice.
 pub async fn ask(
-    origin: &(String, u16),
-    upstream: &mut Option<Upstream>,
+    origin: &Origin,
+    upstream: &mut Option<RawConnection>,
     request: &[u8],
     idempotent: bool,
     to_head: bool,
@@ -131,7 +191,7 @@ pub async fn ask(
     loop {
         let link = match upstream {
             Some(link) => link,
-            None => upstream.insert(Upstream::connect(origin).await.ok()?),
+            None => upstream.insert(RawConnection::connect(origin).await.ok()?),
         };
         match link.ask(request, to_head).await {
             Ok(head) => return Some(head),
