@@ -1,7 +1,7 @@
 //! Connections are kept and reused: the interposer's upstream connections follow the target's
 //! (each connection to the interposer gets its own upstream connection, reused for its requests,
 //! and a new one when the upstream closed the last), and the load generator sends one request
-//! after another over one connection.
+//! after another over one connection (and not on one the upstream closed).
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -160,9 +160,10 @@ async fn an_upstream_connection_closed_after_an_answer_is_replaced_for_the_next_
     interposer.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_load_generator_sends_one_request_after_another_over_one_connection() {
-    let (upstream, accepted) = counting_upstream(false).await;
+/// Three requests from the load generator, one after another, to an upstream that closes each
+/// connection after one answer or not: each must come back ok; returns the connections it accepted.
+async fn generator_sends_three(close_after_answer: bool) -> usize {
+    let (upstream, accepted) = counting_upstream(close_after_answer).await;
     let route = chaos::load::Route {
         base: upstream.parse().expect("uri"),
         family: Some(chaos::wire::ApiFamily::OpenAi),
@@ -190,7 +191,19 @@ async fn the_load_generator_sends_one_request_after_another_over_one_connection(
         let completion = client.send(id, &spec, "hello").await;
         assert_eq!(completion.outcome, chaos::metrics::Outcome::Ok, "{completion:?}");
     }
-    assert_eq!(accepted.load(Ordering::SeqCst), 1, "three requests in turn, one connection");
+    accepted.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn the_load_generator_sends_one_request_after_another_over_one_connection() {
+    assert_eq!(generator_sends_three(false).await, 1, "three requests in turn, one connection");
+}
+
+#[tokio::test]
+async fn the_load_generator_does_not_send_on_a_connection_the_upstream_closed_after_its_answer() {
+    // With no retries, a POST written to the closed connection would come back as a
+    // connection error (it is never resent once written).
+    assert_eq!(generator_sends_three(true).await, 3, "a new connection for each request");
 }
 
 #[tokio::test]

@@ -103,7 +103,7 @@ struct Destination<'a> {
 struct Endpoints {
     /// OpenAI's, then Anthropic's.
     paths: [Uri; 2],
-    /// The route's authority, as `Host` names it.
+    /// The route's host (and port, unless 80), as `Host` names it.
     host: Arc<str>,
     /// The route's `api_keys`, in order.
     credentials: Arc<[Credentials]>,
@@ -134,9 +134,14 @@ impl Endpoints {
             host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
             port: authority.port_u16().unwrap_or(80),
         };
+        // `Host` names the host, and the port unless it is HTTP's default; never any userinfo.
+        let host = match authority.port_u16() {
+            Some(port) if port != 80 => format!("{}:{port}", authority.host()),
+            _ => authority.host().to_owned(),
+        };
         Ok(Endpoints {
             paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
-            host: authority.as_str().into(),
+            host: host.into(),
             credentials: credentials.into(),
             connections: KeptConnections::new(origin),
         })
@@ -291,11 +296,16 @@ impl LoadClient {
         let head = clock.elapsed();
         let event_stream = stream && crate::proxy::is_event_stream(&parts.headers);
         let reading = observe_raw(&mut connection, &parts, family, event_stream, clock);
-        let observation = tokio::time::timeout_at(deadline, reading).await;
-        if observation.as_ref().is_ok_and(|seen| seen.end != BodyEnd::Broken) && connection.reusable(&parts) {
-            // Read to its end: the connection is free for the next request.
-            connections.keep(connection);
-        }
+        let observation = match tokio::time::timeout_at(deadline, reading).await {
+            Ok((observation, whole)) => {
+                if whole && connection.reusable(&parts) {
+                    // Read to its end: the connection is free for the next request.
+                    connections.keep(connection);
+                }
+                Ok(observation)
+            }
+            Err(elapsed) => Err(elapsed),
+        };
         let status = parts.status.as_u16();
         match observation {
             Ok(observation) if parts.status.is_success() => {

@@ -202,8 +202,8 @@ async fn drive(pacer::Dealt { mut due, open }: pacer::Dealt, tracker: Tracker, l
         }
         generator.started(clock.elapsed().saturating_sub(intended));
         let (tracker, open) = (tracker.clone(), Arc::clone(&open));
-        // Boxed: the request's future is large (2,152 bytes: the attempt, its timeouts, hyper's
-        // send), and tokio moved it four times on its way into and out of the task, ~2,900
+        // Boxed: the request's future is large (2,152 bytes when it was measured: the attempt, its
+        // timeouts, the send), and tokio moved it four times on its way into and out of the task, ~2,900
         // instructions of `memcpy` a request (`benches/generator_instructions.sh`); a box moves
         // as a pointer.
         tasks.spawn(Box::pin(async move {

@@ -52,14 +52,15 @@ impl Observation {
 }
 
 /// Reads the body of the answer whose `head` `connection` has just read to its end (or until it
-/// breaks), timing it on `clock`; the connection is left at the body's end.
+/// breaks), timing it on `clock`. Also says whether the body came to the end its framing gives
+/// (a stream that broke off reads as cut, but leaves its connection unfit for another request).
 pub async fn observe_raw(
     connection: &mut RawConnection,
     head: &ResponseHead,
     family: ApiFamily,
     event_stream: bool,
     clock: RunClock,
-) -> Observation {
+) -> (Observation, bool) {
     let mut observer = Observer::new(family, event_stream, clock);
     connection.read.advance(head.head_len);
     let mut body = BodyProgress::new(head.framing);
@@ -75,7 +76,7 @@ pub async fn observe_raw(
             Ok(_) | Err(_) => break true,
         }
     };
-    observer.finish(broke)
+    (observer.finish(broke), !broke)
 }
 
 /// What is seen of a body as its data comes, timed on the run clock.

@@ -78,10 +78,12 @@ impl RawConnection {
     }
 
     /// Whether a kept connection still looks open and quiet: nothing has come on it since the
-    /// last answer (an upstream's idle timeout shows as its end, or as a 408 before it).
+    /// last answer (an upstream's idle timeout shows as its end, or as a 408 before it). Asked of
+    /// the socket itself (a non-blocking peek), not of the runtime's readiness, which may not
+    /// have seen the end yet.
     fn is_quiet(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.stream.try_read(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        matches!(socket2::SockRef::from(&self.stream).peek(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Writes `request` and reads the answer's head, at once: an upstream may answer (a 413,
