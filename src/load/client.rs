@@ -103,8 +103,8 @@ struct Destination<'a> {
 struct Endpoints {
     /// OpenAI's, then Anthropic's.
     paths: [Uri; 2],
-    /// The route's host (and port, unless 80), as `Host` names it.
-    host: Arc<str>,
+    /// `Host` naming the route (its port only when not HTTP's default, never userinfo).
+    host: http::HeaderValue,
     /// The route's `api_keys`, in order.
     credentials: Arc<[Credentials]>,
     connections: KeptConnections,
@@ -129,19 +129,11 @@ impl Endpoints {
             base.scheme().is_none_or(|scheme| scheme == &http::uri::Scheme::HTTP),
             "{base}: the load generator speaks plain HTTP"
         );
-        let authority = base.authority().ok_or_else(|| anyhow::anyhow!("{base} names no host"))?;
-        let origin = Origin {
-            host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
-            port: authority.port_u16().unwrap_or(80),
-        };
-        // `Host` names the host, and the port unless it is HTTP's default; never any userinfo.
-        let host = match authority.port_u16() {
-            Some(port) if port != 80 => format!("{}:{port}", authority.host()),
-            _ => authority.host().to_owned(),
-        };
+        let names_no_host = || anyhow::anyhow!("{base} names no host");
+        let origin = Origin::of_authority(base.authority().ok_or_else(names_no_host)?);
         Ok(Endpoints {
             paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
-            host: host.into(),
+            host: crate::net::host_header(base).ok_or_else(names_no_host)?,
             credentials: credentials.into(),
             connections: KeptConnections::new(origin),
         })
@@ -151,7 +143,7 @@ impl Endpoints {
     fn without_connections(&self) -> Self {
         Endpoints {
             paths: self.paths.clone(),
-            host: Arc::clone(&self.host),
+            host: self.host.clone(),
             credentials: Arc::clone(&self.credentials),
             connections: self.connections.with_none_kept(),
         }
@@ -344,8 +336,8 @@ fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -
     let mut request = Vec::with_capacity(256 + body.len());
     let mut number = itoa::Buffer::new();
     let path = path.path_and_query().map_or("/", |path| path.as_str());
-    for part in ["POST ", path, " HTTP/1.1\r\nhost: ", &to.endpoint.host, "\r\n"] {
-        request.extend_from_slice(part.as_bytes());
+    for part in [b"POST ", path.as_bytes(), b" HTTP/1.1\r\nhost: ", to.endpoint.host.as_bytes(), b"\r\n"] {
+        request.extend_from_slice(part);
     }
     body::write_credentials(&mut request, to.family, to.credentials);
     request.extend_from_slice(b"content-type: application/json\r\n");

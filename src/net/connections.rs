@@ -154,8 +154,9 @@ where
     }
 }
 
-/// `Host` for `origin`: its authority, without the port when it is the scheme's default.
-fn host_header(origin: &Uri) -> Option<HeaderValue> {
+/// `Host` for `origin`: its authority, without the port when it is the scheme's default (and
+/// without any userinfo).
+pub fn host_header(origin: &Uri) -> Option<HeaderValue> {
     let host = origin.host()?;
     let default_port = match origin.scheme_str() {
         Some("https") => 443,

@@ -12,7 +12,7 @@ mod shards;
 mod throttled;
 
 pub use abortable::{enact, Abort, AbortableStream};
-pub use connections::{tcp_connector, Busy, Connections};
+pub use connections::{host_header, tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, spawn_per_connection, Front, ServerHandle};
 pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection, spawn_shards, Stopped};

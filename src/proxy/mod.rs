@@ -49,8 +49,7 @@ use crate::{
 };
 use attempt::AttemptGuard;
 use decide::{decide, Asked, Chains, Decided};
-use meter::UsageMeter;
-use recorded::RecordedBody;
+use recorded::{AnswerWatch, RecordedBody};
 pub use request::BodyFields;
 use request::{draw_key, header_number, key_id, AttemptCounter};
 
@@ -301,50 +300,43 @@ async fn respond(
         guard.answered(AttemptOutcome::Aborted, true);
         return Err(crate::net::enact(fault).await);
     }
-    let (response, event_stream, meter) = match decision.response {
+    let (response, watch) = match decision.response {
         Some(canned) => {
             guard.answered(AttemptOutcome::Status(canned.status), true);
-            (canned.into_response().map(Either::Right), false, None)
+            let response = canned.into_response().map(Either::Right);
+            let watch = AnswerWatch::head_going_back(guard, arrived, response.headers(), false);
+            (response, watch)
         }
         None => {
             guard.forwarding(prompt_tokens);
             match forward::forward(&connection.upstream, Request::from_parts(parts, body)).await {
                 Ok(mut response) => {
-                    guard.answered(AttemptOutcome::Status(response.status().as_u16()), false);
-                    let event_stream = is_event_stream(response.headers());
-                    let meter = response
-                        .status()
-                        .is_success()
-                        .then(|| UsageMeter::new(config.family, event_stream, prompt_tokens));
                     let stream_faults = decision.stream;
-                    let rewrite = event_stream && !stream_faults.is_empty();
+                    let rewrite = is_event_stream(response.headers()) && !stream_faults.is_empty();
                     if rewrite {
                         // The faults change the body's length: let hyper frame it (chunked).
                         response.headers_mut().remove(http::header::CONTENT_LENGTH);
                         guard.fired(stream_faults.iter().map(FaultAction::label));
                     }
+                    let answer = (response.status(), response.headers());
+                    let watch =
+                        AnswerWatch::upstream_answer(guard, arrived, answer, config.family, prompt_tokens);
                     let response = response.map(|body| match rewrite {
                         true => Either::Left(Either::Right(FaultyStream::new(body, stream_faults))),
                         false => Either::Left(Either::Left(body)),
                     });
-                    (response, event_stream, meter)
+                    (response, watch)
                 }
                 Err(error) => {
                     tracing::debug!(%error, upstream = config.upstream_index, "upstream unreachable");
                     guard.answered(AttemptOutcome::Unreachable, false);
-                    (unreachable(config.family).into_response().map(Either::Right), false, None)
+                    let response = unreachable(config.family).into_response().map(Either::Right);
+                    let watch = AnswerWatch::head_going_back(guard, arrived, response.headers(), false);
+                    (response, watch)
                 }
             }
         }
     };
-    guard.asked(wire::retry_after::server_wait(response.headers(), std::time::SystemTime::now()));
-    guard.head(arrived.elapsed());
     let bandwidth = decision.bandwidth;
-    Ok(response.map(|body| {
-        let recorded = RecordedBody::new(Throttled::new(body, bandwidth), guard, arrived, event_stream);
-        match meter {
-            Some(meter) => recorded.metered(meter),
-            None => recorded,
-        }
-    }))
+    Ok(response.map(|body| RecordedBody::watched(Throttled::new(body, bandwidth), watch)))
 }

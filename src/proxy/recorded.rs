@@ -8,15 +8,24 @@
 use std::{
     pin::Pin,
     task::{ready, Context, Poll},
+    time::SystemTime,
 };
 
 use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 use hyper::body::{Body, Frame};
 use tokio::time::Instant;
 
 use super::{attempt::AttemptGuard, meter::UsageMeter};
-use crate::net::BoxError;
-use crate::wire::sse_split::{SseEvent, SseSplitter};
+use crate::{
+    metrics::AttemptOutcome,
+    net::BoxError,
+    wire::{
+        retry_after::server_wait,
+        sse_split::{SseEvent, SseSplitter},
+        ApiFamily,
+    },
+};
 
 /// `inner` with the attempt's record riding along.
 pub struct RecordedBody<B> {
@@ -26,13 +35,12 @@ pub struct RecordedBody<B> {
 
 impl<B> RecordedBody<B> {
     pub fn new(inner: B, guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
-        RecordedBody { inner, watch: AnswerWatch::new(guard, arrived, event_stream) }
+        RecordedBody::watched(inner, AnswerWatch::new(guard, arrived, event_stream))
     }
 
-    /// Bills the attempt from this answer's usage as it passes.
-    pub fn metered(mut self, meter: UsageMeter) -> Self {
-        self.watch = self.watch.metered(meter);
-        self
+    /// `inner`, noted by `watch` as it goes.
+    pub fn watched(inner: B, watch: AnswerWatch) -> Self {
+        RecordedBody { inner, watch }
     }
 }
 
@@ -56,8 +64,41 @@ impl AnswerWatch {
         AnswerWatch { guard, arrived, events, terminated: false, meter: None }
     }
 
+    /// The watch of an answer whose head goes back now: the wait it asks (`retry-after`) and
+    /// when its head went are noted.
+    pub fn head_going_back(
+        mut guard: AttemptGuard,
+        arrived: Instant,
+        headers: &HeaderMap,
+        event_stream: bool,
+    ) -> Self {
+        guard.asked(server_wait(headers, SystemTime::now()));
+        guard.head(arrived.elapsed());
+        AnswerWatch::new(guard, arrived, event_stream)
+    }
+
+    /// The watch of an upstream's answer whose head goes back now, whichever path carries it: its
+    /// status, the wait it asks and when its head went are noted, and a 2xx is billed from its
+    /// `usage` as it passes.
+    pub fn upstream_answer(
+        mut guard: AttemptGuard,
+        arrived: Instant,
+        answer: (StatusCode, &HeaderMap),
+        family: ApiFamily,
+        prompt_tokens: Option<u64>,
+    ) -> Self {
+        let (status, headers) = answer;
+        guard.answered(AttemptOutcome::Status(status.as_u16()), false);
+        let event_stream = super::is_event_stream(headers);
+        let watch = AnswerWatch::head_going_back(guard, arrived, headers, event_stream);
+        match status.is_success() {
+            true => watch.metered(UsageMeter::new(family, event_stream, prompt_tokens)),
+            false => watch,
+        }
+    }
+
     /// Bills the attempt from this answer's usage as it passes.
-    pub fn metered(mut self, meter: UsageMeter) -> Self {
+    fn metered(mut self, meter: UsageMeter) -> Self {
         self.meter = Some(meter);
         self
     }
@@ -166,15 +207,11 @@ mod tests {
         let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
             frames.iter().map(|f| Ok(Frame::data(Bytes::from_static(f)))).collect();
         let guard = AttemptGuard::new(record, recorder.clone());
-        let mut body = RecordedBody::new(
-            StreamBody::new(futures_util::stream::iter(chunks)),
-            guard,
-            Instant::now(),
-            event_stream,
-        );
+        let mut watch = AnswerWatch::new(guard, Instant::now(), event_stream);
         if let Some(meter) = meter {
-            body = body.metered(meter);
+            watch = watch.metered(meter);
         }
+        let mut body = RecordedBody::watched(StreamBody::new(futures_util::stream::iter(chunks)), watch);
         while body.frame().await.is_some() {}
         drop(body);
         recorder.snapshot().attempts.remove(0)

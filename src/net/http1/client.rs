@@ -38,8 +38,13 @@ impl Origin {
         if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
             return None;
         }
-        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']').to_owned();
-        Some(Origin { host, port: uri.port_u16().unwrap_or(80) })
+        uri.authority().map(Origin::of_authority)
+    }
+
+    /// The origin an authority names, reached over plain HTTP (port 80 unless it says).
+    pub fn of_authority(authority: &http::uri::Authority) -> Self {
+        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+        Origin { host, port: authority.port_u16().unwrap_or(80) }
     }
 }
 

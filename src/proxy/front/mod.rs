@@ -12,15 +12,13 @@
 
 mod relay;
 
-use std::{sync::Arc, time::SystemTime};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::{io::AsyncWriteExt, sync::watch};
 
 use super::{
     decide::{decide, unread, Asked, Chains, Decided},
-    is_event_stream,
-    meter::UsageMeter,
     recorded::AnswerWatch,
     unreachable, BodyFields, Connection,
 };
@@ -30,7 +28,7 @@ use crate::{
         http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, RequestHead, READ_SIZE},
         AbortableStream, Front, MAX_BODY_BYTES,
     },
-    wire::{retry_after::server_wait, ApiFamily},
+    wire::ApiFamily,
 };
 use relay::{relay, Broken};
 
@@ -181,23 +179,16 @@ async fn exchange(
         *upstream = None;
         guard.answered(AttemptOutcome::Unreachable, false);
         let canned = unreachable(family);
-        guard.asked(None);
-        guard.head(arrived.elapsed());
-        let mut watch = AnswerWatch::new(guard, arrived, false);
+        // The interposer's own 502 asks for no wait.
+        let mut watch = AnswerWatch::head_going_back(guard, arrived, &http::HeaderMap::new(), false);
         watch.data(&canned.body);
         let written =
             io.write_all(&http1::whole_response(canned.status, &canned.headers, &canned.body)).await;
         watch.ended(written.is_ok());
         return written.is_ok();
     };
-    guard.answered(AttemptOutcome::Status(answer.status.as_u16()), false);
-    let event_stream = is_event_stream(&answer.headers);
-    guard.asked(server_wait(&answer.headers, SystemTime::now()));
-    guard.head(arrived.elapsed());
-    let mut watch = AnswerWatch::new(guard, arrived, event_stream);
-    if answer.status.is_success() {
-        watch = watch.metered(UsageMeter::new(family, event_stream, prompt_tokens));
-    }
+    let mut watch =
+        AnswerWatch::upstream_answer(guard, arrived, (answer.status, &answer.headers), family, prompt_tokens);
     match relay(link, io, &answer, &mut watch).await {
         Ok(()) => {
             // As on hyper's path, where an empty body is never polled, it is not marked ended.
