@@ -25,7 +25,13 @@ use http_body_util::{BodyExt, Full};
 use serde::{Deserialize, Serialize};
 
 use super::child::{cpu_seconds_of, this_executable, ChildServer};
-use crate::mock::TIMING_PATH;
+use crate::{
+    load::observe::{observe_raw, Observation},
+    metrics::RunClock,
+    mock::TIMING_PATH,
+    net::http1::{ask, Origin},
+    wire::ApiFamily,
+};
 
 /// The streams to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -117,12 +123,9 @@ async fn hold(command: &[String], args: &[&str], load: StreamLoad) -> anyhow::Re
     let server = ChildServer::start_command(command, args).await?;
     let client = crate::net::http_client::<Full<Bytes>>();
     let errors = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
-    let expected_gap = Duration::from_secs_f64(1.0 / f64::from(load.tokens_per_second.max(1)));
-    let url = format!("http://{}/v1/chat/completions", server.addr);
-    let body = Bytes::from(format!(
-        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"hi"}}],"stream":true,"max_tokens":{}}}"#,
-        load.tokens
-    ));
+    let expected_gap_us = 1_000_000 / u64::from(load.tokens_per_second.max(1));
+    let origin = Origin { host: server.addr.ip().to_string(), port: server.addr.port() };
+    let request = stream_request(&server.addr.to_string(), load.tokens);
     let (server_cpu0, client_cpu0) = (server.cpu_seconds(), cpu_seconds_of("self"));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -130,20 +133,14 @@ async fn hold(command: &[String], args: &[&str], load: StreamLoad) -> anyhow::Re
         // Spread the opening over a second so the accept queue never overflows.
         let offset = Duration::from_micros(u64::from(index) * 1_000_000 / u64::from(load.streams.max(1)));
         tokio::time::sleep_until(tokio::time::Instant::from_std(started + offset)).await;
-        let (client, body, errors, url) = (client.clone(), body.clone(), Arc::clone(&errors), url.clone());
+        let (origin, request, errors) = (origin.clone(), request.clone(), Arc::clone(&errors));
         tasks.spawn(async move {
-            let request = http::Request::post(url)
-                .header("authorization", "Bearer sk-bench")
-                .header("content-type", "application/json")
-                .body(Full::new(body))
-                .ok()?;
-            let response = client.request(request).await.ok()?;
-            let gaps = content_gaps(response.into_body()).await;
+            let observation = stream(&origin, &request).await?;
             let mut errors = errors.lock().unwrap_or_else(|p| p.into_inner());
-            for gap in &gaps.gaps {
-                let _ = errors.record((gap.abs_diff(expected_gap).as_micros() as u64).max(1));
+            for gap in &observation.gaps_us {
+                let _ = errors.record(u64::from(*gap).abs_diff(expected_gap_us).max(1));
             }
-            Some(gaps.events)
+            Some(observation.output_tokens)
         });
     }
     let mut events_received = 0;
@@ -165,32 +162,29 @@ async fn hold(command: &[String], args: &[&str], load: StreamLoad) -> anyhow::Re
     })
 }
 
-/// The content events of one streamed answer and the gaps between them.
-struct ContentGaps {
-    events: u64,
-    gaps: Vec<Duration>,
+/// The streaming chat completion each stream asks for, as bytes.
+fn stream_request(host: &str, tokens: u32) -> Bytes {
+    let body = format!(
+        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"hi"}}],"stream":true,"max_tokens":{tokens}}}"#
+    );
+    Bytes::from(format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer sk-bench\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    ))
 }
 
-/// Reads a streamed chat completion to its end, timing each content event's arrival (events
-/// that arrive in one read share its instant; an empty content is not a token).
-async fn content_gaps(mut body: hyper::body::Incoming) -> ContentGaps {
-    let mut previous: Option<Instant> = None;
-    let mut gaps = Vec::new();
-    let mut events = 0;
-    while let Some(Ok(frame)) = body.frame().await {
-        let Ok(data) = frame.into_data() else { continue };
-        let now = Instant::now();
-        let contents = data.windows(11).filter(|w| *w == br#""content":""#).count();
-        let empty = data.windows(12).filter(|w| *w == br#""content":"""#).count();
-        for _ in 0..contents.saturating_sub(empty) {
-            if let Some(previous) = previous {
-                gaps.push(now.duration_since(previous));
-            }
-            previous = Some(now);
-            events += 1;
-        }
-    }
-    ContentGaps { events, gaps }
+/// Asks for one streamed chat completion on a connection of its own and reads it to its end
+/// as the load generator does ([`observe_raw`]: a content event is timed when the read that
+/// brought it returned, and counted as a token, the mock sending no `usage`). `None` when no
+/// answer came.
+async fn stream(origin: &Origin, request: &[u8]) -> Option<Observation> {
+    let mut connection = None;
+    let head = ask(origin, &mut connection, request, false, false).await?;
+    let connection = connection.as_mut()?;
+    let (observation, _) =
+        observe_raw(connection, &head, ApiFamily::OpenAi, true, RunClock::start_now()).await;
+    Some(observation)
 }
 
 /// A server's own account of its paced events.
