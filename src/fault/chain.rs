@@ -105,6 +105,11 @@ impl Chain {
         self.rules.iter().any(|rule| rule.matcher.needs_body() || rule.action.needs_body())
     }
 
+    /// Whether any rule matches on request headers (other than the key).
+    pub fn needs_headers(&self) -> bool {
+        self.rules.iter().any(|rule| rule.matcher.needs_headers())
+    }
+
     /// A chain with no rules: every request passes.
     pub fn empty() -> Self {
         Chain::new(Vec::new(), 0)

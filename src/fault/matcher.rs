@@ -40,6 +40,11 @@ impl Matcher {
     pub fn needs_body(&self) -> bool {
         self.model.is_some() || self.stream.is_some()
     }
+
+    /// Whether matching reads request headers beyond the key.
+    pub fn needs_headers(&self) -> bool {
+        !self.headers.is_empty()
+    }
 }
 
 #[cfg(test)]

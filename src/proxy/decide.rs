@@ -6,7 +6,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 use tokio::time::Instant;
 
 use super::{
@@ -15,6 +15,14 @@ use super::{
 };
 use crate::fault::{Chain, ChainDecision, RequestView};
 use attempt::AttemptGuard;
+
+/// The request headers a decision reads when no rule matches on headers: the API key
+/// ([`crate::wire::presented_key`]) and the correlation id.
+pub static DECIDING_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-api-key"),
+    http::header::AUTHORIZATION,
+    HeaderName::from_static(CORRELATION_HEADER),
+];
 
 /// The chains in force when a request came, and when that was on the run clock.
 pub struct Chains {
@@ -40,6 +48,13 @@ impl Chains {
     /// The phase the request counts in.
     pub fn phase(&self) -> usize {
         self.active().map_or(0, |entry| entry.phase)
+    }
+
+    /// Which of a request's headers deciding reads: all of them when a rule in force matches on
+    /// headers, else only [`DECIDING_HEADERS`] (the key and the correlation id).
+    pub fn headers_read(&self) -> Option<&'static [HeaderName]> {
+        let any = self.live.needs_headers() || self.active().is_some_and(|entry| entry.chain.needs_headers());
+        (!any).then_some(&DECIDING_HEADERS[..])
     }
 
     /// Whether a request with this method must have its body read before deciding. A POST body is

@@ -1,7 +1,7 @@
 //! A request head read on the fast path: only HTTP/1.1 in origin-form with its body framed by
 //! `content-length` (or none), no `Expect`, no upgrade; everything else is [`Parse::Beyond`].
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 
 use super::{content_length, header_map, says_close, without_hop_by_hop, Parse, MAX_HEADERS, MAX_HEAD_BYTES};
 
@@ -11,6 +11,7 @@ pub struct RequestHead {
     pub method: Method,
     /// Origin-form: path and query.
     pub uri: Uri,
+    /// The headers asked for ([`request`]'s `only`).
     pub headers: HeaderMap,
     /// Bytes of the head, blank line included.
     pub head_len: usize,
@@ -22,8 +23,9 @@ pub struct RequestHead {
     pub rewritten: Option<Vec<u8>>,
 }
 
-/// Reads a request head from the start of `bytes`.
-pub fn request(bytes: &[u8]) -> Parse<RequestHead> {
+/// Reads a request head from the start of `bytes`, keeping the headers named in `only` (all of
+/// them when `None`).
+pub fn request(bytes: &[u8], only: Option<&[HeaderName]>) -> Parse<RequestHead> {
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut storage);
     let head_len = match parsed.parse(bytes) {
@@ -50,7 +52,7 @@ pub fn request(bytes: &[u8]) -> Parse<RequestHead> {
         content_length(headers),
         Method::from_bytes(method.as_bytes()),
         path.parse::<Uri>(),
-        header_map(headers, None),
+        header_map(headers, only),
     ) else {
         return Parse::Beyond;
     };
@@ -76,7 +78,7 @@ mod tests {
     use super::*;
 
     fn complete(bytes: &[u8]) -> RequestHead {
-        match request(bytes) {
+        match request(bytes, None) {
             Parse::Complete(head) => head,
             other => panic!("{other:?} for {}", String::from_utf8_lossy(bytes)),
         }
@@ -97,6 +99,18 @@ mod tests {
     }
 
     #[test]
+    fn only_the_headers_asked_for_are_kept() {
+        let bytes =
+            b"POST / HTTP/1.1\r\nHost: h\r\nX-Api-Key: k\r\nX-Tenant: blue\r\nContent-Length: 0\r\n\r\n";
+        let Parse::Complete(head) = request(bytes, Some(&[HeaderName::from_static("x-api-key")])) else {
+            panic!("not read")
+        };
+        assert_eq!(head.headers.len(), 1);
+        assert_eq!(head.headers["x-api-key"], "k");
+        assert_eq!(head.body_len, 0);
+    }
+
+    #[test]
     fn a_get_has_no_body_and_close_is_kept() {
         let head = complete(b"GET /v1/models HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n");
         assert_eq!(head.body_len, 0);
@@ -106,8 +120,11 @@ mod tests {
 
     #[test]
     fn a_head_cut_short_needs_more_bytes() {
-        assert!(matches!(request(b"POST /v1/chat/completions HTTP/1.1\r\nHost: h\r\n"), Parse::Partial));
-        assert!(matches!(request(b""), Parse::Partial));
+        assert!(matches!(
+            request(b"POST /v1/chat/completions HTTP/1.1\r\nHost: h\r\n", None),
+            Parse::Partial
+        ));
+        assert!(matches!(request(b"", None), Parse::Partial));
     }
 
     #[test]
@@ -125,16 +142,16 @@ mod tests {
             b"NOT HTTP AT ALL\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: h\r\nX: a\nContent-Length: 5\r\n\r\n",
         ] {
-            assert!(matches!(request(beyond), Parse::Beyond), "{}", String::from_utf8_lossy(beyond));
+            assert!(matches!(request(beyond, None), Parse::Beyond), "{}", String::from_utf8_lossy(beyond));
         }
         let mut huge = b"GET / HTTP/1.1\r\nHost: h\r\nx-big: ".to_vec();
         huge.resize(MAX_HEAD_BYTES + 1, b'a');
-        assert!(matches!(request(&huge), Parse::Beyond), "a head too long for the fast path");
+        assert!(matches!(request(&huge, None), Parse::Beyond), "a head too long for the fast path");
         let mut many = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
         for i in 0..MAX_HEADERS {
             many.extend_from_slice(format!("x-{i}: v\r\n").as_bytes());
         }
         many.extend_from_slice(b"\r\n");
-        assert!(matches!(request(&many), Parse::Beyond), "more headers than the fast path holds");
+        assert!(matches!(request(&many, None), Parse::Beyond), "more headers than the fast path holds");
     }
 }

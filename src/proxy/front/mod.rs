@@ -54,12 +54,13 @@ async fn serve(
     loop {
         let (head, chains) = loop {
             if arrival.is_none() {
-                match http1::request(&read) {
+                let chains = Chains::now(context);
+                match http1::request(&read, chains.headers_read()) {
                     // hyper's path answers 413.
                     Parse::Complete(head) if head.body_len > MAX_BODY_BYTES as u64 => {
                         return Some((io, read.freeze()))
                     }
-                    Parse::Complete(head) => arrival = Some((head, Chains::now(context))),
+                    Parse::Complete(head) => arrival = Some((head, chains)),
                     Parse::Partial => {}
                     Parse::Beyond => return Some((io, read.freeze())),
                 }
