@@ -16,13 +16,12 @@ use super::{
 use crate::fault::{Chain, ChainDecision, RequestView};
 use attempt::AttemptGuard;
 
-/// The request headers a decision reads when no rule matches on headers: the API key
-/// ([`crate::wire::presented_key`]) and the correlation id.
-pub static DECIDING_HEADERS: [HeaderName; 3] = [
-    HeaderName::from_static("x-api-key"),
-    http::header::AUTHORIZATION,
-    HeaderName::from_static(CORRELATION_HEADER),
-];
+/// The request headers a decision reads when no rule matches on headers: the API key's
+/// ([`crate::wire::KEY_HEADERS`]) and the correlation id.
+pub static DECIDING_HEADERS: std::sync::LazyLock<Vec<HeaderName>> = std::sync::LazyLock::new(|| {
+    let correlation = HeaderName::from_static(CORRELATION_HEADER);
+    crate::wire::KEY_HEADERS.into_iter().chain([correlation]).collect()
+});
 
 /// The chains in force when a request came, and when that was on the run clock.
 pub struct Chains {
@@ -53,8 +52,7 @@ impl Chains {
     /// Which of a request's headers deciding reads: all of them when a rule in force matches on
     /// headers, else only [`DECIDING_HEADERS`] (the key and the correlation id).
     pub fn headers_read(&self) -> Option<&'static [HeaderName]> {
-        let any = self.live.needs_headers() || self.active().is_some_and(|entry| entry.chain.needs_headers());
-        (!any).then_some(&DECIDING_HEADERS[..])
+        (!self.any_chain(Chain::needs_headers)).then_some(&DECIDING_HEADERS[..])
     }
 
     /// Whether a request with this method must have its body read before deciding. A POST body is
@@ -62,9 +60,12 @@ impl Chains {
     /// when a gateway dropped the header (`user` / `metadata.user_id`), and for faults that match
     /// on it. Other requests stream through unless a fault needs their body.
     pub fn read_body(&self, method: &Method) -> bool {
-        method == Method::POST
-            || self.live.needs_body()
-            || self.active().is_some_and(|entry| entry.chain.needs_body())
+        method == Method::POST || self.any_chain(Chain::needs_body)
+    }
+
+    /// Whether `asks` holds of the live chain or of the phase's.
+    fn any_chain(&self, asks: impl Fn(&Chain) -> bool) -> bool {
+        asks(&self.live) || self.active().is_some_and(|entry| asks(&entry.chain))
     }
 }
 

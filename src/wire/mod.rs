@@ -89,6 +89,11 @@ pub struct LimitHeaders {
     pub reset_tokens: std::time::Duration,
 }
 
+/// The headers a request's API key may come in, in the order [`presented_key`] reads them:
+/// `x-api-key` (Anthropic's), then `Authorization: Bearer` ([`bearer`]).
+pub const KEY_HEADERS: [http::HeaderName; 2] =
+    [http::HeaderName::from_static("x-api-key"), http::header::AUTHORIZATION];
+
 /// The key in `Authorization: Bearer <key>` (how OpenAI, and anthropic-python ≥ 2.0, send it).
 pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     headers
@@ -100,7 +105,8 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
 
 /// The API key a request presents: `x-api-key` (Anthropic's header), else `Authorization: Bearer`.
 pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
-    let x_api_key = headers.get("x-api-key").and_then(|value| value.to_str().ok()).map(str::trim);
+    let [x_api_key, _] = &KEY_HEADERS;
+    let x_api_key = headers.get(x_api_key).and_then(|value| value.to_str().ok()).map(str::trim);
     x_api_key.or_else(|| bearer(headers))
 }
 
