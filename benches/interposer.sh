@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Whole-process benchmark of the interposer's overhead: `chaos proxy` (no faults) in front of a
 # fast `chaos mock`, against going to the mock directly and against the TCP pass-through proxy
-# `fault` (crates.io `fault-cli`), all on loopback.
+# `fault` (crates.io `fault-cli`) and against `chaos proxy --bare-relay` (bytes copied both ways
+# and nothing else: the floor of any user-space hop on this machine), all on loopback.
 #
 #   bash benches/interposer.sh
 #
-# For each path (direct, chaos proxy, fault) and each request (the POST chat completion, and a
+# For each path (direct, chaos proxy, bare relay, fault) and each request (the POST chat completion, and a
 # GET /v1/models control, see below), two interleaved rounds of:
 #   - latency at a fixed open-model rate: oha -q 2000 --latency-correction -c 50 → p50, p99;
 #   - saturated throughput: oha -c 50, no rate limit → requests/s.
@@ -27,7 +28,7 @@
 #   OUT          folder for oha's raw JSON (a new temporary folder)
 #   NO_FAULT=1   skip the fault peer
 #
-# Bounded: each oha run is under `timeout`; the defaults take ~4.5 minutes of measurement.
+# Bounded: each oha run is under `timeout`; the defaults take ~5.5 minutes of measurement.
 # Installing the peers the first time (`cargo install`) takes longer, once.
 
 set -euo pipefail
@@ -72,9 +73,13 @@ direct=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
 proxy_pid=$!; pids+=("$proxy_pid")
 chaos_url=$(wait_for "$OUT/proxy.out" 'http://127\.0\.0\.1:[0-9]+')
 
-paths=(direct chaos)
-declare -A url=([direct]=$direct [chaos]=$chaos_url)
-declare -A pid_of=([direct]=$mock_pid [chaos]=$proxy_pid)
+"$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$direct" --bare-relay >"$OUT/relay.out" 2>&1 &
+relay_pid=$!; pids+=("$relay_pid")
+relay_url=$(wait_for "$OUT/relay.out" 'http://127\.0\.0\.1:[0-9]+')
+
+paths=(direct chaos relay)
+declare -A url=([direct]=$direct [chaos]=$chaos_url [relay]=$relay_url)
+declare -A pid_of=([direct]=$mock_pid [chaos]=$proxy_pid [relay]=$relay_pid)
 if [[ $have_fault == 1 ]]; then
   cat >"$OUT/fault.yaml" <<EOF
 schema_version: 1
@@ -151,7 +156,7 @@ for p in "${paths[@]}"; do
 done
 
 # Stop the servers (SIGINT) so they print their summaries.
-for pid in "$proxy_pid" ${fault_pid:+"$fault_pid"} "$mock_pid"; do
+for pid in "$proxy_pid" "$relay_pid" ${fault_pid:+"$fault_pid"} "$mock_pid"; do
   kill -INT "$pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 done
@@ -163,7 +168,7 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 # ---- report ------------------------------------------------------------------------------
 OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ROUNDS=$ROUNDS RATE=$RATE CONNS=$CONNS \
 RATE_SECS=$RATE_SECS SAT_SECS=$SAT_SECS ELAPSED=$elapsed \
-CPU_DIRECT=${cpu_s[direct]} CPU_CHAOS=${cpu_s[chaos]} CPU_FAULT=${cpu_s[fault]:-} \
+CPU_DIRECT=${cpu_s[direct]} CPU_CHAOS=${cpu_s[chaos]} CPU_RELAY=${cpu_s[relay]} CPU_FAULT=${cpu_s[fault]:-} \
 UPTIME_BEFORE="$uptime_before" UPTIME_AFTER="$uptime_after" OHA_VERSION=$oha_version \
 FAULT_VERSION=$fault_version CPU_MODEL="$cpu_model" NPROC=$(nproc) \
 PROXY_SUMMARY="$(grep -v 'listening on' "$OUT/proxy.out" | tr '\n' ' ')" \
@@ -175,7 +180,8 @@ paths = os.environ["PATHS"].split()
 requests = os.environ["REQUESTS"].split()
 rounds = int(os.environ["ROUNDS"])
 rate, conns = os.environ["RATE"], os.environ["CONNS"]
-label = {"direct": "direct → mock", "chaos": "chaos proxy → mock", "fault": "fault (TCP) → mock"}
+label = {"direct": "direct → mock", "chaos": "chaos proxy → mock", "relay": "bare relay → mock (floor)",
+         "fault": "fault (TCP) → mock"}
 req_label = {"post": "POST /v1/chat/completions", "get": "GET /v1/models (control)"}
 
 problems = []
@@ -258,11 +264,13 @@ for req, (d50, d99, tr) in targets.items():
 
 # CPU per request served, over the whole run.
 served = {p: sum(v["n"] for k, v in res.items() if k[0] == p) for p in paths}
-cpu = {"direct": os.environ["CPU_DIRECT"], "chaos": os.environ["CPU_CHAOS"], "fault": os.environ["CPU_FAULT"]}
+cpu = {"direct": os.environ["CPU_DIRECT"], "chaos": os.environ["CPU_CHAOS"], "relay": os.environ["CPU_RELAY"],
+       "fault": os.environ["CPU_FAULT"]}
 print()
 print("CPU time over the whole run (user+sys), per request through the process:")
 for p in paths:
-    what = {"direct": "chaos mock (serves every path)", "chaos": "chaos proxy", "fault": "fault"}[p]
+    what = {"direct": "chaos mock (serves every path)", "chaos": "chaos proxy", "relay": "bare relay",
+            "fault": "fault"}[p]
     n = sum(served.values()) if p == "direct" else served[p]
     print(f"- {what}: {float(cpu[p]):.1f} s for {n} requests = {float(cpu[p]) / n * 1e6:.1f} µs/request")
 print()

@@ -170,6 +170,11 @@ pub struct ProxyArgs {
     /// The upstream's API family, for the shape of injected errors.
     #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
     pub family: String,
+    /// Not an interposer: copy each connection's bytes both ways to the upstream, with no
+    /// HTTP, faults or records (an `http://` upstream only). The floor `chaos bench` measures
+    /// the interposer's added latency against.
+    #[arg(long, conflicts_with_all = ["fault", "upstream_ca"])]
+    pub bare_relay: bool,
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]

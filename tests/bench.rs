@@ -14,7 +14,7 @@ phases: [{ name: steady, duration: 1s }]
 "#;
 
 #[test]
-fn the_quick_bench_measures_direct_against_through_the_interposer_and_the_mock_s_streams() {
+fn the_quick_bench_measures_direct_against_the_interposer_and_a_bare_relay_and_the_mock_s_streams() {
     let folder = tempfile::tempdir().expect("temp dir");
     let out = folder.path().join("bench.json");
     let (code, stdout, stderr) = chaos(&["bench", "--quick", "--out", out.to_str().expect("utf-8")]);
@@ -40,6 +40,14 @@ fn the_quick_bench_measures_direct_against_through_the_interposer_and_the_mock_s
     let added = interposer["added_p50_us"].as_f64().expect("added");
     assert!((added - (through - direct) * 1000.0).abs() < 1e-6, "added {added} µs");
     assert!(round["proxied_per_s"].as_f64().expect("throughput") > 0.0);
+    // The bare relay in the same round is a hop too, and copies bytes for less than the
+    // interposer's HTTP work costs, even in a debug build.
+    let relayed = round["relayed_p50_ms"].as_f64().expect("relayed");
+    assert!(relayed > direct, "relayed {relayed} ms is not slower than direct {direct} ms");
+    let relay_added = interposer["relay_added_p50_us"].as_f64().expect("relay added");
+    assert!(relay_added < added, "the relay adds {relay_added} µs, the interposer {added} µs");
+    assert!(round["relayed_per_s"].as_f64().expect("relay throughput") > 0.0);
+    assert!(stdout.contains("relay adds"), "{stdout}");
     assert!(interposer["cpu_per_request_us"].as_f64().expect("the proxy's CPU") > 0.0);
     let steps = bench["generator"]["steps"].as_array().expect("steps");
     assert!(!steps.is_empty());

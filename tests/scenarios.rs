@@ -93,10 +93,13 @@ async fn brownout_readme_demo_at_speed_8() {
     passes("brownout", 8.0).await;
 }
 
+/// At 60× the brownout's p99 TTFT bound is 42 ms against the fallback's 7 ms of scaled TTFT,
+/// too little room on two shared cores (a CI run with a build beside it saw 58 ms); at 30× it
+/// is 83 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn brownout_with_retry_after_60_fails_over_at_speed_60() {
-    let results = passes("brownout-retry-after-60", 60.0).await;
-    assert_eq!(results.run.elapsed_s.round(), 8.0, "8 minutes in 8 seconds");
+async fn brownout_with_retry_after_60_fails_over_at_speed_30() {
+    let results = passes("brownout-retry-after-60", 30.0).await;
+    assert_eq!(results.run.elapsed_s.round(), 16.0, "8 minutes in 16 seconds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

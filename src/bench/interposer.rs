@@ -1,8 +1,9 @@
 //! What the interposer costs: a fast `chaos mock` child, a `chaos proxy` child (no fault) in
-//! front of it, and the generator driving each in turn — at a fixed open-model rate for the
-//! added latency, and with closed-model users for the saturated throughput. Rounds alternate
-//! which path goes first, and the added figures are paired within a round, so a machine that
-//! gets busier halfway through shifts both sides alike.
+//! front of it, a `chaos proxy --bare-relay` child beside it (bytes copied, nothing else: the
+//! least any user-space hop adds here), and the generator driving each path in turn — at a
+//! fixed open-model rate for the added latency, and with closed-model users for the saturated
+//! throughput. Rounds rotate which path goes first, and the added figures are paired within a
+//! round, so a machine that gets busier halfway through shifts every path alike.
 
 use std::time::Duration;
 
@@ -42,6 +43,10 @@ pub struct InterposerRound {
     /// Saturated throughput: direct, then through the interposer.
     pub direct_per_s: f64,
     pub proxied_per_s: f64,
+    /// The same through the bare relay: service time p50 and p99, and saturated throughput.
+    pub relayed_p50_ms: Option<f64>,
+    pub relayed_p99_ms: Option<f64>,
+    pub relayed_per_s: f64,
 }
 
 /// The interposer's cost, as medians over rounds of paired figures.
@@ -53,6 +58,11 @@ pub struct InterposerFigures {
     pub added_p99_us: Option<f64>,
     /// Saturated throughput through the interposer ÷ direct.
     pub throughput_ratio: Option<f64>,
+    /// What the bare relay adds at p50 and p99, microseconds, and its throughput ÷ direct:
+    /// the floor of any user-space hop on this machine, under the interposer's figures above.
+    pub relay_added_p50_us: Option<f64>,
+    pub relay_added_p99_us: Option<f64>,
+    pub relay_throughput_ratio: Option<f64>,
     /// The generator's start lateness at the fixed rate, p50 and p99, milliseconds.
     pub start_lag_p50_ms: Option<f64>,
     pub start_lag_p99_ms: Option<f64>,
@@ -65,12 +75,15 @@ pub struct InterposerFigures {
     pub rounds: Vec<InterposerRound>,
 }
 
-/// Measures the interposer's added latency and throughput ratio.
+/// Measures the interposer's added latency and throughput ratio, and the bare relay's.
 pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<InterposerFigures> {
     let mock = ChildServer::start(&["mock", "--openai", "127.0.0.1:0"]).await?;
     let upstream = format!("http://{}", mock.addr);
     let proxy = ChildServer::start(&["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0"]).await?;
-    let proxied = format!("http://{}", proxy.addr);
+    let relay =
+        ChildServer::start(&["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0", "--bare-relay"])
+            .await?;
+    let paths = [upstream.clone(), format!("http://{}", proxy.addr), format!("http://{}", relay.addr)];
     let duration = Duration::from_secs_f64(load.seconds);
     let fixed = Arrival::Open { rate: load.rate, connections: load.connections };
     let saturated = Arrival::Closed { users: load.connections };
@@ -79,16 +92,17 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
     let mut valid = true;
     let mut proxied_requests = 0;
     for round in 0..load.rounds {
-        // Alternate which path goes first.
-        let direct_first = round % 2 == 0;
-        let (direct, through) = pair(scratch, [&upstream, &proxied], fixed, duration, direct_first).await?;
-        let (direct_sat, through_sat) =
-            pair(scratch, [&upstream, &proxied], saturated, duration, direct_first).await?;
-        valid &= [&direct, &through].iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
-        valid &= [&direct_sat, &through_sat].iter().all(|p| p.all_succeeded());
+        let first = round as usize % paths.len();
+        let [direct, through, relayed] = in_turn(scratch, &paths, fixed, duration, first).await?;
+        let [direct_sat, through_sat, relayed_sat] =
+            in_turn(scratch, &paths, saturated, duration, first).await?;
+        valid &=
+            [&direct, &through, &relayed].iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
+        valid &= [&direct_sat, &through_sat, &relayed_sat].iter().all(|p| p.all_succeeded());
         proxied_requests += through.sent + through_sat.sent;
         let (direct_p50_ms, direct_p99_ms) = p50_p99(direct.service_time_ms);
         let (proxied_p50_ms, proxied_p99_ms) = p50_p99(through.service_time_ms);
+        let (relayed_p50_ms, relayed_p99_ms) = p50_p99(relayed.service_time_ms);
         let (start_lag_p50_ms, start_lag_p99_ms) = p50_p99(direct.lag_ms);
         rounds.push(InterposerRound {
             direct_p50_ms,
@@ -99,6 +113,9 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
             start_lag_p99_ms,
             direct_per_s: direct_sat.throughput(),
             proxied_per_s: through_sat.throughput(),
+            relayed_p50_ms,
+            relayed_p99_ms,
+            relayed_per_s: relayed_sat.throughput(),
         });
     }
     let cpu_per_request_us = proxy
@@ -106,13 +123,15 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
         .zip(proxy_cpu_before)
         .filter(|_| proxied_requests > 0)
         .map(|(after, before)| (after - before) * 1e6 / proxied_requests as f64);
+    let ratio = |through: f64, direct: f64| Some(through / direct).filter(|ratio| ratio.is_finite());
     Ok(InterposerFigures {
         load,
         added_p50_us: median(rounds.iter().map(|r| added_us(r.proxied_p50_ms, r.direct_p50_ms))),
         added_p99_us: median(rounds.iter().map(|r| added_us(r.proxied_p99_ms, r.direct_p99_ms))),
-        throughput_ratio: median(
-            rounds.iter().map(|r| Some(r.proxied_per_s / r.direct_per_s).filter(|ratio| ratio.is_finite())),
-        ),
+        throughput_ratio: median(rounds.iter().map(|r| ratio(r.proxied_per_s, r.direct_per_s))),
+        relay_added_p50_us: median(rounds.iter().map(|r| added_us(r.relayed_p50_ms, r.direct_p50_ms))),
+        relay_added_p99_us: median(rounds.iter().map(|r| added_us(r.relayed_p99_ms, r.direct_p99_ms))),
+        relay_throughput_ratio: median(rounds.iter().map(|r| ratio(r.relayed_per_s, r.direct_per_s))),
         start_lag_p50_ms: median(rounds.iter().map(|r| r.start_lag_p50_ms)),
         start_lag_p99_ms: median(rounds.iter().map(|r| r.start_lag_p99_ms)),
         cpu_per_request_us,
@@ -121,22 +140,23 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
     })
 }
 
-/// Probes both paths (direct, then through the interposer, or the other way round) and
-/// returns their figures as (direct, through).
-async fn pair(
+/// Probes every path in turn, starting from `first` and wrapping round, and returns their
+/// figures in the paths' order.
+async fn in_turn<const N: usize>(
     scratch: &Scratch,
-    [direct, through]: [&str; 2],
+    paths: &[String; N],
     arrival: Arrival,
     duration: Duration,
-    direct_first: bool,
-) -> anyhow::Result<(Probe, Probe)> {
-    if direct_first {
-        let direct = scratch.probe(direct, arrival, duration).await?;
-        Ok((direct, scratch.probe(through, arrival, duration).await?))
-    } else {
-        let through = scratch.probe(through, arrival, duration).await?;
-        Ok((scratch.probe(direct, arrival, duration).await?, through))
+    first: usize,
+) -> anyhow::Result<[Probe; N]> {
+    let mut probed = Vec::with_capacity(N);
+    for step in 0..N {
+        let index = (first + step) % N;
+        probed.push((index, scratch.probe(&paths[index], arrival, duration).await?));
     }
+    probed.sort_by_key(|(index, _)| *index);
+    let probes: Vec<Probe> = probed.into_iter().map(|(_, probe)| probe).collect();
+    probes.try_into().map_err(|_| anyhow::anyhow!("a path was not probed"))
 }
 
 /// A distribution's p50 and p99, when there is one.

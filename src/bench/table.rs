@@ -80,21 +80,31 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
         l.connections,
         if f.valid { "" } else { " — INVALID: a run had failures or fell behind" }
     );
-    let _ = writeln!(out, "  {:<24}{:>12}{:>12}{:>12}  target", "", "direct", "through", "added");
+    let _ = writeln!(
+        out,
+        "  {:<24}{:>12}{:>12}{:>12}{:>14}  target",
+        "", "direct", "through", "added", "relay adds"
+    );
     let first = f.rounds.first();
-    let row =
-        |name: &str, [direct, through]: [Option<f64>; 2], digits, added: String, target: String, mark| {
-            format!(
-                "  {name:<24}{:>12}{:>12}{added:>12}  {target:<10}{mark}\n",
-                opt(direct, digits),
-                opt(through, digits)
-            )
-        };
+    let row = |name: &str,
+               [direct, through]: [Option<f64>; 2],
+               digits,
+               [added, floor]: [String; 2],
+               target: String,
+               mark| {
+        format!(
+            "  {name:<24}{:>12}{:>12}{added:>12}{floor:>14}  {target:<10}{mark}\n",
+            opt(direct, digits),
+            opt(through, digits)
+        )
+    };
+    let micros = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:+.0} µs"));
+    let times = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.2}×"));
     out.push_str(&row(
         "p50, ms",
         [first.and_then(|r| r.direct_p50_ms), first.and_then(|r| r.proxied_p50_ms)],
         3,
-        f.added_p50_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
+        [micros(f.added_p50_us), micros(f.relay_added_p50_us)],
         format!("≤ +{:.0} µs", target::ADDED_P50_US),
         verdict(judged, f.added_p50_us, |v| v <= target::ADDED_P50_US),
     ));
@@ -102,7 +112,7 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
         "p99, ms",
         [first.and_then(|r| r.direct_p99_ms), first.and_then(|r| r.proxied_p99_ms)],
         3,
-        f.added_p99_us.map_or("—".to_owned(), |v| format!("{v:+.0} µs")),
+        [micros(f.added_p99_us), micros(f.relay_added_p99_us)],
         format!("≤ +{:.0} µs", target::ADDED_P99_US),
         verdict(judged, f.added_p99_us, |v| v <= target::ADDED_P99_US),
     ));
@@ -110,14 +120,15 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
         "throughput, req/s",
         [first.map(|r| r.direct_per_s), first.map(|r| r.proxied_per_s)],
         0,
-        f.throughput_ratio.map_or("—".to_owned(), |v| format!("{v:.2}×")),
+        [times(f.throughput_ratio), times(f.relay_throughput_ratio)],
         format!("≥ {}×", target::THROUGHPUT_RATIO),
         verdict(judged, f.throughput_ratio, |v| v >= target::THROUGHPUT_RATIO),
     ));
     let _ = writeln!(
         out,
-        "  (direct and through: the first round; added and ×: medians of paired rounds)\n  interposer CPU per \
-         request: {} µs; generator start lag p50 {} ms, p99 {} ms",
+        "  (direct and through: the first round; added and ×: medians of paired rounds; relay adds: the same \
+         through `chaos proxy --bare-relay`, bytes copied and nothing else, the floor of any hop here)\n  \
+         interposer CPU per request: {} µs; generator start lag p50 {} ms, p99 {} ms",
         opt(f.cpu_per_request_us, 1),
         opt(f.start_lag_p50_ms, 3),
         opt(f.start_lag_p99_ms, 3)

@@ -48,6 +48,9 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         eprintln!("error: the listen address and the upstream must be loopback; pass --allow-non-loopback to go beyond this machine");
         return Ok(Exit::InvalidScenario);
     }
+    if args.bare_relay {
+        return bare_relay(args, &upstream).await;
+    }
     let mut rules = Vec::new();
     for text in &args.faults.fault {
         match scenario::parse_fault(text, family) {
@@ -86,5 +89,27 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         }
     });
     println!("attempts: {}", serde_json::to_string(&outcomes).unwrap_or_default());
+    Ok(Exit::Pass)
+}
+
+/// `--bare-relay`: the floor `chaos bench` measures the interposer's added latency against.
+async fn bare_relay(args: &ProxyArgs, upstream: &http::Uri) -> anyhow::Result<Exit> {
+    let (Some(host), Some("http")) = (upstream.host(), upstream.scheme_str()) else {
+        eprintln!("error: --bare-relay copies bytes and speaks no TLS; expected an http:// upstream, not {upstream}");
+        return Ok(Exit::InvalidScenario);
+    };
+    let port = upstream.port_u16().unwrap_or(80);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let Some(addr) = tokio::net::lookup_host((host, port)).await.ok().and_then(|mut addrs| addrs.next())
+    else {
+        eprintln!("error: --upstream {upstream}: cannot resolve {host}");
+        return Ok(Exit::InvalidScenario);
+    };
+    let relay = proxy::bare_relay::serve(args.listen, addr, args.threads.count())
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    println!("bare relay listening on http://{} → {addr} (no HTTP, no faults)", relay.addr);
+    let _ = std::io::stdout().flush();
+    interrupted().await;
+    relay.shutdown().await;
     Ok(Exit::Pass)
 }

@@ -9,14 +9,13 @@ use std::{
     io::{self, Write as _},
     net::SocketAddr,
     sync::Arc,
-    time::Duration,
 };
 
 use http::HeaderMap;
 use rand::{rngs::StdRng, SeedableRng};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     time::Instant,
 };
 
@@ -28,7 +27,7 @@ use super::{
     paced::{EventClock, Lateness},
     TIMING_PATH,
 };
-use crate::net::{ServerHandle, Stopped};
+use crate::net::ServerHandle;
 
 /// Header lines a request may have.
 const MAX_HEADERS: usize = 64;
@@ -50,30 +49,10 @@ pub fn serve(addr: SocketAddr, latency: LatencyModel, threads: usize) -> io::Res
     let shared = Arc::new(Shared { latency, lateness: Lateness::default() });
     crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, |_| {
         let shared = Arc::clone(&shared);
-        move |listener, stopped, _refuse| accept(listener, shared, stopped)
-    })
-}
-
-async fn accept(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: Stopped) {
-    let listener = match TcpListener::from_std(listener) {
-        Ok(listener) => listener,
-        Err(error) => return tracing::error!(%error, "cannot serve bare streams"),
-    };
-    loop {
-        tokio::select! {
-            () = &mut stopped => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(connection(stream, Arc::clone(&shared)));
-                }
-                Err(error) => {
-                    // Out of descriptors, most likely: let some connections end.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
+        move |listener, stopped, _refuse| {
+            crate::net::accept_each(listener, stopped, move |stream| connection(stream, Arc::clone(&shared)))
         }
-    }
+    })
 }
 
 /// One request read off a connection.
@@ -83,7 +62,6 @@ struct BareRequest {
 }
 
 async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
     let mut buffer = Vec::with_capacity(4096);
     while let Ok(Some(request)) = read_request(&mut stream, &mut buffer).await {
         let answered = if request.path == TIMING_PATH {

@@ -3,6 +3,7 @@
 //! loopback rule.
 
 mod abortable;
+mod accept;
 mod connections;
 mod faulty_stream;
 pub mod http1;
@@ -12,6 +13,7 @@ mod shards;
 mod throttled;
 
 pub use abortable::{enact, Abort, AbortableStream};
+pub use accept::accept_each;
 pub use connections::{host_header, tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
 pub use serve::{serve, spawn, spawn_per_connection, Front, ServerHandle};

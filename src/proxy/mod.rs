@@ -16,6 +16,7 @@
 //! sharing the context above.
 
 mod attempt;
+pub mod bare_relay;
 mod decide;
 mod forward;
 mod front;
