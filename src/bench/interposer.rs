@@ -69,6 +69,8 @@ pub struct InterposerFigures {
     /// The interposer's CPU per request it forwarded, microseconds (its process's user +
     /// system time over every request sent through it).
     pub cpu_per_request_us: Option<f64>,
+    /// The same of the bare relay.
+    pub relay_cpu_per_request_us: Option<f64>,
     /// Whether every request of every run succeeded and the generator kept up; figures from a
     /// run where it did not are not comparable.
     pub valid: bool,
@@ -87,10 +89,10 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
     let duration = Duration::from_secs_f64(load.seconds);
     let fixed = Arrival::Open { rate: load.rate, connections: load.connections };
     let saturated = Arrival::Closed { users: load.connections };
-    let proxy_cpu_before = proxy.cpu_seconds();
+    let (proxy_cpu_before, relay_cpu_before) = (proxy.cpu_seconds(), relay.cpu_seconds());
     let mut rounds = Vec::new();
     let mut valid = true;
-    let mut proxied_requests = 0;
+    let (mut proxied_requests, mut relayed_requests) = (0, 0);
     for round in 0..load.rounds {
         let first = round as usize % paths.len();
         let [direct, through, relayed] = in_turn(scratch, &paths, fixed, duration, first).await?;
@@ -100,6 +102,7 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
             [&direct, &through, &relayed].iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
         valid &= [&direct_sat, &through_sat, &relayed_sat].iter().all(|p| p.all_succeeded());
         proxied_requests += through.sent + through_sat.sent;
+        relayed_requests += relayed.sent + relayed_sat.sent;
         let (direct_p50_ms, direct_p99_ms) = p50_p99(direct.service_time_ms);
         let (proxied_p50_ms, proxied_p99_ms) = p50_p99(through.service_time_ms);
         let (relayed_p50_ms, relayed_p99_ms) = p50_p99(relayed.service_time_ms);
@@ -118,11 +121,8 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
             relayed_per_s: relayed_sat.throughput(),
         });
     }
-    let cpu_per_request_us = proxy
-        .cpu_seconds()
-        .zip(proxy_cpu_before)
-        .filter(|_| proxied_requests > 0)
-        .map(|(after, before)| (after - before) * 1e6 / proxied_requests as f64);
+    let cpu_per_request_us = cpu_per_request(&proxy, proxy_cpu_before, proxied_requests);
+    let relay_cpu_per_request_us = cpu_per_request(&relay, relay_cpu_before, relayed_requests);
     let ratio = |through: f64, direct: f64| Some(through / direct).filter(|ratio| ratio.is_finite());
     Ok(InterposerFigures {
         load,
@@ -135,6 +135,7 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
         start_lag_p50_ms: median(rounds.iter().map(|r| r.start_lag_p50_ms)),
         start_lag_p99_ms: median(rounds.iter().map(|r| r.start_lag_p99_ms)),
         cpu_per_request_us,
+        relay_cpu_per_request_us,
         valid: valid && !rounds.is_empty(),
         rounds,
     })
@@ -157,6 +158,13 @@ async fn in_turn<const N: usize>(
     probed.sort_by_key(|(index, _)| *index);
     let probes: Vec<Probe> = probed.into_iter().map(|(_, probe)| probe).collect();
     probes.try_into().map_err(|_| anyhow::anyhow!("a path was not probed"))
+}
+
+/// The CPU `server` spent since it had spent `before` seconds, per request of `requests`,
+/// microseconds.
+fn cpu_per_request(server: &ChildServer, before: Option<f64>, requests: u64) -> Option<f64> {
+    let spent = server.cpu_seconds()? - before?;
+    (requests > 0).then(|| spent * 1e6 / requests as f64)
 }
 
 /// A distribution's p50 and p99, when there is one.

@@ -128,8 +128,9 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
         out,
         "  (direct and through: the first round; added and ×: medians of paired rounds; relay adds: the same \
          through `chaos proxy --bare-relay`, bytes copied and nothing else, the floor of any hop here)\n  \
-         interposer CPU per request: {} µs; generator start lag p50 {} ms, p99 {} ms",
+         CPU per request: interposer {} µs, relay {} µs; generator start lag p50 {} ms, p99 {} ms",
         opt(f.cpu_per_request_us, 1),
+        opt(f.relay_cpu_per_request_us, 1),
         opt(f.start_lag_p50_ms, 3),
         opt(f.start_lag_p99_ms, 3)
     );
