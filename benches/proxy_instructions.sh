@@ -11,7 +11,8 @@
 # then REQUESTS POSTs one at a time (-c 1), and the count is dumped. Prints instructions per
 # request, the whole count, and the heaviest functions (inclusive) for where they went.
 #
-# Environment (all optional): CHAOS (chaos binary), REQUESTS (1000), WARMUP (100), OUT (folder).
+# Environment (all optional): CHAOS (chaos binary), REQUESTS (1000), WARMUP (100), OUT (folder),
+# PROXY_ARGS (more arguments for `chaos proxy`: `--bare-relay` counts the floor's instructions).
 # Needs valgrind (Debian's `valgrind`) and oha (installed with cargo if missing). ~30 s.
 
 set -euo pipefail
@@ -31,7 +32,7 @@ start_mock
 mock=$MOCK_URL
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-  "$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$mock" --threads 1 >"$OUT/proxy.out" 2>&1 &
+  "$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$mock" --threads 1 ${PROXY_ARGS:-} >"$OUT/proxy.out" 2>&1 &
 grind=$!
 pids+=("$grind")
 # The proxy's own line (valgrind's banner names the upstream's address first); slow to start.
@@ -51,7 +52,7 @@ callgrind_control -d "$grind" >/dev/null 2>&1
 sleep 1
 dump=$(ls "$OUT"/callgrind.out.* | head -n1)
 total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-echo "chaos proxy: $((total / REQUESTS)) instructions per proxied POST ($total over $REQUESTS requests, $(basename "$CHAOS"))"
+echo "chaos proxy ${PROXY_ARGS:-}: $((total / REQUESTS)) instructions per proxied POST ($total over $REQUESTS requests, $(basename "$CHAOS"))"
 echo "heaviest (inclusive, per request):"
 callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | grep -E '\?\?\?:(chaos|serde_json|hyper)::' | head -n 12 |
   awk -v n="$REQUESTS" '{c=$1; gsub(",", "", c); sub(/^[^?]*/, ""); printf "  %8d %s\n", c / n, $0}' | cut -c1-150

@@ -173,7 +173,7 @@ pub struct ProxyArgs {
     /// Not an interposer: copy each connection's bytes both ways to the upstream, with no
     /// HTTP, faults or records (an `http://` upstream only). The floor `chaos bench` measures
     /// the interposer's added latency against.
-    #[arg(long, conflicts_with_all = ["fault", "upstream_ca"])]
+    #[arg(long, conflicts_with_all = ["fault", "seed", "upstream_ca", "family"])]
     pub bare_relay: bool,
     #[command(flatten)]
     pub threads: ThreadArgs,

@@ -55,3 +55,33 @@ fn the_standalone_proxy_applies_its_faults_and_counts_outcomes_on_ctrl_c() {
     let _ = mock.kill();
     let _ = mock.wait();
 }
+
+/// `chaos proxy --bare-relay`, the floor `chaos bench` measures the interposer against: a POST
+/// goes through it to the mock and back unchanged, and what it cannot do is refused before it
+/// listens (TLS, faults, an upstream beyond loopback without the flag).
+#[test]
+fn the_bare_relay_carries_requests_and_refuses_what_it_cannot_do() {
+    let (mut mock, mock_addr, _mock_out) = start(&["mock", "--openai", "127.0.0.1:0"]);
+    let upstream = format!("http://{mock_addr}");
+    let (mut relay, relay_addr, _relay_out) =
+        start(&["proxy", "--listen", "127.0.0.1:0", "--upstream", &upstream, "--bare-relay"]);
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let headers = [("authorization", "Bearer sk-test"), ("content-type", "application/json")];
+    let (status, answer) = crate::support::http(&relay_addr, "POST", "/v1/chat/completions", &headers, body);
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(r#""object":"chat.completion""#), "the mock's answer came back: {answer}");
+    let _ = relay.kill();
+    let _ = relay.wait();
+    let _ = mock.kill();
+    let _ = mock.wait();
+
+    let listen = ["proxy", "--listen", "127.0.0.1:0", "--bare-relay", "--upstream"];
+    let refused = |extra: &[&str], says: &str| {
+        let (code, _, stderr) = crate::support::chaos(&[&listen[..], extra].concat());
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(stderr.contains(says), "{extra:?}: {stderr}");
+    };
+    refused(&["https://127.0.0.1:9"], "speaks no TLS");
+    refused(&["http://127.0.0.1:9", "--fault", "{ status: 500 }"], "cannot be used with");
+    refused(&["http://10.1.2.3:9"], "must be loopback");
+}

@@ -26,6 +26,10 @@ pub struct InterposerLoad {
     pub seconds: f64,
     /// Rounds of every run, each path once per round.
     pub rounds: u32,
+    /// Whether the bare relay is measured too (a calibration before a run, which records only
+    /// the interposer's figures, leaves it out).
+    #[serde(default)]
+    pub with_relay: bool,
 }
 
 /// One round's figures, milliseconds and requests per second.
@@ -43,10 +47,11 @@ pub struct InterposerRound {
     /// Saturated throughput: direct, then through the interposer.
     pub direct_per_s: f64,
     pub proxied_per_s: f64,
-    /// The same through the bare relay: service time p50 and p99, and saturated throughput.
+    /// The same through the bare relay, when it was measured: service time p50 and p99, and
+    /// saturated throughput.
     pub relayed_p50_ms: Option<f64>,
     pub relayed_p99_ms: Option<f64>,
-    pub relayed_per_s: f64,
+    pub relayed_per_s: Option<f64>,
 }
 
 /// The interposer's cost, as medians over rounds of paired figures.
@@ -82,31 +87,38 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
     let mock = ChildServer::start(&["mock", "--openai", "127.0.0.1:0"]).await?;
     let upstream = format!("http://{}", mock.addr);
     let proxy = ChildServer::start(&["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0"]).await?;
-    let relay =
-        ChildServer::start(&["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0", "--bare-relay"])
-            .await?;
-    let paths = [upstream.clone(), format!("http://{}", proxy.addr), format!("http://{}", relay.addr)];
+    let relay = match load.with_relay {
+        true => {
+            let args = ["proxy", "--upstream", &upstream, "--listen", "127.0.0.1:0", "--bare-relay"];
+            Some(ChildServer::start(&args).await?)
+        }
+        false => None,
+    };
+    let mut paths = vec![upstream.clone(), format!("http://{}", proxy.addr)];
+    paths.extend(relay.iter().map(|relay| format!("http://{}", relay.addr)));
     let duration = Duration::from_secs_f64(load.seconds);
     let fixed = Arrival::Open { rate: load.rate, connections: load.connections };
     let saturated = Arrival::Closed { users: load.connections };
-    let (proxy_cpu_before, relay_cpu_before) = (proxy.cpu_seconds(), relay.cpu_seconds());
+    let (proxy_cpu_before, relay_cpu_before) =
+        (proxy.cpu_seconds(), relay.as_ref().and_then(ChildServer::cpu_seconds));
     let mut rounds = Vec::new();
     let mut valid = true;
     let (mut proxied_requests, mut relayed_requests) = (0, 0);
     for round in 0..load.rounds {
         let first = round as usize % paths.len();
-        let [direct, through, relayed] = in_turn(scratch, &paths, fixed, duration, first).await?;
-        let [direct_sat, through_sat, relayed_sat] =
-            in_turn(scratch, &paths, saturated, duration, first).await?;
-        valid &=
-            [&direct, &through, &relayed].iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
-        valid &= [&direct_sat, &through_sat, &relayed_sat].iter().all(|p| p.all_succeeded());
-        proxied_requests += through.sent + through_sat.sent;
-        relayed_requests += relayed.sent + relayed_sat.sent;
-        let (direct_p50_ms, direct_p99_ms) = p50_p99(direct.service_time_ms);
-        let (proxied_p50_ms, proxied_p99_ms) = p50_p99(through.service_time_ms);
-        let (relayed_p50_ms, relayed_p99_ms) = p50_p99(relayed.service_time_ms);
-        let (start_lag_p50_ms, start_lag_p99_ms) = p50_p99(direct.lag_ms);
+        let fixed_rate = in_turn(scratch, &paths, fixed, duration, first).await?;
+        let saturation = in_turn(scratch, &paths, saturated, duration, first).await?;
+        valid &= fixed_rate.iter().all(|p| p.all_succeeded() && p.kept_up && p.missed == 0);
+        valid &= saturation.iter().all(Probe::all_succeeded);
+        // Direct, through the interposer, and through the relay when there is one.
+        let [direct, through, relayed] = [0, 1, 2].map(|index| fixed_rate.get(index));
+        let [direct_sat, through_sat, relayed_sat] = [0, 1, 2].map(|index| saturation.get(index));
+        proxied_requests += [through, through_sat].into_iter().flatten().map(|p| p.sent).sum::<u64>();
+        relayed_requests += [relayed, relayed_sat].into_iter().flatten().map(|p| p.sent).sum::<u64>();
+        let (direct_p50_ms, direct_p99_ms) = p50_p99(direct.and_then(|p| p.service_time_ms));
+        let (proxied_p50_ms, proxied_p99_ms) = p50_p99(through.and_then(|p| p.service_time_ms));
+        let (relayed_p50_ms, relayed_p99_ms) = p50_p99(relayed.and_then(|p| p.service_time_ms));
+        let (start_lag_p50_ms, start_lag_p99_ms) = p50_p99(direct.and_then(|p| p.lag_ms));
         rounds.push(InterposerRound {
             direct_p50_ms,
             direct_p99_ms,
@@ -114,15 +126,16 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
             proxied_p99_ms,
             start_lag_p50_ms,
             start_lag_p99_ms,
-            direct_per_s: direct_sat.throughput(),
-            proxied_per_s: through_sat.throughput(),
+            direct_per_s: direct_sat.map_or(0.0, Probe::throughput),
+            proxied_per_s: through_sat.map_or(0.0, Probe::throughput),
             relayed_p50_ms,
             relayed_p99_ms,
-            relayed_per_s: relayed_sat.throughput(),
+            relayed_per_s: relayed_sat.map(Probe::throughput),
         });
     }
     let cpu_per_request_us = cpu_per_request(&proxy, proxy_cpu_before, proxied_requests);
-    let relay_cpu_per_request_us = cpu_per_request(&relay, relay_cpu_before, relayed_requests);
+    let relay_cpu_per_request_us =
+        relay.as_ref().and_then(|relay| cpu_per_request(relay, relay_cpu_before, relayed_requests));
     let ratio = |through: f64, direct: f64| Some(through / direct).filter(|ratio| ratio.is_finite());
     Ok(InterposerFigures {
         load,
@@ -131,7 +144,7 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
         throughput_ratio: median(rounds.iter().map(|r| ratio(r.proxied_per_s, r.direct_per_s))),
         relay_added_p50_us: median(rounds.iter().map(|r| added_us(r.relayed_p50_ms, r.direct_p50_ms))),
         relay_added_p99_us: median(rounds.iter().map(|r| added_us(r.relayed_p99_ms, r.direct_p99_ms))),
-        relay_throughput_ratio: median(rounds.iter().map(|r| ratio(r.relayed_per_s, r.direct_per_s))),
+        relay_throughput_ratio: median(rounds.iter().map(|r| ratio(r.relayed_per_s?, r.direct_per_s))),
         start_lag_p50_ms: median(rounds.iter().map(|r| r.start_lag_p50_ms)),
         start_lag_p99_ms: median(rounds.iter().map(|r| r.start_lag_p99_ms)),
         cpu_per_request_us,
@@ -143,21 +156,20 @@ pub async fn measure(scratch: &Scratch, load: InterposerLoad) -> anyhow::Result<
 
 /// Probes every path in turn, starting from `first` and wrapping round, and returns their
 /// figures in the paths' order.
-async fn in_turn<const N: usize>(
+async fn in_turn(
     scratch: &Scratch,
-    paths: &[String; N],
+    paths: &[String],
     arrival: Arrival,
     duration: Duration,
     first: usize,
-) -> anyhow::Result<[Probe; N]> {
-    let mut probed = Vec::with_capacity(N);
-    for step in 0..N {
-        let index = (first + step) % N;
+) -> anyhow::Result<Vec<Probe>> {
+    let mut probed = Vec::with_capacity(paths.len());
+    for step in 0..paths.len() {
+        let index = (first + step) % paths.len();
         probed.push((index, scratch.probe(&paths[index], arrival, duration).await?));
     }
     probed.sort_by_key(|(index, _)| *index);
-    let probes: Vec<Probe> = probed.into_iter().map(|(_, probe)| probe).collect();
-    probes.try_into().map_err(|_| anyhow::anyhow!("a path was not probed"))
+    Ok(probed.into_iter().map(|(_, probe)| probe).collect())
 }
 
 /// The CPU `server` spent since it had spent `before` seconds, per request of `requests`,
@@ -175,4 +187,21 @@ fn p50_p99(percentiles: Option<crate::metrics::Percentiles>) -> (Option<f64>, Op
 /// Through − direct, milliseconds to microseconds.
 fn added_us(through_ms: Option<f64>, direct_ms: Option<f64>) -> Option<f64> {
     Some((through_ms? - direct_ms?) * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bench_file_written_before_the_relay_still_reads() {
+        let round = r#"{"direct_p50_ms": 0.1, "direct_p99_ms": 0.2, "proxied_p50_ms": 0.15,
+            "proxied_p99_ms": 0.3, "start_lag_p50_ms": 0.5, "start_lag_p99_ms": 1.0,
+            "direct_per_s": 30000.0, "proxied_per_s": 20000.0}"#;
+        let round: InterposerRound = serde_json::from_str(round).expect("an older round reads");
+        assert_eq!((round.relayed_p50_ms, round.relayed_per_s), (None, None));
+        let load = r#"{"rate": 2000, "connections": 50, "seconds": 5.0, "rounds": 2}"#;
+        let load: InterposerLoad = serde_json::from_str(load).expect("an older load reads");
+        assert!(!load.with_relay);
+    }
 }

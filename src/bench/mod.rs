@@ -54,7 +54,13 @@ impl Profile {
     pub fn plan(self) -> BenchPlan {
         match self {
             Profile::Full => BenchPlan {
-                interposer: Some(InterposerLoad { rate: 2000, connections: 50, seconds: 5.0, rounds: 2 }),
+                interposer: Some(InterposerLoad {
+                    rate: 2000,
+                    connections: 50,
+                    seconds: 5.0,
+                    rounds: 2,
+                    with_relay: true,
+                }),
                 generator: Some(RateLadder {
                     rates: vec![
                         2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000, 40_000, 48_000, 56_000,
@@ -66,12 +72,24 @@ impl Profile {
                 streams: Some(StreamLoad { streams: 2000, tokens: 100, tokens_per_second: 50 }),
             },
             Profile::Quick => BenchPlan {
-                interposer: Some(InterposerLoad { rate: 200, connections: 10, seconds: 1.0, rounds: 1 }),
+                interposer: Some(InterposerLoad {
+                    rate: 200,
+                    connections: 10,
+                    seconds: 1.0,
+                    rounds: 1,
+                    with_relay: true,
+                }),
                 generator: Some(RateLadder { rates: vec![100, 200], connections: 10, seconds: 2.0 }),
                 streams: Some(StreamLoad { streams: 50, tokens: 10, tokens_per_second: 50 }),
             },
             Profile::Calibration => BenchPlan {
-                interposer: Some(InterposerLoad { rate: 1000, connections: 50, seconds: 2.0, rounds: 1 }),
+                interposer: Some(InterposerLoad {
+                    rate: 1000,
+                    connections: 50,
+                    seconds: 2.0,
+                    rounds: 1,
+                    with_relay: false,
+                }),
                 generator: None,
                 streams: Some(StreamLoad { streams: 200, tokens: 40, tokens_per_second: 50 }),
             },

@@ -127,7 +127,8 @@ fn interposer(out: &mut String, f: &InterposerFigures, judged: bool) {
     let _ = writeln!(
         out,
         "  (direct and through: the first round; added and ×: medians of paired rounds; relay adds: the same \
-         through `chaos proxy --bare-relay`, bytes copied and nothing else, the floor of any hop here)\n  \
+         (or the throughput ratio) through `chaos proxy --bare-relay`, bytes copied and nothing else, the floor \
+         of any hop here)\n  \
          CPU per request: interposer {} µs, relay {} µs; generator start lag p50 {} ms, p99 {} ms",
         opt(f.cpu_per_request_us, 1),
         opt(f.relay_cpu_per_request_us, 1),

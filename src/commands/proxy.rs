@@ -100,14 +100,17 @@ async fn bare_relay(args: &ProxyArgs, upstream: &http::Uri) -> anyhow::Result<Ex
     };
     let port = upstream.port_u16().unwrap_or(80);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let Some(addr) = tokio::net::lookup_host((host, port)).await.ok().and_then(|mut addrs| addrs.next())
-    else {
+    let addrs: Vec<std::net::SocketAddr> = match tokio::net::lookup_host((host, port)).await {
+        Ok(addrs) => addrs.collect(),
+        Err(_) => Vec::new(),
+    };
+    if addrs.is_empty() {
         eprintln!("error: --upstream {upstream}: cannot resolve {host}");
         return Ok(Exit::InvalidScenario);
-    };
-    let relay = proxy::bare_relay::serve(args.listen, addr, args.threads.count())
+    }
+    let relay = proxy::bare_relay::serve(args.listen, addrs, args.threads.count())
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    println!("bare relay listening on http://{} → {addr} (no HTTP, no faults)", relay.addr);
+    println!("bare relay listening on http://{} → {upstream} (no HTTP, no faults)", relay.addr);
     let _ = std::io::stdout().flush();
     interrupted().await;
     relay.shutdown().await;

@@ -65,7 +65,10 @@ pub async fn observe_raw(
     connection.read.advance(head.head_len);
     let mut body = BodyProgress::new(head.framing);
     let broke = loop {
-        let Ok((taken, ended)) = body.take(&connection.read, |data| observer.data(data)) else { break true };
+        let Ok((taken, ended)) = body.take(&connection.read, |data| observer.data(&connection.read[data]))
+        else {
+            break true;
+        };
         connection.read.advance(taken);
         if ended {
             break false;

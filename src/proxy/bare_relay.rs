@@ -5,27 +5,46 @@
 //! what any user-space hop costs on this machine is the relay's added latency, and what the
 //! interposer's own work costs is the difference.
 
-use std::{io, net::SocketAddr};
+use std::{
+    io,
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
 
 use tokio::net::TcpStream;
 
 use crate::net::ServerHandle;
 
-/// Relays every connection accepted on `addr` to `upstream`, on `threads` shards.
-pub fn serve(addr: SocketAddr, upstream: SocketAddr, threads: usize) -> io::Result<ServerHandle> {
+/// Whether this process has said that the upstream could not be reached (once is enough: a
+/// relay that cannot reach it closes every connection).
+static SAID_UNREACHABLE: AtomicBool = AtomicBool::new(false);
+
+/// Relays every connection accepted on `addr` to `upstream` (its addresses tried in turn), on
+/// `threads` shards.
+pub fn serve(addr: SocketAddr, upstream: Vec<SocketAddr>, threads: usize) -> io::Result<ServerHandle> {
+    let upstream: Arc<[SocketAddr]> = upstream.into();
     crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, |_| {
+        let upstream = Arc::clone(&upstream);
         move |listener, stopped, _refuse| {
-            crate::net::accept_each(listener, stopped, move |client| relay(client, upstream))
+            crate::net::accept_each(listener, stopped, move |client| relay(client, Arc::clone(&upstream)))
         }
     })
 }
 
 /// Copies `client`'s bytes to a new connection to `upstream` and back until either side
 /// closes. An upstream that cannot be reached closes the client's connection.
-async fn relay(mut client: TcpStream, upstream: SocketAddr) {
-    let mut server = match TcpStream::connect(upstream).await {
+async fn relay(mut client: TcpStream, upstream: Arc<[SocketAddr]>) {
+    let mut server = match TcpStream::connect(&*upstream).await {
         Ok(server) => server,
-        Err(error) => return tracing::debug!(%error, %upstream, "bare relay: upstream unreachable"),
+        Err(error) => {
+            if !SAID_UNREACHABLE.swap(true, Ordering::Relaxed) {
+                tracing::warn!(%error, upstream = ?upstream, "bare relay: the upstream cannot be reached; closing connections");
+            }
+            return;
+        }
     };
     let _ = server.set_nodelay(true);
     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -50,7 +69,7 @@ mod tests {
                 stream.write_all(&buffer[..n]).await.unwrap();
             }
         });
-        let relay = serve("127.0.0.1:0".parse().unwrap(), upstream_addr, 1).expect("listening");
+        let relay = serve("127.0.0.1:0".parse().unwrap(), vec![upstream_addr], 1).expect("listening");
         let mut client = TcpStream::connect(relay.addr).await.unwrap();
         for sent in [&b"POST / HTTP/1.1\r\n"[..], b"\x00\xffbinary"] {
             client.write_all(sent).await.unwrap();
@@ -63,10 +82,11 @@ mod tests {
 
         // Nothing listens on the upstream's port once this listener is gone.
         let gone = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-        let relay = serve("127.0.0.1:0".parse().unwrap(), gone, 1).expect("listening");
+        let relay = serve("127.0.0.1:0".parse().unwrap(), vec![gone], 1).expect("listening");
         let mut client = TcpStream::connect(relay.addr).await.unwrap();
         let mut byte = [0; 1];
-        assert_eq!(client.read(&mut byte).await.unwrap_or(0), 0, "closed, not held open");
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), client.read(&mut byte)).await;
+        assert_eq!(read.expect("closed, not held open").unwrap_or(0), 0, "closed without an answer");
         relay.shutdown().await;
     }
 }

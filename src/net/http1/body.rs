@@ -2,6 +2,8 @@
 //! belong to it, which of those are its data, and whether it has ended. The interposer relays
 //! the bytes it takes as they are; the load generator reads their data.
 
+use std::ops::Range;
+
 use super::{ChunkError, ChunkedTracker, Framing};
 
 /// A body in progress.
@@ -22,15 +24,19 @@ impl BodyProgress {
         BodyProgress { framing, left, chunks: ChunkedTracker::default() }
     }
 
-    /// Of `bytes` (the next read after the head), how many belong to the body, handing its
-    /// data to `data`; and whether the body ended within them.
-    pub fn take(&mut self, bytes: &[u8], mut data: impl FnMut(&[u8])) -> Result<(usize, bool), ChunkError> {
+    /// Of `bytes` (the next read after the head), how many belong to the body, handing where
+    /// its data lies in them to `data`; and whether the body ended within them.
+    pub fn take(
+        &mut self,
+        bytes: &[u8],
+        mut data: impl FnMut(Range<usize>),
+    ) -> Result<(usize, bool), ChunkError> {
         Ok(match self.framing {
             Framing::Empty => (0, true),
             Framing::Length(_) => {
                 let taken = bytes.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
                 if taken > 0 {
-                    data(&bytes[..taken]);
+                    data(0..taken);
                 }
                 self.left -= taken as u64;
                 (taken, self.left == 0)
@@ -41,7 +47,7 @@ impl BodyProgress {
             }
             Framing::UntilClose => {
                 if !bytes.is_empty() {
-                    data(bytes);
+                    data(0..bytes.len());
                 }
                 (bytes.len(), false)
             }
@@ -64,7 +70,7 @@ mod tests {
         let (mut data, mut taken, mut ended) = (Vec::new(), Vec::new(), false);
         for read in reads {
             let (took, done) =
-                progress.take(read, |piece| data.extend_from_slice(piece)).expect("well framed");
+                progress.take(read, |piece| data.extend_from_slice(&read[piece])).expect("well framed");
             taken.push(took);
             ended = done;
         }

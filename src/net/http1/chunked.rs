@@ -2,6 +2,8 @@
 //! are chunk data (for the answer's meters) and where the message ends (after the last chunk
 //! and its trailers), so the connection can carry the next answer.
 
+use std::ops::Range;
+
 /// The longest chunk-size line (extensions included) or trailer line accepted.
 const MAX_LINE: usize = 4096;
 
@@ -43,9 +45,9 @@ impl Default for ChunkedTracker {
 }
 
 impl ChunkedTracker {
-    /// Follows `bytes`, handing each run of chunk data to `data`; returns how many of them
-    /// belong to the body (fewer than all only when it ended within them).
-    pub fn feed(&mut self, bytes: &[u8], mut data: impl FnMut(&[u8])) -> Result<usize, ChunkError> {
+    /// Follows `bytes`, handing where each run of chunk data lies in them to `data`; returns how
+    /// many of them belong to the body (fewer than all only when it ended within them).
+    pub fn feed(&mut self, bytes: &[u8], mut data: impl FnMut(Range<usize>)) -> Result<usize, ChunkError> {
         let mut at = 0;
         while at < bytes.len() {
             let rest = &bytes[at..];
@@ -71,7 +73,7 @@ impl ChunkedTracker {
                 }
                 State::Data(left) => {
                     let taken = rest.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-                    data(&rest[..taken]);
+                    data(at..at + taken);
                     *left -= taken as u64;
                     at += taken;
                     if *left == 0 {
@@ -126,7 +128,8 @@ mod tests {
         let mut taken = 0;
         let mut start = 0;
         for end in cuts.iter().copied().chain([body.len()]) {
-            taken += tracker.feed(&body[start..end], |piece| data.extend_from_slice(piece))?;
+            let read = &body[start..end];
+            taken += tracker.feed(read, |piece| data.extend_from_slice(&read[piece]))?;
             start = end;
         }
         Ok((data, taken, tracker.is_done()))

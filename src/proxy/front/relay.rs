@@ -1,8 +1,12 @@
 //! Relaying an answer from the upstream connection to the target as bytes: the head and the
 //! body bytes already read in one write, then the rest as it comes, until the body's framing
-//! says it has ended; every body byte passes the attempt's [`AnswerWatch`] on the way.
+//! says it has ended. Each read's body data is shown to the attempt's [`AnswerWatch`] once it
+//! has been written: the target never waits for the record (timings, SSE events, `usage`).
+
+use std::ops::Range;
 
 use bytes::{Buf, Bytes};
+use smallvec::SmallVec;
 use tokio::io::AsyncWriteExt;
 
 use crate::{
@@ -34,10 +38,16 @@ pub async fn relay(
         None => came,
     };
     let mut body = BodyProgress::new(answer.framing);
+    // Where the data lies in each read's bytes (chunked framing interleaves sizes with it).
+    let mut data: SmallVec<[Range<usize>; 4]> = SmallVec::new();
     loop {
-        let (taken, ended) = body.take(&link.read, |data| watch.data(data)).map_err(|_| Broken::Upstream)?;
-        let mut out = head.split_off(0).chain(link.read.split_to(taken));
+        let (taken, ended) = body.take(&link.read, |range| data.push(range)).map_err(|_| Broken::Upstream)?;
+        let sent = link.read.split_to(taken).freeze();
+        let mut out = head.split_off(0).chain(sent.clone());
         io.write_all_buf(&mut out).await.map_err(|_| Broken::Target)?;
+        for range in data.drain(..) {
+            watch.data(&sent[range]);
+        }
         if ended {
             return Ok(());
         }
