@@ -171,7 +171,8 @@ fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
     let l = &f.load;
     let _ = writeln!(
         out,
-        "\nmock streams: {} concurrent × {} tokens at {} tokens/s; the same on the bare floor (the mock's events written straight to the socket, no HTTP stack)",
+        "\nmock streams: {} concurrent × {} tokens at {} tokens/s over HTTP/1.1, a connection a stream (as SDKs open \
+         them); the same on the bare floor (the mock's events written straight to the socket, no HTTP stack)",
         l.streams, l.tokens, l.tokens_per_second,
     );
     let expected = u64::from(l.streams) * u64::from(l.tokens);
@@ -201,7 +202,8 @@ fn streams(out: &mut String, f: &StreamFigures, judged: bool) {
     );
     let _ = writeln!(
         out,
-        "  the mock's inter-token error p99 (as written) < {} ms: {}; its RSS < {} MB: {}",
+        "  the mock's inter-token error p99 (as written) < {} ms: {}; its RSS < {} MB: {}\n  (over HTTP/2, the \
+         streams sharing a few connections: `python3 benches/mock_streams_light_client.py 2000 0.1 --h2 20`)",
         target::INTER_TOKEN_P99_MS,
         or_not_judged(verdict(judged, p99, |v| v < target::INTER_TOKEN_P99_MS)),
         target::MOCK_RSS_MB,
