@@ -74,16 +74,22 @@ def hpack_literal(name, value):
     return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
 
 
+def evenly_over_a_second(streams, started):
+    """Yields 0 … streams-1, each when its share of the second since `started` has come."""
+    for index in range(streams):
+        delay = started + index / streams - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        yield index
+
+
 def open_h1(port, streams, body, started):
     """A connection a stream, each with its request sent; opened evenly over a second."""
     request = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\n"
                b"authorization: Bearer sk-bench\r\ncontent-type: application/json\r\n"
                b"content-length: %d\r\n\r\n" % len(body)) + body
     sockets = []
-    for index in range(streams):
-        delay = started + index / streams - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+    for _ in evenly_over_a_second(streams, started):
         connection = socket.create_connection(("127.0.0.1", port))
         connection.sendall(request)
         connection.setblocking(False)
@@ -91,7 +97,7 @@ def open_h1(port, streams, body, started):
     return sockets
 
 
-def open_h2(port, streams, connections, body):
+def open_h2(port, connections):
     """`connections` HTTP/2 connections with windows wide enough never to need an update; the
     streams are opened on them later, by `start_h2_streams`."""
     sockets = []
@@ -115,10 +121,7 @@ def start_h2_streams(sockets, port, streams, body, started):
         (":method", "POST"), (":scheme", "http"), (":path", "/v1/chat/completions"),
         (":authority", f"127.0.0.1:{port}"), ("content-type", "application/json"),
         ("authorization", "Bearer sk-bench"), ("content-length", str(len(body)))])
-    for index in range(streams):
-        delay = started + index / streams - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+    for index in evenly_over_a_second(streams, started):
         connection = sockets[index % len(sockets)]
         stream = 2 * (index // len(sockets)) + 1
         connection.setblocking(True)
@@ -127,8 +130,9 @@ def start_h2_streams(sockets, port, streams, body, started):
 
 
 def drain(sockets, drain_s, started, done=None):
-    """Reads every socket every `drain_s` seconds until `done(index, bytes_read)` has said so of
-    each (HTTP/1.1), or until the streams must have ended (HTTP/2), or the bound."""
+    """Reads every socket every `drain_s` seconds until `done(last_bytes_read)` has said so of
+    each (HTTP/1.1), or until the streams must have ended (HTTP/2), or the bound; returns how
+    many HTTP/1.1 streams did not end."""
     expected_end = 1 + TOKENS / RATE + 1.5
     open_sockets = set(range(len(sockets)))
     tails = [b""] * len(sockets)
@@ -176,7 +180,7 @@ def main():
         body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}],
                            "stream": True, "max_tokens": TOKENS}).encode()
         if h2:
-            sockets = open_h2(port, streams, h2, body)
+            sockets = open_h2(port, h2)
         server_cpu0, client_cpu0 = cpu_seconds(server.pid), time.process_time()
         started = time.monotonic()
         if h2:

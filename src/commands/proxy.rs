@@ -94,18 +94,17 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
 
 /// `--bare-relay`: the floor `chaos bench` measures the interposer's added latency against.
 async fn bare_relay(args: &ProxyArgs, upstream: &http::Uri) -> anyhow::Result<Exit> {
-    let (Some(host), Some("http")) = (upstream.host(), upstream.scheme_str()) else {
+    let Some(origin) = crate::net::http1::Origin::of_http(upstream) else {
         eprintln!("error: --bare-relay copies bytes and speaks no TLS; expected an http:// upstream, not {upstream}");
         return Ok(Exit::InvalidScenario);
     };
-    let port = upstream.port_u16().unwrap_or(80);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<std::net::SocketAddr> = match tokio::net::lookup_host((host, port)).await {
-        Ok(addrs) => addrs.collect(),
-        Err(_) => Vec::new(),
-    };
+    let addrs: Vec<std::net::SocketAddr> =
+        match tokio::net::lookup_host((origin.host.as_str(), origin.port)).await {
+            Ok(addrs) => addrs.collect(),
+            Err(_) => Vec::new(),
+        };
     if addrs.is_empty() {
-        eprintln!("error: --upstream {upstream}: cannot resolve {host}");
+        eprintln!("error: --upstream {upstream}: cannot resolve {}", origin.host);
         return Ok(Exit::InvalidScenario);
     }
     let relay = proxy::bare_relay::serve(args.listen, addrs, args.threads.count())
