@@ -34,6 +34,7 @@ pub mod commands;
 pub mod exit;
 pub mod fault;
 pub mod load;
+pub mod located;
 pub mod metrics;
 pub mod mock;
 pub mod monitor;

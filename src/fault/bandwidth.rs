@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use super::{Decision, RequestView};
+use rand::rngs::StdRng;
+use serde_saphyr::Spanned;
+
+use super::{Decision, Fault, FaultContext, RequestView};
+use crate::{located::Checked, speed::Speed, units::ByteRate};
 
 /// Limits the answer to `bytes_per_second`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +15,24 @@ pub struct BandwidthFault {
     pub bytes_per_second: u64,
 }
 
-impl BandwidthFault {
-    pub fn on_request(&self, _request: &RequestView<'_>) -> Decision {
+impl Fault for BandwidthFault {
+    const NAME: &'static str = "bandwidth";
+    const EXAMPLE: &'static str = "`bandwidth: 10KB/s`";
+    /// The answer's bytes flow at no more than this rate: `10KB/s`.
+    type Raw = ByteRate;
+    type Options = ();
+
+    fn check(rate: &Spanned<ByteRate>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(BandwidthFault { bytes_per_second: rate.value.0 })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        BandwidthFault {
+            bytes_per_second: speed.per_time(self.bytes_per_second as f64).round().max(1.0) as u64,
+        }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
         Decision::Throttle(self.bytes_per_second)
     }
 }
@@ -40,7 +60,8 @@ mod tests {
         assert_eq!(slice(1000), 100);
         assert_eq!(slice(5), 1);
         assert_eq!(
-            BandwidthFault { bytes_per_second: 42 }.on_request(&RequestView::default()),
+            BandwidthFault { bytes_per_second: 42 }
+                .on_request(&RequestView::default(), &mut rand::SeedableRng::seed_from_u64(0)),
             Decision::Throttle(42)
         );
     }

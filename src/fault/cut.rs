@@ -2,8 +2,19 @@
 //! The HTTP body ends normally, so SDKs that do not check for the terminator return a short
 //! answer without any error — the silent failure this fault exists to expose.
 
-use super::EventAction;
-use crate::wire::sse_split::SseEvent;
+use rand::rngs::StdRng;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use crate::{located::Checked, wire::sse_split::SseEvent};
+
+/// `cut: { after_events: 10 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAfterEvents {
+    pub after_events: u64,
+}
 
 /// Ends the stream after `after_events` events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,8 +22,21 @@ pub struct CutFault {
     pub after_events: u64,
 }
 
-impl CutFault {
-    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+impl Fault for CutFault {
+    const NAME: &'static str = "cut";
+    const EXAMPLE: &'static str = "`cut: { after_events: 10 }`";
+    type Raw = RawAfterEvents;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawAfterEvents>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(CutFault { after_events: raw.value.after_events })
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
+    fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
         if event.index >= self.after_events {
             EventAction::End
         } else {

@@ -1,8 +1,14 @@
 //! `drop`: removes one kind of event from a stream: OpenAI's `data: [DONE]` terminator, or its
 //! final usage chunk (so the client never learns what the answer cost).
 
-use super::EventAction;
-use crate::wire::sse_split::SseEvent;
+use rand::rngs::StdRng;
+use serde_saphyr::Spanned;
+
+use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use crate::{
+    located::{choose, Checked, Located},
+    wire::{sse_split::SseEvent, ApiFamily},
+};
 
 /// Which event to remove.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +23,34 @@ pub struct DropFault {
     pub what: DroppedEvent,
 }
 
-impl DropFault {
-    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+impl Fault for DropFault {
+    const NAME: &'static str = "drop";
+    const EXAMPLE: &'static str = "`drop: done`";
+    type Raw = String;
+    type Options = ();
+
+    fn check(what: &Spanned<String>, _options: &(), context: &FaultContext) -> Checked<Self> {
+        let dropped =
+            choose("event to drop", what, &[("done", DroppedEvent::Done), ("usage", DroppedEvent::Usage)])?;
+        if context.family != ApiFamily::OpenAi {
+            let message = format!(
+                "`drop: {}` applies to OpenAI streams; an {} stream has no such event",
+                what.value, context.family
+            );
+            return Err(Located::at(&what.referenced, message));
+        }
+        Ok(DropFault { what: dropped })
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
+    fn label(&self) -> String {
+        format!("drop:{:?}", self.what).to_lowercase()
+    }
+
+    fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
         let matches = match self.what {
             DroppedEvent::Done => event.is_done(),
             DroppedEvent::Usage => event.is_usage_chunk(),

@@ -3,7 +3,15 @@
 
 use std::time::Duration;
 
-use super::{ConnectionFault, Decision, RequestView};
+use rand::rngs::StdRng;
+use serde_saphyr::Spanned;
+
+use super::{ConnectionFault, Decision, Fault, FaultContext, RequestView};
+use crate::{
+    located::{Checked, Located},
+    speed::Speed,
+    units::HumanDuration,
+};
 
 /// Holds the request without answering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,8 +20,30 @@ pub struct HangFault {
     pub duration: Option<Duration>,
 }
 
-impl HangFault {
-    pub fn on_request(&self, _request: &RequestView<'_>) -> Decision {
+impl Fault for HangFault {
+    const NAME: &'static str = "hang";
+    const EXAMPLE: &'static str = "`hang: forever`";
+    /// `forever`, or how long before closing without an answer.
+    type Raw = String;
+    type Options = ();
+
+    fn check(hang: &Spanned<String>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        let duration = match hang.value.as_str() {
+            "forever" => None,
+            text => Some(
+                text.parse::<HumanDuration>()
+                    .map_err(|error| Located::at(&hang.referenced, format!("{error}; or `forever`")))?
+                    .0,
+            ),
+        };
+        Ok(HangFault { duration })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        HangFault { duration: self.duration.map(|d| speed.time(d)) }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
         Decision::Connection(ConnectionFault::Hang(self.duration))
     }
 }
@@ -26,10 +56,13 @@ mod tests {
     fn hangs_for_its_duration_or_forever() {
         let request = RequestView::default();
         let forever = HangFault { duration: None };
-        assert_eq!(forever.on_request(&request), Decision::Connection(ConnectionFault::Hang(None)));
+        assert_eq!(
+            forever.on_request(&request, &mut rand::SeedableRng::seed_from_u64(0)),
+            Decision::Connection(ConnectionFault::Hang(None))
+        );
         let bounded = HangFault { duration: Some(Duration::from_secs(30)) };
         assert_eq!(
-            bounded.on_request(&request),
+            bounded.on_request(&request, &mut rand::SeedableRng::seed_from_u64(0)),
             Decision::Connection(ConnectionFault::Hang(Some(Duration::from_secs(30))))
         );
     }

@@ -4,10 +4,25 @@
 //! do not retry: the answer is lost after it started.
 
 use bytes::Bytes;
+use rand::rngs::StdRng;
+use serde::Deserialize;
 use serde_json::json;
+use serde_saphyr::Spanned;
 
-use super::EventAction;
-use crate::wire::{sse, sse_split::SseEvent, ApiFamily};
+use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use crate::{
+    located::{choose, Checked},
+    wire::{sse, sse_split::SseEvent, ApiFamily},
+};
+
+/// `inject: { kind: error | malformed, after_events: 5 }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInject {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub after_events: u64,
+}
 
 /// What to put into the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +39,30 @@ pub struct InjectFault {
     pub family: ApiFamily,
 }
 
-impl InjectFault {
-    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+impl Fault for InjectFault {
+    const NAME: &'static str = "inject";
+    const EXAMPLE: &'static str = "`inject: { kind: error, after_events: 5 }`";
+    type Raw = RawInject;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawInject>, _options: &(), context: &FaultContext) -> Checked<Self> {
+        let what = choose(
+            "event to inject",
+            &raw.value.kind,
+            &[("error", Injected::Error), ("malformed", Injected::Malformed)],
+        )?;
+        Ok(InjectFault { what, after_events: raw.value.after_events, family: context.family })
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
+    fn label(&self) -> String {
+        format!("inject:{:?}", self.what).to_lowercase()
+    }
+
+    fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
         if event.index != self.after_events {
             return EventAction::Pass;
         }
@@ -34,7 +71,9 @@ impl InjectFault {
             Injected::Error => EventAction::EndWith(self.error()),
         }
     }
+}
 
+impl InjectFault {
     fn malformed(&self) -> Bytes {
         match self.family {
             ApiFamily::OpenAi => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),

@@ -4,52 +4,14 @@
 
 use std::time::Duration;
 
-use rand::{rngs::StdRng, Rng};
-use rand_distr::{Distribution, Normal, Pareto};
+use rand::rngs::StdRng;
+use serde_saphyr::Spanned;
 
-use super::{Decision, RequestView};
-
-/// The longest delay a draw may produce (a Pareto tail is unbounded).
-pub const MAX_DELAY: Duration = Duration::from_secs(3600);
-
-/// How a delay is drawn.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum DelayDistribution {
-    Fixed(Duration),
-    Uniform {
-        min: Duration,
-        max: Duration,
-    },
-    /// Cut at zero below.
-    Normal {
-        mean: Duration,
-        stddev: Duration,
-    },
-    /// `scale` is the minimum; a smaller `shape` means a heavier tail.
-    Pareto {
-        scale: Duration,
-        shape: f64,
-    },
-}
-
-impl DelayDistribution {
-    /// One delay, never negative and never above `MAX_DELAY`.
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
-        let seconds = match *self {
-            DelayDistribution::Fixed(delay) => return delay,
-            DelayDistribution::Uniform { min, max } => {
-                rng.random_range(min.as_secs_f64()..=max.as_secs_f64().max(min.as_secs_f64()))
-            }
-            DelayDistribution::Normal { mean, stddev } => {
-                Normal::new(mean.as_secs_f64(), stddev.as_secs_f64())
-                    .map_or(mean.as_secs_f64(), |normal| normal.sample(rng))
-            }
-            DelayDistribution::Pareto { scale, shape } => Pareto::new(scale.as_secs_f64(), shape)
-                .map_or(scale.as_secs_f64(), |pareto| pareto.sample(rng)),
-        };
-        Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(MAX_DELAY).min(MAX_DELAY)
-    }
-}
+use super::{
+    delay::{DelayDistribution, RawLatency},
+    Decision, Fault, FaultContext, RequestView,
+};
+use crate::{located::Checked, speed::Speed};
 
 /// Delays the requests it is applied to.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +24,23 @@ impl LatencyFault {
     pub fn fixed(delay: Duration) -> Self {
         LatencyFault { delay: DelayDistribution::Fixed(delay) }
     }
+}
 
-    pub fn on_request(&self, _request: &RequestView<'_>, rng: &mut StdRng) -> Decision {
+impl Fault for LatencyFault {
+    const NAME: &'static str = "latency";
+    const EXAMPLE: &'static str = "`latency: 2s`";
+    type Raw = RawLatency;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawLatency>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(LatencyFault { delay: DelayDistribution::check(raw)? })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        LatencyFault { delay: self.delay.at_speed(speed) }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, rng: &mut StdRng) -> Decision {
         Decision::Delay(self.delay.sample(rng))
     }
 }

@@ -5,11 +5,47 @@
 
 use std::{sync::Arc, time::Duration};
 
-use super::{Decision, RequestView};
+use rand::rngs::StdRng;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::{Decision, Fault, FaultContext, RequestView};
 use crate::{
+    located::{Checked, Located},
     ratelimit::{limit_exceeded, Admission, Limiter, RateLimits, UNKNOWN_KEY},
-    wire::ApiFamily,
+    speed::Speed,
+    wire::{tokens::DEFAULT_OUTPUT_TOKENS, ApiFamily},
 };
+
+/// `rate_limit: { rpm: 600, tpm: 200000 }`: per-key, per-model limits (of a mock, or of
+/// this fault in front of any upstream).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    #[serde(default)]
+    pub tpm: Option<u64>,
+}
+
+impl RawRateLimit {
+    /// Checked `rate_limit: { rpm, tpm }`: at least one, and neither zero.
+    pub fn check(raw: &Spanned<RawRateLimit>) -> Checked<RateLimits> {
+        let RawRateLimit { rpm, tpm } = raw.value;
+        if rpm.is_none() && tpm.is_none() {
+            return Err(Located::at(
+                &raw.referenced,
+                "`rate_limit` needs `rpm`, `tpm` or both, e.g. `{ rpm: 600 }`",
+            ));
+        }
+        if rpm == Some(0) || tpm == Some(0) {
+            let message =
+                "a limit of 0 would refuse every request; give a positive limit (or use `status: 429`)";
+            return Err(Located::at(&raw.referenced, message));
+        }
+        Ok(RateLimits::per_minute(rpm, tpm))
+    }
+}
 
 /// A token-bucket limiter in front of the upstream.
 #[derive(Debug, Clone)]
@@ -27,17 +63,34 @@ impl PartialEq for RateLimitFault {
     }
 }
 
-/// Output tokens assumed when a request sets no limit (as the mocks do).
-const DEFAULT_OUTPUT: u64 = crate::mock::latency::DEFAULT_OUTPUT_TOKENS;
-
 impl RateLimitFault {
     pub fn new(limits: RateLimits, family: ApiFamily) -> Self {
         RateLimitFault { limits, family, limiter: Arc::new(Limiter::new(limits)) }
     }
+}
 
-    pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
+impl Fault for RateLimitFault {
+    const NAME: &'static str = "rate_limit";
+    const EXAMPLE: &'static str = "`rate_limit: { rpm: 600 }`";
+    type Raw = RawRateLimit;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawRateLimit>, _options: &(), context: &FaultContext) -> Checked<Self> {
+        Ok(RateLimitFault::new(RawRateLimit::check(raw)?, context.family))
+    }
+
+    /// Fresh buckets over a shorter minute: scaling happens before a run.
+    fn at_speed(&self, speed: Speed) -> Self {
+        RateLimitFault::new(self.limits.at_speed(speed), self.family)
+    }
+
+    fn needs_body(&self) -> bool {
+        true
+    }
+
+    fn on_request(&self, request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
         let model = request.model.unwrap_or("-");
-        let tokens = request.tokens.unwrap_or(DEFAULT_OUTPUT);
+        let tokens = request.tokens.unwrap_or(DEFAULT_OUTPUT_TOKENS);
         let key = request.key.unwrap_or(UNKNOWN_KEY);
         match self.limiter.admit(key, model, tokens, tokio::time::Instant::now()) {
             Admission::Admitted(_) => Decision::Pass,
@@ -53,6 +106,10 @@ impl RateLimitFault {
 mod tests {
     use super::*;
 
+    fn rng() -> StdRng {
+        rand::SeedableRng::seed_from_u64(1)
+    }
+
     fn request(key: usize) -> RequestView<'static> {
         RequestView { model: Some("gpt-4o"), key: Some(key), tokens: Some(100), ..RequestView::default() }
     }
@@ -61,14 +118,22 @@ mod tests {
     async fn limits_per_key_and_recovers_with_time() {
         let fault = RateLimitFault::new(RateLimits::per_minute(Some(60), None), ApiFamily::OpenAi);
         for _ in 0..60 {
-            assert_eq!(fault.on_request(&request(0)), Decision::Pass);
+            assert_eq!(fault.on_request(&request(0), &mut rng()), Decision::Pass);
         }
-        let Decision::Respond(limited) = fault.on_request(&request(0)) else { panic!("limited") };
+        let Decision::Respond(limited) = fault.on_request(&request(0), &mut rng()) else { panic!("limited") };
         assert_eq!(limited.status, 429);
         assert!(limited.headers.contains(&("retry-after", "1".to_owned())));
         assert!(limited.headers.contains(&("x-ratelimit-remaining-requests", "0".to_owned())));
-        assert_eq!(fault.on_request(&request(1)), Decision::Pass, "another key has its own bucket");
+        assert_eq!(
+            fault.on_request(&request(1), &mut rng()),
+            Decision::Pass,
+            "another key has its own bucket"
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(fault.on_request(&request(0)), Decision::Pass, "a second later one request fits again");
+        assert_eq!(
+            fault.on_request(&request(0), &mut rng()),
+            Decision::Pass,
+            "a second later one request fits again"
+        );
     }
 }

@@ -5,15 +5,39 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use serde_saphyr::Spanned;
+
+use super::{Decision, Fault, FaultContext, RequestView};
+use crate::{located::Checked, speed::Speed, units::HumanDuration};
+
 /// Holds the end of the stream for `hold` after its last event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlowCloseFault {
     pub hold: Duration,
 }
 
-impl SlowCloseFault {
+impl Fault for SlowCloseFault {
+    const NAME: &'static str = "slow_close";
+    const EXAMPLE: &'static str = "`slow_close: 5s`";
+    /// A stream stays open this long after its last event: `slow_close: 5s`.
+    type Raw = HumanDuration;
+    type Options = ();
+
+    fn check(hold: &Spanned<HumanDuration>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(SlowCloseFault { hold: hold.value.0 })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        SlowCloseFault { hold: speed.time(self.hold) }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
     /// How long the stream stays open once everything is written.
-    pub fn on_end(&self) -> Duration {
+    fn on_end(&self) -> Duration {
         self.hold
     }
 }

@@ -3,8 +3,21 @@
 
 use std::time::Duration;
 
-use super::EventAction;
-use crate::wire::sse_split::SseEvent;
+use rand::rngs::StdRng;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use crate::{located::Checked, speed::Speed, units::HumanDuration, wire::sse_split::SseEvent};
+
+/// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStall {
+    pub after_events: u64,
+    #[serde(default, rename = "for")]
+    pub duration: Option<HumanDuration>,
+}
 
 /// Holds the stream after `after_events` events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +27,25 @@ pub struct StallFault {
     pub duration: Option<Duration>,
 }
 
-impl StallFault {
-    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+impl Fault for StallFault {
+    const NAME: &'static str = "stall";
+    const EXAMPLE: &'static str = "`stall: { after_events: 10, for: 30s }`";
+    type Raw = RawStall;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawStall>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(StallFault { after_events: raw.value.after_events, duration: raw.value.duration.map(|d| d.0) })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        StallFault { duration: self.duration.map(|d| speed.time(d)), ..self.clone() }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
+    fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
         match (event.index == self.after_events, self.duration) {
             (false, _) => EventAction::Pass,
             (true, Some(duration)) => EventAction::Delay(duration),

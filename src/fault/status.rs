@@ -1,19 +1,58 @@
-//! `status`: answer with a provider-faithful error instead of forwarding: 429 (rate limit with
-//! `retry-after`, or OpenAI's not-retryable `insufficient_quota`), 500, 502, 503, Anthropic's
+//! `status`: answer with a provider-faithful error instead of forwarding: 400 (the context
+//! window exceeded), 408, 429 (rate limit with `retry-after` and the provider's rate-limit
+//! headers, or OpenAI's not-retryable `insufficient_quota`), 500, 502, 503, 504, Anthropic's
 //! 529, and 200 with an error body — with the body and headers the upstream's family sends,
 //! and `x-should-retry` when asked.
+//!
+//! ```yaml
+//! - { status: 429, retry_after: 2s, probability: 30% }
+//! - { status: 429, quota: true }          # OpenAI's insufficient_quota
+//! - { status: 503, should_retry: false }  # x-should-retry: false
+//! ```
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use super::{Decision, RequestView};
-use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
+use rand::rngs::StdRng;
+use serde::de::MapAccess;
+use serde_saphyr::{Location, Spanned};
+
+use super::{Decision, Fault, FaultContext, RequestView};
+use crate::{
+    located::{Checked, Located},
+    speed::Speed,
+    units::HumanDuration,
+    wire::{anthropic, openai, ApiFamily, CannedResponse, LimitHeaders},
+};
 
 /// The statuses this fault can return for an API family.
 pub fn supported_statuses(family: ApiFamily) -> &'static [u16] {
     match family {
-        ApiFamily::OpenAi => &[200, 429, 500, 502, 503],
-        ApiFamily::Anthropic => &[200, 429, 500, 502, 503, 529],
+        ApiFamily::OpenAi => &[200, 400, 408, 429, 500, 502, 503, 504],
+        ApiFamily::Anthropic => &[200, 400, 408, 429, 500, 502, 503, 504, 529],
     }
+}
+
+/// The limits an injected 429 reports in its rate-limit headers, as a first-tier account
+/// of either provider sees them: 500 requests and 200,000 tokens a minute, the requests used
+/// up, resetting when the wait it asks for is over (or in a second).
+const INJECTED_LIMITS: LimitHeaders = LimitHeaders {
+    limit_requests: 500,
+    remaining_requests: 0,
+    reset_requests: Duration::from_secs(1),
+    limit_tokens: 200_000,
+    remaining_tokens: 200_000,
+    reset_tokens: Duration::ZERO,
+};
+
+/// The options a `status` fault takes beside its status.
+#[derive(Debug, Default)]
+pub struct StatusOptions {
+    /// `retry_after: 2s`: sent as `retry-after` (and `retry-after-ms` on OpenAI).
+    pub retry_after: Option<Spanned<HumanDuration>>,
+    /// `quota: true`, with `status: 429` on OpenAI: the `insufficient_quota` kind.
+    pub quota: Option<Spanned<bool>>,
+    /// `should_retry: false`: sent as `x-should-retry`.
+    pub should_retry: Option<Spanned<bool>>,
 }
 
 /// Responds with an error status in the upstream's own format.
@@ -29,8 +68,69 @@ pub struct StatusFault {
     pub should_retry: Option<bool>,
 }
 
-impl StatusFault {
-    pub fn on_request(&self, request: &RequestView<'_>) -> Decision {
+impl Fault for StatusFault {
+    const NAME: &'static str = "status";
+    const EXAMPLE: &'static str = "`status: 429`";
+    type Raw = u16;
+    type Options = StatusOptions;
+    const OPTION_KEYS: &'static [&'static str] = &["retry_after", "quota", "should_retry"];
+
+    fn read_option<'de, A: MapAccess<'de>>(
+        key: &str,
+        map: &mut A,
+        options: &mut StatusOptions,
+    ) -> Result<(), A::Error> {
+        match key {
+            "retry_after" => options.retry_after = Some(map.next_value()?),
+            "quota" => options.quota = Some(map.next_value()?),
+            _ => options.should_retry = Some(map.next_value()?),
+        }
+        Ok(())
+    }
+
+    fn options_given(options: &StatusOptions) -> Vec<(&'static str, Location)> {
+        let retry_after = options.retry_after.as_ref().map(|r| ("retry_after", r.referenced));
+        let quota = options.quota.as_ref().map(|q| ("quota", q.referenced));
+        let should_retry = options.should_retry.as_ref().map(|s| ("should_retry", s.referenced));
+        [retry_after, quota, should_retry].into_iter().flatten().collect()
+    }
+
+    fn check(status: &Spanned<u16>, options: &StatusOptions, context: &FaultContext) -> Checked<Self> {
+        let family = context.family;
+        let supported = supported_statuses(family);
+        if !supported.contains(&status.value) {
+            let list: Vec<String> = supported.iter().map(u16::to_string).collect();
+            let message = format!(
+                "unsupported status {} for an {family} upstream; expected one of {}",
+                status.value,
+                list.join(", ")
+            );
+            return Err(Located::at(&status.referenced, message));
+        }
+        let quota = match &options.quota {
+            Some(quota) if quota.value && (status.value != 429 || family != ApiFamily::OpenAi) => {
+                return Err(Located::at(
+                    &quota.referenced,
+                    "`quota: true` goes with `status: 429` on an openai upstream",
+                ));
+            }
+            Some(quota) => quota.value,
+            None => false,
+        };
+        Ok(StatusFault {
+            status: status.value,
+            family,
+            retry_after: options.retry_after.as_ref().map(|r| r.value.0),
+            quota,
+            should_retry: options.should_retry.as_ref().map(|s| s.value),
+        })
+    }
+
+    fn at_speed(&self, speed: Speed) -> Self {
+        StatusFault { retry_after: self.retry_after.map(|d| speed.time(d)), ..self.clone() }
+    }
+
+    fn on_request(&self, request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
         let response = self.response(request.model);
         Decision::Respond(match self.should_retry {
             Some(retry) => response.set_header("x-should-retry", retry.to_string()),
@@ -38,6 +138,12 @@ impl StatusFault {
         })
     }
 
+    fn label(&self) -> String {
+        format!("status:{}", self.status)
+    }
+}
+
+impl StatusFault {
     fn response(&self, model: Option<&str>) -> CannedResponse {
         match (self.family, self.status) {
             (ApiFamily::OpenAi, 429) if self.quota => openai::error(
@@ -59,12 +165,33 @@ impl StatusFault {
     /// The family's error response for `status`.
     fn failure(&self, family: ApiFamily, status: u16, model: Option<&str>) -> CannedResponse {
         let retry_after = self.retry_after;
+        let limits = LimitHeaders {
+            reset_requests: retry_after.unwrap_or(INJECTED_LIMITS.reset_requests),
+            ..INJECTED_LIMITS
+        };
         match (family, status) {
-            (ApiFamily::OpenAi, 429) => {
-                openai::rate_limited(&openai::RateLimitDetail { model, retry_after, ..Default::default() })
-            }
+            (ApiFamily::OpenAi, 400) => openai::error(
+                400,
+                "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+                "invalid_request_error",
+                Some("messages"),
+                Some("context_length_exceeded"),
+            ),
+            (ApiFamily::Anthropic, 400) => anthropic::error(
+                400,
+                anthropic::error_type(400),
+                "prompt is too long: 208310 tokens > 200000 maximum",
+            ),
+            (ApiFamily::OpenAi, 429) => openai::limit_headers(
+                openai::rate_limited(&openai::RateLimitDetail { model, retry_after, ..Default::default() }),
+                &limits,
+            ),
             (ApiFamily::OpenAi, status) => {
-                let response = openai::server_error(status);
+                let response = match status {
+                    408 => openai::error(408, "Request timed out.", "timeout", None, None),
+                    504 => openai::error(504, "Gateway timeout.", "server_error", None, None),
+                    _ => openai::server_error(status),
+                };
                 match retry_after {
                     Some(wait) => openai::with_retry_after(response, wait),
                     None => response,
@@ -72,7 +199,7 @@ impl StatusFault {
             }
             (ApiFamily::Anthropic, 429) => {
                 let message = "Number of requests has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.";
-                anthropic::rate_limited(message, retry_after)
+                anthropic::limit_headers(anthropic::rate_limited(message, retry_after), &limits, SystemTime::now())
             }
             (ApiFamily::Anthropic, status) => {
                 anthropic::with_retry_after(anthropic::server_error(status), retry_after)
@@ -98,11 +225,15 @@ mod tests {
 
     fn respond(status: u16, family: ApiFamily, retry_after: Option<Duration>) -> CannedResponse {
         match (StatusFault { status, family, retry_after, quota: false, should_retry: None })
-            .on_request(&REQUEST)
+            .on_request(&REQUEST, &mut rng())
         {
             Decision::Respond(response) => response,
             other => panic!("expected a response, got {other:?}"),
         }
+    }
+
+    fn rng() -> StdRng {
+        rand::SeedableRng::seed_from_u64(1)
     }
 
     fn header<'a>(response: &'a CannedResponse, name: &str) -> Option<&'a str> {
@@ -131,7 +262,7 @@ mod tests {
     fn quota_429_is_insufficient_quota_with_no_retry_after() {
         let fault =
             StatusFault { quota: true, ..fault(429, ApiFamily::OpenAi, Some(Duration::from_secs(5))) };
-        let Decision::Respond(response) = fault.on_request(&REQUEST) else { panic!("responds") };
+        let Decision::Respond(response) = fault.on_request(&REQUEST, &mut rng()) else { panic!("responds") };
         let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(body["error"]["code"], "insufficient_quota");
         assert_eq!(header(&response, "retry-after"), None);
@@ -140,7 +271,7 @@ mod tests {
     #[test]
     fn a_200_carries_an_error_body_and_should_retry_is_sent_when_asked() {
         let fault = StatusFault { should_retry: Some(false), ..fault(200, ApiFamily::OpenAi, None) };
-        let Decision::Respond(response) = fault.on_request(&REQUEST) else { panic!("responds") };
+        let Decision::Respond(response) = fault.on_request(&REQUEST, &mut rng()) else { panic!("responds") };
         assert_eq!(response.status, 200);
         let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(body["error"]["type"], "server_error");
@@ -154,7 +285,7 @@ mod tests {
     #[test]
     fn should_retry_replaces_the_familys_own_header() {
         let fault = StatusFault { should_retry: Some(false), ..fault(529, ApiFamily::Anthropic, None) };
-        let Decision::Respond(response) = fault.on_request(&REQUEST) else { panic!("responds") };
+        let Decision::Respond(response) = fault.on_request(&REQUEST, &mut rng()) else { panic!("responds") };
         let values: Vec<&str> = response
             .headers
             .iter()
@@ -174,5 +305,45 @@ mod tests {
         assert_eq!(body["error"]["type"], "rate_limit_error");
         assert_eq!(header(&limited, "retry-after"), Some("3"));
         assert_eq!(header(&limited, "x-should-retry"), Some("true"));
+    }
+
+    #[test]
+    fn a_400_is_the_familys_context_window_error() {
+        let openai = respond(400, ApiFamily::OpenAi, None);
+        let body: serde_json::Value = serde_json::from_slice(&openai.body).unwrap();
+        assert_eq!((openai.status, &body["error"]["code"]), (400, &"context_length_exceeded".into()));
+        assert_eq!(body["error"]["param"], "messages");
+        let anthropic = respond(400, ApiFamily::Anthropic, None);
+        let body: serde_json::Value = serde_json::from_slice(&anthropic.body).unwrap();
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("prompt is too long"));
+    }
+
+    #[test]
+    fn timeouts_408_and_504_are_answered_in_both_families() {
+        for family in [ApiFamily::OpenAi, ApiFamily::Anthropic] {
+            for status in [408, 504] {
+                assert!(supported_statuses(family).contains(&status));
+                let response = respond(status, family, None);
+                assert_eq!(response.status, status);
+                let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+                assert!(body["error"]["message"].is_string(), "{body}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_injected_429_carries_the_providers_rate_limit_headers() {
+        let openai = respond(429, ApiFamily::OpenAi, Some(Duration::from_secs(20)));
+        assert_eq!(header(&openai, "x-ratelimit-remaining-requests"), Some("0"));
+        assert_eq!(header(&openai, "x-ratelimit-limit-requests"), Some("500"));
+        assert_eq!(header(&openai, "x-ratelimit-reset-requests"), Some("20s"));
+        assert!(header(&openai, "x-ratelimit-reset-tokens").is_some());
+        let anthropic = respond(429, ApiFamily::Anthropic, None);
+        assert_eq!(header(&anthropic, "anthropic-ratelimit-requests-remaining"), Some("0"));
+        assert!(header(&anthropic, "anthropic-ratelimit-requests-reset").is_some_and(|at| at.ends_with('Z')));
+        let quota = StatusFault { quota: true, ..fault(429, ApiFamily::OpenAi, None) };
+        let Decision::Respond(quota) = quota.on_request(&REQUEST, &mut rng()) else { panic!("responds") };
+        assert_eq!(header(&quota, "x-ratelimit-remaining-requests"), None, "a quota is no rate limit");
     }
 }

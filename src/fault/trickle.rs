@@ -5,10 +5,17 @@
 
 use std::time::Duration;
 
-use rand::{rngs::SmallRng, Rng, SeedableRng};
+use rand::{
+    rngs::{SmallRng, StdRng},
+    Rng, SeedableRng,
+};
+use serde_saphyr::Spanned;
 
-use super::{DelayDistribution, EventAction};
-use crate::wire::sse_split::SseEvent;
+use super::{
+    delay::{DelayDistribution, RawLatency},
+    Decision, EventAction, Fault, FaultContext, RequestView,
+};
+use crate::{located::Checked, speed::Speed, wire::sse_split::SseEvent};
 
 /// Delays every event by a gap from `gap`.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,11 +39,36 @@ impl TrickleFault {
             _ => TrickleFault { seed: rng.random(), ..self.clone() },
         }
     }
+}
 
-    pub fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
-        EventAction::Delay(self.gap_before(event.index))
+impl Fault for TrickleFault {
+    const NAME: &'static str = "trickle";
+    const EXAMPLE: &'static str = "`trickle: 200ms` (or `{ uniform: [50ms, 300ms] }`)";
+    type Raw = RawLatency;
+    type Options = ();
+
+    fn check(raw: &Spanned<RawLatency>, _options: &(), _context: &FaultContext) -> Checked<Self> {
+        Ok(TrickleFault { gap: DelayDistribution::check(raw)?, seed: 0 })
     }
 
+    fn at_speed(&self, speed: Speed) -> Self {
+        TrickleFault { gap: self.gap.at_speed(speed), ..self.clone() }
+    }
+
+    fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
+        Decision::Stream
+    }
+
+    fn for_request(&self, rng: &mut StdRng) -> Self {
+        self.drawn_from(rng)
+    }
+
+    fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
+        EventAction::Delay(self.gap_before(event.index))
+    }
+}
+
+impl TrickleFault {
     fn gap_before(&self, index: u64) -> Duration {
         match self.gap {
             DelayDistribution::Fixed(gap) => gap,

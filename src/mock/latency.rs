@@ -37,8 +37,7 @@ pub enum OutputLength {
     Uniform { min: u64, max: u64 },
 }
 
-/// Tokens written when the request sets no limit and the length is `UpToLimit`.
-pub const DEFAULT_OUTPUT_TOKENS: u64 = 16;
+pub use crate::wire::tokens::DEFAULT_OUTPUT_TOKENS;
 
 impl OutputLength {
     /// The output token count for one request, and whether the request's limit cut it.

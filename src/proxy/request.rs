@@ -170,7 +170,7 @@ impl BodyFields {
         let output = body
             .max_completion_tokens
             .or(body.max_tokens)
-            .unwrap_or(crate::mock::latency::DEFAULT_OUTPUT_TOKENS);
+            .unwrap_or(crate::wire::tokens::DEFAULT_OUTPUT_TOKENS);
         let prompt_tokens = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
         let tag = body.user.or_else(|| body.metadata.and_then(|m| m.user_id));
         BodyFields {

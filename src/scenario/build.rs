@@ -9,14 +9,14 @@ use serde_saphyr::Spanned;
 use super::zone::Darkness;
 
 use super::{
-    error::{closest, Located},
+    error::Located,
     expect,
     plan::{ModelPrice, Phase, Plan, Slo, Upstream},
     raw::{RawPhase, RawScenario},
 };
-use crate::fault::FaultRule;
+use crate::fault::{FaultContext, FaultRule, RawFault};
 
-pub(super) type Checked<T> = Result<T, Located>;
+pub(super) use crate::located::{choose, one_of, Checked};
 
 const DEFAULT_SEED: u64 = 1;
 const DEFAULT_SLO: f64 = 0.999;
@@ -106,34 +106,10 @@ fn halt_condition(line: &Spanned<String>, phase_names: &[String]) -> Checked<exp
     Ok(condition)
 }
 
-/// The value `given` names among `options`, or [`one_of`]'s error.
-pub(super) fn choose<T: Copy>(what: &str, given: &Spanned<String>, options: &[(&str, T)]) -> Checked<T> {
-    one_of(what, given, options.iter().map(|(name, _)| *name))?;
-    Ok(options.iter().find(|(name, _)| *name == given.value).map_or(options[0].1, |(_, value)| *value))
-}
-
 /// The index of the upstream `given` names, or [`one_of`]'s error.
 pub(super) fn upstream_index(given: &Spanned<String>, upstreams: &[Upstream]) -> Checked<usize> {
     one_of("upstream", given, upstreams.iter().map(|u| u.name.as_str()))?;
     Ok(upstreams.iter().position(|u| u.name == given.value).unwrap_or(0))
-}
-
-/// Rejects a name not in `known`, suggesting the closest one.
-pub(super) fn one_of<'a>(
-    what: &str,
-    given: &Spanned<String>,
-    known: impl IntoIterator<Item = &'a str> + Clone,
-) -> Checked<()> {
-    if known.clone().into_iter().any(|k| k == given.value) {
-        return Ok(());
-    }
-    let list: Vec<&str> = known.clone().into_iter().collect();
-    let hint =
-        closest(&given.value, known).map(|best| format!("did you mean `{best}`? ")).unwrap_or_default();
-    Err(Located::at(
-        &given.referenced,
-        format!("unknown {what} `{}`; {hint}expected one of: {}", given.value, list.join(", ")),
-    ))
 }
 
 fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -> Checked<Vec<Phase>> {
@@ -215,7 +191,11 @@ fn build_faults(phase: &RawPhase, upstreams: &[Upstream]) -> Checked<(Vec<Vec<Fa
         let index = upstream_index(upstream_name, upstreams)?;
         for fault in faults {
             let upstream = &upstreams[index];
-            rules[index].push(super::fault::build_fault(fault, upstream.family, Some(upstream.keys.len()))?);
+            rules[index].push(RawFault::build(
+                fault,
+                &FaultContext { family: upstream.family },
+                Some(upstream.keys.len()),
+            )?);
         }
     }
     Ok((rules, dark))

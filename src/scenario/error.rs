@@ -3,31 +3,7 @@
 
 use std::{fmt, path::PathBuf};
 
-use serde_saphyr::Location;
-
-/// A problem found at one place in the scenario, before the file name is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-impl Located {
-    pub fn at(location: &Location, message: impl Into<String>) -> Self {
-        Located {
-            line: location.line().max(1) as u32,
-            column: location.column().max(1) as u32,
-            message: message.into(),
-        }
-    }
-
-    /// Moves the column right by `offset` characters (a position inside a scalar).
-    pub fn shifted(mut self, offset: usize) -> Self {
-        self.column += offset as u32;
-        self
-    }
-}
+pub use crate::located::{closest, Located};
 
 /// An invalid scenario: where, what, and the offending source line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,23 +90,6 @@ fn with_suggestion(message: String) -> String {
         Some(best) => format!("{message}; did you mean `{best}`?"),
         None => message,
     }
-}
-
-/// The candidate nearest to `given` by edit distance, if it is near enough to be a typo.
-pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))
-        // Near enough to be a typo, and not a whole replacement (`c` is not a typo of `b`).
-        .filter(|(distance, candidate)| {
-            *distance <= (candidate.len() / 3).max(2) && *distance < given.chars().count()
-        })
-        // Nearest first; on a tie, the longer shared prefix, then the later name (`p98` → `p99`).
-        .min_by_key(|(distance, candidate)| {
-            let prefix = given.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();
-            (*distance, std::cmp::Reverse(prefix), std::cmp::Reverse(*candidate))
-        })
-        .map(|(_, candidate)| candidate)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ mod arrival;
 mod build;
 pub mod error;
 pub mod expect;
-mod fault;
 mod load;
 pub mod plan;
 mod raw;
@@ -31,9 +30,10 @@ pub fn parse_fault(
     family: crate::wire::ApiFamily,
 ) -> Result<crate::fault::FaultRule, ScenarioError> {
     let origin = Path::new("--fault");
-    let raw: serde_saphyr::Spanned<raw::RawFault> = serde_saphyr::from_str(text)
+    let raw: serde_saphyr::Spanned<crate::fault::RawFault> = serde_saphyr::from_str(text)
         .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
-    fault::build_fault(&raw, family, None).map_err(|located| ScenarioError::new(origin, text, located))
+    crate::fault::RawFault::build(&raw, &crate::fault::FaultContext { family }, None)
+        .map_err(|located| ScenarioError::new(origin, text, located))
 }
 
 /// Reads and checks a scenario file.

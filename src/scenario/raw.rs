@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::units::{ByteRate, HumanDuration, Percent, Price, Rate};
+use crate::units::{HumanDuration, Percent, Price, Rate};
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
@@ -51,7 +51,7 @@ pub struct RawUpstream {
     #[serde(default)]
     pub output_tokens: Option<Spanned<RawTokenCount>>,
     #[serde(default)]
-    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub rate_limit: Option<Spanned<crate::fault::RawRateLimit>>,
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
     #[serde(default)]
     pub overloaded: Option<Percent>,
@@ -75,16 +75,6 @@ pub struct RawMockLatency {
 pub enum RawTokenCount {
     Fixed(u32),
     Range { min: u32, max: u32 },
-}
-
-/// Per-key, per-model limits of a mock.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRateLimit {
-    #[serde(default)]
-    pub rpm: Option<u64>,
-    #[serde(default)]
-    pub tpm: Option<u64>,
 }
 
 /// How the system under test is provided: exactly one of `builtin`, `url` or `command`, with
@@ -231,7 +221,7 @@ pub struct RawPhase {
     #[serde(default)]
     pub at: Option<Spanned<String>>,
     #[serde(default)]
-    pub faults: IndexMap<Spanned<String>, Vec<Spanned<RawFault>>>,
+    pub faults: IndexMap<Spanned<String>, Vec<Spanned<crate::fault::RawFault>>>,
     #[serde(default)]
     pub zone_loss: Option<RawZoneLoss>,
     /// The phase's own rate (open model), instead of `load.arrival.rate`.
@@ -246,106 +236,6 @@ pub struct RawZoneLoss {
     pub zone: Spanned<String>,
     #[serde(default)]
     pub mode: Option<Spanned<String>>,
-}
-
-/// One rule of an interposer's chain, as written: one action key plus dosing keys.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFault {
-    #[serde(default)]
-    pub status: Option<Spanned<u16>>,
-    #[serde(default)]
-    pub latency: Option<Spanned<RawLatency>>,
-    #[serde(default)]
-    pub stall: Option<RawStall>,
-    #[serde(default)]
-    pub cut: Option<RawAfterEvents>,
-    /// A gap before every stream event: `200ms`, or drawn per event like a `latency`.
-    #[serde(default)]
-    pub trickle: Option<Spanned<RawLatency>>,
-    #[serde(default)]
-    pub drop: Option<Spanned<String>>,
-    #[serde(default)]
-    pub inject: Option<RawInject>,
-    /// `forever`, or how long before closing without an answer.
-    #[serde(default)]
-    pub hang: Option<Spanned<String>>,
-    #[serde(default)]
-    pub reset: Option<Spanned<bool>>,
-    /// The answer's bytes flow at no more than this rate: `10KB/s`.
-    #[serde(default)]
-    pub bandwidth: Option<ByteRate>,
-    /// A stream stays open this long after its last event: `slow_close: 5s`.
-    #[serde(default)]
-    pub slow_close: Option<HumanDuration>,
-    /// A provider-style limiter in front of the upstream: `{ rpm: 600, tpm: 200000 }`.
-    #[serde(default)]
-    pub rate_limit: Option<Spanned<RawRateLimit>>,
-    #[serde(default)]
-    pub probability: Option<Spanned<Percent>>,
-    /// Only the first N matching requests.
-    #[serde(default)]
-    pub first: Option<u64>,
-    /// Only after the first N matching requests.
-    #[serde(default)]
-    pub after: Option<u64>,
-    /// Every Nth matching request.
-    #[serde(default)]
-    pub every: Option<Spanned<u64>>,
-    #[serde(default, rename = "match")]
-    pub matcher: Option<RawMatch>,
-    #[serde(default)]
-    pub retry_after: Option<Spanned<HumanDuration>>,
-    /// With `status: 429` on OpenAI: the `insufficient_quota` kind instead of a rate limit.
-    #[serde(default)]
-    pub quota: Option<Spanned<bool>>,
-    /// With `status`: send `x-should-retry: true|false`.
-    #[serde(default)]
-    pub should_retry: Option<Spanned<bool>>,
-}
-
-/// `match: { path, method, model, stream, header: { name: value }, key: N }`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawMatch {
-    #[serde(default)]
-    pub path: Option<String>,
-    #[serde(default)]
-    pub method: Option<String>,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub stream: Option<bool>,
-    #[serde(default)]
-    pub header: IndexMap<String, String>,
-    /// Index of the API key in the upstream's key list.
-    #[serde(default)]
-    pub key: Option<Spanned<usize>>,
-}
-
-/// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStall {
-    pub after_events: u64,
-    #[serde(default, rename = "for")]
-    pub duration: Option<HumanDuration>,
-}
-
-/// `cut: { after_events: 10 }`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAfterEvents {
-    pub after_events: u64,
-}
-
-/// `inject: { kind: error | malformed, after_events: 5 }`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawInject {
-    pub kind: Spanned<String>,
-    #[serde(default)]
-    pub after_events: u64,
 }
 
 /// The service level the target promises.
@@ -363,71 +253,4 @@ pub struct RawSlo {
 pub struct RawPrice {
     pub input: Price,
     pub output: Price,
-}
-
-/// `latency: 2s`, or a distribution: `{ uniform: [100ms, 2s] }`,
-/// `{ normal: { mean: 1s, stddev: 200ms } }`, `{ pareto: { scale: 100ms, shape: 1.5 } }`.
-#[derive(Debug)]
-pub enum RawLatency {
-    Fixed(HumanDuration),
-    Distribution(RawDistribution),
-}
-
-/// One of the distribution keys.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDistribution {
-    #[serde(default)]
-    pub uniform: Option<[HumanDuration; 2]>,
-    #[serde(default)]
-    pub normal: Option<RawNormal>,
-    #[serde(default)]
-    pub pareto: Option<RawPareto>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawNormal {
-    pub mean: HumanDuration,
-    pub stddev: HumanDuration,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPareto {
-    pub scale: HumanDuration,
-    pub shape: f64,
-}
-
-impl<'de> Deserialize<'de> for RawLatency {
-    /// A scalar is a fixed duration (with the duration parser's own errors); a mapping is a
-    /// distribution.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Latency;
-        impl<'de> serde::de::Visitor<'de> for Latency {
-            type Value = RawLatency;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a duration like `2s`, or a distribution like `{ uniform: [100ms, 2s] }`")
-            }
-
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawLatency, E> {
-                text.parse().map(RawLatency::Fixed).map_err(E::custom)
-            }
-
-            fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<RawLatency, E> {
-                self.visit_str(&number.to_string())
-            }
-
-            fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<RawLatency, E> {
-                self.visit_str(&number.to_string())
-            }
-
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<RawLatency, M::Error> {
-                RawDistribution::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(RawLatency::Distribution)
-            }
-        }
-        deserializer.deserialize_any(Latency)
-    }
 }

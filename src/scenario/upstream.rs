@@ -1,17 +1,16 @@
 //! Raw upstream → checked [`Upstream`]: the mock's family, keys, latency model, output length,
 //! rate limits and overload share.
 
-use serde_saphyr::Spanned;
-
 use super::{
     build::{choose, Checked},
     error::Located,
     plan::Upstream,
-    raw::{RawRateLimit, RawUpstream},
+    raw::RawUpstream,
 };
 use crate::{
+    fault::RawRateLimit,
     load::TokenCount,
-    mock::{LatencyModel, OutputLength, RateLimits},
+    mock::{LatencyModel, OutputLength},
     wire::{tokens, ApiFamily},
 };
 
@@ -34,25 +33,9 @@ pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream>
         keys,
         latency: latency(raw)?,
         output: output(raw)?,
-        limits: raw.rate_limit.as_ref().map(rate_limits).transpose()?.unwrap_or_default(),
+        limits: raw.rate_limit.as_ref().map(RawRateLimit::check).transpose()?.unwrap_or_default(),
         overload: raw.overloaded.map_or(0.0, |p| p.0),
     })
-}
-
-/// Checked `rate_limit: { rpm, tpm }`: at least one, and neither zero.
-pub(super) fn rate_limits(raw: &Spanned<RawRateLimit>) -> Checked<RateLimits> {
-    let RawRateLimit { rpm, tpm } = raw.value;
-    if rpm.is_none() && tpm.is_none() {
-        return Err(Located::at(
-            &raw.referenced,
-            "`rate_limit` needs `rpm`, `tpm` or both, e.g. `{ rpm: 600 }`",
-        ));
-    }
-    if rpm == Some(0) || tpm == Some(0) {
-        let message = "a limit of 0 would refuse every request; give a positive limit (or use `status: 429`)";
-        return Err(Located::at(&raw.referenced, message));
-    }
-    Ok(RateLimits::per_minute(rpm, tpm))
 }
 
 fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {

@@ -8,6 +8,10 @@
 
 use serde_json::Value;
 
+/// Output tokens assumed when a request sets no limit: what the mocks write when their length
+/// is `UpToLimit`, and what a limiter charges for such a request.
+pub const DEFAULT_OUTPUT_TOKENS: u64 = 16;
+
 /// The most output tokens any mock writes or any scenario may ask for: the largest output
 /// limit of current models (Claude 3.7 Sonnet with extended output, 128k). Larger requests get
 /// the provider's 400.

@@ -201,6 +201,45 @@ def test_overloaded_503_is_retried_twice_then_raised(mock):
     assert 1.1 <= elapsed <= 3.0, elapsed
 
 
+def test_context_length_400_is_raised_at_once_with_the_providers_body(mock):
+    m = mock("--fault", "{ status: 400 }")
+    with pytest.raises(openai.BadRequestError) as raised:
+        client(m).chat.completions.create(model=MODEL, messages=MESSAGES, max_completion_tokens=4)
+
+    error = raised.value
+    assert error.status_code == 400
+    assert error.code == "context_length_exceeded"
+    assert error.param == "messages"
+    assert error.type == "invalid_request_error"
+    assert m.statuses("openai") == {"400": 1}, "a 400 is not retried"
+
+
+@pytest.mark.parametrize(
+    ("status", "exception"), [(408, openai.APIStatusError), (504, openai.InternalServerError)]
+)
+def test_timeouts_408_and_504_are_retried_twice_then_raised(mock, status, exception):
+    m = mock("--fault", f"{{ status: {status} }}")
+    with pytest.raises(exception) as raised:
+        client(m).chat.completions.create(model=MODEL, messages=MESSAGES, max_completion_tokens=4)
+
+    assert raised.value.status_code == status
+    assert m.statuses("openai") == {str(status): 3}, "three attempts: the SDK retries both"
+
+
+def test_an_injected_429_carries_the_rate_limit_headers_the_provider_sends(mock):
+    m = mock("--fault", "{ status: 429, retry_after: 1s }")
+    with pytest.raises(openai.RateLimitError) as raised:
+        client(m, max_retries=0).chat.completions.create(model=MODEL, messages=MESSAGES)
+
+    headers = raised.value.response.headers
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert int(headers["x-ratelimit-limit-requests"]) > 0
+    assert headers["x-ratelimit-reset-requests"] == "1s"
+    for name in ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"):
+        assert name in headers, name
+    assert GO_DURATION.match(headers["x-ratelimit-reset-tokens"]), headers["x-ratelimit-reset-tokens"]
+
+
 def test_wrong_key_is_an_authentication_error_and_the_right_key_works(mock):
     m = mock("--keys", "1")
     with pytest.raises(openai.AuthenticationError) as raised:
