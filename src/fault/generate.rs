@@ -1,10 +1,16 @@
-//! The `faults!` macro: from the registry's table of `Variant(FaultType)` lines it writes
+//! The `faults!` macro: from the registry's table of `module::FaultType => Variant` lines it
+//! declares each fault's module and re-exports its type, and writes
 //! [`FaultAction`](super::FaultAction) with its dispatch to the [`Fault`](super::Fault) trait,
 //! the list of every fault's YAML key, and the reading and checking of a rule's action key
 //! ([`RawAction`](super::RawAction)) and options ([`RawOptions`](super::RawOptions)).
 
 macro_rules! faults {
-    ($($variant:ident($fault:ty)),+ $(,)?) => {
+    ($($module:ident :: $fault:ident => $variant:ident),+ $(,)?) => {
+        $(
+            pub mod $module;
+            pub use $module::$fault;
+        )+
+
         /// One fault's checked action, as a chain holds it.
         #[derive(Debug, Clone, PartialEq)]
         pub enum FaultAction {

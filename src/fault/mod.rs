@@ -3,57 +3,64 @@
 //! sleeping and the writing. A [`Chain`] applies rules in order with seeded dosing.
 //!
 //! One file per fault, each with its raw YAML form, its checks, its scaling, its decisions and
-//! its unit tests, implementing [`Fault`]; one line in the table of `registry.rs` adds it to
+//! its unit tests, implementing [`Fault`]; one line in the `faults!` table below adds it to
 //! [`FaultAction`], to what a scenario may name, and to the JSON Schema of scenarios.
 
 #[macro_use]
 mod generate;
 
-pub mod bandwidth;
 pub mod chain;
-mod cut;
 mod delay;
 mod dose;
-mod drop_event;
-mod hang;
-mod inject;
-mod latency;
+mod kind;
 mod matcher;
-mod rate_limit;
 mod raw;
-mod registry;
-mod reset;
 mod scale;
-mod slow_close;
-mod stall;
-mod status;
-mod trickle;
 
-pub use bandwidth::BandwidthFault;
 pub use chain::{Chain, ChainDecision, FaultRule};
-pub use cut::{CutFault, RawAfterEvents};
+pub use cut::RawAfterEvents;
 pub use delay::{DelayDistribution, RawLatency, MAX_DELAY};
 pub use dose::Dose;
-pub use drop_event::{DropFault, DroppedEvent};
-pub use hang::HangFault;
-pub use inject::{InjectFault, Injected, RawInject};
+pub use drop_event::DroppedEvent;
+pub use inject::{Injected, RawInject};
+pub use kind::{Fault, FaultContext};
 pub use matcher::Matcher;
-pub use rate_limit::{RateLimitFault, RawRateLimit};
+pub use rate_limit::RawRateLimit;
 pub use raw::{RawFault, RawMatch};
-pub use registry::{Fault, FaultAction, FaultContext, NAMES};
-pub use reset::ResetFault;
-pub use slow_close::SlowCloseFault;
-pub use stall::{RawStall, StallFault};
-pub use trickle::TrickleFault;
+pub use stall::RawStall;
+
+pub use status::supported_statuses;
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use rand::rngs::StdRng;
+use serde::de::MapAccess;
+use serde_saphyr::{Location, Spanned};
 
-pub use latency::LatencyFault;
-pub use status::{supported_statuses, StatusFault};
+use crate::{
+    located::Checked,
+    speed::Speed,
+    wire::{sse_split::SseEvent, CannedResponse},
+};
 
-use crate::wire::CannedResponse;
+// The registry: every fault a scenario can name, one line each (`module::Type => Variant`),
+// in the order errors list them. The macro declares the module, re-exports the type, and writes
+// `FaultAction` with its dispatch and the reading of a rule's keys.
+faults! {
+    status::StatusFault => Status,
+    latency::LatencyFault => Latency,
+    stall::StallFault => Stall,
+    cut::CutFault => Cut,
+    trickle::TrickleFault => Trickle,
+    drop_event::DropFault => Drop,
+    inject::InjectFault => Inject,
+    hang::HangFault => Hang,
+    reset::ResetFault => Reset,
+    bandwidth::BandwidthFault => Bandwidth,
+    slow_close::SlowCloseFault => SlowClose,
+    rate_limit::RateLimitFault => RateLimit,
+}
 
 /// What the interposer does with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,10 +12,7 @@ use serde::{
 };
 use serde_saphyr::Spanned;
 
-use super::{
-    registry::{FaultContext, RawAction, RawOptions, EXAMPLES, NAMES, OPTION_KEYS},
-    Dose, FaultRule, Matcher,
-};
+use super::{Dose, FaultContext, FaultRule, Matcher, RawAction, RawOptions, EXAMPLES, NAMES, OPTION_KEYS};
 use crate::{
     located::{Checked, Located},
     units::Percent,

@@ -1,10 +1,12 @@
-//! Every fault a scenario can name, in one table, and the [`Fault`] trait each implements.
+//! What a kind of fault is: the [`Fault`] trait every registered fault implements, and the
+//! [`FaultContext`] its checks may read.
 //!
 //! A fault is one file in `src/fault/`: its raw YAML form, its checks (errors at the value's
 //! line and column), how it scales with `--speed`, its decisions and its label, with its unit
-//! tests. It joins the harness by one line in the [`faults!`](crate::fault) table below, which
-//! generates [`FaultAction`] (the checked action a chain holds), its dispatch, and the parsing
-//! of a fault rule's keys (`fault/raw.rs`). The shape is toxiproxy's `Register("latency", …)`.
+//! tests. It joins the harness by one line in the `faults!` table of `fault/mod.rs`, which
+//! declares its module and generates [`FaultAction`](super::FaultAction) (the checked action a
+//! chain holds), its dispatch, and the reading of a rule's keys (`fault/raw.rs`). The shape is
+//! toxiproxy's `Register("latency", …)`.
 
 use std::{fmt::Debug, time::Duration};
 
@@ -12,27 +14,8 @@ use rand::rngs::StdRng;
 use serde::de::{DeserializeOwned, MapAccess};
 use serde_saphyr::{Location, Spanned};
 
-use super::{
-    bandwidth::BandwidthFault, cut::CutFault, drop_event::DropFault, hang::HangFault, inject::InjectFault,
-    latency::LatencyFault, rate_limit::RateLimitFault, reset::ResetFault, slow_close::SlowCloseFault,
-    stall::StallFault, status::StatusFault, trickle::TrickleFault, Decision, EventAction, RequestView,
-};
+use super::{Decision, EventAction, RequestView};
 use crate::{located::Checked, speed::Speed, wire::sse_split::SseEvent, wire::ApiFamily};
-
-faults! {
-    Status(StatusFault),
-    Latency(LatencyFault),
-    Stall(StallFault),
-    Cut(CutFault),
-    Trickle(TrickleFault),
-    Drop(DropFault),
-    Inject(InjectFault),
-    Hang(HangFault),
-    Reset(ResetFault),
-    Bandwidth(BandwidthFault),
-    SlowClose(SlowCloseFault),
-    RateLimit(RateLimitFault),
-}
 
 /// What a fault's checks may depend on besides its own value.
 #[derive(Debug, Clone, Copy)]
