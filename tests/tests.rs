@@ -7,6 +7,7 @@ mod bench;
 mod byte_path;
 mod connection_faults;
 mod cost;
+mod docs;
 mod duplicates;
 mod end_to_end;
 mod environment;
