@@ -66,4 +66,22 @@ mod tests {
             Decision::Connection(ConnectionFault::Hang(Some(Duration::from_secs(30))))
         );
     }
+
+    fn checked(text: &str) -> Checked<HangFault> {
+        let raw: Spanned<String> = serde_saphyr::from_str(text).expect("parses");
+        HangFault::check(&raw, &(), &FaultContext { family: crate::wire::ApiFamily::OpenAi })
+    }
+
+    #[test]
+    fn forever_or_a_duration_scaled_by_speed_and_a_bad_one_refused_where_written() {
+        assert_eq!(checked("forever"), Ok(HangFault { duration: None }));
+        let thirty = checked("30s").expect("a duration");
+        let sixty = Speed::new(60.0).expect("a speed");
+        assert_eq!(thirty.at_speed(sixty).duration, Some(Duration::from_millis(500)));
+        assert_eq!(HangFault { duration: None }.at_speed(sixty).duration, None, "forever stays forever");
+        let error = checked("5x").expect_err("not a duration");
+        assert_eq!((error.line, error.column), (1, 1));
+        assert!(error.message.ends_with("; or `forever`"), "{}", error.message);
+        assert_eq!(thirty.label(), "hang");
+    }
 }
