@@ -88,7 +88,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
-    /// Print the JSON Schema of an output file (pretty JSON, to stdout).
+    /// Print the JSON Schema of an output file or of a scenario (pretty JSON, to stdout).
     Schema {
         /// The file whose schema to print.
         #[arg(value_enum)]
@@ -151,6 +151,8 @@ impl OpsArgs {
 pub enum SchemaOf {
     /// `results.json`, the record of a run.
     Results,
+    /// A scenario file, for editors (`schemas/scenario.json`).
+    Scenario,
 }
 
 /// Arguments of `chaos proxy`.

@@ -1,6 +1,6 @@
 //! `chaos`: a chaos-testing harness for LLM gateways and clients.
 //!
-//! Layout, following the flow of data (see `../shared/DESIGN.md`):
+//! Layout, following the flow of data (see `ARCHITECTURE.md` in the repository root):
 //! - [`cli`], [`exit`], [`commands`] — arguments, exit codes, one function per subcommand;
 //!   [`run`] is the entry point.
 //! - [`scenario`] — YAML → checked [`scenario::Plan`], errors at `file:line:column`;

@@ -9,6 +9,8 @@ use std::{fmt, str::FromStr, time::Duration};
 
 use serde::{de, Deserialize, Deserializer};
 
+mod schema;
+
 /// A duration written as `<number><unit>`, unit one of `us`, `ms`, `s`, `m`, `h`, `d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct HumanDuration(pub Duration);
@@ -57,6 +59,30 @@ fn invalid(what: &str, text: &str, detail: &str) -> UnitError {
 /// A unit suffix and how to convert a number in it to the base unit.
 type Unit = (&'static str, fn(f64) -> f64);
 
+/// The suffixes of each unit type, to seconds, per second, bytes per second, a fraction and
+/// dollars per token. An empty suffix means a bare number is read too. The parsers and the
+/// scenario schema (`units/schema.rs`) both read these, so they accept the same spellings.
+const DURATION_UNITS: &[Unit] = &[
+    ("us", |n| n * 1e-6),
+    ("µs", |n| n * 1e-6),
+    ("ms", |n| n * 1e-3),
+    ("s", |n| n),
+    ("m", |n| n * 60.0),
+    ("h", |n| n * 3600.0),
+    ("d", |n| n * 86_400.0),
+];
+const RATE_UNITS: &[Unit] = &[("/s", |n| n), ("/m", |n| n / 60.0), ("/h", |n| n / 3600.0)];
+const BYTE_RATE_UNITS: &[Unit] = &[
+    ("B/s", |n| n),
+    ("KB/s", |n| n * 1e3),
+    ("MB/s", |n| n * 1e6),
+    ("GB/s", |n| n * 1e9),
+    ("KiB/s", |n| n * 1024.0),
+    ("MiB/s", |n| n * (1024.0 * 1024.0)),
+];
+const PERCENT_UNITS: &[Unit] = &[("%", |n| n / 100.0), ("", |n| n)];
+const PRICE_UNITS: &[Unit] = &[("/M", |n| n / 1e6), ("/K", |n| n / 1e3), ("", |n| n)];
+
 /// The number `text` starts with, converted by the entry of `units` its suffix names; else an
 /// error saying what was `expected`.
 fn scaled(text: &str, what: &str, expected: &str, units: &[Unit]) -> Result<f64, UnitError> {
@@ -71,20 +97,7 @@ impl FromStr for HumanDuration {
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected = "expected a number and a unit, like `250ms`, `90s`, `5m` (units: us, ms, s, m, h, d)";
-        let seconds = scaled(
-            text,
-            "duration",
-            expected,
-            &[
-                ("us", |n| n * 1e-6),
-                ("µs", |n| n * 1e-6),
-                ("ms", |n| n * 1e-3),
-                ("s", |n| n),
-                ("m", |n| n * 60.0),
-                ("h", |n| n * 3600.0),
-                ("d", |n| n * 86_400.0),
-            ],
-        )?;
+        let seconds = scaled(text, "duration", expected, DURATION_UNITS)?;
         if seconds < 0.0 {
             return Err(invalid("duration", text, "a duration cannot be negative"));
         }
@@ -101,8 +114,7 @@ impl FromStr for Rate {
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected = "expected requests per unit of time, like `20/s`, `600/m` or `3600/h`";
-        let per_second =
-            scaled(text, "rate", expected, &[("/s", |n| n), ("/m", |n| n / 60.0), ("/h", |n| n / 3600.0)])?;
+        let per_second = scaled(text, "rate", expected, RATE_UNITS)?;
         if per_second <= 0.0 {
             return Err(invalid("rate", text, "a rate must be greater than zero"));
         }
@@ -118,20 +130,7 @@ impl FromStr for ByteRate {
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected = "expected a positive rate like `500B/s`, `10KB/s`, `2MB/s`, `64KiB/s`";
-        let bytes = scaled(
-            text,
-            "byte rate",
-            expected,
-            &[
-                ("B/s", |n| n),
-                ("KB/s", |n| n * 1e3),
-                ("MB/s", |n| n * 1e6),
-                ("GB/s", |n| n * 1e9),
-                ("KiB/s", |n| n * 1024.0),
-                ("MiB/s", |n| n * (1024.0 * 1024.0)),
-            ],
-        )?
-        .round();
+        let bytes = scaled(text, "byte rate", expected, BYTE_RATE_UNITS)?.round();
         if !(1.0..=1e12).contains(&bytes) {
             return Err(invalid("byte rate", text, expected));
         }
@@ -144,7 +143,7 @@ impl FromStr for Percent {
 
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected = "expected a value from 0% to 100% (like `99.9%`) or a fraction from 0 to 1";
-        let fraction = scaled(text, "percentage", expected, &[("%", |n| n / 100.0), ("", |n| n)])?;
+        let fraction = scaled(text, "percentage", expected, PERCENT_UNITS)?;
         if !(0.0..=1.0).contains(&fraction) {
             return Err(invalid("percentage", text, expected));
         }
@@ -158,8 +157,7 @@ impl FromStr for Price {
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected =
             "expected US dollars per million tokens like `0.15/M`, per thousand like `0.0005/K`, or per token";
-        let per_token =
-            scaled(text, "price", expected, &[("/M", |n| n / 1e6), ("/K", |n| n / 1e3), ("", |n| n)])?;
+        let per_token = scaled(text, "price", expected, PRICE_UNITS)?;
         if per_token < 0.0 {
             return Err(invalid("price", text, "a price cannot be negative"));
         }

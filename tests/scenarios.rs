@@ -5,31 +5,12 @@
 //! compress; `gateways.rs` runs it at real time. `monday-spike.yaml` is not run here: its
 //! 10-second baseline at 5/s holds too few requests for a verdict once compressed.)
 
-use std::path::{Path, PathBuf};
-
 use chaos::{
     assert::{CheckStatus, Verdict},
     speed::Speed,
 };
 
-use crate::support::{chaos, root, run_plan};
-
-/// Every `.yaml` under `folder`, recursively, except templates rendered for a target.
-fn scenario_files(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).expect("a readable folder") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            files.extend(scenario_files(&path));
-        } else if path.extension().is_some_and(|e| e == "yaml")
-            && !path.to_string_lossy().ends_with(".template.yaml")
-        {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
+use crate::support::{chaos, root, run_plan, scenario_files};
 
 #[test]
 fn every_shipped_scenario_validates_at_real_time_and_at_speed() {

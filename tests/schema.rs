@@ -2,22 +2,17 @@
 //! prints, and the schema rejects a results file of the wrong shape. (Every results file the
 //! suite's runs write is validated in `support::run_until`.)
 
-use crate::support::{chaos, root, run_until, schema_errors};
+use crate::support::{assert_schema_committed, run_until, schema_errors};
 
 #[test]
 fn the_committed_results_schema_is_what_chaos_schema_results_prints() {
-    let (code, stdout, stderr) = chaos(&["schema", "results"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.is_empty(), "{stderr}");
     let file = chaos::report::results_schema_file();
-    let committed = std::fs::read_to_string(root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    assert!(
-        committed == stdout,
-        "{file} differs from what `chaos schema results` prints: the results types changed. If the \
-         change is meant, regenerate it with `cargo run -- schema results > {file}` (and bump \
-         SCHEMA_VERSION in src/report/results.rs if a field changed meaning or disappeared)"
+    let schema = assert_schema_committed(
+        "results",
+        &file,
+        "the results types",
+        " (and bump SCHEMA_VERSION in src/report/results.rs if a field changed meaning or disappeared)",
     );
-    let schema: serde_json::Value = serde_json::from_str(&stdout).expect("the schema is JSON");
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
 }
 

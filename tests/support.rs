@@ -148,13 +148,58 @@ pub async fn run_plan(
 /// What the results schema finds wrong with a document, one line per error with its place.
 pub fn schema_errors(results: &serde_json::Value) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    let validator = VALIDATOR.get_or_init(|| {
-        jsonschema::validator_for(&chaos::report::results_schema()).expect("the results schema compiles")
-    });
+    errors(VALIDATOR.get_or_init(|| validator(chaos::report::results_schema())), results)
+}
+
+/// What the scenario schema finds wrong with a scenario (as JSON), one line per error.
+pub fn scenario_schema_errors(scenario: &serde_json::Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    errors(VALIDATOR.get_or_init(|| validator(chaos::scenario::scenario_schema())), scenario)
+}
+
+fn validator(schema: serde_json::Value) -> jsonschema::Validator {
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("the schema compiles: {e}"))
+}
+
+/// Each error `validator` finds in `document`, with its place.
+fn errors(validator: &jsonschema::Validator, document: &serde_json::Value) -> Vec<String> {
     validator
-        .iter_errors(results)
+        .iter_errors(document)
         .map(|error| format!("at {:?}: {error}", error.instance_path().as_str()))
         .collect()
+}
+
+/// Every scenario `.yaml` under `folder`, recursively, except templates rendered for a target.
+pub fn scenario_files(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("a readable folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(scenario_files(&path));
+        } else if path.extension().is_some_and(|e| e == "yaml")
+            && !path.to_string_lossy().ends_with(".template.yaml")
+        {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs `chaos schema <of>` and asserts it printed, quietly, exactly the committed `file`;
+/// else says that `what` changed and how to regenerate the file (then `note`). Returns the
+/// schema.
+pub fn assert_schema_committed(of: &str, file: &str, what: &str, note: &str) -> serde_json::Value {
+    let (code, stdout, stderr) = chaos(&["schema", of]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let committed = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert!(
+        committed == stdout,
+        "{file} differs from what `chaos schema {of}` prints: {what} changed. If the change is \
+         meant, regenerate it with `cargo run -- schema {of} > {file}`{note}"
+    );
+    serde_json::from_str(&stdout).expect("the schema is JSON")
 }
 
 /// Panics unless the results file at `path` is JSON that the results schema accepts.

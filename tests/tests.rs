@@ -30,6 +30,7 @@ mod replay;
 mod report_browser;
 mod report_command;
 mod retry_after;
+mod scenario_schema;
 mod scenarios;
 mod schema;
 mod sdk_tier;

@@ -1,15 +1,17 @@
-//! `chaos schema`: prints the JSON Schema of an output file, as committed in `schemas/`.
+//! `chaos schema`: prints the JSON Schema of an output file or of a scenario, as committed in
+//! `schemas/`.
 
 use std::io::Write;
 
 use anyhow::Context;
 
-use crate::{cli::SchemaOf, report, Exit};
+use crate::{cli::SchemaOf, report, scenario, Exit};
 
 /// Prints the schema of `of` as pretty JSON to stdout.
 pub fn schema(of: SchemaOf) -> anyhow::Result<Exit> {
     let schema = match of {
         SchemaOf::Results => report::results_schema(),
+        SchemaOf::Scenario => scenario::scenario_schema(),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}").context("cannot write the schema to stdout")?;

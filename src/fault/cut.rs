@@ -10,7 +10,7 @@ use super::{Decision, EventAction, Fault, FaultContext, RequestView};
 use crate::{located::Checked, wire::sse_split::SseEvent};
 
 /// `cut: { after_events: 10 }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAfterEvents {
     pub after_events: u64,

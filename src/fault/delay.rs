@@ -114,14 +114,15 @@ impl DelayDistribution {
 
 /// `latency: 2s`, or a distribution: `{ uniform: [100ms, 2s] }`,
 /// `{ normal: { mean: 1s, stddev: 200ms } }`, `{ pareto: { scale: 100ms, shape: 1.5 } }`.
-#[derive(Debug)]
+#[derive(Debug, schemars::JsonSchema)]
+#[schemars(untagged)]
 pub enum RawLatency {
     Fixed(HumanDuration),
     Distribution(RawDistribution),
 }
 
 /// One of the distribution keys.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDistribution {
     #[serde(default)]
@@ -132,14 +133,14 @@ pub struct RawDistribution {
     pub pareto: Option<RawPareto>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNormal {
     pub mean: HumanDuration,
     pub stddev: HumanDuration,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPareto {
     pub scale: HumanDuration,

@@ -63,6 +63,28 @@ macro_rules! faults {
         /// The option keys of every fault, in the table's order.
         pub const OPTION_KEYS: &[&[&str]] = &[$(<$fault as Fault>::OPTION_KEYS),+];
 
+        /// The JSON Schema of each key a rule may have for a fault: its action key (described
+        /// by its example) and its options, in the table's order.
+        pub fn fault_key_schemas(
+            generator: &mut schemars::SchemaGenerator,
+        ) -> Vec<(String, serde_json::Value)> {
+            let mut keys = Vec::new();
+            $(
+                let mut action = generator.subschema_for::<<$fault as Fault>::Raw>().to_value();
+                if let Some(object) = action.as_object_mut() {
+                    let example = <$fault as Fault>::EXAMPLE.replace('`', "");
+                    object.insert("description".into(), format!("e.g. {example}").into());
+                }
+                keys.push((<$fault as Fault>::NAME.to_owned(), action));
+                let options =
+                    <<$fault as Fault>::Options as schemars::JsonSchema>::json_schema(generator).to_value();
+                if let Some(properties) = options.get("properties").and_then(serde_json::Value::as_object) {
+                    keys.extend(properties.iter().map(|(key, schema)| (key.clone(), schema.clone())));
+                }
+            )+
+            keys
+        }
+
         /// One action key's value as written, before its checks.
         #[derive(Debug)]
         pub enum RawAction {

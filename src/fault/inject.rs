@@ -16,9 +16,10 @@ use crate::{
 };
 
 /// `inject: { kind: error | malformed, after_events: 5 }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawInject {
+    #[schemars(with = "String")]
     pub kind: Spanned<String>,
     #[serde(default)]
     pub after_events: u64,

@@ -32,10 +32,10 @@ pub trait Fault: Sized + Clone + PartialEq + Debug {
     /// How it is written, for the error that lists every action: "`latency: 2s`".
     const EXAMPLE: &'static str;
     /// The value under [`Fault::NAME`], as serde reads it.
-    type Raw: DeserializeOwned;
+    type Raw: DeserializeOwned + schemars::JsonSchema;
     /// Keys beside [`Fault::NAME`] that only this fault reads (`retry_after` with `status`);
     /// `()` for none.
-    type Options: Default + Debug;
+    type Options: Default + Debug + schemars::JsonSchema;
     /// The names of those keys.
     const OPTION_KEYS: &'static [&'static str] = &[];
 

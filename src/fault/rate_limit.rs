@@ -19,7 +19,7 @@ use crate::{
 
 /// `rate_limit: { rpm: 600, tpm: 200000 }`: per-key, per-model limits (of a mock, or of
 /// this fault in front of any upstream).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     #[serde(default)]

@@ -45,7 +45,7 @@ pub struct RawFault {
 }
 
 /// `match: { path, method, model, stream, header: { name: value }, key: N }`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMatch {
     #[serde(default)]
@@ -57,9 +57,11 @@ pub struct RawMatch {
     #[serde(default)]
     pub stream: Option<bool>,
     #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub header: IndexMap<String, String>,
     /// Index of the API key in the upstream's key list.
     #[serde(default)]
+    #[schemars(with = "Option<usize>")]
     pub key: Option<Spanned<usize>>,
 }
 
@@ -147,6 +149,38 @@ impl<'de> Deserialize<'de> for RawFault {
             }
         }
         deserializer.deserialize_struct("RawFault", KEYS.as_slice(), Rule)
+    }
+}
+
+/// The schema editors see: every key of the registry's table (each action described by its
+/// example, and each fault's options), the keys every rule shares, and nothing else
+/// (`additionalProperties: false`, as the reader refuses an unknown key).
+impl schemars::JsonSchema for RawFault {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawFault".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut properties: serde_json::Map<String, serde_json::Value> =
+            super::fault_key_schemas(generator).into_iter().collect();
+        let count = |what: &str| serde_json::json!({ "type": "integer", "minimum": 0, "description": what });
+        let mut probability = generator.subschema_for::<Percent>().to_value();
+        if let Some(object) = probability.as_object_mut() {
+            object.insert("description".into(), "The share of matching requests it fires on.".into());
+        }
+        properties.insert("probability".into(), probability);
+        properties.insert("first".into(), count("Only the first N matching requests."));
+        properties.insert("after".into(), count("Only after the first N matching requests."));
+        let mut every = count("Every Nth matching request.");
+        every["minimum"] = 1.into();
+        properties.insert("every".into(), every);
+        properties.insert("match".into(), generator.subschema_for::<RawMatch>().to_value());
+        schemars::json_schema!({
+            "description": "One rule of an interposer's chain: one action key (`status`, `latency`, …) with its options, and when it fires.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        })
     }
 }
 
@@ -281,5 +315,18 @@ mod tests {
         }
         let twice = serde_saphyr::from_str::<Spanned<RawFault>>("{ first: 1, first: 2 }");
         assert!(twice.is_err());
+    }
+
+    #[test]
+    fn the_schema_has_exactly_the_keys_the_reader_takes() {
+        let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+        let schema = <RawFault as schemars::JsonSchema>::json_schema(&mut generator).to_value();
+        let mut described: Vec<&str> =
+            schema["properties"].as_object().expect("properties").keys().map(String::as_str).collect();
+        let mut read = KEYS.clone();
+        described.sort_unstable();
+        read.sort_unstable();
+        assert_eq!(described, read);
+        assert_eq!(schema["additionalProperties"], false);
     }
 }

@@ -11,7 +11,7 @@ use super::{Decision, EventAction, Fault, FaultContext, RequestView};
 use crate::{located::Checked, speed::Speed, units::HumanDuration, wire::sse_split::SseEvent};
 
 /// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStall {
     pub after_events: u64,

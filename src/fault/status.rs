@@ -44,14 +44,18 @@ const INJECTED_LIMITS: LimitHeaders = LimitHeaders {
     reset_tokens: Duration::ZERO,
 };
 
-/// The options a `status` fault takes beside its status.
-#[derive(Debug, Default)]
+/// The options a `status` fault takes beside its status (their schema is each key's own: the
+/// rule's schema takes the properties, never `required`).
+#[derive(Debug, Default, schemars::JsonSchema)]
 pub struct StatusOptions {
     /// `retry_after: 2s`: sent as `retry-after` (and `retry-after-ms` on OpenAI).
+    #[schemars(with = "HumanDuration")]
     pub retry_after: Option<Spanned<HumanDuration>>,
     /// `quota: true`, with `status: 429` on OpenAI: the `insufficient_quota` kind.
+    #[schemars(with = "bool")]
     pub quota: Option<Spanned<bool>>,
     /// `should_retry: false`: sent as `x-should-retry`.
+    #[schemars(with = "bool")]
     pub should_retry: Option<Spanned<bool>>,
 }
 

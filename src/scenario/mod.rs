@@ -1,5 +1,6 @@
 //! Scenarios: the YAML a user writes (`raw`), checked and turned into a [`Plan`]
-//! (`build`), with errors that name `file:line:column` ([`error`]).
+//! (`build`), with errors that name `file:line:column` ([`error`]); the JSON Schema of that
+//! YAML for editors, derived from the raw types (`schema`).
 //!
 //! YAML is read with `serde-saphyr`: it is maintained, panic-free and fuzzed, forbids unsafe
 //! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
@@ -12,6 +13,7 @@ pub mod expect;
 mod load;
 pub mod plan;
 mod raw;
+mod schema;
 mod speed;
 mod target;
 mod upstream;
@@ -22,6 +24,7 @@ use std::path::Path;
 
 pub use error::ScenarioError;
 pub use plan::Plan;
+pub use schema::{scenario_schema, SCENARIO_SCHEMA_FILE};
 
 /// Parses one fault written as a YAML flow mapping, e.g. `{ status: 429, retry_after: 1s }`,
 /// as `chaos mock --fault` takes it; errors name `--fault:1:column`.
