@@ -1,5 +1,6 @@
 //! Scenarios: the YAML a user writes (`raw`), checked and turned into a [`Plan`]
-//! (`build`), with errors that name `file:line:column` ([`error`]).
+//! (`build`), with errors that name `file:line:column` ([`error`]). The `{{name}}` placeholders
+//! of a command target ([`template`]) are checked here and filled by `target` once the run starts.
 //!
 //! YAML is read with `serde-saphyr`: it is maintained, panic-free and fuzzed, forbids unsafe
 //! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
@@ -15,6 +16,7 @@ pub mod plan;
 mod raw;
 mod speed;
 mod target;
+pub mod template;
 mod upstream;
 pub mod wall_clock;
 mod zone;

@@ -12,7 +12,8 @@ use super::{
     plan::{BuiltinTarget, CommandTarget, KeyUse, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
 };
-use crate::{load::retry::RetryPolicy, target::template::Values};
+use super::template::Values;
+use crate::load::retry::RetryPolicy;
 
 const DEFAULT_RETRIES: u32 = 2;
 /// The SDKs' default request timeout (10 minutes).

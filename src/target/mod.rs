@@ -3,12 +3,11 @@
 //!   falling back itself;
 //! - `url`: a gateway that is already running;
 //! - `command`: a gateway the harness starts ([`process`]) with the interposers' addresses
-//!   filled into its command line, environment and files ([`template`]), and stops.
+//!   filled into its command line, environment and files ([`crate::scenario::template`]), and stops.
 //!
 //! Whatever the kind, the load never sends beyond loopback unless the user allowed it.
 
 pub mod process;
-pub mod template;
 
 use std::{net::SocketAddr, path::Path};
 
@@ -20,7 +19,7 @@ use crate::{
     load::{retry::RetryPolicy, ClientConfig, Route},
     scenario::{
         plan::{CommandTarget, KeyUse, Target},
-        Plan,
+        template, Plan,
     },
 };
 
