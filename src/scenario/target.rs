@@ -12,8 +12,7 @@ use super::{
     plan::{BuiltinTarget, CommandTarget, KeyUse, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
 };
-use super::template::Values;
-use crate::load::retry::RetryPolicy;
+use super::{retry::RetryPolicy, template::Values};
 
 const DEFAULT_RETRIES: u32 = 2;
 /// The SDKs' default request timeout (10 minutes).

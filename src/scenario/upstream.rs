@@ -8,9 +8,9 @@ use super::{
     error::Located,
     plan::Upstream,
     raw::{RawRateLimit, RawUpstream},
+    request_mix::TokenCount,
 };
 use crate::{
-    load::TokenCount,
     mock::{LatencyModel, OutputLength, RateLimits},
     wire::{tokens, ApiFamily},
 };

@@ -16,9 +16,10 @@ use anyhow::Context;
 pub use process::TargetProcess;
 
 use crate::{
-    load::{retry::RetryPolicy, ClientConfig, Route},
+    load::{ClientConfig, Route},
     scenario::{
         plan::{CommandTarget, KeyUse, Target},
+        retry::RetryPolicy,
         template, Plan,
     },
 };
