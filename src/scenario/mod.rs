@@ -12,6 +12,7 @@ pub mod error;
 pub mod expect;
 mod fault;
 mod load;
+pub mod mock_answer;
 pub mod plan;
 pub mod rate_profile;
 mod raw;

@@ -5,15 +5,12 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use super::{
     expect::Expectation,
+    mock_answer::{LatencyModel, OutputLength},
     rate_profile::{Burst, Process, Segment},
     request_mix::RequestMix,
     retry::RetryPolicy,
 };
-use crate::{
-    fault::FaultRule,
-    mock::{LatencyModel, OutputLength, RateLimits},
-    wire::ApiFamily,
-};
+use crate::{fault::FaultRule, ratelimit::RateLimits, wire::ApiFamily};
 
 /// A checked scenario.
 #[derive(Debug, Clone)]

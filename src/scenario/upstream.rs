@@ -6,12 +6,13 @@ use serde_saphyr::Spanned;
 use super::{
     build::{choose, Checked},
     error::Located,
+    mock_answer::{LatencyModel, OutputLength},
     plan::Upstream,
     raw::{RawRateLimit, RawUpstream},
     request_mix::TokenCount,
 };
 use crate::{
-    mock::{LatencyModel, OutputLength, RateLimits},
+    ratelimit::RateLimits,
     wire::{tokens, ApiFamily},
 };
 
