@@ -144,7 +144,7 @@ fn check_url(url: &Spanned<String>, allow_remote: bool) -> Checked<()> {
             ),
         ));
     }
-    if !crate::net::is_loopback_host(parsed.host().unwrap_or_default()) && !allow_remote {
+    if !crate::loopback::is_loopback_host(parsed.host().unwrap_or_default()) && !allow_remote {
         return Err(Located::at(&url.referenced, format!("`url: {}` is not on loopback; add `allow_remote: true` to the target (or pass --allow-remote) to test a remote gateway", url.value)));
     }
     Ok(())

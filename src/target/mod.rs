@@ -152,7 +152,7 @@ async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool
             .await
             .with_context(|| format!("resolving the target host `{host}`"))?
             .collect();
-        if let Some(remote) = addrs.iter().find(|a| !crate::net::is_loopback(a)) {
+        if let Some(remote) = addrs.iter().find(|a| !crate::loopback::is_loopback(a)) {
             anyhow::bail!(
                 "the target `{base}` resolves to {remote}, beyond loopback; allow it with `allow_remote: true` or --allow-remote"
             );
