@@ -1,6 +1,7 @@
 //! `chaos`: a chaos-testing harness for LLM gateways and clients.
 //!
-//! Layout, following the flow of data (see `../shared/DESIGN.md`):
+//! Layout, following the flow of data; `ARCHITECTURE.md` draws the floors these modules sit on
+//! and the imports that must never run up them (held by `tests/layers.rs`):
 //! - [`cli`], [`exit`], [`commands`] — arguments, exit codes, one function per subcommand;
 //!   [`run`] is the entry point.
 //! - [`scenario`] — YAML → checked [`scenario::Plan`], errors at `file:line:column`;
