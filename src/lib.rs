@@ -1,6 +1,7 @@
 //! `chaos`: a chaos-testing harness for LLM gateways and clients.
 //!
-//! Layout, following the flow of data (see `ARCHITECTURE.md` in the repository root):
+//! Layout, following the flow of data; `ARCHITECTURE.md` draws the floors these modules sit on
+//! and the imports that must never run up them (held by `tests/layers.rs`):
 //! - [`cli`], [`exit`], [`commands`] — arguments, exit codes, one function per subcommand;
 //!   [`run`] is the entry point.
 //! - [`scenario`] — YAML → checked [`scenario::Plan`], errors at `file:line:column`;
@@ -13,7 +14,7 @@
 //! - [`ratelimit`] — provider-style token buckets (mocks and the `rate_limit` fault).
 //! - [`load`] — arrivals, the pacer, request mixes, the client (SDK-like retries, fallbacks), all
 //!   on a thread of its own.
-//! - [`target`] — `url` and `command` targets: templates, the process group, the loopback rule.
+//! - [`target`] — `url` and `command` targets: filling templates, the process group.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
 //!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
 //!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`, and the merging of
@@ -22,7 +23,8 @@
 //!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
 //!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
 //! - [`net`] — the shared HTTP serve loop (on one task, or sharded over a current-thread
-//!   runtime per CPU for the standalone servers), body helpers, the loopback rule.
+//!   runtime per CPU for the standalone servers), body helpers; [`loopback`] — the loopback
+//!   rule every address is checked by.
 //! - [`bench`] — `chaos bench` and `run --calibrate`: the harness's own noise floor.
 #![forbid(unsafe_code)]
 
@@ -35,6 +37,7 @@ pub mod exit;
 pub mod fault;
 pub mod load;
 pub mod located;
+pub mod loopback;
 pub mod metrics;
 pub mod mock;
 pub mod monitor;

@@ -19,6 +19,7 @@ mod http2;
 mod https_upstream;
 mod interrupt;
 mod invalid_scenarios;
+mod layers;
 mod load_generator;
 mod merge;
 mod mocks;

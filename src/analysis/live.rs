@@ -59,7 +59,8 @@ pub struct LiveFigures {
 
 impl LiveFigures {
     /// The live value of a metric; `None` for one known only once requests have settled (budget
-    /// spent, cost multiplier, Retry-After compliance, duplicates) or nothing yet to compute it from.
+    /// spent, cost multiplier, Retry-After compliance, duplicates: [`Metric::watchable_live`] is false
+    /// for those) or nothing yet to compute it from.
     pub fn value(&self, metric: Metric) -> Option<f64> {
         match metric {
             Metric::Availability => self.availability,
@@ -84,20 +85,6 @@ impl LiveFigures {
             | Metric::TimeToFailover
             | Metric::TimeToRecover => None,
         }
-    }
-}
-
-/// Whether a metric can be watched live (see [`LiveFigures::value`]).
-pub fn watchable(metric: Metric) -> bool {
-    match metric {
-        Metric::Latency { basis, .. } => matches!(basis, LatencyBasis::Latency | LatencyBasis::Ttft),
-        Metric::BudgetSpent
-        | Metric::CostMultiplier
-        | Metric::RetryAfterCompliance
-        | Metric::DuplicateRate
-        | Metric::TimeToFailover
-        | Metric::TimeToRecover => false,
-        _ => true,
     }
 }
 
@@ -195,12 +182,5 @@ mod tests {
         let aggregate = Aggregate::from_records(plan.phase_ends(), &records);
         let live = live_figures(&plan, &aggregate, Duration::from_secs(2));
         assert_eq!((live.recent_requests, live.error_rate, live.burn_rate_5m), (3, None, None));
-    }
-
-    #[test]
-    fn only_timings_kept_live_can_be_watched() {
-        assert!(watchable(Metric::Latency { quantile: 0.99, basis: LatencyBasis::Ttft }));
-        assert!(!watchable(Metric::Latency { quantile: 0.99, basis: LatencyBasis::Itl }));
-        assert!(!watchable(Metric::BudgetSpent) && watchable(Metric::CostPerMinute));
     }
 }

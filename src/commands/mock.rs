@@ -67,7 +67,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         );
         return Ok(Exit::InvalidScenario);
     }
-    if let Some((_, addr)) = wanted.iter().find(|(_, addr)| !crate::net::is_loopback(addr)) {
+    if let Some((_, addr)) = wanted.iter().find(|(_, addr)| !crate::loopback::is_loopback(addr)) {
         if !args.faults.allow_non_loopback {
             eprintln!("error: {addr} is not a loopback address; pass --allow-non-loopback to serve beyond this machine");
             return Ok(Exit::InvalidScenario);

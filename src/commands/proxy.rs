@@ -42,8 +42,8 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         },
         None => UpstreamTls::default(),
     };
-    let loopback_upstream = upstream.host().is_some_and(crate::net::is_loopback_host);
-    let on_loopback = crate::net::is_loopback(&args.listen) && loopback_upstream;
+    let loopback_upstream = upstream.host().is_some_and(crate::loopback::is_loopback_host);
+    let on_loopback = crate::loopback::is_loopback(&args.listen) && loopback_upstream;
     if !on_loopback && !args.faults.allow_non_loopback {
         eprintln!("error: the listen address and the upstream must be loopback; pass --allow-non-loopback to go beyond this machine");
         return Ok(Exit::InvalidScenario);

@@ -2,27 +2,15 @@
 //! with the correlation tag in the body where the API has a place for it (OpenAI `user`,
 //! Anthropic `metadata.user_id`), as well as in the `x-chaos-request-id` header.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 
+/// The request a body is written for, drawn from the plan's mix (kept at this path for the
+/// body's callers, benches and tests).
+pub use crate::scenario::request_mix::RequestSpec;
 use crate::wire::{tokens, ApiFamily};
 
 /// The Anthropic API version the client announces.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
-
-/// What one logical request asks for, whatever the family it is sent in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestSpec {
-    /// The format it is sent in when the target takes any (a gateway's URL); the built-in
-    /// client sends each attempt in its upstream's format instead.
-    pub api: ApiFamily,
-    pub model: Arc<str>,
-    pub stream: bool,
-    pub prompt_tokens: u32,
-    /// `max_tokens` / `max_completion_tokens`; Anthropic requires one, so it gets a default.
-    pub max_tokens: Option<u32>,
-}
 
 /// Output limit sent to Anthropic when the scenario gives none (the API requires one).
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
@@ -157,6 +145,8 @@ pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Cr
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn spec(stream: bool, max_tokens: Option<u32>) -> RequestSpec {

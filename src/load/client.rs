@@ -24,12 +24,12 @@ use rand::{rngs::SmallRng, Rng, SeedableRng};
 use super::{
     body::{self, Credentials, RequestSpec},
     observe::{observe_raw, BodyEnd, Observation},
-    retry::{RetryAdvice, RetryPolicy},
 };
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
     net::http1::{ask, KeptConnections, Origin},
     proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
+    scenario::retry::{RetryAdvice, RetryPolicy},
     wire::ApiFamily,
 };
 

@@ -18,8 +18,6 @@ pub mod client;
 pub mod generator;
 pub mod observe;
 mod pacer;
-pub mod request;
-pub mod retry;
 pub mod schedule;
 mod thread;
 mod unfinished;
@@ -30,22 +28,15 @@ use tokio::{sync::watch, task::JoinSet};
 
 pub use client::{ClientConfig, LoadClient, Route};
 pub use generator::{GeneratorReport, GeneratorStats};
-pub use request::{RequestKind, RequestMix, TokenCount};
-pub use schedule::{Burst, Process, Schedule, Segment};
+pub use schedule::Schedule;
 pub use thread::LoadThreads;
 
 use unfinished::Unfinished;
 
-use crate::metrics::{LogicalRecord, Recorder, RunClock};
-
-/// How much the generator may have going at once.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Starts that find this many requests unfinished (sent or waiting) are skipped.
-    pub max_in_flight: usize,
-    /// At most this many requests on the wire at once; the rest wait their turn.
-    pub connections: Option<usize>,
-}
+use crate::{
+    metrics::{LogicalRecord, Recorder, RunClock},
+    scenario::{plan::Limits, request_mix::RequestMix},
+};
 
 /// What each logical request sends, and through what.
 #[derive(Debug, Clone)]
@@ -143,15 +134,6 @@ fn load_threads(peak_rate: f64, limits: &Limits) -> usize {
     let wanted = (peak_rate / RATE_PER_THREAD).ceil() as usize;
     let most = limits.connections.unwrap_or(usize::MAX).min(limits.max_in_flight);
     wanted.min(cores).min(most).max(1)
-}
-
-impl Limits {
-    /// Load thread `shard`'s part of these limits, of `shards`: the whole split as evenly as it
-    /// goes.
-    fn share(self, shard: usize, shards: usize) -> Limits {
-        let part = |total: usize| total / shards + usize::from(shard < total % shards);
-        Limits { max_in_flight: part(self.max_in_flight).max(1), connections: self.connections.map(part) }
-    }
 }
 
 /// Starts sending on `schedule` (the open model) until the intended start reaches `end` or

@@ -147,7 +147,7 @@ fn least_busy(open: &[Arc<AtomicUsize>], turn: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::Process;
+    use crate::scenario::rate_profile::Process;
 
     #[tokio::test]
     async fn instants_arrive_in_order_close_to_due_and_stop_at_the_end() {

@@ -22,12 +22,14 @@ use tokio::{
 use super::{
     dialect::Dialect,
     generation::Generation,
-    latency::{LatencyModel, OutputLength},
     openai::OpenAi,
     paced::{EventClock, Lateness},
     TIMING_PATH,
 };
-use crate::net::ServerHandle;
+use crate::{
+    net::ServerHandle,
+    scenario::mock_answer::{LatencyModel, OutputLength},
+};
 
 /// Header lines a request may have.
 const MAX_HEADERS: usize = 64;

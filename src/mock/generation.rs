@@ -5,8 +5,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::rngs::StdRng;
 
-use super::latency::{LatencyModel, OutputLength, TokenClock};
-use crate::wire::tokens;
+use super::latency::{draw_output, TokenClock};
+use crate::{
+    scenario::mock_answer::{LatencyModel, OutputLength},
+    wire::tokens,
+};
 
 /// Which of a family's generation endpoints a request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,7 +52,7 @@ pub struct Generation {
 
 impl Generation {
     pub fn new(ask: Ask, latency: LatencyModel, length: OutputLength, mut rng: StdRng) -> Self {
-        let (output_tokens, truncated) = length.draw(ask.limit, &mut rng);
+        let (output_tokens, truncated) = draw_output(length, ask.limit, &mut rng);
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Generation {
             model: ask.model,

@@ -1,5 +1,6 @@
-//! The mock's latency model: time to first token, then one token every `1 / tokens_per_second`,
-//! each gap stretched or shrunk by up to `jitter` (uniform), and the number of output tokens.
+//! The plan's latency model played by a mock ([`LatencyModel`], [`OutputLength`]): time to first
+//! token, then one token every `1 / tokens_per_second`, each gap stretched or shrunk by up to
+//! `jitter` (uniform), and the number of output tokens.
 //!
 //! Offsets are absolute from the start of the response, so a paced stream never drifts: each
 //! event is due at its own instant whatever happened to the ones before it.
@@ -8,49 +9,20 @@ use std::time::Duration;
 
 use rand::{rngs::StdRng, Rng};
 
-/// How long a mock takes to answer and how much it says.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LatencyModel {
-    /// Time to first token (and for a non-streaming answer, to the start of generation).
-    pub ttft: Duration,
-    /// Output speed after the first token.
-    pub tokens_per_second: f64,
-    /// Relative spread of each inter-token gap, `0..1` (0.1 = ±10 %).
-    pub jitter: f64,
-}
-
-impl Default for LatencyModel {
-    /// Instant answers: the harness's own tests and the walking-skeleton scenarios.
-    fn default() -> Self {
-        LatencyModel { ttft: Duration::ZERO, tokens_per_second: f64::INFINITY, jitter: 0.0 }
-    }
-}
-
-/// How many tokens a mock writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputLength {
-    /// Exactly the request's `max_tokens` (or 16 when it sets none).
-    UpToLimit,
-    /// A fixed count, cut at the request's limit.
-    Fixed(u64),
-    /// Uniform in `min..=max`, cut at the request's limit.
-    Uniform { min: u64, max: u64 },
-}
+use crate::scenario::mock_answer::{LatencyModel, OutputLength};
 
 pub use crate::wire::tokens::DEFAULT_OUTPUT_TOKENS;
 
-impl OutputLength {
-    /// The output token count for one request, and whether the request's limit cut it.
-    pub fn draw(self, limit: Option<u64>, rng: &mut StdRng) -> (u64, bool) {
-        let wanted = match self {
-            OutputLength::UpToLimit => return (limit.unwrap_or(DEFAULT_OUTPUT_TOKENS), limit.is_some()),
-            OutputLength::Fixed(n) => n,
-            OutputLength::Uniform { min, max } => rng.random_range(min..=max.max(min)),
-        };
-        match limit {
-            Some(limit) if limit < wanted => (limit, true),
-            _ => (wanted.min(crate::wire::tokens::MAX_OUTPUT_TOKENS), false),
-        }
+/// The output token count `length` gives one request, and whether the request's limit cut it.
+pub fn draw_output(length: OutputLength, limit: Option<u64>, rng: &mut StdRng) -> (u64, bool) {
+    let wanted = match length {
+        OutputLength::UpToLimit => return (limit.unwrap_or(DEFAULT_OUTPUT_TOKENS), limit.is_some()),
+        OutputLength::Fixed(n) => n,
+        OutputLength::Uniform { min, max } => rng.random_range(min..=max.max(min)),
+    };
+    match limit {
+        Some(limit) if limit < wanted => (limit, true),
+        _ => (wanted.min(crate::wire::tokens::MAX_OUTPUT_TOKENS), false),
     }
 }
 
@@ -135,12 +107,12 @@ mod tests {
     #[test]
     fn output_length_respects_the_request_limit() {
         let mut rng = rng();
-        assert_eq!(OutputLength::UpToLimit.draw(Some(200), &mut rng), (200, true));
-        assert_eq!(OutputLength::UpToLimit.draw(None, &mut rng), (DEFAULT_OUTPUT_TOKENS, false));
-        assert_eq!(OutputLength::Fixed(50).draw(Some(200), &mut rng), (50, false));
-        assert_eq!(OutputLength::Fixed(500).draw(Some(200), &mut rng), (200, true));
+        assert_eq!(draw_output(OutputLength::UpToLimit, Some(200), &mut rng), (200, true));
+        assert_eq!(draw_output(OutputLength::UpToLimit, None, &mut rng), (DEFAULT_OUTPUT_TOKENS, false));
+        assert_eq!(draw_output(OutputLength::Fixed(50), Some(200), &mut rng), (50, false));
+        assert_eq!(draw_output(OutputLength::Fixed(500), Some(200), &mut rng), (200, true));
         for _ in 0..100 {
-            let (n, _) = OutputLength::Uniform { min: 10, max: 20 }.draw(None, &mut rng);
+            let (n, _) = draw_output(OutputLength::Uniform { min: 10, max: 20 }, None, &mut rng);
             assert!((10..=20).contains(&n));
         }
     }

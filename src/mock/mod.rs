@@ -31,8 +31,8 @@ use rand::{rngs::StdRng, SeedableRng};
 use tokio::net::TcpListener;
 
 pub use crate::ratelimit::RateLimits;
+pub use crate::scenario::mock_answer::{LatencyModel, OutputLength};
 pub use counters::{key_id, Counters, CountsRow, Tally};
-pub use latency::{LatencyModel, OutputLength};
 pub use serve::{COUNTS_PATH, TIMING_PATH};
 
 use crate::{

@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by every server and client in the harness: one serve loop with
-//! graceful shutdown (on one task, or sharded over a runtime per core), body helpers, and the
-//! loopback rule.
+//! graceful shutdown (on one task, or sharded over a runtime per core) and body helpers. The
+//! loopback rule they keep to is [`crate::loopback`].
 
 mod abortable;
 mod accept;
@@ -38,19 +38,6 @@ where
     Ok(Limited::new(body, MAX_BODY_BYTES).collect().await?.to_bytes())
 }
 
-/// True for 127.0.0.0/8 and ::1: the only addresses the harness serves on or sends to unless
-/// the user explicitly allows others.
-pub fn is_loopback(addr: &std::net::SocketAddr) -> bool {
-    addr.ip().is_loopback()
-}
-
-/// The same rule for a URL's host: `localhost`, or a loopback address (an IPv6 one with or
-/// without its brackets).
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// A pooled HTTP/1.1 keep-alive client with Nagle off, for any request body type.
 pub fn http_client<B>(
 ) -> hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, B>
@@ -64,19 +51,4 @@ where
 /// A complete in-memory body.
 pub fn full(bytes: impl Into<Bytes>) -> Full<Bytes> {
     Full::new(bytes.into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_loopback_host;
-
-    #[test]
-    fn a_loopback_host_is_localhost_or_a_loopback_address_bracketed_or_not() {
-        for host in ["localhost", "127.0.0.1", "127.8.9.10", "::1", "[::1]"] {
-            assert!(is_loopback_host(host), "{host}");
-        }
-        for host in ["api.openai.com", "10.0.0.1", "[2001:db8::1]", "localhost.example", ""] {
-            assert!(!is_loopback_host(host), "{host}");
-        }
-    }
 }

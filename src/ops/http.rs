@@ -12,7 +12,7 @@ pub type Body = Full<Bytes>;
 
 /// Why an operations server may not listen where it was asked to.
 pub fn bind_refusal(what: &str, addr: &SocketAddr, consent: bool, consent_flag: &str) -> Option<String> {
-    (!crate::net::is_loopback(addr) && !consent).then(|| {
+    (!crate::loopback::is_loopback(addr) && !consent).then(|| {
         format!("{what} {addr} is not a loopback address; it is served beyond this machine only with {consent_flag}")
     })
 }

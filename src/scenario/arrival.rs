@@ -10,9 +10,9 @@ use super::{
     build::{choose, Checked},
     error::Located,
     plan::{Arrivals, Phase},
+    rate_profile::{Burst, Process, Segment},
     raw::{RawLoad, RawPhase},
 };
-use crate::load::{Burst, Process, Segment};
 
 const PROCESSES: &[(&str, Process)] = &[("constant", Process::Constant), ("poisson", Process::Poisson)];
 /// The most closed-model users, and the most requests in one burst.

@@ -97,7 +97,7 @@ fn halt_condition(line: &Spanned<String>, phase_names: &[String]) -> Checked<exp
         )
         .shifted(at));
     }
-    if !crate::analysis::live::watchable(condition.metric) {
+    if !condition.metric.watchable_live() {
         return Err(Located::at(
             &line.referenced,
             "this figure is only known at the end of a run; a halt condition can watch availability,              error_rate, burn_rate, retry_amplification, fallback_rate, cost_per_minute, cost_per_request,              and percentiles of latency or ttft",

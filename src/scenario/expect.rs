@@ -91,6 +91,24 @@ pub enum Metric {
     Latency { quantile: f64, basis: LatencyBasis },
 }
 
+impl Metric {
+    /// Whether a halt condition can watch the metric as the run goes: the live figures keep
+    /// latency and TTFT percentiles, ratios and costs over trailing windows; the rest are only
+    /// known once a run's requests have settled.
+    pub fn watchable_live(self) -> bool {
+        match self {
+            Metric::Latency { basis, .. } => matches!(basis, LatencyBasis::Latency | LatencyBasis::Ttft),
+            Metric::BudgetSpent
+            | Metric::CostMultiplier
+            | Metric::RetryAfterCompliance
+            | Metric::DuplicateRate
+            | Metric::TimeToFailover
+            | Metric::TimeToRecover => false,
+            _ => true,
+        }
+    }
+}
+
 /// How the observed value must compare with the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Comparison {
@@ -444,5 +462,13 @@ mod tests {
         assert!(Comparison::Lt.holds(1.0, 2.0));
         assert!(!Comparison::Ge.holds(0.98, 0.99));
         assert!(Comparison::Eq.holds(3.0, 3.0));
+    }
+
+    #[test]
+    fn only_timings_kept_live_can_be_watched() {
+        let watchable = Metric::watchable_live;
+        assert!(watchable(Metric::Latency { quantile: 0.99, basis: LatencyBasis::Ttft }));
+        assert!(!watchable(Metric::Latency { quantile: 0.99, basis: LatencyBasis::Itl }));
+        assert!(!watchable(Metric::BudgetSpent) && watchable(Metric::CostPerMinute));
     }
 }

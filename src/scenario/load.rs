@@ -8,13 +8,11 @@ use serde_saphyr::Spanned;
 use super::{
     build::{choose, Checked},
     error::Located,
-    plan::{LoadPlan, Phase},
+    plan::{Limits, LoadPlan, Phase},
     raw::{RawLoad, RawPhase, RawRequest, RawTokenCount},
+    request_mix::{RequestKind, RequestMix, TokenCount},
 };
-use crate::{
-    load::{Limits, RequestKind, RequestMix, TokenCount},
-    wire::{tokens, ApiFamily},
-};
+use crate::wire::{tokens, ApiFamily};
 
 const APIS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;

@@ -1,6 +1,7 @@
 //! Scenarios: the YAML a user writes (`raw`), checked and turned into a [`Plan`]
 //! (`build`), with errors that name `file:line:column` ([`error`]); the JSON Schema of that
-//! YAML for editors, derived from the raw types (`schema`).
+//! YAML for editors, derived from the raw types (`schema`). The `{{name}}` placeholders of a
+//! command target ([`template`]) are checked here and filled by `target` once the run starts.
 //!
 //! YAML is read with `serde-saphyr`: it is maintained, panic-free and fuzzed, forbids unsafe
 //! code, reports a line and column for every error, and its `Spanned<T>` lets later checks
@@ -11,11 +12,16 @@ mod build;
 pub mod error;
 pub mod expect;
 mod load;
+pub mod mock_answer;
 pub mod plan;
+pub mod rate_profile;
 mod raw;
+pub mod request_mix;
+pub mod retry;
 mod schema;
 mod speed;
 mod target;
+pub mod template;
 mod upstream;
 pub mod wall_clock;
 mod zone;

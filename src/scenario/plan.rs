@@ -3,13 +3,14 @@
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
-use super::expect::Expectation;
-use crate::{
-    fault::FaultRule,
-    load::{retry::RetryPolicy, Burst, Process, RequestMix, Segment},
-    mock::{LatencyModel, OutputLength, RateLimits},
-    wire::ApiFamily,
+use super::{
+    expect::Expectation,
+    mock_answer::{LatencyModel, OutputLength},
+    rate_profile::{Burst, Process, Segment},
+    request_mix::RequestMix,
+    retry::RetryPolicy,
 };
+use crate::{fault::FaultRule, ratelimit::RateLimits, wire::ApiFamily};
 
 /// A checked scenario.
 #[derive(Debug, Clone)]
@@ -194,9 +195,27 @@ pub struct LoadPlan {
     /// How long in-flight requests may take to finish after the last phase.
     pub drain: Duration,
     /// In-flight bounds: skipped starts beyond `max_in_flight`, queueing beyond `connections`.
-    pub limits: crate::load::Limits,
+    pub limits: Limits,
     /// The generator's p99 start lateness beyond which the run is invalid.
     pub max_lag: Duration,
+}
+
+/// How much the generator may have going at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Starts that find this many requests unfinished (sent or waiting) are skipped.
+    pub max_in_flight: usize,
+    /// At most this many requests on the wire at once; the rest wait their turn.
+    pub connections: Option<usize>,
+}
+
+impl Limits {
+    /// Load thread `shard`'s part of these limits, of `shards`: the whole split as evenly as it
+    /// goes.
+    pub fn share(self, shard: usize, shards: usize) -> Limits {
+        let part = |total: usize| total / shards + usize::from(shard < total % shards);
+        Limits { max_in_flight: part(self.max_in_flight).max(1), connections: self.connections.map(part) }
+    }
 }
 
 /// One phase on the timeline.

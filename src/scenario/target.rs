@@ -12,7 +12,7 @@ use super::{
     plan::{BuiltinTarget, CommandTarget, KeyUse, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
 };
-use crate::{load::retry::RetryPolicy, target::template::Values};
+use super::{retry::RetryPolicy, template::Values};
 
 const DEFAULT_RETRIES: u32 = 2;
 /// The SDKs' default request timeout (10 minutes).
@@ -144,7 +144,7 @@ fn check_url(url: &Spanned<String>, allow_remote: bool) -> Checked<()> {
             ),
         ));
     }
-    if !crate::net::is_loopback_host(parsed.host().unwrap_or_default()) && !allow_remote {
+    if !crate::loopback::is_loopback_host(parsed.host().unwrap_or_default()) && !allow_remote {
         return Err(Located::at(&url.referenced, format!("`url: {}` is not on loopback; add `allow_remote: true` to the target (or pass --allow-remote) to test a remote gateway", url.value)));
     }
     Ok(())

@@ -4,13 +4,13 @@
 use super::{
     build::{choose, Checked},
     error::Located,
+    mock_answer::{LatencyModel, OutputLength},
     plan::Upstream,
     raw::RawUpstream,
+    request_mix::TokenCount,
 };
 use crate::{
     fault::RawRateLimit,
-    load::TokenCount,
-    mock::{LatencyModel, OutputLength},
     wire::{tokens, ApiFamily},
 };
 

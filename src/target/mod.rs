@@ -3,12 +3,11 @@
 //!   falling back itself;
 //! - `url`: a gateway that is already running;
 //! - `command`: a gateway the harness starts ([`process`]) with the interposers' addresses
-//!   filled into its command line, environment and files ([`template`]), and stops.
+//!   filled into its command line, environment and files ([`crate::scenario::template`]), and stops.
 //!
 //! Whatever the kind, the load never sends beyond loopback unless the user allowed it.
 
 pub mod process;
-pub mod template;
 
 use std::{net::SocketAddr, path::Path};
 
@@ -17,10 +16,11 @@ use anyhow::Context;
 pub use process::TargetProcess;
 
 use crate::{
-    load::{retry::RetryPolicy, ClientConfig, Route},
+    load::{ClientConfig, Route},
     scenario::{
         plan::{CommandTarget, KeyUse, Target},
-        Plan,
+        retry::RetryPolicy,
+        template, Plan,
     },
 };
 
@@ -152,7 +152,7 @@ async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool
             .await
             .with_context(|| format!("resolving the target host `{host}`"))?
             .collect();
-        if let Some(remote) = addrs.iter().find(|a| !crate::net::is_loopback(a)) {
+        if let Some(remote) = addrs.iter().find(|a| !crate::loopback::is_loopback(a)) {
             anyhow::bail!(
                 "the target `{base}` resolves to {remote}, beyond loopback; allow it with `allow_remote: true` or --allow-remote"
             );

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
-use super::body::RequestSpec;
 use crate::wire::ApiFamily;
 
 /// A token count: fixed, or uniform over an inclusive range.
@@ -90,6 +89,19 @@ impl RequestMix {
         };
         (index, spec)
     }
+}
+
+/// What one logical request asks for, whatever the family it is sent in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSpec {
+    /// The format it is sent in when the target takes any (a gateway's URL); the built-in
+    /// client sends each attempt in its upstream's format instead.
+    pub api: ApiFamily,
+    pub model: Arc<str>,
+    pub stream: bool,
+    pub prompt_tokens: u32,
+    /// `max_tokens` / `max_completion_tokens`; Anthropic requires one, so it gets a default.
+    pub max_tokens: Option<u32>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,255 @@
+//! The floors of `src/` (ARCHITECTURE.md), held by a test until they are crates: every `crate::`
+//! path in a top-level module's code names a module on a lower floor. Unit tests
+//! (`#[cfg(test)] mod tests`) and `src/test_support.rs` are left out: test code may reach up.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::{Path, PathBuf},
+};
+
+/// Each top-level module of `src/` and its floor, bottom first. A module imports only from lower
+/// floors; modules that share one never import each other.
+const FLOORS: &[(&str, u32)] = &[
+    // Vocabulary: units, the time scale, wire formats, the loopback rule, records and the clock,
+    // errors at a line and column.
+    ("units", 0),
+    ("located", 0),
+    ("speed", 0),
+    ("wire", 0),
+    ("loopback", 0),
+    ("metrics", 0),
+    // Provider rules and faults: pure decisions.
+    ("ratelimit", 1),
+    ("fault", 2),
+    // The plan.
+    ("scenario", 3),
+    // The runtime that plays it.
+    ("net", 4),
+    ("mock", 5),
+    ("proxy", 6),
+    ("load", 7),
+    ("target", 8),
+    // Measurement, then output.
+    ("analysis", 9),
+    ("assert", 10),
+    ("report", 11),
+    // Orchestration, then the binary.
+    ("ops", 12),
+    ("monitor", 13),
+    ("runner", 14),
+    ("bench", 15),
+    ("cli", 16),
+    ("exit", 16),
+    ("commands", 17),
+];
+
+/// Upward imports that still exist and are being removed in the same issue (#26): the fault
+/// rewrite moves `DEFAULT_OUTPUT_TOKENS` to `wire`; the results contract leaves `report`
+/// depending on `results` alone and breaks the report/bench/monitor/runner cycle. A listed edge
+/// that is gone fails the test too, so this list can only shrink.
+const KNOWN_UPWARD: &[(&str, &str)] = &[("report", "bench"), ("report", "monitor"), ("runner", "bench")];
+
+/// One `crate::` path in a module's code.
+#[derive(Debug)]
+struct Import {
+    from: String,
+    to: String,
+    file: PathBuf,
+    line: usize,
+    path: String,
+}
+
+fn floor(module: &str) -> u32 {
+    FLOORS
+        .iter()
+        .find(|(name, _)| *name == module)
+        .map(|(_, floor)| *floor)
+        .unwrap_or_else(|| panic!("src/{module} has no floor: add it to FLOORS here and to ARCHITECTURE.md"))
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// The top-level module a file belongs to; `None` for the crate root and the test support.
+fn top_module(file: &Path) -> Option<String> {
+    let first = file.strip_prefix(src()).ok()?.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (!["lib", "main", "test_support"].contains(&name)).then(|| name.to_owned())
+}
+
+/// A line without its `//` comment (a `//` inside a string literal stays).
+fn without_comment(line: &str) -> &str {
+    let (mut in_string, mut escaped) = (false, false);
+    for (at, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' if !line[..at].ends_with('\'') => in_string = !in_string,
+            '/' if !in_string && line[at + 1..].starts_with('/') => return &line[..at],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The code of a file up to its `#[cfg(test)] mod tests`, comments removed, line by line.
+fn non_test_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let tests = lines
+        .windows(2)
+        .position(|pair| pair[0].trim() == "#[cfg(test)]" && pair[1].trim_start().starts_with("mod tests"));
+    lines[..tests.unwrap_or(lines.len())].iter().map(|line| without_comment(line)).collect()
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Every path after `crate::` in `code`, a `crate::{a, b::{c}}` group giving one path per item,
+/// with the byte offset it starts at.
+fn crate_paths(code: &str) -> Vec<(usize, String)> {
+    let mut paths = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        if code[..at].ends_with(is_ident) {
+            continue;
+        }
+        let rest = code[at + "crate::".len()..].trim_start();
+        let Some(group) = rest.strip_prefix('{') else {
+            let end = rest.find(|c: char| !is_ident(c) && c != ':').unwrap_or(rest.len());
+            paths.push((at, rest[..end].trim_end_matches(':').to_owned()));
+            continue;
+        };
+        let (mut depth, mut item) = (0, String::new());
+        for c in group.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    paths.push((at, std::mem::take(&mut item)));
+                    continue;
+                }
+                _ => {}
+            }
+            item.push(c);
+        }
+        paths.push((at, item));
+    }
+    paths.retain(|(_, path)| !path.trim().is_empty());
+    paths.into_iter().map(|(at, path)| (at, path.split_whitespace().collect())).collect()
+}
+
+/// What `src/lib.rs` re-exports at the crate root (`pub use exit::Exit;`): item → its module.
+fn root_reexports() -> BTreeMap<String, String> {
+    let lib = fs::read_to_string(src().join("lib.rs")).expect("src/lib.rs");
+    let mut items = BTreeMap::new();
+    for line in lib.lines().filter_map(|line| line.strip_prefix("pub use ")) {
+        let (module, names) = line.trim_end_matches(';').split_once("::").expect("pub use module::item");
+        for name in names.trim_matches(|c| c == '{' || c == '}').split(',') {
+            items.insert(name.trim().to_owned(), module.to_owned());
+        }
+    }
+    items
+}
+
+/// Every import of one top-level module from another, in non-test code.
+fn imports() -> Vec<Import> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let modules: BTreeSet<String> = files.iter().filter_map(|file| top_module(file)).collect();
+    let reexports = root_reexports();
+    let mut imports = Vec::new();
+    for file in files.into_iter().filter(|file| top_module(file).is_some()) {
+        let from = top_module(&file).expect("a top-level module");
+        let text = fs::read_to_string(&file).expect("a readable source file");
+        let code = non_test_lines(&text).join("\n");
+        for (at, path) in crate_paths(&code) {
+            let first = path.split("::").next().unwrap_or_default().to_owned();
+            let to = if modules.contains(&first) {
+                first
+            } else {
+                reexports
+                    .get(&first)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{}: `crate::{path}` names no module of src/", file.display()))
+            };
+            if to != from {
+                let line = code[..at].matches('\n').count() + 1;
+                imports.push(Import { from: from.clone(), to, file: file.clone(), line, path });
+            }
+        }
+    }
+    imports
+}
+
+fn is_upward(import: &Import) -> bool {
+    floor(&import.to) >= floor(&import.from)
+}
+
+#[test]
+fn every_module_of_src_has_a_floor_and_every_floor_a_module() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let modules: BTreeSet<String> = files.iter().filter_map(|file| top_module(file)).collect();
+    for module in &modules {
+        floor(module);
+    }
+    let stale: Vec<&str> = FLOORS.iter().map(|(name, _)| *name).filter(|n| !modules.contains(*n)).collect();
+    assert!(stale.is_empty(), "FLOORS names modules src/ does not have: {stale:?}");
+}
+
+#[test]
+fn every_import_goes_down_the_floors() {
+    let upward: Vec<String> = imports()
+        .iter()
+        .filter(|import| {
+            is_upward(import) && !KNOWN_UPWARD.contains(&(import.from.as_str(), import.to.as_str()))
+        })
+        .map(|i| {
+            format!(
+                "{}:{}: {} (floor {}) imports crate::{} (floor {})",
+                i.file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&i.file).display(),
+                i.line,
+                i.from,
+                floor(&i.from),
+                i.path,
+                floor(&i.to)
+            )
+        })
+        .collect();
+    assert!(upward.is_empty(), "imports that go up the floors (see ARCHITECTURE.md):\n{}", upward.join("\n"));
+}
+
+#[test]
+fn every_known_upward_import_still_exists() {
+    let imports = imports();
+    for (from, to) in KNOWN_UPWARD {
+        assert!(
+            imports.iter().any(|i| (i.from.as_str(), i.to.as_str()) == (*from, *to) && is_upward(i)),
+            "{from} -> {to} no longer goes up: remove it from KNOWN_UPWARD"
+        );
+    }
+}
+
+#[test]
+fn paths_are_read_from_groups_inline_uses_and_past_comments() {
+    let code = "use crate::{a::B, c::{d, e}};\nlet x = crate::f::g(\"//\"); // crate::h\nuse other_crate::i;";
+    let code: Vec<&str> = non_test_lines(code);
+    let paths: Vec<String> = crate_paths(&code.join("\n")).into_iter().map(|(_, p)| p).collect();
+    assert_eq!(paths, ["a::B", "c::{d,e}", "f::g"]);
+    let with_tests = "use crate::a;\n#[cfg(test)]\nmod tests {\n    use crate::b;\n}\n";
+    assert_eq!(non_test_lines(with_tests), ["use crate::a;"]);
+}
