@@ -9,13 +9,13 @@ fn the_committed_results_schema_is_what_chaos_schema_results_prints() {
     let (code, stdout, stderr) = chaos(&["schema", "results"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
-    let file = chaos::report::results_schema_file();
+    let file = chaos::results::results_schema_file();
     let committed = std::fs::read_to_string(root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     assert!(
         committed == stdout,
         "{file} differs from what `chaos schema results` prints: the results types changed. If the \
          change is meant, regenerate it with `cargo run -- schema results > {file}` (and bump \
-         SCHEMA_VERSION in src/report/results.rs if a field changed meaning or disappeared)"
+         SCHEMA_VERSION in src/results/mod.rs if a field changed meaning or disappeared)"
     );
     let schema: serde_json::Value = serde_json::from_str(&stdout).expect("the schema is JSON");
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");

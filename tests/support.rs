@@ -149,7 +149,7 @@ pub async fn run_plan(
 pub fn schema_errors(results: &serde_json::Value) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let validator = VALIDATOR.get_or_init(|| {
-        jsonschema::validator_for(&chaos::report::results_schema()).expect("the results schema compiles")
+        jsonschema::validator_for(&chaos::results::results_schema()).expect("the results schema compiles")
     });
     validator
         .iter_errors(results)

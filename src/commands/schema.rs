@@ -4,12 +4,12 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::{cli::SchemaOf, report, Exit};
+use crate::{cli::SchemaOf, results, Exit};
 
 /// Prints the schema of `of` as pretty JSON to stdout.
 pub fn schema(of: SchemaOf) -> anyhow::Result<Exit> {
     let schema = match of {
-        SchemaOf::Results => report::results_schema(),
+        SchemaOf::Results => results::results_schema(),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}").context("cannot write the schema to stdout")?;

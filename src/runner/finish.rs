@@ -3,8 +3,9 @@
 //! [`RunReport`] back to the caller of [`super::execute`].
 
 use crate::{
-    analysis, assert,
-    report::{Environment, Results, RunMeta},
+    analysis, assert, report,
+    results::{Environment, RunMeta},
+    settle,
 };
 
 use super::{drain::Drained, play::Stopped, RunOptions, RunReport};
@@ -26,10 +27,10 @@ pub(super) fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<R
         phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
     };
     let generator = generator.report(plan.load.max_lag);
-    let results = Results::new(plan, run, generator, analysis, checks, counts)
+    let results = settle::results(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))
         .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))
         .with_calibration(options.calibration.clone());
-    results.write(&books.folder)?;
+    report::write(&results, &books.folder)?;
     Ok(RunReport { results, folder: books.folder })
 }

@@ -25,7 +25,7 @@ use crate::{
     metrics::{journal::RunLine, replay::Replay},
     monitor::progress::Progress,
     ops::OpsOptions,
-    report::Results,
+    results::Results,
     scenario::Plan,
 };
 
