@@ -16,9 +16,11 @@
 //!   on a thread of its own.
 //! - [`target`] — `url` and `command` targets: filling templates, the process group.
 //! - [`metrics`] — records and the run clock; [`analysis`] — figures per phase and SLO burn;
-//!   [`assert`](mod@assert) — expectations and the verdict; [`report`] — `results.json` and its
-//!   JSON Schema, the table, `junit.xml`, `summary.md` and `report.html`, and the merging of
-//!   several runs' results (`chaos merge`).
+//!   [`assert`](mod@assert) — expectations and the verdict; [`settle`] — a run settled into its
+//!   results, verdict included; [`merge`] — several runs' results merged (`chaos merge`).
+//! - [`results`] — the results contract: every type `results.json` holds, its schema version,
+//!   its JSON Schema and the test that keeps a released version frozen; [`report`] — renders
+//!   results, and only results: the table, `junit.xml`, `summary.md` and `report.html`.
 //! - [`runner`] — starts everything, walks the phases, writes the results; [`monitor`] — the
 //!   run watched live once a second: progress, halt conditions; [`ops`] — live Prometheus
 //!   metrics and the control API (live faults, skip, stop, a toxiproxy-compatible subset).
@@ -38,6 +40,7 @@ pub mod fault;
 pub mod load;
 pub mod located;
 pub mod loopback;
+pub mod merge;
 pub mod metrics;
 pub mod mock;
 pub mod monitor;
@@ -46,8 +49,10 @@ pub mod ops;
 pub mod proxy;
 pub mod ratelimit;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod scenario;
+pub mod settle;
 pub mod speed;
 pub mod target;
 #[cfg(test)]

@@ -113,7 +113,7 @@ pub fn calm_then_down_folded(calm_s: u64, down_s: u64) -> (Plan, crate::metrics:
 /// The results of a synthetic run of [`plan`]: `calm` (2 s, every request good), `down` (2 s,
 /// every request a 503) and `blip` (1 s: ten requests, too few for a verdict), with one
 /// expectation that holds, one that fails and one that is inconclusive ([`results_of`]).
-pub fn results() -> crate::report::Results {
+pub fn results() -> crate::results::Results {
     let (plan, mut logical) = calm_then_down(
         2,
         2,
@@ -127,7 +127,7 @@ pub fn results() -> crate::report::Results {
 
 /// The results of a synthetic run of `plan` whose requests are `logical`, each of one attempt
 /// ([`attempt_of`]); a success's first token came 12 ms after its start.
-pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report::Results {
+pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::results::Results {
     for success in logical.iter_mut().filter(|request| request.outcome.is_ok()) {
         let mut answer = AnswerTiming::head_only(success.intended + Duration::from_millis(10));
         answer.first_token = Some(success.intended + Duration::from_millis(12));
@@ -136,7 +136,7 @@ pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report
     let attempts = logical.iter().map(attempt_of).collect();
     let analysis = crate::analysis::analyze_records(plan, &crate::metrics::Records { logical, attempts });
     let checks = crate::assert::evaluate(&plan.expectations, &analysis);
-    let run = crate::report::RunMeta {
+    let run = crate::results::RunMeta {
         started_at: "2025-01-02T03:04:05Z".to_owned(),
         elapsed_s: 5.5,
         interrupted: false,
@@ -146,7 +146,7 @@ pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> crate::report
         phases_started_at: "2025-01-02T03:04:06Z".to_owned(),
     };
     let generator = crate::load::GeneratorStats::unscheduled(0).report(plan.load.max_lag);
-    crate::report::Results::new(plan, run, generator, analysis, checks, Vec::new())
+    crate::settle::results(plan, run, generator, analysis, checks, Vec::new())
 }
 
 /// A header map from `(name, value)` pairs.

@@ -68,7 +68,7 @@ async fn litellm_retries_the_primary_twice_then_falls_back_as_the_mocks_confirm(
 }
 
 /// Requests an upstream's mock counted itself, over all keys and models.
-fn received(results: &chaos::report::Results, upstream: usize) -> u64 {
+fn received(results: &chaos::results::Results, upstream: usize) -> u64 {
     results.upstreams[upstream]
         .received
         .as_array()

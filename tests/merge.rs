@@ -5,7 +5,7 @@
 
 use chaos::{
     metrics::{hdr_base64, Percentiles},
-    report::Results,
+    results::Results,
 };
 use serde_json::Value;
 

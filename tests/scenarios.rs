@@ -40,7 +40,7 @@ fn a_speed_that_is_not_a_positive_finite_number_is_refused() {
 
 /// Runs `scenarios/<name>.yaml` at `speed` and returns its results and the failed
 /// expectations' text (as written, before the speed's note).
-async fn run(name: &str, speed: f64) -> (chaos::report::Results, Vec<String>) {
+async fn run(name: &str, speed: f64) -> (chaos::results::Results, Vec<String>) {
     let path = root().join("scenarios").join(format!("{name}.yaml"));
     let plan = chaos::scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let plan = plan.at_speed(Speed::new(speed).expect("a speed"));
@@ -61,7 +61,7 @@ async fn run(name: &str, speed: f64) -> (chaos::report::Results, Vec<String>) {
 }
 
 /// Runs a scenario at `speed` and asserts every expectation held.
-async fn passes(name: &str, speed: f64) -> chaos::report::Results {
+async fn passes(name: &str, speed: f64) -> chaos::results::Results {
     let (results, failed) = run(name, speed).await;
     let table = chaos::report::render_table(&results);
     assert!(failed.is_empty(), "{name}: {failed:?}\n{table}");

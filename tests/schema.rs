@@ -6,12 +6,12 @@ use crate::support::{assert_schema_committed, run_until, schema_errors};
 
 #[test]
 fn the_committed_results_schema_is_what_chaos_schema_results_prints() {
-    let file = chaos::report::results_schema_file();
+    let file = chaos::results::results_schema_file();
     let schema = assert_schema_committed(
         "results",
         &file,
         "the results types",
-        " (and bump SCHEMA_VERSION in src/report/results.rs if a field changed meaning or disappeared)",
+        " (and bump SCHEMA_VERSION in src/results/mod.rs if a field changed meaning or disappeared)",
     );
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
 }

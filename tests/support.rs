@@ -148,7 +148,7 @@ pub async fn run_plan(
 /// What the results schema finds wrong with a document, one line per error with its place.
 pub fn schema_errors(results: &serde_json::Value) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    errors(VALIDATOR.get_or_init(|| validator(chaos::report::results_schema())), results)
+    errors(VALIDATOR.get_or_init(|| validator(chaos::results::results_schema())), results)
 }
 
 /// What the scenario schema finds wrong with a scenario (as JSON), one line per error.

@@ -11,7 +11,7 @@
 //! before the run (the analysis passes its baseline's, see `slo.rs`). Windows are evaluated at
 //! the end of every second of the run and never after it: what follows a game day is unknown.
 
-use serde::{Deserialize, Serialize};
+pub use crate::results::{Fill, PageCheck};
 
 /// Good and bad events of a service level indicator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,15 +41,6 @@ fn burn_rate_of(bad: f64, total: f64, objective: f64) -> Option<f64> {
 /// spends; `None` for an empty period.
 pub fn budget_spent(burn_rate: f64, window_s: f64, period_s: f64) -> Option<f64> {
     (period_s > 0.0).then(|| burn_rate * window_s / period_s)
-}
-
-/// Events per second assumed for the time before the run, where a window reaches back past it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Fill {
-    /// Good events per second.
-    pub good_per_s: f64,
-    /// Bad events per second.
-    pub bad_per_s: f64,
 }
 
 /// Per-second tallies of a run, summed for any window that ends within it.
@@ -140,26 +131,6 @@ pub const PAGE_RULES: [PageRule; 2] = [
     PageRule { name: "1h/5m", long_window_s: 3600, short_window_s: 300, threshold: 14.4 },
     PageRule { name: "6h/30m", long_window_s: 21_600, short_window_s: 1800, threshold: 6.0 },
 ];
-
-/// What one paging rule would have done during the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct PageCheck {
-    /// `1h/5m` or `6h/30m`.
-    pub rule: String,
-    /// The long window, seconds.
-    pub long_window_s: u64,
-    /// The short window that confirms it, seconds.
-    pub short_window_s: u64,
-    /// The burn rate at which the rule pages.
-    pub threshold: f64,
-    /// The highest burn rate both windows reached at once (the lower of the two, at its
-    /// highest over the run); the rule pages when it reaches `threshold`.
-    pub peak_burn_rate: Option<f64>,
-    /// Whether the rule would have paged.
-    pub paged: bool,
-    /// Seconds from the run's start to the end of the second it would first have paged.
-    pub first_page_at_s: Option<u64>,
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 //! a price (or with unknown tokens) makes the window's cost unknown rather than low, and is
 //! counted in `unpriced_attempts` so the scenario's `prices:` can name the model.
 
-use serde::{Deserialize, Serialize};
+pub use crate::results::AppliedPrice;
 
 use super::prices::{PriceBook, PriceSource, DEFAULT_TABLE_SOURCE};
 use crate::metrics::ModelTokens;
@@ -42,19 +42,6 @@ pub fn cost(tokens: &ModelTokens, book: PriceBook<'_>) -> Cost {
         usd: (unpriced_attempts == 0).then_some(usd),
         unpriced_attempts,
     }
-}
-
-/// The price one model was charged at in a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AppliedPrice {
-    /// A model the attempts were billed for.
-    pub model: String,
-    /// Input tokens' price, US dollars per million tokens; `None` for a model without a price.
-    pub input_usd_per_million: Option<f64>,
-    /// Output tokens' price, US dollars per million tokens; `None` for a model without a price.
-    pub output_usd_per_million: Option<f64>,
-    /// `scenario`, or the default table's source and date; `None` without a price.
-    pub source: Option<String>,
 }
 
 /// The price of every model billed in `tokens`.

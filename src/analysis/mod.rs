@@ -10,6 +10,8 @@
 //! survived the target; otherwise they count in the phase that was active at the interposer.
 //! Each phase says which method its figures used.
 
+pub use crate::results::{Figures, JoinMethod};
+
 pub mod burn;
 pub mod cost;
 pub mod live;
@@ -21,7 +23,7 @@ pub mod upstream_timeline;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use crate::metrics::{Percentiles, SpectrumPoint};
 
@@ -32,134 +34,6 @@ use crate::{
         Plan,
     },
 };
-
-/// How attempts were attributed to a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum JoinMethod {
-    /// Every attempt carried its logical request's correlation id.
-    Correlation,
-    /// No attempt did; attempts count in the phase active when they arrived.
-    PhaseWindow,
-    /// Some did, some did not.
-    Mixed,
-    /// There were no attempts.
-    None,
-}
-
-/// Figures for one window of the run.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Figures {
-    /// The phase's name, or `overall` for the whole run.
-    pub name: String,
-    /// When the window starts, seconds from the run's start.
-    pub start_s: f64,
-    /// How long the window lasts, seconds.
-    pub duration_s: f64,
-    /// Requests the load sent, by intended start within the window.
-    pub logical_requests: u64,
-    /// Logical requests answered with success.
-    pub successes: u64,
-    /// Logical requests that did not succeed, unfinished ones included.
-    pub failures: u64,
-    /// Attempts that reached an interposer.
-    pub attempts: u64,
-    /// Attempts a fault answered.
-    pub injected: u64,
-    /// Attempts whose event stream ended without its terminator (cut, or abandoned).
-    pub incomplete_streams: u64,
-    /// Successes ÷ logical requests, a fraction (0–1); `None` when there were none.
-    pub availability: Option<f64>,
-    /// Failures ÷ logical requests, a fraction (0–1); `None` when there were none.
-    pub error_rate: Option<f64>,
-    /// Attempts per logical request; `None` when no attempt reached an interposer.
-    pub retry_amplification: Option<f64>,
-    /// From the intended start (coordinated-omission-correct), milliseconds, over every
-    /// request that got an answer, good or bad (unfinished ones have no latency).
-    pub latency_ms: Option<Percentiles>,
-    /// From the actual send, milliseconds.
-    pub service_time_ms: Option<Percentiles>,
-    /// Time to the final answer's head from the intended start, milliseconds.
-    pub ttfb_ms: Option<Percentiles>,
-    /// Time to the first token from the intended start (retries and waits included),
-    /// milliseconds, over answers that had a token.
-    pub ttft_ms: Option<Percentiles>,
-    /// Inter-token gaps of streamed answers, milliseconds.
-    pub itl_ms: Option<Percentiles>,
-    /// Each streamed answer's longest gap between tokens, milliseconds.
-    pub stall_ms: Option<Percentiles>,
-    /// Latency from the intended start at every quantile of the HDR spectrum
-    /// ([`crate::metrics::SPECTRUM_QUANTILES`]), milliseconds; empty without answers.
-    #[serde(default)]
-    pub latency_spectrum: Vec<SpectrumPoint>,
-    /// The same for the service time (from the actual send).
-    #[serde(default)]
-    pub service_time_spectrum: Vec<SpectrumPoint>,
-    /// Output tokens of the final answers, as their `usage` said (or counted when cut).
-    pub output_tokens: u64,
-    /// Logical requests by how they ended (`ok`, `http_503`, `timeout`, …).
-    pub outcomes: BTreeMap<String, u64>,
-    /// Attempts by how they ended (`200`, `429`, `unreachable`, `cancelled`).
-    pub attempt_statuses: BTreeMap<String, u64>,
-    /// Of those, the attempts a fault answered (the rest are the upstreams' own answers).
-    #[serde(default)]
-    pub injected_statuses: BTreeMap<String, u64>,
-    /// How attempts were attributed to the window.
-    pub join: JoinMethod,
-    /// How fast the window burnt the SLO's error budget: its bad ratio ÷ (1 − objective), over
-    /// finished requests (see [`slo`] for what counts as good and bad); 1 spends the budget
-    /// exactly over the SLO's period.
-    pub burn_rate: Option<f64>,
-    /// The fraction of the period's error budget the window spent: burn rate × its duration ÷
-    /// the period.
-    pub budget_spent: Option<f64>,
-    /// Whole run only: the highest burn rate over any 5-minute window ending within the run.
-    pub peak_burn_rate_5m: Option<f64>,
-    /// Whole run only: whether the multiwindow paging rules would have fired.
-    pub paging: Option<slo::Paging>,
-    /// Successful (2xx) attempts by upstream: who actually served.
-    pub served_by: BTreeMap<String, u64>,
-    /// Share (a fraction, 0–1) of the successful attempts served by an upstream other than the primary (the
-    /// built-in target's `upstream`, else the first upstream listed).
-    pub fallback_rate: Option<f64>,
-    /// Tokens billed to the attempts — failed and cut ones too — as their answers' `usage`
-    /// reported, or estimated where it did not (`output_tokens` above counts the final answers).
-    #[serde(default)]
-    pub billed_input_tokens: u64,
-    /// Output tokens billed to the attempts, as for `billed_input_tokens`.
-    #[serde(default)]
-    pub billed_output_tokens: u64,
-    /// Share of the billed tokens that were estimated, a fraction (0–1).
-    pub estimated_token_share: Option<f64>,
-    /// What the attempts cost, US dollars; `None` when an attempt could not be priced or none
-    /// reached an interposer.
-    pub cost_usd: Option<f64>,
-    /// Cost per logical request, US dollars.
-    pub cost_per_request_usd: Option<f64>,
-    /// Cost per request ÷ the baseline's (the first phase); `None` for the baseline itself.
-    pub cost_multiplier: Option<f64>,
-    /// Attempts billed tokens that could not be priced (a model without a price, or tokens not
-    /// known).
-    #[serde(default)]
-    pub unpriced_attempts: u64,
-    /// Retries asked to wait: attempts that followed, at the same upstream and for the same
-    /// logical request (joined by correlation id), an answer carrying `retry-after-ms` or
-    /// `retry-after` (see `methods.retry_after_compliance`).
-    #[serde(default)]
-    pub retries_asked_to_wait: u64,
-    /// Share (a fraction, 0–1) of the retries asked to wait that arrived at the interposer at
-    /// least the asked wait after the asking answer ended there; `None` when none was asked.
-    pub retry_after_compliance: Option<f64>,
-    /// Logical requests (joined by correlation id) whose attempts got more than one 2xx from
-    /// the upstream itself: generation paid for more than once (see `methods.duplicate_calls`).
-    #[serde(default)]
-    pub duplicate_requests: u64,
-    /// Duplicate requests ÷ logical requests, a fraction (0–1); `None` when there were none.
-    pub duplicate_rate: Option<f64>,
-    /// Time to fail over and time to recover (phases only; see [`transitions`]).
-    #[serde(flatten, default)]
-    pub transitions: transitions::Transitions,
-}
 
 /// Figures per phase, in timeline order, and for the whole run.
 #[derive(Debug, Clone, Serialize)]

@@ -14,7 +14,7 @@
 //! time before the run is assumed clean, at the run's mean request rate: the game day is judged
 //! on what it injected, never on its faults extrapolated over hours.
 
-use serde::{Deserialize, Serialize};
+pub use crate::results::{BurnSecond, Paging};
 
 use super::burn::{Fill, PageCheck, PerSecond, Tally, PAGE_RULES};
 use crate::{
@@ -35,20 +35,6 @@ pub fn count(tally: &mut Tally, outcome: Outcome, count: u64) {
     }
 }
 
-/// Would the paging rules have fired, and what filled the time before the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Paging {
-    /// The phase whose rates filled the windows before the run; `None` when the first phase
-    /// injected faults and the time before the run was taken as clean.
-    pub baseline: Option<String>,
-    /// The events per second assumed before the run.
-    pub fill: Fill,
-    /// One per rule: `1h/5m` (BR 14.4) and `6h/30m` (BR 6).
-    pub rules: Vec<PageCheck>,
-    /// Whether any rule would have paged.
-    pub paged: bool,
-}
-
 /// The SLO events of one phase (or the run).
 pub fn tally(totals: &PhaseTotals) -> Tally {
     let mut tally = Tally::default();
@@ -65,21 +51,6 @@ pub fn run_burn(plan: &Plan, tallies: &Tallies) -> (Option<f64>, Paging) {
     let rules: Vec<PageCheck> = PAGE_RULES.iter().map(|rule| run.page_check(rule, objective)).collect();
     let paged = rules.iter().any(|rule| rule.paged);
     (run.peak_burn_rate(PEAK_WINDOW_S, objective), Paging { baseline, fill, rules, paged })
-}
-
-/// The rolling burn rates the paging rules watch, at the end of one second of the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct BurnSecond {
-    /// The second the windows end with (they end when it ends), from the run's start.
-    pub second: u64,
-    /// Over the last 5 minutes (the fast rule's short window; it pages at 14.4 with the hour).
-    pub burn_rate_5m: Option<f64>,
-    /// Over the last hour (the fast rule's long window).
-    pub burn_rate_1h: Option<f64>,
-    /// Over the last 30 minutes (the slow rule's short window; it pages at 6 with 6 hours).
-    pub burn_rate_30m: Option<f64>,
-    /// Over the last 6 hours (the slow rule's long window).
-    pub burn_rate_6h: Option<f64>,
 }
 
 /// [`BurnSecond`] for every second of the run, windows filled before it as for the paging checks.

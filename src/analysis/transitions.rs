@@ -23,9 +23,9 @@
 //! otherwise the yardstick is the ideal, every request succeeding and every success from the
 //! primary.
 
-use std::ops::Range;
+pub use crate::results::Transitions;
 
-use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 use super::upstream_timeline::AttemptsSecond;
 use crate::{metrics::SecondTotals, scenario::Plan};
@@ -133,45 +133,6 @@ impl Window {
     /// From the window's start to the end of second `second` (at most the window's end).
     fn until_end_of(&self, second: usize) -> f64 {
         ((second + 1) as f64).min(self.end_s) - self.start_s
-    }
-}
-
-/// The transition figures of one phase.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Transitions {
-    /// Whether another upstream served while this phase's faults hit the primary; `None` when
-    /// the phase injects nothing at the primary (or for the whole run). See `time_to_failover_s`.
-    pub failed_over: Option<bool>,
-    /// Seconds from the phase's start to the end of the first second (by arrival at the
-    /// interposer) in which an upstream other than the primary answered with a 2xx of its own:
-    /// 1 s resolution, an upper bound. `None` when it did not fail over, or does not apply.
-    pub time_to_failover_s: Option<f64>,
-    /// Whether this phase, the first after faults at the primary ended, got back to the
-    /// baseline's success ratio and primary share for good; `None` when it is not such a phase.
-    pub recovered: Option<bool>,
-    /// Seconds from the phase's start to the end of the first second from which on every second
-    /// of the phase is back at the baseline (success ratio of requests by intended start, and
-    /// the primary's share of 2xx answers, each within three binomial standard errors): 1 s
-    /// resolution, an upper bound. `None` when it did not recover, or does not apply.
-    pub time_to_recover_s: Option<f64>,
-}
-
-impl Transitions {
-    /// Time to fail over as an expectation sees it: infinite when it never happened.
-    pub fn time_to_failover(&self) -> Option<f64> {
-        measured(self.failed_over, self.time_to_failover_s)
-    }
-
-    /// Time to recover as an expectation sees it: infinite when it never happened.
-    pub fn time_to_recover(&self) -> Option<f64> {
-        measured(self.recovered, self.time_to_recover_s)
-    }
-}
-
-fn measured(happened: Option<bool>, after_s: Option<f64>) -> Option<f64> {
-    match happened? {
-        true => after_s,
-        false => Some(f64::INFINITY),
     }
 }
 

@@ -3,33 +3,10 @@
 //! attempts cost. A fallback is visible here as one upstream's errors giving way to another's
 //! successes; a retry storm as the attempts outgrowing the load.
 
-use serde::{Deserialize, Serialize};
+pub use crate::results::{AttemptCount, AttemptsSecond};
 
 use super::{cost, prices::PriceBook};
 use crate::{metrics::attempt_timeline::AttemptSecond, scenario::Plan};
-
-/// Attempts of one kind within a second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AttemptCount {
-    /// The upstream's name in the scenario.
-    pub upstream: String,
-    /// How the attempts ended: a status (`200`, `429`), `unreachable`, `cancelled` or `aborted`.
-    pub status: String,
-    /// Whether a fault answered them, rather than the upstream.
-    pub injected: bool,
-    pub count: u64,
-}
-
-/// The attempts that reached an interposer within one second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AttemptsSecond {
-    /// Seconds since the run started, by arrival at the interposer.
-    pub second: u64,
-    /// By upstream, status and cause; kinds with no attempts are left out.
-    pub attempts: Vec<AttemptCount>,
-    /// What they were billed, US dollars; `None` when one could not be priced.
-    pub cost_usd: Option<f64>,
-}
 
 /// Every second with its attempts named and priced.
 pub fn attempts_by_second(plan: &Plan, seconds: &[AttemptSecond]) -> Vec<AttemptsSecond> {

@@ -3,53 +3,11 @@
 //! An expectation over too few logical requests is "inconclusive", never a pass: one error in
 //! ten requests says little about a 99.9 % objective.
 
+pub use crate::results::{Check, CheckStatus, Verdict, MIN_EVENTS};
+
 pub mod early;
 
-use serde::{Deserialize, Serialize};
-
 use crate::{analysis::Analysis, scenario::expect::Expectation};
-
-/// Fewer logical requests than this in an expectation's window make it inconclusive.
-pub const MIN_EVENTS: u64 = 20;
-
-/// The outcome of one expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    Pass,
-    Fail,
-    Inconclusive,
-}
-
-/// One expectation with what was observed.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Check {
-    #[serde(flatten)]
-    pub expectation: Expectation,
-    /// The phase's name, or `None` for the whole run.
-    pub phase: Option<String>,
-    /// The metric's value, in its base unit as `threshold` is; `None` when there was nothing to
-    /// measure.
-    pub observed: Option<f64>,
-    /// Logical requests in the window the figure came from.
-    pub events: u64,
-    /// Whether the expectation held.
-    pub status: CheckStatus,
-}
-
-/// The run's verdict; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    Fail,
-    Inconclusive,
-    /// The load generator fell behind its schedule: the figures measure it, not the target.
-    Invalid,
-    Interrupted,
-    /// A halt condition stopped the run and removed every fault.
-    Halted,
-}
 
 /// Evaluates every expectation.
 pub fn evaluate(expectations: &[Expectation], analysis: &Analysis) -> Vec<Check> {

@@ -3,39 +3,13 @@
 //! generator starts requests, how far a mock's token timing strays — with when and how they
 //! were measured. The report shows it in its header, beside the figures it qualifies.
 
+pub use crate::results::NoiseFloor;
+
 use std::path::Path;
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 
 use super::{BenchReport, Profile, BENCH_SCHEMA};
-
-/// The harness's own contribution to a run's figures, measured on the machine that ran it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct NoiseFloor {
-    /// RFC 3339, UTC: when it was measured.
-    pub measured_at: String,
-    /// How: `measured before this run` or the `chaos bench` file it was read from.
-    pub source: String,
-    /// The bench profile the figures come from.
-    pub profile: Profile,
-    /// The interposer's added service time over going direct, p50 and p99, milliseconds, at
-    /// `interposer_rate` requests per second.
-    pub interposer_added_p50_ms: Option<f64>,
-    pub interposer_added_p99_ms: Option<f64>,
-    pub interposer_rate: Option<u32>,
-    /// How late the generator started requests behind its schedule, p50 and p99, milliseconds.
-    pub generator_lag_p50_ms: Option<f64>,
-    pub generator_lag_p99_ms: Option<f64>,
-    /// A mock's inter-token timing error as it wrote its events, p50 and p99, milliseconds, at
-    /// `mock_streams` concurrent streams.
-    pub mock_inter_token_error_p50_ms: Option<f64>,
-    pub mock_inter_token_error_p99_ms: Option<f64>,
-    pub mock_streams: Option<u32>,
-    /// False when a calibration run had failures or the generator fell behind: the figures
-    /// are then not a floor.
-    pub valid: bool,
-}
 
 impl NoiseFloor {
     /// The floor in a bench's figures, labelled with where they came from.

@@ -8,6 +8,8 @@
 //! and every load is the generator `chaos run` uses ([`probe`]), so the figures are the ones a
 //! run is subject to.
 
+pub use crate::results::Profile;
+
 pub mod child;
 pub mod floor;
 pub mod generator;
@@ -27,19 +29,6 @@ use streams::{StreamFigures, StreamLoad};
 
 /// The version of the bench document's shape.
 pub const BENCH_SCHEMA: &str = "chaos-bench/1";
-
-/// How much to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Profile {
-    /// The loads the project's targets are stated at (about two minutes).
-    Full,
-    /// Small loads, a few seconds each: a smoke test of the machinery, not a measurement.
-    Quick,
-    /// What `chaos run --calibrate` measures before a run: the interposer at a modest rate and
-    /// a few hundred streams, no rate ladder (about fifteen seconds).
-    Calibration,
-}
 
 /// What a profile measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +97,7 @@ pub struct BenchReport {
     pub measured_at: String,
     pub profile: Profile,
     /// Where it ran.
-    pub environment: crate::report::Environment,
+    pub environment: crate::results::Environment,
     pub interposer: Option<InterposerFigures>,
     pub generator: Option<GeneratorFigures>,
     pub streams: Option<StreamFigures>,
@@ -140,7 +129,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<BenchReport> {
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
         measured_at,
         profile,
-        environment: crate::report::Environment::capture(&std::env::args().collect::<Vec<_>>()),
+        environment: crate::results::Environment::capture(&std::env::args().collect::<Vec<_>>()),
         interposer,
         generator,
         streams,

@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use crate::{
     metrics::Percentiles,
-    report::Results,
+    results::Results,
     runner::{self, RunOptions},
     scenario,
 };

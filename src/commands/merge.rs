@@ -4,10 +4,7 @@
 
 use std::path::Path;
 
-use crate::{
-    report::{self, merge::merge as merge_results, Results},
-    Exit,
-};
+use crate::{merge::merge as merge_results, report, results::Results, Exit};
 
 /// Merges `files` into `out` (default: `reports/<scenario>-merged-<timestamp>`). A file that
 /// cannot be read as results, or runs that cannot be merged, are the user's to fix: exit 2,
@@ -39,6 +36,6 @@ pub fn merge(files: &[std::path::PathBuf], out: Option<&Path>) -> anyhow::Result
         }
     };
     print!("{}", report::render_table(&merged));
-    println!("merged {} runs: {}", runs.len(), merged.write(&folder)?.display());
+    println!("merged {} runs: {}", runs.len(), report::write(&merged, &folder)?.display());
     Ok(super::exit_for(merged.verdict))
 }

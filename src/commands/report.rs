@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{report::Results, Exit};
+use crate::{report, results::Results, Exit};
 
 /// Reads `file` and writes its renderings into `out` (default: beside it). A file that cannot
 /// be read as results is the user's to fix: exit 2, naming it.
@@ -16,7 +16,7 @@ pub fn report(file: &Path, out: Option<&Path>) -> anyhow::Result<Exit> {
         }
     };
     let beside = file.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    for path in results.write_renderings(out.unwrap_or(beside))? {
+    for path in report::write_renderings(&results, out.unwrap_or(beside))? {
         println!("wrote {}", path.display());
     }
     Ok(Exit::Pass)

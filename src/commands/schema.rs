@@ -5,12 +5,12 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::{cli::SchemaOf, report, scenario, Exit};
+use crate::{cli::SchemaOf, results, scenario, Exit};
 
 /// Prints the schema of `of` as pretty JSON to stdout.
 pub fn schema(of: SchemaOf) -> anyhow::Result<Exit> {
     let schema = match of {
-        SchemaOf::Results => report::results_schema(),
+        SchemaOf::Results => results::results_schema(),
         SchemaOf::Scenario => scenario::scenario_schema(),
     };
     let text = serde_json::to_string_pretty(&schema)?;

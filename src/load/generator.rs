@@ -2,10 +2,11 @@
 //! how many starts it skipped. A run whose generator fell behind measured the generator, not
 //! the target, so it is marked invalid (exit 3) rather than blamed on the target.
 
+pub use crate::results::GeneratorReport;
+
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use crate::metrics::{micros, Percentiles};
 
@@ -82,31 +83,6 @@ impl GeneratorStats {
             problems,
         }
     }
-}
-
-/// The generator's section of the results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct GeneratorReport {
-    /// Requests started.
-    pub sent: u64,
-    /// Scheduled starts skipped because the generator could not start them.
-    pub missed: u64,
-    /// The threads the load ran on: one, or one per core for a rate one thread would not keep
-    /// up with (results written before this field: one).
-    #[serde(default = "one_thread")]
-    pub threads: u32,
-    /// Lateness of starts behind the schedule, milliseconds.
-    pub lag_ms: Option<Percentiles>,
-    /// The largest lateness of a start behind the schedule, milliseconds.
-    pub max_lag_ms: f64,
-    /// False when the run is invalid because the generator fell behind.
-    pub kept_up: bool,
-    /// How it fell behind, in words; empty when it kept up.
-    pub problems: Vec<String>,
-}
-
-fn one_thread() -> u32 {
-    1
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! and a line that finds the queue full is dropped and counted; the results say how many were
 //! written and dropped.
 
+pub use crate::results::JournalStats;
+
 use std::{
     fs::File,
     io::{BufWriter, Write},
@@ -121,15 +123,6 @@ impl AttemptLine {
 /// A duration in milliseconds, to the microsecond.
 fn millis(duration: std::time::Duration) -> f64 {
     (duration.as_micros() as f64) / 1000.0
-}
-
-/// What the journal kept.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct JournalStats {
-    /// Lines written, the run line included.
-    pub written: u64,
-    /// Attempt lines dropped because the writer fell behind.
-    pub dropped: u64,
 }
 
 /// A cheap, cloneable handle to add lines with.

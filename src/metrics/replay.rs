@@ -5,6 +5,8 @@
 //! phase than the attempt arrives in now, or none at all, leaves the chain to decide as usual,
 //! and is counted as a miss.
 
+pub use crate::results::ReplayStats;
+
 use std::{
     collections::{HashMap, VecDeque},
     path::{Path, PathBuf},
@@ -13,8 +15,6 @@ use std::{
         Mutex,
     },
 };
-
-use serde::{Deserialize, Serialize};
 
 use super::journal::{AttemptLine, RunLine};
 
@@ -27,17 +27,6 @@ pub enum ReplayError {
     Invalid { path: PathBuf, line: usize, source: serde_json::Error },
     #[error("{}: a journal of {what}, but this scenario has {ours}", path.display())]
     OtherRun { path: PathBuf, what: String, ours: String },
-}
-
-/// How a replay went.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ReplayStats {
-    /// The journal replayed.
-    pub file: String,
-    /// Attempts whose fault decision came from the journal.
-    pub imposed: u64,
-    /// Attempts the journal had no decision for (in their phase); their chains decided.
-    pub misses: u64,
 }
 
 /// Decisions recorded without a draw key, in arrival order: each a phase and the rules that fired.

@@ -1,40 +1,12 @@
 //! What a mock received: requests, answers by status, and tokens, per key and model. Keys are
 //! identified by their index in the mock's key list (`key-0`, …), never by their value.
 
+pub use crate::results::{CountsRow, Tally};
+
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex},
 };
-
-use serde::{Deserialize, Serialize};
-
-/// Tallies for one key and model.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Tally {
-    /// Requests received.
-    pub requests: u64,
-    /// Answers by HTTP status (0: hung up on or reset, no answer at all).
-    #[serde(deserialize_with = "statuses")]
-    pub statuses: BTreeMap<u16, u64>,
-    /// Prompt tokens of the requests, estimated (see `wire/tokens.rs`).
-    pub prompt_tokens: u64,
-    /// Output tokens the mock generated.
-    pub output_tokens: u64,
-}
-
-/// Statuses read back from JSON object keys: done by hand, as serde cannot read integer keys
-/// inside a flattened struct.
-fn statuses<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<u16, u64>, D::Error> {
-    BTreeMap::<String, u64>::deserialize(deserializer)?
-        .into_iter()
-        .map(|(status, count)| {
-            status
-                .parse()
-                .map(|status| (status, count))
-                .map_err(|_| serde::de::Error::custom(format!("status `{status}`")))
-        })
-        .collect()
-}
 
 impl Tally {
     /// Adds another tally's counts.
@@ -46,17 +18,6 @@ impl Tally {
         self.prompt_tokens += other.prompt_tokens;
         self.output_tokens += other.output_tokens;
     }
-}
-
-/// One row of the counts: a key and model, and their tallies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CountsRow {
-    #[serde(flatten)]
-    pub tally: Tally,
-    /// `key-<index>`, or `unauthenticated`.
-    pub key: String,
-    /// The requests' model, or `-` when none was readable.
-    pub model: String,
 }
 
 /// Counts keyed by (key id, model). Requests that failed authentication count under

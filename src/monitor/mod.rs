@@ -4,11 +4,11 @@
 //! condition that holds resolves [`watch`] with a [`Halt`], and the runner then removes every
 //! fault at once and ends the run as halted.
 
+pub use crate::results::Halt;
+
 pub mod progress;
 
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::{
     analysis::live::{live_figures, LiveFigures},
@@ -21,37 +21,6 @@ use progress::Progress;
 /// How long after a whole second the figures are looked at, so the answers of that second's
 /// last moments are in.
 const SETTLE: Duration = Duration::from_millis(50);
-
-/// Which halt condition stopped the run, and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Halt {
-    /// The condition as written.
-    pub condition: String,
-    /// The live value that satisfied it, in the metric's base unit (a fraction, seconds, a
-    /// ratio, US dollars).
-    pub observed: f64,
-    /// Seconds from the run's start to the moment it was seen.
-    pub at_s: f64,
-    /// The phase the run was in.
-    pub phase: String,
-    /// Who stopped the run by hand (an emergency stop on the control API, with the reason
-    /// given); absent when a halt condition did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-}
-
-impl Halt {
-    /// An emergency stop asked for by `by` at `at` into the run, in `phase`.
-    pub fn stop(by: String, at: Duration, phase: String) -> Halt {
-        Halt {
-            condition: "emergency stop".to_owned(),
-            observed: 1.0,
-            at_s: at.as_secs_f64(),
-            phase,
-            by: Some(by),
-        }
-    }
-}
 
 /// The first halt condition that `live` satisfies, with its observed value.
 pub fn breached<'a>(conditions: &'a [Expectation], live: &LiveFigures) -> Option<(&'a Expectation, f64)> {

@@ -1,11 +1,7 @@
 //! How figures read in every rendering (terminal table, `summary.md`, `junit.xml`, `report.html`): one place
 //! decides the units and precision of a value, and the words for a check's result.
 
-use crate::{
-    analysis::slo::Paging,
-    assert::{Check, CheckStatus, Verdict, MIN_EVENTS},
-    scenario::expect::Metric,
-};
+use crate::results::{Check, CheckStatus, Metric, Paging, Verdict, MIN_EVENTS};
 
 /// Shown for a figure with nothing to compute it from.
 pub const MISSING: &str = "-";
@@ -149,12 +145,12 @@ pub fn period(seconds: f64) -> String {
 
 /// How the run stopped, when not by running out of phases, and whether it was a rehearsal: a
 /// sentence each, for every rendering.
-pub fn stop_notes(run: &super::RunMeta) -> Vec<String> {
+pub fn stop_notes(run: &crate::results::RunMeta) -> Vec<String> {
     let mut notes = Vec::new();
     if run.dry_run {
         notes.push("Dry run: the whole plan ran with no fault firing.".to_owned());
     }
-    if let Some(halt @ crate::monitor::Halt { by: Some(by), .. }) = &run.halted_by {
+    if let Some(halt @ crate::results::Halt { by: Some(by), .. }) = &run.halted_by {
         notes.push(format!(
             "Stopped {} into the run, in phase {}: an emergency stop ({by}); every fault was removed at once and the run ended as halted.",
             seconds(halt.at_s),
@@ -180,7 +176,7 @@ pub fn stop_notes(run: &super::RunMeta) -> Vec<String> {
 
 /// Where the results came from, when not simply one run: runs merged, a journal replayed, a
 /// journal that dropped lines. A sentence each.
-pub fn provenance(results: &super::Results) -> Vec<String> {
+pub fn provenance(results: &crate::results::Results) -> Vec<String> {
     let mut notes = Vec::new();
     if !results.merged_from.is_empty() {
         let files: Vec<&str> = results.merged_from.iter().map(|run| run.file.as_str()).collect();
@@ -239,8 +235,8 @@ mod tests {
         let mut results = crate::test_support::results();
         assert!(provenance(&results).is_empty(), "one plain run needs no note");
         results.replay =
-            Some(crate::metrics::replay::ReplayStats { file: "j.ndjson".into(), imposed: 40, misses: 2 });
-        results.journal = Some(crate::metrics::journal::JournalStats { written: 10, dropped: 3 });
+            Some(crate::results::ReplayStats { file: "j.ndjson".into(), imposed: 40, misses: 2 });
+        results.journal = Some(crate::results::JournalStats { written: 10, dropped: 3 });
         assert_eq!(
             provenance(&results),
             [

@@ -7,8 +7,8 @@
 
 use std::fmt::Write;
 
-use super::{cells, Results};
-use crate::assert::{Check, CheckStatus};
+use super::cells;
+use crate::results::{Check, CheckStatus, Results};
 
 /// Renders `junit.xml` from the results.
 pub fn render_junit(results: &Results) -> String {

@@ -7,14 +7,8 @@
 
 use std::fmt::Write;
 
-use super::{
-    cells::{self, optional},
-    Results,
-};
-use crate::{
-    analysis::{slo::Paging, Figures},
-    assert::{Check, CheckStatus, Verdict},
-};
+use super::cells::{self, optional};
+use crate::results::{Check, CheckStatus, Figures, Paging, Results, Verdict};
 
 /// Renders `summary.md` from the results.
 pub fn render_summary(results: &Results) -> String {

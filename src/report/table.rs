@@ -3,11 +3,8 @@
 
 use std::fmt::Write;
 
-use super::{
-    cells::{self, optional},
-    Results,
-};
-use crate::{analysis::Figures, assert::Check};
+use super::cells::{self, optional};
+use crate::results::{Check, Figures, Percentiles, Results};
 
 /// Renders the phase table, the expectation table and the verdict line.
 pub fn render_table(results: &Results) -> String {
@@ -32,7 +29,7 @@ pub fn render_table(results: &Results) -> String {
 }
 
 fn phase_row(figures: &Figures) -> Vec<String> {
-    let latency = |pick: fn(&crate::analysis::Percentiles) -> f64| {
+    let latency = |pick: fn(&Percentiles) -> f64| {
         optional(figures.latency_ms.as_ref().map(|p| pick(p) / 1000.0), cells::seconds)
     };
     let ttft = optional(figures.ttft_ms.as_ref().map(|p| p.p99 / 1000.0), cells::seconds);

@@ -11,11 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::palette;
-use crate::{
-    analysis::{slo::BurnSecond, Percentiles},
-    metrics::SpectrumPoint,
-    report::Results,
-};
+use crate::results::{BurnSecond, Percentiles, Results, Second, SpectrumPoint, SPECTRUM_QUANTILES};
 
 /// How a chart's y axis is spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,7 +197,7 @@ fn by_second<T>(
 fn per_second(
     results: &Results,
     seconds: usize,
-    which: fn(&crate::metrics::timeline::Second) -> Option<Percentiles>,
+    which: fn(&Second) -> Option<Percentiles>,
     pick: fn(&Percentiles) -> f64,
 ) -> Vec<Option<f64>> {
     by_second(&results.timeline, seconds, None, |s| s.second, |s| which(s).map(|p| pick(&p)))
@@ -216,7 +212,7 @@ fn latency_chart(results: &Results, seconds: usize) -> Chart {
         Scale::Log,
         seconds,
     );
-    let latency = |s: &crate::metrics::timeline::Second| s.latency_ms;
+    let latency = |s: &Second| s.latency_ms;
     chart.series = vec![
         series("p50", per_second(results, seconds, latency, |p| p.p50), palette::P50),
         series("p99", per_second(results, seconds, latency, |p| p.p99), palette::P99),
@@ -237,7 +233,7 @@ fn latency_chart(results: &Results, seconds: usize) -> Chart {
 fn ttft_chart(results: &Results, seconds: usize) -> Chart {
     let mut chart =
         time_chart("ttft", "Time to first token, from the intended start", "ms", Scale::Log, seconds);
-    let ttft = |s: &crate::metrics::timeline::Second| s.ttft_ms;
+    let ttft = |s: &Second| s.ttft_ms;
     chart.series = vec![
         series("p50", per_second(results, seconds, ttft, |p| p.p50), palette::P50),
         series("p99", per_second(results, seconds, ttft, |p| p.p99), palette::P99),
@@ -332,7 +328,7 @@ fn cost_chart(results: &Results, seconds: usize) -> Chart {
 
 /// Each phase's latency at every quantile of the HDR spectrum.
 fn spectrum_chart(results: &Results) -> Chart {
-    let quantiles = crate::metrics::SPECTRUM_QUANTILES;
+    let quantiles = SPECTRUM_QUANTILES;
     let mut chart = Chart {
         id: "spectrum",
         title: "Latency by percentile, per phase (from the intended start)".to_owned(),

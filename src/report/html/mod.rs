@@ -14,8 +14,8 @@ mod tables;
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::{cells, Results};
-use crate::assert::Verdict;
+use super::cells;
+use crate::results::{Results, Verdict};
 
 pub use charts::{chart_data, ChartData};
 

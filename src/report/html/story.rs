@@ -3,8 +3,8 @@
 //! anthropic (fallback). Each request took 1.39 attempts; faults answered 240 of them."
 
 use crate::{
-    analysis::{transitions::Transitions, Figures},
     report::cells::{self, optional},
+    results::{Figures, Transitions},
 };
 
 /// A phase's figures in two or three sentences.

@@ -7,12 +7,8 @@ use std::collections::BTreeMap;
 use maud::{html, Markup};
 
 use crate::{
-    analysis::Figures,
-    assert::CheckStatus,
-    report::{
-        cells::{self, optional},
-        Results,
-    },
+    report::cells::{self, optional},
+    results::{CheckStatus, Figures, Results},
 };
 
 /// Each expectation, its observed value and its result.

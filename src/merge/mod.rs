@@ -6,38 +6,21 @@
 //! as well as it can be: per-second counts add up, per-second percentiles become an upper bound
 //! (`metrics::timeline::merge`), generator lateness the worst of the runs'.
 
+pub use crate::results::MergedRun;
+
 mod compat;
 mod parts;
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 pub use compat::MergeError;
 
-use super::{Environment, Results};
+use crate::results::{Environment, Results};
 use crate::{
     analysis::{self, upstream_timeline, Folded},
-    assert::{self, Verdict},
+    assert,
     metrics::{timeline, Tallies},
 };
-
-/// One run a merged document is made of.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MergedRun {
-    /// Its `results.json`, as given to `chaos merge`.
-    pub file: String,
-    /// When it started, RFC 3339, UTC.
-    pub started_at: String,
-    /// Wall time it took, seconds.
-    pub elapsed_s: f64,
-    /// Logical requests it sent.
-    pub logical_requests: u64,
-    /// Its own verdict.
-    pub verdict: Verdict,
-    /// Where it ran.
-    pub environment: Environment,
-}
 
 /// Merges runs of one scenario (at least one), read from the files named beside them;
 /// `command_line` is the merge's own, for its `environment`.
@@ -79,7 +62,7 @@ pub fn merge(runs: &[(PathBuf, Results)], command_line: &[String]) -> Result<Res
     );
     let upstreams = parts::upstreams(runs.iter().map(|(_, r)| r.upstreams.as_slice()))
         .map_err(|problem| MergeError::Unreadable { files: files.clone(), problem })?;
-    let merged = Results::new(
+    let merged = crate::settle::results(
         &plan,
         parts::run_meta(runs.iter().map(|(_, r)| &r.run)),
         generator,
@@ -125,7 +108,7 @@ mod tests {
             .collect()
     }
 
-    fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
         serde_json::to_value(value).expect("serializes")
     }
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::super::Results;
+use crate::results::Results;
 
 /// Why runs cannot be merged.
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +108,7 @@ mod tests {
         let error = check(&runs).unwrap_err().to_string();
         let expected = format!("line {n}: `# a comment` here, line {n}: `` there", n = lines + 1);
         assert!(error.ends_with(&expected), "{error}");
-        let old = crate::report::Results { tallies: None, ..results.clone() };
+        let old = crate::results::Results { tallies: None, ..results.clone() };
         let runs = [(PathBuf::from("a.json"), results), (PathBuf::from("old.json"), old)];
         assert!(check(&runs).unwrap_err().to_string().starts_with("old.json: cannot be merged"));
     }

@@ -7,7 +7,7 @@ use crate::{
     load::GeneratorReport,
     metrics::Percentiles,
     mock::CountsRow,
-    report::{RunMeta, UpstreamCounts},
+    results::{RunMeta, UpstreamCounts},
 };
 
 /// The runs side by side: started with the first, lasting as long as the longest; interrupted,

@@ -1,0 +1,114 @@
+//! Stage 4, drain: after a stop, faults are removed first, so none fires afterwards; the load
+//! stops starting requests and those in flight get the scenario's `drain` (at most
+//! [`INTERRUPT_DRAIN`] after an early stop; an interrupt during it shortens it the same way).
+//! Then the target, the operations servers, the interposers, the journal and the mocks are
+//! shut down in that order. Hands [`Drained`] — the plan as run, the generator's account, the
+//! journal's and what each mock received — to [`super::finish`].
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use anyhow::Context;
+
+use crate::{
+    fault::Chain,
+    load::GeneratorStats,
+    metrics::{journal::JournalStats, RunClock},
+    ops::live_faults::LiveFaults,
+    proxy::InterposerHandle,
+    results::UpstreamCounts,
+    scenario::Plan,
+    target,
+};
+
+use super::{play::Stopped, prepare::Bookkeeping, start::Started, RunOptions, INTERRUPT_DRAIN};
+
+/// A run with everything shut down, ready to be analysed.
+pub(super) struct Drained {
+    pub books: Bookkeeping,
+    /// The plan as it ran (a skipped phase shortened it).
+    pub as_run: Arc<Plan>,
+    pub phases_started_at: time::OffsetDateTime,
+    /// How the run stopped; an interrupt during the drain counts.
+    pub stopped: Stopped,
+    pub generator: GeneratorStats,
+    pub journal: JournalStats,
+    /// What each upstream received, in the scenario's order.
+    pub counts: Vec<UpstreamCounts>,
+}
+
+/// Removes the faults after an early stop, drains the load and shuts everything down.
+pub(super) async fn drain<S: Future<Output = ()>>(
+    run: Started,
+    mut stopped: Stopped,
+    options: &RunOptions,
+    shutdown: Pin<&mut S>,
+) -> anyhow::Result<Drained> {
+    let Started {
+        books,
+        journal_writer,
+        mocks,
+        target,
+        clock,
+        phases_started_at,
+        interposers,
+        state,
+        live,
+        ops,
+        load,
+        stop_load,
+    } = run;
+    let as_run = state.plan();
+    let plan = &*as_run;
+    let stopped_early = stopped.early();
+    // Faults go first, before anything else waits: none fires after a stop.
+    if stopped_early {
+        remove_faults(plan, &interposers, &live, clock);
+        if stopped.halted_by.is_some() {
+            state.set_halted();
+        }
+    }
+    options.progress.finish();
+    let _ = stop_load.send(true);
+    // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
+    let interrupted = stopped.interrupted;
+    let drain_interrupt = async {
+        if interrupted {
+            std::future::pending::<()>().await;
+        }
+        shutdown.await;
+        remove_faults(plan, &interposers, &live, clock);
+    };
+    let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
+    let (generator, interrupted_in_drain) = load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await?;
+    stopped.interrupted |= interrupted_in_drain;
+    if let Some(process) = target {
+        let stopped = process.stop(target::process::STOP_GRACE).await;
+        tracing::info!(?stopped, "target stopped");
+    }
+    ops.shutdown().await;
+    for interposer in interposers {
+        interposer.shutdown().await;
+    }
+    // Every attempt is recorded once its interposer has shut down.
+    books.recorder.close_journal();
+    let journal = tokio::task::spawn_blocking(move || journal_writer.finish())
+        .await
+        .context("the journal writer")?
+        .context("writing journal.ndjson")?;
+    let mut counts = Vec::with_capacity(mocks.len());
+    for (upstream, mock) in plan.upstreams.iter().zip(mocks) {
+        counts.push(crate::settle::upstream_counts(upstream, mock.counters()));
+        mock.shutdown().await;
+    }
+    Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
+}
+
+/// Clears every interposer's faults, live ones included, and brings dark ones back (emergency
+/// stop); decided requests keep their decision.
+fn remove_faults(plan: &Plan, interposers: &[InterposerHandle], live: &LiveFaults, clock: RunClock) {
+    live.close("the run has stopped: every fault was removed");
+    for interposer in interposers {
+        interposer.set_chain(plan.phase_at(clock.elapsed()), Chain::empty());
+        interposer.set_refusing(false);
+    }
+}

@@ -1,0 +1,36 @@
+//! Stage 5, finish: analyses what was recorded against the plan as run, evaluates the
+//! expectations, and writes `results.json` with its renderings into the run's folder. Hands the
+//! [`RunReport`] back to the caller of [`super::execute`].
+
+use crate::{
+    analysis, assert, report,
+    results::{Environment, RunMeta},
+    settle,
+};
+
+use super::{drain::Drained, play::Stopped, RunOptions, RunReport};
+
+/// Analyses the drained run and writes its results.
+pub(super) fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<RunReport> {
+    let Drained { books, as_run, phases_started_at, stopped, generator, journal, counts } = drained;
+    let plan = &*as_run;
+    let Stopped { interrupted, aborted_by, halted_by } = stopped;
+    let analysis = analysis::analyze(plan, &books.recorder.aggregate(plan.phase_ends()));
+    let checks = assert::evaluate(&plan.expectations, &analysis);
+    let run = RunMeta {
+        started_at: books.started.format(&time::format_description::well_known::Rfc3339)?,
+        elapsed_s: books.wall.elapsed().as_secs_f64(),
+        interrupted,
+        aborted_by,
+        halted_by,
+        dry_run: options.dry_run,
+        phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
+    };
+    let generator = generator.report(plan.load.max_lag);
+    let results = settle::results(plan, run, generator, analysis, checks, counts)
+        .with_environment(Environment::capture(&options.command_line))
+        .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))
+        .with_calibration(options.calibration.clone());
+    report::write(&results, &books.folder)?;
+    Ok(RunReport { results, folder: books.folder })
+}

@@ -1,0 +1,116 @@
+//! The runner: starts the mocks and interposers, gives each interposer its fault timeline
+//! (it switches chains at the exact phase boundaries by the run clock), drives the load, walks
+//! the phases, then drains, analyses and writes the results.
+//!
+//! One shutdown path: when `shutdown` resolves (Ctrl-C), load stops, faults are removed,
+//! in-flight requests get a short drain, and results for what happened so far are written.
+//! An interrupt during the drain shortens it the same way. With `abort_on_fail`, an expectation
+//! on a phase that failed for good (`assert::early`) stops the run the same way, and the
+//! results say which one did.
+//!
+//! [`execute`] is five stages, each in its own file, each handing a small struct to the next:
+//! [`prepare`] (folder, journal, mocks, listeners) → [`start`] (target, clock, interposers,
+//! load) → [`play`] (the phases) → [`drain`] (faults off, load drained, everything shut down)
+//! → [`finish`] (analysis, expectations, `results.json`).
+
+mod drain;
+mod finish;
+mod play;
+mod prepare;
+mod start;
+
+use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+
+use crate::{
+    metrics::{journal::RunLine, replay::Replay},
+    monitor::progress::Progress,
+    ops::OpsOptions,
+    results::Results,
+    scenario::Plan,
+};
+
+/// The longest drain after an interrupt, whatever the scenario's `drain` says.
+const INTERRUPT_DRAIN: Duration = Duration::from_secs(5);
+
+/// Where and how a run writes.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Folder under which each run gets `<scenario>-<timestamp>/`.
+    pub reports_root: PathBuf,
+    /// The command line that started the run (program first), recorded with secrets redacted.
+    pub command_line: Vec<String>,
+    /// Run the whole plan with no fault firing (`--dry-run`).
+    pub dry_run: bool,
+    /// How progress is shown while the run goes on.
+    pub progress: Progress,
+    /// Fault decisions of an earlier run to impose (`--replay`), read by [`Replay::read`]
+    /// against [`journal_header`].
+    pub replay: Option<Arc<Replay>>,
+    /// Live metrics and the control API, when asked for.
+    pub ops: OpsOptions,
+    /// The harness's noise floor, measured or read before the run (`--calibrate`).
+    pub calibration: Option<crate::results::NoiseFloor>,
+}
+
+impl RunOptions {
+    /// Runs writing under `reports_root`, started by this process's command line, faults on,
+    /// progress not shown.
+    pub fn new(reports_root: PathBuf) -> Self {
+        RunOptions {
+            reports_root,
+            command_line: std::env::args().collect(),
+            dry_run: false,
+            progress: Progress::Off,
+            replay: None,
+            ops: OpsOptions::default(),
+            calibration: None,
+        }
+    }
+}
+
+/// The first line of a run's journal: the scenario it ran, which a replay must match.
+pub fn journal_header(plan: &Plan) -> RunLine {
+    RunLine {
+        kind: "run".to_owned(),
+        scenario: plan.name.clone(),
+        seed: plan.seed,
+        upstreams: plan.upstreams.iter().map(|u| u.name.clone()).collect(),
+        zones: plan.upstreams.iter().map(|u| u.zone.clone()).collect(),
+        phases: plan.phases.iter().map(|p| p.name.clone()).collect(),
+        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+    }
+}
+
+/// A finished run: its results and the folder they were written to.
+#[derive(Debug)]
+pub struct RunReport {
+    pub results: Results,
+    pub folder: PathBuf,
+}
+
+/// A run interrupted before its first phase began: nothing was sent, so there are no results
+/// to write (the caller exits as interrupted, not as a harness failure).
+#[derive(Debug)]
+pub struct NothingRun(pub &'static str);
+
+impl std::fmt::Display for NothingRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted while {}; nothing was run", self.0)
+    }
+}
+
+impl std::error::Error for NothingRun {}
+
+/// Runs a plan end to end and writes its results: the five stages, in order.
+pub async fn execute(
+    plan: &Plan,
+    options: &RunOptions,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<RunReport> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let prepared = prepare::prepare(plan, options).await?;
+    let mut started = start::start(plan, options, prepared, shutdown.as_mut()).await?;
+    let stopped = play::play(&mut started, options, shutdown.as_mut()).await;
+    let drained = drain::drain(started, stopped, options, shutdown.as_mut()).await?;
+    finish::finish(drained, options)
+}

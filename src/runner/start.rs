@@ -1,0 +1,159 @@
+//! Stage 2, start: the target comes up (a command target becomes healthy) and a first phase's
+//! wall-clock `at` is waited for; then the run clock starts, each interposer starts serving with
+//! its fault timeline, the operations servers start and the load begins. Hands [`Started`] to
+//! [`super::play`]; an interrupt before the clock starts ends the run with [`NothingRun`].
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::{
+    fault::Chain,
+    load::{self, LoadClient, LoadThreads, Schedule, Sender},
+    metrics::{journal::JournalWriter, RunClock},
+    mock::MockHandle,
+    ops::{live_faults::LiveFaults, state::RunState, OpsServers},
+    proxy::{self, InterposerConfig, InterposerHandle, TimedChain, Timeline},
+    scenario::{plan::Arrivals, Plan},
+    target::{self, process::TargetProcess},
+};
+
+use super::{
+    prepare::{Bookkeeping, Prepared},
+    NothingRun, RunOptions,
+};
+
+/// A run whose phases have begun: everything serving, the load sending.
+pub(super) struct Started {
+    pub books: Bookkeeping,
+    pub journal_writer: JournalWriter,
+    pub mocks: Vec<MockHandle>,
+    /// The target's process, for a command target.
+    pub target: Option<TargetProcess>,
+    pub clock: RunClock,
+    /// When the first phase started, after the target was up and a first `at` was waited for.
+    pub phases_started_at: time::OffsetDateTime,
+    /// One per upstream, in the scenario's order.
+    pub interposers: Vec<InterposerHandle>,
+    pub state: Arc<RunState>,
+    pub live: Arc<LiveFaults>,
+    pub ops: OpsServers,
+    pub load: LoadThreads,
+    /// Sending `true` stops the load from starting requests.
+    pub stop_load: watch::Sender<bool>,
+}
+
+/// Starts the target, waits for a first phase's `at`, then starts the clock, the interposers,
+/// the operations servers and the load.
+pub(super) async fn start<S: Future<Output = ()>>(
+    plan: &Plan,
+    options: &RunOptions,
+    prepared: Prepared,
+    mut shutdown: Pin<&mut S>,
+) -> anyhow::Result<Started> {
+    let Prepared { books, ops, journal_writer, mocks, listeners, addrs } = prepared;
+    // A command target starts (and becomes healthy) before the clock does: its start-up is not
+    // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
+    let target = tokio::select! {
+        target = target::start(plan, &addrs, &books.folder) => target.context("starting the target")?,
+        () = shutdown.as_mut() => return Err(NothingRun("the target was starting").into()),
+    };
+    // A first phase with a wall-clock `at` waits for it, everything else up and ready.
+    if let Some(wait) =
+        plan.starts_at.and_then(|at| std::time::Duration::try_from(at - time::OffsetDateTime::now_utc()).ok())
+    {
+        tracing::info!(?wait, "waiting for the first phase's `at`");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shutdown.as_mut() => {
+                if let Some(process) = target.process {
+                    process.stop(target::process::STOP_GRACE).await;
+                }
+                return Err(NothingRun("waiting for the first phase's `at`").into());
+            }
+        }
+    }
+    // Everything is up: from here on, time belongs to the scenario.
+    let phases_started_at = time::OffsetDateTime::now_utc();
+    let clock = RunClock::start_now();
+    let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
+    for (index, (upstream, (mock, listener))) in
+        plan.upstreams.iter().zip(mocks.iter().zip(listeners)).enumerate()
+    {
+        let config = InterposerConfig {
+            upstream_index: index,
+            upstream_uri: format!("http://{}", mock.addr).parse()?,
+            family: upstream.family,
+            keys: upstream.keys.clone(),
+            clock,
+            recorder: books.recorder.clone(),
+            replay: options.replay.clone(),
+            tls: Default::default(),
+        };
+        let interposer = proxy::spawn(listener, config)?;
+        if !options.dry_run {
+            interposer.set_timeline(timeline(plan, index));
+        }
+        interposers.push(interposer);
+    }
+
+    let state = RunState::new(plan.clone(), clock, books.recorder.clone(), options.dry_run);
+    let layers = plan.upstreams.iter().zip(&interposers);
+    let live = Arc::new(LiveFaults::new(
+        layers
+            .map(|(upstream, interposer)| (upstream.name.clone(), upstream.family, interposer.live_layer()))
+            .collect(),
+        plan.seed,
+        options.dry_run,
+    ));
+    let ops = ops.start(&state, &live, interposers.iter().map(|i| i.addr).collect())?;
+    let sender = Sender::new(LoadClient::new(target.client, clock)?, plan.load.mix.clone(), plan.seed);
+    let (stop_load, load_stopped) = watch::channel(false);
+    let recorder = books.recorder.clone();
+    let load = match &plan.load.arrivals {
+        Arrivals::Open { process, segments, bursts } => {
+            let schedule = Schedule::new(*process, segments.clone(), bursts, plan.seed);
+            load::start(schedule, plan.duration(), sender, plan.load.limits, clock, recorder, load_stopped)
+                .context("starting the load generator")?
+        }
+        Arrivals::Closed { users, think } => {
+            load::start_closed(*users, *think, plan.duration(), sender, clock, recorder, load_stopped)
+                .context("starting the load generator")?
+        }
+    };
+    Ok(Started {
+        books,
+        journal_writer,
+        mocks,
+        target: target.process,
+        clock,
+        phases_started_at,
+        interposers,
+        state,
+        live,
+        ops,
+        load,
+        stop_load,
+    })
+}
+
+/// One upstream's chains for every phase, each with its own seed.
+pub(super) fn timeline(plan: &Plan, upstream: usize) -> Timeline {
+    let entries = plan
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| TimedChain {
+            phase: index,
+            until: phase.end(),
+            chain: Chain::new(phase.faults[upstream].clone(), chain_seed(plan.seed, index, upstream)),
+        })
+        .collect();
+    Timeline::new(entries)
+}
+
+/// A distinct, reproducible seed for each phase and upstream.
+fn chain_seed(seed: u64, phase: usize, upstream: usize) -> u64 {
+    seed ^ ((phase as u64) << 32 | upstream as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
