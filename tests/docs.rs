@@ -155,6 +155,43 @@ fn every_relative_link_in_the_docs_resolves_inside_the_repository() {
     );
 }
 
+/// The repository paths a text names in backticks (`src/...`, `tests/...`, ...), with one
+/// `{a,b}` group spelt out; placeholders (`<family>`) and globs are left out.
+fn named_paths(text: &str) -> Vec<String> {
+    const ROOTS: [&str; 6] = ["src/", "tests/", "benches/", "scripts/", "schemas/", "scenarios/"];
+    let mut paths = Vec::new();
+    for (index, quoted) in text.split('`').enumerate() {
+        let path = quoted.split([':', '#', ' ']).next().unwrap_or_default();
+        let named = index % 2 == 1 && ROOTS.iter().any(|root| path.starts_with(root));
+        if !named || path.contains(['<', '*']) {
+            continue;
+        }
+        match path.split_once('{').and_then(|(head, rest)| Some((head, rest.split_once('}')?))) {
+            Some((head, (choices, tail))) => {
+                paths.extend(choices.split(',').map(|choice| format!("{head}{choice}{tail}")));
+            }
+            None => paths.push(path.to_owned()),
+        }
+    }
+    paths
+}
+
+#[test]
+fn every_file_the_docs_name_exists() {
+    let root = root();
+    let mut missing = Vec::new();
+    for doc in linked_documents(&root) {
+        for path in named_paths(&read(&doc)) {
+            if !root.join(path.trim_end_matches('/')).exists() {
+                missing.push(format!("{}: `{path}`", doc.strip_prefix(&root).unwrap_or(&doc).display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "files the docs name that do not exist:\n{}", missing.join("\n"));
+    let spelt = named_paths("see `src/fault/{cut,stall}.rs:12` and `src/mock/<family>.rs`, not src/x.rs");
+    assert_eq!(spelt, ["src/fault/cut.rs", "src/fault/stall.rs"]);
+}
+
 #[test]
 fn no_document_points_outside_the_repository() {
     let root = root();

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::{Decision, EventAction, Fault, FaultContext, RequestView};
-use crate::{located::Checked, wire::sse_split::SseEvent};
+use crate::{located::Checked, speed::Speed, wire::sse_split::SseEvent};
 
 /// `cut: { after_events: 10 }`
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -30,6 +30,11 @@ impl Fault for CutFault {
 
     fn check(raw: &Spanned<RawAfterEvents>, _options: &(), _context: &FaultContext) -> Checked<Self> {
         Ok(CutFault { after_events: raw.value.after_events })
+    }
+
+    /// It states no time: a count of events or a kind, the same at any speed.
+    fn at_speed(&self, _speed: Speed) -> Self {
+        self.clone()
     }
 
     fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {

@@ -7,6 +7,7 @@ use serde_saphyr::Spanned;
 use super::{Decision, EventAction, Fault, FaultContext, RequestView};
 use crate::{
     located::{choose, Checked, Located},
+    speed::Speed,
     wire::{sse_split::SseEvent, ApiFamily},
 };
 
@@ -40,6 +41,11 @@ impl Fault for DropFault {
             return Err(Located::at(&what.referenced, message));
         }
         Ok(DropFault { what: dropped })
+    }
+
+    /// It states no time: a count of events or a kind, the same at any speed.
+    fn at_speed(&self, _speed: Speed) -> Self {
+        self.clone()
     }
 
     fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {

@@ -92,10 +92,12 @@ macro_rules! faults {
         }
 
         impl RawAction {
-            /// Reads the value of the action key `name` (one of [`NAMES`]).
-            pub fn read<'de, A: MapAccess<'de>>(name: &str, map: &mut A) -> Result<RawAction, A::Error> {
+            /// Reads the value of the action key `name` (one of [`NAMES`]); `None` for a null
+            /// value, which counts as the key left out.
+            pub fn read<'de, A: MapAccess<'de>>(name: &str, map: &mut A) -> Result<Option<RawAction>, A::Error> {
                 $(if name == <$fault as Fault>::NAME {
-                    return Ok(RawAction::$variant(map.next_value()?));
+                    let value: Option<_> = map.next_value()?;
+                    return Ok(value.map(RawAction::$variant));
                 })+
                 Err(serde::de::Error::custom(format!("`{name}` is not a fault")))
             }

@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 use super::{Decision, EventAction, Fault, FaultContext, RequestView};
 use crate::{
     located::{choose, Checked},
+    speed::Speed,
     wire::{sse, sse_split::SseEvent, ApiFamily},
 };
 
@@ -53,6 +54,11 @@ impl Fault for InjectFault {
             &[("error", Injected::Error), ("malformed", Injected::Malformed)],
         )?;
         Ok(InjectFault { what, after_events: raw.value.after_events, family: context.family })
+    }
+
+    /// It states no time: a count of events or a kind, the same at any speed.
+    fn at_speed(&self, _speed: Speed) -> Self {
+        self.clone()
     }
 
     fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {

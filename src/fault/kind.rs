@@ -39,7 +39,8 @@ pub trait Fault: Sized + Clone + PartialEq + Debug {
     /// The names of those keys.
     const OPTION_KEYS: &'static [&'static str] = &[];
 
-    /// Reads the value of option `key` (one of [`Fault::OPTION_KEYS`]) into `options`.
+    /// Reads the value of option `key` (one of [`Fault::OPTION_KEYS`]) into `options`; a null
+    /// value leaves the option out, as serde's derive does for an `Option` field.
     fn read_option<'de, A: MapAccess<'de>>(
         key: &str,
         map: &mut A,
@@ -59,11 +60,9 @@ pub trait Fault: Sized + Clone + PartialEq + Debug {
     fn check(raw: &Spanned<Self::Raw>, options: &Self::Options, context: &FaultContext) -> Checked<Self>;
 
     /// This fault at `speed`: every duration it states shortened, every rate quickened, counts
-    /// unchanged. The default is for a fault that states no time.
-    fn at_speed(&self, speed: Speed) -> Self {
-        let _ = speed;
-        self.clone()
-    }
+    /// unchanged. No default: a fault that states no time says so by returning itself, so a new
+    /// fault cannot forget to scale.
+    fn at_speed(&self, speed: Speed) -> Self;
 
     /// The decision for one request; a stream fault says [`Decision::Stream`]. `rng` is the
     /// request's own draw stream.

@@ -121,28 +121,17 @@ impl<'de> Deserialize<'de> for RawFault {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
+                // A key given twice never gets here: the YAML reader refuses it first.
                 let mut rule = RawFault::default();
-                let mut options_seen: Vec<&str> = Vec::new();
                 while let Some(key) = map.next_key::<Key>()? {
                     match key {
-                        Key::Action(name) => {
-                            if rule.actions.iter().any(|action| action.name() == name) {
-                                return Err(de::Error::duplicate_field(name));
-                            }
-                            rule.actions.push(RawAction::read(name, &mut map)?);
-                        }
-                        Key::Option { owner, key } => {
-                            if options_seen.contains(&key) {
-                                return Err(de::Error::duplicate_field(key));
-                            }
-                            options_seen.push(key);
-                            rule.options.read(owner, key, &mut map)?;
-                        }
-                        Key::Probability => once(&mut rule.probability, "probability", &mut map)?,
-                        Key::First => once(&mut rule.first, "first", &mut map)?,
-                        Key::After => once(&mut rule.after, "after", &mut map)?,
-                        Key::Every => once(&mut rule.every, "every", &mut map)?,
-                        Key::Match => once(&mut rule.matcher, "match", &mut map)?,
+                        Key::Action(name) => rule.actions.extend(RawAction::read(name, &mut map)?),
+                        Key::Option { owner, key } => rule.options.read(owner, key, &mut map)?,
+                        Key::Probability => once(&mut rule.probability, &mut map)?,
+                        Key::First => once(&mut rule.first, &mut map)?,
+                        Key::After => once(&mut rule.after, &mut map)?,
+                        Key::Every => once(&mut rule.every, &mut map)?,
+                        Key::Match => once(&mut rule.matcher, &mut map)?,
                     }
                 }
                 Ok(rule)
@@ -184,16 +173,13 @@ impl schemars::JsonSchema for RawFault {
     }
 }
 
-/// Reads a shared key's value into `slot`, refusing it twice.
+/// Reads a shared key's value into `slot` (a null value leaves it out, as serde's derive does
+/// for an `Option` field).
 fn once<'de, T: Deserialize<'de>, A: MapAccess<'de>>(
     slot: &mut Option<T>,
-    name: &'static str,
     map: &mut A,
 ) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = Some(map.next_value()?);
+    *slot = map.next_value()?;
     Ok(())
 }
 
@@ -270,7 +256,7 @@ fn matcher(raw: &RawFault, key_count: Option<usize>) -> Checked<Matcher> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ApiFamily;
+    use crate::{fault::FaultAction, wire::ApiFamily};
 
     fn build(text: &str, family: ApiFamily) -> Checked<FaultRule> {
         let raw: Spanned<RawFault> = serde_saphyr::from_str(text).expect("parses");
@@ -313,8 +299,8 @@ mod tests {
         for key in NAMES.iter().chain(&SHARED_KEYS).chain(&["retry_after", "quota", "should_retry"]) {
             assert!(listed.contains(key), "{key} missing from {unknown}");
         }
-        let twice = serde_saphyr::from_str::<Spanned<RawFault>>("{ first: 1, first: 2 }");
-        assert!(twice.is_err());
+        let twice = serde_saphyr::from_str::<Spanned<RawFault>>("{ status: 503, status: 500 }").unwrap_err();
+        assert!(twice.to_string().contains("duplicate"), "{twice}");
     }
 
     #[test]
@@ -328,5 +314,19 @@ mod tests {
         read.sort_unstable();
         assert_eq!(described, read);
         assert_eq!(schema["additionalProperties"], false);
+    }
+
+    #[test]
+    fn a_null_value_counts_as_the_key_left_out() {
+        let rule = build(
+            r#"{"status": 429, "retry_after": null, "probability": null, "match": null}"#,
+            ApiFamily::OpenAi,
+        )
+        .expect("valid");
+        let FaultAction::Status(status) = &rule.action else { panic!("a status fault: {rule:?}") };
+        assert_eq!((status.status, status.retry_after), (429, None));
+        assert_eq!(rule.dose.probability, 1.0);
+        let error = build("{ status: null }", ApiFamily::OpenAi).unwrap_err();
+        assert!(error.message.starts_with("this fault has no action"), "{}", error.message);
     }
 }

@@ -4,7 +4,10 @@ use rand::rngs::StdRng;
 use serde_saphyr::Spanned;
 
 use super::{ConnectionFault, Decision, Fault, FaultContext, RequestView};
-use crate::located::{Checked, Located};
+use crate::{
+    located::{Checked, Located},
+    speed::Speed,
+};
 
 /// Resets the connection instead of answering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,11 @@ impl Fault for ResetFault {
             ));
         }
         Ok(ResetFault)
+    }
+
+    /// It states no time: a count of events or a kind, the same at any speed.
+    fn at_speed(&self, _speed: Speed) -> Self {
+        self.clone()
     }
 
     fn on_request(&self, _request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {

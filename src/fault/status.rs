@@ -2,7 +2,8 @@
 //! window exceeded), 408, 429 (rate limit with `retry-after` and the provider's rate-limit
 //! headers, or OpenAI's not-retryable `insufficient_quota`), 500, 502, 503, 504, Anthropic's
 //! 529, and 200 with an error body — with the body and headers the upstream's family sends,
-//! and `x-should-retry` when asked.
+//! and `x-should-retry` when asked. The 408 and 504 bodies are generic (the providers document
+//! none for them); the SDKs retry both whatever the body says.
 //!
 //! ```yaml
 //! - { status: 429, retry_after: 2s, probability: 30% }
@@ -85,9 +86,9 @@ impl Fault for StatusFault {
         options: &mut StatusOptions,
     ) -> Result<(), A::Error> {
         match key {
-            "retry_after" => options.retry_after = Some(map.next_value()?),
-            "quota" => options.quota = Some(map.next_value()?),
-            _ => options.should_retry = Some(map.next_value()?),
+            "retry_after" => options.retry_after = map.next_value()?,
+            "quota" => options.quota = map.next_value()?,
+            _ => options.should_retry = map.next_value()?,
         }
         Ok(())
     }
@@ -110,6 +111,10 @@ impl Fault for StatusFault {
                 list.join(", ")
             );
             return Err(Located::at(&status.referenced, message));
+        }
+        if let (400, Some(wait)) = (status.value, &options.retry_after) {
+            let message = "`retry_after` does not go with `status: 400`: a 400 is not retried, so no wait is sent";
+            return Err(Located::at(&wait.referenced, message));
         }
         let quota = match &options.quota {
             Some(quota) if quota.value && (status.value != 429 || family != ApiFamily::OpenAi) => {

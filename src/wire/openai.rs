@@ -98,9 +98,13 @@ pub fn limit_headers(response: CannedResponse, state: &LimitHeaders) -> CannedRe
         .with_header("x-ratelimit-reset-tokens", go_duration(state.reset_tokens))
 }
 
-/// A duration the way Go prints it, as OpenAI's headers do: `12ms`, `1s`, `17.28s`, `6m0s`.
+/// A duration the way Go prints it, as OpenAI's headers do: `0s`, `12ms`, `1s`, `17.28s`,
+/// `6m0s`.
 pub fn go_duration(duration: Duration) -> String {
     let millis = duration.as_millis();
+    if millis == 0 {
+        return "0s".to_owned();
+    }
     if millis < 1000 {
         return format!("{millis}ms");
     }
@@ -163,6 +167,7 @@ mod tests {
 
     #[test]
     fn durations_print_as_go_does() {
+        assert_eq!(go_duration(Duration::ZERO), "0s");
         assert_eq!(go_duration(Duration::from_millis(12)), "12ms");
         assert_eq!(go_duration(Duration::from_secs(1)), "1s");
         assert_eq!(go_duration(Duration::from_millis(17_280)), "17.28s");
