@@ -99,7 +99,7 @@ start_mock
 mock_pid=$MOCK_PID
 url=$MOCK_URL
 
-# The body our client sends (src/load/body.rs): prompt_tokens 100 → "lore" × 93, max_tokens 1.
+# The body our client sends (crates/chaos-runtime/src/load/body.rs): prompt_tokens 100 → "lore" × 93, max_tokens 1.
 prompt=$(printf 'lore%.0s' $(seq 93))
 body="{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"$prompt\"}],\"user\":\"chaos-1\",\"max_completion_tokens\":1}"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url/v1/chat/completions" \

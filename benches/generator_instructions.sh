@@ -42,7 +42,7 @@ ensure_chaos
 start_mock
 url=$MOCK_URL
 
-# The body our client sends (src/load/body.rs): prompt_tokens 100 → "lore" × 93, max_tokens 1.
+# The body our client sends (crates/chaos-runtime/src/load/body.rs): prompt_tokens 100 → "lore" × 93, max_tokens 1.
 prompt=$(printf 'lore%.0s' $(seq 93))
 body="{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"$prompt\"}],\"user\":\"chaos-1\",\"max_completion_tokens\":1}"
 

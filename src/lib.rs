@@ -1,7 +1,8 @@
 //! `chaos`: a chaos-testing harness for LLM gateways and clients.
 //!
-//! Layout, following the flow of data; `ARCHITECTURE.md` draws the floors these modules sit on
-//! and the imports that must never run up them (held by `tests/layers.rs`):
+//! The top floor of a workspace whose crates are the floors below it (`crates/`); each is
+//! re-exported here under its module's name. `ARCHITECTURE.md` draws the floors and the imports
+//! that must never run up them (the crates' dependencies, and `tests/layers.rs` inside them):
 //! - [`cli`], [`exit`], [`commands`] — arguments, exit codes, one function per subcommand;
 //!   [`run`] is the entry point.
 //! - [`scenario`] — YAML → checked [`scenario::Plan`], errors at `file:line:column`;
@@ -30,35 +31,24 @@
 //! - [`bench`] — `chaos bench` and `run --calibrate`: the harness's own noise floor.
 #![forbid(unsafe_code)]
 
-pub mod analysis;
-pub mod assert;
 pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod exit;
-pub mod fault;
-pub mod load;
-pub mod located;
-pub mod loopback;
-pub mod merge;
-pub mod metrics;
-pub mod mock;
 pub mod monitor;
-pub mod net;
 pub mod ops;
-pub mod proxy;
-pub mod ratelimit;
-pub mod report;
-pub mod results;
 pub mod runner;
-pub mod scenario;
-pub mod settle;
-pub mod speed;
-pub mod target;
 #[cfg(test)]
 mod test_support;
-pub mod units;
-pub mod wire;
+
+// Every floor below, under its own name, so `chaos::scenario::Plan` and `crate::fault::Chain`
+// read the same from here, the tests and the benches.
+pub use chaos_core::{located, loopback, metrics, ratelimit, results, speed, units, wire};
+pub use chaos_fault as fault;
+pub use chaos_measure::{analysis, assert};
+pub use chaos_report::{merge, report, settle};
+pub use chaos_runtime::{load, mock, net, proxy, target};
+pub use chaos_scenario as scenario;
 
 pub use cli::{Cli, Command};
 pub use commands::exit_for;

@@ -158,7 +158,7 @@ fn every_relative_link_in_the_docs_resolves_inside_the_repository() {
 /// The repository paths a text names in backticks (`src/...`, `tests/...`, ...), with one
 /// `{a,b}` group spelt out; placeholders (`<family>`) and globs are left out.
 fn named_paths(text: &str) -> Vec<String> {
-    const ROOTS: [&str; 6] = ["src/", "tests/", "benches/", "scripts/", "schemas/", "scenarios/"];
+    const ROOTS: [&str; 7] = ["src/", "crates/", "tests/", "benches/", "scripts/", "schemas/", "scenarios/"];
     let mut paths = Vec::new();
     for (index, quoted) in text.split('`').enumerate() {
         let path = quoted.split([':', '#', ' ']).next().unwrap_or_default();

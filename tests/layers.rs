@@ -65,15 +65,28 @@ struct Import {
 }
 
 fn floor(module: &str) -> u32 {
-    FLOORS
-        .iter()
-        .find(|(name, _)| *name == module)
-        .map(|(_, floor)| *floor)
-        .unwrap_or_else(|| panic!("src/{module} has no floor: add it to FLOORS here and to ARCHITECTURE.md"))
+    FLOORS.iter().find(|(name, _)| *name == module).map(|(_, floor)| *floor).unwrap_or_else(|| {
+        panic!("module {module} has no floor: add it to FLOORS here and to ARCHITECTURE.md")
+    })
 }
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+/// The source folders of the workspace: the binary's crate and each crate of `crates/`, with
+/// the one module a whole crate is (`chaos-fault` is `fault`) or `None` where each top-level
+/// module of the crate is its own.
+fn source_roots() -> Vec<(PathBuf, Option<&'static str>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut roots = vec![(root.join("src"), None)];
+    for (name, whole) in [
+        ("chaos-core", None),
+        ("chaos-fault", Some("fault")),
+        ("chaos-scenario", Some("scenario")),
+        ("chaos-runtime", None),
+        ("chaos-measure", None),
+        ("chaos-report", None),
+    ] {
+        roots.push((root.join("crates").join(name).join("src"), whole));
+    }
+    roots
 }
 
 fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
@@ -87,11 +100,28 @@ fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a file belongs to; `None` for the crate root and the test support.
-fn top_module(file: &Path) -> Option<String> {
-    let first = file.strip_prefix(src()).ok()?.components().next()?.as_os_str().to_str()?;
-    let name = first.strip_suffix(".rs").unwrap_or(first);
-    (!["lib", "main", "test_support"].contains(&name)).then(|| name.to_owned())
+/// Every source file with the module it belongs to; the crate roots of crates of several
+/// modules, and the test fixtures, belong to none.
+fn files_by_module() -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for (root, whole) in source_roots() {
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        for file in files {
+            let first = file.strip_prefix(&root).ok().and_then(|p| p.components().next());
+            let first = first.and_then(|c| c.as_os_str().to_str()).unwrap_or_default();
+            let name = first.strip_suffix(".rs").unwrap_or(first).to_owned();
+            if ["main", "test_support", "testing"].contains(&name.as_str()) {
+                continue;
+            }
+            match whole {
+                Some(module) => found.push((file, module.to_owned())),
+                None if name != "lib" => found.push((file, name)),
+                None => {}
+            }
+        }
+    }
+    found
 }
 
 /// A line without its `//` comment (a `//` inside a string literal stays).
@@ -112,9 +142,11 @@ fn without_comment(line: &str) -> &str {
 /// The code of a file up to its `#[cfg(test)] mod tests`, comments removed, line by line.
 fn non_test_lines(text: &str) -> Vec<&str> {
     let lines: Vec<&str> = text.lines().collect();
-    let tests = lines
-        .windows(2)
-        .position(|pair| pair[0].trim() == "#[cfg(test)]" && pair[1].trim_start().starts_with("mod tests"));
+    let tests = lines.windows(2).position(|pair| {
+        pair[0].trim() == "#[cfg(test)]"
+            && pair[1].trim_start().starts_with("mod ")
+            && pair[1].trim_end().ends_with('{')
+    });
     lines[..tests.unwrap_or(lines.len())].iter().map(|line| without_comment(line)).collect()
 }
 
@@ -158,9 +190,15 @@ fn crate_paths(code: &str) -> Vec<(usize, String)> {
 
 /// What `src/lib.rs` re-exports at the crate root (`pub use exit::Exit;`): item → its module.
 fn root_reexports() -> BTreeMap<String, String> {
-    let lib = fs::read_to_string(src().join("lib.rs")).expect("src/lib.rs");
+    let lib =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("src/lib.rs");
     let mut items = BTreeMap::new();
-    for line in lib.lines().filter_map(|line| line.strip_prefix("pub use ")) {
+    // `pub use chaos_core::{…}` and `pub use chaos_fault as fault` re-export whole floors.
+    let items_of_modules = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub use "))
+        .filter(|line| !line.starts_with("chaos_"));
+    for line in items_of_modules {
         let (module, names) = line.trim_end_matches(';').split_once("::").expect("pub use module::item");
         for name in names.trim_matches(|c| c == '{' || c == '}').split(',') {
             items.insert(name.trim().to_owned(), module.to_owned());
@@ -171,24 +209,26 @@ fn root_reexports() -> BTreeMap<String, String> {
 
 /// Every import of one top-level module from another, in non-test code.
 fn imports() -> Vec<Import> {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let modules: BTreeSet<String> = files.iter().filter_map(|file| top_module(file)).collect();
+    let files = files_by_module();
+    let modules: BTreeSet<String> = files.iter().map(|(_, module)| module.clone()).collect();
     let reexports = root_reexports();
     let mut imports = Vec::new();
-    for file in files.into_iter().filter(|file| top_module(file).is_some()) {
-        let from = top_module(&file).expect("a top-level module");
+    for (file, from) in files {
+        let whole_crate = !file.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+            && source_roots().iter().any(|(root, whole)| whole.is_some() && file.starts_with(root));
         let text = fs::read_to_string(&file).expect("a readable source file");
         let code = non_test_lines(&text).join("\n");
         for (at, path) in crate_paths(&code) {
             let first = path.split("::").next().unwrap_or_default().to_owned();
             let to = if modules.contains(&first) {
                 first
+            } else if whole_crate {
+                continue; // an item of the crate's own, which is one module
             } else {
                 reexports
                     .get(&first)
                     .cloned()
-                    .unwrap_or_else(|| panic!("{}: `crate::{path}` names no module of src/", file.display()))
+                    .unwrap_or_else(|| panic!("{}: `crate::{path}` names no module", file.display()))
             };
             if to != from {
                 let line = code[..at].matches('\n').count() + 1;
@@ -205,9 +245,7 @@ fn is_upward(import: &Import) -> bool {
 
 #[test]
 fn every_module_of_src_has_a_floor_and_every_floor_a_module() {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let modules: BTreeSet<String> = files.iter().filter_map(|file| top_module(file)).collect();
+    let modules: BTreeSet<String> = files_by_module().into_iter().map(|(_, module)| module).collect();
     for module in &modules {
         floor(module);
     }
@@ -256,4 +294,49 @@ fn paths_are_read_from_groups_inline_uses_and_past_comments() {
     assert_eq!(paths, ["a::B", "c::{d,e}", "f::g"]);
     let with_tests = "use crate::a;\n#[cfg(test)]\nmod tests {\n    use crate::b;\n}\n";
     assert_eq!(non_test_lines(with_tests), ["use crate::a;"]);
+}
+
+/// The crates of the workspace, bottom first: each may depend only on crates before it.
+const CRATES: [&str; 6] =
+    ["chaos-core", "chaos-fault", "chaos-scenario", "chaos-runtime", "chaos-measure", "chaos-report"];
+
+/// The `chaos-*` crates a manifest's `[dependencies]` (not its dev-dependencies) name.
+fn crate_dependencies(manifest: &str) -> Vec<String> {
+    let mut section = "";
+    let mut found = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if section == "[dependencies]" && line.starts_with("chaos-") {
+            let name = line.split(['.', ' ', '=']).next().unwrap_or_default();
+            found.push(name.to_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn every_crate_depends_only_on_the_crates_below_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut upward = Vec::new();
+    for (index, name) in CRATES.iter().enumerate() {
+        let manifest = fs::read_to_string(root.join("crates").join(name).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("crates/{name}/Cargo.toml: {e}"));
+        for dependency in crate_dependencies(&manifest) {
+            let below = CRATES.iter().position(|c| *c == dependency).is_some_and(|at| at < index);
+            if !below {
+                upward.push(format!("{name} depends on {dependency}"));
+            }
+        }
+    }
+    assert!(upward.is_empty(), "crate dependencies that go up (see ARCHITECTURE.md): {upward:?}");
+    let on_disk: BTreeSet<String> = fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(on_disk, CRATES.iter().map(|c| c.to_string()).collect(), "a crate with no place in CRATES");
+    let parsed = crate_dependencies(
+        "[dependencies]\nchaos-core.workspace = true\nserde = \"1\"\n[dev-dependencies]\nchaos-report = {}",
+    );
+    assert_eq!(parsed, ["chaos-core"]);
 }

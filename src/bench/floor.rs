@@ -1,7 +1,8 @@
 //! The noise floor a run records (`chaos run --calibrate`): the few figures of a bench that sit
 //! under every figure of the run — what the interposer adds to each attempt, how late the
 //! generator starts requests, how far a mock's token timing strays — with when and how they
-//! were measured. The report shows it in its header, beside the figures it qualifies.
+//! were measured. The report shows it in its header, beside the figures it qualifies. The
+//! type is the results contract's ([`NoiseFloor`]); measuring and reading it is the bench's.
 
 pub use crate::results::NoiseFloor;
 
@@ -11,75 +12,45 @@ use anyhow::Context;
 
 use super::{BenchReport, Profile, BENCH_SCHEMA};
 
-impl NoiseFloor {
-    /// The floor in a bench's figures, labelled with where they came from.
-    pub fn from_bench(bench: &BenchReport, source: &str) -> NoiseFloor {
-        let interposer = bench.interposer.as_ref();
-        let errors = bench.streams.as_ref().and_then(|s| s.mock.inter_token_error_ms);
-        NoiseFloor {
-            measured_at: bench.measured_at.clone(),
-            source: source.to_owned(),
-            profile: bench.profile,
-            interposer_added_p50_ms: interposer.and_then(|i| i.added_p50_us).map(|us| us / 1000.0),
-            interposer_added_p99_ms: interposer.and_then(|i| i.added_p99_us).map(|us| us / 1000.0),
-            interposer_rate: interposer.map(|i| i.load.rate),
-            generator_lag_p50_ms: interposer.and_then(|i| i.start_lag_p50_ms),
-            generator_lag_p99_ms: interposer.and_then(|i| i.start_lag_p99_ms),
-            mock_inter_token_error_p50_ms: errors.map(|e| e.p50),
-            mock_inter_token_error_p99_ms: errors.map(|e| e.p99),
-            mock_streams: bench.streams.as_ref().map(|s| s.load.streams),
-            valid: interposer.is_none_or(|i| i.valid),
-        }
+/// The floor in a bench's figures, labelled with where they came from.
+pub fn from_bench(bench: &BenchReport, source: &str) -> NoiseFloor {
+    let interposer = bench.interposer.as_ref();
+    let errors = bench.streams.as_ref().and_then(|s| s.mock.inter_token_error_ms);
+    NoiseFloor {
+        measured_at: bench.measured_at.clone(),
+        source: source.to_owned(),
+        profile: bench.profile,
+        interposer_added_p50_ms: interposer.and_then(|i| i.added_p50_us).map(|us| us / 1000.0),
+        interposer_added_p99_ms: interposer.and_then(|i| i.added_p99_us).map(|us| us / 1000.0),
+        interposer_rate: interposer.map(|i| i.load.rate),
+        generator_lag_p50_ms: interposer.and_then(|i| i.start_lag_p50_ms),
+        generator_lag_p99_ms: interposer.and_then(|i| i.start_lag_p99_ms),
+        mock_inter_token_error_p50_ms: errors.map(|e| e.p50),
+        mock_inter_token_error_p99_ms: errors.map(|e| e.p99),
+        mock_streams: bench.streams.as_ref().map(|s| s.load.streams),
+        valid: interposer.is_none_or(|i| i.valid),
     }
+}
 
-    /// Measures the calibration profile now.
-    pub async fn measure() -> anyhow::Result<NoiseFloor> {
-        let bench = super::run(Profile::Calibration).await.context("calibrating the harness")?;
-        Ok(NoiseFloor::from_bench(&bench, "measured before this run"))
-    }
+/// Measures the calibration profile now.
+pub async fn measure() -> anyhow::Result<NoiseFloor> {
+    let bench = super::run(Profile::Calibration).await.context("calibrating the harness")?;
+    Ok(from_bench(&bench, "measured before this run"))
+}
 
-    /// Reads the floor from a `chaos bench` JSON file.
-    pub fn read(path: &Path) -> anyhow::Result<NoiseFloor> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let bench: BenchReport = serde_json::from_str(&text).map_err(|error| {
-            anyhow::anyhow!(
-                "{}:{}:{}: not a `chaos bench` file ({BENCH_SCHEMA}): {error}",
-                path.display(),
-                error.line(),
-                error.column()
-            )
-        })?;
-        if bench.schema != BENCH_SCHEMA {
-            anyhow::bail!("{}: schema {:?}, expected {BENCH_SCHEMA:?}", path.display(), bench.schema);
-        }
-        Ok(NoiseFloor::from_bench(&bench, &format!("chaos bench, {}", path.display())))
+/// Reads the floor from a `chaos bench` JSON file.
+pub fn read(path: &Path) -> anyhow::Result<NoiseFloor> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bench: BenchReport = serde_json::from_str(&text).map_err(|error| {
+        anyhow::anyhow!(
+            "{}:{}:{}: not a `chaos bench` file ({BENCH_SCHEMA}): {error}",
+            path.display(),
+            error.line(),
+            error.column()
+        )
+    })?;
+    if bench.schema != BENCH_SCHEMA {
+        anyhow::bail!("{}: schema {:?}, expected {BENCH_SCHEMA:?}", path.display(), bench.schema);
     }
-
-    /// One line for a report's header: each figure with the load it was measured at.
-    pub fn describe(&self) -> String {
-        let ms = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.2} ms"));
-        let signed = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:+.2} ms"));
-        let mut parts = Vec::new();
-        if self.interposer_rate.is_some() {
-            parts.push(format!(
-                "interposer {} p50, {} p99 at {}/s",
-                signed(self.interposer_added_p50_ms),
-                signed(self.interposer_added_p99_ms),
-                self.interposer_rate.unwrap_or_default()
-            ));
-            parts.push(format!(
-                "generator start lag {} p50, {} p99",
-                ms(self.generator_lag_p50_ms),
-                ms(self.generator_lag_p99_ms)
-            ));
-        }
-        if let Some(streams) = self.mock_streams {
-            parts.push(format!(
-                "mock inter-token error {} p99 at {streams} streams",
-                ms(self.mock_inter_token_error_p99_ms)
-            ));
-        }
-        let caveat = if self.valid { "" } else { " (not a floor: the calibration run had failures)" };
-        format!("{}{caveat}; {}, {}", parts.join("; "), self.source, self.measured_at)
-    }
+    Ok(from_bench(&bench, &format!("chaos bench, {}", path.display())))
 }

@@ -38,51 +38,49 @@ pub struct BenchPlan {
     pub streams: Option<StreamLoad>,
 }
 
-impl Profile {
-    /// The loads this profile runs.
-    pub fn plan(self) -> BenchPlan {
-        match self {
-            Profile::Full => BenchPlan {
-                interposer: Some(InterposerLoad {
-                    rate: 2000,
-                    connections: 50,
-                    seconds: 5.0,
-                    rounds: 2,
-                    with_relay: true,
-                }),
-                generator: Some(RateLadder {
-                    rates: vec![
-                        2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000, 40_000, 48_000, 56_000,
-                        64_000,
-                    ],
-                    connections: 50,
-                    seconds: 4.0,
-                }),
-                streams: Some(StreamLoad { streams: 2000, tokens: 100, tokens_per_second: 50 }),
-            },
-            Profile::Quick => BenchPlan {
-                interposer: Some(InterposerLoad {
-                    rate: 200,
-                    connections: 10,
-                    seconds: 1.0,
-                    rounds: 1,
-                    with_relay: true,
-                }),
-                generator: Some(RateLadder { rates: vec![100, 200], connections: 10, seconds: 2.0 }),
-                streams: Some(StreamLoad { streams: 50, tokens: 10, tokens_per_second: 50 }),
-            },
-            Profile::Calibration => BenchPlan {
-                interposer: Some(InterposerLoad {
-                    rate: 1000,
-                    connections: 50,
-                    seconds: 2.0,
-                    rounds: 1,
-                    with_relay: false,
-                }),
-                generator: None,
-                streams: Some(StreamLoad { streams: 200, tokens: 40, tokens_per_second: 50 }),
-            },
-        }
+/// The loads a profile runs.
+pub fn plan_of(profile: Profile) -> BenchPlan {
+    match profile {
+        Profile::Full => BenchPlan {
+            interposer: Some(InterposerLoad {
+                rate: 2000,
+                connections: 50,
+                seconds: 5.0,
+                rounds: 2,
+                with_relay: true,
+            }),
+            generator: Some(RateLadder {
+                rates: vec![
+                    2_000, 4_000, 8_000, 12_000, 16_000, 20_000, 24_000, 32_000, 40_000, 48_000, 56_000,
+                    64_000,
+                ],
+                connections: 50,
+                seconds: 4.0,
+            }),
+            streams: Some(StreamLoad { streams: 2000, tokens: 100, tokens_per_second: 50 }),
+        },
+        Profile::Quick => BenchPlan {
+            interposer: Some(InterposerLoad {
+                rate: 200,
+                connections: 10,
+                seconds: 1.0,
+                rounds: 1,
+                with_relay: true,
+            }),
+            generator: Some(RateLadder { rates: vec![100, 200], connections: 10, seconds: 2.0 }),
+            streams: Some(StreamLoad { streams: 50, tokens: 10, tokens_per_second: 50 }),
+        },
+        Profile::Calibration => BenchPlan {
+            interposer: Some(InterposerLoad {
+                rate: 1000,
+                connections: 50,
+                seconds: 2.0,
+                rounds: 1,
+                with_relay: false,
+            }),
+            generator: None,
+            streams: Some(StreamLoad { streams: 200, tokens: 40, tokens_per_second: 50 }),
+        },
     }
 }
 
@@ -110,7 +108,7 @@ pub async fn run(profile: Profile) -> anyhow::Result<BenchReport> {
     let started = std::time::Instant::now();
     let measured_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
-    let plan = profile.plan();
+    let plan = plan_of(profile);
     let scratch = probe::Scratch::new()?;
     let interposer = match plan.interposer {
         Some(load) => Some(interposer::measure(&scratch, load).await?),
@@ -164,7 +162,7 @@ mod tests {
 
     #[test]
     fn the_full_profile_measures_at_the_loads_the_targets_are_stated_at() {
-        let plan = Profile::Full.plan();
+        let plan = plan_of(Profile::Full);
         assert_eq!(plan.interposer.map(|l| l.rate), Some(2000));
         assert_eq!(plan.streams.map(|s| (s.streams, s.tokens_per_second)), Some((2000, 50)));
         let ladder = plan.generator.expect("a rate ladder");

@@ -8,8 +8,8 @@ use std::{
 
 use super::{interrupted, invalid};
 use crate::{
-    assert::Verdict, bench::NoiseFloor, metrics::replay::Replay, monitor::progress::Progress, report, runner,
-    scenario, speed::Speed, Exit,
+    assert::Verdict, bench, metrics::replay::Replay, monitor::progress::Progress, report, runner, scenario,
+    speed::Speed, Exit,
 };
 
 /// Checks a scenario and prints a one-line summary of it played at `speed`.
@@ -71,7 +71,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     };
     let calibration = match &how.calibrate {
         None => None,
-        Some(Calibrate::Read(path)) => match NoiseFloor::read(path) {
+        Some(Calibrate::Read(path)) => match bench::floor::read(path) {
             Ok(floor) => Some(floor),
             Err(error) => {
                 eprintln!("error: --calibrate: {error:#}");
@@ -82,7 +82,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
             println!("calibrating: measuring the harness's own noise floor on this machine (about 15 s) ...");
             let _ = std::io::stdout().flush();
             tokio::select! {
-                floor = NoiseFloor::measure() => Some(floor?),
+                floor = bench::floor::measure() => Some(floor?),
                 () = interrupted() => {
                     eprintln!("interrupted while calibrating; nothing was run");
                     return Ok(Exit::Interrupted);

@@ -97,7 +97,7 @@ pub(super) async fn drain<S: Future<Output = ()>>(
         .context("writing journal.ndjson")?;
     let mut counts = Vec::with_capacity(mocks.len());
     for (upstream, mock) in plan.upstreams.iter().zip(mocks) {
-        counts.push(crate::settle::upstream_counts(upstream, mock.counters()));
+        counts.push(crate::settle::upstream_counts(upstream, mock.counters().to_json()["counts"].take()));
         mock.shutdown().await;
     }
     Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
