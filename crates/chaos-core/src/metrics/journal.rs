@@ -6,8 +6,6 @@
 //! and a line that finds the queue full is dropped and counted; the results say how many were
 //! written and dropped.
 
-pub use crate::results::JournalStats;
-
 use std::{
     fs::File,
     io::{BufWriter, Write},
@@ -23,6 +21,15 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use super::AttemptRecord;
+
+/// What the journal kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct JournalStats {
+    /// Lines written, the run line included.
+    pub written: u64,
+    /// Attempt lines dropped because the writer fell behind.
+    pub dropped: u64,
+}
 
 /// Lines that may wait for the writer.
 pub const QUEUE: usize = 16_384;

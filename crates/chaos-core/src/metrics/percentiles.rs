@@ -1,9 +1,37 @@
 //! Latency percentiles from an HDR histogram of microseconds ([`super::micros`]), reported in
 //! milliseconds: the usual five, and the spectrum HdrHistogram plots, out to the maximum.
 
-pub use crate::results::{Percentiles, SpectrumPoint, SPECTRUM_QUANTILES};
-
 use hdrhistogram::{Counter, Histogram};
+use serde::{Deserialize, Serialize};
+
+/// p50, p90, p99, p99.9 and max, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Percentiles {
+    /// Median, milliseconds.
+    pub p50: f64,
+    /// 90th percentile, milliseconds.
+    pub p90: f64,
+    /// 99th percentile, milliseconds.
+    pub p99: f64,
+    /// 99.9th percentile, milliseconds.
+    pub p999: f64,
+    /// The largest value, milliseconds.
+    pub max: f64,
+}
+
+/// The value at one quantile of a spectrum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SpectrumPoint {
+    /// The quantile, 0–1 (1 is the maximum).
+    pub quantile: f64,
+    /// The value there, milliseconds.
+    pub ms: f64,
+}
+
+/// The quantiles of a latency spectrum: evenly spread on HdrHistogram's "1 in N" axis, where the
+/// tail that coordinated omission hides takes as much room as the median.
+pub const SPECTRUM_QUANTILES: [f64; 12] =
+    [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0];
 
 impl Percentiles {
     /// The percentiles of a histogram of microseconds, or `None` if it is empty.

@@ -5,8 +5,6 @@
 //! phase than the attempt arrives in now, or none at all, leaves the chain to decide as usual,
 //! and is counted as a miss.
 
-pub use crate::results::ReplayStats;
-
 use std::{
     collections::{HashMap, VecDeque},
     path::{Path, PathBuf},
@@ -16,7 +14,20 @@ use std::{
     },
 };
 
+use serde::{Deserialize, Serialize};
+
 use super::journal::{AttemptLine, RunLine};
+
+/// How a replay went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReplayStats {
+    /// The journal replayed.
+    pub file: String,
+    /// Attempts whose fault decision came from the journal.
+    pub imposed: u64,
+    /// Attempts the journal had no decision for (in their phase); their chains decided.
+    pub misses: u64,
+}
 
 /// Why a journal cannot be replayed.
 #[derive(Debug, thiserror::Error)]

@@ -8,13 +8,35 @@
 //! requests finish, so a second closes once a record two seconds later arrives (and every open
 //! second closes at the end). Phases and SLO counts go by intended start instead.
 
-pub use crate::results::Second;
-
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::{micros, LogicalRecord, Outcome, Percentiles};
+
+/// One closed second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Second {
+    /// Seconds since the run started.
+    pub second: u64,
+    /// Logical requests that finished in it (unfinished ones are not counted anywhere here).
+    pub finished: u64,
+    /// Of those, the ones that succeeded.
+    pub ok: u64,
+    /// Those that finished, by how they ended (`ok`, `http_429`, `timeout`, …).
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, u64>,
+    /// Their latency from the intended start (coordinated-omission-correct), milliseconds;
+    /// `None` when none finished.
+    pub latency_ms: Option<Percentiles>,
+    /// Their latency from the actual send (what a closed-loop tool would report), milliseconds.
+    #[serde(default)]
+    pub service_time_ms: Option<Percentiles>,
+    /// Their time to first token from the intended start, milliseconds; `None` when none had a
+    /// token.
+    pub ttft_ms: Option<Percentiles>,
+}
 
 #[derive(Debug, Clone)]
 struct OpenSecond {

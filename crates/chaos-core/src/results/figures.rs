@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::metrics::{Percentiles, SpectrumPoint, SPECTRUM_QUANTILES};
+
 /// How attempts were attributed to a phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -134,30 +136,6 @@ pub struct Figures {
     pub transitions: Transitions,
 }
 
-/// p50, p90, p99, p99.9 and max, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Percentiles {
-    /// Median, milliseconds.
-    pub p50: f64,
-    /// 90th percentile, milliseconds.
-    pub p90: f64,
-    /// 99th percentile, milliseconds.
-    pub p99: f64,
-    /// 99.9th percentile, milliseconds.
-    pub p999: f64,
-    /// The largest value, milliseconds.
-    pub max: f64,
-}
-
-/// The value at one quantile of a spectrum.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SpectrumPoint {
-    /// The quantile, 0–1 (1 is the maximum).
-    pub quantile: f64,
-    /// The value there, milliseconds.
-    pub ms: f64,
-}
-
 /// Would the paging rules have fired, and what filled the time before the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Paging {
@@ -239,8 +217,3 @@ fn measured(happened: Option<bool>, after_s: Option<f64>) -> Option<f64> {
         false => Some(f64::INFINITY),
     }
 }
-
-/// The quantiles of a latency spectrum: evenly spread on HdrHistogram's "1 in N" axis, where the
-/// tail that coordinated omission hides takes as much room as the median.
-pub const SPECTRUM_QUANTILES: [f64; 12] =
-    [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1.0];

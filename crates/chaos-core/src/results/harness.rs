@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Percentiles;
+pub use crate::metrics::{journal::JournalStats, replay::ReplayStats};
 
 /// The generator's section of the results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -26,26 +27,6 @@ pub struct GeneratorReport {
     pub kept_up: bool,
     /// How it fell behind, in words; empty when it kept up.
     pub problems: Vec<String>,
-}
-
-/// What the journal kept.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct JournalStats {
-    /// Lines written, the run line included.
-    pub written: u64,
-    /// Attempt lines dropped because the writer fell behind.
-    pub dropped: u64,
-}
-
-/// How a replay went.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ReplayStats {
-    /// The journal replayed.
-    pub file: String,
-    /// Attempts whose fault decision came from the journal.
-    pub imposed: u64,
-    /// Attempts the journal had no decision for (in their phase); their chains decided.
-    pub misses: u64,
 }
 
 /// The harness's own contribution to a run's figures, measured on the machine that ran it.

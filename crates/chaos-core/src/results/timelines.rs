@@ -1,34 +1,9 @@
 //! The run second by second, as `results.json` holds it for the report's charts: finished
 //! requests, the attempts at the interposers by upstream and cause, and the rolling burn rates.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::Percentiles;
-
-/// One closed second.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Second {
-    /// Seconds since the run started.
-    pub second: u64,
-    /// Logical requests that finished in it (unfinished ones are not counted anywhere here).
-    pub finished: u64,
-    /// Of those, the ones that succeeded.
-    pub ok: u64,
-    /// Those that finished, by how they ended (`ok`, `http_429`, `timeout`, …).
-    #[serde(default)]
-    pub outcomes: BTreeMap<String, u64>,
-    /// Their latency from the intended start (coordinated-omission-correct), milliseconds;
-    /// `None` when none finished.
-    pub latency_ms: Option<Percentiles>,
-    /// Their latency from the actual send (what a closed-loop tool would report), milliseconds.
-    #[serde(default)]
-    pub service_time_ms: Option<Percentiles>,
-    /// Their time to first token from the intended start, milliseconds; `None` when none had a
-    /// token.
-    pub ttft_ms: Option<Percentiles>,
-}
+pub use crate::metrics::timeline::Second;
 
 /// Attempts of one kind within a second.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
