@@ -44,6 +44,10 @@ pub enum Command {
         calibrate: Option<Option<PathBuf>>,
         #[command(flatten)]
         ops: OpsArgs,
+        /// Where upstream NAME's interposer listens, over the scenario's `listen:` (repeatable):
+        /// `--listen openai=127.0.0.1:9101`, for a gateway configured in advance.
+        #[arg(long, value_name = "NAME=ADDR")]
+        listen: Vec<String>,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.

@@ -1,4 +1,4 @@
-//! Exit codes, as DESIGN.md fixes them.
+//! Exit codes: what each way a command ends returns (the table in `docs/running.md`).
 
 /// How `chaos` exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

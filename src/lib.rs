@@ -61,7 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, speed.factor))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops } => {
+        Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops, listen } => {
             let how = commands::RunHow {
                 speed: speed.factor,
                 dry_run: *dry_run,
@@ -71,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                     None => commands::Calibrate::Measure,
                 }),
                 ops: ops.options(),
+                listen: listen.clone(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }

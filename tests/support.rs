@@ -17,8 +17,14 @@ pub fn plan(yaml: &str) -> chaos::scenario::Plan {
 
 /// Runs the `chaos` binary with arguments; returns (exit code, stdout, stderr).
 pub fn chaos(args: &[&str]) -> (i32, String, String) {
+    chaos_in_env(args, &[])
+}
+
+/// [`chaos`] with these environment variables set too.
+pub fn chaos_in_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_chaos"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .output()
         .expect("the chaos binary runs");
@@ -60,8 +66,17 @@ pub fn run_binary(yaml: &str) -> BinaryRun {
     run_binary_with(yaml, &[])
 }
 
+/// [`run_binary`] with the environment variable `name` set to `value` for the run.
+pub fn run_binary_in_env(yaml: &str, name: &str, value: &str) -> BinaryRun {
+    run_binary_in(yaml, &[], &[(name, value)])
+}
+
 /// [`run_binary`] with more options after the others.
 pub fn run_binary_with(yaml: &str, options: &[&str]) -> BinaryRun {
+    run_binary_in(yaml, options, &[])
+}
+
+fn run_binary_in(yaml: &str, options: &[&str], env: &[(&str, &str)]) -> BinaryRun {
     let folder = tempfile::tempdir().expect("temp dir");
     let scenario = folder.path().join("scenario.yaml");
     std::fs::write(&scenario, yaml).expect("scenario written");
@@ -69,7 +84,7 @@ pub fn run_binary_with(yaml: &str, options: &[&str]) -> BinaryRun {
     let reports = reports.to_string_lossy().into_owned();
     let mut args = vec!["run", scenario.as_str(), "--reports", reports.as_str()];
     args.extend_from_slice(options);
-    let (code, stdout, stderr) = chaos(&args);
+    let (code, stdout, stderr) = chaos_in_env(&args, env);
     BinaryRun { code, stdout, stderr, scenario, reports, _folder: folder }
 }
 

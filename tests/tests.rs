@@ -20,6 +20,7 @@ mod https_upstream;
 mod interrupt;
 mod invalid_scenarios;
 mod layers;
+mod listen_addresses;
 mod load_generator;
 mod merge;
 mod mocks;

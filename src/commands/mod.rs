@@ -1,6 +1,7 @@
 //! One function per subcommand; each turns its arguments into an [`Exit`].
 
 mod bench;
+mod listen;
 mod merge;
 mod mock;
 mod proxy;

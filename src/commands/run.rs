@@ -36,6 +36,8 @@ pub struct RunHow {
     pub calibrate: Option<Calibrate>,
     /// Live metrics and the control API.
     pub ops: crate::ops::OpsOptions,
+    /// `NAME=ADDR` pairs: where upstream NAME's interposer listens, over the scenario (`--listen`).
+    pub listen: Vec<String>,
 }
 
 /// Where a run's noise floor comes from.
@@ -53,10 +55,18 @@ pub enum Calibrate {
 pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -> anyhow::Result<Exit> {
     let loaded = scenario::load_allowing_remote(file, allow_remote);
     let now = time::OffsetDateTime::now_utc();
-    let plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
+    let mut plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
+    let remote = plan.allow_remote; // `--allow-remote`, or the target's `allow_remote: true`
+    if let Err(refusal) = super::listen::apply(&mut plan, &how.listen, remote) {
+        eprintln!("error: --listen: {refusal}");
+        return Ok(Exit::InvalidScenario);
+    }
+    // A relative folder names one under where `chaos` was started, whatever folder a `command`
+    // target later runs in.
+    let reports = std::path::absolute(reports).unwrap_or_else(|_| reports.to_owned());
     if let Some(refusal) = how.ops.refusal() {
         eprintln!("error: {refusal}");
         return Ok(Exit::InvalidScenario);
@@ -109,13 +119,18 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         replay,
         calibration,
         ops: how.ops,
-        ..runner::RunOptions::new(reports.to_owned())
+        announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
+        ..runner::RunOptions::new(reports)
     };
     let report = match runner::execute(&plan, &options, shutdown).await {
         Ok(report) => report,
         Err(error) if error.is::<runner::NothingRun>() => {
             eprintln!("{error}");
             return Ok(Exit::Interrupted);
+        }
+        Err(error) if error.is::<runner::ListenError>() => {
+            eprintln!("error: {error}");
+            return Ok(Exit::InvalidScenario);
         }
         Err(error) => return Err(error),
     };

@@ -15,11 +15,14 @@
 
 mod drain;
 mod finish;
+mod listen;
 mod play;
 mod prepare;
 mod start;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+
+pub use listen::{gateway_lines, ListenError};
 
 use crate::{
     metrics::{journal::RunLine, replay::Replay},
@@ -50,6 +53,8 @@ pub struct RunOptions {
     pub ops: OpsOptions,
     /// The harness's noise floor, measured or read before the run (`--calibrate`).
     pub calibration: Option<crate::results::NoiseFloor>,
+    /// Print each interposer's URL, and the lines to paste into a gateway, once they are bound.
+    pub announce_interposers: bool,
 }
 
 impl RunOptions {
@@ -64,6 +69,7 @@ impl RunOptions {
             replay: None,
             ops: OpsOptions::default(),
             calibration: None,
+            announce_interposers: false,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Stage 1, prepare: everything a run needs before anything can reach the target — the run's
 //! folder, the operations listeners, the journal, a mock provider per upstream and a bound
-//! interposer listener for each. Hands [`Prepared`] to [`super::start`]: the listeners' addresses
+//! interposer listener for each (bound first: `listen.rs`). Hands [`Prepared`] to [`super::start`]: the listeners' addresses
 //! are what the target is told to use.
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -45,6 +45,8 @@ pub(super) struct Prepared {
 /// Creates the run's folder and journal, binds the operations and interposer listeners and
 /// starts the mocks.
 pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result<Prepared> {
+    // First, so an address in use stops the run before its folder, journal or mocks exist.
+    let listeners = super::listen::bind_interposers(plan).await?;
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
     let recorder = Recorder::folding(plan.phase_ends());
@@ -59,12 +61,15 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
     recorder.journal_into(journal);
 
     let mut mocks: Vec<MockHandle> = Vec::with_capacity(plan.upstreams.len());
-    let mut listeners = Vec::with_capacity(plan.upstreams.len());
     for (index, upstream) in plan.upstreams.iter().enumerate() {
         mocks.push(start_mock(plan, index, upstream).await.context("starting a mock provider")?);
-        listeners.push(TcpListener::bind("127.0.0.1:0").await.context("binding an interposer")?);
     }
     let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
+    if options.announce_interposers {
+        for line in super::listen::gateway_lines(&plan.upstreams, &addrs) {
+            println!("{line}");
+        }
+    }
     Ok(Prepared {
         books: Bookkeeping { started, wall, recorder, folder },
         ops,

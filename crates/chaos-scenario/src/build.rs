@@ -42,6 +42,12 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
     let seed = raw.seed.unwrap_or(DEFAULT_SEED);
     let (target, allow_remote) =
         super::target::build_target(raw.target.as_ref(), &upstreams, file, allow_remote)?;
+    let written: Vec<_> = raw.upstreams.value.values().map(|upstream| upstream.listen.as_ref()).collect();
+    for (upstream, listen) in
+        upstreams.iter_mut().zip(super::listen::listen_addresses(&written, allow_remote)?)
+    {
+        upstream.listen = listen;
+    }
     let phases = build_phases(&raw.phases, &upstreams)?;
     let load = super::load::build_load(&raw.load, &raw.phases.value, &phases)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();

@@ -14,6 +14,7 @@ mod at_speed;
 mod build;
 pub mod error;
 pub mod expect;
+pub mod listen;
 mod load;
 pub mod mock_answer;
 pub mod plan;

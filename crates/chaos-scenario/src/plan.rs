@@ -57,6 +57,8 @@ pub struct Upstream {
     pub limits: RateLimits,
     /// Chance per request of an "overloaded" answer.
     pub overload: f64,
+    /// Where its interposer listens (`listen:`, or `--listen`); port 0 takes any free port.
+    pub listen: std::net::SocketAddr,
 }
 
 /// The system under test.

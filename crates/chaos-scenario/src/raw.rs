@@ -74,6 +74,11 @@ pub struct RawUpstream {
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
     #[serde(default)]
     pub overloaded: Option<Percent>,
+    /// Where the upstream's interposer listens, so a gateway can be pointed at it before the
+    /// run: `127.0.0.1:9101` (default `127.0.0.1:0`, any free port).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub listen: Option<Spanned<String>>,
 }
 
 /// How fast a mock answers.

@@ -1,4 +1,5 @@
-//! The official SDKs' retry policy as pure functions (`../shared/facts/llm-wire.md`):
+//! The official SDKs' retry policy as pure functions, as measured against openai-python,
+//! anthropic-python and the node SDKs:
 //! - retry 408, 409, 429 and every 5xx, plus connection errors and timeouts;
 //! - `x-should-retry: true|false` from the server overrides the status rule;
 //! - wait `retry-after-ms`, else `retry-after` (seconds, fractional, or an HTTP date) when the

@@ -35,6 +35,7 @@ pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream>
         output: output(raw)?,
         limits: raw.rate_limit.as_ref().map(RawRateLimit::check).transpose()?.unwrap_or_default(),
         overload: raw.overloaded.map_or(0.0, |p| p.0),
+        listen: crate::listen::ANY_LOOPBACK_PORT,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Provider wire formats shared by the mock providers and the interposer's faults, so an
 //! injected error and a mock's own error are byte-for-byte the same shape.
 //!
-//! Facts: `../shared/facts/llm-wire.md`.
+//! Checked against the official SDKs and the providers' documented formats.
 
 pub mod anthropic;
 mod json_tokens;

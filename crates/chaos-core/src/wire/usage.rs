@@ -8,7 +8,7 @@
 //! - an Anthropic stream: `message_start.message.usage.input_tokens`, and the cumulative
 //!   `message_delta.usage.output_tokens`.
 //!
-//! Facts: `../shared/facts/llm-wire.md`.
+//! Checked against the official SDKs and the providers' documented formats.
 
 use serde::Deserialize;
 
