@@ -118,6 +118,10 @@ pub struct SpeedArg {
     /// results.json records F (`scenario.speed`); its figures are wall time.
     #[arg(long = "speed", value_name = "F", default_value = "1", allow_negative_numbers = true)]
     pub factor: crate::speed::Speed,
+    /// Allow `--speed` other than 1 with a `url` or `command` target, whose gateway runs on its
+    /// own clock and may act differently on shortened waits (refused without this).
+    #[arg(long = "speed-real-target")]
+    pub real_target: bool,
 }
 
 /// Live metrics and the control API of `chaos run`.

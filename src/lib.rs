@@ -59,11 +59,12 @@ pub use exit::Exit;
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Validate { file, allow_remote, speed } => {
-            Ok(commands::validate(file, *allow_remote, speed.factor))
+            Ok(commands::validate(file, *allow_remote, *speed))
         }
         Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops, listen } => {
             let how = commands::RunHow {
                 speed: speed.factor,
+                speed_real_target: speed.real_target,
                 dry_run: *dry_run,
                 replay: replay.clone(),
                 calibrate: calibrate.as_ref().map(|file| match file {

@@ -89,3 +89,22 @@ fn a_relative_reports_folder_works_with_a_command_target_that_runs_elsewhere() {
     let run = runs[0].as_ref().expect("an entry").path();
     assert!(run.join("results.json").is_file(), "{}", run.display());
 }
+
+#[test]
+fn a_gateway_target_is_not_sped_up_unless_the_user_says_they_know() {
+    let yaml = "name: sped\nupstreams: { openai: { mock: openai } }\n\
+                target: { url: \"http://127.0.0.1:9\" }\n\
+                load: { arrival: { rate: 5/s }, request: { model: gpt-4o-mini } }\n\
+                phases: [{ name: only, duration: 60s }]\n";
+    let run = run_binary_with(yaml, &["--speed", "10"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--speed 10 with a `url` target: a gateway runs on its own clock"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--speed-real-target"), "{}", run.stderr);
+    let (code, stdout, stderr) = chaos(&["validate", &run.scenario, "--speed", "10", "--speed-real-target"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(" at speed 10: "), "{stdout}");
+}

@@ -8,13 +8,18 @@ use std::{
 
 use super::{interrupted, invalid};
 use crate::{
-    assert::Verdict, bench, metrics::replay::Replay, monitor::progress::Progress, report, runner, scenario,
-    speed::Speed, Exit,
+    assert::Verdict, bench, cli::SpeedArg, metrics::replay::Replay, monitor::progress::Progress, report,
+    runner, scenario, speed::Speed, Exit,
 };
 
 /// Checks a scenario and prints a one-line summary of it played at `speed`.
-pub fn validate(file: &Path, allow_remote: bool, speed: Speed) -> Exit {
-    match scenario::load_allowing_remote(file, allow_remote).map(|plan| plan.at_speed(speed)) {
+pub fn validate(file: &Path, allow_remote: bool, speed: SpeedArg) -> Exit {
+    let loaded = scenario::load_allowing_remote(file, allow_remote);
+    if let Some(refusal) = loaded.as_ref().ok().and_then(|plan| speed_refusal(plan, speed)) {
+        eprintln!("error: {refusal}");
+        return Exit::InvalidScenario;
+    }
+    match loaded.map(|plan| plan.at_speed(speed.factor)) {
         Ok(plan) => {
             println!("ok: {}", plan.summary());
             Exit::Pass
@@ -28,6 +33,8 @@ pub fn validate(file: &Path, allow_remote: bool, speed: Speed) -> Exit {
 pub struct RunHow {
     /// Its timeline compressed this many times (`--speed`).
     pub speed: Speed,
+    /// A `url` or `command` target may be played at a speed (`--speed-real-target`).
+    pub speed_real_target: bool,
     /// No fault fires (`--dry-run`).
     pub dry_run: bool,
     /// A journal whose fault decisions to impose (`--replay`).
@@ -54,6 +61,11 @@ pub enum Calibrate {
 /// nothing started.
 pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -> anyhow::Result<Exit> {
     let loaded = scenario::load_allowing_remote(file, allow_remote);
+    let speed = SpeedArg { factor: how.speed, real_target: how.speed_real_target };
+    if let Some(refusal) = loaded.as_ref().ok().and_then(|plan| speed_refusal(plan, speed)) {
+        eprintln!("error: {refusal}");
+        return Ok(Exit::InvalidScenario);
+    }
     let now = time::OffsetDateTime::now_utc();
     let mut plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
         Ok(plan) => plan,
@@ -142,6 +154,11 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     println!("report:  {}", report.folder.join("report.html").display());
     let _ = std::io::stdout().flush();
     Ok(exit_for(report.results.verdict))
+}
+
+/// Why `plan` is not played at `speed` (a gateway on its own clock), unless the user said so.
+fn speed_refusal(plan: &scenario::Plan, speed: SpeedArg) -> Option<String> {
+    (!speed.real_target).then(|| plan.real_target_speed_refusal(speed.factor)).flatten()
 }
 
 /// The exit code for a verdict.

@@ -21,6 +21,26 @@ use crate::{
 };
 
 impl Plan {
+    /// Why this plan should not be played at `speed`, unless the user says they know: a
+    /// gateway (a `url` or `command` target) runs on its own clock, so a shortened
+    /// `retry-after` or timeout changes what it does, not just how long it takes.
+    pub fn real_target_speed_refusal(&self, speed: Speed) -> Option<String> {
+        let kind = match self.target {
+            Target::Builtin(_) => return None,
+            Target::Url(_) => "url",
+            Target::Command(_) => "command",
+        };
+        (!speed.is_real_time()).then(|| {
+            format!(
+                "--speed {} with a `{kind}` target: a gateway runs on its own clock, so a sped-up plan \
+                 changes what it does, not only how long it takes (a `retry_after: 121s` becomes 2 s, \
+                 which an SDK that gives up above 120 s waits for instead); run at --speed 1, or add \
+                 --speed-real-target to accept that",
+                speed.factor()
+            )
+        })
+    }
+
     /// This plan at `speed` (see the module's rule); at real time, the plan itself.
     pub fn at_speed(mut self, speed: Speed) -> Plan {
         if speed.is_real_time() {
