@@ -79,7 +79,7 @@ impl Target {
         match self {
             Target::Builtin(builtin) => {
                 let policy = match builtin.policy {
-                    RetryPolicy::Sdk(profile) => format!("backoff like {profile:?}"),
+                    RetryPolicy::Sdk(profile) => format!("retries like {}", profile.follows()),
                     RetryPolicy::Naive => "naive immediate retries".to_owned(),
                 };
                 let chain: Vec<&str> =

@@ -9,11 +9,14 @@
 //! every failure at once, with no backoff and no regard for `retry-after` — the cost blow-up a
 //! chaos run should expose.
 //!
-//! Profiles differ only in what they do with a long server delay:
-//! - `openai-python` (≥ v2.52): over 120 s it gives up at once, without retrying. Between
-//!   60 s and 120 s the facts say nothing; we assume the delay is honoured.
-//! - `anthropic-python`, `openai-node` (and openai-python ≤ v2.51): a delay over 60 s is
-//!   ignored and the exponential backoff used instead.
+//! Profiles differ only in what they do with a long server delay, as measured on loopback with
+//! `retry-after: 121` (each profile names the version it follows: [`SdkProfile::follows`]):
+//! - `openai-python` 2.52: over 120 s it gives up at once, without retrying; up to 120 s the
+//!   delay is honoured.
+//! - `anthropic-python` 2.17, `openai-node` 6.49 and `anthropic-node` (@anthropic-ai/sdk 1.17):
+//!   any delay is honoured (the node SDKs up to 2³¹−1 ms, what a timer holds); the second
+//!   attempt came 121 s later. Older releases (openai-python ≤ 2.51, anthropic-python before 2,
+//!   openai-node before 5) backed off instead above 60 s; no profile follows them.
 
 use std::time::{Duration, SystemTime};
 
@@ -28,6 +31,7 @@ pub enum SdkProfile {
     OpenAiPython,
     AnthropicPython,
     OpenAiNode,
+    AnthropicNode,
 }
 
 /// How the built-in client retries: as an SDK does, or naively.
@@ -49,7 +53,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The names a scenario's `backoff` may use.
     pub const NAMES: &'static [&'static str] =
-        &["sdk", "openai-python", "anthropic-python", "openai-node", "naive"];
+        &["sdk", "openai-python", "anthropic-python", "openai-node", "anthropic-node", "naive"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
@@ -107,14 +111,26 @@ pub enum RetryAdvice {
 
 impl SdkProfile {
     /// The profile names a scenario may use (`sdk` means `openai-python`).
-    pub const NAMES: &'static [&'static str] = &["sdk", "openai-python", "anthropic-python", "openai-node"];
+    pub const NAMES: &'static [&'static str] =
+        &["sdk", "openai-python", "anthropic-python", "openai-node", "anthropic-node"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "sdk" | "openai-python" => Some(SdkProfile::OpenAiPython),
             "anthropic-python" => Some(SdkProfile::AnthropicPython),
             "openai-node" => Some(SdkProfile::OpenAiNode),
+            "anthropic-node" => Some(SdkProfile::AnthropicNode),
             _ => None,
+        }
+    }
+
+    /// The SDK release whose retry rules the profile follows, for docs and results.
+    pub fn follows(self) -> &'static str {
+        match self {
+            SdkProfile::OpenAiPython => "openai-python 2.52",
+            SdkProfile::AnthropicPython => "anthropic-python 2.17",
+            SdkProfile::OpenAiNode => "openai-node 6.49",
+            SdkProfile::AnthropicNode => "@anthropic-ai/sdk 1.17",
         }
     }
 }
@@ -142,16 +158,18 @@ pub fn retry_delay(
     asked: Option<Duration>,
     jitter: f64,
 ) -> RetryAdvice {
-    const MINUTE: Duration = Duration::from_secs(60);
     const TWO_MINUTES: Duration = Duration::from_secs(120);
+    // The longest a node timer waits (2³¹−1 ms); the node SDKs wait that long at most.
+    const NODE_TIMER: Duration = Duration::from_millis(i32::MAX as u64);
     let backoff = RetryAdvice::Wait(backoff(retries_so_far, jitter));
     match (profile, asked) {
         (_, None) => backoff,
         (_, Some(wait)) if wait.is_zero() => backoff,
         (SdkProfile::OpenAiPython, Some(wait)) if wait > TWO_MINUTES => RetryAdvice::GiveUp,
-        (SdkProfile::OpenAiPython, Some(wait)) => RetryAdvice::Wait(wait),
-        (_, Some(wait)) if wait <= MINUTE => RetryAdvice::Wait(wait),
-        _ => backoff,
+        (SdkProfile::OpenAiPython | SdkProfile::AnthropicPython, Some(wait)) => RetryAdvice::Wait(wait),
+        (SdkProfile::OpenAiNode | SdkProfile::AnthropicNode, Some(wait)) => {
+            RetryAdvice::Wait(wait.min(NODE_TIMER))
+        }
     }
 }
 
@@ -202,9 +220,10 @@ mod tests {
         let ninety = headers(&[("retry-after", "90")]);
         let five_minutes = headers(&[("retry-after", "300")]);
         let delay = |profile, h: &HeaderMap| retry_delay(profile, 1, server_wait(h, now), 0.0);
-        // anthropic-python and openai-node ignore waits over 60 s and back off instead.
-        assert_eq!(delay(SdkProfile::AnthropicPython, &ninety), wait(1000));
-        assert_eq!(delay(SdkProfile::OpenAiNode, &five_minutes), wait(1000));
+        // anthropic-python 2.17 and the node SDKs honour any wait.
+        assert_eq!(delay(SdkProfile::AnthropicPython, &ninety), wait(90_000));
+        assert_eq!(delay(SdkProfile::OpenAiNode, &five_minutes), wait(300_000));
+        assert_eq!(delay(SdkProfile::AnthropicNode, &five_minutes), wait(300_000));
         // openai-python >= v2.52 gives up at once beyond 120 s.
         assert_eq!(delay(SdkProfile::OpenAiPython, &five_minutes), RetryAdvice::GiveUp);
         assert_eq!(delay(SdkProfile::OpenAiPython, &ninety), wait(90_000));
@@ -235,12 +254,24 @@ mod tests {
         // A scaled `retry-after: 60` arrives as 1 s: honoured, and waited 1 s.
         let one = headers(&[("retry-after", "1")]);
         assert_eq!(sdk.delay(0, &one, 0.0, now, sixty), wait(1000));
-        // 3 s at speed 60 stands for 180 s: openai-python gives up, anthropic-python backs off
-        // (0.5 s of scenario time, 8.3 ms of wall time).
+        // 3 s at speed 60 stands for 180 s: openai-python gives up, anthropic-python waits it
+        // (3 s of wall time).
         let three = headers(&[("retry-after", "3")]);
         assert_eq!(sdk.delay(0, &three, 0.0, now, sixty), RetryAdvice::GiveUp);
         let about = |advice, expected: Duration| matches!(advice, RetryAdvice::Wait(w) if w.abs_diff(expected) < Duration::from_micros(1));
-        assert!(about(anthropic.delay(0, &three, 0.0, now, sixty), Duration::from_millis(500) / 60));
+        assert!(about(anthropic.delay(0, &three, 0.0, now, sixty), Duration::from_secs(3)));
         assert!(about(sdk.delay(1, &HeaderMap::new(), 0.0, now, sixty), Duration::from_secs(1) / 60));
+    }
+
+    #[test]
+    fn at_retry_after_121_each_profile_does_what_its_sdk_was_measured_doing() {
+        let asked = Some(Duration::from_secs(121));
+        assert_eq!(retry_delay(SdkProfile::OpenAiPython, 0, asked, 0.0), RetryAdvice::GiveUp);
+        for profile in [SdkProfile::AnthropicPython, SdkProfile::OpenAiNode, SdkProfile::AnthropicNode] {
+            assert_eq!(retry_delay(profile, 0, asked, 0.0), wait(121_000), "{}", profile.follows());
+        }
+        let a_month = Some(Duration::from_secs(30 * 86_400));
+        assert_eq!(retry_delay(SdkProfile::OpenAiNode, 0, a_month, 0.0), wait(i32::MAX as u64));
+        assert_eq!(SdkProfile::from_name("anthropic-node"), Some(SdkProfile::AnthropicNode));
     }
 }
