@@ -4,6 +4,7 @@ mod support;
 
 mod abort_on_fail;
 mod bench;
+mod bypass;
 mod byte_path;
 mod connection_faults;
 mod cost;

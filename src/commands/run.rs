@@ -147,7 +147,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         Err(error) => return Err(error),
     };
     print!("{}", report::render_table(&report.results));
-    for note in report::cells::stop_notes(&report.results.run) {
+    for note in report::cells::stop_notes(&report.results) {
         println!("{note}");
     }
     println!("results: {}", report.folder.join("results.json").display());

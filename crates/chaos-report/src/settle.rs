@@ -35,7 +35,7 @@ pub fn results(
             speed: plan.speed.factor(),
             source: Some(plan.source.clone()),
         },
-        verdict: assert::verdict(&expectations, stop(&run), generator.kept_up),
+        verdict: assert::verdict(&expectations, stop(&run), run_valid(&generator, &analysis)),
         run,
         generator,
         phases: analysis.phases,
@@ -54,6 +54,12 @@ pub fn results(
         merged_from: Vec::new(),
         calibration: None,
     }
+}
+
+/// Whether the run measured what it meant to: the generator kept up, and no phase's requests
+/// went around the interposers ([`crate::results::bypassed`]).
+fn run_valid(generator: &GeneratorReport, analysis: &Analysis) -> bool {
+    generator.kept_up && crate::results::bypassed(&analysis.phases).next().is_none()
 }
 
 /// How the run ended, for its verdict.
@@ -111,5 +117,22 @@ mod schema_tests {
         let required = check["required"].as_array().expect("required");
         assert!(required.contains(&"observed".into()), "an Option serde always writes is required");
         assert_eq!(schema["properties"]["schema_version"]["const"], SCHEMA_VERSION);
+    }
+}
+
+/// A run whose target went around the interposers.
+#[cfg(test)]
+mod bypass_tests {
+    use crate::results::{bypass_notes, bypassed};
+
+    #[test]
+    fn a_phase_whose_requests_completed_with_no_attempt_is_named_and_no_other() {
+        let mut results = crate::test_support::results();
+        assert_eq!(bypassed(&results.phases).count(), 0, "every synthetic request has its attempt");
+        results.phases[0].attempts = 0;
+        let notes = bypass_notes(&results.phases);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0]
+            .starts_with("Invalid: in phase calm, 20 requests completed but none reached an interposer"));
     }
 }

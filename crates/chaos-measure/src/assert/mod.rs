@@ -41,13 +41,15 @@ pub enum Stop {
 }
 
 /// The verdict for a set of checks: an interrupted run is interrupted, a halted one halted, one
-/// whose generator fell behind is invalid; otherwise any failure fails, else any inconclusive, else pass.
-pub fn verdict(checks: &[Check], stop: Stop, generator_kept_up: bool) -> Verdict {
+/// that did not measure what it meant to (`run_valid` false: the generator fell behind, or the
+/// target went around the interposers) is invalid; otherwise any failure fails, else any
+/// inconclusive, else pass.
+pub fn verdict(checks: &[Check], stop: Stop, run_valid: bool) -> Verdict {
     if stop == Stop::Interrupted {
         Verdict::Interrupted
     } else if stop == Stop::Halted {
         Verdict::Halted
-    } else if !generator_kept_up {
+    } else if !run_valid {
         Verdict::Invalid
     } else if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         Verdict::Fail

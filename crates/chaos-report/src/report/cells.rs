@@ -143,10 +143,12 @@ pub fn period(seconds: f64) -> String {
     }
 }
 
-/// How the run stopped, when not by running out of phases, and whether it was a rehearsal: a
-/// sentence each, for every rendering.
-pub fn stop_notes(run: &crate::results::RunMeta) -> Vec<String> {
-    let mut notes = Vec::new();
+/// Why the run is invalid when its target went around the interposers, how it stopped when not
+/// by running out of phases, and whether it was a rehearsal: a sentence each, for every
+/// rendering.
+pub fn stop_notes(results: &crate::results::Results) -> Vec<String> {
+    let run = &results.run;
+    let mut notes = crate::results::bypass_notes(&results.phases);
     if run.dry_run {
         notes.push("Dry run: the whole plan ran with no fault firing.".to_owned());
     }

@@ -30,7 +30,7 @@ pub fn render_summary(results: &Results) -> String {
         code(&scenario.file),
         text(&results.harness_version)
     );
-    for note in cells::stop_notes(&results.run) {
+    for note in cells::stop_notes(results) {
         let _ = writeln!(out, "**{}**\n", text(&note));
     }
     for note in cells::provenance(results) {

@@ -105,7 +105,7 @@ fn header(results: &Results) -> Markup {
                     @if results.generator.threads > 1 { "; " (results.generator.threads) " load threads" } }
                 dt { "noise floor" } dd { (noise_floor(results)) }
             }
-            @for note in cells::stop_notes(&results.run) { p.problem { (note) } }
+            @for note in cells::stop_notes(results) { p.problem { (note) } }
             @for note in cells::provenance(results) { p.note { (note) } }
             @for problem in &results.generator.problems {
                 p.problem { strong { "The run is invalid — the load generator fell behind: " } (problem) }
