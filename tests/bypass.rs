@@ -30,7 +30,7 @@ expect:
     let run = tokio::task::spawn_blocking(move || run_binary(&yaml)).await.expect("the run");
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("Invalid: in phase outage, 20 requests completed but none reached an interposer"),
+        run.stdout.contains("Invalid: in phase outage, 20 requests were sent but none reached an interposer"),
         "{}",
         run.stdout
     );

@@ -99,9 +99,17 @@ fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
+/// A source file, the module it belongs to, and whether its crate is that one module (so a
+/// `crate::` path that names no module is the crate's own item).
+struct SourceFile {
+    path: PathBuf,
+    module: String,
+    whole_crate: bool,
+}
+
 /// Every source file with the module it belongs to; the crate roots of crates of several
 /// modules, and the test fixtures, belong to none.
-fn files_by_module() -> Vec<(PathBuf, String)> {
+fn files_by_module() -> Vec<SourceFile> {
     let mut found = Vec::new();
     for (root, whole) in source_roots() {
         let mut files = Vec::new();
@@ -114,8 +122,12 @@ fn files_by_module() -> Vec<(PathBuf, String)> {
                 continue;
             }
             match whole {
-                Some(module) => found.push((file, module.to_owned())),
-                None if name != "lib" => found.push((file, name)),
+                Some(module) => {
+                    found.push(SourceFile { path: file, module: module.to_owned(), whole_crate: true })
+                }
+                None if name != "lib" => {
+                    found.push(SourceFile { path: file, module: name, whole_crate: false })
+                }
                 None => {}
             }
         }
@@ -209,12 +221,10 @@ fn root_reexports() -> BTreeMap<String, String> {
 /// Every import of one top-level module from another, in non-test code.
 fn imports() -> Vec<Import> {
     let files = files_by_module();
-    let modules: BTreeSet<String> = files.iter().map(|(_, module)| module.clone()).collect();
+    let modules: BTreeSet<String> = files.iter().map(|source| source.module.clone()).collect();
     let reexports = root_reexports();
     let mut imports = Vec::new();
-    for (file, from) in files {
-        let whole_crate = !file.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
-            && source_roots().iter().any(|(root, whole)| whole.is_some() && file.starts_with(root));
+    for SourceFile { path: file, module: from, whole_crate } in files {
         let text = fs::read_to_string(&file).expect("a readable source file");
         let code = non_test_lines(&text).join("\n");
         for (at, path) in crate_paths(&code) {
@@ -244,7 +254,7 @@ fn is_upward(import: &Import) -> bool {
 
 #[test]
 fn every_module_of_src_has_a_floor_and_every_floor_a_module() {
-    let modules: BTreeSet<String> = files_by_module().into_iter().map(|(_, module)| module).collect();
+    let modules: BTreeSet<String> = files_by_module().into_iter().map(|source| source.module).collect();
     for module in &modules {
         floor(module);
     }

@@ -1,7 +1,7 @@
 //! Stage 1, prepare: everything a run needs before anything can reach the target — the run's
 //! folder, the operations listeners, the journal, a mock provider per upstream and a bound
-//! interposer listener for each (bound first: `listen.rs`). Hands [`Prepared`] to [`super::start`]: the listeners' addresses
-//! are what the target is told to use.
+//! interposer listener for each (bound first: `listen.rs`). Hands [`Prepared`] to
+//! [`super::start`]: the listeners' addresses are what the target is told to use.
 
 use std::{net::SocketAddr, path::PathBuf};
 

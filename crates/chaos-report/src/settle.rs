@@ -126,13 +126,13 @@ mod bypass_tests {
     use crate::results::{bypass_notes, bypassed};
 
     #[test]
-    fn a_phase_whose_requests_completed_with_no_attempt_is_named_and_no_other() {
+    fn a_phase_that_sent_requests_with_no_attempt_is_named_and_no_other() {
         let mut results = crate::test_support::results();
         assert_eq!(bypassed(&results.phases).count(), 0, "every synthetic request has its attempt");
         results.phases[0].attempts = 0;
         let notes = bypass_notes(&results.phases);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0]
-            .starts_with("Invalid: in phase calm, 20 requests completed but none reached an interposer"));
+            .starts_with("Invalid: in phase calm, 20 requests were sent but none reached an interposer"));
     }
 }
