@@ -73,7 +73,7 @@ async fn every_attempt_503_gives_amplification_three_and_availability_zero() {
         &std::fs::read(report.folder.join("results.json")).expect("results.json written"),
     )
     .expect("results.json is JSON");
-    assert_eq!(written["schema_version"], 1);
+    assert_eq!(written["schema_version"], chaos::results::SCHEMA_VERSION);
     assert_eq!(written["phases"][1]["retry_amplification"], 3.0);
     assert_eq!(written["phases"][0]["availability"], 1.0);
     assert_eq!(written["verdict"], "fail");

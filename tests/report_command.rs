@@ -78,3 +78,25 @@ fn an_unreadable_or_invalid_results_file_exits_2_naming_it() {
         std::fs::read_dir(folder.path()).expect("readable").map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, ["results.json"], "nothing rendered from a bad file");
 }
+
+/// A results file of the previous schema version (a real run's, frozen in `tests/fixtures`)
+/// still renders: the fields added since read as empty.
+#[test]
+fn a_results_file_of_schema_version_1_still_renders() {
+    let fixture = crate::support::root().join("tests/fixtures/results.v1.json");
+    let v1_schema: serde_json::Value =
+        serde_json::from_str(&read(&crate::support::root(), "schemas/results.v1.json")).expect("JSON");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).expect("the fixture")).expect("JSON");
+    let validator = jsonschema::validator_for(&v1_schema).expect("the v1 schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&document).map(|e| e.to_string()).collect();
+    assert_eq!(errors, Vec::<String>::new(), "the fixture is a v1 file");
+
+    let out = tempfile::tempdir().expect("temp dir");
+    let (code, stdout, stderr) =
+        chaos(&["report", &fixture.to_string_lossy(), "--out", &out.path().to_string_lossy()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("report.html"), "{stdout}");
+    let html = read(out.path(), "report.html");
+    assert!(html.contains("schema v1"), "the report names the version it was rendered from");
+}

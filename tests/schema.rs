@@ -38,7 +38,7 @@ async fn a_results_file_of_the_wrong_shape_fails_validation() {
             "at \"/overall/successes\": \"many\" is not of type \"integer\"",
         ),
         ("/verdict", "maybe".into(), "at \"/verdict\""),
-        ("/schema_version", 2.into(), "at \"/schema_version\""),
+        ("/schema_version", 1.into(), "at \"/schema_version\""),
         ("/expectations/0/metric/kind", "p99".into(), "at \"/expectations/0/metric\""),
     ];
     for (pointer, wrong, expected) in cases {

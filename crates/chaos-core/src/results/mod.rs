@@ -36,8 +36,13 @@ pub use schema::{results_schema, results_schema_file};
 pub use timelines::{AttemptCount, AttemptsSecond, BurnSecond, Second};
 pub use upstreams::{AppliedPrice, CountsRow, Tally, UpstreamCounts};
 
-/// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version this harness writes. Bumped whenever a field appears, changes meaning or
+/// disappears; released versions' files stay frozen (`drift.rs`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version [`Results::read`] still reads: every field added since has a default, so
+/// an older file reads as the newer shape with those fields empty.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Which scenario ran, and how to run it again.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

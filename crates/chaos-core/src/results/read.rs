@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Results, SCHEMA_VERSION};
+use super::{Results, OLDEST_READABLE_VERSION, SCHEMA_VERSION};
 
 /// Why a results file could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +14,10 @@ pub enum ResultsFileError {
     Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{}: not a chaos results.json: {source}", path.display())]
     Invalid { path: PathBuf, source: serde_json::Error },
-    #[error("{}: results schema version {found}, but this chaos reads version {SCHEMA_VERSION}", path.display())]
+    #[error(
+        "{}: results schema version {found}, but this chaos reads versions {OLDEST_READABLE_VERSION} to {SCHEMA_VERSION}",
+        path.display()
+    )]
     OtherVersion { path: PathBuf, found: u32 },
 }
 
@@ -25,13 +28,14 @@ struct Versioned {
 }
 
 impl Results {
-    /// Reads a `results.json` written by this version of the schema.
+    /// Reads a `results.json` written in any schema version from [`OLDEST_READABLE_VERSION`] to
+    /// [`SCHEMA_VERSION`]; fields an older version lacks read as their defaults.
     pub fn read(path: &Path) -> Result<Results, ResultsFileError> {
         let invalid = |source| ResultsFileError::Invalid { path: path.to_owned(), source };
         let bytes = std::fs::read(path)
             .map_err(|source| ResultsFileError::Unreadable { path: path.to_owned(), source })?;
         let Versioned { schema_version } = serde_json::from_slice(&bytes).map_err(invalid)?;
-        if schema_version != SCHEMA_VERSION {
+        if !(OLDEST_READABLE_VERSION..=SCHEMA_VERSION).contains(&schema_version) {
             return Err(ResultsFileError::OtherVersion { path: path.to_owned(), found: schema_version });
         }
         serde_json::from_slice(&bytes).map_err(invalid)
@@ -56,9 +60,9 @@ mod tests {
         let garbage = write("garbage.json", "not json");
         let error = Results::read(&garbage).unwrap_err().to_string();
         assert!(error.starts_with(&format!("{}: not a chaos results.json: ", garbage.display())), "{error}");
-        let newer = write("newer.json", r#"{ "schema_version": 2 }"#);
+        let newer = write("newer.json", r#"{ "schema_version": 3 }"#);
         let error = Results::read(&newer).unwrap_err().to_string();
-        assert!(error.ends_with("results schema version 2, but this chaos reads version 1"), "{error}");
+        assert!(error.ends_with("results schema version 3, but this chaos reads versions 1 to 2"), "{error}");
         let partial = write("partial.json", r#"{ "schema_version": 1, "verdict": "pass" }"#);
         let error = Results::read(&partial).unwrap_err().to_string();
         assert!(error.contains("missing field"), "{error}");
