@@ -48,6 +48,24 @@ pub enum Command {
         /// `--listen openai=127.0.0.1:9101`, for a gateway configured in advance.
         #[arg(long, value_name = "NAME=ADDR")]
         listen: Vec<String>,
+        /// Skip the preflight: the probe requests sent through a `url` or `command` target
+        /// before the clock starts, which must each reach an interposer (else exit 3). A phase
+        /// in which no request reached an interposer still makes the run invalid.
+        #[arg(long)]
+        no_preflight: bool,
+    },
+    /// Send a few probe requests through the scenario's target and check that each reaches an
+    /// interposer, without running anything else (the run's preflight alone). Exit 0 when they
+    /// do, 3 when the target goes around the interposers, 2 on bad input.
+    Check {
+        /// The scenario file.
+        file: PathBuf,
+        /// Allow a `url` or `command` target beyond loopback.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Where upstream NAME's interposer listens, over the scenario's `listen:` (repeatable).
+        #[arg(long, value_name = "NAME=ADDR")]
+        listen: Vec<String>,
     },
     /// Render junit.xml, summary.md and report.html again from a run's results.json, without running
     /// anything.

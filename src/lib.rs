@@ -61,7 +61,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, *speed))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops, listen } => {
+        Command::Run {
+            file,
+            reports,
+            allow_remote,
+            speed,
+            dry_run,
+            replay,
+            calibrate,
+            ops,
+            listen,
+            no_preflight,
+        } => {
             let how = commands::RunHow {
                 speed: speed.factor,
                 speed_real_target: speed.real_target,
@@ -73,9 +84,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 }),
                 ops: ops.options(),
                 listen: listen.clone(),
+                preflight: !no_preflight,
             };
             commands::run(file, reports, *allow_remote, how).await
         }
+        Command::Check { file, allow_remote, listen } => commands::check(file, *allow_remote, listen).await,
         Command::Report { results, out } => commands::report(results, out.as_deref()),
         Command::Merge { results, out } => commands::merge(results, out.as_deref()),
         Command::Bench { quick, out } => commands::bench(*quick, out.as_deref()).await,

@@ -82,7 +82,7 @@ fn a_relative_reports_folder_works_with_a_command_target_that_runs_elsewhere() {
     let reports_folder = tempfile::tempdir_in(root().join("target")).expect("a reports folder");
     let relative = reports_folder.path().strip_prefix(root()).expect("under the repository");
     let (scenario, relative) = (scenario.to_string_lossy(), relative.to_string_lossy());
-    let (code, stdout, stderr) = chaos(&["run", &scenario, "--reports", &relative]);
+    let (code, stdout, stderr) = chaos(&["run", &scenario, "--reports", &relative, "--no-preflight"]);
     assert!(![2, 70].contains(&code), "exit {code}\n{stdout}\n{stderr}");
     let runs: Vec<_> = std::fs::read_dir(reports_folder.path()).expect("the reports folder").collect();
     assert_eq!(runs.len(), 1, "one run folder under the relative --reports");

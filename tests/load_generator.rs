@@ -3,10 +3,10 @@
 
 use chaos::{analysis::Figures, mock::MockBuilder, wire::ApiFamily};
 
-use crate::support::run_until;
-
+/// The targets here stand in for a gateway (a counting server, a web server answering 501) to
+/// test the load itself, so no preflight probes them.
 async fn run(yaml: &str) -> (chaos::runner::RunReport, tempfile::TempDir) {
-    run_until(yaml, std::future::pending()).await
+    crate::support::run_without_preflight(yaml).await
 }
 
 fn p99_ms(figures: &Figures, which: fn(&Figures) -> Option<chaos::analysis::Percentiles>) -> f64 {

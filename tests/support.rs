@@ -153,8 +153,23 @@ pub async fn run_plan(
     plan: &chaos::scenario::Plan,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    run_plan_probed(plan, true, shutdown).await
+}
+
+/// Runs a scenario in-process to its end with no preflight: for stand-in targets that are not
+/// gateways (a counting server, a web server answering 501), about something else than wiring.
+pub async fn run_without_preflight(yaml: &str) -> (chaos::runner::RunReport, tempfile::TempDir) {
+    run_plan_probed(&plan(yaml), false, std::future::pending()).await
+}
+
+async fn run_plan_probed(
+    plan: &chaos::scenario::Plan,
+    preflight: bool,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> (chaos::runner::RunReport, tempfile::TempDir) {
     let reports = tempfile::tempdir().expect("temp dir");
-    let options = chaos::runner::RunOptions::new(reports.path().to_owned());
+    let options =
+        chaos::runner::RunOptions { preflight, ..chaos::runner::RunOptions::new(reports.path().to_owned()) };
     let report = chaos::runner::execute(plan, &options, shutdown).await.expect("the run completes");
     assert_valid_results(&report.folder.join("results.json"));
     (report, reports)

@@ -97,8 +97,10 @@ impl Scratch {
         let source = scenario_text(url, arrival, duration);
         let plan = scenario::parse(&source, Path::new("<chaos bench>"))
             .map_err(|error| anyhow::anyhow!("the bench's own scenario is invalid: {error}"))?;
+        // The bench drives paths with and without an interposer on purpose: no preflight.
         let options = RunOptions {
             command_line: vec!["chaos".into(), "bench".into()],
+            preflight: false,
             ..RunOptions::new(self.root.clone())
         };
         let report = runner::execute(&plan, &options, std::future::pending()).await?;

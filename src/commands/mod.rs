@@ -1,6 +1,7 @@
 //! One function per subcommand; each turns its arguments into an [`Exit`].
 
 mod bench;
+mod check;
 mod listen;
 mod merge;
 mod mock;
@@ -10,6 +11,7 @@ mod run;
 mod schema;
 
 pub use bench::bench;
+pub use check::check;
 pub use merge::merge;
 pub use mock::mock;
 pub use proxy::proxy;

@@ -45,6 +45,8 @@ pub struct RunHow {
     pub ops: crate::ops::OpsOptions,
     /// `NAME=ADDR` pairs: where upstream NAME's interposer listens, over the scenario (`--listen`).
     pub listen: Vec<String>,
+    /// Probe a gateway target before the clock starts (not `--no-preflight`).
+    pub preflight: bool,
 }
 
 /// Where a run's noise floor comes from.
@@ -132,6 +134,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         calibration,
         ops: how.ops,
         announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
+        preflight: how.preflight,
         ..runner::RunOptions::new(reports)
     };
     let report = match runner::execute(&plan, &options, shutdown).await {
@@ -139,6 +142,10 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         Err(error) if error.is::<runner::NothingRun>() => {
             eprintln!("{error}");
             return Ok(Exit::Interrupted);
+        }
+        Err(error) if error.is::<runner::PreflightFailed>() => {
+            eprintln!("invalid: {error}");
+            return Ok(Exit::InvalidRun);
         }
         Err(error) if error.is::<runner::ListenError>() => {
             eprintln!("error: {error}");

@@ -30,7 +30,8 @@ pub(super) fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<R
     let results = settle::results(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))
         .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))
-        .with_calibration(options.calibration.clone());
+        .with_calibration(options.calibration.clone())
+        .with_preflight(books.preflight.clone());
     report::write(&results, &books.folder)?;
     Ok(RunReport { results, folder: books.folder })
 }

@@ -8,6 +8,9 @@
 //! on a phase that failed for good (`assert::early`) stops the run the same way, and the
 //! results say which one did.
 //!
+//! A gateway target is probed before the clock starts ([`preflight`]): a run whose target goes
+//! around the interposers stops there, invalid, with nothing measured.
+//!
 //! [`execute`] is five stages, each in its own file, each handing a small struct to the next:
 //! [`prepare`] (folder, journal, mocks, listeners) → [`start`] (target, clock, interposers,
 //! load) → [`play`] (the phases) → [`drain`] (faults off, load drained, everything shut down)
@@ -17,12 +20,14 @@ mod drain;
 mod finish;
 mod listen;
 mod play;
+mod preflight;
 mod prepare;
 mod start;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 pub use listen::{gateway_lines, ListenError};
+pub use preflight::{passed_line, preflight_only, PreflightFailed};
 
 use crate::{
     metrics::{journal::RunLine, replay::Replay},
@@ -55,6 +60,8 @@ pub struct RunOptions {
     pub calibration: Option<crate::results::NoiseFloor>,
     /// Print each interposer's URL, and the lines to paste into a gateway, once they are bound.
     pub announce_interposers: bool,
+    /// Probe a gateway target before the clock starts ([`preflight`]).
+    pub preflight: bool,
 }
 
 impl RunOptions {
@@ -70,6 +77,7 @@ impl RunOptions {
             ops: OpsOptions::default(),
             calibration: None,
             announce_interposers: false,
+            preflight: true,
         }
     }
 }

@@ -28,6 +28,8 @@ pub(super) struct Bookkeeping {
     pub wall: std::time::Instant,
     pub recorder: Recorder,
     pub folder: PathBuf,
+    /// What the preflight found (a gateway target's), once it ran.
+    pub preflight: Option<crate::results::Preflight>,
 }
 
 /// A prepared run: its bookkeeping, and the servers made ready but not yet serving the target.
@@ -71,7 +73,7 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
         }
     }
     Ok(Prepared {
-        books: Bookkeeping { started, wall, recorder, folder },
+        books: Bookkeeping { started, wall, recorder, folder, preflight: None },
         ops,
         journal_writer,
         mocks,

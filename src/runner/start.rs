@@ -1,4 +1,5 @@
-//! Stage 2, start: the target comes up (a command target becomes healthy) and a first phase's
+//! Stage 2, start: the target comes up (a command target becomes healthy), a gateway target's
+//! preflight probes reach the interposers ([`super::preflight`]), and a first phase's
 //! wall-clock `at` is waited for; then the run clock starts, each interposer starts serving with
 //! its fault timeline, the operations servers start and the load begins. Hands [`Started`] to
 //! [`super::play`]; an interrupt before the clock starts ends the run with [`NothingRun`].
@@ -52,13 +53,38 @@ pub(super) async fn start<S: Future<Output = ()>>(
     prepared: Prepared,
     mut shutdown: Pin<&mut S>,
 ) -> anyhow::Result<Started> {
-    let Prepared { books, ops, journal_writer, mocks, listeners, addrs } = prepared;
+    let Prepared { mut books, ops, journal_writer, mocks, listeners, addrs } = prepared;
     // A command target starts (and becomes healthy) before the clock does: its start-up is not
     // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
     let target = tokio::select! {
         target = target::start(plan, &addrs, &books.folder) => target.context("starting the target")?,
         () = shutdown.as_mut() => return Err(NothingRun("the target was starting").into()),
     };
+    // Probes through a gateway target must reach the interposers, or nothing is worth measuring.
+    let preflight = async {
+        match options.preflight {
+            true => super::preflight::check(plan, &listeners, &addrs, &target.client).await,
+            false => Ok(None),
+        }
+    };
+    let checked = tokio::select! {
+        checked = preflight => checked,
+        () = shutdown.as_mut() => Err(NothingRun("the preflight was running").into()),
+    };
+    match checked {
+        Ok(preflight) => {
+            if let (Some(found), true) = (&preflight, options.announce_interposers) {
+                println!("{}", super::preflight::passed_line(found));
+            }
+            books.preflight = preflight;
+        }
+        Err(error) => {
+            if let Some(process) = target.process {
+                process.stop(target::process::STOP_GRACE).await;
+            }
+            return Err(error);
+        }
+    }
     // A first phase with a wall-clock `at` waits for it, everything else up and ready.
     if let Some(wait) =
         plan.starts_at.and_then(|at| std::time::Duration::try_from(at - time::OffsetDateTime::now_utc()).ok())

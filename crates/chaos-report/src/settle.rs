@@ -53,6 +53,7 @@ pub fn results(
         tallies: Some(analysis.tallies),
         merged_from: Vec::new(),
         calibration: None,
+        preflight: None,
     }
 }
 

@@ -7,6 +7,12 @@
 //! counts in its logical request's phase when its correlation id survived the target — ids
 //! grow with intended start, so the first id of each phase places any id — and otherwise in
 //! the phase active at the interposer when it arrived.
+//!
+//! Uncorrelated attempts: in a run whose target forwards correlation ids, an attempt without one
+//! (or with an id no logical request has, like a preflight probe's) is the target's own — a
+//! health check, a warm-up — and is counted apart (`uncorrelated`), never in the figures of
+//! logical requests. Only when no attempt of the whole run carried an id (the target drops
+//! them) do attempts count in the phase they arrived in, as they must.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -86,6 +92,10 @@ pub struct PhaseTotals {
     pub billed: ModelTokens,
     /// Retry-After compliance and duplicate calls, from requests joined by correlation id.
     pub joins: JoinTotals,
+    /// Attempts that carried no logical request's id, in a run whose target forwards ids: the
+    /// target's own (health checks, warm-ups), counted apart from every figure above.
+    #[serde(default)]
+    pub uncorrelated: u64,
 }
 
 impl Default for PhaseTotals {
@@ -109,6 +119,7 @@ impl Default for PhaseTotals {
             served: BTreeMap::new(),
             billed: ModelTokens::default(),
             joins: JoinTotals::default(),
+            uncorrelated: 0,
         }
     }
 }
@@ -147,6 +158,7 @@ impl PhaseTotals {
         }
         self.billed.merge(&other.billed);
         self.joins.merge(&other.joins);
+        self.uncorrelated += other.uncorrelated;
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -186,6 +198,8 @@ pub struct Aggregate {
     first_ids: Vec<Option<u64>>,
     /// Logical requests started in each phase.
     started: Vec<u64>,
+    /// The highest id a logical request has started with.
+    highest_id: Option<u64>,
     /// Second by second, by finish time.
     pub timeline: Timeline,
     /// Attempts second by second, by arrival at an interposer.
@@ -196,6 +210,9 @@ pub struct Aggregate {
     pub other_requests: u64,
     /// Attempts of requests that may still be retried, until they settle into `phases`.
     joins: RequestJoins,
+    /// Per phase of arrival, the attempts that carried no known id: kept apart, and folded into
+    /// `phases` on settling only if no attempt of the run carried one.
+    uncorrelated: Vec<PhaseTotals>,
 }
 
 fn add_duration(histogram: &mut Histogram<u32>, duration: Duration) {
@@ -208,17 +225,20 @@ impl Aggregate {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
         let first_ids = vec![None; phases.len()];
         let started = vec![0; phases.len()];
+        let uncorrelated = vec![PhaseTotals::default(); phases.len()];
         Aggregate {
             phase_ends,
             phases,
             seconds: Vec::new(),
             first_ids,
             started,
+            highest_id: None,
             timeline: Timeline::default(),
             attempt_timeline: AttemptTimeline::default(),
             live: LiveWindow::default(),
             other_requests: 0,
             joins: RequestJoins::default(),
+            uncorrelated,
         }
     }
 
@@ -250,6 +270,14 @@ impl Aggregate {
     fn settle(&mut self) {
         let phases = &mut self.phases;
         self.joins.settle_all(|phase, totals| merge_joins(phases, phase, totals));
+        let correlated = self.phases.iter().any(|phase| phase.joined > 0);
+        for (phase, apart) in self.phases.iter_mut().zip(&mut self.uncorrelated) {
+            match correlated {
+                true => phase.uncorrelated += std::mem::take(&mut apart.attempts),
+                false => phase.merge(apart),
+            }
+            *apart = PhaseTotals::default();
+        }
     }
 
     /// Phases now end at `phase_ends` (as many as before); records already folded stay where
@@ -276,6 +304,7 @@ impl Aggregate {
         let first = &mut self.first_ids[phase];
         *first = Some(first.map_or(id, |known| known.min(id)));
         self.started[phase] += 1;
+        self.highest_id = Some(self.highest_id.map_or(id, |highest| highest.max(id)));
     }
 
     /// Whether every logical request started in `phase` has ended (and been recorded).
@@ -329,7 +358,10 @@ impl Aggregate {
         self.attempt_timeline.add(attempt);
         let joined = attempt.logical_id.and_then(|id| self.phase_of_id(id));
         let last = self.phases.len() - 1;
-        let phase = &mut self.phases[joined.unwrap_or(attempt.phase).min(last)];
+        let phase = match joined {
+            Some(phase) => &mut self.phases[phase.min(last)],
+            None => &mut self.uncorrelated[attempt.phase.min(last)],
+        };
         phase.attempts += 1;
         phase.injected += u64::from(attempt.injected);
         phase.incomplete_streams += u64::from(attempt.answer.completed == Some(false));
@@ -347,8 +379,12 @@ impl Aggregate {
         }
     }
 
-    /// The phase logical request `id` started in, if ids of that run are known.
+    /// The phase logical request `id` started in; `None` for an id no request of the run has
+    /// started with (above the highest yet, like a preflight probe's).
     fn phase_of_id(&self, id: u64) -> Option<usize> {
+        if self.highest_id.is_none_or(|highest| id > highest) {
+            return None;
+        }
         self.first_ids.iter().rposition(|first| first.is_some_and(|first| first <= id))
     }
 }
@@ -405,10 +441,22 @@ mod tests {
         aggregate.attempt(&attempt(Some(1), 1, 503));
         aggregate.attempt(&attempt(Some(2), 1, 200));
         aggregate.attempt(&attempt(None, 1, 200));
-        let [first, second] = &aggregate.phases[..] else { panic!("two phases") };
+        let settled = aggregate.settled();
+        let [first, second] = &settled.phases[..] else { panic!("two phases") };
         assert_eq!((first.attempts, first.joined), (1, 1));
-        assert_eq!((second.attempts, second.joined), (2, 1));
-        assert_eq!(aggregate.tallies().overall().attempts, 3);
+        assert_eq!((second.attempts, second.joined, second.uncorrelated), (1, 1, 1), "the id-less one apart");
+        assert_eq!(settled.tallies().overall().attempts, 2);
+
+        // When no attempt of the run carries an id, the target drops them: attempts count where
+        // they arrived.
+        let mut dropped = Aggregate::new(vec![secs(10), secs(20)]);
+        dropped.started(1, secs(9));
+        dropped.attempt(&attempt(None, 0, 503));
+        dropped.attempt(&attempt(None, 1, 200));
+        let settled = dropped.settled();
+        let counts: Vec<_> = settled.phases.iter().map(|p| (p.attempts, p.joined, p.uncorrelated)).collect();
+        assert_eq!(counts, [(1, 0, 0), (1, 0, 0)]);
+        assert_eq!(settled.phases[1].served.get(&0), Some(&1));
     }
 
     #[test]

@@ -37,8 +37,13 @@ pub struct Figures {
     pub successes: u64,
     /// Logical requests that did not succeed, unfinished ones included.
     pub failures: u64,
-    /// Attempts that reached an interposer.
+    /// Attempts of the window's logical requests that reached an interposer.
     pub attempts: u64,
+    /// Attempts that reached an interposer carrying no logical request's correlation id, in a
+    /// run whose target forwards ids: the target's own (health checks, warm-ups), counted apart
+    /// from every other figure.
+    #[serde(default)]
+    pub uncorrelated_attempts: u64,
     /// Attempts a fault answered.
     pub injected: u64,
     /// Attempts whose event stream ended without its terminator (cut, or abandoned).

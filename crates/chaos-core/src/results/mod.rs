@@ -16,6 +16,7 @@ mod environment;
 mod figures;
 mod harness;
 mod merged;
+mod preflight;
 mod read;
 mod schema;
 mod timelines;
@@ -31,6 +32,7 @@ pub use figures::{
 };
 pub use harness::{GeneratorReport, Halt, JournalStats, NoiseFloor, Profile, ReplayStats};
 pub use merged::MergedRun;
+pub use preflight::Preflight;
 pub use read::ResultsFileError;
 pub use schema::{results_schema, results_schema_file};
 pub use timelines::{AttemptCount, AttemptsSecond, BurnSecond, Second};
@@ -163,6 +165,10 @@ pub struct Results {
     /// strays. `None` when not measured.
     #[serde(default)]
     pub calibration: Option<NoiseFloor>,
+    /// The probes sent through a `url` or `command` target before the clock started, and what
+    /// reached the interposers; `None` for the built-in client, which cannot go around them.
+    #[serde(default)]
+    pub preflight: Option<Preflight>,
 }
 
 impl Results {
@@ -174,6 +180,11 @@ impl Results {
     /// The same results, saying what the journal kept and what a replay imposed.
     pub fn with_journal(self, journal: Option<JournalStats>, replay: Option<ReplayStats>) -> Self {
         Results { journal, replay, ..self }
+    }
+
+    /// The same results, with what the preflight found.
+    pub fn with_preflight(self, preflight: Option<Preflight>) -> Self {
+        Results { preflight, ..self }
     }
 
     /// The same results, with the noise floor the run was calibrated with.

@@ -214,6 +214,7 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         successes,
         failures,
         attempts: attempt_count,
+        uncorrelated_attempts: totals.uncorrelated,
         injected: totals.injected,
         incomplete_streams: totals.incomplete_streams,
         availability: ratio(successes, logical_requests),

@@ -173,6 +173,27 @@ pub fn stop_notes(results: &crate::results::Results) -> Vec<String> {
     if run.interrupted {
         notes.push("Interrupted (Ctrl-C or SIGTERM): the figures cover what happened until then.".to_owned());
     }
+    notes.extend(wiring_notes(results));
+    notes
+}
+
+/// What the preflight and the attempts say of how the target is wired to the interposers.
+fn wiring_notes(results: &crate::results::Results) -> Vec<String> {
+    let mut notes = Vec::new();
+    if results.preflight.as_ref().is_some_and(|preflight| !preflight.ids_forwarded) {
+        notes.push(
+            "The target drops the correlation id (`x-chaos-request-id`): each attempt counts in the phase it \
+             arrived in, and retries cannot be joined to their requests."
+                .to_owned(),
+        );
+    }
+    let uncorrelated = results.overall.uncorrelated_attempts;
+    if uncorrelated > 0 {
+        notes.push(format!(
+            "{uncorrelated} attempts reached the interposers without a request's correlation id (the target's \
+             own health checks or warm-ups): counted apart, in no other figure."
+        ));
+    }
     notes
 }
 

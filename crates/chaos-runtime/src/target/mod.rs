@@ -7,6 +7,7 @@
 //!
 //! Whatever the kind, the load never sends beyond loopback unless the user allowed it.
 
+pub mod preflight;
 pub mod process;
 
 use std::{net::SocketAddr, path::Path};
