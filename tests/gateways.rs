@@ -129,3 +129,84 @@ async fn openai_python_retries_twice_honouring_retry_after_as_the_mock_confirms(
     assert_eq!(received(results, 0), served);
     assert_eq!(served, results.phases[0].logical_requests);
 }
+
+/// A LiteLLM the user runs themselves — started here, not by the harness — with the shipped
+/// `litellm-running.config.yaml` pointing it at the fixed `listen:` addresses of the shipped
+/// `litellm-running.yaml`, run as a `url` target: the preflight passes through it, and the
+/// figures agree with the mocks' own counters (3 + 1 attempts a request in the hard-down).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_litellm_started_outside_the_harness_is_measured_through_fixed_addresses() {
+    const MASTER_KEY: &str = "sk-master-outside-7f3a";
+    let root = root();
+    run(
+        Command::new(root.join("scripts/python-venv"))
+            .args(["gateway-venv", "scenarios/gateways/requirements.txt"]),
+        "scripts/python-venv gateway-venv",
+        INSTALL_HINT,
+    );
+    // Where the user's files say 9101, 9102 and 4000, ports free on this machine.
+    let held: Vec<std::net::TcpListener> =
+        (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
+    let ports: Vec<String> = held.iter().map(|l| l.local_addr().expect("an address").to_string()).collect();
+    drop(held);
+    let moved = |text: String| {
+        text.replace("127.0.0.1:9101", &ports[0])
+            .replace("127.0.0.1:9102", &ports[1])
+            .replace("127.0.0.1:4000", &ports[2])
+    };
+    let shipped =
+        |name: &str| std::fs::read_to_string(root.join("scenarios/gateways").join(name)).expect(name);
+    let folder = tempfile::tempdir().expect("a folder for LiteLLM");
+    let config = folder.path().join("litellm.yaml");
+    std::fs::write(&config, moved(shipped("litellm-running.config.yaml"))).expect("config written");
+    let litellm = root.join("target/gateway-venv/bin/litellm");
+    let port = ports[2].rsplit(':').next().expect("a port");
+    let command =
+        format!("\"{}\" --config {} --host 127.0.0.1 --port {port}", litellm.display(), config.display());
+    let env = [("LITELLM_MASTER_KEY", MASTER_KEY), ("LITELLM_LOCAL_MODEL_COST_MAP", "True")]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()));
+    let mut gateway =
+        chaos::target::TargetProcess::spawn(&command, &env, folder.path(), &folder.path().join("log"))
+            .expect("LiteLLM starts");
+    let health = format!("http://{}/health/liveliness", ports[2]).parse().expect("a URL");
+    gateway.wait_healthy(&health, std::time::Duration::from_secs(120)).await.expect("LiteLLM is up");
+
+    let yaml = moved(shipped("litellm-running.yaml"));
+    let run = tokio::task::spawn_blocking(move || {
+        crate::support::run_binary_in_env(&yaml, "LITELLM_MASTER_KEY", MASTER_KEY)
+    })
+    .await
+    .expect("the run");
+    gateway.stop(chaos::target::process::STOP_GRACE).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(&format!("OPENAI_BASE_URL=http://{}/v1", ports[0])), "{}", run.stdout);
+    let results = run.results();
+    let preflight = &results["preflight"];
+    assert_eq!((preflight["reached"].as_u64(), preflight["ids_forwarded"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        preflight["reached_upstreams"],
+        serde_json::json!(["openai"]),
+        "LiteLLM sent them to its primary"
+    );
+    let down = &results["phases"][1];
+    assert_eq!(down["logical_requests"], 24);
+    assert_eq!(down["attempt_statuses"]["503"], 72, "three attempts at the primary each: {down}");
+    assert_eq!(down["attempt_statuses"]["200"], 24, "then one at the fallback: {down}");
+    assert_eq!(down["retry_amplification"], 4.0);
+    assert_eq!(down["fallback_rate"], 1.0);
+    assert_eq!(down["join"], "correlation", "the tag survived LiteLLM");
+    assert_eq!(results["overall"]["uncorrelated_attempts"], 0, "LiteLLM sent nothing of its own");
+    // The mocks' own counters: the 503s were the interposer's, never the primary mock's.
+    let counted = |upstream: usize| -> u64 {
+        let rows = results["upstreams"][upstream]["received"].as_array().expect("rows");
+        rows.iter().map(|row| row["requests"].as_u64().expect("a count")).sum()
+    };
+    let served = |name: &str| -> u64 {
+        let phases = results["phases"].as_array().expect("phases");
+        phases.iter().filter_map(|phase| phase["served_by"][name].as_u64()).sum()
+    };
+    assert_eq!((counted(0), counted(1)), (served("openai"), served("anthropic")));
+    assert_eq!(served("anthropic"), 24);
+    let written = std::fs::read_to_string(run.run_folder().join("results.json")).expect("results");
+    assert!(!written.contains(MASTER_KEY) && !run.stdout.contains(MASTER_KEY), "the key stays out");
+}

@@ -199,7 +199,8 @@ fn errors(validator: &jsonschema::Validator, document: &serde_json::Value) -> Ve
         .collect()
 }
 
-/// Every scenario `.yaml` under `folder`, recursively, except templates rendered for a target.
+/// Every scenario `.yaml` under `folder`, recursively, except templates rendered for a target
+/// and a gateway's own configs (`.config.yaml`).
 pub fn scenario_files(folder: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(folder).expect("a readable folder") {
@@ -207,7 +208,7 @@ pub fn scenario_files(folder: &Path) -> Vec<PathBuf> {
         if path.is_dir() {
             files.extend(scenario_files(&path));
         } else if path.extension().is_some_and(|e| e == "yaml")
-            && !path.to_string_lossy().ends_with(".template.yaml")
+            && ![".template.yaml", ".config.yaml"].iter().any(|end| path.to_string_lossy().ends_with(end))
         {
             files.push(path);
         }
