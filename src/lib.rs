@@ -61,7 +61,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate { file, allow_remote, speed } => {
             Ok(commands::validate(file, *allow_remote, *speed))
         }
-        Command::Run { file, reports, allow_remote, speed, dry_run, replay, calibrate, ops, listen } => {
+        Command::Run {
+            file,
+            reports,
+            allow_remote,
+            upstream_ca,
+            speed,
+            dry_run,
+            replay,
+            calibrate,
+            ops,
+            listen,
+        } => {
             let how = commands::RunHow {
                 speed: speed.factor,
                 speed_real_target: speed.real_target,
@@ -73,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 }),
                 ops: ops.options(),
                 listen: listen.clone(),
+                upstream_ca: upstream_ca.clone(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }

@@ -120,6 +120,7 @@ pub fn interposer_config(
         recorder: recorder.clone(),
         replay: None,
         tls: Default::default(),
+        upstream_key: None,
     }
 }
 

@@ -19,10 +19,12 @@ mod listen;
 mod play;
 mod prepare;
 mod start;
+mod upstreams;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 pub use listen::{gateway_lines, ListenError};
+pub use upstreams::UpstreamKeyError;
 
 use crate::{
     metrics::{journal::RunLine, replay::Replay},
@@ -51,6 +53,8 @@ pub struct RunOptions {
     pub replay: Option<Arc<Replay>>,
     /// Live metrics and the control API, when asked for.
     pub ops: OpsOptions,
+    /// Whom the interposers trust when a `url` upstream is `https://` (`--upstream-ca`).
+    pub upstream_tls: crate::proxy::tls::UpstreamTls,
     /// The harness's noise floor, measured or read before the run (`--calibrate`).
     pub calibration: Option<crate::results::NoiseFloor>,
     /// Print each interposer's URL, and the lines to paste into a gateway, once they are bound.
@@ -68,6 +72,7 @@ impl RunOptions {
             progress: Progress::Off,
             replay: None,
             ops: OpsOptions::default(),
+            upstream_tls: Default::default(),
             calibration: None,
             announce_interposers: false,
         }
