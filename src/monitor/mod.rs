@@ -51,7 +51,8 @@ pub async fn watch(state: &RunState, mut progress: Progress) -> Halt {
         progress.show(&plan, &live);
         state.set_figures(live.clone());
         let guarded = spent.and_then(|(limit, spent)| spend::breached(limit, &spent));
-        let halted = breached(&plan.halts, &live).map(|(condition, observed)| (condition.text.clone(), observed));
+        let halted =
+            breached(&plan.halts, &live).map(|(condition, observed)| (condition.text.clone(), observed));
         if let Some((condition, observed)) = halted.or(guarded) {
             let phase = plan.phases[plan.phase_at(elapsed)].name.clone();
             let halt = Halt { condition, observed, at_s: live.elapsed_s, phase, by: None };

@@ -80,7 +80,9 @@ pub(super) async fn start<S: Future<Output = ()>>(
     let clock = RunClock::start_now();
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
     let forwarding = mocks.iter().zip(upstream_keys).zip(listeners);
-    for (index, (upstream, ((mock, upstream_key), listener))) in plan.upstreams.iter().zip(forwarding).enumerate() {
+    for (index, (upstream, ((mock, upstream_key), listener))) in
+        plan.upstreams.iter().zip(forwarding).enumerate()
+    {
         let config = InterposerConfig {
             upstream_index: index,
             upstream_uri: super::upstreams::upstream_uri(upstream, mock.as_ref())?,

@@ -48,7 +48,9 @@ pub(super) fn upstream_keys(plan: &Plan) -> Result<Vec<Option<UpstreamKey>>, Ups
             std::env::VarError::NotPresent => refused("the environment variable is not set"),
             std::env::VarError::NotUnicode(_) => refused("the environment variable is not UTF-8"),
         })?;
-        UpstreamKey::new(upstream.family, &value).map(Some).map_err(|why| refused(&format!("its value: {why}")))
+        UpstreamKey::new(upstream.family, &value)
+            .map(Some)
+            .map_err(|why| refused(&format!("its value: {why}")))
     };
     plan.upstreams.iter().map(key_of).collect()
 }

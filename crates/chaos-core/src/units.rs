@@ -178,7 +178,8 @@ impl FromStr for Dollars {
     fn from_str(text: &str) -> Result<Self, UnitError> {
         let expected = "expected US dollars like `$5`, `$0.50` or `5`";
         let number = text.trim_start().strip_prefix(DOLLAR_SIGN).unwrap_or(text);
-        let dollars = scaled(number, "amount", expected, DOLLAR_UNITS).map_err(|_| invalid("amount", text, expected))?;
+        let dollars = scaled(number, "amount", expected, DOLLAR_UNITS)
+            .map_err(|_| invalid("amount", text, expected))?;
         if dollars < 0.0 {
             return Err(invalid("amount", text, "an amount cannot be negative"));
         }

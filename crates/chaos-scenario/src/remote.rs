@@ -10,11 +10,7 @@
 use serde_saphyr::{Location, Spanned};
 
 use super::{build::Checked, error::Located, plan::RemoteUpstream, raw::RawUpstream};
-use crate::{
-    located::choose,
-    loopback::is_loopback_host,
-    wire::ApiFamily,
-};
+use crate::{located::choose, loopback::is_loopback_host, wire::ApiFamily};
 
 const FAMILIES: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 
@@ -23,7 +19,10 @@ const KNOWN_HOSTS: &[(&str, ApiFamily)] =
     &[("api.openai.com", ApiFamily::OpenAi), ("api.anthropic.com", ApiFamily::Anthropic)];
 
 /// The family and the provider of a `url:` upstream.
-pub(super) fn remote_upstream(url: &Spanned<String>, raw: &RawUpstream) -> Checked<(ApiFamily, RemoteUpstream)> {
+pub(super) fn remote_upstream(
+    url: &Spanned<String>,
+    raw: &RawUpstream,
+) -> Checked<(ApiFamily, RemoteUpstream)> {
     if let Some(at) = mock_only(raw) {
         return Err(Located::at(
             at,
@@ -40,7 +39,9 @@ pub(super) fn remote_upstream(url: &Spanned<String>, raw: &RawUpstream) -> Check
             || {
                 Located::at(
                     &url.referenced,
-                    format!("`url: {text}`: say which API it speaks, `family: openai` or `family: anthropic`"),
+                    format!(
+                        "`url: {text}`: say which API it speaks, `family: openai` or `family: anthropic`"
+                    ),
                 )
             },
         )?,
@@ -70,7 +71,11 @@ fn origin(url: &Spanned<String>) -> Checked<http::Uri> {
                     .to_owned(),
             ))
         }
-        _ => return Err(refuse("must be an `https://` URL with a host, like `https://api.openai.com`".to_owned())),
+        _ => {
+            return Err(refuse(
+                "must be an `https://` URL with a host, like `https://api.openai.com`".to_owned(),
+            ))
+        }
     }
     let path = uri.path_and_query().map_or("", |p| p.as_str());
     if !matches!(path, "" | "/") {
@@ -140,7 +145,10 @@ mod tests {
     #[test]
     fn a_url_is_an_https_origin_or_plain_http_on_loopback() {
         let path = plan_error(&upstream("url: https://api.openai.com/v1, key_env: K, allow_remote: true"));
-        assert!(path.contains("has a path (`/v1`): give the origin only, like `https://api.openai.com`"), "{path}");
+        assert!(
+            path.contains("has a path (`/v1`): give the origin only, like `https://api.openai.com`"),
+            "{path}"
+        );
         let plain = plan_error(&upstream("url: http://example.com, family: openai, allow_remote: true"));
         assert!(plain.contains("is plain HTTP beyond loopback"), "{plain}");
         let scheme = plan_error(&upstream("url: ftp://example.com, family: openai"));
@@ -150,7 +158,10 @@ mod tests {
     #[test]
     fn the_family_is_written_or_known_from_the_provider_s_host() {
         let unknown = plan_error(&upstream("url: https://localhost:9443"));
-        assert!(unknown.contains("say which API it speaks, `family: openai` or `family: anthropic`"), "{unknown}");
+        assert!(
+            unknown.contains("say which API it speaks, `family: openai` or `family: anthropic`"),
+            "{unknown}"
+        );
         let typo = plan_error(&upstream("url: https://localhost:9443, family: openia"));
         assert!(typo.contains("openai"), "{typo}");
     }
@@ -162,7 +173,8 @@ mod tests {
         let neither = plan_error(&upstream("zone: a"));
         assert!(neither.contains("needs exactly one of `mock`"), "{neither}");
         for option in ["keys: 2", "latency: { ttft: 1s }", "output_tokens: 5", "overloaded: 5%"] {
-            let error = plan_error(&upstream(&format!("url: https://localhost:9443, family: openai, {option}")));
+            let error =
+                plan_error(&upstream(&format!("url: https://localhost:9443, family: openai, {option}")));
             assert!(error.contains("shape a mock's answers"), "{option}: {error}");
         }
         let key_env = plan_error(&upstream("mock: openai, key_env: K"));
@@ -179,7 +191,8 @@ mod tests {
             true,
         );
         let remote = allowed.expect("allowed by --allow-remote").upstreams[0].remote.clone();
-        let expected = RemoteUpstream { url: "https://api.openai.com".to_owned(), key_env: Some("K".to_owned()) };
+        let expected =
+            RemoteUpstream { url: "https://api.openai.com".to_owned(), key_env: Some("K".to_owned()) };
         assert_eq!(remote, Some(expected));
         let own = crate::parse(
             &upstream("url: https://api.anthropic.com/, key_env: K, allow_remote: true"),

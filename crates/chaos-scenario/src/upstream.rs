@@ -23,7 +23,10 @@ pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Check
     let (family, remote) = match (&raw.mock, &raw.url) {
         (Some(mock), None) => {
             if let Some(at) = super::remote::url_only(raw) {
-                return Err(Located::at(at, "`family`, `key_env` and `allow_remote` go with a `url` upstream"));
+                return Err(Located::at(
+                    at,
+                    "`family`, `key_env` and `allow_remote` go with a `url` upstream",
+                ));
             }
             (choose("mock", mock, MOCKS)?, None)
         }
