@@ -13,6 +13,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{body::Incoming, Request, Response};
 
+use chaos::proxy::InterposerConfig;
+
 use crate::support::{http, run_binary_in, tls_server, BinaryRun};
 
 /// The provider's whole answer to a chat completion, bytes as sent: 1000 + 1000 tokens.
@@ -180,7 +182,7 @@ max_spend: $1
     eprintln!("max_spend $1: halted at {at:.2}s with ${observed:.2} seen, ${spent:.2} spent in all");
     // The guard looks once a second: it sees the limit crossed within a second's spend ($0.20),
     // and the requests then in flight (answered at once here) add next to nothing.
-    assert!(observed >= 1.0 && observed <= 1.0 + 0.2 * 1.1, "{halt}");
+    assert!((1.0..=1.0 + 0.2 * 1.1).contains(&observed), "{halt}");
     assert!(spent >= observed && spent <= observed + 0.05, "spent ${spent} after seeing ${observed}");
     assert!((4.0..8.0).contains(&at), "halted {at}s in");
     assert!(run.stdout.contains("the halt condition `max_spend: $1` held"), "{}", run.stdout);
@@ -254,4 +256,38 @@ fn a_missing_key_env_is_exit_2_before_anything_starts() {
     assert!(run.stderr.contains(expected), "{}", run.stderr);
     let made = std::fs::read_dir(&run.reports).map(|entries| entries.count()).unwrap_or(0);
     assert_eq!(made, 0, "no run folder");
+}
+
+/// Over plain HTTP (a `url` upstream on loopback) the interposer's byte-level path would forward
+/// the target's bytes as they came: with `key_env` it must not. A mock that accepts only the
+/// swapped key answers 200 through an interposer that swaps, 401 through one that does not.
+#[tokio::test]
+async fn the_key_is_swapped_on_a_plain_http_upstream_too() {
+    use chaos::{metrics::Recorder, mock::MockBuilder, proxy::credential::UpstreamKey, wire::ApiFamily};
+
+    use crate::support::{interposer_config, interposer_with};
+
+    let provider = MockBuilder::new(ApiFamily::OpenAi).keys(vec![PROVIDER_KEY.to_owned()]).spawn().await;
+    let provider = provider.expect("a mock provider");
+    let upstream = format!("http://{}", provider.addr);
+    let recorder = Recorder::new();
+    let config = |key: Option<UpstreamKey>| InterposerConfig {
+        upstream_key: key,
+        ..interposer_config(&upstream, Vec::new(), &recorder)
+    };
+    let swapping =
+        interposer_with(config(Some(UpstreamKey::new(ApiFamily::OpenAi, PROVIDER_KEY).expect("a key"))))
+            .await;
+    let passing = interposer_with(config(None)).await;
+    let bearer = format!("Bearer {TARGET_KEY}");
+    let ask = |interposer: chaos::proxy::InterposerHandle| {
+        let (authority, bearer) = (interposer.addr.to_string(), bearer.clone());
+        tokio::task::spawn_blocking(move || {
+            let status = through(&authority, &[("authorization", bearer.as_str())], false).0;
+            drop(interposer);
+            status
+        })
+    };
+    assert_eq!(ask(swapping).await.expect("an answer"), 200, "the provider's key was presented");
+    assert_eq!(ask(passing).await.expect("an answer"), 401, "the target's key passes without key_env");
 }
