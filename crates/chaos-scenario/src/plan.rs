@@ -335,8 +335,15 @@ impl Plan {
             .collect();
         let speed =
             if self.speed.is_real_time() { String::new() } else { format!(" at speed {}", self.speed) };
+        let remote: Vec<&str> =
+            self.upstreams.iter().filter_map(|u| u.remote.as_ref()).map(|r| r.url.as_str()).collect();
+        let remote = match remote.is_empty() {
+            true => String::new(),
+            false => format!(" (real: {})", remote.join(", ")),
+        };
+        let guard = self.max_spend.map_or_else(String::new, |limit| format!(", halts at ${limit} spent"));
         format!(
-            "{}{speed}: {} upstream(s), {} phase(s) over {} ({}), {} load, {} expectation(s)",
+            "{}{speed}: {} upstream(s){remote}, {} phase(s) over {} ({}), {} load, {} expectation(s){guard}",
             self.name,
             self.upstreams.len(),
             self.phases.len(),
