@@ -2,6 +2,8 @@
 //! `remote.rs`); for a mock, its family, keys, latency model, output length, rate limits and
 //! overload share.
 
+use serde_saphyr::Spanned;
+
 use super::{
     build::{choose, Checked},
     error::Located,
@@ -10,8 +12,6 @@ use super::{
     raw::RawUpstream,
     request_mix::TokenCount,
 };
-use serde_saphyr::Spanned;
-
 use crate::{
     fault::RawRateLimit,
     wire::{tokens, ApiFamily},
