@@ -24,9 +24,14 @@ pub enum Command {
         /// Folder that receives the run's folder.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
-        /// Allow a `url` or `command` target beyond loopback.
+        /// Allow a `url` or `command` target, and `url` upstreams (real providers), beyond
+        /// loopback.
         #[arg(long)]
         allow_remote: bool,
+        /// Also trust the CA certificates in this PEM file for `https://` `url` upstreams (a
+        /// private gateway's, a test server's); the Mozilla roots are always trusted.
+        #[arg(long, value_name = "PEM")]
+        upstream_ca: Option<PathBuf>,
         /// Run the whole plan (load, phases, measurements) with no fault firing: a rehearsal.
         #[arg(long)]
         dry_run: bool,

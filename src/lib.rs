@@ -65,6 +65,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             file,
             reports,
             allow_remote,
+            upstream_ca,
             speed,
             dry_run,
             replay,
@@ -85,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 ops: ops.options(),
                 listen: listen.clone(),
                 preflight: !no_preflight,
+                upstream_ca: upstream_ca.clone(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }

@@ -4,7 +4,7 @@
 //! requests pass through (auth kept, `Host` naming the upstream, bodies byte-identical); with
 //! only the Mozilla roots, the certificate is refused and the target gets the interposer's 502.
 
-use std::{convert::Infallible, sync::Arc};
+use std::convert::Infallible;
 
 use bytes::Bytes;
 use chaos::{
@@ -12,41 +12,15 @@ use chaos::{
     proxy::{tls::UpstreamTls, InterposerConfig, InterposerHandle},
 };
 use http_body_util::{BodyExt, Full};
-use hyper::{body::Incoming, service::service_fn, Request, Response};
-use hyper_util::{client::legacy::Client, rt::TokioExecutor, rt::TokioIo};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use hyper::{body::Incoming, Request, Response};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
-use crate::support::{interposer_config, interposer_with, settled_attempts};
+use crate::support::{interposer_config, interposer_with, settled_attempts, tls_server};
 
-/// A TLS server on 127.0.0.1 for `localhost` that answers every request with what it received:
-/// the `Host`, the `authorization`, the path and the body's length. Returns its port and the
-/// certificate (PEM) a client must trust.
+/// A TLS server (see [`tls_server`]) that answers every request with what it received: the
+/// `Host`, the `authorization`, the path and the body's length.
 async fn tls_upstream() -> (u16, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a certificate");
-    let pem = certified.cert.pem();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![CertificateDer::from(certified.cert.der().to_vec())], key)
-            .expect("a server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), service_fn(echo))
-                    .await;
-            });
-        }
-    });
-    (port, pem)
+    tls_server(echo).await
 }
 
 async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

@@ -76,7 +76,8 @@ pub fn run_binary_with(yaml: &str, options: &[&str]) -> BinaryRun {
     run_binary_in(yaml, options, &[])
 }
 
-fn run_binary_in(yaml: &str, options: &[&str], env: &[(&str, &str)]) -> BinaryRun {
+/// [`run_binary`] with more options after the others and these environment variables set.
+pub fn run_binary_in(yaml: &str, options: &[&str], env: &[(&str, &str)]) -> BinaryRun {
     let folder = tempfile::tempdir().expect("temp dir");
     let scenario = folder.path().join("scenario.yaml");
     std::fs::write(&scenario, yaml).expect("scenario written");
@@ -120,6 +121,7 @@ pub fn interposer_config(
         recorder: recorder.clone(),
         replay: None,
         tls: Default::default(),
+        upstream_key: None,
     }
 }
 
@@ -382,4 +384,43 @@ fn dechunk(mut body: &str) -> String {
         body = rest[size..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// A TLS server on 127.0.0.1 for `localhost`, its certificate signed by nobody the Mozilla roots
+/// know, answering each request with `answer`. Returns its port and the certificate (PEM) a
+/// client must trust (`--upstream-ca`).
+pub async fn tls_server<F, Answer>(answer: F) -> (u16, String)
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Answer + Clone + Send + Sync + 'static,
+    Answer: std::future::Future<
+            Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible>,
+        > + Send
+        + 'static,
+{
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a certificate");
+    let pem = certified.cert.pem();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(certified.cert.der().to_vec())], key)
+        .expect("a server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, answer) = (acceptor.clone(), answer.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), hyper::service::service_fn(answer))
+                    .await;
+            });
+        }
+    });
+    (port, pem)
 }

@@ -29,6 +29,7 @@ mod ops;
 mod passthrough;
 mod proxy_command;
 mod rate_limit_fault;
+mod remote_upstream;
 mod replay;
 mod report_browser;
 mod report_command;

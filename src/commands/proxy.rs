@@ -32,15 +32,12 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         eprintln!("error: --upstream {}: expected an http:// or https:// URL with a host", args.upstream);
         return Ok(Exit::InvalidScenario);
     }
-    let tls = match &args.upstream_ca {
-        Some(path) => match UpstreamTls::with_ca_file(path) {
-            Ok(tls) => tls,
-            Err(error) => {
-                eprintln!("error: --upstream-ca {error}");
-                return Ok(Exit::InvalidScenario);
-            }
-        },
-        None => UpstreamTls::default(),
+    let tls = match UpstreamTls::trusting(args.upstream_ca.as_deref()) {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("error: --upstream-ca {error}");
+            return Ok(Exit::InvalidScenario);
+        }
     };
     let loopback_upstream = upstream.host().is_some_and(crate::loopback::is_loopback_host);
     let on_loopback = crate::loopback::is_loopback(&args.listen) && loopback_upstream;
@@ -68,6 +65,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         recorder: recorder.clone(),
         replay: None,
         tls,
+        upstream_key: None,
     };
     let interposer = proxy::spawn_sharded(args.listen, args.threads.count(), config)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;

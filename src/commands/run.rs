@@ -47,6 +47,9 @@ pub struct RunHow {
     pub listen: Vec<String>,
     /// Probe a gateway target before the clock starts (not `--no-preflight`).
     pub preflight: bool,
+    /// CA certificates (PEM) trusted for `https://` `url` upstreams, beyond the Mozilla roots
+    /// (`--upstream-ca`).
+    pub upstream_ca: Option<PathBuf>,
 }
 
 /// Where a run's noise floor comes from.
@@ -81,6 +84,13 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     // A relative folder names one under where `chaos` was started, whatever folder a `command`
     // target later runs in.
     let reports = std::path::absolute(reports).unwrap_or_else(|_| reports.to_owned());
+    let upstream_tls = match crate::proxy::tls::UpstreamTls::trusting(how.upstream_ca.as_deref()) {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("error: --upstream-ca {error}");
+            return Ok(Exit::InvalidScenario);
+        }
+    };
     if let Some(refusal) = how.ops.refusal() {
         eprintln!("error: {refusal}");
         return Ok(Exit::InvalidScenario);
@@ -133,6 +143,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         replay,
         calibration,
         ops: how.ops,
+        upstream_tls,
         announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
         preflight: how.preflight,
         ..runner::RunOptions::new(reports)
@@ -147,7 +158,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
             eprintln!("invalid: {error}");
             return Ok(Exit::InvalidRun);
         }
-        Err(error) if error.is::<runner::ListenError>() => {
+        Err(error) if error.is::<runner::ListenError>() || error.is::<runner::UpstreamKeyError>() => {
             eprintln!("error: {error}");
             return Ok(Exit::InvalidScenario);
         }

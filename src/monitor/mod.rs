@@ -1,17 +1,18 @@
 //! Watching a run while it goes on. Once a second, just after each whole second of the run
 //! clock, the live figures ([`crate::analysis::live`]) are computed from the folded records;
-//! they feed the progress display ([`progress`]) and the scenario's halt conditions. The first
-//! condition that holds resolves [`watch`] with a [`Halt`], and the runner then removes every
-//! fault at once and ends the run as halted.
+//! they feed the progress display ([`progress`]), the scenario's halt conditions and its spend
+//! guard ([`spend`]). The first condition that holds resolves [`watch`] with a [`Halt`], and
+//! the runner then removes every fault at once and ends the run as halted.
 
 pub use crate::results::Halt;
 
 pub mod progress;
+pub mod spend;
 
 use std::time::Duration;
 
 use crate::{
-    analysis::live::{live_figures, LiveFigures},
+    analysis::live::{self, live_figures, LiveFigures},
     ops::state::RunState,
     scenario::expect::Expectation,
 };
@@ -41,15 +42,20 @@ pub async fn watch(state: &RunState, mut progress: Progress) -> Halt {
         second = clock.elapsed().as_secs().max(second) + 1;
         let elapsed = clock.elapsed();
         let plan = state.plan();
-        let Some(live) = recorder.with_aggregate(|aggregate| live_figures(&plan, aggregate, elapsed)) else {
+        let Some((live, spent)) = recorder.with_aggregate(|aggregate| {
+            let spent = plan.max_spend.map(|limit| (limit, live::spend(&plan, aggregate)));
+            (live_figures(&plan, aggregate, elapsed), spent)
+        }) else {
             continue;
         };
         progress.show(&plan, &live);
         state.set_figures(live.clone());
-        if let Some((condition, observed)) = breached(&plan.halts, &live) {
+        let guarded = spent.and_then(|(limit, spent)| spend::breached(limit, &spent));
+        let halted =
+            breached(&plan.halts, &live).map(|(condition, observed)| (condition.text.clone(), observed));
+        if let Some((condition, observed)) = halted.or(guarded) {
             let phase = plan.phases[plan.phase_at(elapsed)].name.clone();
-            let halt =
-                Halt { condition: condition.text.clone(), observed, at_s: live.elapsed_s, phase, by: None };
+            let halt = Halt { condition, observed, at_s: live.elapsed_s, phase, by: None };
             progress.halted(&halt);
             return halt;
         }

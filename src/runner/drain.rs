@@ -97,8 +97,15 @@ pub(super) async fn drain<S: Future<Output = ()>>(
         .context("writing journal.ndjson")?;
     let mut counts = Vec::with_capacity(mocks.len());
     for (upstream, mock) in plan.upstreams.iter().zip(mocks) {
-        counts.push(crate::settle::upstream_counts(upstream, mock.counters().to_json()["counts"].take()));
-        mock.shutdown().await;
+        // A real provider counts nothing for us: its attempts are the interposer's records.
+        let received = mock.as_ref().map_or_else(
+            || serde_json::Value::Array(Vec::new()),
+            |mock| mock.counters().to_json()["counts"].take(),
+        );
+        counts.push(crate::settle::upstream_counts(upstream, received));
+        if let Some(mock) = mock {
+            mock.shutdown().await;
+        }
     }
     Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
 }

@@ -23,11 +23,13 @@ mod play;
 mod preflight;
 mod prepare;
 mod start;
+mod upstreams;
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
 pub use listen::{gateway_lines, ListenError};
 pub use preflight::{passed_line, preflight_only, PreflightFailed};
+pub use upstreams::UpstreamKeyError;
 
 use crate::{
     metrics::{journal::RunLine, replay::Replay},
@@ -56,6 +58,8 @@ pub struct RunOptions {
     pub replay: Option<Arc<Replay>>,
     /// Live metrics and the control API, when asked for.
     pub ops: OpsOptions,
+    /// Whom the interposers trust when a `url` upstream is `https://` (`--upstream-ca`).
+    pub upstream_tls: crate::proxy::tls::UpstreamTls,
     /// The harness's noise floor, measured or read before the run (`--calibrate`).
     pub calibration: Option<crate::results::NoiseFloor>,
     /// Print each interposer's URL, and the lines to paste into a gateway, once they are bound.
@@ -75,6 +79,7 @@ impl RunOptions {
             progress: Progress::Off,
             replay: None,
             ops: OpsOptions::default(),
+            upstream_tls: Default::default(),
             calibration: None,
             announce_interposers: false,
             preflight: true,

@@ -1,7 +1,8 @@
 //! Stage 1, prepare: everything a run needs before anything can reach the target — the run's
-//! folder, the operations listeners, the journal, a mock provider per upstream and a bound
-//! interposer listener for each (bound first: `listen.rs`). Hands [`Prepared`] to
-//! [`super::start`]: the listeners' addresses are what the target is told to use.
+//! folder, the operations listeners, the journal, a mock provider per mock upstream and a bound
+//! interposer listener for each upstream (bound first: `listen.rs`, after the `url` upstreams'
+//! keys are read: `upstreams.rs`). Hands [`Prepared`] to [`super::start`]: the listeners'
+//! addresses are what the target is told to use.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -13,10 +14,11 @@ use crate::{
         journal::{Journal, JournalWriter, QUEUE},
         Recorder,
     },
-    mock::{MockBuilder, MockHandle},
+    mock::MockHandle,
     ops::OpsListeners,
+    proxy::credential::UpstreamKey,
     report::run_folder,
-    scenario::{plan::Upstream, Plan},
+    scenario::Plan,
 };
 
 use super::{journal_header, RunOptions};
@@ -37,17 +39,21 @@ pub(super) struct Prepared {
     pub books: Bookkeeping,
     pub ops: OpsListeners,
     pub journal_writer: JournalWriter,
-    /// One mock provider per upstream, in the scenario's order.
-    pub mocks: Vec<MockHandle>,
+    /// One mock provider per upstream, in the scenario's order; `None` for a `url` upstream.
+    pub mocks: Vec<Option<MockHandle>>,
+    /// The key each upstream's interposer presents in place of the target's, if any.
+    pub upstream_keys: Vec<Option<UpstreamKey>>,
     /// One bound interposer listener per upstream, in the scenario's order, and their addresses.
     pub listeners: Vec<TcpListener>,
     pub addrs: Vec<SocketAddr>,
 }
 
-/// Creates the run's folder and journal, binds the operations and interposer listeners and
-/// starts the mocks.
+/// Reads the `url` upstreams' keys, creates the run's folder and journal, binds the operations
+/// and interposer listeners and starts the mocks.
 pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result<Prepared> {
-    // First, so an address in use stops the run before its folder, journal or mocks exist.
+    // First, so a missing key or an address in use stops the run before its folder, journal or
+    // mocks exist.
+    let upstream_keys = super::upstreams::upstream_keys(plan)?;
     let listeners = super::listen::bind_interposers(plan).await?;
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
@@ -62,10 +68,7 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
             .with_context(|| format!("starting the journal in {}", folder.display()))?;
     recorder.journal_into(journal);
 
-    let mut mocks: Vec<MockHandle> = Vec::with_capacity(plan.upstreams.len());
-    for (index, upstream) in plan.upstreams.iter().enumerate() {
-        mocks.push(start_mock(plan, index, upstream).await.context("starting a mock provider")?);
-    }
+    let mocks = super::upstreams::start_mocks(plan).await?;
     let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
     if options.announce_interposers {
         for line in super::listen::gateway_lines(&plan.upstreams, &addrs) {
@@ -77,29 +80,8 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
         ops,
         journal_writer,
         mocks,
+        upstream_keys,
         listeners,
         addrs,
     })
-}
-
-async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::Result<MockHandle> {
-    MockBuilder::new(upstream.family)
-        .keys(upstream.keys.clone())
-        .models(
-            plan.load
-                .mix
-                .kinds()
-                .iter()
-                .map(|kind| kind.model.to_string())
-                .collect::<indexmap::IndexSet<_>>()
-                .into_iter()
-                .collect(),
-        )
-        .latency(upstream.latency)
-        .output(upstream.output)
-        .limits(upstream.limits)
-        .overload(upstream.overload)
-        .seed(plan.seed.wrapping_add(index as u64))
-        .spawn()
-        .await
 }

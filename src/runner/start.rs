@@ -29,7 +29,8 @@ use super::{
 pub(super) struct Started {
     pub books: Bookkeeping,
     pub journal_writer: JournalWriter,
-    pub mocks: Vec<MockHandle>,
+    /// One per mock upstream (`None` for a `url` upstream), in the scenario's order.
+    pub mocks: Vec<Option<MockHandle>>,
     /// The target's process, for a command target.
     pub target: Option<TargetProcess>,
     pub clock: RunClock,
@@ -53,7 +54,7 @@ pub(super) async fn start<S: Future<Output = ()>>(
     prepared: Prepared,
     mut shutdown: Pin<&mut S>,
 ) -> anyhow::Result<Started> {
-    let Prepared { mut books, ops, journal_writer, mocks, listeners, addrs } = prepared;
+    let Prepared { mut books, ops, journal_writer, mocks, upstream_keys, listeners, addrs } = prepared;
     // A command target starts (and becomes healthy) before the clock does: its start-up is not
     // part of the timeline. Connections it makes meanwhile wait in the interposers' backlogs.
     let target = tokio::select! {
@@ -104,18 +105,20 @@ pub(super) async fn start<S: Future<Output = ()>>(
     let phases_started_at = time::OffsetDateTime::now_utc();
     let clock = RunClock::start_now();
     let mut interposers: Vec<InterposerHandle> = Vec::with_capacity(plan.upstreams.len());
-    for (index, (upstream, (mock, listener))) in
-        plan.upstreams.iter().zip(mocks.iter().zip(listeners)).enumerate()
+    let forwarding = mocks.iter().zip(upstream_keys).zip(listeners);
+    for (index, (upstream, ((mock, upstream_key), listener))) in
+        plan.upstreams.iter().zip(forwarding).enumerate()
     {
         let config = InterposerConfig {
             upstream_index: index,
-            upstream_uri: format!("http://{}", mock.addr).parse()?,
+            upstream_uri: super::upstreams::upstream_uri(upstream, mock.as_ref())?,
             family: upstream.family,
             keys: upstream.keys.clone(),
             clock,
             recorder: books.recorder.clone(),
             replay: options.replay.clone(),
-            tls: Default::default(),
+            tls: options.upstream_tls.clone(),
+            upstream_key,
         };
         let interposer = proxy::spawn(listener, config)?;
         if !options.dry_run {

@@ -1,5 +1,5 @@
 //! Human units as a user writes them in a scenario: durations (`250ms`, `90s`, `5m`), rates
-//! (`20/s`, `600/m`), percentages (`99.9%`) and prices (`0.15/M`).
+//! (`20/s`, `600/m`), percentages (`99.9%`), prices (`0.15/M`) and amounts of money (`$5`).
 //!
 //! Each type parses from a string (or, where it makes sense, a bare number) and deserializes
 //! through that parser, so a bad value fails inside serde and the YAML error carries the exact
@@ -31,6 +31,10 @@ pub struct Percent(pub f64);
 /// or per token (`0.00000015`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Price(pub f64);
+
+/// An amount of US dollars, written `$5`, `$0.50` or as a bare number `5`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Dollars(pub f64);
 
 /// The longest duration a scenario may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
@@ -82,6 +86,9 @@ const BYTE_RATE_UNITS: &[Unit] = &[
 ];
 const PERCENT_UNITS: &[Unit] = &[("%", |n| n / 100.0), ("", |n| n)];
 const PRICE_UNITS: &[Unit] = &[("/M", |n| n / 1e6), ("/K", |n| n / 1e3), ("", |n| n)];
+/// Dollars are a bare number after an optional [`DOLLAR_SIGN`].
+const DOLLAR_UNITS: &[Unit] = &[("", |n| n)];
+const DOLLAR_SIGN: &str = "$";
 
 /// The number `text` starts with, converted by the entry of `units` its suffix names; else an
 /// error saying what was `expected`.
@@ -165,6 +172,21 @@ impl FromStr for Price {
     }
 }
 
+impl FromStr for Dollars {
+    type Err = UnitError;
+
+    fn from_str(text: &str) -> Result<Self, UnitError> {
+        let expected = "expected US dollars like `$5`, `$0.50` or `5`";
+        let number = text.trim_start().strip_prefix(DOLLAR_SIGN).unwrap_or(text);
+        let dollars = scaled(number, "amount", expected, DOLLAR_UNITS)
+            .map_err(|_| invalid("amount", text, expected))?;
+        if dollars < 0.0 {
+            return Err(invalid("amount", text, "an amount cannot be negative"));
+        }
+        Ok(Dollars(dollars))
+    }
+}
+
 /// Deserializes a unit type from a YAML string or a bare number (read as its text).
 fn deserialize_unit<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -193,7 +215,7 @@ macro_rules! deserialize_via_from_str {
         }
     )*};
 }
-deserialize_via_from_str!(HumanDuration, Rate, Percent, Price, ByteRate);
+deserialize_via_from_str!(HumanDuration, Rate, Percent, Price, ByteRate, Dollars);
 
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -273,6 +295,17 @@ mod tests {
         assert!(("0.15/M".parse::<Price>().unwrap().0 - 0.15e-6).abs() < 1e-18);
         assert!(("0.5/K".parse::<Price>().unwrap().0 - 0.5e-3).abs() < 1e-15);
         assert!("3/G".parse::<Price>().is_err());
+    }
+
+    #[test]
+    fn dollars_with_or_without_the_sign() {
+        assert_eq!("$5".parse::<Dollars>().unwrap().0, 5.0);
+        assert_eq!(" $0.50 ".parse::<Dollars>().unwrap().0, 0.5);
+        assert_eq!("2".parse::<Dollars>().unwrap().0, 2.0);
+        assert!("$-1".parse::<Dollars>().unwrap_err().to_string().contains("cannot be negative"));
+        let error = "5 dollars".parse::<Dollars>().unwrap_err().to_string();
+        assert_eq!(error, "invalid amount `5 dollars`: expected US dollars like `$5`, `$0.50` or `5`");
+        assert!("$".parse::<Dollars>().is_err() && "5$".parse::<Dollars>().is_err());
     }
 
     #[test]

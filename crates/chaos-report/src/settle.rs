@@ -78,6 +78,7 @@ pub fn upstream_counts(upstream: &Upstream, received: serde_json::Value) -> Upst
         name: upstream.name.clone(),
         family: upstream.family,
         zone: upstream.zone.clone(),
+        url: upstream.remote.as_ref().map(|remote| remote.url.clone()),
         received,
     }
 }

@@ -11,8 +11,8 @@ use super::zone::Darkness;
 use super::{
     error::Located,
     expect,
-    plan::{ModelPrice, Phase, Plan, Slo, Upstream},
-    raw::{RawPhase, RawScenario},
+    plan::{ModelPrice, Phase, Plan, Slo, Target, Upstream},
+    raw::{RawPhase, RawScenario, RawUpstream},
 };
 use crate::fault::{FaultContext, FaultRule, RawFault};
 
@@ -37,11 +37,15 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
     }
     let mut upstreams = Vec::with_capacity(upstream_names.len());
     for (key, upstream) in &raw.upstreams.value {
-        upstreams.push(super::upstream::build_upstream(&key.value, upstream)?);
+        upstreams.push(super::upstream::build_upstream(key, upstream)?);
     }
     let seed = raw.seed.unwrap_or(DEFAULT_SEED);
     let (target, allow_remote) =
         super::target::build_target(raw.target.as_ref(), &upstreams, file, allow_remote)?;
+    for upstream in raw.upstreams.value.values() {
+        super::remote::check_allowed(upstream, allow_remote)?;
+    }
+    keyed_for_the_builtin_client(&target, &upstreams, &raw)?;
     let written: Vec<_> = raw.upstreams.value.values().map(|upstream| upstream.listen.as_ref()).collect();
     for (upstream, listen) in
         upstreams.iter_mut().zip(super::listen::listen_addresses(&written, allow_remote)?)
@@ -65,6 +69,12 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         availability: slo.availability.0,
         period: slo.period.map_or(DEFAULT_PERIOD, |p| p.0),
     });
+    let max_spend = match &raw.max_spend {
+        Some(limit) if limit.value.0 <= 0.0 => {
+            return Err(Located::at(&limit.referenced, "`max_spend` must be more than $0, like `$5`"))
+        }
+        limit => limit.as_ref().map(|limit| limit.value.0),
+    };
     let prices = raw
         .prices
         .iter()
@@ -85,10 +95,32 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         halts,
         abort_on_fail: raw.abort_on_fail,
         prices,
+        max_spend,
         allow_remote,
         speed: crate::speed::Speed::REAL_TIME,
         source: String::new(),
     })
+}
+
+/// The built-in client presents the upstreams' made-up keys: a `url` upstream it sends to must
+/// put a real key in their place (`key_env`), or every request would be refused.
+fn keyed_for_the_builtin_client(target: &Target, upstreams: &[Upstream], raw: &RawScenario) -> Checked<()> {
+    let Target::Builtin(builtin) = target else { return Ok(()) };
+    for index in &builtin.chain {
+        let (upstream, written) = (&upstreams[*index], raw.upstreams.value.get_index(*index));
+        let Some((_, RawUpstream { url: Some(url), .. })) = written else { continue };
+        if upstream.remote.as_ref().is_some_and(|remote| remote.key_env.is_none()) {
+            return Err(Located::at(
+                &url.referenced,
+                format!(
+                    "the built-in client has no key for upstream `{}`: add `key_env: NAME`, the environment \
+                     variable holding the provider's key",
+                    upstream.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A halt condition: an expectation's syntax, over the whole run, on a figure watched live.

@@ -20,6 +20,7 @@ pub mod mock_answer;
 pub mod plan;
 pub mod rate_profile;
 mod raw;
+mod remote;
 pub mod request_mix;
 pub mod retry;
 mod schema;

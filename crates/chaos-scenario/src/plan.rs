@@ -34,6 +34,8 @@ pub struct Plan {
     /// phase has ended (`abort_on_fail: true`).
     pub abort_on_fail: bool,
     pub prices: BTreeMap<String, ModelPrice>,
+    /// The spend guard: halt once the metered cost reaches this many US dollars (`max_spend`).
+    pub max_spend: Option<f64>,
     /// A target beyond loopback is allowed (`target.allow_remote`, or `--allow-remote`).
     pub allow_remote: bool,
     /// The time scale the plan plays at; every duration above is already divided by it
@@ -44,14 +46,18 @@ pub struct Plan {
     pub source: String,
 }
 
-/// A provider endpoint served by a built-in mock.
+/// A provider endpoint: served by a built-in mock, or a real provider at a base URL.
 #[derive(Debug, Clone)]
 pub struct Upstream {
     pub name: String,
     pub family: ApiFamily,
     pub zone: Option<String>,
-    /// Keys the mock accepts; the harness makes them up, they are never real.
+    /// Keys the mock accepts; the harness makes them up, they are never real. A `url` upstream
+    /// has one, the placeholder its `key_env` replaces on the way ([`RemoteUpstream`]).
     pub keys: Vec<String>,
+    /// A real provider (`url:`) rather than a mock started for the run; the mock's options
+    /// below are then unused.
+    pub remote: Option<RemoteUpstream>,
     pub latency: LatencyModel,
     pub output: OutputLength,
     pub limits: RateLimits,
@@ -59,6 +65,17 @@ pub struct Upstream {
     pub overload: f64,
     /// Where its interposer listens (`listen:`, or `--listen`); port 0 takes any free port.
     pub listen: std::net::SocketAddr,
+}
+
+/// A real provider behind an upstream's interposer (`url:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteUpstream {
+    /// Its origin, scheme, host and port only: `https://api.openai.com`. Each request keeps its
+    /// own path.
+    pub url: String,
+    /// The environment variable whose value the interposer presents as the key, in place of
+    /// whatever key the target sent; `None`: the target's own key passes through.
+    pub key_env: Option<String>,
 }
 
 /// The system under test.
@@ -318,8 +335,15 @@ impl Plan {
             .collect();
         let speed =
             if self.speed.is_real_time() { String::new() } else { format!(" at speed {}", self.speed) };
+        let remote: Vec<&str> =
+            self.upstreams.iter().filter_map(|u| u.remote.as_ref()).map(|r| r.url.as_str()).collect();
+        let remote = match remote.is_empty() {
+            true => String::new(),
+            false => format!(" (real: {})", remote.join(", ")),
+        };
+        let guard = self.max_spend.map_or_else(String::new, |limit| format!(", halts at ${limit} spent"));
         format!(
-            "{}{speed}: {} upstream(s), {} phase(s) over {} ({}), {} load, {} expectation(s)",
+            "{}{speed}: {} upstream(s){remote}, {} phase(s) over {} ({}), {} load, {} expectation(s){guard}",
             self.name,
             self.upstreams.len(),
             self.phases.len(),

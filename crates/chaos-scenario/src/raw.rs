@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::units::{HumanDuration, Percent, Price, Rate};
+use crate::units::{Dollars, HumanDuration, Percent, Price, Rate};
 
 /// How the schema (`chaos schema scenario`, see `schema.rs`) describes a mapping keyed by
 /// names: `IndexMap` and `Spanned` have no `JsonSchema` of their own, so each such field, and
@@ -50,21 +50,48 @@ pub struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Map<RawPrice>")]
     pub prices: IndexMap<String, RawPrice>,
+    /// The spend guard: the run halts (exit 4) once the metered cost of every upstream's
+    /// answers, priced from `prices:` and the default table, reaches this many US dollars.
+    #[serde(default)]
+    #[schemars(with = "Option<Dollars>")]
+    pub max_spend: Option<Spanned<Dollars>>,
 }
 
-/// One provider endpoint the target talks to, served by a built-in mock.
+/// One provider endpoint the target talks to: a built-in mock (`mock:`) or a real provider at
+/// a base URL (`url:`), exactly one of the two.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpstream {
-    #[schemars(with = "String")]
-    pub mock: Spanned<String>,
+    /// A built-in mock of this family: `openai` or `anthropic`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub mock: Option<Spanned<String>>,
+    /// A real provider's base URL, like `https://api.openai.com` (`http://` only on loopback).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// With `url`: the API family it speaks, `openai` or `anthropic` (known for
+    /// api.openai.com and api.anthropic.com).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub family: Option<Spanned<String>>,
+    /// With `url`: the environment variable whose value replaces the target's key on the way
+    /// to the provider (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub key_env: Option<Spanned<String>>,
+    /// With `url`: allow a host beyond loopback (as `--allow-remote` does for the whole run).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub allow_remote: Option<Spanned<bool>>,
     #[serde(default)]
     pub zone: Option<String>,
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub keys: Option<Spanned<u32>>,
     #[serde(default)]
-    pub latency: Option<RawMockLatency>,
+    #[schemars(with = "Option<RawMockLatency>")]
+    pub latency: Option<Spanned<RawMockLatency>>,
     #[serde(default)]
     #[schemars(with = "Option<RawTokenCount>")]
     pub output_tokens: Option<Spanned<RawTokenCount>>,
@@ -73,7 +100,8 @@ pub struct RawUpstream {
     pub rate_limit: Option<Spanned<crate::fault::RawRateLimit>>,
     /// Share of requests answered "overloaded" (OpenAI 503, Anthropic 529).
     #[serde(default)]
-    pub overloaded: Option<Percent>,
+    #[schemars(with = "Option<Percent>")]
+    pub overloaded: Option<Spanned<Percent>>,
     /// Where the upstream's interposer listens, so a gateway can be pointed at it before the
     /// run: `127.0.0.1:9101` (default `127.0.0.1:0`, any free port).
     #[serde(default)]

@@ -1,5 +1,8 @@
-//! Raw upstream → checked [`Upstream`]: the mock's family, keys, latency model, output length,
-//! rate limits and overload share.
+//! Raw upstream → checked [`Upstream`]: exactly one of `mock:` or `url:` (a real provider,
+//! `remote.rs`); for a mock, its family, keys, latency model, output length, rate limits and
+//! overload share.
+
+use serde_saphyr::Spanned;
 
 use super::{
     build::{choose, Checked},
@@ -16,8 +19,34 @@ use crate::{
 
 const MOCKS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 
-pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream> {
-    let family = choose("mock", &raw.mock, MOCKS)?;
+pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Checked<Upstream> {
+    let (family, remote) = match (&raw.mock, &raw.url) {
+        (Some(mock), None) => {
+            if let Some(at) = super::remote::url_only(raw) {
+                return Err(Located::at(
+                    at,
+                    "`family`, `key_env` and `allow_remote` go with a `url` upstream",
+                ));
+            }
+            (choose("mock", mock, MOCKS)?, None)
+        }
+        (None, Some(url)) => {
+            let (family, remote) = super::remote::remote_upstream(url, raw)?;
+            (family, Some(remote))
+        }
+        (_, both) => {
+            let at = both.as_ref().map_or(&name.referenced, |url| &url.referenced);
+            return Err(Located::at(
+                at,
+                format!(
+                    "upstream `{}` needs exactly one of `mock` (a built-in mock, like `mock: openai`) or `url` \
+                     (a real provider, like `url: https://api.openai.com`)",
+                    name.value
+                ),
+            ));
+        }
+    };
+    let name = name.value.as_str();
     let key_count = match &raw.keys {
         Some(keys) if keys.value == 0 => {
             return Err(Located::at(&keys.referenced, "`keys` must be at least 1"))
@@ -31,17 +60,18 @@ pub(super) fn build_upstream(name: &str, raw: &RawUpstream) -> Checked<Upstream>
         family,
         zone: raw.zone.clone(),
         keys,
+        remote,
         latency: latency(raw)?,
         output: output(raw)?,
         limits: raw.rate_limit.as_ref().map(RawRateLimit::check).transpose()?.unwrap_or_default(),
-        overload: raw.overloaded.map_or(0.0, |p| p.0),
+        overload: raw.overloaded.as_ref().map_or(0.0, |p| p.value.0),
         listen: crate::listen::ANY_LOOPBACK_PORT,
     })
 }
 
 fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {
     let mut latency = LatencyModel::default();
-    let Some(raw) = &raw.latency else { return Ok(latency) };
+    let Some(Spanned { value: raw, .. }) = &raw.latency else { return Ok(latency) };
     latency.ttft = raw.ttft.map_or(latency.ttft, |t| t.0);
     latency.jitter = raw.jitter.map_or(0.0, |j| j.0);
     if let Some(speed) = &raw.tokens_per_second {

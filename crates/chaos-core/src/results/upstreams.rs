@@ -1,5 +1,5 @@
-//! What each mock upstream received, by key and model, and the price each billed model was
-//! charged at.
+//! What each mock upstream received, by key and model (a `url` upstream, a real provider,
+//! names its base URL instead), and the price each billed model was charged at.
 
 use std::collections::BTreeMap;
 
@@ -65,7 +65,11 @@ pub struct UpstreamCounts {
     pub family: ApiFamily,
     /// The upstream's `zone:`, if it has one.
     pub zone: Option<String>,
-    /// One row per key and model, as the mock counted.
+    /// A `url` upstream's base URL (a real provider; never a key); absent for a mock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// One row per key and model, as the mock counted; empty for a `url` upstream, whose
+    /// attempts are the interposer's records only.
     #[schemars(with = "Vec<CountsRow>")]
     pub received: serde_json::Value,
 }

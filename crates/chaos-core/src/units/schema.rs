@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 use super::{
-    ByteRate, HumanDuration, Percent, Price, Rate, Unit, BYTE_RATE_UNITS, DURATION_UNITS, PERCENT_UNITS,
-    PRICE_UNITS, RATE_UNITS,
+    ByteRate, Dollars, HumanDuration, Percent, Price, Rate, Unit, BYTE_RATE_UNITS, DOLLAR_SIGN, DOLLAR_UNITS,
+    DURATION_UNITS, PERCENT_UNITS, PRICE_UNITS, RATE_UNITS,
 };
 
 /// A number as `split_number` reads one: unsigned here (no unit type takes a negative), no
@@ -19,6 +19,8 @@ const NUMBER: &str = r"\+?(?:[0-9]+\.?[0-9]*|\.[0-9]+)";
 
 /// How one unit type is written, for its schema.
 struct Spelling {
+    /// What may come before the number (`$`), or nothing.
+    prefix: &'static str,
     /// The suffixes its parser reads; an empty one means a bare number is read too.
     units: &'static [Unit],
     /// The largest bare number allowed, where one is read (the smallest is always 0).
@@ -34,11 +36,15 @@ impl Spelling {
         self.units.iter().any(|(suffix, _)| suffix.is_empty())
     }
 
-    /// `^\s*<number>\s*(?:<suffix>|…)\s*$`, as `scaled` reads it (trimmed text, then a number,
-    /// then one of the suffixes, optionally after spaces).
+    /// `^\s*(?:<prefix>)?\s*<number>\s*(?:<suffix>|…)\s*$`, as `scaled` reads it (trimmed text,
+    /// then a number, then one of the suffixes, optionally after spaces).
     fn pattern(&self) -> String {
         let suffixes: Vec<String> = self.units.iter().map(|(suffix, _)| escape(suffix)).collect();
-        format!(r"^\s*{NUMBER}\s*(?:{})\s*$", suffixes.join("|"))
+        let prefix = match self.prefix {
+            "" => String::new(),
+            prefix => format!(r"(?:{})?\s*", escape(prefix)),
+        };
+        format!(r"^\s*{prefix}{NUMBER}\s*(?:{})\s*$", suffixes.join("|"))
     }
 
     fn schema(&self) -> Schema {
@@ -71,6 +77,7 @@ fn escape(suffix: &str) -> String {
 }
 
 const DURATION: Spelling = Spelling {
+    prefix: "",
     units: DURATION_UNITS,
     maximum: None,
     description: "A duration: a number and a unit (us, µs, ms, s, m, h, d), like `250ms`, `90s` or \
@@ -78,12 +85,14 @@ const DURATION: Spelling = Spelling {
     examples: &["250ms", "90s", "5m"],
 };
 const RATE: Spelling = Spelling {
+    prefix: "",
     units: RATE_UNITS,
     maximum: None,
     description: "Requests per unit of time, like `20/s`, `600/m` or `3600/h`; from 1/h to 1000000/s.",
     examples: &["20/s", "600/m"],
 };
 const BYTE_RATE: Spelling = Spelling {
+    prefix: "",
     units: BYTE_RATE_UNITS,
     maximum: None,
     description: "Bytes per second, decimal (`500B/s`, `10KB/s`, `2MB/s`, `1GB/s`) or binary (`64KiB/s`, \
@@ -91,17 +100,27 @@ const BYTE_RATE: Spelling = Spelling {
     examples: &["10KB/s", "64KiB/s"],
 };
 const PERCENT: Spelling = Spelling {
+    prefix: "",
     units: PERCENT_UNITS,
     maximum: Some(1.0),
     description: "A percentage from 0% to 100%, like `99.9%`, or a fraction from 0 to 1, like `0.999`.",
     examples: &["99.9%", "30%", "0.05"],
 };
 const PRICE: Spelling = Spelling {
+    prefix: "",
     units: PRICE_UNITS,
     maximum: None,
     description: "US dollars per million tokens (`0.15/M`), per thousand (`0.0005/K`) or per token \
                   (`0.00000015`).",
     examples: &["0.15/M", "0.0005/K"],
+};
+
+const DOLLARS: Spelling = Spelling {
+    prefix: DOLLAR_SIGN,
+    units: DOLLAR_UNITS,
+    maximum: None,
+    description: "An amount of US dollars, like `$5` or `$0.50` (the sign may be left out).",
+    examples: &["$5", "$0.50"],
 };
 
 /// `impl JsonSchema` for each unit type from its [`Spelling`], under the type's own name.
@@ -118,7 +137,14 @@ macro_rules! unit_schemas {
         }
     )*};
 }
-unit_schemas!(HumanDuration: DURATION, Rate: RATE, ByteRate: BYTE_RATE, Percent: PERCENT, Price: PRICE);
+unit_schemas!(
+    HumanDuration: DURATION,
+    Rate: RATE,
+    ByteRate: BYTE_RATE,
+    Percent: PERCENT,
+    Price: PRICE,
+    Dollars: DOLLARS,
+);
 
 #[cfg(test)]
 mod tests {
@@ -153,6 +179,7 @@ mod tests {
         agree::<ByteRate>(&["500B/s", "10KB/s", "2MB/s", "1GB/s", "64KiB/s", "1MiB/s", "10KB", "10kb/s"]);
         agree::<Percent>(&["99.9%", "0%", "100%", "0.3", "1", "0", "%", "5 %", "abc", "-1%"]);
         agree::<Price>(&["0.15/M", "0.0005/K", "0.00000015", "3", "3/G", "/M", "-1/M"]);
+        agree::<Dollars>(&["$5", " $0.50 ", "$ 2", "5", "$", "5$", "$-1", "$$5", "five"]);
     }
 
     #[test]
@@ -178,5 +205,6 @@ mod tests {
         check::<ByteRate>(&BYTE_RATE);
         check::<Percent>(&PERCENT);
         check::<Price>(&PRICE);
+        check::<Dollars>(&DOLLARS);
     }
 }

@@ -20,6 +20,8 @@ pub struct Cost {
     pub estimated_share: Option<f64>,
     /// US dollars; `None` when some billed attempt could not be priced.
     pub usd: Option<f64>,
+    /// US dollars of the attempts that could be priced (all of them when `usd` is known).
+    pub priced_usd: f64,
     pub unpriced_attempts: u64,
 }
 
@@ -40,6 +42,7 @@ pub fn cost(tokens: &ModelTokens, book: PriceBook<'_>) -> Cost {
         output_tokens: total.output,
         estimated_share: (billed > 0).then(|| total.estimated as f64 / billed as f64),
         usd: (unpriced_attempts == 0).then_some(usd),
+        priced_usd: usd,
         unpriced_attempts,
     }
 }
@@ -104,6 +107,7 @@ mod tests {
         let unpriced =
             tokens(&[(Some("house-model"), tally(1, 10, 10, 0)), (Some("mystery"), tally(2, 5, 5, 0))]);
         assert_eq!((cost(&unpriced, book).usd, cost(&unpriced, book).unpriced_attempts), (None, 2));
+        assert!((cost(&unpriced, book).priced_usd - 110e-6).abs() < 1e-12, "the priced part still counts");
         let unknown = TokenTally { unknown_attempts: 1, ..TokenTally::default() };
         assert_eq!(cost(&tokens(&[(None, unknown)]), book).unpriced_attempts, 1);
         let nothing = cost(&ModelTokens::default(), book);

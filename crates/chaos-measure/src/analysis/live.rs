@@ -124,9 +124,15 @@ pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Dura
         fallback_rate: ratio(by_fallback, served).filter(|_| enough),
         cost_per_minute_usd: minute_cost.map(|usd| usd * 60.0 / 60f64.min(now_s.max(1) as f64)),
         cost_per_request_usd: minute_cost.zip(ratio(1, finished_in_minute)).map(|(usd, per)| usd * per),
-        // Every attempt's tokens are in its phase's totals too: a few phases to add, not every second.
-        spent_usd: cost::cost(&aggregate.phases.iter().map(|phase| &phase.billed).collect(), book).usd,
+        spent_usd: spend(plan, aggregate).usd,
     }
+}
+
+/// What every attempt folded into `aggregate` cost: the spend guard's figure (`max_spend`).
+pub fn spend(plan: &Plan, aggregate: &Aggregate) -> cost::Cost {
+    // Every attempt's tokens are in its phase's totals too: a few phases to add, not every second.
+    let billed = aggregate.phases.iter().map(|phase| &phase.billed).collect();
+    cost::cost(&billed, PriceBook { scenario: &plan.prices })
 }
 
 /// The attempt seconds `now_s - seconds .. now_s`.

@@ -139,6 +139,7 @@ mod tests {
             name: "openai".to_owned(),
             family: crate::wire::ApiFamily::OpenAi,
             zone: None,
+            url: None,
             received: serde_json::Value::Array(rows),
         };
         let (one, two) =

@@ -17,6 +17,7 @@
 
 mod attempt;
 pub mod bare_relay;
+pub mod credential;
 mod decide;
 mod forward;
 mod front;
@@ -79,6 +80,9 @@ pub struct InterposerConfig {
     pub replay: Option<Arc<Replay>>,
     /// Whom to trust when the upstream is `https://`.
     pub tls: tls::UpstreamTls,
+    /// The key presented upstream in place of the target's (a `url` upstream's `key_env`);
+    /// `None`: the target's own passes through.
+    pub upstream_key: Option<credential::UpstreamKey>,
 }
 
 /// What every connection of one interposer shares, whichever shard serves it.
@@ -292,6 +296,10 @@ async fn respond(
     body: forward::ForwardBody,
 ) -> Result<Response<ProxyBody>, Abort> {
     let config = &connection.context.config;
+    let mut parts = parts;
+    if let Some(key) = &config.upstream_key {
+        key.present(&mut parts.headers);
+    }
     let Decided { arrived, decision, mut guard, prompt_tokens, .. } = decided;
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;

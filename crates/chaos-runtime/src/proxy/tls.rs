@@ -34,6 +34,12 @@ impl Default for UpstreamTls {
 }
 
 impl UpstreamTls {
+    /// The Mozilla roots, and every certificate in the PEM file at `ca` when one is given
+    /// (`--upstream-ca`).
+    pub fn trusting(ca: Option<&Path>) -> Result<UpstreamTls, String> {
+        ca.map_or_else(|| Ok(UpstreamTls::default()), UpstreamTls::with_ca_file)
+    }
+
     /// The Mozilla roots and every certificate in the PEM file at `path`.
     pub fn with_ca_file(path: &Path) -> Result<UpstreamTls, String> {
         let extra = CertificateDer::pem_file_iter(path)

@@ -95,6 +95,8 @@ pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) 
             recorder: recorder.clone(),
             replay: None,
             tls: Default::default(),
+            // The preflight's mock takes any key: none is swapped in.
+            upstream_key: None,
         };
         let interposer = proxy::spawn(shared(listener)?, config)?;
         stand_ins.push((interposer, mock));

@@ -140,9 +140,10 @@ fn share(part: u64, whole: u64) -> String {
     optional((whole > 0).then(|| part as f64 / whole as f64), cells::percent)
 }
 
-/// What each upstream received, summed over keys and models, from the mocks' own counters.
+/// What each upstream received, summed over keys and models, from the mocks' own counters; a
+/// `url` upstream (a real provider) shows its base URL.
 pub fn upstreams(results: &Results) -> Markup {
-    let rows: Vec<(String, BTreeMap<String, u64>)> = results
+    let rows: Vec<(String, Option<&str>, BTreeMap<String, u64>)> = results
         .upstreams
         .iter()
         .map(|upstream| {
@@ -154,20 +155,24 @@ pub fn upstreams(results: &Results) -> Markup {
                     }
                 }
             }
-            (upstream.name.clone(), totals)
+            (upstream.name.clone(), upstream.url.as_deref(), totals)
         })
         .collect();
     html! {
         @if !rows.is_empty() {
             table #upstreams {
-                caption { "What each mock upstream counted itself (all keys and models)" }
+                caption { "What each upstream counted itself (mocks: all keys and models)" }
                 tbody {
-                    @for (name, totals) in &rows {
+                    @for (name, url, totals) in &rows {
                         tr {
                             td { (name) }
                             td {
-                                @for (field, count) in totals { span.count { (field) ": " (count) } " " }
-                                @if totals.is_empty() { "nothing received" }
+                                @if let Some(url) = url {
+                                    "a real provider at " code { (url) } ": counted by the interposer only"
+                                } @else {
+                                    @for (field, count) in totals { span.count { (field) ": " (count) } " " }
+                                    @if totals.is_empty() { "nothing received" }
+                                }
                             }
                         }
                     }

@@ -8,7 +8,8 @@
 //! The first request that falls outside the subset, or that a fault touches, is handed to hyper
 //! with the connection and the bytes read so far ([`crate::net::Front`]); its decision goes
 //! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on.
-//! An `https://` upstream is always hyper's.
+//! An `https://` upstream is always hyper's, and so is one whose key the interposer swaps
+//! ([`super::credential`]): bytes forwarded as they came would carry the target's key.
 
 mod relay;
 
@@ -33,8 +34,11 @@ use crate::{
 use relay::{relay, Broken};
 
 /// The byte-level path for a connection of `connection`'s, or `None` when its upstream is not
-/// plain HTTP.
+/// plain HTTP or its key is swapped.
 pub(super) fn front(connection: Arc<Connection>) -> Option<Front> {
+    if connection.context.config.upstream_key.is_some() {
+        return None;
+    }
     let origin = Origin::of_http(&connection.context.config.upstream_uri)?;
     Some(Box::new(move |io, draining| Box::pin(serve(connection, origin, io, draining))))
 }
