@@ -96,6 +96,11 @@ pub struct PhaseTotals {
     /// target's own (health checks, warm-ups), counted apart from every figure above.
     #[serde(default)]
     pub uncorrelated: u64,
+    /// Tokens billed to those uncorrelated attempts, by model: paid for, in no figure of the
+    /// logical requests.
+    #[serde(default)]
+    #[schemars(with = "Vec<super::tokens::ModelTally>")]
+    pub uncorrelated_billed: ModelTokens,
 }
 
 impl Default for PhaseTotals {
@@ -120,6 +125,7 @@ impl Default for PhaseTotals {
             billed: ModelTokens::default(),
             joins: JoinTotals::default(),
             uncorrelated: 0,
+            uncorrelated_billed: ModelTokens::default(),
         }
     }
 }
@@ -159,6 +165,7 @@ impl PhaseTotals {
         self.billed.merge(&other.billed);
         self.joins.merge(&other.joins);
         self.uncorrelated += other.uncorrelated;
+        self.uncorrelated_billed.merge(&other.uncorrelated_billed);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -272,9 +279,11 @@ impl Aggregate {
         self.joins.settle_all(|phase, totals| merge_joins(phases, phase, totals));
         let correlated = self.phases.iter().any(|phase| phase.joined > 0);
         for (phase, apart) in self.phases.iter_mut().zip(&mut self.uncorrelated) {
-            match correlated {
-                true => phase.uncorrelated += std::mem::take(&mut apart.attempts),
-                false => phase.merge(apart),
+            if correlated {
+                phase.uncorrelated += apart.attempts;
+                phase.uncorrelated_billed.merge(&apart.billed);
+            } else {
+                phase.merge(apart);
             }
             *apart = PhaseTotals::default();
         }
@@ -377,6 +386,13 @@ impl Aggregate {
         if let (Some(phase), Some(id)) = (joined, attempt.logical_id) {
             self.joins.attempt(phase, id, attempt);
         }
+    }
+
+    /// Every token billed so far, by phase: the logical requests' attempts and the uncorrelated
+    /// ones, settled or not (what the spend guard adds up).
+    pub fn all_billed(&self) -> ModelTokens {
+        let settled = self.phases.iter().flat_map(|phase| [&phase.billed, &phase.uncorrelated_billed]);
+        settled.chain(self.uncorrelated.iter().map(|apart| &apart.billed)).collect()
     }
 
     /// The phase logical request `id` started in; `None` for an id no request of the run has

@@ -44,6 +44,10 @@ pub struct Figures {
     /// from every other figure.
     #[serde(default)]
     pub uncorrelated_attempts: u64,
+    /// What those uncorrelated attempts cost, US dollars, at the same prices (paid for, in no
+    /// other figure); `None` when there were none or a model had no price.
+    #[serde(default)]
+    pub uncorrelated_cost_usd: Option<f64>,
     /// Attempts a fault answered.
     pub injected: u64,
     /// Attempts whose event stream ended without its terminator (cut, or abandoned).

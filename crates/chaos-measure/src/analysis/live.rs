@@ -130,9 +130,9 @@ pub fn live_figures(plan: &Plan, aggregate: &Aggregate, elapsed: std::time::Dura
 
 /// What every attempt folded into `aggregate` cost: the spend guard's figure (`max_spend`).
 pub fn spend(plan: &Plan, aggregate: &Aggregate) -> cost::Cost {
-    // Every attempt's tokens are in its phase's totals too: a few phases to add, not every second.
-    let billed = aggregate.phases.iter().map(|phase| &phase.billed).collect();
-    cost::cost(&billed, PriceBook { scenario: &plan.prices })
+    // Every attempt's tokens are in its phase's totals too (or, uncorrelated, beside them): a
+    // few phases to add, not every second.
+    cost::cost(&aggregate.all_billed(), PriceBook { scenario: &plan.prices })
 }
 
 /// The attempt seconds `now_s - seconds .. now_s`.

@@ -215,6 +215,12 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
         failures,
         attempts: attempt_count,
         uncorrelated_attempts: totals.uncorrelated,
+        uncorrelated_cost_usd: (totals.uncorrelated > 0)
+            .then(|| {
+                cost::cost(&totals.uncorrelated_billed, prices::PriceBook { scenario: &window.plan.prices })
+                    .usd
+            })
+            .flatten(),
         injected: totals.injected,
         incomplete_streams: totals.incomplete_streams,
         availability: ratio(successes, logical_requests),
