@@ -9,11 +9,13 @@
 
 #![forbid(unsafe_code)]
 
+mod alias;
 mod arrival;
 mod at_speed;
 mod build;
 pub mod error;
 pub mod expect;
+pub mod key_pool;
 pub mod listen;
 mod load;
 pub mod mock_answer;
@@ -21,6 +23,7 @@ pub mod plan;
 pub mod rate_profile;
 mod raw;
 pub mod request_mix;
+pub mod request_shape;
 pub mod retry;
 mod schema;
 mod target;
