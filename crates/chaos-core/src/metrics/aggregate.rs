@@ -17,6 +17,7 @@ use super::{
     attempt_timeline::AttemptTimeline,
     hdr_base64,
     joins::{JoinTotals, RequestJoins},
+    key_totals::{self, KeyTotals},
     keyed,
     live::LiveWindow,
     micros,
@@ -86,6 +87,10 @@ pub struct PhaseTotals {
     pub billed: ModelTokens,
     /// Retry-After compliance and duplicate calls, from requests joined by correlation id.
     pub joins: JoinTotals,
+    /// Logical requests by the index of the key they presented, when the target has a key
+    /// pool (`target.keys_env`, `keys_file`); empty otherwise.
+    #[serde(default)]
+    pub keys: BTreeMap<usize, KeyTotals>,
 }
 
 impl Default for PhaseTotals {
@@ -109,6 +114,7 @@ impl Default for PhaseTotals {
             served: BTreeMap::new(),
             billed: ModelTokens::default(),
             joins: JoinTotals::default(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -147,6 +153,7 @@ impl PhaseTotals {
         }
         self.billed.merge(&other.billed);
         self.joins.merge(&other.joins);
+        key_totals::merge_keys(&mut self.keys, &other.keys);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -295,6 +302,9 @@ impl Aggregate {
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;
         *phase.outcomes.entry(record.outcome).or_insert(0) += 1;
+        if let Some(key) = record.key {
+            phase.keys.entry(key).or_default().add(record);
+        }
         // An unfinished request has no latency: the drain cut it off at an arbitrary time.
         if record.outcome != Outcome::Unfinished {
             record_into(phase, record);
