@@ -32,6 +32,7 @@ mod rate_limit_fault;
 mod replay;
 mod report_browser;
 mod report_command;
+mod request_shape;
 mod retry_after;
 mod scenario_schema;
 mod scenarios;
