@@ -93,7 +93,8 @@ phases:
   - {{ name: only, duration: 1s }}
 "#
     );
-    let env = [("CHAOS_SHAPE_KEY", "sk-chaos-openai-0"), ("CHAOS_SHAPE_TEAM", "a"), ("CHAOS_SHAPE_NOTE", note)];
+    let env =
+        [("CHAOS_SHAPE_KEY", "sk-chaos-openai-0"), ("CHAOS_SHAPE_TEAM", "a"), ("CHAOS_SHAPE_NOTE", note)];
     let run = tokio::task::spawn_blocking(move || run_binary_in_envs(&yaml, &env)).await.expect("the run");
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let results = run.results();

@@ -50,7 +50,8 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         upstream.listen = listen;
     }
     let phases = build_phases(&raw.phases, &upstreams)?;
-    let aliases = super::alias::build_aliases(raw.target.as_ref().map_or(&IndexMap::new(), |t| &t.value.aliases))?;
+    let aliases =
+        super::alias::build_aliases(raw.target.as_ref().map_or(&IndexMap::new(), |t| &t.value.aliases))?;
     super::alias::check_fault_matches(&aliases, &raw.phases.value)?;
     let context = super::load::RequestContext {
         scenario_dir: file.parent().unwrap_or(Path::new(".")),

@@ -75,7 +75,10 @@ pub fn build_pool(
     let keys = match (keys_env, keys_file) {
         (None, None) => return Ok(None),
         (Some(_), Some(file)) => {
-            return Err(Located::at(&file.referenced, "give the key pool as `keys_env` or `keys_file`, not both"))
+            return Err(Located::at(
+                &file.referenced,
+                "give the key pool as `keys_env` or `keys_file`, not both",
+            ))
         }
         (Some(names), None) => from_env(names)?,
         (None, Some(file)) => from_file(file, scenario_dir)?,
@@ -95,7 +98,10 @@ fn from_env(names: &Spanned<Vec<Spanned<String>>>) -> Checked<Vec<PoolKey>> {
                 Located::at(&name.referenced, format!("the environment variable `{}` is not set", name.value))
             })?;
             if value.trim().is_empty() {
-                return Err(Located::at(&name.referenced, format!("the environment variable `{}` is empty", name.value)));
+                return Err(Located::at(
+                    &name.referenced,
+                    format!("the environment variable `{}` is empty", name.value),
+                ));
             }
             pool_key(name.value.clone(), value.trim().to_owned(), &name.referenced)
         })

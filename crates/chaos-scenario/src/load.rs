@@ -97,7 +97,11 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         .as_ref()
         .map(|count| token_count(count, "max_tokens", tokens::MAX_OUTPUT_TOKENS))
         .transpose()?;
-    let shape = RawShape { headers: &request.headers, body: request.body.as_ref(), body_file: request.body_file.as_ref() };
+    let shape = RawShape {
+        headers: &request.headers,
+        body: request.body.as_ref(),
+        body_file: request.body_file.as_ref(),
+    };
     let checks = Checks {
         model: &request.model,
         max_tokens: max_tokens.map(TokenCount::most),

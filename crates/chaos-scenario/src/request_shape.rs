@@ -36,8 +36,12 @@ pub enum Slot {
     Prompt,
 }
 
-const HEADER_SLOTS: &[(&str, Slot)] =
-    &[("request_id", Slot::RequestId), ("key", Slot::Key), ("model", Slot::Model), ("max_tokens", Slot::MaxTokens)];
+const HEADER_SLOTS: &[(&str, Slot)] = &[
+    ("request_id", Slot::RequestId),
+    ("key", Slot::Key),
+    ("model", Slot::Model),
+    ("max_tokens", Slot::MaxTokens),
+];
 const BODY_SLOTS: &[(&str, Slot)] = &[
     ("request_id", Slot::RequestId),
     ("key", Slot::Key),
@@ -64,7 +68,10 @@ const HARNESS_HEADERS: &[&str] = &[
 enum Piece {
     Text(String),
     /// An environment variable's value (it may be a secret: `Debug` shows only its name).
-    Env { name: String, value: SecretKey },
+    Env {
+        name: String,
+        value: SecretKey,
+    },
     Slot(Slot),
 }
 
@@ -98,13 +105,20 @@ impl ShapedText {
         });
     }
 
-    fn write(&self, values: &RequestValues<'_>, out: &mut Vec<u8>, mut value: impl FnMut(&str, &mut Vec<u8>)) {
+    fn write(
+        &self,
+        values: &RequestValues<'_>,
+        out: &mut Vec<u8>,
+        mut value: impl FnMut(&str, &mut Vec<u8>),
+    ) {
         let mut number = itoa::Buffer::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
                 Piece::Env { value: secret, .. } => value(secret.expose(), out),
-                Piece::Slot(Slot::RequestId) => out.extend_from_slice(number.format(values.request_id).as_bytes()),
+                Piece::Slot(Slot::RequestId) => {
+                    out.extend_from_slice(number.format(values.request_id).as_bytes())
+                }
                 Piece::Slot(Slot::MaxTokens) => {
                     out.extend_from_slice(number.format(values.max_tokens.unwrap_or_default()).as_bytes());
                 }
@@ -148,7 +162,8 @@ pub fn build_shape(raw: &RawShape<'_>, checks: &Checks<'_>) -> Checked<Option<Ar
     if raw.headers.is_empty() && raw.body.is_none() && raw.body_file.is_none() {
         return Ok(None);
     }
-    let headers = raw.headers.iter().map(|(name, value)| header(name, value, checks)).collect::<Checked<_>>()?;
+    let headers =
+        raw.headers.iter().map(|(name, value)| header(name, value, checks)).collect::<Checked<_>>()?;
     let body = match (raw.body, raw.body_file) {
         (Some(_), Some(file)) => {
             return Err(Located::at(&file.referenced, "give the body as `body` or `body_file`, not both"))
@@ -160,7 +175,11 @@ pub fn build_shape(raw: &RawShape<'_>, checks: &Checks<'_>) -> Checked<Option<Ar
     Ok(Some(Arc::new(RequestShape { headers, body })))
 }
 
-fn header(name: &Spanned<String>, value: &Spanned<String>, checks: &Checks<'_>) -> Checked<(http::HeaderName, ShapedText)> {
+fn header(
+    name: &Spanned<String>,
+    value: &Spanned<String>,
+    checks: &Checks<'_>,
+) -> Checked<(http::HeaderName, ShapedText)> {
     let header = http::HeaderName::from_bytes(name.value.trim().as_bytes())
         .map_err(|_| Located::at(&name.referenced, format!("`{}` is not a header name", name.value)))?;
     if HARNESS_HEADERS.contains(&header.as_str()) {
@@ -191,7 +210,11 @@ fn inline_body(body: &Spanned<serde_json::Value>, checks: &Checks<'_>) -> Checke
         serde_json::Value::String(text) => (text.clone(), true),
         value @ (serde_json::Value::Object(_) | serde_json::Value::Array(_)) => {
             let json = value.to_string();
-            (json.replace("\"{{max_tokens}}\"", "{{max_tokens}}").replace("\"{{ max_tokens }}\"", "{{max_tokens}}"), false)
+            (
+                json.replace("\"{{max_tokens}}\"", "{{max_tokens}}")
+                    .replace("\"{{ max_tokens }}\"", "{{max_tokens}}"),
+                false,
+            )
         }
         _ => return Err(Located::at(at, "`body` must be a mapping or a string of JSON")),
     };
@@ -266,7 +289,11 @@ fn sample_values<'a>(checks: &Checks<'a>) -> RequestValues<'a> {
 
 /// Reads `text` into pieces: placeholders known in `slots`, or `env.NAME` read now; `error`
 /// makes the located error for a problem at a byte offset of `text`, with its message.
-fn shaped(text: &str, slots: &[(&str, Slot)], error: &dyn Fn(usize, String) -> Located) -> Checked<ShapedText> {
+fn shaped(
+    text: &str,
+    slots: &[(&str, Slot)],
+    error: &dyn Fn(usize, String) -> Located,
+) -> Checked<ShapedText> {
     let names: Vec<&str> = slots.iter().map(|(name, _)| *name).chain(["env.NAME"]).collect();
     let known = |name: &str| slots.iter().any(|(n, _)| *n == name) || env_name(name).is_some();
     let template = Template::parse(text, known, &names.join(", ")).map_err(|e| error(e.offset, e.message))?;
@@ -279,7 +306,9 @@ fn shaped(text: &str, slots: &[(&str, Slot)], error: &dyn Fn(usize, String) -> L
                 Some(variable) => std::env::var(variable)
                     .map(|value| Piece::Env { name: variable.to_owned(), value: SecretKey::new(value) })
                     .map_err(|_| error(*offset, format!("the environment variable `{variable}` is not set"))),
-                None => Ok(Piece::Slot(slots.iter().find(|(n, _)| n == name).map_or(Slot::RequestId, |(_, s)| *s))),
+                None => Ok(Piece::Slot(
+                    slots.iter().find(|(n, _)| n == name).map_or(Slot::RequestId, |(_, s)| *s),
+                )),
             },
         })
         .collect::<Checked<_>>()?;
@@ -360,13 +389,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            unset.contains("test.yaml:7:25: the environment variable `CHAOS_SURELY_UNSET_VARIABLE_7F3A` is not set"),
+            unset.contains(
+                "test.yaml:7:25: the environment variable `CHAOS_SURELY_UNSET_VARIABLE_7F3A` is not set"
+            ),
             "{unset}"
         );
         let in_header = plan_with_request("    model: m\n    headers: { x-p: \"{{prompt}}\" }").unwrap_err();
         assert!(in_header.contains("unknown placeholder `{{prompt}}`"), "{in_header}");
         let no_file = plan_with_request("    model: m\n    body_file: surely-missing.json").unwrap_err();
-        assert!(no_file.contains("test.yaml:7:16: the body file `surely-missing.json` cannot be read"), "{no_file}");
+        assert!(
+            no_file.contains("test.yaml:7:16: the body file `surely-missing.json` cannot be read"),
+            "{no_file}"
+        );
         let harness = plan_with_request("    model: m\n    headers: { authorization: x }").unwrap_err();
         assert!(harness.contains("written by the harness"), "{harness}");
     }

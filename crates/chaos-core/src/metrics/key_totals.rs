@@ -38,7 +38,11 @@ impl KeyTotals {
         self.logical_requests += 1;
         *self.outcomes.entry(record.outcome).or_insert(0) += 1;
         if record.outcome != Outcome::Unfinished {
-            micros::record(&mut self.latency, u64::try_from(record.latency().as_micros()).unwrap_or(u64::MAX), 1);
+            micros::record(
+                &mut self.latency,
+                u64::try_from(record.latency().as_micros()).unwrap_or(u64::MAX),
+                1,
+            );
         }
     }
 

@@ -30,8 +30,8 @@ pub use environment::Environment;
 pub use figures::{
     Figures, Fill, JoinMethod, PageCheck, Paging, Percentiles, SpectrumPoint, Transitions, SPECTRUM_QUANTILES,
 };
-pub use keys::KeyFigures;
 pub use harness::{GeneratorReport, Halt, JournalStats, NoiseFloor, Profile, ReplayStats};
+pub use keys::KeyFigures;
 pub use merged::MergedRun;
 pub use read::ResultsFileError;
 pub use schema::{results_schema, results_schema_file};

@@ -47,15 +47,25 @@ mod tests {
                 let at = Duration::from_millis(id * 100);
                 let outcome = if id % 2 == 1 { Outcome::HttpError(429) } else { Outcome::Ok };
                 let latency = Duration::from_millis(10 * (1 + id % 2) * 10);
-                LogicalRecord { key: Some((id % 2) as usize), ..crate::test_support::request(id, at, at + latency, outcome) }
+                LogicalRecord {
+                    key: Some((id % 2) as usize),
+                    ..crate::test_support::request(id, at, at + latency, outcome)
+                }
             })
             .collect();
-        let aggregate = Aggregate::from_records(vec![Duration::from_secs(1)], &Records { logical, attempts: Vec::new() });
+        let aggregate =
+            Aggregate::from_records(vec![Duration::from_secs(1)], &Records { logical, attempts: Vec::new() });
         let rows = key_figures(None, &aggregate.tallies().overall());
         assert_eq!(rows.len(), 2);
         let [even, odd] = &rows[..] else { panic!("two keys") };
-        assert_eq!((even.name.as_str(), even.logical_requests, even.successes, even.http_429), ("key-1", 5, 5, 0));
-        assert_eq!((odd.name.as_str(), odd.logical_requests, odd.availability, odd.http_429), ("key-2", 5, Some(0.0), 5));
+        assert_eq!(
+            (even.name.as_str(), even.logical_requests, even.successes, even.http_429),
+            ("key-1", 5, 5, 0)
+        );
+        assert_eq!(
+            (odd.name.as_str(), odd.logical_requests, odd.availability, odd.http_429),
+            ("key-2", 5, Some(0.0), 5)
+        );
         assert_eq!(even.latency_ms.map(|l| l.p50.round()), Some(100.0));
         assert_eq!(odd.latency_ms.map(|l| l.p99.round()), Some(200.0));
     }

@@ -72,7 +72,8 @@ pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> an
             })
         }
         Target::Url(url) => {
-            let route = gateway_route(&url.url, url.api_key_env.as_deref(), url.keys.as_ref(), allow_remote).await?;
+            let route =
+                gateway_route(&url.url, url.api_key_env.as_deref(), url.keys.as_ref(), allow_remote).await?;
             // The target is the one retrying; a second layer of retries would hide its failures.
             Ok(RunningTarget {
                 client: config(vec![route], 0, RetryPolicy::Naive, url.timeout),
