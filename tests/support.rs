@@ -71,6 +71,11 @@ pub fn run_binary_in_env(yaml: &str, name: &str, value: &str) -> BinaryRun {
     run_binary_in(yaml, &[], &[(name, value)])
 }
 
+/// [`run_binary`] with these environment variables set for the run.
+pub fn run_binary_in_envs(yaml: &str, env: &[(&str, &str)]) -> BinaryRun {
+    run_binary_in(yaml, &[], env)
+}
+
 /// [`run_binary`] with more options after the others.
 pub fn run_binary_with(yaml: &str, options: &[&str]) -> BinaryRun {
     run_binary_in(yaml, options, &[])

@@ -33,6 +33,7 @@ mod remote_upstream;
 mod replay;
 mod report_browser;
 mod report_command;
+mod request_shape;
 mod retry_after;
 mod scenario_schema;
 mod scenarios;

@@ -169,6 +169,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         family: Some(chaos::wire::ApiFamily::OpenAi),
         api_keys: vec!["sk-test".to_owned()],
         upstream: None,
+        pooled: false,
     };
     let config = chaos::load::ClientConfig {
         routes: vec![route],
@@ -186,6 +187,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         stream: false,
         prompt_tokens: 10,
         max_tokens: Some(5),
+        shape: None,
     };
     for id in 0..3 {
         let completion = client.send(id, &spec, "hello").await;

@@ -87,7 +87,7 @@ async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::
                 .mix
                 .kinds()
                 .iter()
-                .map(|kind| kind.model.to_string())
+                .map(|kind| kind.billed_model.to_string())
                 .collect::<indexmap::IndexSet<_>>()
                 .into_iter()
                 .collect(),

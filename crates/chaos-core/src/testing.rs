@@ -29,6 +29,7 @@ pub fn request(id: u64, intended: Duration, finished: Duration, outcome: Outcome
         outcome,
         served_by: None,
         answer: None,
+        key: None,
     }
 }
 

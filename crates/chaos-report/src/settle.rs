@@ -45,6 +45,7 @@ pub fn results(
         burn_timeline: analysis.burn_timeline,
         expectations,
         upstreams,
+        keys: crate::analysis::keys::key_figures(plan.target.key_pool(), &analysis.tallies.overall()),
         prices: analysis.prices,
         methods: crate::analysis::methods::notes(),
         environment: crate::results::Environment::default(),

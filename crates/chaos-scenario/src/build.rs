@@ -4,6 +4,7 @@
 
 use std::{collections::HashSet, path::Path, time::Duration};
 
+use indexmap::IndexMap;
 use serde_saphyr::Spanned;
 
 use super::zone::Darkness;
@@ -53,7 +54,14 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         upstream.listen = listen;
     }
     let phases = build_phases(&raw.phases, &upstreams)?;
-    let load = super::load::build_load(&raw.load, &raw.phases.value, &phases)?;
+    let aliases =
+        super::alias::build_aliases(raw.target.as_ref().map_or(&IndexMap::new(), |t| &t.value.aliases))?;
+    super::alias::check_fault_matches(&aliases, &raw.phases.value)?;
+    let context = super::load::RequestContext {
+        scenario_dir: file.parent().unwrap_or(Path::new(".")),
+        aliases: &aliases,
+    };
+    let load = super::load::build_load(&raw.load, &raw.phases.value, &phases, &context)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();
     let expectations = raw
         .expect

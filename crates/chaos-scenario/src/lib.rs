@@ -9,11 +9,13 @@
 
 #![forbid(unsafe_code)]
 
+mod alias;
 mod arrival;
 mod at_speed;
 mod build;
 pub mod error;
 pub mod expect;
+pub mod key_pool;
 pub mod listen;
 mod load;
 pub mod mock_answer;
@@ -22,6 +24,7 @@ pub mod rate_profile;
 mod raw;
 mod remote;
 pub mod request_mix;
+pub mod request_shape;
 pub mod retry;
 mod schema;
 mod target;

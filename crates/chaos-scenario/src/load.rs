@@ -1,7 +1,8 @@
 //! Raw load → checked [`LoadPlan`]: the arrival process, one `request` or a weighted `mix`,
-//! token counts within the limits, and the generator's own bounds.
+//! token counts within the limits, each request's own headers and body (`request_shape`), its
+//! model through the target's aliases, and the generator's own bounds.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use serde_saphyr::Spanned;
 
@@ -11,6 +12,7 @@ use super::{
     plan::{Limits, LoadPlan, Phase},
     raw::{RawLoad, RawPhase, RawRequest, RawTokenCount},
     request_mix::{RequestKind, RequestMix, TokenCount},
+    request_shape::{build_shape, Checks, RawShape},
 };
 use crate::wire::{tokens, ApiFamily};
 
@@ -23,17 +25,26 @@ const MOST_IN_FLIGHT: u64 = 100_000;
 /// Default bound on the generator's p99 start lateness.
 const DEFAULT_MAX_LAG: Duration = Duration::from_millis(50);
 
+/// What a request is checked against beyond itself.
+pub struct RequestContext<'a> {
+    /// Body files are relative to it.
+    pub scenario_dir: &'a Path,
+    /// The target's model aliases: alias → the model the upstream bills.
+    pub aliases: &'a BTreeMap<String, String>,
+}
+
 /// The load over the built `phases` (whose raw forms are `raw_phases`).
 pub fn build_load(
     raw: &Spanned<RawLoad>,
     raw_phases: &[Spanned<RawPhase>],
     phases: &[Phase],
+    context: &RequestContext<'_>,
 ) -> Checked<LoadPlan> {
     let load = &raw.value;
     let kinds = match (&load.request, &load.mix) {
-        (Some(request), None) => vec![request_kind(request)?],
+        (Some(request), None) => vec![request_kind(request, context)?],
         (None, Some(mix)) if !mix.value.is_empty() => {
-            mix.value.iter().map(request_kind).collect::<Checked<_>>()?
+            mix.value.iter().map(|request| request_kind(request, context)).collect::<Checked<_>>()?
         }
         (None, Some(mix)) => {
             return Err(Located::at(&mix.referenced, "`mix` must list at least one request"))
@@ -68,7 +79,7 @@ fn in_flight_bound(raw: Option<&Spanned<u64>>, name: &str) -> Checked<Option<usi
     }
 }
 
-fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {
+fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Checked<RequestKind> {
     let request = &raw.value;
     let api = match &request.api {
         Some(api) => choose("api", api, APIS)?,
@@ -81,10 +92,27 @@ fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {
         Some(w) => w.value,
         None => 1.0,
     };
+    let max_tokens = request
+        .max_tokens
+        .as_ref()
+        .map(|count| token_count(count, "max_tokens", tokens::MAX_OUTPUT_TOKENS))
+        .transpose()?;
+    let shape = RawShape {
+        headers: &request.headers,
+        body: request.body.as_ref(),
+        body_file: request.body_file.as_ref(),
+    };
+    let checks = Checks {
+        model: &request.model,
+        max_tokens: max_tokens.map(TokenCount::most),
+        scenario_dir: context.scenario_dir,
+    };
+    let billed = context.aliases.get(&request.model).unwrap_or(&request.model);
     Ok(RequestKind {
         weight,
         api,
         model: Arc::from(request.model.as_str()),
+        billed_model: Arc::from(billed.as_str()),
         stream: request.stream.as_ref().is_some_and(|s| s.value),
         prompt_tokens: request
             .prompt_tokens
@@ -92,11 +120,8 @@ fn request_kind(raw: &Spanned<RawRequest>) -> Checked<RequestKind> {
             .map(|count| token_count(count, "prompt_tokens", tokens::MAX_PROMPT_TOKENS))
             .transpose()?
             .unwrap_or(TokenCount::Fixed(DEFAULT_PROMPT_TOKENS)),
-        max_tokens: request
-            .max_tokens
-            .as_ref()
-            .map(|count| token_count(count, "max_tokens", tokens::MAX_OUTPUT_TOKENS))
-            .transpose()?,
+        max_tokens,
+        shape: build_shape(&shape, &checks)?,
     })
 }
 

@@ -5,6 +5,7 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use super::{
     expect::Expectation,
+    key_pool::KeyPool,
     mock_answer::{LatencyModel, OutputLength},
     rate_profile::{Burst, Process, Segment},
     request_mix::RequestMix,
@@ -90,6 +91,15 @@ pub enum Target {
 }
 
 impl Target {
+    /// The pool of keys the load presents to a gateway, if the scenario gives one.
+    pub fn key_pool(&self) -> Option<&KeyPool> {
+        match self {
+            Target::Builtin(_) => None,
+            Target::Url(url) => url.keys.as_ref(),
+            Target::Command(command) => command.keys.as_ref(),
+        }
+    }
+
     /// The target in a line for reports: what it is and where, with no key and, for a command,
     /// only its program (its arguments may carry secrets).
     pub fn describe(&self, upstreams: &[Upstream]) -> String {
@@ -146,6 +156,8 @@ pub struct UrlTarget {
     pub url: String,
     /// Name of the environment variable holding the key to present.
     pub api_key_env: Option<String>,
+    /// Keys presented in turn instead (`keys_env`, `keys_file`), with figures per key.
+    pub keys: Option<KeyPool>,
     pub timeout: Duration,
 }
 
@@ -164,6 +176,8 @@ pub struct CommandTarget {
     pub health: Option<String>,
     pub startup_timeout: Duration,
     pub api_key_env: Option<String>,
+    /// Keys presented in turn instead (`keys_env`, `keys_file`), with figures per key.
+    pub keys: Option<KeyPool>,
     pub timeout: Duration,
 }
 

@@ -167,6 +167,22 @@ pub struct RawTarget {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub api_key_env: Option<Spanned<String>>,
+    /// With `url` or `command`: a pool of keys, one environment variable each, presented in
+    /// turn (request `id` uses key `id % n`); figures are reported per key.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub keys_env: Option<Spanned<Vec<Spanned<String>>>>,
+    /// With `url` or `command`: a pool of keys from a file (one a line, relative to the
+    /// scenario; blank lines and `#` lines skipped), presented in turn.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub keys_file: Option<Spanned<String>>,
+    /// With `url` or `command`: model names the gateway exposes, each to the model the upstream
+    /// bills: `{ team-a-fast: gpt-4o-mini }`. Requests carry the alias; prices, fault matches
+    /// and the mocks use the model.
+    #[serde(default)]
+    #[schemars(with = "Map<String>")]
+    pub aliases: IndexMap<Spanned<String>, Spanned<String>>,
     /// With `url` or `command`: how long one request may take.
     #[serde(default)]
     pub timeout: Option<HumanDuration>,
@@ -286,6 +302,20 @@ pub struct RawRequest {
     #[serde(default)]
     #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
+    /// Headers sent on every attempt, values templated: `{{request_id}}`, `{{key}}`,
+    /// `{{model}}`, `{{max_tokens}}`, `{{env.NAME}}`.
+    #[serde(default)]
+    #[schemars(with = "Map<String>")]
+    pub headers: IndexMap<Spanned<String>, Spanned<String>>,
+    /// The body sent instead of the API's own: a mapping, or a string of JSON, with the
+    /// headers' placeholders and `{{prompt}}` (each value JSON-escaped).
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub body: Option<Spanned<serde_json::Value>>,
+    /// The body from a JSON file, relative to the scenario.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub body_file: Option<Spanned<String>>,
 }
 
 /// A named time window and the faults that hold during it.

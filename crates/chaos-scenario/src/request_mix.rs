@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
+use super::request_shape::RequestShape;
 use crate::wire::ApiFamily;
 
 /// A token count: fixed, or uniform over an inclusive range.
@@ -38,10 +39,15 @@ pub struct RequestKind {
     /// Relative share of the traffic (> 0).
     pub weight: f64,
     pub api: ApiFamily,
+    /// The model the request names (a gateway's alias stays an alias).
     pub model: Arc<str>,
+    /// The model the upstream bills: `model` through the target's `aliases`.
+    pub billed_model: Arc<str>,
     pub stream: bool,
     pub prompt_tokens: TokenCount,
     pub max_tokens: Option<TokenCount>,
+    /// Its own headers and body, when the scenario gives them.
+    pub shape: Option<Arc<RequestShape>>,
 }
 
 /// The weighted kinds of request a load sends.
@@ -86,6 +92,7 @@ impl RequestMix {
             stream: kind.stream,
             prompt_tokens: kind.prompt_tokens.draw(&mut rng),
             max_tokens: kind.max_tokens.map(|m| m.draw(&mut rng)),
+            shape: kind.shape.clone(),
         };
         (index, spec)
     }
@@ -102,6 +109,8 @@ pub struct RequestSpec {
     pub prompt_tokens: u32,
     /// `max_tokens` / `max_completion_tokens`; Anthropic requires one, so it gets a default.
     pub max_tokens: Option<u32>,
+    /// Its own headers and body, when the scenario gives them.
+    pub shape: Option<Arc<RequestShape>>,
 }
 
 #[cfg(test)]
@@ -113,9 +122,11 @@ mod tests {
             weight,
             api: ApiFamily::OpenAi,
             model: Arc::from(model),
+            billed_model: Arc::from(model),
             stream: false,
             prompt_tokens,
             max_tokens: None,
+            shape: None,
         }
     }
 

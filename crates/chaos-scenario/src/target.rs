@@ -12,7 +12,11 @@ use super::{
     plan::{BuiltinTarget, CommandTarget, KeyUse, Target, Upstream, UrlTarget},
     raw::{RawBuiltin, RawTarget},
 };
-use super::{retry::RetryPolicy, template::Values};
+use super::{
+    key_pool::{build_pool, KeyPool},
+    retry::RetryPolicy,
+    template::Values,
+};
 
 const DEFAULT_RETRIES: u32 = 2;
 /// The SDKs' default request timeout (10 minutes).
@@ -38,10 +42,12 @@ pub fn build_target(
     }
     let timeout = target.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
     let api_key_env = target.api_key_env.as_ref().map(|name| name.value.clone());
+    let scenario_dir = scenario_file.parent().unwrap_or(Path::new("."));
+    let keys = if target.builtin.is_some() { None } else { key_pool(target, scenario_dir)? };
     let built = if let Some(url) = &target.url {
         only_with_command(target)?;
         check_url(url, allow_remote)?;
-        Target::Url(UrlTarget { url: url.value.trim().to_owned(), api_key_env, timeout })
+        Target::Url(UrlTarget { url: url.value.trim().to_owned(), api_key_env, keys, timeout })
     } else if let Some(command) = &target.command {
         let names: Vec<String> = upstreams.iter().map(|u| u.name.clone()).collect();
         let values = Values::names_for(&names);
@@ -55,7 +61,6 @@ pub fn build_target(
             Some(url) => templated(url)?,
             None => DEFAULT_BASE_URL.to_owned(),
         };
-        let scenario_dir = scenario_file.parent().unwrap_or(Path::new("."));
         Target::Command(CommandTarget {
             command: templated(command)?,
             env: target
@@ -72,19 +77,40 @@ pub fn build_target(
             health: target.health.as_ref().map(templated).transpose()?,
             startup_timeout: target.startup_timeout.map_or(DEFAULT_STARTUP, |t| t.0),
             api_key_env,
+            keys,
             timeout,
         })
     } else {
         only_with_command(target)?;
-        if let Some(name) = &target.api_key_env {
+        let gateway_option = target
+            .api_key_env
+            .iter()
+            .chain(&target.keys_file)
+            .map(|v| &v.referenced)
+            .chain(target.keys_env.iter().map(|v| &v.referenced))
+            .chain(target.aliases.keys().map(|k| &k.referenced))
+            .next();
+        if let Some(at) = gateway_option {
             return Err(Located::at(
-                &name.referenced,
-                "`api_key_env` goes with `url` or `command`; the built-in client uses the mocks' keys",
+                at,
+                "`api_key_env`, `keys_env`, `keys_file` and `aliases` go with `url` or `command`; the built-in client uses the mocks' keys and models",
             ));
         }
         Target::Builtin(builtin(target.builtin.as_ref(), upstreams)?)
     };
     Ok((built, allow_remote))
+}
+
+/// The target's key pool, which replaces its one key (`api_key_env`).
+fn key_pool(target: &RawTarget, scenario_dir: &Path) -> Checked<Option<KeyPool>> {
+    let pool = build_pool(target.keys_env.as_ref(), target.keys_file.as_ref(), scenario_dir)?;
+    match (&pool, &target.api_key_env) {
+        (Some(_), Some(name)) => Err(Located::at(
+            &name.referenced,
+            "`api_key_env` names one key; with a key pool (`keys_env`, `keys_file`) leave it out",
+        )),
+        _ => Ok(pool),
+    }
 }
 
 /// Rejects the options that only a `command` target has.

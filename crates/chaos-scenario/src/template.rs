@@ -1,10 +1,12 @@
-//! `{{name}}` placeholders in a command target's command line, environment and files, filled
-//! with what only exists once the run starts: the interposers' addresses, the target's port,
-//! the run folder.
+//! `{{name}}` placeholders: one syntax, one reader ([`Template::parse`]), for every text the
+//! harness fills in.
 //!
-//! Names: `port`, `dir`, `key` (a random key made for this run, which the load presents to the
-//! target: a gateway's master key), `upstreams.<name>.url`, `upstreams.<name>.key`. Spaces
-//! inside the braces are allowed; an unknown name or an unclosed `{{` is an error at its offset.
+//! A command target's command line, environment and files are filled with what only exists
+//! once the run starts ([`Values`]): `port`, `dir`, `key` (a random key made for this run, which
+//! the load presents to the target: a gateway's master key), `upstreams.<name>.url`,
+//! `upstreams.<name>.key`. A load request's headers and body are filled per request
+//! (`request_shape`). Spaces inside the braces are allowed; an unknown name or an unclosed `{{`
+//! is an error at its offset.
 
 use std::collections::BTreeMap;
 
@@ -46,28 +48,72 @@ impl Values {
 
     /// Fills every placeholder in `template`.
     pub fn render(&self, template: &str) -> Result<String, TemplateError> {
-        let mut out = String::with_capacity(template.len());
+        let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+        let parsed = Template::parse(template, |name| self.values.contains_key(name), &known.join(", "))?;
+        Ok(parsed.fill(|name, out| out.push_str(&self.values[name])))
+    }
+}
+
+/// A piece of a parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// Text copied as it is.
+    Text(String),
+    /// A placeholder's name, trimmed, and the byte offset of its `{{` in the template.
+    Name { name: String, offset: usize },
+}
+
+/// A template read once: its text and placeholders in order, every name known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+impl Template {
+    /// Reads `template`; a name `known` refuses, or an unclosed `{{`, is an error at its offset
+    /// (the error lists `names`, the names that would have been known).
+    pub fn parse(template: &str, known: impl Fn(&str) -> bool, names: &str) -> Result<Self, TemplateError> {
+        let mut parts = Vec::new();
         let mut rest = template;
         while let Some(open) = rest.find("{{") {
-            out.push_str(&rest[..open]);
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
             let offset = template.len() - rest.len() + open;
             let after = &rest[open + 2..];
             let Some(close) = after.find("}}") else {
                 return Err(TemplateError { offset, message: "`{{` is never closed by `}}`".to_owned() });
             };
             let name = after[..close].trim();
-            let Some(value) = self.values.get(name) else {
-                let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+            if !known(name) {
                 return Err(TemplateError {
                     offset,
-                    message: format!("unknown placeholder `{{{{{name}}}}}`; known: {}", known.join(", ")),
+                    message: format!("unknown placeholder `{{{{{name}}}}}`; known: {names}"),
                 });
-            };
-            out.push_str(value);
+            }
+            parts.push(Part::Name { name: name.to_owned(), offset });
             rest = &after[close + 2..];
         }
-        out.push_str(rest);
-        Ok(out)
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template { parts })
+    }
+
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// The template with `value` writing each placeholder's value.
+    pub fn fill(&self, mut value: impl FnMut(&str, &mut String)) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Name { name, .. } => value(name, &mut out),
+            }
+        }
+        out
     }
 }
 

@@ -23,6 +23,7 @@ use super::{
     attempt_timeline::AttemptTimeline,
     hdr_base64,
     joins::{JoinTotals, RequestJoins},
+    key_totals::{self, KeyTotals},
     keyed,
     live::LiveWindow,
     micros,
@@ -101,6 +102,10 @@ pub struct PhaseTotals {
     #[serde(default)]
     #[schemars(with = "Vec<super::tokens::ModelTally>")]
     pub uncorrelated_billed: ModelTokens,
+    /// Logical requests by the index of the key they presented, when the target has a key
+    /// pool (`target.keys_env`, `keys_file`); empty otherwise.
+    #[serde(default)]
+    pub keys: BTreeMap<usize, KeyTotals>,
 }
 
 impl Default for PhaseTotals {
@@ -126,6 +131,7 @@ impl Default for PhaseTotals {
             joins: JoinTotals::default(),
             uncorrelated: 0,
             uncorrelated_billed: ModelTokens::default(),
+            keys: BTreeMap::new(),
         }
     }
 }
@@ -166,6 +172,7 @@ impl PhaseTotals {
         self.joins.merge(&other.joins);
         self.uncorrelated += other.uncorrelated;
         self.uncorrelated_billed.merge(&other.uncorrelated_billed);
+        key_totals::merge_keys(&mut self.keys, &other.keys);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -333,6 +340,9 @@ impl Aggregate {
         let phase = &mut self.phases[index];
         phase.logical_requests += 1;
         *phase.outcomes.entry(record.outcome).or_insert(0) += 1;
+        if let Some(key) = record.key {
+            phase.keys.entry(key).or_default().add(record);
+        }
         // An unfinished request has no latency: the drain cut it off at an arbitrary time.
         if record.outcome != Outcome::Unfinished {
             record_into(phase, record);

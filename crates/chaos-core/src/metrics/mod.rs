@@ -7,6 +7,7 @@ mod clock;
 pub mod hdr_base64;
 pub mod joins;
 pub mod journal;
+mod key_totals;
 mod keyed;
 pub mod live;
 pub mod micros;
@@ -20,6 +21,7 @@ mod tokens;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;
+pub use key_totals::KeyTotals;
 pub use percentiles::{spectrum, Percentiles, SpectrumPoint, SPECTRUM_QUANTILES};
 pub use record::{
     AnswerStats, AnswerTiming, AttemptOutcome, AttemptRecord, LogicalRecord, Outcome, TokenUsage,

@@ -84,6 +84,8 @@ pub struct LogicalRecord {
     pub served_by: Option<usize>,
     /// How the final answer's body arrived, if one did.
     pub answer: Option<AnswerTiming>,
+    /// The index of the key it presented in the target's key pool, when the target has one.
+    pub key: Option<usize>,
 }
 
 /// How the final answer of a logical request arrived; instants are offsets on the run clock.

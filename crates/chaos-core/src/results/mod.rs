@@ -15,6 +15,7 @@ mod drift;
 mod environment;
 mod figures;
 mod harness;
+mod keys;
 mod merged;
 mod preflight;
 mod read;
@@ -31,6 +32,7 @@ pub use figures::{
     Figures, Fill, JoinMethod, PageCheck, Paging, Percentiles, SpectrumPoint, Transitions, SPECTRUM_QUANTILES,
 };
 pub use harness::{GeneratorReport, Halt, JournalStats, NoiseFloor, Profile, ReplayStats};
+pub use keys::KeyFigures;
 pub use merged::MergedRun;
 pub use preflight::Preflight;
 pub use read::ResultsFileError;
@@ -135,6 +137,9 @@ pub struct Results {
     pub expectations: Vec<Check>,
     /// What each upstream received, in the scenario's order.
     pub upstreams: Vec<UpstreamCounts>,
+    /// Per key of the target's key pool, in the pool's order; empty without a pool.
+    #[serde(default)]
+    pub keys: Vec<KeyFigures>,
     /// The price each billed model was charged at, and which table it came from.
     #[serde(default)]
     pub prices: Vec<AppliedPrice>,

@@ -14,6 +14,7 @@ pub use crate::results::{Figures, JoinMethod};
 
 pub mod burn;
 pub mod cost;
+pub mod keys;
 pub mod live;
 pub mod methods;
 pub mod prices;

@@ -1,12 +1,15 @@
 //! One logical request on the wire, in either API family: path, auth headers and JSON body,
 //! with the correlation tag in the body where the API has a place for it (OpenAI `user`,
-//! Anthropic `metadata.user_id`), as well as in the `x-chaos-request-id` header.
+//! Anthropic `metadata.user_id`), as well as in the `x-chaos-request-id` header. A request the
+//! scenario shapes itself ([`RequestShape`]) adds its own headers, and may send its own body
+//! instead ([`render`]); the header still carries the correlation id.
 
 use bytes::Bytes;
 
 /// The request a body is written for, drawn from the plan's mix (kept at this path for the
 /// body's callers, benches and tests).
 pub use crate::scenario::request_mix::RequestSpec;
+use crate::scenario::request_shape::{RequestShape, RequestValues};
 use crate::wire::{tokens, ApiFamily};
 
 /// The Anthropic API version the client announces.
@@ -32,8 +35,8 @@ pub fn path(family: ApiFamily) -> &'static str {
 /// generator_instructions.sh`), while the generated prompt never needs an escape and is copied
 /// as it is ([`json_string`]). The keys are in the order the SDKs send them.
 pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Bytes {
-    let chars = tokens::prompt_chars(u64::from(spec.prompt_tokens)).min(prompt.len());
-    let content = &prompt[..chars];
+    let content = prompt_of(spec, prompt);
+    let chars = content.len();
     let model = &*spec.model;
     // Room for the whole body up front, so a huge prompt is copied once.
     let mut written = Vec::with_capacity(chars + model.len() + BODY_OVERHEAD);
@@ -69,6 +72,50 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
     }
     written.push(b'}');
     Bytes::from(written)
+}
+
+/// The prefix of `prompt` (the largest prompt's text) that gives `spec` its size.
+fn prompt_of<'a>(spec: &RequestSpec, prompt: &'a str) -> &'a str {
+    &prompt[..tokens::prompt_chars(u64::from(spec.prompt_tokens)).min(prompt.len())]
+}
+
+/// What logical request `id` sends on one route: its body, and its own header lines
+/// (`name: value\r\n` each, empty when it has none).
+pub struct Rendered {
+    pub body: Bytes,
+    pub headers: Vec<u8>,
+}
+
+/// The body and headers of logical request `id` presenting `key`: the family's own body
+/// ([`body`]) unless the scenario gives one, each placeholder filled ([`RequestShape`]).
+pub fn render(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64, key: &str) -> Rendered {
+    let Some(shape) = spec.shape.as_deref() else {
+        return Rendered { body: body(family, spec, prompt, id), headers: Vec::new() };
+    };
+    let values = RequestValues {
+        request_id: id,
+        key,
+        model: &spec.model,
+        max_tokens: spec.max_tokens,
+        prompt: prompt_of(spec, prompt),
+    };
+    let RequestShape { headers: shaped, body: shaped_body } = shape;
+    let mut headers = Vec::new();
+    for (name, value) in shaped {
+        headers.extend_from_slice(name.as_str().as_bytes());
+        headers.extend_from_slice(b": ");
+        value.write_raw(&values, &mut headers);
+        headers.extend_from_slice(b"\r\n");
+    }
+    let body = match shaped_body {
+        Some(template) => {
+            let mut written = Vec::with_capacity(values.prompt.len() + BODY_OVERHEAD);
+            template.write_json(&values, &mut written);
+            Bytes::from(written)
+        }
+        None => body(family, spec, prompt, id),
+    };
+    Rendered { body, headers }
 }
 
 /// Writes `text` as a JSON string: copied as it is when none of its characters needs an escape
@@ -107,6 +154,8 @@ pub struct Credentials {
     bearer: http::HeaderValue,
     /// `x-api-key: <key>` (Anthropic).
     key: http::HeaderValue,
+    /// The key itself, for a request's own `{{key}}`.
+    raw: std::sync::Arc<str>,
 }
 
 impl Credentials {
@@ -116,7 +165,12 @@ impl Credentials {
         let mut key = http::HeaderValue::from_str(api_key)?;
         bearer.set_sensitive(true);
         key.set_sensitive(true);
-        Ok(Credentials { bearer, key })
+        Ok(Credentials { bearer, key, raw: std::sync::Arc::from(api_key) })
+    }
+
+    /// The key, for a request's own headers and body (never a log).
+    pub fn key(&self) -> &str {
+        &self.raw
     }
 }
 
@@ -150,7 +204,14 @@ mod tests {
     use super::*;
 
     fn spec(stream: bool, max_tokens: Option<u32>) -> RequestSpec {
-        RequestSpec { api: ApiFamily::OpenAi, model: Arc::from("m"), stream, prompt_tokens: 100, max_tokens }
+        RequestSpec {
+            api: ApiFamily::OpenAi,
+            model: Arc::from("m"),
+            stream,
+            prompt_tokens: 100,
+            max_tokens,
+            shape: None,
+        }
     }
 
     #[test]

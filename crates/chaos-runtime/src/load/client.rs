@@ -29,7 +29,10 @@ use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
     net::http1::{ask, KeptConnections, Origin},
     proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
-    scenario::retry::{RetryAdvice, RetryPolicy},
+    scenario::{
+        key_pool::KeyPool,
+        retry::{RetryAdvice, RetryPolicy},
+    },
     wire::ApiFamily,
 };
 
@@ -42,8 +45,10 @@ pub struct Route {
     /// its own `api`).
     pub family: Option<ApiFamily>,
     /// Keys it presents: logical request `id` uses `api_keys[id % len]` on every attempt (a
-    /// pool of keys in turn, or just one).
+    /// pool of keys in turn, or just one: [`KeyPool::index_for`]).
     pub api_keys: Vec<String>,
+    /// The keys are the target's key pool: each request's key is recorded, for figures per key.
+    pub pooled: bool,
     /// The plan's upstream behind this route, when the client talks to upstreams directly.
     pub upstream: Option<usize>,
 }
@@ -56,6 +61,7 @@ impl std::fmt::Debug for Route {
             .field("family", &self.family)
             .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
             .field("upstream", &self.upstream)
+            .field("pooled", &self.pooled)
             .finish()
     }
 }
@@ -91,11 +97,13 @@ pub struct Completion {
     pub gaps_us: Vec<u32>,
 }
 
-/// Where an attempt goes, in which format, with which key.
+/// Where an attempt goes, in which format, with which key and the request's own headers.
 struct Destination<'a> {
     family: ApiFamily,
     credentials: &'a Credentials,
     endpoint: &'a Endpoints,
+    /// The request's own header lines ([`body::Rendered`]).
+    headers: &'a [u8],
 }
 
 /// How to reach one route: its generation path for each family (origin-form), its `Host`, its
@@ -190,6 +198,12 @@ impl LoadClient {
         LoadClient { endpoints: endpoints.into(), ..self.clone() }
     }
 
+    /// The size of the target's key pool, when the first route presents one.
+    pub fn key_pool(&self) -> Option<usize> {
+        let route = &self.config.routes[0];
+        route.pooled.then_some(route.api_keys.len())
+    }
+
     /// How long one attempt may take, from its send to its last byte.
     pub fn timeout(&self) -> Duration {
         self.config.timeout
@@ -204,12 +218,9 @@ impl LoadClient {
         let mut last = (Outcome::ConnectionError, None, None);
         for (route, endpoint) in config.routes.iter().zip(self.endpoints.iter()) {
             let family = route.family.unwrap_or(spec.api);
-            let body = body::body(family, spec, prompt, id);
-            let to = Destination {
-                family,
-                credentials: &endpoint.credentials[(id % endpoint.credentials.len() as u64) as usize],
-                endpoint,
-            };
+            let credentials = &endpoint.credentials[KeyPool::index_for(id, endpoint.credentials.len())];
+            let body::Rendered { body, headers } = body::render(family, spec, prompt, id, credentials.key());
+            let to = Destination { family, credentials, endpoint, headers: &headers };
             for retries_so_far in 0..=config.retries {
                 attempts += 1;
                 sent.get_or_insert_with(|| self.clock.elapsed());
@@ -330,7 +341,7 @@ impl LoadClient {
 }
 
 /// An attempt's request as the SDKs send it: `POST` to the family's path, `Host`, the key, the
-/// JSON type, the correlation id and the retry count, then the body.
+/// request's own headers, the JSON type, the correlation id and the retry count, then the body.
 fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -> Vec<u8> {
     let path = &to.endpoint.paths[usize::from(to.family == ApiFamily::Anthropic)];
     let mut request = Vec::with_capacity(256 + body.len());
@@ -340,6 +351,7 @@ fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -
         request.extend_from_slice(part);
     }
     body::write_credentials(&mut request, to.family, to.credentials);
+    request.extend_from_slice(to.headers);
     request.extend_from_slice(b"content-type: application/json\r\n");
     for (name, value) in [
         (CORRELATION_HEADER, id),
@@ -400,6 +412,7 @@ mod tests {
             family: Some(ApiFamily::OpenAi),
             api_keys: vec!["sk-good".to_owned(), key.to_owned()],
             upstream: None,
+            pooled: false,
         };
         let config = |key| ClientConfig {
             routes: vec![route(key)],
@@ -422,6 +435,7 @@ mod tests {
             family: Some(family),
             api_keys: vec!["sk-k".to_owned()],
             upstream: None,
+            pooled: false,
         };
         for (family, path, key_headers) in [
             (ApiFamily::OpenAi, "/gateway/v1/chat/completions", vec![("authorization", "Bearer sk-k")]),
@@ -432,7 +446,12 @@ mod tests {
             ),
         ] {
             let endpoint = Endpoints::new(&route(family)).expect("a route");
-            let to = Destination { family, credentials: &endpoint.credentials[0], endpoint: &endpoint };
+            let to = Destination {
+                family,
+                credentials: &endpoint.credentials[0],
+                endpoint: &endpoint,
+                headers: b"x-team: a\r\n",
+            };
             let bytes = request_bytes(&to, 42, 2, b"{\"x\":1}");
             let mut storage = [httparse::EMPTY_HEADER; 16];
             let mut request = httparse::Request::new(&mut storage);
@@ -449,6 +468,7 @@ mod tests {
             let mut expected = vec![("host", "127.0.0.1:9100")];
             expected.extend(key_headers);
             expected.extend([
+                ("x-team", "a"),
                 ("content-type", "application/json"),
                 (CORRELATION_HEADER, "42"),
                 (RETRY_COUNT_HEADER, "2"),

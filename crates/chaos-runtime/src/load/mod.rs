@@ -67,6 +67,7 @@ impl Sender {
         intended: Duration,
         ready: Duration,
         clock: RunClock,
+        key: Option<usize>,
     ) -> (LogicalRecord, Vec<u32>) {
         let (_kind, spec) = self.mix.pick(self.seed, id);
         let completion = self.client.send(id, &spec, &self.prompt).await;
@@ -79,8 +80,14 @@ impl Sender {
             outcome: completion.outcome,
             served_by: completion.served_by,
             answer: completion.answer,
+            key,
         };
         (record, completion.gaps_us)
+    }
+
+    /// The index of the pool key logical request `id` presents, when the target has a pool.
+    fn key_of(&self, id: u64) -> Option<usize> {
+        self.client.key_pool().map(|len| crate::scenario::key_pool::KeyPool::index_for(id, len))
     }
 }
 
@@ -106,14 +113,15 @@ impl Tracker {
     async fn run(&self, id: u64, intended: Duration) {
         let clock = self.clock;
         self.recorder.started(id, intended);
-        let mut unfinished = Unfinished::new(id, intended, self.recorder.clone(), clock);
+        let key = self.sender.key_of(id);
+        let mut unfinished = Unfinished::new(id, intended, key, self.recorder.clone(), clock);
         // Waits for a connection if the pool is full (the semaphore is never closed).
         let _connection = match &self.connections {
             Some(pool) => Arc::clone(pool).acquire_owned().await.ok(),
             None => None,
         };
         unfinished.sent = clock.elapsed();
-        let (record, gaps_us) = self.sender.send(id, intended, unfinished.sent, clock).await;
+        let (record, gaps_us) = self.sender.send(id, intended, unfinished.sent, clock, key).await;
         unfinished.disarm();
         self.recorder.token_gaps(intended, &gaps_us);
         self.recorder.logical(record);

@@ -11,6 +11,8 @@ use crate::metrics::{LogicalRecord, Outcome, Recorder, RunClock};
 pub struct Unfinished {
     id: u64,
     intended: Duration,
+    /// The pool key it presents, if the target has a pool.
+    key: Option<usize>,
     /// When the request went out (its start, until a connection was free).
     pub sent: Duration,
     recorder: Recorder,
@@ -19,8 +21,8 @@ pub struct Unfinished {
 }
 
 impl Unfinished {
-    pub fn new(id: u64, intended: Duration, recorder: Recorder, clock: RunClock) -> Self {
-        Unfinished { id, intended, sent: clock.elapsed(), recorder, clock, armed: true }
+    pub fn new(id: u64, intended: Duration, key: Option<usize>, recorder: Recorder, clock: RunClock) -> Self {
+        Unfinished { id, intended, key, sent: clock.elapsed(), recorder, clock, armed: true }
     }
 
     /// The request finished and will be recorded as it ended.
@@ -41,6 +43,7 @@ impl Drop for Unfinished {
                 outcome: Outcome::Unfinished,
                 served_by: None,
                 answer: None,
+                key: self.key,
             });
         }
     }
@@ -54,10 +57,10 @@ mod tests {
     fn only_a_request_dropped_unfinished_is_recorded() {
         let recorder = Recorder::new();
         let clock = RunClock::start_now();
-        Unfinished::new(1, Duration::ZERO, recorder.clone(), clock).disarm();
-        drop(Unfinished::new(2, Duration::from_secs(1), recorder.clone(), clock));
+        Unfinished::new(1, Duration::ZERO, None, recorder.clone(), clock).disarm();
+        drop(Unfinished::new(2, Duration::from_secs(1), Some(1), recorder.clone(), clock));
         let logical = recorder.snapshot().logical;
         assert_eq!(logical.len(), 1);
-        assert_eq!((logical[0].id, logical[0].outcome), (2, Outcome::Unfinished));
+        assert_eq!((logical[0].id, logical[0].outcome, logical[0].key), (2, Outcome::Unfinished, Some(1)));
     }
 }

@@ -19,6 +19,7 @@ pub use process::TargetProcess;
 use crate::{
     load::{ClientConfig, Route},
     scenario::{
+        key_pool::KeyPool,
         plan::{CommandTarget, KeyUse, Target},
         retry::RetryPolicy,
         template, Plan,
@@ -63,6 +64,7 @@ pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> an
                         KeyUse::One => plan.upstreams[index].keys[..1].to_vec(),
                     },
                     upstream: Some(index),
+                    pooled: false,
                 })
                 .collect();
             Ok(RunningTarget {
@@ -71,7 +73,8 @@ pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> an
             })
         }
         Target::Url(url) => {
-            let route = gateway_route(&url.url, url.api_key_env.as_deref(), allow_remote).await?;
+            let route =
+                gateway_route(&url.url, url.api_key_env.as_deref(), url.keys.as_ref(), allow_remote).await?;
             // The target is the one retrying; a second layer of retries would hide its failures.
             Ok(RunningTarget {
                 client: config(vec![route], 0, RetryPolicy::Naive, url.timeout),
@@ -126,8 +129,9 @@ async fn start_command(
         .map(|(name, value)| Ok((name.clone(), render(&format!("target.env.{name}"), value)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let base_url = render("target.base_url", &target.base_url)?;
-    let mut route = gateway_route(&base_url, target.api_key_env.as_deref(), allow_remote).await?;
-    if target.api_key_env.is_none() {
+    let mut route =
+        gateway_route(&base_url, target.api_key_env.as_deref(), target.keys.as_ref(), allow_remote).await?;
+    if target.api_key_env.is_none() && target.keys.is_none() {
         route.api_keys = vec![target_key];
     }
     let cwd = plan.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -143,8 +147,14 @@ async fn start_command(
     Ok((route, process))
 }
 
-/// The one route to a gateway at `base`, after the loopback rule.
-async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool) -> anyhow::Result<Route> {
+/// The one route to a gateway at `base`, after the loopback rule, presenting the key pool's
+/// keys in turn, or the one key.
+async fn gateway_route(
+    base: &str,
+    api_key_env: Option<&str>,
+    pool: Option<&KeyPool>,
+    allow_remote: bool,
+) -> anyhow::Result<Route> {
     let uri: http::Uri = base.parse().with_context(|| format!("the target URL `{base}`"))?;
     let host = uri.host().context("the target URL has no host")?.trim_matches(['[', ']']);
     let port = uri.port_u16().unwrap_or(80);
@@ -159,11 +169,15 @@ async fn gateway_route(base: &str, api_key_env: Option<&str>, allow_remote: bool
             );
         }
     }
+    if let Some(pool) = pool {
+        let api_keys = pool.keys.iter().map(|key| key.secret.expose().to_owned()).collect();
+        return Ok(Route { base: uri, family: None, api_keys, upstream: None, pooled: true });
+    }
     let api_key = match api_key_env {
         Some(name) => {
             std::env::var(name).with_context(|| format!("the target's key variable `{name}` is not set"))?
         }
         None => PLACEHOLDER_KEY.to_owned(),
     };
-    Ok(Route { base: uri, family: None, api_keys: vec![api_key], upstream: None })
+    Ok(Route { base: uri, family: None, api_keys: vec![api_key], upstream: None, pooled: false })
 }

@@ -82,7 +82,7 @@ pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) 
     let mut stand_ins = Vec::with_capacity(listeners.len());
     for (index, (upstream, listener)) in plan.upstreams.iter().zip(listeners).enumerate() {
         let mock = MockBuilder::new(upstream.family)
-            .models(plan.load.mix.kinds().iter().map(|kind| kind.model.to_string()).collect())
+            .models(plan.load.mix.kinds().iter().map(|kind| kind.billed_model.to_string()).collect())
             .spawn()
             .await
             .context("starting a preflight mock")?;

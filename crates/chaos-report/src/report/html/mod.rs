@@ -2,12 +2,13 @@
 //! alone — no network, no CDN: the styles, the chart library (uPlot, MIT, vendored in
 //! `vendor/`), the page's script and the chart data are all inlined.
 //!
-//! The header, the story per phase and every table are rendered here (`story.rs`, `tables.rs`)
-//! and read without the script; the charts are data made in `charts.rs` that `report.js` hands
-//! to uPlot, with the phases shaded across each. The same results give the same bytes: nothing
+//! The header, the story per phase and every table are rendered here (`story.rs`, `tables.rs`,
+//! `keys.rs`) and read without the script; the charts are data made in `charts.rs` that
+//! `report.js` hands to uPlot, with the phases shaded across each. The same results give the same bytes: nothing
 //! here reads a clock or iterates a hash map.
 
 mod charts;
+mod keys;
 mod palette;
 mod story;
 mod tables;
@@ -60,6 +61,7 @@ pub fn render_html(results: &Results) -> String {
                     }
                 }
                 section #phases-section { h2 { "Phases" } (tables::phases(results)) }
+                (keys::keys(results))
                 section #causes { h2 { "Top failure causes" } (tables::failure_causes(results)) (tables::upstreams(results)) }
                 section #spectrum-section {
                     h2 { "Latency spectrum" }
