@@ -99,7 +99,8 @@ fn a_gateway_target_is_not_sped_up_unless_the_user_says_they_know() {
     let run = run_binary_with(yaml, &["--speed", "10"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("--speed 10 with a `url` target: a gateway runs on its own clock"),
+        run.stderr
+            .contains("--speed 10 with a `url` target: a gateway or a real provider runs on its own clock"),
         "{}",
         run.stderr
     );

@@ -22,18 +22,21 @@ use crate::{
 
 impl Plan {
     /// Why this plan should not be played at `speed`, unless the user says they know: a
-    /// gateway (a `url` or `command` target) runs on its own clock, so a shortened
-    /// `retry-after` or timeout changes what it does, not just how long it takes.
+    /// gateway (a `url` or `command` target) or a real provider (a `url` upstream) runs on its
+    /// own clock, so a shortened `retry-after` or timeout changes what it does, not just how
+    /// long it takes.
     pub fn real_target_speed_refusal(&self, speed: Speed) -> Option<String> {
-        let kind = match self.target {
-            Target::Builtin(_) => return None,
-            Target::Url(_) => "url",
-            Target::Command(_) => "command",
+        let remote = self.upstreams.iter().find(|upstream| upstream.remote.is_some());
+        let kind = match (&self.target, remote) {
+            (Target::Url(_), _) => "a `url` target".to_owned(),
+            (Target::Command(_), _) => "a `command` target".to_owned(),
+            (Target::Builtin(_), Some(upstream)) => format!("the `url` upstream `{}`", upstream.name),
+            (Target::Builtin(_), None) => return None,
         };
         (!speed.is_real_time()).then(|| {
             format!(
-                "--speed {} with a `{kind}` target: a gateway runs on its own clock, so a sped-up plan \
-                 changes what it does, not only how long it takes (a `retry_after: 121s` becomes 2 s, \
+                "--speed {} with {kind}: a gateway or a real provider runs on its own clock, so a sped-up \
+                 plan changes what it does, not only how long it takes (a `retry_after: 121s` becomes 2 s, \
                  which an SDK that gives up above 120 s waits for instead); run at --speed 1, or add \
                  --speed-real-target to accept that",
                 speed.factor()
@@ -189,5 +192,17 @@ expect:
         let twice = plan.at_speed(Speed::new(2.0).unwrap()).at_speed(Speed::new(3.0).unwrap());
         assert_eq!(twice.speed.factor(), 6.0);
         assert_eq!(twice.duration(), Duration::from_secs(130));
+    }
+
+    #[test]
+    fn a_real_provider_behind_the_built_in_client_refuses_a_speed_too() {
+        let (mut plan, _) = plans();
+        let speed = Speed::new(60.0).unwrap();
+        assert_eq!(plan.real_target_speed_refusal(speed), None, "mocks and the built-in client");
+        plan.upstreams[0].remote =
+            Some(crate::plan::RemoteUpstream { url: "https://api.openai.com".into(), key_env: None });
+        let refusal = plan.real_target_speed_refusal(speed).expect("refused");
+        assert!(refusal.starts_with("--speed 60 with the `url` upstream `openai`: "), "{refusal}");
+        assert_eq!(plan.real_target_speed_refusal(Speed::new(1.0).unwrap()), None, "real time");
     }
 }
