@@ -99,7 +99,15 @@ phases:
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let results = run.results();
     let seen = seen.lock().await.clone();
-    assert_eq!(seen.len() as u64, results["overall"]["logical_requests"].as_u64().unwrap(), "one each");
+    // The preflight's three probes came first, shaped as the load's requests are.
+    let probe = |request: &Vec<u8>| {
+        let text = String::from_utf8_lossy(request);
+        let id = text.lines().find_map(|line| line.strip_prefix("x-chaos-request-id: "));
+        id.and_then(|id| id.parse::<u64>().ok()).is_some_and(|id| id >= chaos::target::preflight::PROBE_IDS)
+    };
+    assert_eq!(seen.iter().filter(|request| probe(request)).count(), 3, "the probes");
+    let load = seen.iter().filter(|request| !probe(request)).count() as u64;
+    assert_eq!(load, results["overall"]["logical_requests"].as_u64().unwrap(), "one each");
     assert_eq!(results["overall"]["join"], "correlation", "the id still reaches the interposer");
     let prompt = &chaos::wire::tokens::prompt_text(10)[..chaos::wire::tokens::prompt_chars(10)];
     for request in &seen {
