@@ -84,23 +84,7 @@ fn summary(plan: &Plan, found: &Preflight) -> results::Preflight {
 
 /// The line a run prints once the preflight passed.
 pub fn passed_line(preflight: &results::Preflight) -> String {
-    let names: Vec<String> = preflight.reached_upstreams.iter().map(|name| format!("`{name}`")).collect();
-    let mut line = format!(
-        "preflight: {}/{} probes through the target reached the interposers ({}) in {:.2} s",
-        preflight.reached,
-        preflight.probes,
-        names.join(", "),
-        preflight.took_s
-    );
-    if !preflight.ids_forwarded {
-        line = format!(
-            "preflight: {} probes through the target reached the interposers without their correlation id: \
-             the target drops `x-chaos-request-id`, so each attempt counts in the phase it arrives in and \
-             retries cannot be joined to their requests",
-            preflight.probes
-        );
-    }
-    line
+    format!("preflight: {}", preflight.describe())
 }
 
 /// Why the preflight failed and what to fix, in a few lines.

@@ -20,3 +20,48 @@ pub struct Preflight {
     /// Seconds it took, before the clock started.
     pub took_s: f64,
 }
+
+impl Preflight {
+    /// What it found, in a sentence: `3/3 probes through the target reached the interposers
+    /// (`openai`) in 0.04 s`.
+    pub fn describe(&self) -> String {
+        if !self.ids_forwarded {
+            return format!(
+                "{} probes through the target reached the interposers without their correlation id: the \
+                 target drops `x-chaos-request-id`, so each attempt counts in the phase it arrives in and \
+                 retries cannot be joined to their requests",
+                self.probes
+            );
+        }
+        let names: Vec<String> = self.reached_upstreams.iter().map(|name| format!("`{name}`")).collect();
+        format!(
+            "{}/{} probes through the target reached the interposers ({}) in {:.2} s",
+            self.reached,
+            self.probes,
+            names.join(", "),
+            self.took_s
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn says_where_the_probes_went_or_that_their_ids_were_dropped() {
+        let mut preflight = Preflight {
+            probes: 3,
+            reached: 3,
+            reached_upstreams: vec!["openai".into()],
+            ids_forwarded: true,
+            took_s: 0.042,
+        };
+        assert_eq!(
+            preflight.describe(),
+            "3/3 probes through the target reached the interposers (`openai`) in 0.04 s"
+        );
+        preflight.ids_forwarded = false;
+        assert!(preflight.describe().contains("drops `x-chaos-request-id`"), "{}", preflight.describe());
+    }
+}

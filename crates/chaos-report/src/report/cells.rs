@@ -180,12 +180,8 @@ pub fn stop_notes(results: &crate::results::Results) -> Vec<String> {
 /// What the preflight and the attempts say of how the target is wired to the interposers.
 fn wiring_notes(results: &crate::results::Results) -> Vec<String> {
     let mut notes = Vec::new();
-    if results.preflight.as_ref().is_some_and(|preflight| !preflight.ids_forwarded) {
-        notes.push(
-            "The target drops the correlation id (`x-chaos-request-id`): each attempt counts in the phase it \
-             arrived in, and retries cannot be joined to their requests."
-                .to_owned(),
-        );
+    if let Some(preflight) = results.preflight.as_ref().filter(|preflight| !preflight.ids_forwarded) {
+        notes.push(format!("Preflight: {}.", preflight.describe()));
     }
     let uncorrelated = results.overall.uncorrelated_attempts;
     if uncorrelated > 0 {

@@ -42,6 +42,9 @@ pub fn render_summary(results: &Results) -> String {
     if let Some(floor) = &results.calibration {
         let _ = writeln!(out, "Noise floor: {}\n", text(&floor.describe()));
     }
+    if let Some(preflight) = &results.preflight {
+        let _ = writeln!(out, "Preflight: {}\n", text(&preflight.describe()));
+    }
     if !results.expectations.is_empty() {
         out.push_str("| expectation | observed | result |\n| --- | ---: | --- |\n");
         for check in &results.expectations {

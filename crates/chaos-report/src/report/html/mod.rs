@@ -106,6 +106,7 @@ fn header(results: &Results) -> Markup {
                     (cells::optional(results.generator.lag_ms.map(|p| p.p99 / 1000.0), cells::seconds))
                     @if results.generator.threads > 1 { "; " (results.generator.threads) " load threads" } }
                 dt { "noise floor" } dd { (noise_floor(results)) }
+                dt { "wiring" } dd { (wiring(results)) }
             }
             @for note in cells::stop_notes(results) { p.problem { (note) } }
             @for note in cells::provenance(results) { p.note { (note) } }
@@ -121,6 +122,14 @@ fn noise_floor(results: &Results) -> Markup {
     match &results.calibration {
         Some(floor) => html! { (floor.describe()) },
         None => html! { "not measured in this run (" code { "chaos run --calibrate" } " measures it)" },
+    }
+}
+
+/// What the preflight found of the target's wiring to the interposers.
+fn wiring(results: &Results) -> Markup {
+    match &results.preflight {
+        Some(preflight) => html! { "preflight: " (preflight.describe()) },
+        None => html! { "no preflight (the built-in client, or " code { "--no-preflight" } ")" },
     }
 }
 
