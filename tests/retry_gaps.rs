@@ -80,10 +80,11 @@ async fn a_fixed_backoff_outwaits_short_asks_but_only_an_sdk_follows_drawn_ones(
     assert_eq!(sdk.retry_after_honoured, Some(1.0), "the SDK waits as asked, to the millisecond");
     assert_eq!(sdk.retry_after_compliance, Some(1.0));
 
-    // The gaps: 1 s and 2 s (plus the loopback's few ms) for the backoff; the asks for the SDK.
+    // The gaps: 1 s and 2 s (plus the loopback's few ms, more on a loaded machine) for the
+    // backoff; the asks for the SDK.
     let gaps = exponential.retry_gap_ms.expect("retried");
-    assert!((1_000.0..1_050.0).contains(&gaps.p50), "{gaps:?}");
-    assert!((2_000.0..2_050.0).contains(&gaps.max), "{gaps:?}");
+    assert!((1_000.0..1_250.0).contains(&gaps.p50), "{gaps:?}");
+    assert!((2_000.0..2_250.0).contains(&gaps.max), "{gaps:?}");
     assert_eq!(exponential.retry_gap_ms_by_upstream.get("openai"), Some(&gaps), "one upstream");
     let sdk_gaps = sdk.retry_gap_ms.expect("retried");
     assert!(sdk_gaps.max > 3_000.0 && sdk_gaps.max < 5_050.0, "{sdk_gaps:?}");

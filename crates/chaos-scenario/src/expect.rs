@@ -429,30 +429,20 @@ mod tests {
     #[test]
     fn upstream_labels_are_checked_where_they_are_written() {
         let upstreams = ["openai".to_owned()];
-        let parse = |text: &str| parse_in(text, &phases(), &upstreams).unwrap_err();
-        let unknown = parse("p50(retry_gap{upstream=openia}) >= 1s");
-        assert_eq!(unknown.offset, 23);
-        assert!(
-            unknown.message.contains("no upstream named `openia`; upstreams are openai"),
-            "{}",
-            unknown.message
-        );
-        let elsewhere = parse("p50(ttft){upstream=openai} < 1s");
-        assert_eq!(elsewhere.offset, 10);
-        assert!(
-            elsewhere.message.contains("`upstream=` goes with `retry_gap` only"),
-            "{}",
-            elsewhere.message
-        );
-        let twice = parse("p50(retry_gap{phase=brownout}){phase=baseline} > 1s");
-        assert_eq!(twice.offset, 30);
-        assert!(twice.message.contains("given twice"), "{}", twice.message);
-        let repeated = parse("p50(retry_gap){phase=brownout, phase=baseline} > 1s");
-        assert!(repeated.message.contains("`phase` label is given twice"), "{}", repeated.message);
-        let unit = parse("p50(retry_gap) > 50%");
-        assert!(unit.message.contains("duration"), "{}", unit.message);
-        let label = parse("availability{zone=a} > 99%");
-        assert!(label.message.contains("expected `phase` or `upstream`"), "{}", label.message);
+        // Each expression, the offset its error names, and what the error says.
+        let cases = [
+            ("p50(retry_gap{upstream=openia}) >= 1s", 23, "no upstream named `openia`; upstreams are openai"),
+            ("p50(ttft){upstream=openai} < 1s", 10, "`upstream=` goes with `retry_gap` only"),
+            ("p50(retry_gap{phase=brownout}){phase=baseline} > 1s", 30, "labels are given twice"),
+            ("p50(retry_gap){phase=brownout, phase=baseline} > 1s", 31, "the `phase` label is given twice"),
+            ("p50(retry_gap) > 50%", 17, "duration"),
+            ("availability{zone=a} > 99%", 13, "expected `phase` or `upstream`"),
+        ];
+        for (text, offset, message) in cases {
+            let error = parse_in(text, &phases(), &upstreams).unwrap_err();
+            assert_eq!(error.offset, offset, "{text}: {}", error.message);
+            assert!(error.message.contains(message), "{text}: {}", error.message);
+        }
     }
 
     #[test]
