@@ -1,7 +1,8 @@
 //! Time to fail over and time to recover, from real runs through real sockets: an OpenAI
 //! primary with an Anthropic fallback, and a phase in which the primary answers every attempt
-//! with a 503. The figures have a 1 s resolution, so with the load's arrivals on the tenths of a
-//! second they come out exact.
+//! with a 503. Time to fail over reads to the microsecond (the first fallback's arrival); time to
+//! recover has a 1 s resolution, so with the load's arrivals on the tenths of a second it comes
+//! out exact.
 
 use chaos::{
     analysis::{transitions::Transitions, Figures},
@@ -52,11 +53,10 @@ async fn without_retries_the_fallback_serves_in_the_outages_first_second() {
     let [baseline, outage, recovery] = &phases[..] else { panic!("three phases") };
     assert_eq!(baseline.transitions, Transitions::default(), "nothing to measure in a baseline");
     // The outage's first request gets its 503 at 3.0 s and is on the fallback a millisecond
-    // later: within the first second. The first request after it goes to the primary again.
-    assert_eq!(
-        (outage.transitions.failed_over, outage.transitions.time_to_failover_s),
-        (Some(true), Some(1.0))
-    );
+    // later. The first request after it goes to the primary again.
+    assert_eq!(outage.transitions.failed_over, Some(true));
+    let after = outage.transitions.time_to_failover_s.expect("failed over");
+    assert!(after < 0.05, "milliseconds, no longer the end of the first second: {after}");
     assert_eq!((outage.transitions.recovered, outage.transitions.time_to_recover_s), (None, None));
     assert_eq!(outage.fallback_rate, Some(1.0));
     assert_eq!(
@@ -68,13 +68,14 @@ async fn without_retries_the_fallback_serves_in_the_outages_first_second() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sdk_backoff_delays_the_failover_into_the_second_second() {
+async fn sdk_backoff_delays_the_failover_by_its_two_waits() {
     let builtin = "{ upstream: openai, fallbacks: [anthropic], retries: 2, backoff: sdk }";
     let (phases, statuses, _, _reports) = phases(builtin).await;
     let [_, outage, recovery] = &phases[..] else { panic!("three phases") };
     // Two retries at the primary first: 0.5 s and 1 s, each less up to 25 % jitter, so the
-    // outage's first request reaches the fallback 1.125–1.5 s after 3.0 s: in its second second.
-    assert_eq!(outage.transitions.time_to_failover_s, Some(2.0), "{:?}", outage.transitions);
+    // outage's first request reaches the fallback 1.125–1.5 s after 3.0 s.
+    let after = outage.transitions.time_to_failover_s.expect("failed over");
+    assert!((1.125..1.55).contains(&after), "{:?}", outage.transitions);
     assert_eq!(outage.availability, Some(1.0));
     // Requests meant to start after the outage succeed on the primary at once; only a fallback
     // whose third 503 came a millisecond before the boundary could land in the first second.

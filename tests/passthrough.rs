@@ -96,7 +96,7 @@ async fn a_status_fault_answers_like_openai_and_never_reaches_the_upstream() {
     let fault = StatusFault {
         status: 429,
         family: ApiFamily::OpenAi,
-        retry_after: Some(Duration::from_secs(60)),
+        retry_after: Some(chaos::fault::DelayDistribution::Fixed(Duration::from_secs(60))),
         quota: false,
         should_retry: None,
     };

@@ -35,6 +35,7 @@ mod report_browser;
 mod report_command;
 mod request_shape;
 mod retry_after;
+mod retry_gaps;
 mod scenario_schema;
 mod scenarios;
 mod schema;

@@ -1,7 +1,7 @@
 //! A delay as a scenario writes it — `2s`, or drawn per request or per event from a uniform,
 //! normal or Pareto (heavy-tailed) distribution — shared by `latency` (before the request goes
-//! on) and `trickle` (before each stream event): its raw form, its checks, its scaling under
-//! `--speed` and its draws.
+//! on), `trickle` (before each stream event) and a `status` fault's `retry_after` (the wait each
+//! answer asks for): its raw form, its checks, its scaling under `--speed` and its draws.
 
 use std::time::Duration;
 
@@ -61,6 +61,11 @@ impl DelayDistribution {
 impl DelayDistribution {
     /// The checked distribution of a `latency` or `trickle` value.
     pub fn check(latency: &Spanned<RawLatency>) -> Checked<DelayDistribution> {
+        DelayDistribution::check_key(latency, "latency")
+    }
+
+    /// The checked distribution of the value of `key`, which errors name.
+    pub fn check_key(latency: &Spanned<RawLatency>, key: &str) -> Checked<DelayDistribution> {
         let here = &latency.referenced;
         let distribution = match &latency.value {
             RawLatency::Fixed(fixed) => return Ok(DelayDistribution::Fixed(fixed.0)),
@@ -87,10 +92,14 @@ impl DelayDistribution {
         }
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => {
-                Err(Located::at(here, "`latency` needs a duration or one of `uniform`, `normal`, `pareto`"))
-            }
-            _ => Err(Located::at(here, "`latency` takes one distribution: `uniform`, `normal` or `pareto`")),
+            [] => Err(Located::at(
+                here,
+                format!("`{key}` needs a duration or one of `uniform`, `normal`, `pareto`"),
+            )),
+            _ => Err(Located::at(
+                here,
+                format!("`{key}` takes one distribution: `uniform`, `normal` or `pareto`"),
+            )),
         }
     }
 

@@ -317,6 +317,25 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_fixed_or_drawn_from_a_distribution() {
+        let status = |written: &str| match build(written, ApiFamily::OpenAi).expect("valid").action {
+            FaultAction::Status(status) => status.retry_after,
+            other => panic!("a status fault: {other:?}"),
+        };
+        let fixed = status("{ status: 429, retry_after: 2s }");
+        assert_eq!(fixed, Some(crate::delay::DelayDistribution::Fixed(std::time::Duration::from_secs(2))));
+        let drawn = status("{ status: 429, retry_after: { uniform: [1s, 5s] } }");
+        let (min, max) = (std::time::Duration::from_secs(1), std::time::Duration::from_secs(5));
+        assert_eq!(drawn, Some(crate::delay::DelayDistribution::Uniform { min, max }));
+        let upside_down = build("{ status: 503,\n  retry_after: { uniform: [5s, 1s] } }", ApiFamily::OpenAi);
+        let error = upside_down.unwrap_err();
+        assert!(error.message.contains("minimum above its maximum"), "{}", error.message);
+        assert_eq!((error.line, error.column), (2, 16));
+        let empty = build("{ status: 503, retry_after: {} }", ApiFamily::OpenAi).unwrap_err();
+        assert!(empty.message.starts_with("`retry_after` needs a duration"), "{}", empty.message);
+    }
+
+    #[test]
     fn a_null_value_counts_as_the_key_left_out() {
         let rule = build(
             r#"{"status": 429, "retry_after": null, "probability": null, "match": null}"#,

@@ -35,12 +35,12 @@ mod tests {
         let status = FaultAction::Status(StatusFault {
             status: 429,
             family: ApiFamily::OpenAi,
-            retry_after: Some(Duration::from_secs(60)),
+            retry_after: Some(crate::delay::DelayDistribution::Fixed(Duration::from_secs(60))),
             quota: false,
             should_retry: None,
         });
         let FaultAction::Status(scaled) = status.at_speed(sixty()) else { panic!() };
-        assert_eq!(scaled.retry_after, Some(Duration::from_secs(1)));
+        assert_eq!(scaled.retry_after, Some(crate::delay::DelayDistribution::Fixed(Duration::from_secs(1))));
         assert_eq!(scaled.status, 429);
 
         let stall =

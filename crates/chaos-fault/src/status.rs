@@ -7,6 +7,7 @@
 //!
 //! ```yaml
 //! - { status: 429, retry_after: 2s, probability: 30% }
+//! - { status: 429, retry_after: { uniform: [1s, 5s] } }   # a wait drawn for each answer
 //! - { status: 429, quota: true }          # OpenAI's insufficient_quota
 //! - { status: 503, should_retry: false }  # x-should-retry: false
 //! ```
@@ -19,9 +20,9 @@ use serde_saphyr::{Location, Spanned};
 
 use super::{Decision, Fault, FaultContext, RequestView};
 use crate::{
+    delay::{DelayDistribution, RawLatency},
     located::{Checked, Located},
     speed::Speed,
-    units::HumanDuration,
     wire::{anthropic, openai, ApiFamily, CannedResponse, LimitHeaders},
 };
 
@@ -49,9 +50,10 @@ const INJECTED_LIMITS: LimitHeaders = LimitHeaders {
 /// rule's schema takes the properties, never `required`).
 #[derive(Debug, Default, schemars::JsonSchema)]
 pub struct StatusOptions {
-    /// `retry_after: 2s`: sent as `retry-after` (and `retry-after-ms` on OpenAI).
-    #[schemars(with = "HumanDuration")]
-    pub retry_after: Option<Spanned<HumanDuration>>,
+    /// `retry_after: 2s`: sent as `retry-after` (and `retry-after-ms` on OpenAI); or drawn for
+    /// each answer from a distribution, `{ uniform: [1s, 5s] }` (also `normal`, `pareto`).
+    #[schemars(with = "RawLatency")]
+    pub retry_after: Option<Spanned<RawLatency>>,
     /// `quota: true`, with `status: 429` on OpenAI: the `insufficient_quota` kind.
     #[schemars(with = "bool")]
     pub quota: Option<Spanned<bool>>,
@@ -65,8 +67,9 @@ pub struct StatusOptions {
 pub struct StatusFault {
     pub status: u16,
     pub family: ApiFamily,
-    /// Sent as `retry-after` (and, for OpenAI 429s, `retry-after-ms`) when set.
-    pub retry_after: Option<Duration>,
+    /// Sent as `retry-after` (and, for OpenAI 429s, `retry-after-ms`) when set: fixed, or drawn
+    /// for each answer from the decision's seeded generator, so a seed replays the same waits.
+    pub retry_after: Option<DelayDistribution>,
     /// OpenAI 429 of the `insufficient_quota` kind (billing, not load: retrying cannot help).
     pub quota: bool,
     /// Sent as `x-should-retry`, which overrides the SDKs' own rule.
@@ -126,21 +129,26 @@ impl Fault for StatusFault {
             Some(quota) => quota.value,
             None => false,
         };
+        let retry_after = match &options.retry_after {
+            Some(wait) => Some(DelayDistribution::check_key(wait, "retry_after")?),
+            None => None,
+        };
         Ok(StatusFault {
             status: status.value,
             family,
-            retry_after: options.retry_after.as_ref().map(|r| r.value.0),
+            retry_after,
             quota,
             should_retry: options.should_retry.as_ref().map(|s| s.value),
         })
     }
 
     fn at_speed(&self, speed: Speed) -> Self {
-        StatusFault { retry_after: self.retry_after.map(|d| speed.time(d)), ..self.clone() }
+        StatusFault { retry_after: self.retry_after.map(|wait| wait.at_speed(speed)), ..self.clone() }
     }
 
-    fn on_request(&self, request: &RequestView<'_>, _rng: &mut StdRng) -> Decision {
-        let response = self.response(request.model);
+    fn on_request(&self, request: &RequestView<'_>, rng: &mut StdRng) -> Decision {
+        let retry_after = self.retry_after.map(|wait| wait.sample(rng));
+        let response = self.response(request.model, retry_after);
         Decision::Respond(match self.should_retry {
             Some(retry) => response.set_header("x-should-retry", retry.to_string()),
             None => response,
@@ -153,7 +161,8 @@ impl Fault for StatusFault {
 }
 
 impl StatusFault {
-    fn response(&self, model: Option<&str>) -> CannedResponse {
+    /// The answer, asking for `retry_after` (this answer's draw).
+    fn response(&self, model: Option<&str>, retry_after: Option<Duration>) -> CannedResponse {
         match (self.family, self.status) {
             (ApiFamily::OpenAi, 429) if self.quota => openai::error(
                 429,
@@ -163,17 +172,17 @@ impl StatusFault {
                 Some("insufficient_quota"),
             ),
             (family, 200) => {
-                let mut error = self.failure(family, 500, model);
+                let mut error = failure(family, 500, model, retry_after);
                 error.status = 200;
                 error
             }
-            (family, status) => self.failure(family, status, model),
+            (family, status) => failure(family, status, model, retry_after),
         }
     }
+}
 
-    /// The family's error response for `status`.
-    fn failure(&self, family: ApiFamily, status: u16, model: Option<&str>) -> CannedResponse {
-        let retry_after = self.retry_after;
+/// The family's error response for `status`, asking for `retry_after`.
+fn failure(family: ApiFamily, status: u16, model: Option<&str>, retry_after: Option<Duration>) -> CannedResponse {
         let limits = LimitHeaders {
             reset_requests: retry_after.unwrap_or(INJECTED_LIMITS.reset_requests),
             ..INJECTED_LIMITS
@@ -214,7 +223,6 @@ impl StatusFault {
                 anthropic::with_retry_after(anthropic::server_error(status), retry_after)
             }
         }
-    }
 }
 
 #[cfg(test)]
@@ -233,9 +241,7 @@ mod tests {
     };
 
     fn respond(status: u16, family: ApiFamily, retry_after: Option<Duration>) -> CannedResponse {
-        match (StatusFault { status, family, retry_after, quota: false, should_retry: None })
-            .on_request(&REQUEST, &mut rng())
-        {
+        match fault(status, family, retry_after).on_request(&REQUEST, &mut rng()) {
             Decision::Respond(response) => response,
             other => panic!("expected a response, got {other:?}"),
         }
@@ -288,7 +294,31 @@ mod tests {
     }
 
     fn fault(status: u16, family: ApiFamily, retry_after: Option<Duration>) -> StatusFault {
+        let retry_after = retry_after.map(DelayDistribution::Fixed);
         StatusFault { status, family, retry_after, quota: false, should_retry: None }
+    }
+
+    #[test]
+    fn a_drawn_retry_after_differs_per_answer_and_replays_from_the_seed() {
+        let one_to_five = DelayDistribution::Uniform { min: Duration::from_secs(1), max: Duration::from_secs(5) };
+        let fault = StatusFault { retry_after: Some(one_to_five), ..fault(429, ApiFamily::OpenAi, None) };
+        let asks = |seed: u64| -> Vec<u64> {
+            let mut rng: StdRng = rand::SeedableRng::seed_from_u64(seed);
+            (0..50)
+                .map(|_| {
+                    let Decision::Respond(answer) = fault.on_request(&REQUEST, &mut rng) else { panic!("responds") };
+                    header(&answer, "retry-after-ms").expect("asks in ms").parse().expect("a number")
+                })
+                .collect()
+        };
+        let drawn = asks(7);
+        assert_eq!(drawn, asks(7), "the same seed draws the same waits");
+        assert_ne!(drawn, asks(8));
+        assert!(drawn.iter().all(|ms| (1_000..=5_000).contains(ms)), "{drawn:?}");
+        let spread = drawn.iter().max().unwrap() - drawn.iter().min().unwrap();
+        assert!(spread > 2_000, "50 draws over [1 s, 5 s] spread wide: {drawn:?}");
+        let sixty = Speed::new(60.0).unwrap();
+        assert_eq!(fault.at_speed(sixty).retry_after, Some(one_to_five.at_speed(sixty)), "the draw scales");
     }
 
     #[test]

@@ -165,7 +165,7 @@ expect:
         let (_, scaled) = plans();
         let rules = &scaled.phases[1].faults[0];
         let FaultAction::Status(status) = &rules[0].action else { panic!() };
-        assert_eq!(status.retry_after, Some(Duration::from_secs(1)));
+        assert_eq!(status.retry_after, Some(crate::fault::DelayDistribution::Fixed(Duration::from_secs(1))));
         assert_eq!(rules[0].dose.probability, 0.3);
         let upstream = &scaled.upstreams[0];
         assert_eq!(upstream.latency.ttft, Duration::from_millis(5));

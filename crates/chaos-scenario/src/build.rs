@@ -63,11 +63,12 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
     };
     let load = super::load::build_load(&raw.load, &raw.phases.value, &phases, &context)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();
+    let upstream_names: Vec<String> = upstreams.iter().map(|u| u.name.clone()).collect();
     let expectations = raw
         .expect
         .iter()
         .map(|line| {
-            expect::parse(&line.value, &phase_names)
+            expect::parse_in(&line.value, &phase_names, &upstream_names)
                 .map_err(|error| Located::at(&line.referenced, error.message).shifted(error.offset))
         })
         .collect::<Checked<Vec<_>>>()?;

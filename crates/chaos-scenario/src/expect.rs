@@ -4,20 +4,22 @@
 //! expectation := metric labels? op value
 //! metric      := availability | error_rate | retry_amplification | burn_rate | budget_spent
 //!              | fallback_rate | cost_multiplier | cost_per_request | cost_per_minute
-//!              | retry_after_compliance | duplicate_rate
+//!              | retry_after_compliance | retry_after_honoured | duplicate_rate
 //!              | time_to_failover | time_to_recover        (with a phase label only)
-//!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing ")" )?
-//! timing      := latency | service_time | ttfb | ttft | itl | stall
-//! labels      := "{" phase "=" name "}"
+//!              | (p50 | p90 | p99 | p99.9 | max) ( "(" timing labels? ")" )?
+//! timing      := latency | service_time | ttfb | ttft | itl | stall | retry_gap | failover
+//! labels      := "{" label ( "," label )* "}"            (once: after the metric or in the
+//! label       := phase "=" name | upstream "=" name       parentheses; upstream with retry_gap only)
 //! op          := < | <= | > | >= | ==
 //! value       := number unit?      units: % for ratios (and budget_spent, fallback_rate,
-//!                                  retry_after_compliance, duplicate_rate), us|ms|s|m for
+//!                                  retry_after_compliance, retry_after_honoured,
+//!                                  duplicate_rate), us|ms|s|m for
 //!                                  latencies and times to fail over and recover; none for retry_amplification, burn_rate and
 //!                                  cost_multiplier; dollars for cost_per_request and
 //!                                  cost_per_minute (`$0.01` or `0.01`)
 //! ```
 //!
-//! Parsing checks that the value's unit fits the metric and that the phase exists; an error
+//! Parsing checks that the value's unit fits the metric and that the phase and upstream exist; an error
 //! carries the character offset inside the expression so it can be reported at its column.
 
 pub use crate::results::{Comparison, Expectation, LatencyBasis, Metric};
@@ -50,6 +52,7 @@ const METRICS: &[&str] = &[
     "cost_per_request",
     "cost_per_minute",
     "retry_after_compliance",
+    "retry_after_honoured",
     "duplicate_rate",
     "time_to_failover",
     "time_to_recover",
@@ -98,12 +101,50 @@ fn is_name(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
-/// Parses one expectation; `phases` are the scenario's phase names in order.
+/// The names a label may give: the scenario's phases and upstreams, in order.
+struct Names<'a> {
+    phases: &'a [String],
+    upstreams: &'a [String],
+}
+
+/// The labels of an expectation, as written.
+#[derive(Default)]
+struct Labels {
+    phase: Option<usize>,
+    /// The upstream's name and where it is written.
+    upstream: Option<(usize, String)>,
+}
+
+/// Parses one expectation; `phases` are the scenario's phase names in order (an `upstream=`
+/// label names no upstream here: see [`parse_in`]).
 pub fn parse(text: &str, phases: &[String]) -> Result<Expectation, ExpectError> {
+    parse_in(text, phases, &[])
+}
+
+/// Parses one expectation of a scenario with these phases and upstreams (names, in order).
+pub fn parse_in(text: &str, phases: &[String], upstreams: &[String]) -> Result<Expectation, ExpectError> {
+    let names = Names { phases, upstreams };
     let mut cursor = Cursor { text, position: 0 };
     let (start, name) = cursor.take_while(is_name);
-    let metric = parse_metric(&mut cursor, start, name)?;
-    let phase = parse_labels(&mut cursor, phases)?;
+    let (metric, inner) = parse_metric(&mut cursor, start, name, &names)?;
+    cursor.skip_spaces();
+    let outer_start = cursor.position;
+    let outer = parse_labels(&mut cursor, &names)?;
+    let labels = match (inner, outer) {
+        (Some(_), Some(_)) => {
+            return Err(cursor.error(outer_start, "labels are given twice: keep one `{…}`"));
+        }
+        (inner, outer) => inner.or(outer).unwrap_or_default(),
+    };
+    if let Some((at, _)) = &labels.upstream {
+        if !matches!(metric, Metric::Latency { basis: LatencyBasis::RetryGap, .. }) {
+            return Err(cursor.error(
+                *at,
+                "`upstream=` goes with `retry_gap` only, as in `p50(retry_gap){upstream=NAME}`",
+            ));
+        }
+    }
+    let phase = labels.phase;
     if phase.is_none() && matches!(metric, Metric::TimeToFailover | Metric::TimeToRecover) {
         return Err(
             cursor.error(start + name.len(), format!("`{name}` is measured per phase: add `{{phase=NAME}}`"))
@@ -126,24 +167,33 @@ pub fn parse(text: &str, phases: &[String]) -> Result<Expectation, ExpectError> 
     let value_start = cursor.position;
     let value = cursor.text[value_start..].trim_end();
     let threshold = parse_threshold(metric, value).map_err(|message| cursor.error(value_start, message))?;
-    Ok(Expectation { text: text.to_owned(), metric, phase, op, threshold })
+    let upstream = labels.upstream.map(|(_, name)| name);
+    Ok(Expectation { text: text.to_owned(), metric, phase, upstream, op, threshold })
 }
 
-fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Metric, ExpectError> {
+/// The metric, and the labels written inside a timing's parentheses.
+fn parse_metric(
+    cursor: &mut Cursor<'_>,
+    start: usize,
+    name: &str,
+    names: &Names<'_>,
+) -> Result<(Metric, Option<Labels>), ExpectError> {
+    let plain = |metric| Ok((metric, None));
     let quantile = match name {
-        "availability" => return Ok(Metric::Availability),
-        "error_rate" => return Ok(Metric::ErrorRate),
-        "retry_amplification" => return Ok(Metric::RetryAmplification),
-        "burn_rate" => return Ok(Metric::BurnRate),
-        "budget_spent" => return Ok(Metric::BudgetSpent),
-        "fallback_rate" => return Ok(Metric::FallbackRate),
-        "cost_multiplier" => return Ok(Metric::CostMultiplier),
-        "cost_per_request" => return Ok(Metric::CostPerRequest),
-        "cost_per_minute" => return Ok(Metric::CostPerMinute),
-        "retry_after_compliance" => return Ok(Metric::RetryAfterCompliance),
-        "duplicate_rate" => return Ok(Metric::DuplicateRate),
-        "time_to_failover" => return Ok(Metric::TimeToFailover),
-        "time_to_recover" => return Ok(Metric::TimeToRecover),
+        "availability" => return plain(Metric::Availability),
+        "error_rate" => return plain(Metric::ErrorRate),
+        "retry_amplification" => return plain(Metric::RetryAmplification),
+        "burn_rate" => return plain(Metric::BurnRate),
+        "budget_spent" => return plain(Metric::BudgetSpent),
+        "fallback_rate" => return plain(Metric::FallbackRate),
+        "cost_multiplier" => return plain(Metric::CostMultiplier),
+        "cost_per_request" => return plain(Metric::CostPerRequest),
+        "cost_per_minute" => return plain(Metric::CostPerMinute),
+        "retry_after_compliance" => return plain(Metric::RetryAfterCompliance),
+        "retry_after_honoured" => return plain(Metric::RetryAfterHonoured),
+        "duplicate_rate" => return plain(Metric::DuplicateRate),
+        "time_to_failover" => return plain(Metric::TimeToFailover),
+        "time_to_recover" => return plain(Metric::TimeToRecover),
         "p50" => 0.5,
         "p90" => 0.9,
         "p99" => 0.99,
@@ -160,6 +210,7 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
         }
     };
     let mut basis = LatencyBasis::Latency;
+    let mut labels = None;
     if cursor.eat("(") {
         let (arg_start, argument) = cursor.take_while(is_name);
         let known = LatencyBasis::NAMES.iter().find(|(name, _)| *name == argument);
@@ -173,34 +224,54 @@ fn parse_metric(cursor: &mut Cursor<'_>, start: usize, name: &str) -> Result<Met
                 ));
             }
         };
+        labels = parse_labels(cursor, names)?;
         if !cursor.eat(")") {
             return Err(cursor.error(cursor.position, "expected `)`"));
         }
     }
-    Ok(Metric::Latency { quantile, basis })
+    Ok((Metric::Latency { quantile, basis }, labels))
 }
 
-fn parse_labels(cursor: &mut Cursor<'_>, phases: &[String]) -> Result<Option<usize>, ExpectError> {
+/// `{phase=NAME, upstream=NAME}`, either or both, if there.
+fn parse_labels(cursor: &mut Cursor<'_>, names: &Names<'_>) -> Result<Option<Labels>, ExpectError> {
     if !cursor.eat("{") {
         return Ok(None);
     }
-    let (key_start, key) = cursor.take_while(is_name);
-    if key != "phase" {
-        return Err(cursor.error(key_start, format!("unknown label `{key}`; expected `phase`")));
+    let mut labels = Labels::default();
+    loop {
+        let (key_start, key) = cursor.take_while(is_name);
+        let (known, given) = match key {
+            "phase" => (names.phases, labels.phase.is_some()),
+            "upstream" => (names.upstreams, labels.upstream.is_some()),
+            _ => {
+                return Err(
+                    cursor.error(key_start, format!("unknown label `{key}`; expected `phase` or `upstream`"))
+                )
+            }
+        };
+        if given {
+            return Err(cursor.error(key_start, format!("the `{key}` label is given twice")));
+        }
+        if !cursor.eat("=") {
+            return Err(cursor.error(cursor.position, format!("expected `=` after `{key}`")));
+        }
+        let (value_start, value) = cursor.take_while(is_name);
+        let Some(index) = known.iter().position(|name| name == value) else {
+            let plural = if key == "phase" { "phases" } else { "upstreams" };
+            return Err(cursor
+                .error(value_start, format!("no {key} named `{value}`; {plural} are {}", known.join(", "))));
+        };
+        match key {
+            "phase" => labels.phase = Some(index),
+            _ => labels.upstream = Some((key_start, value.to_owned())),
+        }
+        if cursor.eat("}") {
+            return Ok(Some(labels));
+        }
+        if !cursor.eat(",") {
+            return Err(cursor.error(cursor.position, "expected `,` or `}` after a label"));
+        }
     }
-    if !cursor.eat("=") {
-        return Err(cursor.error(cursor.position, "expected `=` after `phase`"));
-    }
-    let (value_start, value) = cursor.take_while(is_name);
-    let Some(index) = phases.iter().position(|phase| phase == value) else {
-        return Err(
-            cursor.error(value_start, format!("no phase named `{value}`; phases are {}", phases.join(", ")))
-        );
-    };
-    if !cursor.eat("}") {
-        return Err(cursor.error(cursor.position, "expected `}` to close the labels"));
-    }
-    Ok(Some(index))
 }
 
 fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
@@ -210,6 +281,7 @@ fn parse_threshold(metric: Metric, value: &str) -> Result<f64, String> {
         | Metric::BudgetSpent
         | Metric::FallbackRate
         | Metric::RetryAfterCompliance
+        | Metric::RetryAfterHonoured
         | Metric::DuplicateRate => {
             value.parse::<crate::units::Percent>().map(|p| p.0).map_err(|error| error.to_string())
         }
@@ -328,6 +400,49 @@ mod tests {
         assert!(unit.message.contains("duration"));
         let op = parse("availability 99%", &phases()).unwrap_err();
         assert!(op.message.contains("comparison"));
+    }
+
+    #[test]
+    fn parses_retry_gaps_with_phase_and_upstream_labels_inside_or_after_the_parentheses() {
+        let upstreams = ["openai".to_owned(), "anthropic".to_owned()];
+        let parse = |text: &str| parse_in(text, &phases(), &upstreams);
+        let inside = parse("p50(retry_gap{phase=brownout}) >= 1s").unwrap();
+        let gap = Metric::Latency { quantile: 0.5, basis: LatencyBasis::RetryGap };
+        assert_eq!(
+            (inside.metric, inside.phase, inside.upstream, inside.threshold),
+            (gap, Some(1), None, 1.0)
+        );
+        let after = parse("p50(retry_gap){phase=brownout} >= 1s").unwrap();
+        assert_eq!((after.metric, after.phase), (gap, Some(1)));
+        let narrowed = parse("max(retry_gap{ upstream = anthropic, phase=baseline }) < 6s").unwrap();
+        assert_eq!(narrowed.metric, Metric::Latency { quantile: 1.0, basis: LatencyBasis::RetryGap });
+        assert_eq!((narrowed.phase, narrowed.upstream.as_deref()), (Some(0), Some("anthropic")));
+        let p99 = parse("p99(retry_gap){upstream=openai} <= 2500ms").unwrap();
+        assert_eq!((p99.phase, p99.upstream.as_deref(), p99.threshold), (None, Some("openai"), 2.5));
+        let failover = parse("p99(failover){phase=brownout} < 50ms").unwrap();
+        assert_eq!(failover.metric, Metric::Latency { quantile: 0.99, basis: LatencyBasis::Failover });
+        assert!((failover.threshold - 0.05).abs() < 1e-12);
+        let honoured = parse("retry_after_honoured{phase=brownout} >= 90%").unwrap();
+        assert_eq!((honoured.metric, honoured.threshold), (Metric::RetryAfterHonoured, 0.9));
+    }
+
+    #[test]
+    fn upstream_labels_are_checked_where_they_are_written() {
+        let upstreams = ["openai".to_owned()];
+        // Each expression, the offset its error names, and what the error says.
+        let cases = [
+            ("p50(retry_gap{upstream=openia}) >= 1s", 23, "no upstream named `openia`; upstreams are openai"),
+            ("p50(ttft){upstream=openai} < 1s", 10, "`upstream=` goes with `retry_gap` only"),
+            ("p50(retry_gap{phase=brownout}){phase=baseline} > 1s", 30, "labels are given twice"),
+            ("p50(retry_gap){phase=brownout, phase=baseline} > 1s", 31, "the `phase` label is given twice"),
+            ("p50(retry_gap) > 50%", 17, "duration"),
+            ("availability{zone=a} > 99%", 13, "expected `phase` or `upstream`"),
+        ];
+        for (text, offset, message) in cases {
+            let error = parse_in(text, &phases(), &upstreams).unwrap_err();
+            assert_eq!(error.offset, offset, "{text}: {}", error.message);
+            assert!(error.message.contains(message), "{text}: {}", error.message);
+        }
     }
 
     #[test]

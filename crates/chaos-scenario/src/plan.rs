@@ -108,6 +108,9 @@ impl Target {
                 let policy = match builtin.policy {
                     RetryPolicy::Sdk(profile) => format!("retries like {}", profile.follows()),
                     RetryPolicy::Naive => "naive immediate retries".to_owned(),
+                    RetryPolicy::Exponential => {
+                        "retries after 1 s, 2 s, 4 s…, ignoring retry-after".to_owned()
+                    }
                 };
                 let chain: Vec<&str> =
                     builtin.chain.iter().filter_map(|i| upstreams.get(*i)).map(|u| u.name.as_str()).collect();

@@ -7,7 +7,9 @@
 //!
 //! The `naive` policy is the anti-pattern a home-made client or gateway falls into: it retries
 //! every failure at once, with no backoff and no regard for `retry-after` — the cost blow-up a
-//! chaos run should expose.
+//! chaos run should expose. The `exponential` policy is the subtler one: it retries what the
+//! SDKs retry, after 1 s, 2 s, 4 s … (at most 8 s, no jitter), and never reads `retry-after` —
+//! a backoff that waits "long enough" for a short ask and not at all as asked for a long one.
 //!
 //! Profiles differ only in what they do with a long server delay, as measured on loopback with
 //! `retry-after: 121` (each profile names the version it follows: [`SdkProfile::follows`]):
@@ -41,6 +43,8 @@ pub enum RetryPolicy {
     Sdk(SdkProfile),
     /// Every failure, at once.
     Naive,
+    /// What the SDKs retry, after 1 s · 2ⁿ (at most 8 s), whatever `retry-after` says.
+    Exponential,
 }
 
 impl Default for RetryPolicy {
@@ -52,12 +56,20 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The names a scenario's `backoff` may use.
-    pub const NAMES: &'static [&'static str] =
-        &["sdk", "openai-python", "anthropic-python", "openai-node", "anthropic-node", "naive"];
+    pub const NAMES: &'static [&'static str] = &[
+        "sdk",
+        "openai-python",
+        "anthropic-python",
+        "openai-node",
+        "anthropic-node",
+        "naive",
+        "exponential",
+    ];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "naive" => Some(RetryPolicy::Naive),
+            "exponential" => Some(RetryPolicy::Exponential),
             other => SdkProfile::from_name(other).map(RetryPolicy::Sdk),
         }
     }
@@ -67,7 +79,9 @@ impl RetryPolicy {
     pub fn retries(self, answer: Option<(u16, &HeaderMap)>) -> bool {
         match (self, answer) {
             (RetryPolicy::Naive, _) | (_, None) => true,
-            (RetryPolicy::Sdk(_), Some((status, headers))) => should_retry(status, headers),
+            (RetryPolicy::Sdk(_) | RetryPolicy::Exponential, Some((status, headers))) => {
+                should_retry(status, headers)
+            }
         }
     }
 
@@ -90,6 +104,7 @@ impl RetryPolicy {
     ) -> RetryAdvice {
         match self {
             RetryPolicy::Naive => RetryAdvice::Wait(Duration::ZERO),
+            RetryPolicy::Exponential => RetryAdvice::Wait(speed.time(doubling(retries_so_far))),
             RetryPolicy::Sdk(profile) => {
                 let asked = server_wait(headers, now).map(|wait| speed.scenario_time(wait));
                 match retry_delay(profile, retries_so_far, asked, jitter) {
@@ -148,6 +163,11 @@ pub fn should_retry(status: u16, headers: &HeaderMap) -> bool {
 pub fn backoff(retries_so_far: u32, jitter: f64) -> Duration {
     let base = (0.5 * 2f64.powi(retries_so_far.min(16) as i32)).min(8.0);
     Duration::from_secs_f64(base * (1.0 - 0.25 * jitter))
+}
+
+/// The `exponential` policy's wait: 1 s, 2 s, 4 s, then 8 s for every later retry.
+pub fn doubling(retries_so_far: u32) -> Duration {
+    Duration::from_secs(1 << retries_so_far.min(3))
 }
 
 /// How long to wait before the next retry, or whether to give up, given the wait the server
@@ -243,6 +263,21 @@ mod tests {
         assert!(!sdk.retries(Some((429, &asked))), "the server's x-should-retry: false is obeyed");
         assert!(sdk.retries(None), "timeouts and connection errors are retried");
         assert!(naive.retries_broken_answers() && !sdk.retries_broken_answers());
+    }
+
+    #[test]
+    fn exponential_waits_one_then_two_seconds_whatever_the_server_asks() {
+        let exponential = RetryPolicy::from_name("exponential").unwrap();
+        let asked = headers(&[("retry-after-ms", "4500"), ("retry-after", "5")]);
+        let now = SystemTime::UNIX_EPOCH;
+        let waits: Vec<RetryAdvice> =
+            (0..5).map(|n| exponential.delay(n, &asked, 0.9, now, Speed::REAL_TIME)).collect();
+        assert_eq!(waits, [wait(1000), wait(2000), wait(4000), wait(8000), wait(8000)]);
+        assert!(exponential.retries(Some((429, &asked))) && exponential.retries(None));
+        assert!(!exponential.retries(Some((400, &asked))), "what the SDKs leave, it leaves");
+        assert!(!exponential.retries_broken_answers());
+        let ten = Speed::new(10.0).unwrap();
+        assert_eq!(exponential.delay(1, &asked, 0.0, now, ten), wait(200), "played faster at a speed");
     }
 
     #[test]

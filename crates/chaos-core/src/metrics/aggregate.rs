@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     attempt_timeline::AttemptTimeline,
+    gaps::{GapTotals, Settled},
     hdr_base64,
     joins::{JoinTotals, RequestJoins},
     key_totals::{self, KeyTotals},
@@ -106,6 +107,13 @@ pub struct PhaseTotals {
     /// pool (`target.keys_env`, `keys_file`); empty otherwise.
     #[serde(default)]
     pub keys: BTreeMap<usize, KeyTotals>,
+    /// Retry gaps and failover times, from requests joined by correlation id.
+    #[serde(default)]
+    pub gaps: GapTotals,
+    /// Microseconds from the run's start to the arrival of the first attempt each upstream
+    /// answered with a 2xx of its own, by upstream index.
+    #[serde(default)]
+    pub first_served_us: BTreeMap<usize, u64>,
 }
 
 impl Default for PhaseTotals {
@@ -132,6 +140,8 @@ impl Default for PhaseTotals {
             uncorrelated: 0,
             uncorrelated_billed: ModelTokens::default(),
             keys: BTreeMap::new(),
+            gaps: GapTotals::default(),
+            first_served_us: BTreeMap::new(),
         }
     }
 }
@@ -173,6 +183,16 @@ impl PhaseTotals {
         self.uncorrelated += other.uncorrelated;
         self.uncorrelated_billed.merge(&other.uncorrelated_billed);
         key_totals::merge_keys(&mut self.keys, &other.keys);
+        self.gaps.merge(&other.gaps);
+        for (upstream, at) in &other.first_served_us {
+            self.served_first(*upstream, *at);
+        }
+    }
+
+    /// Upstream `upstream` served an attempt that arrived `at_us` into the run.
+    fn served_first(&mut self, upstream: usize, at_us: u64) {
+        let first = self.first_served_us.entry(upstream).or_insert(at_us);
+        *first = (*first).min(at_us);
     }
 
     fn histograms(&self) -> [&Histogram<u32>; 6] {
@@ -392,6 +412,9 @@ impl Aggregate {
         if matches!(attempt.outcome, AttemptOutcome::Status(200..=299)) {
             *phase.served.entry(attempt.upstream).or_insert(0) += 1;
         }
+        if attempt.upstream_success() {
+            phase.served_first(attempt.upstream, u64::try_from(attempt.at.as_micros()).unwrap_or(u64::MAX));
+        }
         phase.billed.add(attempt);
         if let (Some(phase), Some(id)) = (joined, attempt.logical_id) {
             self.joins.attempt(phase, id, attempt);
@@ -415,9 +438,11 @@ impl Aggregate {
     }
 }
 
-fn merge_joins(phases: &mut [PhaseTotals], phase: usize, totals: &JoinTotals) {
+fn merge_joins(phases: &mut [PhaseTotals], phase: usize, settled: &Settled) {
     let last = phases.len() - 1;
-    phases[phase.min(last)].joins.merge(totals);
+    let phase = &mut phases[phase.min(last)];
+    phase.joins.merge(&settled.totals);
+    phase.gaps.add(settled);
 }
 
 fn record_into(phase: &mut PhaseTotals, record: &LogicalRecord) {

@@ -35,6 +35,36 @@ pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
     decode(&text).map_err(serde::de::Error::custom)
 }
 
+/// A map of histograms (by upstream index, say), each value encoded as above; used as a serde
+/// `with` module.
+pub mod by_key {
+    use std::collections::BTreeMap;
+
+    use hdrhistogram::Histogram;
+    use serde::{ser::SerializeMap, Deserialize};
+
+    pub fn serialize<S: serde::Serializer>(
+        histograms: &BTreeMap<usize, Histogram<u32>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(histograms.len()))?;
+        for (key, histogram) in histograms {
+            map.serialize_entry(key, &super::encode(histogram).map_err(serde::ser::Error::custom)?)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<usize, Histogram<u32>>, D::Error> {
+        let encoded = BTreeMap::<usize, String>::deserialize(deserializer)?;
+        encoded
+            .into_iter()
+            .map(|(key, text)| Ok((key, super::decode(&text).map_err(serde::de::Error::custom)?)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

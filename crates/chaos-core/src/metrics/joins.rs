@@ -8,8 +8,14 @@
 //!   ended there. Both instants are taken at the interposer, where the answer ends a little
 //!   before the target has read it, so a target that waited exactly as asked always complies.
 //!   A retry sent to another upstream (a fallback) was not asked to wait by this one.
+//!   How closely it followed the ask is counted too: within tolerance, shorter or longer
+//!   (`waits.rs`).
 //! - **Duplicate calls.** A logical request whose attempts got more than one 2xx from the
 //!   upstream itself (not a fault's answer) had its generation paid for more than once.
+//! - **Retry gaps and failover times** (`gaps.rs`): the wait before each retry, wherever it went,
+//!   and the time a request took to reach another upstream once its first one failed it.
+//!   Attempts are ordered by arrival; an attempt whose answer never ended (the target hung up
+//!   first) starts no gap and no failover, having no end to measure from.
 //!
 //! Memory stays bounded: a request's few attempts are kept only while it can still matter — until
 //! [`GRACE`] after the load saw the request end, by which time every attempt it caused has been
@@ -21,7 +27,11 @@ use std::{
     time::Duration,
 };
 
-use super::AttemptRecord;
+use super::{
+    gaps::Settled,
+    waits::{against_ask, AgainstAsk},
+    AttemptRecord,
+};
 
 /// How long after a logical request ended its attempts are still waited for.
 pub const GRACE: Duration = Duration::from_secs(60);
@@ -37,6 +47,15 @@ pub struct JoinTotals {
     pub honoured_retries: u64,
     /// Logical requests with more than one upstream 2xx attempt.
     pub duplicate_requests: u64,
+    /// Retries asked to wait that arrived within tolerance of the asked wait, either side.
+    #[serde(default)]
+    pub within_tolerance_retries: u64,
+    /// Those that arrived later than the ask plus the tolerance.
+    #[serde(default)]
+    pub longer_retries: u64,
+    /// Those that arrived sooner than the ask less the tolerance.
+    #[serde(default)]
+    pub shorter_retries: u64,
 }
 
 impl JoinTotals {
@@ -44,6 +63,20 @@ impl JoinTotals {
         self.asked_retries += other.asked_retries;
         self.honoured_retries += other.honoured_retries;
         self.duplicate_requests += other.duplicate_requests;
+        self.within_tolerance_retries += other.within_tolerance_retries;
+        self.longer_retries += other.longer_retries;
+        self.shorter_retries += other.shorter_retries;
+    }
+
+    /// A retry that waited `waited` after an answer that asked for `asked`.
+    fn asked(&mut self, waited: Duration, asked: Duration) {
+        self.asked_retries += 1;
+        self.honoured_retries += u64::from(waited >= asked);
+        match against_ask(waited, asked) {
+            AgainstAsk::Shorter => self.shorter_retries += 1,
+            AgainstAsk::Within => self.within_tolerance_retries += 1,
+            AgainstAsk::Longer => self.longer_retries += 1,
+        }
     }
 }
 
@@ -55,6 +88,8 @@ struct Seen {
     end: Option<Duration>,
     asked: Option<Duration>,
     success: bool,
+    /// Not a complete 2xx: an error status, no answer, or a broken stream.
+    failed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,13 +117,15 @@ impl RequestJoins {
             end: record.answer_end(),
             asked: record.retry_after,
             success: record.upstream_success(),
+            failed: !matches!(record.outcome, super::AttemptOutcome::Status(200..=299))
+                || record.answer.completed == Some(false),
         };
         self.pending.entry(id).or_insert_with(|| Pending { phase, attempts: Vec::new() }).attempts.push(seen);
     }
 
     /// Logical request `id` ended at `at`; requests that ended [`GRACE`] before it are settled
     /// (`settled(phase, totals)`) and forgotten.
-    pub fn ended(&mut self, id: u64, at: Duration, mut settled: impl FnMut(usize, &JoinTotals)) {
+    pub fn ended(&mut self, id: u64, at: Duration, mut settled: impl FnMut(usize, &Settled)) {
         self.ended.push_back((at, id));
         self.latest = self.latest.max(at);
         while let Some(&(end, id)) = self.ended.front() {
@@ -103,7 +140,7 @@ impl RequestJoins {
     }
 
     /// Settles every request still kept (at the end of a run).
-    pub fn settle_all(&mut self, mut settled: impl FnMut(usize, &JoinTotals)) {
+    pub fn settle_all(&mut self, mut settled: impl FnMut(usize, &Settled)) {
         self.ended.clear();
         for (_, pending) in self.pending.drain() {
             settled(pending.phase, &settle(pending.attempts));
@@ -121,19 +158,32 @@ impl RequestJoins {
 }
 
 /// What one request's attempts add up to.
-fn settle(mut attempts: Vec<Seen>) -> JoinTotals {
+fn settle(mut attempts: Vec<Seen>) -> Settled {
     attempts.sort_by_key(|seen| seen.at);
-    let mut totals = JoinTotals::default();
+    let mut settled = Settled { failover: failover(&attempts), ..Settled::default() };
     for (index, seen) in attempts.iter().enumerate() {
-        let (Some(asked), Some(end)) = (seen.asked, seen.end) else { continue };
-        let Some(next) = attempts[index + 1..].iter().find(|next| next.upstream == seen.upstream) else {
-            continue;
-        };
-        totals.asked_retries += 1;
-        totals.honoured_retries += u64::from(next.at >= end + asked);
+        let Some(end) = seen.end else { continue };
+        let later = &attempts[index + 1..];
+        if let Some(next) = later.first() {
+            settled.gaps.push((next.upstream, next.at.saturating_sub(end)));
+        }
+        let Some(asked) = seen.asked else { continue };
+        if let Some(next) = later.iter().find(|next| next.upstream == seen.upstream) {
+            settled.totals.asked(next.at.saturating_sub(end), asked);
+        }
     }
-    totals.duplicate_requests = u64::from(attempts.iter().filter(|seen| seen.success).count() > 1);
-    totals
+    settled.totals.duplicate_requests = u64::from(attempts.iter().filter(|seen| seen.success).count() > 1);
+    settled
+}
+
+/// From the end of the first failed answer at the upstream the request started at to the
+/// arrival of its first attempt at another upstream after that (`attempts` by arrival).
+fn failover(attempts: &[Seen]) -> Option<Duration> {
+    let started_at = attempts.first()?.upstream;
+    let failed = attempts.iter().position(|seen| seen.upstream == started_at && seen.failed)?;
+    let end = attempts[failed].end?;
+    let elsewhere = attempts[failed + 1..].iter().find(|seen| seen.upstream != started_at)?;
+    Some(elsewhere.at.saturating_sub(end))
 }
 
 #[cfg(test)]
@@ -161,8 +211,70 @@ mod tests {
             joins.attempt(0, 1, record);
         }
         let mut totals = JoinTotals::default();
-        joins.settle_all(|_, settled| totals.merge(settled));
+        joins.settle_all(|_, settled| totals.merge(&settled.totals));
         totals
+    }
+
+    fn settled_of(records: &[AttemptRecord]) -> Settled {
+        let mut joins = RequestJoins::default();
+        for record in records {
+            joins.attempt(0, 1, record);
+        }
+        let mut all = Vec::new();
+        joins.settle_all(|_, settled| all.push(settled.clone()));
+        all.pop().expect("one request")
+    }
+
+    #[test]
+    fn a_fixed_backoff_complies_with_a_short_ask_but_follows_only_asks_near_it() {
+        // Asked 1.2 s, 3 s and 4.5 s; a 1 s then 2 s backoff (arrivals 10 ms after each end + wait).
+        let asks = [1_200, 3_000, 4_500];
+        let mut records = vec![attempt(0, 0, 429, Some(asks[0]))];
+        records.push(attempt(0, 1_010, 429, Some(asks[1])));
+        records.push(attempt(0, 3_020, 429, Some(asks[2])));
+        records.push(attempt(0, 5_030, 200, None));
+        let totals = totals_of(&records);
+        assert_eq!(totals.asked_retries, 3);
+        assert_eq!(totals.honoured_retries, 0, "1 s < 1.2 s, 2 s < 3 s, 2 s < 4.5 s");
+        assert_eq!(
+            (totals.within_tolerance_retries, totals.shorter_retries, totals.longer_retries),
+            (1, 2, 0)
+        );
+        // The same asks, each waited exactly: every one complies and follows.
+        let exact = [
+            attempt(0, 0, 429, Some(1_200)),
+            attempt(0, 1_210, 429, Some(3_000)),
+            attempt(0, 4_220, 200, None),
+        ];
+        let exact = totals_of(&exact);
+        assert_eq!((exact.honoured_retries, exact.within_tolerance_retries), (2, 2));
+        let late = totals_of(&[attempt(0, 0, 429, Some(1_000)), attempt(0, 1_300, 200, None)]);
+        assert_eq!((late.honoured_retries, late.longer_retries), (1, 1));
+    }
+
+    #[test]
+    fn gaps_run_from_each_answer_end_to_the_next_arrival_by_the_later_upstream() {
+        let settled =
+            settled_of(&[attempt(0, 0, 503, None), attempt(0, 510, 503, None), attempt(1, 523, 200, None)]);
+        assert_eq!(settled.gaps, [(0, ms(500)), (1, ms(3))]);
+        // First failed answer at upstream 0 ended at 10 ms; upstream 1 reached at 523 ms.
+        assert_eq!(settled.failover, Some(ms(513)));
+    }
+
+    #[test]
+    fn no_failover_without_a_failure_first_or_without_another_upstream() {
+        let retried_in_place = settled_of(&[attempt(0, 0, 503, None), attempt(0, 100, 200, None)]);
+        assert_eq!(retried_in_place.failover, None);
+        let hedged = settled_of(&[attempt(0, 0, 200, None), attempt(1, 5, 200, None)]);
+        assert_eq!(hedged.failover, None, "the first upstream did not fail it");
+        let mut hung = attempt(0, 0, 503, None);
+        hung.answer.duration = None;
+        let no_end = settled_of(&[hung, attempt(1, 30_000, 200, None)]);
+        assert_eq!((no_end.failover, no_end.gaps.len()), (None, 0), "nothing to measure from");
+        let mut cut = attempt(0, 0, 200, None);
+        cut.answer.completed = Some(false);
+        let after_cut = settled_of(&[cut, attempt(1, 12, 200, None)]);
+        assert_eq!(after_cut.failover, Some(ms(2)), "a broken stream failed it");
     }
 
     #[test]
@@ -201,10 +313,10 @@ mod tests {
         let mut phases = [JoinTotals::default(); 2];
         joins.attempt(1, 1, &attempt(0, 0, 200, None));
         joins.attempt(1, 1, &attempt(0, 20, 200, None));
-        joins.ended(1, ms(30), |phase, settled| phases[phase].merge(settled));
+        joins.ended(1, ms(30), |phase, settled| phases[phase].merge(&settled.totals));
         assert_eq!(joins.len(), 1, "kept through its grace");
         joins.attempt(0, 2, &attempt(0, 40, 200, None));
-        joins.ended(2, ms(30) + GRACE, |phase, settled| phases[phase].merge(settled));
+        joins.ended(2, ms(30) + GRACE, |phase, settled| phases[phase].merge(&settled.totals));
         assert_eq!(joins.len(), 1, "request 1 settled, request 2 kept");
         assert_eq!(phases[1].duplicate_requests, 1);
         assert_eq!(phases[0], JoinTotals::default());
@@ -222,7 +334,7 @@ mod tests {
             let at = id * 1000 / PER_SECOND;
             joins.attempt(0, id, &attempt(0, at, 429, Some(1)));
             joins.attempt(0, id, &attempt(0, at + 1, 200, None));
-            joins.ended(id, ms(at + 2), |_, totals| settled += totals.asked_retries);
+            joins.ended(id, ms(at + 2), |_, request| settled += request.totals.asked_retries);
             assert!(joins.len() <= within_grace, "{} requests kept at {id}", joins.len());
             assert!(joins.ended.len() <= within_grace, "{} ends kept at {id}", joins.ended.len());
         }

@@ -4,6 +4,7 @@
 mod aggregate;
 pub mod attempt_timeline;
 mod clock;
+pub mod gaps;
 pub mod hdr_base64;
 pub mod joins;
 pub mod journal;
@@ -18,6 +19,7 @@ pub mod replay;
 mod tallies;
 pub mod timeline;
 mod tokens;
+pub mod waits;
 
 pub use aggregate::{Aggregate, PhaseTotals, SecondTotals};
 pub use clock::RunClock;

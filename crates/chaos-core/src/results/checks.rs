@@ -57,6 +57,10 @@ pub enum LatencyBasis {
     Itl,
     /// Each request's longest gap between tokens.
     Stall,
+    /// Gaps between consecutive attempts of a logical request (answer end to next arrival).
+    RetryGap,
+    /// Per request, from its first failed answer to its first attempt at another upstream.
+    Failover,
 }
 
 impl LatencyBasis {
@@ -68,6 +72,8 @@ impl LatencyBasis {
         ("ttft", LatencyBasis::Ttft),
         ("itl", LatencyBasis::Itl),
         ("stall", LatencyBasis::Stall),
+        ("retry_gap", LatencyBasis::RetryGap),
+        ("failover", LatencyBasis::Failover),
     ];
 }
 
@@ -95,6 +101,8 @@ pub enum Metric {
     CostPerMinute,
     /// Share of the retries asked to wait (`retry-after`) that waited at least as asked.
     RetryAfterCompliance,
+    /// Share of the retries asked to wait whose wait came within tolerance of the ask.
+    RetryAfterHonoured,
     /// Share of logical requests whose generation the upstream answered with a 2xx more than once.
     DuplicateRate,
     /// Seconds from a faulted phase's start until another upstream than the primary served
@@ -117,6 +125,7 @@ impl Metric {
             Metric::BudgetSpent
             | Metric::CostMultiplier
             | Metric::RetryAfterCompliance
+            | Metric::RetryAfterHonoured
             | Metric::DuplicateRate
             | Metric::TimeToFailover
             | Metric::TimeToRecover => false,
@@ -151,6 +160,9 @@ pub struct Expectation {
     /// check names the phase), so `None` in an expectation read back from one.
     #[serde(skip)]
     pub phase: Option<usize>,
+    /// The upstream it is narrowed to (`upstream=NAME`, with `retry_gap` only); `None` for all.
+    #[serde(default)]
+    pub upstream: Option<String>,
     /// How the observed value must compare with the threshold.
     pub op: Comparison,
     /// In the metric's base unit: a fraction, seconds, or a plain ratio.

@@ -134,6 +134,33 @@ pub struct Figures {
     /// Share (a fraction, 0–1) of the retries asked to wait that arrived at the interposer at
     /// least the asked wait after the asking answer ended there; `None` when none was asked.
     pub retry_after_compliance: Option<f64>,
+    /// Share (a fraction, 0–1) of the retries asked to wait whose wait came within tolerance of
+    /// the ask, either side: `max(10 % of the ask, 250 ms)` (see `methods.retry_after_honoured`);
+    /// `None` when none was asked. With the two below it sums to 1.
+    #[serde(default)]
+    pub retry_after_honoured: Option<f64>,
+    /// Share of them that waited longer than the ask plus the tolerance.
+    #[serde(default)]
+    pub retry_after_longer: Option<f64>,
+    /// Share of them that waited less than the ask less the tolerance.
+    #[serde(default)]
+    pub retry_after_shorter: Option<f64>,
+    /// Gaps between consecutive attempts of one logical request (joined by correlation id),
+    /// milliseconds: from the earlier attempt's answer end to the later one's arrival, both at
+    /// the interposers (see `methods.retry_gap`); `None` when no request was tried twice.
+    #[serde(default)]
+    pub retry_gap_ms: Option<Percentiles>,
+    /// The same by the upstream the later attempt went to.
+    #[serde(default)]
+    pub retry_gap_ms_by_upstream: BTreeMap<String, Percentiles>,
+    /// Logical requests (joined by correlation id) that reached another upstream after the one
+    /// they started at failed them.
+    #[serde(default)]
+    pub failovers: u64,
+    /// For each of those, milliseconds from its first failed answer at the upstream it started
+    /// at to the arrival of its first attempt at another upstream (see `methods.failover`).
+    #[serde(default)]
+    pub failover_ms: Option<Percentiles>,
     /// Logical requests (joined by correlation id) whose attempts got more than one 2xx from
     /// the upstream itself: generation paid for more than once (see `methods.duplicate_calls`).
     #[serde(default)]
@@ -191,12 +218,15 @@ pub struct Fill {
 /// The transition figures of one phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Transitions {
-    /// Whether another upstream served while this phase's faults hit the primary; `None` when
-    /// the phase injects nothing at the primary (or for the whole run). See `time_to_failover_s`.
+    /// Whether another upstream than the primary served a request of this phase (by its
+    /// intended start, wherever its fallback landed) while the phase's faults hit the primary;
+    /// `None` when the phase injects nothing at the primary (or for the whole run).
     pub failed_over: Option<bool>,
-    /// Seconds from the phase's start to the end of the first second (by arrival at the
-    /// interposer) in which an upstream other than the primary answered with a 2xx of its own:
-    /// 1 s resolution, an upper bound. `None` when it did not fail over, or does not apply.
+    /// Seconds from the phase's start to the arrival at the interposer of the first attempt, of a
+    /// request of this phase, that an upstream other than the primary answered with a 2xx of its
+    /// own (microsecond resolution; results written before schema v2 had whole seconds). `None`
+    /// when it did not fail over, or does not apply. How long each request took to move is
+    /// `failover_ms`.
     pub time_to_failover_s: Option<f64>,
     /// Whether this phase, the first after faults at the primary ended, got back to the
     /// baseline's success ratio and primary share for good; `None` when it is not such a phase.

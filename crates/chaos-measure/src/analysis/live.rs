@@ -81,6 +81,7 @@ impl LiveFigures {
             Metric::BudgetSpent
             | Metric::CostMultiplier
             | Metric::RetryAfterCompliance
+            | Metric::RetryAfterHonoured
             | Metric::DuplicateRate
             | Metric::TimeToFailover
             | Metric::TimeToRecover => None,

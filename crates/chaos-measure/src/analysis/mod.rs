@@ -4,7 +4,9 @@
 //! peak 5-minute burn rate and whether it would have paged (`slo.rs`, arithmetic in `burn.rs`);
 //! and cost: the tokens billed to the attempts × their models' prices (`cost.rs`, `prices.rs`),
 //! per logical request, and as a multiple of the baseline's (the first phase); and per phase,
-//! the time to fail over off a faulted primary and to recover after (`transitions.rs`).
+//! the time to fail over off a faulted primary and to recover after (`transitions.rs`); and
+//! from requests joined by correlation id, the gaps before retries (by the upstream retried
+//! at), each request's time to fail over, and how closely retries followed `retry-after`.
 //!
 //! Attempts are joined to the logical request that caused them by correlation id where the id
 //! survived the target; otherwise they count in the phase that was active at the interposer.
@@ -31,7 +33,7 @@ pub use crate::metrics::{Percentiles, SpectrumPoint};
 use crate::{
     metrics::{Aggregate, Outcome, PhaseTotals, Records, Tallies},
     scenario::{
-        expect::{LatencyBasis, Metric},
+        expect::{Expectation, LatencyBasis, Metric},
         Plan,
     },
 };
@@ -83,6 +85,7 @@ impl Analysis {
                 .filter(|_| figures.duration_s > 0.0)
                 .map(|usd| usd * 60.0 / figures.duration_s),
             Metric::RetryAfterCompliance => figures.retry_after_compliance,
+            Metric::RetryAfterHonoured => figures.retry_after_honoured,
             Metric::DuplicateRate => figures.duplicate_rate,
             Metric::TimeToFailover => figures.transitions.time_to_failover(),
             Metric::TimeToRecover => figures.transitions.time_to_recover(),
@@ -94,9 +97,23 @@ impl Analysis {
                     LatencyBasis::Ttft => figures.ttft_ms.as_ref(),
                     LatencyBasis::Itl => figures.itl_ms.as_ref(),
                     LatencyBasis::Stall => figures.stall_ms.as_ref(),
+                    LatencyBasis::RetryGap => figures.retry_gap_ms.as_ref(),
+                    LatencyBasis::Failover => figures.failover_ms.as_ref(),
                 }?;
                 Some(percentiles.at(quantile) / 1000.0)
             }
+        }
+    }
+
+    /// The observed value of an expectation's metric over its phase and, for retry gaps, its
+    /// upstream; `None` when there were no events to compute it from.
+    pub fn observed(&self, expectation: &Expectation) -> Option<f64> {
+        match (expectation.metric, &expectation.upstream) {
+            (Metric::Latency { quantile, basis: LatencyBasis::RetryGap }, Some(upstream)) => {
+                let percentiles = self.figures(expectation.phase).retry_gap_ms_by_upstream.get(upstream)?;
+                Some(percentiles.at(quantile) / 1000.0)
+            }
+            (metric, _) => self.value(metric, expectation.phase),
         }
     }
 
@@ -153,7 +170,7 @@ pub fn analyze_folded(plan: &Plan, folded: Folded) -> Analysis {
     let prices = cost::applied_prices(&totals.billed, prices::PriceBook { scenario: &plan.prices });
     let primary = plan.upstreams.get(plan.primary_upstream()).map_or("", |upstream| upstream.name.as_str());
     let seconds = transitions::seconds(primary, &attempt_timeline, &tallies.slo_seconds);
-    for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds)) {
+    for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds, &tallies)) {
         figures.transitions = transitions;
     }
     Analysis {
@@ -194,13 +211,12 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
     let slo = window.plan.slo;
     let burn_rate = burn::burn_rate(slo_events, slo.availability);
     let upstreams = &window.plan.upstreams;
-    let served_by = totals
-        .served
-        .iter()
-        .map(|(index, count)| {
-            (upstreams.get(*index).map_or_else(|| index.to_string(), |u| u.name.clone()), *count)
-        })
-        .collect();
+    let upstream_name =
+        |index: usize| upstreams.get(index).map_or_else(|| index.to_string(), |u| u.name.clone());
+    let served_by = totals.served.iter().map(|(index, count)| (upstream_name(*index), *count)).collect();
+    let joins = &totals.joins;
+    // Files written before the shares were counted have none: unknown, not zero.
+    let followed = joins.within_tolerance_retries + joins.longer_retries + joins.shorter_retries;
     let served: u64 = totals.served.values().sum();
     let primary = window.plan.primary_upstream();
     let by_fallback = served - totals.served.get(&primary).copied().unwrap_or(0);
@@ -263,8 +279,20 @@ fn figures(window: Window<'_>, totals: &PhaseTotals) -> Figures {
             .map(|usd| usd / logical_requests as f64),
         cost_multiplier: None,
         unpriced_attempts: cost.unpriced_attempts,
-        retries_asked_to_wait: totals.joins.asked_retries,
-        retry_after_compliance: ratio(totals.joins.honoured_retries, totals.joins.asked_retries),
+        retries_asked_to_wait: joins.asked_retries,
+        retry_after_compliance: ratio(joins.honoured_retries, joins.asked_retries),
+        retry_after_honoured: ratio(joins.within_tolerance_retries, followed),
+        retry_after_longer: ratio(joins.longer_retries, followed),
+        retry_after_shorter: ratio(joins.shorter_retries, followed),
+        retry_gap_ms: Percentiles::of(&totals.gaps.all_retry_gaps()),
+        retry_gap_ms_by_upstream: totals
+            .gaps
+            .retry_gaps
+            .iter()
+            .filter_map(|(index, gaps)| Some((upstream_name(*index), Percentiles::of(gaps)?)))
+            .collect(),
+        failovers: totals.gaps.failover.len(),
+        failover_ms: Percentiles::of(&totals.gaps.failover),
         duplicate_requests: totals.joins.duplicate_requests,
         duplicate_rate: ratio(totals.joins.duplicate_requests, logical_requests),
         transitions: transitions::Transitions::default(),

@@ -1,16 +1,20 @@
 //! Time to fail over and time to recover, per phase: how long the target took to move its
-//! traffic off a faulted primary upstream, and to bring it back once the faults ended. Both come
-//! from the per-second counts the run already keeps, so their resolution is one second, and both
-//! read as an upper bound: the end of the first second in which the thing was seen, minus the
-//! phase's start (a failover within the phase's first second reads `1 s`).
+//! traffic off a faulted primary upstream, and to bring it back once the faults ended.
 //!
 //! - **Time to fail over** is measured in a phase that injects at the primary (a fault, or its
-//!   zone going dark): until the end of the first second in which an upstream other than the
-//!   primary answered an attempt with a 2xx of its own (a fault's answer does not count), by the
-//!   attempt's arrival at the interposer. A phase in which that never happened did not fail over
-//!   (`failed_over: false`); the primary recovering on its own is not a failover, it is what
-//!   the next phase's time to recover measures.
-//! - **Time to recover** is measured in a phase that injects nothing at the primary and follows
+//!   zone going dark): from the phase's start to the arrival at the interposer of the first
+//!   attempt that an upstream other than the primary answered with a 2xx of its own (a fault's
+//!   answer does not count), among the attempts of the requests meant to start in the phase —
+//!   joined by correlation id, so a fallback that lands after the phase ended still counts
+//!   for it, as it does in its `fallback_rate` (an attempt without an id counts in the phase it
+//!   arrived in). Microsecond resolution, from the earliest such arrival each phase keeps per
+//!   upstream. A phase in which that never happened did not fail over (`failed_over: false`);
+//!   the primary recovering on its own is not a failover, it is what the next phase's time to
+//!   recover measures. How long each request took to move is another figure, `failover_ms`
+//!   (`crate::metrics::gaps`).
+//! - **Time to recover** comes from the per-second counts the run already keeps, so its
+//!   resolution is one second, and reads as an upper bound: the end of the first second in
+//!   which the thing was seen, minus the phase's start. It is measured in a phase that injects nothing at the primary and follows
 //!   one that did: until the end of the first second *from which on* every second of the phase
 //!   is back at the baseline on both counts: the share of successful requests among those meant
 //!   to start in it (SLO events: an unfinished request is neither), and the primary's share of
@@ -25,10 +29,13 @@
 
 pub use crate::results::Transitions;
 
-use std::ops::Range;
+use std::{ops::Range, time::Duration};
 
 use super::upstream_timeline::AttemptsSecond;
-use crate::{metrics::SecondTotals, scenario::Plan};
+use crate::{
+    metrics::{PhaseTotals, SecondTotals, Tallies},
+    scenario::Plan,
+};
 
 /// How many binomial standard errors below the baseline a recovered second may fall.
 const TOLERANCE_SIGMAS: f64 = 3.0;
@@ -136,8 +143,8 @@ impl Window {
     }
 }
 
-/// The transitions of every phase of `plan`, from the run's `seconds`.
-pub fn per_phase(plan: &Plan, seconds: &[Second]) -> Vec<Transitions> {
+/// The transitions of every phase of `plan`, from the run's `seconds` and its phases' tallies.
+pub fn per_phase(plan: &Plan, seconds: &[Second], tallies: &Tallies) -> Vec<Transitions> {
     let primary = plan.primary_upstream();
     let window = |phase: &crate::scenario::plan::Phase| Window {
         start_s: phase.start.as_secs_f64(),
@@ -154,7 +161,8 @@ pub fn per_phase(plan: &Plan, seconds: &[Second]) -> Vec<Transitions> {
         .map(|(index, phase)| {
             let mut transitions = Transitions::default();
             if faulted[index] {
-                transitions.time_to_failover_s = time_to_failover(seconds, &window(phase));
+                transitions.time_to_failover_s =
+                    time_to_failover(tallies.phases.get(index), primary, phase.start);
                 transitions.failed_over = Some(transitions.time_to_failover_s.is_some());
             } else if index > 0 && faulted[index - 1] {
                 transitions.time_to_recover_s = time_to_recover(seconds, &window(phase), yardstick);
@@ -165,9 +173,15 @@ pub fn per_phase(plan: &Plan, seconds: &[Second]) -> Vec<Transitions> {
         .collect()
 }
 
-fn time_to_failover(seconds: &[Second], window: &Window) -> Option<f64> {
-    let first = window.seconds().find(|s| seconds.get(*s).is_some_and(|second| second.other_ok > 0))?;
-    Some(window.until_end_of(first))
+/// From `start` to the first own 2xx of an upstream other than `primary` in the phase's tallies.
+fn time_to_failover(totals: Option<&PhaseTotals>, primary: usize, start: Duration) -> Option<f64> {
+    let first_us = totals?
+        .first_served_us
+        .iter()
+        .filter(|(upstream, _)| **upstream != primary)
+        .map(|(_, at)| *at)
+        .min()?;
+    Some((Duration::from_micros(first_us).saturating_sub(start)).as_secs_f64())
 }
 
 fn time_to_recover(seconds: &[Second], window: &Window, yardstick: Yardstick) -> Option<f64> {
@@ -201,16 +215,18 @@ mod tests {
     }
 
     #[test]
-    fn failover_is_the_end_of_the_first_second_another_upstream_served() {
-        let seconds =
-            run(&[second(0, 0, 0, 10), second(0, 0, 0, 10), second(0, 3, 3, 7), second(0, 10, 10, 0)]);
-        assert_eq!(time_to_failover(&seconds, &WINDOW), Some(3.0));
-        let never = run(&[second(0, 0, 0, 10); 5]);
-        assert_eq!(time_to_failover(&never, &WINDOW), None);
-        let at_once = run(&[second(0, 10, 10, 0)]);
-        assert_eq!(time_to_failover(&at_once, &WINDOW), Some(1.0), "1 s resolution");
-        let fractional = Window { start_s: 10.5, end_s: 11.2 };
-        assert!((time_to_failover(&at_once, &fractional).unwrap() - 0.5).abs() < 1e-12);
+    fn failover_is_the_first_arrival_another_upstream_served_to_the_microsecond() {
+        let mut totals = PhaseTotals::default();
+        let start = Duration::from_secs(10);
+        assert_eq!(time_to_failover(Some(&totals), 0, start), None, "nobody served");
+        totals.first_served_us.insert(0, 10_000_100);
+        assert_eq!(time_to_failover(Some(&totals), 0, start), None, "the primary is no failover");
+        totals.first_served_us.insert(2, 10_003_250);
+        totals.first_served_us.insert(1, 10_004_000);
+        assert_eq!(time_to_failover(Some(&totals), 0, start), Some(0.003_25), "3.25 ms, not 1 s");
+        totals.first_served_us.insert(1, 12_500_000);
+        totals.first_served_us.remove(&2);
+        assert_eq!(time_to_failover(Some(&totals), 0, start), Some(2.5));
     }
 
     #[test]
@@ -256,7 +272,8 @@ mod tests {
             second(10, 0, 10, 0),
             second(10, 0, 10, 0),
         ];
-        let figures = per_phase(&plan, &seconds);
+        let tallies = Tallies { phases: vec![PhaseTotals::default(); 4], slo_seconds: Vec::new() };
+        let figures = per_phase(&plan, &seconds, &tallies);
         let [calm, down, after, later] = &figures[..] else { panic!("four phases") };
         assert_eq!((*calm, *later), (Transitions::default(), Transitions::default()));
         assert_eq!((down.failed_over, down.time_to_failover()), (Some(false), Some(f64::INFINITY)));

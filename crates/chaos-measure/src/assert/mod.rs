@@ -15,7 +15,7 @@ pub fn evaluate(expectations: &[Expectation], analysis: &Analysis) -> Vec<Check>
         .iter()
         .map(|expectation| {
             let figures = analysis.figures(expectation.phase);
-            let observed = analysis.value(expectation.metric, expectation.phase);
+            let observed = analysis.observed(expectation);
             let events = figures.logical_requests;
             let status = match observed {
                 _ if events < MIN_EVENTS => CheckStatus::Inconclusive,

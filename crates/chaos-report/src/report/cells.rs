@@ -65,6 +65,7 @@ pub fn observed(check: &Check) -> String {
         | Metric::ErrorRate
         | Metric::FallbackRate
         | Metric::RetryAfterCompliance
+        | Metric::RetryAfterHonoured
         | Metric::DuplicateRate => percent,
         Metric::BudgetSpent => budget,
         Metric::Latency { .. } | Metric::TimeToFailover | Metric::TimeToRecover => seconds,

@@ -3,13 +3,14 @@
 //! `vendor/`), the page's script and the chart data are all inlined.
 //!
 //! The header, the story per phase and every table are rendered here (`story.rs`, `tables.rs`,
-//! `keys.rs`) and read without the script; the charts are data made in `charts.rs` that
-//! `report.js` hands to uPlot, with the phases shaded across each. The same results give the same bytes: nothing
-//! here reads a clock or iterates a hash map.
+//! `keys.rs`, `retries.rs`) and read without the script; the charts are data made in `charts.rs`
+//! that `report.js` hands to uPlot, with the phases shaded across each. The same results give the
+//! same bytes: nothing here reads a clock or iterates a hash map.
 
 mod charts;
 mod keys;
 mod palette;
+mod retries;
 mod story;
 mod tables;
 
@@ -62,6 +63,7 @@ pub fn render_html(results: &Results) -> String {
                 }
                 section #phases-section { h2 { "Phases" } (tables::phases(results)) }
                 (keys::keys(results))
+                section #retries-section { h2 { "Retries and failover" } (retries::retries(results)) }
                 section #causes { h2 { "Top failure causes" } (tables::failure_causes(results)) (tables::upstreams(results)) }
                 section #spectrum-section {
                     h2 { "Latency spectrum" }

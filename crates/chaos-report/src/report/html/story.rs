@@ -25,14 +25,33 @@ pub fn phase_story(figures: &Figures, primary: Option<&str>) -> String {
     } else {
         sentences.push("No attempt reached an interposer".to_owned());
     }
+    if let Some(gaps) = figures.retry_gap_ms {
+        sentences.push(format!(
+            "Retries came {} after the answer before them at the median, {} at p99",
+            cells::seconds(gaps.p50 / 1000.0),
+            cells::seconds(gaps.p99 / 1000.0)
+        ));
+    }
     if figures.retries_asked_to_wait > 0 {
         sentences.push(format!(
-            "{} retries were asked to wait (retry-after); {} of them waited at least as asked",
+            "{} retries were asked to wait (retry-after); {} of them waited at least as asked, {} within \
+             tolerance of the ask ({} shorter, {} longer)",
             figures.retries_asked_to_wait,
-            optional(figures.retry_after_compliance, cells::percent)
+            optional(figures.retry_after_compliance, cells::percent),
+            optional(figures.retry_after_honoured, cells::percent),
+            optional(figures.retry_after_shorter, cells::percent),
+            optional(figures.retry_after_longer, cells::percent),
         ));
     }
     sentences.extend(transitions(&figures.transitions));
+    if let Some(failover) = figures.failover_ms {
+        sentences.push(format!(
+            "{} requests failed over, {} after their first failed answer at the median, {} at p99",
+            figures.failovers,
+            cells::seconds(failover.p50 / 1000.0),
+            cells::seconds(failover.p99 / 1000.0)
+        ));
+    }
     if let (Some(per_request), Some(multiplier)) = (figures.cost_per_request_usd, figures.cost_multiplier) {
         sentences.push(format!(
             "Cost per request {}, {}× the baseline's",
@@ -106,15 +125,34 @@ mod tests {
         };
         figures.retries_asked_to_wait = 12;
         figures.retry_after_compliance = Some(0.75);
+        figures.retry_after_honoured = Some(0.25);
+        figures.retry_after_shorter = Some(0.25);
+        figures.retry_after_longer = Some(0.5);
+        let percentiles =
+            |p50: f64, p99: f64| crate::results::Percentiles { p50, p90: p99, p99, p999: p99, max: p99 };
+        figures.retry_gap_ms = Some(percentiles(1_000.0, 2_000.0));
+        figures.failovers = 9;
+        figures.failover_ms = Some(percentiles(3.2, 4.5));
         let story = phase_story(&figures, Some("openai"));
         assert!(
+            story.contains("Retries came 1.00s after the answer before them at the median, 2.00s at p99. "),
+            "{story}"
+        );
+        assert!(
             story.contains(
-                "12 retries were asked to wait (retry-after); 75.00% of them waited at least as asked. "
+                "12 retries were asked to wait (retry-after); 75.00% of them waited at least as asked, \
+                 25.00% within tolerance of the ask (25.00% shorter, 50.00% longer). "
             ),
             "{story}"
         );
         assert!(
             story.contains("It failed over within 2.00s. It never got back to the baseline in this phase"),
+            "{story}"
+        );
+        assert!(
+            story.contains(
+                "9 requests failed over, 3.2ms after their first failed answer at the median, 4.5ms at p99"
+            ),
             "{story}"
         );
     }
