@@ -71,7 +71,7 @@ fn run_refuses_an_invalid_scenario_before_starting_anything() {
 fn a_missing_file_is_an_invalid_scenario() {
     let (code, _, stderr) = chaos(&["validate", "tests/invalid/does-not-exist.yaml"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("does-not-exist.yaml:1:1: cannot read the scenario"), "{stderr}");
+    assert!(stderr.contains("does-not-exist.yaml:1:1: the scenario cannot be read"), "{stderr}");
 }
 
 #[test]

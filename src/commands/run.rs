@@ -174,9 +174,11 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     Ok(exit_for(report.results.verdict))
 }
 
-/// Why `plan` is not played at `speed` (a gateway on its own clock), unless the user said so.
+/// Why `plan` is not played at `speed`: stretched past the longest a plan may last, or a
+/// gateway on its own clock (unless the user said so).
 fn speed_refusal(plan: &scenario::Plan, speed: SpeedArg) -> Option<String> {
-    (!speed.real_target).then(|| plan.real_target_speed_refusal(speed.factor)).flatten()
+    plan.stretch_refusal(speed.factor)
+        .or_else(|| (!speed.real_target).then(|| plan.real_target_speed_refusal(speed.factor)).flatten())
 }
 
 /// The exit code for a verdict.

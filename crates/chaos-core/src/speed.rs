@@ -13,8 +13,17 @@
 //! [`Speed`] holds F; [`Speed::time`] shortens a duration and [`Speed::per_time`] quickens a
 //! throughput (tokens or bytes per second). The plan is scaled in
 //! `crate::scenario::speed`, fault actions in `crate::fault::scale`.
+//!
+//! A slowdown (F below 1) stretches durations, without bound as F nears 0: a stretched duration
+//! stops at [`LONGEST_STRETCH`], so that any clock reading plus any duration the harness holds
+//! stays within what `Instant` can count. Whether a plan may be played that slowly at all is
+//! the scenario's rule (its plan may last at most 365 days as played).
 
 use std::{fmt, str::FromStr, time::Duration};
+
+/// The longest a duration becomes under any speed: 100 years, longer than any run may last,
+/// and short enough that adding it, or a few of it, to any clock reading cannot overflow.
+pub const LONGEST_STRETCH: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// How many times faster than real time a scenario plays: finite and above 0; 1 is real time.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
@@ -43,12 +52,14 @@ impl Speed {
         self.0 == 1.0
     }
 
-    /// How long scenario time `duration` lasts on the wall clock (÷ F).
+    /// How long scenario time `duration` lasts on the wall clock (÷ F), at most
+    /// [`LONGEST_STRETCH`] (or `duration` itself, if longer).
     pub fn time(self, duration: Duration) -> Duration {
         if self.is_real_time() {
             return duration;
         }
-        Duration::try_from_secs_f64(duration.as_secs_f64() / self.0).unwrap_or(Duration::MAX)
+        let longest = LONGEST_STRETCH.max(duration);
+        Duration::try_from_secs_f64(duration.as_secs_f64() / self.0).map_or(longest, |d| d.min(longest))
     }
 
     /// How long wall time `duration` stands for in scenario time (× F): the inverse of
@@ -74,9 +85,15 @@ impl Default for Speed {
     }
 }
 
+/// F as a person writes it: `60`, `0.5`, and in scientific notation beyond a millionth or a
+/// million (`1e-18`, not eighteen zeros).
 impl fmt::Display for Speed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        if (1e-6..1e6).contains(&self.0) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
     }
 }
 
@@ -101,6 +118,7 @@ impl FromStr for Speed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::MAX_DURATION;
 
     #[test]
     fn rejects_zero_negative_and_non_finite_factors() {
@@ -132,8 +150,24 @@ mod tests {
     }
 
     #[test]
-    fn an_absurd_slowdown_saturates_instead_of_panicking() {
-        let crawl = Speed::new(1e-300).unwrap();
-        assert_eq!(crawl.time(Duration::from_secs(1)), Duration::MAX);
+    fn an_absurd_slowdown_stops_at_the_longest_stretch_a_clock_can_hold() {
+        for factor in [1e-300, 1e-18, f64::MIN_POSITIVE, 5e-324] {
+            let crawl = Speed::new(factor).unwrap();
+            assert_eq!(crawl.time(Duration::from_secs(1)), LONGEST_STRETCH, "{factor}");
+            assert!(std::time::Instant::now().checked_add(crawl.time(MAX_DURATION)).is_some());
+        }
+        let slow = Speed::new(1e-3).unwrap();
+        assert_eq!(slow.time(Duration::from_secs(60)), Duration::from_secs(60_000), "below the bound, exact");
+        let fast = Speed::new(f64::MAX).unwrap();
+        assert_eq!(fast.scenario_time(Duration::from_secs(1)), LONGEST_STRETCH);
+    }
+
+    #[test]
+    fn extreme_speeds_print_in_scientific_notation() {
+        let shown = |factor: f64| Speed::new(factor).unwrap().to_string();
+        assert_eq!(shown(60.0), "60");
+        assert_eq!(shown(0.5), "0.5");
+        assert_eq!(shown(1e-18), "1e-18");
+        assert_eq!(shown(2.5e9), "2.5e9");
     }
 }

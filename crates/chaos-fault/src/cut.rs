@@ -29,7 +29,7 @@ impl Fault for CutFault {
     type Options = ();
 
     fn check(raw: &Spanned<RawAfterEvents>, _options: &(), _context: &FaultContext) -> Checked<Self> {
-        Ok(CutFault { after_events: raw.value.after_events })
+        Ok(CutFault { after_events: crate::raw::counted(raw.value.after_events, "after_events", &raw.referenced)? })
     }
 
     /// It states no time: a count of events or a kind, the same at any speed.

@@ -53,7 +53,8 @@ impl Fault for InjectFault {
             &raw.value.kind,
             &[("error", Injected::Error), ("malformed", Injected::Malformed)],
         )?;
-        Ok(InjectFault { what, after_events: raw.value.after_events, family: context.family })
+        let after_events = crate::raw::counted(raw.value.after_events, "after_events", &raw.referenced)?;
+        Ok(InjectFault { what, after_events, family: context.family })
     }
 
     /// It states no time: a count of events or a kind, the same at any speed.

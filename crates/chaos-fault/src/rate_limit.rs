@@ -28,8 +28,14 @@ pub struct RawRateLimit {
     pub tpm: Option<u64>,
 }
 
+/// The highest `rpm` a limit may state: above the 60 million requests a minute the load
+/// generator can send at its fastest (1,000,000/s), so a larger one can only be a typo.
+pub const MOST_RPM: u64 = 100_000_000;
+/// The highest `tpm`: a thousand tokens for each of [`MOST_RPM`] requests.
+pub const MOST_TPM: u64 = 100_000_000_000;
+
 impl RawRateLimit {
-    /// Checked `rate_limit: { rpm, tpm }`: at least one, and neither zero.
+    /// Checked `rate_limit: { rpm, tpm }`: at least one, neither zero nor above its most.
     pub fn check(raw: &Spanned<RawRateLimit>) -> Checked<RateLimits> {
         let RawRateLimit { rpm, tpm } = raw.value;
         if rpm.is_none() && tpm.is_none() {
@@ -42,6 +48,12 @@ impl RawRateLimit {
             let message =
                 "a limit of 0 would refuse every request; give a positive limit (or use `status: 429`)";
             return Err(Located::at(&raw.referenced, message));
+        }
+        for (key, limit, most) in [("rpm", rpm, MOST_RPM), ("tpm", tpm, MOST_TPM)] {
+            if let Some(limit) = limit.filter(|limit| *limit > most) {
+                let message = format!("`{key}: {limit}` is too large; the most allowed is {most}");
+                return Err(Located::at(&raw.referenced, message));
+            }
         }
         Ok(RateLimits::per_minute(rpm, tpm))
     }

@@ -18,6 +18,22 @@ use crate::{
     units::Percent,
 };
 
+/// The most requests or stream events a fault may count (`first`, `after`, `every`,
+/// `after_events`): a billion, more than any run sends (365 days at 20/s is 631 million), so
+/// a larger count can only be a typo.
+pub const MOST_COUNT: u64 = 1_000_000_000;
+
+/// `value` if it is at most [`MOST_COUNT`], else an error at `at` naming `key`.
+pub(crate) fn counted(value: u64, key: &str, at: &serde_saphyr::Location) -> Checked<u64> {
+    if value > MOST_COUNT {
+        return Err(Located::at(
+            at,
+            format!("`{key}: {value}` is too large; the most allowed is {MOST_COUNT}"),
+        ));
+    }
+    Ok(value)
+}
+
 /// The keys every rule may carry besides its action.
 const SHARED_KEYS: [&str; 5] = ["probability", "first", "after", "every", "match"];
 
@@ -36,9 +52,9 @@ pub struct RawFault {
     pub options: RawOptions,
     pub probability: Option<Spanned<Percent>>,
     /// Only the first N matching requests.
-    pub first: Option<u64>,
+    pub first: Option<Spanned<u64>>,
     /// Only after the first N matching requests.
-    pub after: Option<u64>,
+    pub after: Option<Spanned<u64>>,
     /// Every Nth matching request.
     pub every: Option<Spanned<u64>>,
     pub matcher: Option<RawMatch>,
@@ -223,11 +239,14 @@ fn dose(raw: &RawFault) -> Checked<Dose> {
     if let Some(every) = raw.every.as_ref().filter(|every| every.value == 0) {
         return Err(Located::at(&every.referenced, "`every: 0` never fires; expected 1 or more"));
     }
+    let count = |raw: &Option<Spanned<u64>>, key| {
+        raw.as_ref().map(|n| counted(n.value, key, &n.referenced)).transpose()
+    };
     Ok(Dose {
         probability: raw.probability.as_ref().map_or(1.0, |p| p.value.0),
-        first: raw.first,
-        after: raw.after,
-        every: raw.every.as_ref().map(|every| every.value),
+        first: count(&raw.first, "first")?,
+        after: count(&raw.after, "after")?,
+        every: count(&raw.every, "every")?,
     })
 }
 

@@ -34,7 +34,8 @@ impl Fault for StallFault {
     type Options = ();
 
     fn check(raw: &Spanned<RawStall>, _options: &(), _context: &FaultContext) -> Checked<Self> {
-        Ok(StallFault { after_events: raw.value.after_events, duration: raw.value.duration.map(|d| d.0) })
+        let after_events = crate::raw::counted(raw.value.after_events, "after_events", &raw.referenced)?;
+        Ok(StallFault { after_events, duration: raw.value.duration.map(|d| d.0) })
     }
 
     fn at_speed(&self, speed: Speed) -> Self {

@@ -15,8 +15,7 @@ use super::{
 };
 
 const PROCESSES: &[(&str, Process)] = &[("constant", Process::Constant), ("poisson", Process::Poisson)];
-/// The most closed-model users, and the most requests in one burst.
-const MOST_AT_ONCE: u32 = 100_000;
+use crate::most::{AT_ONCE as MOST_AT_ONCE, BURST_REQUESTS};
 
 /// The load's arrivals over the built `phases` (whose raw forms are `raw_phases`).
 pub fn build_arrivals(
@@ -68,7 +67,14 @@ pub fn build_arrivals(
             }
             Ok(Burst { at: value.at.0, count: value.requests })
         })
-        .collect::<Checked<_>>()?;
+        .collect::<Checked<Vec<Burst>>>()?;
+    let total: u64 = bursts.iter().map(|burst| u64::from(burst.count)).sum();
+    if total > BURST_REQUESTS {
+        return Err(Located::at(
+            &load.bursts[0].referenced,
+            format!("the bursts add up to {total} requests; all bursts together may hold at most {BURST_REQUESTS}"),
+        ));
+    }
     Ok(Arrivals::Open { process, segments, bursts })
 }
 

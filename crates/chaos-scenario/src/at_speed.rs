@@ -8,6 +8,11 @@
 //! SLO period (so `budget_spent` reads as it would at full length), and the latency
 //! thresholds of expectations (whose text then says so).
 //!
+//! Refused: a slowdown that stretches the plan's phases past [`MAX_DURATION`] (365 days), the
+//! longest a scenario may name and so the longest a plan may last as played
+//! ([`Plan::stretch_refusal`]); every other stretched duration stops at
+//! [`crate::speed::LONGEST_STRETCH`].
+//!
 //! Unchanged: arrival rates (per real second: F times fewer requests), burst sizes, token
 //! counts, keys, probabilities, the SLO objective, the generator's own `max_lag` and a
 //! `command` target's start-up timeout — both about the real machine, not the scenario.
@@ -16,7 +21,7 @@ use crate::{
     expect::{Expectation, Metric},
     plan::{Arrivals, Target},
     speed::Speed,
-    units::HumanDuration,
+    units::{HumanDuration, MAX_DURATION},
     Plan,
 };
 
@@ -42,6 +47,29 @@ impl Plan {
                 speed.factor()
             )
         })
+    }
+
+    /// Why this plan cannot be played at `speed`: its phases would last longer than
+    /// [`MAX_DURATION`], the longest a plan may last (as a clock, the run's per-second figures
+    /// and the user's patience can hold). `validate` and `run` both ask.
+    pub fn stretch_refusal(&self, speed: Speed) -> Option<String> {
+        let written = self.duration();
+        if speed.time(written) <= MAX_DURATION {
+            return None;
+        }
+        let stretched_days = written.as_secs_f64() / speed.factor() / 86_400.0;
+        let stretched = if stretched_days < 1e6 {
+            format!("{stretched_days:.0} days")
+        } else {
+            format!("{stretched_days:.1e} days")
+        };
+        Some(format!(
+            "--speed {speed} stretches this plan's {} of phases to about {stretched}; a plan may last at most \
+             {} days as played, so the slowest speed for this one is {}",
+            HumanDuration(written),
+            MAX_DURATION.as_secs() / 86_400,
+            slowest_speed(written)
+        ))
     }
 
     /// This plan at `speed` (see the module's rule); at real time, the plan itself.
@@ -86,6 +114,20 @@ impl Plan {
             scale_threshold(expectation, speed);
         }
         self
+    }
+}
+
+/// The slowest speed at which phases lasting `written` fit in [`MAX_DURATION`], rounded up to
+/// three significant digits and written so that it reads back as a speed at least that fast.
+fn slowest_speed(written: std::time::Duration) -> String {
+    let exact = written.as_secs_f64() / MAX_DURATION.as_secs_f64();
+    let magnitude = exact.log10().floor() as i32;
+    let step = 10f64.powi(magnitude - 2);
+    let rounded = (exact / step).ceil() * step;
+    if magnitude < -6 {
+        format!("{rounded:.2e}")
+    } else {
+        format!("{rounded:.*}", (2 - magnitude).max(0) as usize)
     }
 }
 
@@ -192,6 +234,24 @@ expect:
         let twice = plan.at_speed(Speed::new(2.0).unwrap()).at_speed(Speed::new(3.0).unwrap());
         assert_eq!(twice.speed.factor(), 6.0);
         assert_eq!(twice.duration(), Duration::from_secs(130));
+    }
+
+    #[test]
+    fn a_slowdown_past_365_days_is_refused_and_names_the_slowest_speed_that_fits() {
+        let (plan, _) = plans();
+        let slowest = 13.0 * 60.0 / (365.0 * 86_400.0);
+        assert_eq!(plan.stretch_refusal(Speed::new(slowest).unwrap()), None, "exactly 365 days");
+        assert_eq!(plan.stretch_refusal(Speed::new(1e300).unwrap()), None);
+        let refusal = plan.stretch_refusal(Speed::new(1e-18).unwrap()).expect("refused");
+        assert_eq!(
+            refusal,
+            "--speed 1e-18 stretches this plan's 13m of phases to about 9.0e15 days; a plan may last at \
+             most 365 days as played, so the slowest speed for this one is 0.0000248"
+        );
+        let suggested: f64 = refusal.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(suggested >= slowest && suggested < slowest * 1.01, "{suggested}");
+        assert!(plan.stretch_refusal(Speed::new(slowest * 0.999).unwrap()).is_some());
+        assert_eq!(slowest_speed(Duration::from_nanos(1)), "3.18e-17");
     }
 
     #[test]

@@ -36,6 +36,14 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
             "`upstreams` must name at least one upstream, e.g. `openai: { mock: openai }`",
         ));
     }
+    if upstream_names.len() > crate::most::UPSTREAMS {
+        let message = format!(
+            "{} upstreams; a scenario may name at most {}",
+            upstream_names.len(),
+            crate::most::UPSTREAMS
+        );
+        return Err(Located::at(&raw.upstreams.referenced, message));
+    }
     let mut upstreams = Vec::with_capacity(upstream_names.len());
     for (key, upstream) in &raw.upstreams.value {
         upstreams.push(super::upstream::build_upstream(key, upstream)?);
@@ -166,6 +174,11 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
             "`phases` must list at least one phase, e.g. `- { name: baseline, duration: 60s }`",
         ));
     }
+    if raw.value.len() > crate::most::PHASES {
+        let message =
+            format!("{} phases; a scenario may have at most {}", raw.value.len(), crate::most::PHASES);
+        return Err(Located::at(&raw.referenced, message));
+    }
     let mut seen = HashSet::new();
     let mut start = Duration::ZERO;
     let mut phases = Vec::with_capacity(raw.value.len());
@@ -209,6 +222,17 @@ fn build_phases(raw: &Spanned<Vec<Spanned<RawPhase>>>, upstreams: &[Upstream]) -
         let (faults, dark) = build_faults(&phase.value, upstreams)?;
         phases.push(Phase { name, start, duration, faults, dark, at });
         start += duration;
+    }
+    if start > crate::units::MAX_DURATION {
+        let days = |d: Duration| d.as_secs_f64() / 86_400.0;
+        return Err(Located::at(
+            &raw.referenced,
+            format!(
+                "the phases add up to {:.1} days; a plan may last at most {} days",
+                days(start),
+                days(crate::units::MAX_DURATION)
+            ),
+        ));
     }
     Ok(phases)
 }

@@ -12,34 +12,64 @@ pub struct ScenarioError {
     pub line: u32,
     pub column: u32,
     pub message: String,
-    source_line: Option<String>,
+    snippet: Option<Snippet>,
+}
+
+/// The most characters of the offending line an error shows: a long line is cut around the
+/// column, with `…` where it was cut.
+const SNIPPET_CHARS: usize = 200;
+
+/// The part of the offending line an error shows, and how many characters precede the caret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snippet {
+    text: String,
+    caret: usize,
+}
+
+impl Snippet {
+    /// At most [`SNIPPET_CHARS`] of `line` around `column` (1-based, in characters).
+    fn around(line: &str, column: u32) -> Snippet {
+        let length = line.chars().count();
+        let at = (column.saturating_sub(1) as usize).min(length);
+        if length <= SNIPPET_CHARS {
+            return Snippet { text: line.to_owned(), caret: at };
+        }
+        let end = (at.saturating_sub(SNIPPET_CHARS / 2) + SNIPPET_CHARS).min(length);
+        let start = end - SNIPPET_CHARS;
+        let (before, after) = (if start > 0 { "…" } else { "" }, if end < length { "…" } else { "" });
+        let shown: String = line.chars().skip(start).take(SNIPPET_CHARS).collect();
+        Snippet { text: format!("{before}{shown}{after}"), caret: at - start + before.chars().count() }
+    }
 }
 
 impl ScenarioError {
     pub fn new(file: impl Into<PathBuf>, source: &str, located: Located) -> Self {
-        let source_line = source.lines().nth(located.line.saturating_sub(1) as usize).map(str::to_owned);
+        let snippet = source
+            .lines()
+            .nth(located.line.saturating_sub(1) as usize)
+            .map(|line| Snippet::around(line, located.column));
         ScenarioError {
             file: file.into(),
             line: located.line,
             column: located.column,
             message: located.message,
-            source_line,
+            snippet,
         }
     }
 
     /// An error about the file as a whole (unreadable, empty).
     pub fn whole_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        ScenarioError { file: file.into(), line: 1, column: 1, message: message.into(), source_line: None }
+        ScenarioError { file: file.into(), line: 1, column: 1, message: message.into(), snippet: None }
     }
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)?;
-        if let Some(line) = &self.source_line {
+        if let Some(Snippet { text, caret }) = &self.snippet {
             let gutter = self.line.to_string().len();
-            let caret = " ".repeat(self.column.saturating_sub(1) as usize);
-            write!(f, "\n{:gutter$} |\n{} | {line}\n{:gutter$} | {caret}^", "", self.line, "")?;
+            let caret = " ".repeat(*caret);
+            write!(f, "\n{:gutter$} |\n{} | {text}\n{:gutter$} | {caret}^", "", self.line, "")?;
         }
         Ok(())
     }
@@ -113,5 +143,31 @@ mod tests {
         let shown = error.to_string();
         assert!(shown.starts_with("s.yaml:3:7: bad"), "{shown}");
         assert!(shown.ends_with("\n  |       ^"), "{shown:?}");
+    }
+
+    /// The shown line and the caret's line of a rendered error.
+    fn shown_line_and_caret(source: &str, column: u32) -> (String, String) {
+        let error = ScenarioError::new("s.yaml", source, Located { line: 1, column, message: "bad".into() });
+        let shown = error.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        let after = |line: &str, prefix: &str| line.strip_prefix(prefix).expect("a gutter").to_owned();
+        (after(lines[2], "1 | "), after(lines[3], "  | "))
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column_and_the_caret_stays_under_it() {
+        let line = format!("{}X{}", "a".repeat(5_000), "é".repeat(5_000));
+        let (text, caret) = shown_line_and_caret(&line, 5_001);
+        assert!(text.starts_with('…') && text.ends_with('…'), "{text}");
+        assert_eq!(text.chars().count(), SNIPPET_CHARS + 2);
+        assert_eq!(text.chars().nth(caret.chars().count() - 1), Some('X'), "{text}\n{caret}");
+        let (start, caret) = shown_line_and_caret(&line, 3);
+        assert!(start.starts_with("aaa") && start.ends_with('…'), "no cut before the column");
+        assert_eq!(caret, "  ^");
+        let (end, caret) = shown_line_and_caret(&line, 10_000);
+        assert!(end.starts_with('…') && end.ends_with('é'), "{end}");
+        assert_eq!(end.chars().nth(caret.chars().count() - 1), Some('é'));
+        let (short, _) = shown_line_and_caret("name: x", 7);
+        assert_eq!(short, "name: x", "a short line is shown whole");
     }
 }

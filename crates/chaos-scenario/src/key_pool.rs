@@ -83,6 +83,13 @@ pub fn build_pool(
         (Some(names), None) => from_env(names)?,
         (None, Some(file)) => from_file(file, scenario_dir)?,
     };
+    if keys.len() > crate::most::KEYS as usize {
+        let at =
+            keys_file.map_or_else(|| &keys_env.expect("one of the two").referenced, |file| &file.referenced);
+        let message =
+            format!("the key pool holds {} keys; the most allowed is {}", keys.len(), crate::most::KEYS);
+        return Err(Located::at(at, message));
+    }
     Ok(Some(KeyPool { keys }))
 }
 
@@ -111,8 +118,8 @@ fn from_env(names: &Spanned<Vec<Spanned<String>>>) -> Checked<Vec<PoolKey>> {
 /// One key a line; blank lines and lines starting with `#` are skipped.
 fn from_file(file: &Spanned<String>, scenario_dir: &Path) -> Checked<Vec<PoolKey>> {
     let path = scenario_dir.join(&file.value);
-    let text = std::fs::read_to_string(&path).map_err(|error| {
-        Located::at(&file.referenced, format!("the key file `{}` cannot be read: {error}", path.display()))
+    let text = crate::read::read_text(&path).map_err(|error| {
+        Located::at(&file.referenced, format!("the key file `{}` {error}", path.display()))
     })?;
     let keys: Vec<PoolKey> = text
         .lines()

@@ -19,9 +19,11 @@ pub mod key_pool;
 pub mod listen;
 mod load;
 pub mod mock_answer;
+pub mod most;
 pub mod plan;
 pub mod rate_profile;
 mod raw;
+pub mod read;
 mod remote;
 pub mod request_mix;
 pub mod request_shape;
@@ -66,8 +68,8 @@ pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
 /// Reads and checks a scenario file; `allow_remote` is the command line's `--allow-remote`,
 /// which lets a target beyond loopback through as the scenario's own `allow_remote` does.
 pub fn load_allowing_remote(path: &Path, allow_remote: bool) -> Result<Plan, ScenarioError> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|error| ScenarioError::whole_file(path, format!("cannot read the scenario: {error}")))?;
+    let source = read::read_text(path)
+        .map_err(|error| ScenarioError::whole_file(path, format!("the scenario {error}")))?;
     parse_allowing_remote(&source, path, allow_remote)
 }
 

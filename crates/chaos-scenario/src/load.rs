@@ -14,14 +14,15 @@ use super::{
     request_mix::{RequestKind, RequestMix, TokenCount},
     request_shape::{build_shape, Checks, RawShape},
 };
-use crate::wire::{tokens, ApiFamily};
+use crate::{
+    most::IN_FLIGHT as MOST_IN_FLIGHT,
+    wire::{tokens, ApiFamily},
+};
 
 const APIS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
-/// The most requests in flight a scenario may allow (each holds a socket).
-const MOST_IN_FLIGHT: u64 = 100_000;
 /// Default bound on the generator's p99 start lateness.
 const DEFAULT_MAX_LAG: Duration = Duration::from_millis(50);
 

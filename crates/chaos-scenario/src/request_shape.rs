@@ -240,9 +240,8 @@ fn inside(scalar: &Spanned<String>, offset: usize, message: String) -> Located {
 fn file_body(file: &Spanned<String>, checks: &Checks<'_>) -> Checked<ShapedText> {
     let at = &file.referenced;
     let path = checks.scenario_dir.join(&file.value);
-    let text = std::fs::read_to_string(&path).map_err(|error| {
-        Located::at(at, format!("the body file `{}` cannot be read: {error}", path.display()))
-    })?;
+    let text = crate::read::read_text(&path)
+        .map_err(|error| Located::at(at, format!("the body file `{}` {error}", path.display())))?;
     let shown = path.display().to_string();
     let shaped = shaped(&text, BODY_SLOTS, &|offset, message| {
         let before = &text[..offset.min(text.len())];

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     fault::RawRateLimit,
+    most,
     wire::{tokens, ApiFamily},
 };
 
@@ -48,8 +49,8 @@ pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Check
     };
     let name = name.value.as_str();
     let key_count = match &raw.keys {
-        Some(keys) if keys.value == 0 => {
-            return Err(Located::at(&keys.referenced, "`keys` must be at least 1"))
+        Some(keys) if keys.value == 0 || keys.value > most::KEYS => {
+            return Err(Located::at(&keys.referenced, format!("`keys` must be 1 to {}", most::KEYS)))
         }
         Some(keys) => keys.value,
         None => 1,
@@ -75,10 +76,10 @@ fn latency(raw: &RawUpstream) -> Checked<LatencyModel> {
     latency.ttft = raw.ttft.map_or(latency.ttft, |t| t.0);
     latency.jitter = raw.jitter.map_or(0.0, |j| j.0);
     if let Some(speed) = &raw.tokens_per_second {
-        if !(speed.value > 0.0 && speed.value.is_finite()) {
+        if !most::TOKENS_PER_SECOND.contains(&speed.value) {
             return Err(Located::at(
                 &speed.referenced,
-                "`tokens_per_second` must be a positive number, like `50`",
+                "`tokens_per_second` must be a number from 1/3600 (one an hour, 0.000278) to 1000000, like `50`",
             ));
         }
         latency.tokens_per_second = speed.value;

@@ -21,8 +21,22 @@ impl RunClock {
         self.start.elapsed()
     }
 
-    /// The instant at a given offset from the start.
+    /// The instant at a given offset from the start; an offset beyond what the clock can
+    /// count (no plan has one) reads as [`crate::speed::LONGEST_STRETCH`] from the start.
     pub fn at(&self, offset: Duration) -> Instant {
-        self.start + offset
+        self.start.checked_add(offset).unwrap_or(self.start + crate::speed::LONGEST_STRETCH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::speed::LONGEST_STRETCH;
+
+    #[test]
+    fn an_offset_past_what_a_clock_counts_saturates_instead_of_panicking() {
+        let clock = RunClock::start_now();
+        assert_eq!(clock.at(Duration::MAX), clock.at(LONGEST_STRETCH));
+        assert!(clock.at(Duration::from_secs(1)) < clock.at(Duration::MAX));
     }
 }

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use rand::{rngs::StdRng, Rng};
 
-use crate::scenario::mock_answer::{LatencyModel, OutputLength};
+use crate::{
+    scenario::mock_answer::{LatencyModel, OutputLength},
+    speed::LONGEST_STRETCH,
+};
 
 pub use crate::wire::tokens::DEFAULT_OUTPUT_TOKENS;
 
@@ -41,7 +44,7 @@ impl TokenClock {
     /// The offset of the next token (the first is at `ttft`).
     pub fn next_token(&mut self, rng: &mut StdRng) -> Duration {
         let due = self.next;
-        self.next += self.gap(rng);
+        self.next = (self.next + self.gap(rng)).min(LONGEST_STRETCH);
         due
     }
 
@@ -55,7 +58,9 @@ impl TokenClock {
         } else {
             0.0
         };
-        Duration::from_secs_f64((1.0 + spread).max(0.0) / rate)
+        // A rate slowed to almost nothing (`--speed` far below 1) waits the longest a clock holds.
+        Duration::try_from_secs_f64((1.0 + spread).max(0.0) / rate)
+            .map_or(LONGEST_STRETCH, |gap| gap.min(LONGEST_STRETCH))
     }
 
     /// When a whole answer of `tokens` tokens is complete (for non-streaming responses).
@@ -86,6 +91,12 @@ mod tests {
         let offsets: Vec<u128> = (0..4).map(|_| clock.next_token(&mut rng()).as_millis()).collect();
         assert_eq!(offsets, [300, 320, 340, 360]);
         assert_eq!(TokenClock::total(model, 4, &mut rng()), Duration::from_millis(360));
+    }
+
+    #[test]
+    fn a_rate_slowed_to_almost_nothing_waits_the_longest_stretch_instead_of_panicking() {
+        let model = LatencyModel { ttft: Duration::ZERO, tokens_per_second: 1e-300, jitter: 0.5 };
+        assert_eq!(TokenClock::total(model, 1_000, &mut rng()), LONGEST_STRETCH);
     }
 
     #[test]
