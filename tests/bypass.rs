@@ -96,8 +96,11 @@ async fn a_run_without_the_preflight_is_still_invalid_when_no_request_reached_an
 }
 
 /// A health check as a gateway sends its own: a generation request with no correlation id,
-/// straight to `interposer`, every 100 ms for `span`.
-fn health_checks(interposer: String, span: std::time::Duration) -> std::thread::JoinHandle<()> {
+/// straight to `interposer`, every 100 ms until `done`.
+fn health_checks(
+    interposer: String,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     use std::io::{Read, Write};
     std::thread::spawn(move || {
         let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ping"}],"max_tokens":1}"#;
@@ -106,8 +109,7 @@ fn health_checks(interposer: String, span: std::time::Duration) -> std::thread::
              content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
-        let began = std::time::Instant::now();
-        while began.elapsed() < span {
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(100));
             if let Ok(mut stream) = std::net::TcpStream::connect(&interposer) {
                 let _ = stream.write_all(request.as_bytes());
@@ -124,8 +126,10 @@ fn health_checks(interposer: String, span: std::time::Duration) -> std::thread::
 async fn probes_that_reach_the_interposers_pass_and_are_not_measured() {
     let interposer = free_address();
     let yaml = scenario(&interposer, &interposer);
-    let checks = health_checks(interposer.clone(), std::time::Duration::from_secs(3));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checks = health_checks(interposer.clone(), std::sync::Arc::clone(&done));
     let run = tokio::task::spawn_blocking(move || run_binary(&yaml)).await.expect("the run");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
     checks.join().expect("the health checks");
     assert!(
         run.stdout.contains("preflight: 3/3 probes through the target reached the interposers (`openai`)"),
@@ -167,4 +171,20 @@ async fn probes_that_reach_the_interposers_pass_and_are_not_measured() {
     let (code, stdout, stderr) = chaos(&["check", &run.scenario]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("preflight: 3/3 probes"), "{stdout}");
+}
+
+/// A gateway that refuses the key the load presents is told as such, not sent to fix its base URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_refuses_the_key_is_named_as_such() {
+    let gateway = MockBuilder::new(ApiFamily::OpenAi).keys(vec!["sk-the-right-one".into()]).spawn().await;
+    let gateway = gateway.expect("a gateway that checks keys");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let file = folder.path().join("refused.yaml");
+    std::fs::write(&file, scenario(&gateway.addr.to_string(), "127.0.0.1:0")).expect("written");
+    let file = file.to_string_lossy().into_owned();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || chaos(&["check", &file])).await.expect("check");
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(stderr.contains("(the target answered 401, 401, 401); the target refused the key"), "{stderr}");
+    assert!(!stderr.contains("goes around"), "{stderr}");
 }

@@ -185,9 +185,10 @@ max_spend: $1
     let at = halt["at_s"].as_f64().expect("when");
     let spent = results["overall"]["cost_usd"].as_f64().expect("the final spend");
     eprintln!("max_spend $1: halted at {at:.2}s with ${observed:.2} seen, ${spent:.2} spent in all");
-    // The guard looks once a second: it sees the limit crossed within a second's spend ($0.20),
-    // and the requests then in flight (answered at once here) add next to nothing.
-    assert!((1.0..=1.0 + 0.2 * 1.1).contains(&observed), "{halt}");
+    // The guard looks once a second: it sees the limit crossed within a second's spend ($0.20)
+    // — a spend that matches when it looked, however late a loaded machine made that — and the
+    // requests then in flight (answered at once here) add next to nothing.
+    assert!(observed >= 1.0 - 1e-9 && observed <= 0.2 * (at + 0.1) + 0.02, "{halt}");
     assert!(spent >= observed && spent <= observed + 0.05, "spent ${spent} after seeing ${observed}");
     assert!((4.0..8.0).contains(&at), "halted {at}s in");
     assert!(run.stdout.contains("the halt condition `max_spend: $1` held"), "{}", run.stdout);

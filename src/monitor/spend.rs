@@ -5,12 +5,16 @@
 
 use crate::analysis::cost::Cost;
 
+/// How far below the limit a spend still reaches it: float sums of prices fall short by less.
+const ROUNDING: f64 = 1e-9;
+
 /// The guard's condition as results and the report show it, and the observed spend (US
 /// dollars), when `spend` breaks `limit`.
 pub fn breached(limit: f64, spend: &Cost) -> Option<(String, f64)> {
     let written = format!("max_spend: ${limit}");
     match spend.usd {
-        Some(usd) if usd >= limit => Some((written, usd)),
+        // Within a billionth of a dollar: ten answers at $0.10 add up to 0.9999999999999999.
+        Some(usd) if usd + ROUNDING >= limit => Some((written, usd)),
         Some(_) => None,
         None => Some((
             format!(
@@ -35,6 +39,9 @@ mod tests {
         assert_eq!(breached(5.0, &spent(Some(4.99), 4.99, 0)), None);
         assert_eq!(breached(5.0, &spent(Some(5.0), 5.0, 0)), Some(("max_spend: $5".to_owned(), 5.0)));
         assert_eq!(breached(0.5, &spent(Some(0.73), 0.73, 0)), Some(("max_spend: $0.5".to_owned(), 0.73)));
+        let ten_dimes = (0..10).map(|_| 0.1).sum::<f64>();
+        assert!(ten_dimes < 1.0, "the float sum falls short");
+        assert!(breached(1.0, &spent(Some(ten_dimes), ten_dimes, 0)).is_some(), "yet reaches $1");
         let (condition, observed) = breached(5.0, &spent(None, 1.25, 3)).expect("unguardable");
         assert!(condition.starts_with("max_spend: $5 (unguardable: 3 answers of a model without a price"));
         assert_eq!(observed, 1.25);

@@ -69,14 +69,14 @@ pub async fn preflight_only(plan: &Plan, announce: bool) -> anyhow::Result<Optio
 
 /// What the preflight found, for the results and a line on the console.
 fn summary(plan: &Plan, found: &Preflight) -> results::Preflight {
-    let mut reached: Vec<usize> =
-        found.probes.iter().flat_map(|probe| probe.reached.iter().copied()).collect();
-    reached.sort_unstable();
-    reached.dedup();
     results::Preflight {
         probes: found.probes.len() as u64,
-        reached: found.probes.iter().filter(|probe| !probe.reached.is_empty()).count() as u64,
-        reached_upstreams: reached.into_iter().map(|index| plan.upstreams[index].name.clone()).collect(),
+        reached: found.reached() as u64,
+        reached_upstreams: found
+            .reached_upstreams()
+            .into_iter()
+            .map(|i| plan.upstreams[i].name.clone())
+            .collect(),
         ids_forwarded: !found.ids_dropped(),
         took_s: found.took.as_secs_f64(),
     }
@@ -89,42 +89,57 @@ pub fn passed_line(preflight: &results::Preflight) -> String {
 
 /// Why the preflight failed and what to fix, in a few lines.
 fn failure(plan: &Plan, found: &Preflight, addrs: &[SocketAddr], client: &ClientConfig) -> String {
-    let reached = found.probes.iter().filter(|probe| !probe.reached.is_empty()).count();
     let answers: Vec<String> = found.probes.iter().map(|probe| answer(probe.outcome)).collect();
     let target = client.routes.first().map_or_else(String::new, |route| route.base.to_string());
-    let unreachable = found.probes.iter().all(|probe| {
-        probe.reached.is_empty() && matches!(probe.outcome, Outcome::ConnectionError | Outcome::Timeout)
-    });
-    let why = if unreachable {
-        format!("the target at {target} did not answer them: is it running, at that address?")
+    let missed: Vec<_> = found.probes.iter().filter(|probe| probe.reached.is_empty()).collect();
+    let all = |pick: fn(Outcome) -> bool| missed.iter().all(|probe| pick(probe.outcome));
+    let (why, goes_around) = if all(|o| matches!(o, Outcome::ConnectionError | Outcome::Timeout)) {
+        (format!("the target at {target} did not answer them: is it running, at that address"), false)
+    } else if all(|o| matches!(o, Outcome::HttpError(401 | 403))) {
+        (
+            "the target refused the key the load presents (`api_key_env`, `keys_env` or `keys_file` names it)"
+                .to_owned(),
+            false,
+        )
+    } else if all(|o| matches!(o, Outcome::HttpError(404 | 405 | 400 | 422))) {
+        (
+            "the target did not take the request: its path, model or shape (`headers:`, `body:`, `aliases`)"
+                .to_owned(),
+            false,
+        )
     } else {
-        "the target goes around the interposers (a base URL pointing straight at a provider or a mock of \
-         its own), so no fault would touch it"
-            .to_owned()
+        (
+            "the target goes around the interposers (a base URL pointing straight at a provider, or a mock \
+             of its own), so no fault would touch it"
+                .to_owned(),
+            true,
+        )
     };
-    let primary = plan.primary_upstream();
-    let mut lines = vec![
-        format!(
-            "preflight failed: {reached} of {} probe requests sent through the target reached an interposer \
-             (the target answered {}); {why}.",
-            found.probes.len(),
-            answers.join(", ")
-        ),
-        format!(
-            "They were expected at upstream `{}`, the primary. Point the gateway's base URL for model `{}` at \
-             its interposer:",
+    let mut models: Vec<&str> = missed.iter().map(|probe| probe.model.as_str()).collect();
+    models.dedup();
+    let mut lines = vec![format!(
+        "preflight failed: {} of {} probe requests sent through the target reached an interposer (the target \
+         answered {}); {why}.",
+        found.reached(),
+        found.probes.len(),
+        answers.join(", ")
+    )];
+    if goes_around {
+        let primary = plan.primary_upstream();
+        lines.push(format!(
+            "They were expected at upstream `{}`, the primary. Point the gateway's base URL for model {} at its \
+             interposer:",
             plan.upstreams[primary].name,
-            plan.load.mix.kinds().first().map_or_else(|| "?".to_owned(), |kind| kind.model.to_string())
-        ),
-    ];
-    let expected = std::slice::from_ref(&plan.upstreams[primary]);
-    lines.extend(
-        super::gateway_lines(expected, &addrs[primary..=primary]).iter().map(|line| format!("  {line}")),
-    );
-    lines.push(
-        "Fix an address with `listen:` (or --listen NAME=ADDR), then `chaos check` the scenario. Nothing was run."
-            .to_owned(),
-    );
+            models.iter().map(|model| format!("`{model}`")).collect::<Vec<_>>().join(", ")
+        ));
+        let expected = std::slice::from_ref(&plan.upstreams[primary]);
+        let pasted = super::gateway_lines(expected, &addrs[primary..=primary]);
+        lines.extend(pasted.iter().map(|line| format!("  {line}")));
+        lines.push(
+            "Fix an address with `listen:` (or --listen NAME=ADDR), then `chaos check` the scenario.".into(),
+        );
+    }
+    lines.push("Nothing was run.".to_owned());
     lines.join("\n")
 }
 

@@ -81,14 +81,25 @@ pub struct ShapedText {
     pieces: Vec<Piece>,
 }
 
-/// One request's values.
-#[derive(Debug, Clone, Copy)]
+/// One request's values. Its `Debug` leaves the key out.
+#[derive(Clone, Copy)]
 pub struct RequestValues<'a> {
     pub request_id: u64,
     pub key: &'a str,
     pub model: &'a str,
     pub max_tokens: Option<u32>,
     pub prompt: &'a str,
+}
+
+impl std::fmt::Debug for RequestValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestValues")
+            .field("request_id", &self.request_id)
+            .field("key", &"<redacted>")
+            .field("model", &self.model)
+            .field("max_tokens", &self.max_tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ShapedText {

@@ -11,25 +11,26 @@
 //! interposers close every connection the target kept open to them, and the run's take the
 //! sockets over.
 
-use std::{
-    os::fd::AsFd,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, os::fd::AsFd, time::Duration};
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
     load::{ClientConfig, LoadClient},
     metrics::{Outcome, Recorder, RunClock},
     mock::{MockBuilder, MockHandle},
     proxy::{self, InterposerConfig, InterposerHandle},
-    scenario::Plan,
+    scenario::{
+        request_mix::{RequestMix, RequestSpec},
+        Plan,
+    },
     wire::tokens,
 };
 
-/// How many probes go through the target.
-pub const PROBES: u64 = 3;
+/// The fewest probes that go through the target: one for each kind of request in the load's
+/// mix (each model may be routed its own way), and at least this many.
+pub const PROBES: usize = 3;
 /// The first probe's correlation id: far above any id the load gives (it counts from 0).
 pub const PROBE_IDS: u64 = 1 << 62;
 /// How long one probe may take through the target.
@@ -41,6 +42,8 @@ const RECORD_WAIT: Duration = Duration::from_millis(500);
 /// What one probe did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProbeResult {
+    /// The model it asked the target for.
+    pub model: String,
     /// How the target answered it.
     pub outcome: Outcome,
     /// The upstreams (indices in the plan) whose interposer saw it, one entry per attempt.
@@ -52,28 +55,48 @@ pub struct ProbeResult {
 pub struct Preflight {
     pub probes: Vec<ProbeResult>,
     /// Generation requests that reached a preflight interposer without a probe's correlation
-    /// id: the target drops `x-chaos-request-id`, or sent requests of its own.
-    pub uncorrelated: u64,
+    /// id: the target drops `x-chaos-request-id`, or sent requests of its own; by upstream.
+    pub uncorrelated: Vec<usize>,
     /// How long the preflight took.
     pub took: Duration,
 }
 
 impl Preflight {
-    /// Whether every probe reached an interposer (by its id, or — when the target drops the id —
-    /// as many uncorrelated requests arrived as probes were sent).
+    /// Whether every probe reached an interposer: each by its id, or — when no probe's id came
+    /// through, the target dropping them — as many id-less requests as probes were sent.
     pub fn passed(&self) -> bool {
-        let correlated = self.probes.iter().all(|probe| !probe.reached.is_empty());
-        let unjoined = self.probes.iter().filter(|probe| probe.reached.is_empty()).count() as u64;
-        correlated || self.uncorrelated >= unjoined
+        match self.ids_dropped() {
+            true => self.uncorrelated.len() >= self.probes.len(),
+            false => self.probes.iter().all(|probe| !probe.reached.is_empty()),
+        }
     }
 
-    /// Whether the probes arrived without their correlation id.
+    /// Whether the probes arrived without their correlation id: none came with it, some came.
     pub fn ids_dropped(&self) -> bool {
-        self.probes.iter().all(|probe| probe.reached.is_empty()) && self.uncorrelated > 0
+        self.probes.iter().all(|probe| probe.reached.is_empty()) && !self.uncorrelated.is_empty()
+    }
+
+    /// The upstreams (indices in the plan) whose interposers the probes reached, in order.
+    pub fn reached_upstreams(&self) -> Vec<usize> {
+        let mut reached: Vec<usize> = match self.ids_dropped() {
+            true => self.uncorrelated.clone(),
+            false => self.probes.iter().flat_map(|probe| probe.reached.iter().copied()).collect(),
+        };
+        reached.sort_unstable();
+        reached.dedup();
+        reached
+    }
+
+    /// Probes that reached an interposer (by count, when the target drops ids).
+    pub fn reached(&self) -> usize {
+        match self.ids_dropped() {
+            true => self.uncorrelated.len().min(self.probes.len()),
+            false => self.probes.iter().filter(|probe| !probe.reached.is_empty()).count(),
+        }
     }
 }
 
-/// Sends [`PROBES`] probes through the target `client` reaches, with interposers of the
+/// Sends probes (see [`PROBES`]) through the target `client` reaches, with interposers of the
 /// preflight's own on `listeners` (the run's, in upstream order), and says what reached them.
 pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) -> anyhow::Result<Preflight> {
     let began = Instant::now();
@@ -104,23 +127,31 @@ pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) 
     let client = ClientConfig { retries: 0, timeout: PROBE_TIMEOUT, ..client.clone() };
     let client = LoadClient::new(client, clock)?;
     let prompt = tokens::prompt_text(u64::from(plan.load.mix.largest_prompt()));
-    let mut outcomes = Vec::with_capacity(PROBES as usize);
-    for probe in 0..PROBES {
-        let (_kind, spec) = plan.load.mix.pick(plan.seed, probe);
-        let sent = tokio::time::timeout(PROBE_TIMEOUT, client.send(PROBE_IDS + probe, &spec, &prompt)).await;
+    let specs = probe_specs(&plan.load.mix, plan.seed);
+    let mut outcomes = Vec::with_capacity(specs.len());
+    for (spec, id) in specs.iter().zip(PROBE_IDS..) {
+        let sent = tokio::time::timeout(PROBE_TIMEOUT, client.send(id, spec, &prompt)).await;
         outcomes.push(sent.map_or(Outcome::Timeout, |completion| completion.outcome));
     }
-    let mut records = recorder.snapshot();
+    let ids = PROBE_IDS..PROBE_IDS + specs.len() as u64;
+    let each_recorded = |records: &crate::metrics::Records| {
+        ids.clone().all(|id| records.attempts.iter().any(|attempt| attempt.logical_id == Some(id)))
+    };
+    // A probe's record is written as its answer's body goes back, which a gateway may pass on a
+    // moment before: wait for every probe's, a little.
     let waited = Instant::now();
-    while records.attempts.len() < outcomes.len() && waited.elapsed() < RECORD_WAIT {
+    let mut records = recorder.snapshot();
+    while !each_recorded(&records) && waited.elapsed() < RECORD_WAIT {
         tokio::time::sleep(Duration::from_millis(20)).await;
         records = recorder.snapshot();
     }
     stop(stand_ins).await;
-    let probes = outcomes
-        .into_iter()
-        .zip(PROBE_IDS..)
-        .map(|(outcome, id)| ProbeResult {
+    let probes = specs
+        .iter()
+        .zip(outcomes)
+        .zip(ids)
+        .map(|((spec, outcome), id)| ProbeResult {
+            model: spec.model.to_string(),
             outcome,
             reached: records
                 .attempts
@@ -130,9 +161,30 @@ pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) 
                 .collect(),
         })
         .collect();
-    let uncorrelated =
-        records.attempts.iter().filter(|attempt| attempt.generation && attempt.logical_id.is_none()).count();
-    Ok(Preflight { probes, uncorrelated: uncorrelated as u64, took: began.elapsed() })
+    let uncorrelated = records
+        .attempts
+        .iter()
+        .filter(|attempt| attempt.generation && attempt.logical_id.is_none())
+        .map(|attempt| attempt.upstream)
+        .collect();
+    Ok(Preflight { probes, uncorrelated, took: began.elapsed() })
+}
+
+/// One request of each kind in `mix` (as the load would draw it), then more of the same until
+/// there are [`PROBES`].
+fn probe_specs(mix: &RequestMix, seed: u64) -> Vec<RequestSpec> {
+    let kinds = mix.kinds().len();
+    let mut by_kind = BTreeMap::new();
+    for id in 0..10_000 {
+        let (kind, spec) = mix.pick(seed, id);
+        by_kind.entry(kind).or_insert(spec);
+        if by_kind.len() == kinds {
+            break;
+        }
+    }
+    let drawn: Vec<RequestSpec> = by_kind.into_values().collect();
+    let wanted = drawn.len().max(PROBES);
+    drawn.iter().cycle().take(wanted).cloned().collect()
 }
 
 /// A second handle on `listener`'s socket: connections it accepts are the same socket's, and
@@ -156,12 +208,16 @@ async fn stop(stand_ins: Vec<(InterposerHandle, MockHandle)>) {
 mod tests {
     use super::*;
 
-    fn found(reached: &[&[usize]], uncorrelated: u64) -> Preflight {
+    fn found(reached: &[&[usize]], uncorrelated: usize) -> Preflight {
         let probes = reached
             .iter()
-            .map(|upstreams| ProbeResult { outcome: Outcome::Ok, reached: upstreams.to_vec() })
+            .map(|upstreams| ProbeResult {
+                model: "m".into(),
+                outcome: Outcome::Ok,
+                reached: upstreams.to_vec(),
+            })
             .collect();
-        Preflight { probes, uncorrelated, took: Duration::ZERO }
+        Preflight { probes, uncorrelated: vec![1; uncorrelated], took: Duration::ZERO }
     }
 
     #[test]
@@ -173,5 +229,8 @@ mod tests {
         assert!(dropped.passed() && dropped.ids_dropped(), "arrived without their ids");
         assert!(!found(&[&[], &[], &[]], 2).passed(), "fewer id-less arrivals than probes");
         assert!(!found(&[&[0], &[0], &[0]], 1).ids_dropped(), "a health check beside joined probes");
+        assert!(!found(&[&[0], &[], &[0]], 1).passed(), "a health check does not stand in for a probe");
+        assert_eq!((dropped.reached(), dropped.reached_upstreams()), (3, vec![1]), "counted where they came");
+        assert_eq!(found(&[&[0], &[2], &[0]], 0).reached_upstreams(), [0, 2]);
     }
 }
