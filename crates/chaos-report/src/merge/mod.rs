@@ -82,7 +82,10 @@ pub fn merge(runs: &[(PathBuf, Results)], command_line: &[String]) -> Result<Res
             environment: results.environment.clone(),
         })
         .collect();
-    Ok(Results { merged_from, ..merged.with_environment(Environment::capture(command_line)) })
+    // The runs probed one target the same way: the first run's preflight speaks for them.
+    let merged =
+        merged.with_environment(Environment::capture(command_line)).with_preflight(first.preflight.clone());
+    Ok(Results { merged_from, ..merged })
 }
 
 #[cfg(test)]
