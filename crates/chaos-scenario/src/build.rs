@@ -82,8 +82,15 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         .collect::<Checked<Vec<_>>>()?;
     let halts =
         raw.halt.iter().map(|line| halt_condition(line, &phase_names)).collect::<Checked<Vec<_>>>()?;
+    if let Some(availability) = raw.slo.as_ref().map(|slo| &slo.availability).filter(|a| a.value.0 >= 1.0) {
+        return Err(Located::at(
+            &availability.referenced,
+            "an availability objective of 100% leaves no error budget: any failure breaks it and burn \
+             rates cannot be computed; use a fraction below it, like `99.99%`",
+        ));
+    }
     let slo = raw.slo.as_ref().map_or(Slo { availability: DEFAULT_SLO, period: DEFAULT_PERIOD }, |slo| Slo {
-        availability: slo.availability.0,
+        availability: slo.availability.value.0,
         period: slo.period.map_or(DEFAULT_PERIOD, |p| p.0),
     });
     let max_spend = match &raw.max_spend {

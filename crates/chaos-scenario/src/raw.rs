@@ -355,7 +355,8 @@ pub struct RawZoneLoss {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
-    pub availability: Percent,
+    #[schemars(with = "Percent")]
+    pub availability: Spanned<Percent>,
     #[serde(default)]
     pub period: Option<HumanDuration>,
 }

@@ -94,13 +94,12 @@ pub struct LimitHeaders {
 pub const KEY_HEADERS: [http::HeaderName; 2] =
     [http::HeaderName::from_static("x-api-key"), http::header::AUTHORIZATION];
 
-/// The key in `Authorization: Bearer <key>` (how OpenAI, and anthropic-python ≥ 2.0, send it).
+/// The key in `Authorization: Bearer <key>` (how OpenAI, and anthropic-python ≥ 2.0, send it);
+/// the scheme's name in any case, as RFC 9110 §11.1 has it.
 pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
 /// The API key a request presents: `x-api-key` (Anthropic's header), else `Authorization: Bearer`.
@@ -137,5 +136,16 @@ mod tests {
         assert_eq!(bearer(&headers), Some("sk-b"));
         headers.insert("x-api-key", "sk-a".parse().unwrap());
         assert_eq!(presented_key(&headers), Some("sk-a"));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        let mut headers = http::HeaderMap::new();
+        for scheme in ["bearer", "BEARER", "BeArEr"] {
+            headers.insert("authorization", format!("{scheme} sk-b").parse().unwrap());
+            assert_eq!(bearer(&headers), Some("sk-b"), "{scheme}");
+        }
+        headers.insert("authorization", "Basic c2stYg==".parse().unwrap());
+        assert_eq!(bearer(&headers), None, "another scheme");
     }
 }
