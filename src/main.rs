@@ -6,7 +6,7 @@
 //! few seconds (BENCHMARKS.md, "Harness memory over 30 minutes"). The library, and so the tests,
 //! keep the system allocator.
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::Parser;
 
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .init();
     let cli = chaos::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -36,4 +37,10 @@ fn main() -> ExitCode {
             chaos::Exit::HarnessError.into()
         }
     }
+}
+
+/// Whether log lines on stderr may carry colour: only to a terminal, and not when `NO_COLOR` is
+/// set to anything (no-color.org).
+fn colour_on_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }

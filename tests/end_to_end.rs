@@ -286,3 +286,17 @@ expect:
     );
     assert_eq!(results["expectations"][0]["status"], "inconclusive");
 }
+
+/// Log lines on stderr carry no colour codes when stderr is not a terminal (a CI log, a pipe).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_to_a_pipe_carry_no_colour_codes() {
+    let yaml = "name: plain\nupstreams: { openai: { mock: openai } }\n\
+                load: { arrival: { rate: 5/s }, request: { model: gpt-4o-mini, max_tokens: 2 } }\n\
+                phases: [{ name: only, duration: 1s }]\n";
+    let run =
+        tokio::task::spawn_blocking(move || crate::support::run_binary_in_env(yaml, "RUST_LOG", "info"))
+            .await
+            .expect("the run");
+    assert!(run.stderr.contains("phase started"), "the info lines are there: {}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "no escape codes: {:?}", run.stderr);
+}
