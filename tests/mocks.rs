@@ -410,3 +410,20 @@ async fn a_whole_answer_has_a_content_length_and_a_stream_is_chunked() {
         assert!(stream_head.contains("transfer-encoding: chunked"), "{authority}: {stream_head}");
     }
 }
+
+/// A request whose chunked body is malformed gets the provider's 400, not a 413 (the body was
+/// not too large; it could not be read).
+#[tokio::test]
+async fn a_malformed_chunked_body_gets_a_400_in_the_family_s_shape() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = openai().await;
+    let mut stream = tokio::net::TcpStream::connect(mock.addr).await.expect("connect");
+    let request = "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-x\r\n\
+                   content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.expect("sent");
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.contains("\"type\":\"invalid_request_error\""), "{answer}");
+}

@@ -119,6 +119,15 @@ pub fn too_large(family: ApiFamily) -> CannedResponse {
     }
 }
 
+/// The 400 for a request body whose framing is broken (a malformed chunk), in the family's format.
+pub fn malformed_body(family: ApiFamily) -> CannedResponse {
+    let message = "The request body could not be read: its chunked encoding is malformed.";
+    match family {
+        ApiFamily::OpenAi => openai::error(400, message, "invalid_request_error", None, None),
+        ApiFamily::Anthropic => anthropic::error(400, "invalid_request_error", message),
+    }
+}
+
 /// A request id in the provider's format: `req_` and 32 hex digits.
 pub fn request_id() -> String {
     format!("req_{:032x}", rand::random::<u128>())

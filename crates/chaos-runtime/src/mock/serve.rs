@@ -64,8 +64,11 @@ fn paced_whole(response: CannedResponse, bandwidth: Option<u64>) -> Result<Respo
 pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Result<Response<MockBody>, Abort> {
     let (parts, body) = request.into_parts();
     let dialect = &*state.dialect;
-    let Ok(body) = crate::net::read_body(body).await else {
-        return whole(dialect.too_large());
+    let body = match crate::net::read_body(body).await {
+        Ok(body) => body,
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return whole(dialect.too_large()),
+        // Broken framing (or a client gone, who hears nothing either way): a 400, not a 413.
+        Err(_) => return whole(crate::wire::malformed_body(state.config.family)),
     };
     if state.config.record_requests {
         let seen = SeenRequest {
