@@ -85,11 +85,32 @@ pub fn from_yaml(error: &serde_saphyr::Error) -> Located {
         Some(cut) => text[..cut].to_owned(),
         None => text,
     };
-    let message = with_suggestion(plain_type_error(message));
+    let message = with_suggestion(plain_type_error(in_user_words(message)));
     match error.location() {
         Some(location) => Located::at(&location, message),
         None => Located { line: 1, column: 1, message },
     }
+}
+
+/// Rewrites messages that name the parser's internals ("set DuplicateKeyPolicy in Options",
+/// "untagged enum RawTokenCount", "Depth { depth: 65 }") into what is wrong with the file.
+fn in_user_words(message: String) -> String {
+    if let Some(key) = message.strip_prefix("duplicate mapping key: ") {
+        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
+        return format!("`{key}` is given twice in this mapping; keep one");
+    }
+    if let Some(name) = message.strip_prefix("data did not match any variant of untagged enum ") {
+        let forms = match name.trim() {
+            "RawTokenCount" => "a token count: a whole number like `800`, or `{ min: 100, max: 900 }`",
+            "Text" => "a number or a text",
+            _ => "one of the forms this key takes (see docs/scenarios.md)",
+        };
+        return format!("this value has none of the forms it may take: expected {forms}");
+    }
+    if message.contains("Depth {") || message.contains("recursion limit") {
+        return "the document nests deeper than a scenario can (64 levels)".to_owned();
+    }
+    message
 }
 
 /// Rewrites serde-saphyr's terse "invalid u32" into what the value should look like.
@@ -169,5 +190,20 @@ mod tests {
         assert_eq!(end.chars().nth(caret.chars().count() - 1), Some('é'));
         let (short, _) = shown_line_and_caret("name: x", 7);
         assert_eq!(short, "name: x", "a short line is shown whole");
+    }
+
+    #[test]
+    fn parser_internals_are_said_in_the_user_s_words() {
+        let said = |message: &str| in_user_words(message.to_owned());
+        assert_eq!(
+            said("duplicate mapping key: name, set DuplicateKeyPolicy in Options if acceptable"),
+            "`name` is given twice in this mapping; keep one"
+        );
+        let forms = said("data did not match any variant of untagged enum RawTokenCount");
+        assert!(forms.contains("a whole number like `800`") && !forms.contains("RawTokenCount"), "{forms}");
+        let unknown = said("data did not match any variant of untagged enum RawSomethingNew");
+        assert!(unknown.ends_with("(see docs/scenarios.md)") && !unknown.contains("Raw"), "{unknown}");
+        assert_eq!(said("Depth { depth: 65 }"), "the document nests deeper than a scenario can (64 levels)");
+        assert_eq!(said("expected mapping start"), "expected mapping start", "the rest as it is");
     }
 }
