@@ -1,7 +1,8 @@
 //! Game-day operations on a real run through the binary: live Prometheus metrics whose values
 //! move and whose labels all come from bounded sets; the control API adding and removing a
 //! fault live (seen in the attempt records), toxiproxy's endpoints, skipping a phase, an
-//! emergency stop (exit 4), the bearer token, and the loopback rule.
+//! emergency stop (exit 4), the bearer token, the loopback rule, and the requests a web page
+//! could send (a simple content type, a foreign `Origin` or `Host`) refused.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -11,6 +12,10 @@ use std::{
 use chaos::ops::labels::{OUTCOMES, STATUS_CLASSES};
 
 use crate::support::{chaos, http, LiveBinary};
+
+/// The content types a state change must carry.
+const JSON: (&str, &str) = ("content-type", "application/json");
+const YAML: (&str, &str) = ("content-type", "application/yaml");
 
 const RUN: &str = r#"
 name: ops
@@ -117,17 +122,11 @@ fn metrics_move_during_a_run_with_bounded_labels_and_live_faults_show_in_the_att
     let first = samples(&first);
 
     // A 503 on every attempt, added live; removed two seconds later.
-    let (code, body) = http(
-        &control,
-        "POST",
-        "/upstreams/openai/faults?id=outage",
-        &[("authorization", token)],
-        "{ status: 503 }",
-    );
+    let yaml = [("authorization", token), YAML];
+    let (code, body) = http(&control, "POST", "/upstreams/openai/faults?id=outage", &yaml, "{ status: 503 }");
     assert_eq!(code, 201, "{body}");
     let added = status(&control, token)["elapsed_s"].as_f64().unwrap();
-    let (code, body) =
-        http(&control, "POST", "/upstreams/openai/faults", &[("authorization", token)], "{ status: 7 }");
+    let (code, body) = http(&control, "POST", "/upstreams/openai/faults", &yaml, "{ status: 7 }");
     assert_eq!(code, 400, "a bad fault is refused: {body}");
     let (code, body) = http(&control, "GET", "/upstreams", &[("authorization", token)], "");
     assert!(code == 200 && body.contains("\"outage\"") && body.contains("status:503"), "{body}");
@@ -138,7 +137,7 @@ fn metrics_move_during_a_run_with_bounded_labels_and_live_faults_show_in_the_att
     let removed = status(&control, token)["elapsed_s"].as_f64().unwrap();
 
     // Toxiproxy's shape: a latency toxic is taken, listed and deleted; a slicer is refused.
-    let auth = [("authorization", token)];
+    let auth = [("authorization", token), JSON];
     let (code, body) = http(
         &control,
         "POST",
@@ -210,7 +209,7 @@ fn an_emergency_stop_removes_every_fault_and_ends_the_run_halted() {
     let mut run = LiveBinary::start(RUN, &["--control", "127.0.0.1:0"]);
     let control = run.line_after("control: http://").trim_end_matches('/').to_owned();
     wait_until(&control, "", 1.0);
-    let (code, body) = http(&control, "POST", "/stop", &[], r#"{"reason":"pager went off"}"#);
+    let (code, body) = http(&control, "POST", "/stop", &[JSON], r#"{"reason":"pager went off"}"#);
     assert_eq!(code, 202, "{body}");
     let (code, results) = run.finish();
     assert_eq!(code, 4);
@@ -232,4 +231,96 @@ fn the_control_api_beyond_loopback_needs_a_token_and_metrics_need_consent() {
     let (code, _, stderr) = chaos(&["run", &path, "--metrics", "0.0.0.0:0"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--metrics-allow-remote"), "{stderr}");
+}
+
+/// A refusal: the status, and a JSON body whose error names `what`.
+fn assert_refused((code, body): (u16, String), status: u16, what: &str) {
+    assert_eq!(code, status, "{body}");
+    let error: serde_json::Value = serde_json::from_str(&body).expect("a JSON error");
+    let message = error["error"].as_str().expect("an error message");
+    assert!(message.contains(what), "{message}");
+}
+
+#[test]
+fn the_control_api_refuses_what_a_web_page_can_send_and_the_run_goes_on() {
+    let mut run = LiveBinary::start(RUN, &["--control", "127.0.0.1:0"]);
+    let control = run.line_after("control: http://").trim_end_matches('/').to_owned();
+    let port = control.rsplit_once(':').expect("a port").1.to_owned();
+    wait_until(&control, "", 0.5);
+    let stop = r#"{"reason":"from a web page"}"#;
+    let fault = r#"{"status":503}"#;
+
+    // A form or fetch() without preflight: text/plain, or no content type at all.
+    let plain = ("content-type", "text/plain");
+    assert_refused(http(&control, "POST", "/stop", &[plain], stop), 415, "Content-Type");
+    assert_refused(http(&control, "POST", "/upstreams/openai/faults", &[plain], fault), 415, "Content-Type");
+    assert_refused(http(&control, "POST", "/phase/skip", &[], ""), 415, "Content-Type");
+    // A page of another origin, even with the right content type.
+    let attacker = ("origin", "http://attacker.example");
+    assert_refused(http(&control, "POST", "/stop", &[JSON, attacker], stop), 403, "Origin");
+    assert_refused(
+        http(&control, "POST", "/upstreams/openai/faults", &[JSON, attacker], fault),
+        403,
+        "Origin",
+    );
+    assert_refused(http(&control, "POST", "/stop", &[JSON, ("origin", "null")], stop), 403, "Origin");
+    // DNS rebinding: a foreign name for this address, reading or writing.
+    let rebound = format!("attacker.example:{port}");
+    let host = ("host", rebound.as_str());
+    assert_refused(http(&control, "POST", "/stop", &[JSON, host], stop), 403, "Host");
+    assert_refused(http(&control, "GET", "/status", &[host], ""), 403, "Host");
+
+    // Nothing changed: no live fault, the run not halted and still going.
+    let (code, upstreams) = http(&control, "GET", "/upstreams", &[], "");
+    assert_eq!(code, 200);
+    let upstreams: serde_json::Value = serde_json::from_str(&upstreams).expect("JSON");
+    assert_eq!(upstreams["upstreams"][0]["live_faults"], serde_json::json!([]), "{upstreams}");
+    assert_eq!(status(&control, "")["halted"], false);
+    wait_until(&control, "", 2.0);
+
+    // Well-formed requests under every loopback name, with the listener's own origin.
+    let localhost = format!("localhost:{port}");
+    let own = format!("http://{localhost}");
+    let (code, body) = http(
+        &control,
+        "POST",
+        "/upstreams/openai/faults?id=outage",
+        &[YAML, ("host", &localhost), ("origin", &own)],
+        "{ status: 503 }",
+    );
+    assert_eq!(code, 201, "{body}");
+    let v6 = format!("[::1]:{port}");
+    let (code, body) = http(&control, "GET", "/upstreams", &[("host", &v6)], "");
+    assert!(code == 200 && body.contains("\"outage\""), "{body}");
+    let (code, body) = http(
+        &control,
+        "POST",
+        "/stop",
+        &[("content-type", "application/json; charset=utf-8"), ("host", "127.0.0.1")],
+        r#"{"reason":"game over"}"#,
+    );
+    assert_eq!(code, 202, "{body}");
+    let (code, results) = run.finish();
+    assert_eq!(code, 4);
+    assert_eq!(results["halted_by"]["by"], "control API: game over", "only the good stop counted");
+}
+
+#[test]
+fn the_metrics_listener_refuses_a_foreign_host() {
+    let mut run = LiveBinary::start(RUN, &["--metrics", "127.0.0.1:0", "--control", "127.0.0.1:0"]);
+    let metrics = run.line_after("metrics: http://").trim_end_matches("/metrics").to_owned();
+    let control = run.line_after("control: http://").trim_end_matches('/').to_owned();
+    let port = metrics.rsplit_once(':').expect("a port").1.to_owned();
+
+    let rebound = format!("attacker.example:{port}");
+    assert_refused(http(&metrics, "GET", "/metrics", &[("host", &rebound)], ""), 403, "Host");
+    let localhost = format!("localhost:{port}");
+    let (code, body) = http(&metrics, "GET", "/metrics", &[("host", &localhost)], "");
+    assert!(code == 200 && body.contains("chaos_run_elapsed_seconds"), "{code} {body}");
+    let (code, body) = http(&metrics, "GET", "/metrics", &[], "");
+    assert_eq!(code, 200, "by its own address: {body}");
+
+    let (code, _) = http(&control, "POST", "/stop", &[JSON], "");
+    assert_eq!(code, 202);
+    assert_eq!(run.finish().0, 4);
 }

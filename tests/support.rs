@@ -350,7 +350,8 @@ pub fn http(
 }
 
 /// One HTTP/1.1 exchange with `authority` over a plain socket, read to the connection's close:
-/// the answer's head, and its body as framed on the wire (chunked or not).
+/// the answer's head, and its body as framed on the wire (chunked or not). The `Host` is
+/// `authority` unless `headers` name one.
 pub fn exchange(
     authority: &str,
     method: &str,
@@ -361,10 +362,11 @@ pub fn exchange(
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(authority).expect("connects");
     stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
+    let mut request = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("host: {authority}\r\n"));
+    }
+    request.push_str(&format!("connection: close\r\ncontent-length: {}\r\n", body.len()));
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }

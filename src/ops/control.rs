@@ -11,6 +11,8 @@
 //! | `GET /proxies`, `GET/POST /proxies/{name}/toxics`, `DELETE /proxies/{name}/toxics/{toxic}` | toxiproxy's shape ([`super::toxiproxy`]) |
 //!
 //! With a token set, every request must carry `Authorization: Bearer <token>` (401 otherwise).
+//! Whatever the token, what a web page could send is refused first ([`super::browser_guard`]):
+//! a foreign `Host` or `Origin` (403), a `POST` whose body is not said to be JSON or YAML (415).
 //! Events that change the run (skip, stop) go to the runner, which acts on them in its phase loop.
 
 use std::{net::SocketAddr, sync::Arc};
@@ -23,6 +25,7 @@ use serde_json::{json, Value};
 use tokio::{net::TcpListener, sync::mpsc};
 
 use super::{
+    browser_guard::BrowserGuard,
     http::{authorized, error, json, unauthorized, Body},
     live_faults::{LiveError, LiveFault, LiveFaults},
     state::RunState,
@@ -58,14 +61,18 @@ pub struct Control {
 /// Serves the control API on `listener` until the handle is shut down.
 pub fn spawn(listener: TcpListener, control: Control) -> std::io::Result<ServerHandle> {
     let control = Arc::new(control);
+    let guard = BrowserGuard::new(listener.local_addr()?);
     crate::net::spawn(listener, move |request: Request<Incoming>| {
         let control = Arc::clone(&control);
-        async move { Ok::<_, Abort>(control.answer(request).await) }
+        async move { Ok::<_, Abort>(control.answer(guard, request).await) }
     })
 }
 
 impl Control {
-    async fn answer(&self, request: Request<Incoming>) -> Response<Body> {
+    async fn answer(&self, guard: BrowserGuard, request: Request<Incoming>) -> Response<Body> {
+        if let Some(refused) = guard.refusal(request.method(), request.headers()) {
+            return refused;
+        }
         if !authorized(request.headers(), self.token.as_deref()) {
             return unauthorized();
         }

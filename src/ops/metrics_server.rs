@@ -1,5 +1,6 @@
 //! The `/metrics` endpoint of `chaos run --metrics ADDR`: Prometheus scrapes the run while it
-//! goes on ([`super::exposition`] says what it holds).
+//! goes on ([`super::exposition`] says what it holds). A foreign `Host` is refused (403), so a
+//! page DNS-rebound to a loopback listener cannot read it ([`super::browser_guard`]).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use hyper::{body::Incoming, Request, Response};
 use tokio::net::TcpListener;
 
 use super::{
+    browser_guard::BrowserGuard,
     exposition,
     http::{error, respond, Body},
     state::RunState,
@@ -17,9 +19,13 @@ use crate::net::{Abort, ServerHandle};
 /// Serves `GET /metrics` on `listener` until the handle is shut down.
 pub fn spawn(listener: TcpListener, state: Arc<RunState>) -> std::io::Result<ServerHandle> {
     let registry = Arc::new(exposition::registry(state));
+    let guard = BrowserGuard::new(listener.local_addr()?);
     crate::net::spawn(listener, move |request: Request<Incoming>| {
         let registry = Arc::clone(&registry);
-        async move { Ok::<_, Abort>(answer(&registry, request.method(), request.uri().path())) }
+        let answer = guard
+            .host_refusal(request.headers())
+            .unwrap_or_else(|| answer(&registry, request.method(), request.uri().path()));
+        async move { Ok::<_, Abort>(answer) }
     })
 }
 

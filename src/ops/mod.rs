@@ -6,8 +6,10 @@
 //! Both listen on loopback unless told otherwise: metrics beyond loopback need
 //! `--metrics-allow-remote`; the control API beyond loopback needs `--control-token`, and with
 //! a token every request must carry it. The token is never logged nor written to results (the
-//! recorded command line redacts `--*token*` values).
+//! recorded command line redacts `--*token*` values). Neither does what a web page could ask
+//! of it ([`browser_guard`]).
 
+pub mod browser_guard;
 pub mod control;
 pub mod exposition;
 pub mod http;
