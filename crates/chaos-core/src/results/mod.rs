@@ -20,6 +20,7 @@ mod merged;
 mod preflight;
 mod read;
 mod schema;
+mod secrets;
 mod timelines;
 mod upstreams;
 
@@ -37,6 +38,7 @@ pub use merged::MergedRun;
 pub use preflight::Preflight;
 pub use read::ResultsFileError;
 pub use schema::{results_schema, results_schema_file};
+pub use secrets::{literal_secrets, redact_source, LiteralSecret, REDACTED};
 pub use timelines::{AttemptCount, AttemptsSecond, BurnSecond, Second};
 pub use upstreams::{AppliedPrice, CountsRow, Tally, UpstreamCounts};
 
