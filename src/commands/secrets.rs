@@ -42,7 +42,10 @@ mod tests {
         )
         .expect("a valid scenario");
         let line = warning(&plan).expect("a warning");
-        assert!(line.starts_with("warning: w.yaml:5:82: `x-gateway-token` is a literal secret (and at 5:95)"), "{line}");
+        assert!(
+            line.starts_with("warning: w.yaml:5:82: `x-gateway-token` is a literal secret (and at 5:95)"),
+            "{line}"
+        );
         assert!(line.contains("`{{env.NAME}}`") && line.contains("`api_key_env`"), "{line}");
         assert!(!line.contains("sk-abc") && !line.contains("t0k"), "{line}");
         assert!(!line.contains('\n'));

@@ -243,7 +243,8 @@ after: kept
     #[test]
     fn redaction_replaces_only_the_secrets_and_keeps_every_line_in_place() {
         let redacted = redact_source(SCENARIO);
-        for secret in ["sk-live-abcdef123456", "eyJhbGciOi", "tok_9f8e7d6c", "sk-ant-api03", "sk-multi-line"] {
+        for secret in ["sk-live-abcdef123456", "eyJhbGciOi", "tok_9f8e7d6c", "sk-ant-api03", "sk-multi-line"]
+        {
             assert!(!redacted.contains(secret), "{secret} left in:\n{redacted}");
         }
         for kept in [
@@ -260,7 +261,10 @@ after: kept
         assert_eq!(redacted.lines().count(), SCENARIO.lines().count());
         let line = |text: &str, n: usize| text.lines().nth(n - 1).map(str::to_owned);
         assert_eq!(line(&redacted, 21), line(SCENARIO, 21), "the lines after a multi-line secret stay put");
-        assert_eq!(line(&redacted, 6).as_deref(), Some("  env: { OPENAI_API_KEY: <redacted>, GATEWAY_MODE: fast }"));
+        assert_eq!(
+            line(&redacted, 6).as_deref(),
+            Some("  env: { OPENAI_API_KEY: <redacted>, GATEWAY_MODE: fast }")
+        );
     }
 
     #[test]
