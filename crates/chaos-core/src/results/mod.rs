@@ -76,7 +76,8 @@ pub struct ScenarioInfo {
     /// it, arrival rates were not; 1 is real time. The figures are wall time.
     #[serde(default = "real_time")]
     pub speed: f64,
-    /// The scenario file's text, as the run read it (`chaos merge` reads the plan back from it).
+    /// The scenario file's text, as the run read it, literal secrets replaced by `<redacted>`
+    /// (`chaos merge` reads the plan back from it).
     #[serde(default)]
     pub source: Option<String>,
 }
