@@ -19,8 +19,8 @@ pub struct LiteralSecret {
     pub column: u64,
     /// The mapping key it is the value of, when it has one.
     pub name: Option<String>,
-    /// Its bytes in the text.
-    bytes: std::ops::Range<usize>,
+    /// Its bytes in the text, where the parser gave them.
+    bytes: Option<std::ops::Range<usize>>,
 }
 
 /// The secrets written literally in `source`, in the order they appear; none when the text is
@@ -29,21 +29,28 @@ pub fn literal_secrets(source: &str) -> Vec<LiteralSecret> {
     let Ok(root) = serde_saphyr::from_str::<Spanned<Node>>(source) else { return Vec::new() };
     let mut found = Vec::new();
     collect(&root, None, &mut found);
-    found.sort_by_key(|secret| secret.bytes.start);
-    found.dedup_by_key(|secret| secret.bytes.start);
+    for secret in &mut found {
+        secret.bytes = secret.bytes.take().filter(|bytes| source.get(bytes.clone()).is_some());
+    }
+    found.sort_by_key(|secret| (secret.line, secret.column));
+    found.dedup_by_key(|secret| (secret.line, secret.column));
     found
 }
 
-/// `source` with every literal secret replaced by [`REDACTED`]; text that is not YAML is
-/// replaced whole, since what in it is a secret cannot be told.
+/// `source` with every literal secret replaced by [`REDACTED`]; text that is not YAML, or
+/// with a secret the parser could not say the bytes of, is replaced whole rather than kept.
 pub fn redact_source(source: &str) -> String {
     if serde_saphyr::from_str::<Spanned<Node>>(source).is_err() {
         return REDACTED.to_owned();
     }
+    let secrets = literal_secrets(source);
+    let Some(spans) = secrets.iter().map(|secret| secret.bytes.clone()).collect::<Option<Vec<_>>>() else {
+        return REDACTED.to_owned();
+    };
     let mut redacted = source.to_owned();
-    for secret in literal_secrets(source).iter().rev() {
-        let line_breaks = source[secret.bytes.clone()].matches('\n').count();
-        redacted.replace_range(secret.bytes.clone(), &format!("{REDACTED}{}", "\n".repeat(line_breaks)));
+    for bytes in spans.into_iter().rev() {
+        let line_breaks = source[bytes.clone()].matches('\n').count();
+        redacted.replace_range(bytes, &format!("{REDACTED}{}", "\n".repeat(line_breaks)));
     }
     redacted
 }
@@ -63,10 +70,8 @@ enum Node {
 fn collect(node: &Spanned<Node>, name: Option<&str>, found: &mut Vec<LiteralSecret>) {
     match &node.value {
         Node::Text(text) if is_literal_secret(text, name) => {
-            if let Some(bytes) = bytes_of(node.defined) {
-                let (line, column) = (node.defined.line(), node.defined.column());
-                found.push(LiteralSecret { line, column, name: name.map(str::to_owned), bytes });
-            }
+            let (line, column, bytes) = (node.defined.line(), node.defined.column(), bytes_of(node.defined));
+            found.push(LiteralSecret { line, column, name: name.map(str::to_owned), bytes });
         }
         Node::Text(_) | Node::Other => {}
         Node::Sequence(items) => items.iter().for_each(|item| collect(item, name, found)),
