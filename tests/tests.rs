@@ -41,6 +41,7 @@ mod scenario_schema;
 mod scenarios;
 mod schema;
 mod sdk_tier;
+mod secrets;
 mod shards;
 mod signals;
 mod stream_faults;

@@ -9,6 +9,7 @@ mod proxy;
 mod report;
 mod run;
 mod schema;
+mod secrets;
 
 pub use bench::bench;
 pub use check::check;

@@ -21,6 +21,7 @@ pub fn validate(file: &Path, allow_remote: bool, speed: SpeedArg) -> Exit {
     }
     match loaded.map(|plan| plan.at_speed(speed.factor)) {
         Ok(plan) => {
+            super::secrets::warn_of_literal_secrets(&plan);
             println!("ok: {}", plan.summary());
             Exit::Pass
         }
@@ -76,6 +77,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
     };
+    super::secrets::warn_of_literal_secrets(&plan);
     let remote = plan.allow_remote; // `--allow-remote`, or the target's `allow_remote: true`
     if let Err(refusal) = super::listen::apply(&mut plan, &how.listen, remote) {
         eprintln!("error: --listen: {refusal}");

@@ -33,7 +33,7 @@ pub fn results(
             slo_availability: plan.slo.availability,
             slo_period_s: plan.slo.period.as_secs_f64(),
             speed: plan.speed.factor(),
-            source: Some(plan.source.clone()),
+            source: Some(crate::results::redact_source(&plan.source)),
         },
         verdict: assert::verdict(&expectations, stop(&run), run_valid(&generator, &analysis)),
         run,

@@ -8,8 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What stands in for a redacted value.
-pub const REDACTED: &str = "<redacted>";
+use super::secrets::{is_secret_name, looks_secret, REDACTED};
 
 /// The machine and build a run ran on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -52,18 +51,9 @@ fn kernel_release() -> Option<String> {
     Some(release.trim().to_owned()).filter(|r| !r.is_empty())
 }
 
-/// Flag names whose value is a secret.
-const SECRET_WORDS: &[&str] = &["key", "token", "secret", "password", "auth", "credential"];
-
+/// A flag whose value is a secret (`--api-key`, `--token=…`).
 fn is_secret_flag(flag: &str) -> bool {
-    let name = flag.trim_start_matches('-').to_ascii_lowercase();
-    flag.starts_with('-') && SECRET_WORDS.iter().any(|word| name.contains(word))
-}
-
-/// A value that looks like a key whatever flag it follows: an API key (`sk-…`), a bearer token.
-fn looks_secret(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    lower.starts_with("sk-") || lower.starts_with("bearer ") || lower.contains("api_key=")
+    flag.starts_with('-') && is_secret_name(flag.trim_start_matches('-'))
 }
 
 /// `command_line` with the program reduced to its file name, values of secret-named flags

@@ -20,6 +20,7 @@ mod merged;
 mod preflight;
 mod read;
 mod schema;
+mod secrets;
 mod timelines;
 mod upstreams;
 
@@ -37,6 +38,7 @@ pub use merged::MergedRun;
 pub use preflight::Preflight;
 pub use read::ResultsFileError;
 pub use schema::{results_schema, results_schema_file};
+pub use secrets::{literal_secrets, redact_source, LiteralSecret, REDACTED};
 pub use timelines::{AttemptCount, AttemptsSecond, BurnSecond, Second};
 pub use upstreams::{AppliedPrice, CountsRow, Tally, UpstreamCounts};
 
@@ -74,7 +76,8 @@ pub struct ScenarioInfo {
     /// it, arrival rates were not; 1 is real time. The figures are wall time.
     #[serde(default = "real_time")]
     pub speed: f64,
-    /// The scenario file's text, as the run read it (`chaos merge` reads the plan back from it).
+    /// The scenario file's text, as the run read it, literal secrets replaced by `<redacted>`
+    /// (`chaos merge` reads the plan back from it).
     #[serde(default)]
     pub source: Option<String>,
 }
