@@ -21,6 +21,7 @@ fn every_shipped_scenario_validates_at_real_time_and_at_speed() {
         let path = path.to_string_lossy();
         let (code, stdout, stderr) = chaos(&["validate", &path]);
         assert_eq!(code, 0, "{path}: {stderr}");
+        assert!(!stderr.contains("literal secret"), "{path} holds no secret: {stderr}");
         assert!(stdout.starts_with("ok: "), "{stdout}");
         let (mut code, mut stdout, mut stderr) = chaos(&["validate", &path, "--speed", "60"]);
         if stderr.contains("a gateway or a real provider runs on its own clock") {

@@ -87,6 +87,10 @@ fn collect(node: &Spanned<Node>, name: Option<&str>, found: &mut Vec<LiteralSecr
     }
 }
 
+/// The scenario format's own keys whose names hold a secret word but whose values never are a
+/// secret: `keys: pool` (the built-in client's key use), token counts.
+const FORMAT_KEYS: &[&str] = &["keys", "prompt_tokens", "max_tokens", "output_tokens", "tokens_per_second"];
+
 /// Whether `text`, the value of the key `name`, is a secret written out: it looks like a key,
 /// or its key's name says it is one (unless that key names where a secret is kept, `*_env`,
 /// `*_file`). What `{{…}}` templates fill in at run time is not written out.
@@ -98,7 +102,10 @@ fn is_literal_secret(text: &str, name: Option<&str>) -> bool {
     }
     let names_a_secret = name.is_some_and(|name| {
         let lower = name.to_ascii_lowercase();
-        is_secret_name(&lower) && !lower.ends_with("_env") && !lower.ends_with("_file")
+        is_secret_name(&lower)
+            && !lower.ends_with("_env")
+            && !lower.ends_with("_file")
+            && !FORMAT_KEYS.contains(&lower.as_str())
     });
     names_a_secret || looks_secret(written)
 }
@@ -287,7 +294,8 @@ after: kept
 
     #[test]
     fn a_scenario_without_secrets_is_kept_byte_for_byte() {
-        let plain = "name: plain\nkeys: 3\nkeys_env: [A_KEY, B_KEY]\nrequest: { prompt_tokens: 50 }\n";
+        let plain = "name: plain\nkeys: 3\nkeys_env: [A_KEY, B_KEY]\nrequest: { prompt_tokens: 50 }\n\
+                     target: { builtin: { keys: pool } }\n";
         assert_eq!(redact_source(plain), plain);
         assert_eq!(redact_source("a: [unclosed"), REDACTED, "text that is not YAML is not kept");
     }
