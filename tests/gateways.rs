@@ -10,6 +10,16 @@ use crate::{sdk_tier::run, support::root};
 const INSTALL_HINT: &str = "the gateway tier needs Python 3.10+ with venv and pip, and PyPI reachable on \
                             the first run (Debian: apt-get install python3 python3-venv)";
 
+/// Installs `requirements` into `target/<venv>` with `scripts/python-venv` (a no-op once done).
+fn install(venv: &str, requirements: &str) {
+    let script = root().join("scripts/python-venv");
+    run(
+        Command::new(script).args([venv, requirements]),
+        &format!("scripts/python-venv {venv}"),
+        INSTALL_HINT,
+    );
+}
+
 /// The primary is down for the whole last phase, and its faults hold through the drain, so every
 /// request of the phase meets a 503 on each of LiteLLM's attempts at it.
 const HARD_DOWN: &str = r#"
@@ -39,12 +49,7 @@ phases:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn litellm_retries_the_primary_twice_then_falls_back_as_the_mocks_confirm() {
     let root = root();
-    run(
-        Command::new(root.join("scripts/python-venv"))
-            .args(["gateway-venv", "scenarios/gateways/requirements.txt"]),
-        "scripts/python-venv gateway-venv",
-        INSTALL_HINT,
-    );
+    install("gateway-venv", "scenarios/gateways/requirements.txt");
     let litellm = root.join("target/gateway-venv/bin/litellm");
     let yaml = HARD_DOWN.replace("@litellm@", &litellm.to_string_lossy());
     let (report, _reports) = crate::support::run_until(&yaml, std::future::pending()).await;
@@ -104,12 +109,7 @@ phases:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_python_retries_twice_honouring_retry_after_as_the_mock_confirms() {
     let root = root();
-    run(
-        Command::new(root.join("scripts/python-venv"))
-            .args(["openai-sdk-venv", "scenarios/gateways/openai-sdk.requirements.txt"]),
-        "scripts/python-venv openai-sdk-venv",
-        INSTALL_HINT,
-    );
+    install("openai-sdk-venv", "scenarios/gateways/openai-sdk.requirements.txt");
     let python = root.join("target/openai-sdk-venv/bin/python");
     let yaml = SDK_THROTTLED.replace("@python@", &python.to_string_lossy());
     let (report, _reports) = crate::support::run_until(&yaml, std::future::pending()).await;
@@ -138,12 +138,7 @@ async fn openai_python_retries_twice_honouring_retry_after_as_the_mock_confirms(
 async fn a_litellm_started_outside_the_harness_is_measured_through_fixed_addresses() {
     const MASTER_KEY: &str = "sk-master-outside-7f3a";
     let root = root();
-    run(
-        Command::new(root.join("scripts/python-venv"))
-            .args(["gateway-venv", "scenarios/gateways/requirements.txt"]),
-        "scripts/python-venv gateway-venv",
-        INSTALL_HINT,
-    );
+    install("gateway-venv", "scenarios/gateways/requirements.txt");
     // Where the user's files say 9101, 9102 and 4000, ports free on this machine.
     let held: Vec<std::net::TcpListener> =
         (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
