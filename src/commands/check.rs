@@ -34,14 +34,6 @@ pub async fn check(file: &Path, allow_remote: bool, listen: &[String]) -> anyhow
             println!("ok: the built-in client sends to the interposers itself; there is nothing to check");
             Ok(Exit::Pass)
         }
-        Err(error) if error.is::<runner::PreflightFailed>() => {
-            eprintln!("invalid: {error}");
-            Ok(Exit::InvalidRun)
-        }
-        Err(error) if error.is::<runner::ListenError>() => {
-            eprintln!("error: {error}");
-            Ok(Exit::InvalidScenario)
-        }
-        Err(error) => Err(error),
+        Err(error) => super::user_exit(&error).ok_or(error),
     }
 }

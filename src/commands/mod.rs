@@ -28,6 +28,21 @@ fn invalid(error: &ScenarioError) -> Exit {
     Exit::InvalidScenario
 }
 
+/// Prints a run's (or a preflight's) error that is the user's to fix and returns its exit: a
+/// target that goes around the interposers (3), an address or a key that cannot be used (2).
+/// `None` for the rest, harness failures.
+fn user_exit(error: &anyhow::Error) -> Option<Exit> {
+    if error.is::<crate::runner::PreflightFailed>() {
+        eprintln!("invalid: {error}");
+        Some(Exit::InvalidRun)
+    } else if error.is::<crate::runner::ListenError>() || error.is::<crate::runner::UpstreamKeyError>() {
+        eprintln!("error: {error}");
+        Some(Exit::InvalidScenario)
+    } else {
+        None
+    }
+}
+
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM — what a person and what a CI runner or
 /// a process supervisor send to stop a run — and never, for a signal that cannot be watched.
 pub fn interrupted() -> impl std::future::Future<Output = ()> {

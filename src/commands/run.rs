@@ -156,15 +156,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
             eprintln!("{error}");
             return Ok(Exit::Interrupted);
         }
-        Err(error) if error.is::<runner::PreflightFailed>() => {
-            eprintln!("invalid: {error}");
-            return Ok(Exit::InvalidRun);
-        }
-        Err(error) if error.is::<runner::ListenError>() || error.is::<runner::UpstreamKeyError>() => {
-            eprintln!("error: {error}");
-            return Ok(Exit::InvalidScenario);
-        }
-        Err(error) => return Err(error),
+        Err(error) => return super::user_exit(&error).ok_or(error),
     };
     print!("{}", report::render_table(&report.results));
     for note in report::cells::stop_notes(&report.results) {
