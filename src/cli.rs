@@ -53,6 +53,11 @@ pub enum Command {
         /// `--listen openai=127.0.0.1:9101`, for a gateway configured in advance.
         #[arg(long, value_name = "NAME=ADDR")]
         listen: Vec<String>,
+        /// Play shard K (from 0) of N of the load: 1/N of the arrival rate, bursts, users and
+        /// limits, with arrivals and random draws of its own, so that N runs (one per machine)
+        /// are N independent samples that `chaos merge` adds up to one run of the whole plan.
+        #[arg(long, value_name = "K/N", default_value = "0/1")]
+        shard: crate::scenario::shard::Shard,
         /// Skip the preflight: the probe requests sent through a `url` or `command` target
         /// before the clock starts, which must each reach an interposer (else exit 3). A phase
         /// in which no request reached an interposer still makes the run invalid.
@@ -81,8 +86,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Merge the results of runs of one scenario (load spread over machines) into one
-    /// results.json, its figures, expectations and verdict computed again from the runs' summed
+    /// Merge the results of runs of one scenario (its load split over machines with `run
+    /// --shard K/N`) into one results.json, its figures, expectations and verdict computed again from the runs' summed
     /// tallies, with its renderings; exits with the merged verdict's code.
     Merge {
         /// The runs' results.json files.
@@ -91,6 +96,11 @@ pub enum Command {
         /// Folder to write into; default: reports/<scenario>-merged-<timestamp>.
         #[arg(short = 'o', long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Also merge runs of the same load and seed (replicas: the same arrivals and fault
+        /// draws, so copies of one sample); the merged results say they were replicas. Without
+        /// it, only shards of one load (`run --shard K/N`) merge.
+        #[arg(long)]
+        replicas: bool,
     },
     /// Check a scenario without running anything.
     Validate {
@@ -102,6 +112,11 @@ pub enum Command {
         /// Check (and summarise) the plan as `run --speed F` would play it.
         #[command(flatten)]
         speed: SpeedArg,
+        /// Check the plan as shard K (from 0) of N of the load: 1/N of the arrival rate, bursts, users and
+        /// limits, with arrivals and random draws of its own, so that N runs (one per machine)
+        /// are N independent samples that `chaos merge` adds up to one run of the whole plan.
+        #[arg(long, value_name = "K/N", default_value = "0/1")]
+        shard: crate::scenario::shard::Shard,
     },
     /// Measure the harness's own noise floor on this machine: the interposer's added latency
     /// and throughput against going direct, the generator's highest sustained open-model rate,

@@ -58,8 +58,8 @@ pub use exit::Exit;
 /// are printed and turned into their exit code; only harness failures are `Err`.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
-        Command::Validate { file, allow_remote, speed } => {
-            Ok(commands::validate(file, *allow_remote, *speed))
+        Command::Validate { file, allow_remote, speed, shard } => {
+            Ok(commands::validate(file, *allow_remote, *speed, *shard))
         }
         Command::Run {
             file,
@@ -73,6 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             ops,
             listen,
             no_preflight,
+            shard,
         } => {
             let how = commands::RunHow {
                 speed: speed.factor,
@@ -87,12 +88,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 listen: listen.clone(),
                 preflight: !no_preflight,
                 upstream_ca: upstream_ca.clone(),
+                shard: *shard,
             };
             commands::run(file, reports, *allow_remote, how).await
         }
         Command::Check { file, allow_remote, listen } => commands::check(file, *allow_remote, listen).await,
         Command::Report { results, out } => commands::report(results, out.as_deref()),
-        Command::Merge { results, out } => commands::merge(results, out.as_deref()),
+        Command::Merge { results, out, replicas } => commands::merge(results, out.as_deref(), *replicas),
         Command::Bench { quick, out } => commands::bench(*quick, out.as_deref()).await,
         Command::Schema { of } => commands::schema(*of),
         Command::Mock(args) => commands::mock(args).await,

@@ -1,7 +1,8 @@
-//! `chaos merge` through the binary, on two real runs of one scenario made side by side: counts
-//! add up exactly, percentiles are those of one histogram holding both runs' values, the
-//! figures, expectations and verdict are computed again, the renderings are written; and runs
-//! that differ are refused, exit 2.
+//! `chaos merge` through the binary, on two real runs of one scenario made side by side, each
+//! one shard of its load (`--shard K/2`): counts add up exactly, percentiles are those of one
+//! histogram holding both runs' values, the figures, expectations and verdict are computed
+//! again, the renderings are written; runs that differ are refused, exit 2, and so are
+//! replicas of one load unless `--replicas` says so.
 
 use chaos::{
     metrics::{hdr_base64, Percentiles},
@@ -9,7 +10,7 @@ use chaos::{
 };
 use serde_json::Value;
 
-use crate::support::{assert_valid_results, chaos, run_binary, BinaryRun};
+use crate::support::{assert_valid_results, chaos, run_binary_with, BinaryRun};
 
 /// An OpenAI primary falling back to Anthropic while it answers every attempt with a 503.
 const SPREAD: &str = r#"
@@ -48,12 +49,19 @@ fn histogram(results: &Value, phase: usize, name: &str) -> hdrhistogram::Histogr
 #[test]
 fn two_real_runs_merge_into_the_figures_of_their_union() {
     let (a, b) = std::thread::scope(|scope| {
-        let a = scope.spawn(|| run_binary(SPREAD));
-        let b = scope.spawn(|| run_binary(SPREAD));
+        let a = scope.spawn(|| run_binary_with(SPREAD, &["--shard", "0/2"]));
+        let b = scope.spawn(|| run_binary_with(SPREAD, &["--shard", "1/2"]));
         (a.join().expect("run a"), b.join().expect("run b"))
     });
     assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
     let (one, two) = (a.results(), b.results());
+    assert_eq!(one["scenario"]["shard"], serde_json::json!({ "index": 0, "count": 2 }));
+    assert!(a.stdout.contains("(shard 0/2 of the load: 1/2 of it)"), "{}", a.stdout);
+    // Each shard played half the plan's 20/s over 6 s, from arrivals of its own.
+    for shard in [&one, &two] {
+        let sent = shard["overall"]["logical_requests"].as_u64().unwrap();
+        assert!((30..=95).contains(&sent), "{sent} requests in a shard");
+    }
     let out = tempfile::tempdir().expect("temp dir");
     let out_dir = out.path().join("merged");
     let (code, stdout, stderr) = chaos(&[
@@ -65,6 +73,7 @@ fn two_real_runs_merge_into_the_figures_of_their_union() {
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("merged 2 runs"), "{stdout}");
+    assert!(stdout.contains("Merged from 2 shards of 2 of the load"), "{stdout}");
     for name in ["results.json", "junit.xml", "summary.md", "report.html"] {
         assert!(out_dir.join(name).is_file(), "{name} written");
     }
@@ -146,15 +155,35 @@ fn two_real_runs_merge_into_the_figures_of_their_union() {
     let (code, _, stderr) = chaos(&["merge", &results_path(&a), other_text.to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not the same scenario text") && stderr.contains("rate: 40/s"), "{stderr}");
-    // The merged file merges again (with itself: every count doubles).
+    // Two runs of one shard are replicas of one sample: refused, unless `--replicas` says so.
+    let (code, _, stderr) = chaos(&["merge", &results_path(&a), &results_path(&a)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("both played shard 0/2 of the load, with the same seed: replicas"), "{stderr}");
+    // The merged file merges again, as a replica of itself: every count doubles.
     let merged_path = out_dir.join("results.json");
     let again = out.path().join("again");
     let merged_path = merged_path.to_str().unwrap();
-    let (code, _, stderr) = chaos(&["merge", merged_path, merged_path, "-o", again.to_str().unwrap()]);
+    let (code, _, stderr) = chaos(&["merge", merged_path, merged_path]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("both played all of the load"), "{stderr}");
+    let (code, stdout, stderr) =
+        chaos(&["merge", "--replicas", merged_path, merged_path, "-o", again.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("replicas (the same arrivals and fault draws)"), "{stdout}");
     let twice = Results::read(&again.join("results.json")).expect("merged results");
     assert_eq!(
         Some(twice.overall.logical_requests),
         merged["overall"]["logical_requests"].as_u64().map(|n| 2 * n)
     );
+}
+
+#[test]
+fn validate_summarises_a_shard_and_refuses_a_shard_that_does_not_exist() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/brownout.yaml");
+    let (code, stdout, stderr) = chaos(&["validate", file, "--shard", "2/3"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("(shard 2/3 of the load: 1/3 of it)"), "{stdout}");
+    let (code, _, stderr) = chaos(&["validate", file, "--shard", "3/3"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("shards of 3 are numbered 0 to 2"), "{stderr}");
 }

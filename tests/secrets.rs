@@ -90,8 +90,14 @@ fn literal_secrets_are_redacted_in_everything_a_run_writes_and_prints() {
     let out = tempfile::tempdir().expect("temp dir");
     let merged = out.path().join("merged");
     let results = |run: &BinaryRun| run.run_folder().join("results.json").to_string_lossy().into_owned();
-    let (code, stdout, stderr) =
-        chaos(&["merge", &results(&a), &results(&b), "-o", merged.to_str().expect("a UTF-8 path")]);
+    let (code, stdout, stderr) = chaos(&[
+        "merge",
+        "--replicas",
+        &results(&a),
+        &results(&b),
+        "-o",
+        merged.to_str().expect("a UTF-8 path"),
+    ]);
     assert!(stdout.contains("merged 2 runs"), "exit {code}\n{stdout}\n{stderr}");
     assert_no_secret("the merge's output", &format!("{stdout}{stderr}"));
     for (name, text) in files_under(&merged) {

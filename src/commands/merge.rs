@@ -6,10 +6,11 @@ use std::path::Path;
 
 use crate::{merge::merge as merge_results, report, results::Results, Exit};
 
-/// Merges `files` into `out` (default: `reports/<scenario>-merged-<timestamp>`). A file that
-/// cannot be read as results, or runs that cannot be merged, are the user's to fix: exit 2,
-/// saying why. Otherwise the exit code is the merged verdict's, as for `chaos run`.
-pub fn merge(files: &[std::path::PathBuf], out: Option<&Path>) -> anyhow::Result<Exit> {
+/// Merges `files` into `out` (default: `reports/<scenario>-merged-<timestamp>`): shards of one
+/// load, or any runs of it as `replicas`. A file that cannot be read as results, or runs that
+/// cannot be merged, are the user's to fix: exit 2, saying why. Otherwise the exit code is the
+/// merged verdict's, as for `chaos run`.
+pub fn merge(files: &[std::path::PathBuf], out: Option<&Path>, replicas: bool) -> anyhow::Result<Exit> {
     let mut runs = Vec::with_capacity(files.len());
     for file in files {
         match Results::read(file) {
@@ -21,7 +22,7 @@ pub fn merge(files: &[std::path::PathBuf], out: Option<&Path>) -> anyhow::Result
         }
     }
     let command_line: Vec<String> = std::env::args().collect();
-    let merged = match merge_results(&runs, &command_line) {
+    let merged = match merge_results(&runs, replicas, &command_line) {
         Ok(merged) => merged,
         Err(error) => {
             eprintln!("error: {error}");
@@ -36,6 +37,9 @@ pub fn merge(files: &[std::path::PathBuf], out: Option<&Path>) -> anyhow::Result
         }
     };
     print!("{}", report::render_table(&merged));
+    for note in report::cells::provenance(&merged) {
+        println!("{note}");
+    }
     println!("merged {} runs: {}", runs.len(), report::write(&merged, &folder)?.display());
     Ok(super::exit_for(merged.verdict))
 }

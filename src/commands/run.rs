@@ -9,11 +9,11 @@ use std::{
 use super::{interrupted, invalid};
 use crate::{
     assert::Verdict, bench, cli::SpeedArg, metrics::replay::Replay, monitor::progress::Progress, report,
-    runner, scenario, speed::Speed, Exit,
+    runner, scenario, scenario::shard::Shard, speed::Speed, Exit,
 };
 
 /// Checks a scenario and prints a one-line summary of it played at `speed`.
-pub fn validate(file: &Path, allow_remote: bool, speed: SpeedArg) -> Exit {
+pub fn validate(file: &Path, allow_remote: bool, speed: SpeedArg, shard: Shard) -> Exit {
     let loaded = scenario::load_allowing_remote(file, allow_remote);
     if let Some(refusal) = loaded.as_ref().ok().and_then(|plan| speed_refusal(plan, speed)) {
         eprintln!("error: {refusal}");
@@ -21,6 +21,13 @@ pub fn validate(file: &Path, allow_remote: bool, speed: SpeedArg) -> Exit {
     }
     match loaded.map(|plan| plan.at_speed(speed.factor)) {
         Ok(plan) => {
+            let plan = match plan.sharded(shard) {
+                Ok(plan) => plan,
+                Err(refusal) => {
+                    eprintln!("error: --shard {shard}: {refusal}");
+                    return Exit::InvalidScenario;
+                }
+            };
             super::secrets::warn_of_literal_secrets(&plan);
             println!("ok: {}", plan.summary());
             Exit::Pass
@@ -51,6 +58,8 @@ pub struct RunHow {
     /// CA certificates (PEM) trusted for `https://` `url` upstreams, beyond the Mozilla roots
     /// (`--upstream-ca`).
     pub upstream_ca: Option<PathBuf>,
+    /// The part of the load to play (`--shard K/N`).
+    pub shard: Shard,
 }
 
 /// Where a run's noise floor comes from.
@@ -73,9 +82,16 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         return Ok(Exit::InvalidScenario);
     }
     let now = time::OffsetDateTime::now_utc();
-    let mut plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
+    let plan = match loaded.map(|plan| plan.at_speed(how.speed).anchored(now)) {
         Ok(plan) => plan,
         Err(error) => return Ok(invalid(&error)),
+    };
+    let mut plan = match plan.sharded(how.shard) {
+        Ok(plan) => plan,
+        Err(refusal) => {
+            eprintln!("error: --shard {}: {refusal}", how.shard);
+            return Ok(Exit::InvalidScenario);
+        }
     };
     super::secrets::warn_of_literal_secrets(&plan);
     let remote = plan.allow_remote; // `--allow-remote`, or the target's `allow_remote: true`

@@ -142,12 +142,13 @@ pub(super) async fn start<S: Future<Output = ()>>(
     let recorder = books.recorder.clone();
     let load = match &plan.load.arrivals {
         Arrivals::Open { process, segments, bursts } => {
-            let schedule = Schedule::new(*process, segments.clone(), bursts, plan.seed);
+            let schedule = Schedule::of_shard(*process, segments.clone(), bursts, plan.seed, plan.shard);
             load::start(schedule, plan.duration(), sender, plan.load.limits, clock, recorder, load_stopped)
                 .context("starting the load generator")?
         }
         Arrivals::Closed { users, think } => {
-            load::start_closed(*users, *think, plan.duration(), sender, clock, recorder, load_stopped)
+            let users = load::Users { count: *users, think: *think, numbering: plan.shard };
+            load::start_closed(users, plan.duration(), sender, clock, recorder, load_stopped)
                 .context("starting the load generator")?
         }
     };

@@ -96,7 +96,7 @@ async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::
         .output(upstream.output)
         .limits(upstream.limits)
         .overload(upstream.overload)
-        .seed(plan.seed.wrapping_add(index as u64))
+        .seed(plan.shard.seed(plan.seed).wrapping_add(index as u64))
         .spawn()
         .await
 }

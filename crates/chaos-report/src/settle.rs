@@ -34,6 +34,8 @@ pub fn results(
             slo_period_s: plan.slo.period.as_secs_f64(),
             speed: plan.speed.factor(),
             source: Some(crate::results::redact_source(&plan.source)),
+            shard: (!plan.shard.is_whole())
+                .then_some(crate::results::ShardOf { index: plan.shard.index, count: plan.shard.count }),
         },
         verdict: assert::verdict(&expectations, stop(&run), run_valid(&generator, &analysis)),
         run,

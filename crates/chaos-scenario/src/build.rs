@@ -123,6 +123,7 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         allow_remote,
         speed: crate::speed::Speed::REAL_TIME,
         source: String::new(),
+        shard: crate::shard::Shard::WHOLE,
     })
 }
 

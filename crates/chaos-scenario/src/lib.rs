@@ -29,6 +29,7 @@ pub mod request_mix;
 pub mod request_shape;
 pub mod retry;
 mod schema;
+pub mod shard;
 mod target;
 pub mod template;
 #[cfg(any(test, feature = "testing"))]

@@ -45,6 +45,9 @@ pub struct Plan {
     /// The scenario's text, as read: kept in `results.json` so that a run can be reproduced and
     /// runs can be merged.
     pub source: String,
+    /// The part of the load this run plays (`--shard K/N`; [`Shard::WHOLE`] by default),
+    /// already applied to `load` ([`Plan::sharded`]).
+    pub shard: super::shard::Shard,
 }
 
 /// A provider endpoint: served by a built-in mock, or a real provider at a base URL.
@@ -359,8 +362,12 @@ impl Plan {
             false => format!(" (real: {})", remote.join(", ")),
         };
         let guard = self.max_spend.map_or_else(String::new, |limit| format!(", halts at ${limit} spent"));
+        let shard = match self.shard.is_whole() {
+            true => String::new(),
+            false => format!(" (shard {} of the load: 1/{} of it)", self.shard, self.shard.count),
+        };
         format!(
-            "{}{speed}: {} upstream(s){remote}, {} phase(s) over {} ({}), {} load, {} expectation(s){guard}",
+            "{}{speed}{shard}: {} upstream(s){remote}, {} phase(s) over {} ({}), {} load, {} expectation(s){guard}",
             self.name,
             self.upstreams.len(),
             self.phases.len(),

@@ -19,4 +19,7 @@ pub struct MergedRun {
     pub verdict: Verdict,
     /// Where it ran.
     pub environment: Environment,
+    /// The shard of the scenario's load it played, if it played one (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::ShardOf>,
 }

@@ -44,7 +44,7 @@ pub use upstreams::{AppliedPrice, CountsRow, Tally, UpstreamCounts};
 
 /// The version this harness writes. Bumped whenever a field appears, changes meaning or
 /// disappears; released versions' files stay frozen (`drift.rs`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest version [`Results::read`] still reads: every field added since has a default, so
 /// an older file reads as the newer shape with those fields empty.
@@ -80,6 +80,18 @@ pub struct ScenarioInfo {
     /// (`chaos merge` reads the plan back from it).
     #[serde(default)]
     pub source: Option<String>,
+    /// The part of the scenario's load this run played (`--shard K/N`); absent when it played
+    /// all of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+}
+
+/// Shard `index` (from 0) of `count`: a run that played 1/`count` of its scenario's load, with
+/// arrivals and random draws of its own (`--shard K/N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShardOf {
+    pub index: u32,
+    pub count: u32,
 }
 
 /// How the run went, apart from its figures.

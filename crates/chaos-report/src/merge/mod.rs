@@ -22,10 +22,15 @@ use crate::{
     metrics::{timeline, Tallies},
 };
 
-/// Merges runs of one scenario (at least one), read from the files named beside them;
-/// `command_line` is the merge's own, for its `environment`.
-pub fn merge(runs: &[(PathBuf, Results)], command_line: &[String]) -> Result<Results, MergeError> {
-    compat::check(runs)?;
+/// Merges runs of one scenario (at least one), read from the files named beside them: shards
+/// of its load, or, with `replicas`, any runs of it ([`compat`]); `command_line` is the merge's
+/// own, for its `environment`.
+pub fn merge(
+    runs: &[(PathBuf, Results)],
+    replicas: bool,
+    command_line: &[String],
+) -> Result<Results, MergeError> {
+    compat::check(runs, replicas)?;
     let Some((first_path, first)) = runs.first() else {
         return Err(MergeError::NotMergeable { path: PathBuf::from("(no results)") });
     };
@@ -80,6 +85,7 @@ pub fn merge(runs: &[(PathBuf, Results)], command_line: &[String]) -> Result<Res
             logical_requests: results.overall.logical_requests,
             verdict: results.verdict,
             environment: results.environment.clone(),
+            shard: results.scenario.shard,
         })
         .collect();
     // The runs probed one target the same way: the first run's preflight speaks for them.
@@ -121,11 +127,18 @@ mod tests {
             calm_then_down(4, 4, "", "  - p99{phase=calm} < 400ms\n  - availability{phase=down} > 1%");
         let (a, b) = (requests(0, &logical), requests(1, &logical));
         let union: Vec<LogicalRecord> = a.iter().chain(&b).cloned().collect();
+        let shard = |results: Results, index| Results {
+            scenario: crate::results::ScenarioInfo {
+                shard: Some(crate::results::ShardOf { index, count: 2 }),
+                ..results.scenario
+            },
+            ..results
+        };
         let runs = [
-            (PathBuf::from("a.json"), results_of(&plan, a)),
-            (PathBuf::from("b.json"), results_of(&plan, b)),
+            (PathBuf::from("a.json"), shard(results_of(&plan, a), 0)),
+            (PathBuf::from("b.json"), shard(results_of(&plan, b), 1)),
         ];
-        let merged = merge(&runs, &["chaos".to_owned()]).expect("merges");
+        let merged = merge(&runs, false, &["chaos".to_owned()]).expect("merges");
         let whole = results_of(&plan, union);
         assert_eq!(json(&merged.phases), json(&whole.phases));
         assert_eq!(json(&merged.overall), json(&whole.overall));
@@ -139,6 +152,8 @@ mod tests {
         assert_eq!(merged.overall.logical_requests, 80);
         assert_eq!(merged.phases[1].outcomes["http_503"], 40);
         assert_eq!(merged.merged_from.len(), 2);
+        assert_eq!(merged.merged_from[1].shard, Some(crate::results::ShardOf { index: 1, count: 2 }));
+        assert_eq!(merged.scenario.shard, None, "the shards add up to the whole load");
         assert_eq!(merged.generator.sent, runs[0].1.generator.sent + runs[1].1.generator.sent);
     }
 
@@ -150,7 +165,7 @@ mod tests {
         let text = serde_json::to_string(&results).expect("serializes");
         let back: Results = serde_json::from_str(&text).expect("reads back");
         let runs = [(PathBuf::from("a.json"), results.clone()), (PathBuf::from("b.json"), back)];
-        let merged = merge(&runs, &[]).expect("merges");
+        let merged = merge(&runs, true, &[]).expect("merges as replicas");
         let doubled = |results: &Results| results.tallies.as_ref().expect("tallies").overall().latency.len();
         assert_eq!(doubled(&merged), 2 * doubled(&results));
         assert_eq!(merged.phases[0].latency_ms, results.phases[0].latency_ms, "the same values twice");

@@ -199,8 +199,7 @@ fn wiring_notes(results: &crate::results::Results) -> Vec<String> {
 pub fn provenance(results: &crate::results::Results) -> Vec<String> {
     let mut notes = Vec::new();
     if !results.merged_from.is_empty() {
-        let files: Vec<&str> = results.merged_from.iter().map(|run| run.file.as_str()).collect();
-        notes.push(format!("Merged from {} runs: {}.", files.len(), files.join(", ")));
+        notes.push(merged_from(&results.merged_from));
     }
     if let Some(replay) = &results.replay {
         notes.push(format!(
@@ -215,6 +214,33 @@ pub fn provenance(results: &crate::results::Results) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// What a merged document was made of: shards of one load (and which are missing), or replicas.
+fn merged_from(runs: &[crate::results::MergedRun]) -> String {
+    let files: Vec<&str> = runs.iter().map(|run| run.file.as_str()).collect();
+    let shards: Vec<crate::results::ShardOf> = runs.iter().filter_map(|run| run.shard).collect();
+    let Some(count) = shards.first().map(|shard| shard.count).filter(|_| shards.len() == runs.len()) else {
+        return format!(
+            "Merged from {} runs of the whole load with one seed: replicas (the same arrivals and fault draws), \
+             not independent samples: {}.",
+            files.len(),
+            files.join(", ")
+        );
+    };
+    let missing: Vec<String> = (0..count)
+        .filter(|index| !shards.iter().any(|shard| shard.index == *index))
+        .map(|index| format!("{index}/{count}"))
+        .collect();
+    let missing = match missing.is_empty() {
+        true => String::new(),
+        false => format!(
+            " Shard(s) {} missing: the load measured was {}/{count} of the plan's.",
+            missing.join(", "),
+            shards.len()
+        ),
+    };
+    format!("Merged from {} shards of {count} of the load: {}.{missing}", shards.len(), files.join(", "))
 }
 
 #[cfg(test)]
@@ -264,5 +290,28 @@ mod tests {
                 "The journal dropped 3 attempt lines its writer could not keep up with (10 written)."
             ]
         );
+    }
+
+    #[test]
+    fn a_merge_says_whether_it_added_shards_or_replicas_and_which_shards_are_missing() {
+        let run = |file: &str, shard: Option<(u32, u32)>| crate::results::MergedRun {
+            file: file.to_owned(),
+            started_at: String::new(),
+            elapsed_s: 1.0,
+            logical_requests: 1,
+            verdict: crate::results::Verdict::Pass,
+            environment: crate::test_support::results().environment,
+            shard: shard.map(|(index, count)| crate::results::ShardOf { index, count }),
+        };
+        let shards = merged_from(&[run("a", Some((0, 3))), run("c", Some((2, 3)))]);
+        assert_eq!(
+            shards,
+            "Merged from 2 shards of 3 of the load: a, c. Shard(s) 1/3 missing: the load measured was 2/3 of the plan's."
+        );
+        assert_eq!(
+            merged_from(&[run("a", Some((0, 2))), run("b", Some((1, 2)))]),
+            "Merged from 2 shards of 2 of the load: a, b."
+        );
+        assert!(merged_from(&[run("a", None), run("b", None)]).contains("replicas"));
     }
 }

@@ -204,12 +204,21 @@ async fn drive(pacer::Dealt { mut due, open }: pacer::Dealt, tracker: Tracker, l
     tracker.into_load(tasks, generator)
 }
 
+/// A closed model's users.
+#[derive(Debug, Clone, Copy)]
+pub struct Users {
+    pub count: u32,
+    /// How long each waits after an answer before its next request.
+    pub think: Duration,
+    /// Which shard of the plan's load they are, for the plan's ids of their requests.
+    pub numbering: crate::scenario::shard::Shard,
+}
+
 /// Starts `users` closed-model users until `end` or `stop`: each sends a request, waits for its
-/// end, thinks for `think`, and sends the next. A closed model slows down with the target, so
-/// its latency is its service time: there is no schedule to fall behind.
+/// end, thinks, and sends the next. A closed model slows down with the target, so its latency
+/// is its service time: there is no schedule to fall behind.
 pub fn start_closed(
-    users: u32,
-    think: Duration,
+    users: Users,
     end: Duration,
     sender: Sender,
     clock: RunClock,
@@ -223,14 +232,14 @@ pub fn start_closed(
         [move || async move {
             let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
             let mut tasks = JoinSet::new();
-            for _ in 0..users {
+            for _ in 0..users.count {
                 let (tracker, ids, mut stop) = (tracker.clone(), Arc::clone(&ids), stop.clone());
                 tasks.spawn(async move {
                     while clock.elapsed() < end && !*stop.borrow() {
-                        let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        tracker.run(id, clock.elapsed()).await;
+                        let local = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        tracker.run(users.numbering.id(local), clock.elapsed()).await;
                         tokio::select! {
-                            () = tokio::time::sleep(think) => {}
+                            () = tokio::time::sleep(users.think) => {}
                             _ = stop.changed() => break,
                         }
                     }

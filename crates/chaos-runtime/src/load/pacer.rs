@@ -97,7 +97,9 @@ pub fn start(
         let cutoff = Cutoff { micros: micros_seen, pacer: std::thread::current() };
         let mut next_wake = start;
         let mut turn = 0;
-        for (id, intended) in (1u64..).zip(schedule) {
+        let numbering = schedule.numbering();
+        for (local, intended) in (1u64..).zip(schedule) {
+            let id = numbering.id(local);
             let due = start + intended;
             if due > Instant::now() {
                 // Not before the tick is over: starts due meanwhile go out together.

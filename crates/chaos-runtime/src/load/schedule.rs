@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-use crate::scenario::rate_profile::{Burst, Process, Segment};
+use crate::scenario::{
+    rate_profile::{Burst, Process, Segment},
+    shard::Shard,
+};
 
 /// A sequence of intended start offsets, in order: the profile's arrivals merged with bursts.
 #[derive(Debug)]
@@ -27,12 +30,30 @@ pub struct Schedule {
     segment_base: f64,
     rng: StdRng,
     next_profile: Option<Duration>,
+    /// Which shard of the plan's load this is: the ids of its requests, and the stride of its
+    /// arrivals on the cumulative axis.
+    numbering: Shard,
 }
 
 impl Schedule {
     /// A schedule over `segments` (in order, not overlapping) plus `bursts`; `seed` fixes
     /// Poisson draws.
     pub fn new(process: Process, segments: Vec<Segment>, bursts: &[Burst], seed: u64) -> Self {
+        Schedule::of_shard(process, segments, bursts, seed, Shard::WHOLE)
+    }
+
+    /// Shard `shard`'s schedule, from the plan's whole segments and the shard's bursts
+    /// ([`crate::scenario::Plan::sharded`]): arrivals N times as far apart on the cumulative
+    /// axis, so at 1/N the rate. A constant process takes the plan's K-th arrival and every N-th
+    /// after it, the very instants the whole plan has; a Poisson process draws from the shard's
+    /// own stream, so that the N shards' arrivals add up to the plan's (`scenario::shard`).
+    pub fn of_shard(
+        process: Process,
+        segments: Vec<Segment>,
+        bursts: &[Burst],
+        seed: u64,
+        shard: Shard,
+    ) -> Self {
         let mut burst_starts: Vec<Duration> =
             bursts.iter().flat_map(|b| std::iter::repeat_n(b.at, b.count as usize)).collect();
         burst_starts.sort_unstable_by(|a, b| b.cmp(a));
@@ -43,17 +64,27 @@ impl Schedule {
             target: 0.0,
             segment: 0,
             segment_base: 0.0,
-            rng: StdRng::seed_from_u64(seed),
+            rng: StdRng::seed_from_u64(shard.seed(seed)),
             next_profile: None,
+            numbering: shard,
         };
         schedule.target = schedule.gap();
+        if process == Process::Constant {
+            schedule.target = 1.0 + f64::from(shard.index);
+        }
         schedule.next_profile = schedule.profile_arrival();
         schedule
     }
 
+    /// Which shard of the plan's load this is: its `i`-th arrival is the plan's request
+    /// `numbering().id(i)`.
+    pub fn numbering(&self) -> Shard {
+        self.numbering
+    }
+
     /// The highest rate any segment reaches, requests per second (bursts aside).
     pub fn peak_rate(&self) -> f64 {
-        self.segments.iter().map(|s| s.from.max(s.to)).fold(0.0, f64::max)
+        self.segments.iter().map(|s| s.from.max(s.to)).fold(0.0, f64::max) / f64::from(self.numbering.count)
     }
 
     /// One constant `rate` from 0 for as long as `length`.
@@ -68,9 +99,10 @@ impl Schedule {
 
     /// The distance to the next arrival on the cumulative-count axis.
     fn gap(&mut self) -> f64 {
+        let stride = f64::from(self.numbering.count);
         match self.process {
-            Process::Constant => 1.0,
-            Process::Poisson => -(1.0 - self.rng.random::<f64>()).ln(),
+            Process::Constant => stride,
+            Process::Poisson => -(1.0 - self.rng.random::<f64>()).ln() * stride,
         }
     }
 
@@ -169,5 +201,50 @@ mod tests {
         assert_eq!(starts[0], Duration::ZERO);
         assert!(starts[1..41].iter().all(|t| *t == secs(0.25)));
         assert_eq!(starts[41], secs(0.5));
+    }
+
+    /// Shard `index` of `count` of a plan of these segments: its requests' ids and instants.
+    fn shard_of(
+        process: Process,
+        segments: &[Segment],
+        index: u32,
+        count: u32,
+        seed: u64,
+    ) -> Vec<(u64, Duration)> {
+        let shard = Shard { index, count };
+        let schedule = Schedule::of_shard(process, segments.to_vec(), &[], seed, shard);
+        (1u64..).zip(schedule).map(|(local, at)| (shard.id(local), at)).collect()
+    }
+
+    #[test]
+    fn the_shards_of_a_constant_schedule_are_the_whole_schedule_each_arrival_once() {
+        let ramp = vec![
+            Segment { start: Duration::ZERO, end: secs(10.0), from: 10.0, to: 100.0 },
+            Segment { start: secs(10.0), end: secs(12.0), from: 30.0, to: 30.0 },
+        ];
+        let whole: Vec<Duration> = Schedule::new(Process::Constant, ramp.clone(), &[], 0).collect();
+        let mut shards: Vec<(u64, Duration)> =
+            (0..3).flat_map(|index| shard_of(Process::Constant, &ramp, index, 3, 0)).collect();
+        shards.sort_unstable_by_key(|(id, _)| *id);
+        assert_eq!(shards.len(), whole.len());
+        for ((id, at), (expected_id, expected)) in shards.iter().zip((1u64..).zip(&whole)) {
+            assert_eq!(*id, expected_id);
+            assert_eq!(at, expected, "request {id}");
+        }
+    }
+
+    #[test]
+    fn poisson_shards_draw_apart_and_add_up_to_the_whole_rate() {
+        let flat = vec![Segment { start: Duration::ZERO, end: secs(100.0), from: 60.0, to: 60.0 }];
+        let shards: Vec<Vec<(u64, Duration)>> =
+            (0..4).map(|index| shard_of(Process::Poisson, &flat, index, 4, 9)).collect();
+        let total: usize = shards.iter().map(Vec::len).sum();
+        assert!((5700..6300).contains(&total), "{total} arrivals in 100 s at 60/s");
+        let firsts: std::collections::BTreeSet<Duration> = shards.iter().map(|s| s[0].1).collect();
+        assert_eq!(firsts.len(), 4, "each shard its own draws");
+        let mut ids: Vec<u64> = shards.iter().flatten().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), total, "no id twice across shards");
     }
 }
