@@ -18,7 +18,7 @@ pub const PHASES: usize = 1_000;
 /// Upstreams: each is a mock and an interposer, with a chain in every phase.
 pub const UPSTREAMS: usize = 100;
 /// Values (mappings, lists, scalars) in a scenario's YAML, counting each alias as the values it
-/// repeats: a billion laughs stops here. The largest library scenario holds about 200.
+/// repeats: a billion laughs stops here. The largest library scenario holds about 150.
 pub const YAML_NODES: usize = 50_000;
 /// Text in a scenario's YAML, counting each alias as the text it repeats: four times the
 /// largest file, so a flood of aliases to one long string stops here.
