@@ -38,6 +38,7 @@ mod report_command;
 mod request_shape;
 mod retry_after;
 mod retry_gaps;
+mod scenario_properties;
 mod scenario_schema;
 mod scenarios;
 mod schema;

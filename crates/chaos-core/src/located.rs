@@ -58,17 +58,37 @@ pub fn one_of<'a>(
 
 /// The candidate nearest to `given` by edit distance, if it is near enough to be a typo.
 pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let length = given.chars().count();
+    let near_enough = |candidate: &str| (candidate.len() / 3).max(2);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: a name much longer or shorter
+        // than a candidate is no typo of it, and is not compared (a megabyte-long name would
+        // take seconds and a matrix of megabytes a candidate).
+        .filter(|candidate| length.abs_diff(candidate.chars().count()) <= near_enough(candidate))
         .map(|candidate| (strsim::damerau_levenshtein(given, candidate), candidate))
         // Near enough to be a typo, and not a whole replacement (`c` is not a typo of `b`).
-        .filter(|(distance, candidate)| {
-            *distance <= (candidate.len() / 3).max(2) && *distance < given.chars().count()
-        })
+        .filter(|(distance, candidate)| *distance <= near_enough(candidate) && *distance < length)
         // Nearest first; on a tie, the longer shared prefix, then the later name (`p98` → `p99`).
         .min_by_key(|(distance, candidate)| {
             let prefix = given.chars().zip(candidate.chars()).take_while(|(a, b)| a == b).count();
             (*distance, std::cmp::Reverse(prefix), std::cmp::Reverse(*candidate))
         })
         .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_megabyte_long_name_is_no_typo_and_costs_no_edit_distance() {
+        let given = "p".repeat(1 << 20);
+        let started = std::time::Instant::now();
+        assert_eq!(closest(&given, ["p99", "p50", "availability"]), None);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(100), "took {took:?}");
+        assert_eq!(closest("p98", ["p99", "p50"]), Some("p99"), "a typo is still found");
+        assert_eq!(closest("availabilty", ["p99", "availability"]), Some("availability"));
+    }
 }

@@ -42,6 +42,22 @@ impl Snippet {
     }
 }
 
+/// The most characters of a message: one that quotes a value a megabyte long keeps its start
+/// and its end (what was expected), with `…` for the rest.
+const MESSAGE_CHARS: usize = 1_000;
+
+/// `message`, cut in the middle past [`MESSAGE_CHARS`].
+fn bounded(message: String) -> String {
+    let length = message.chars().count();
+    if length <= MESSAGE_CHARS {
+        return message;
+    }
+    let half = MESSAGE_CHARS / 2;
+    let start: String = message.chars().take(half).collect();
+    let end: String = message.chars().skip(length - half).collect();
+    format!("{start}…{end}")
+}
+
 impl ScenarioError {
     pub fn new(file: impl Into<PathBuf>, source: &str, located: Located) -> Self {
         let snippet = source
@@ -52,7 +68,7 @@ impl ScenarioError {
             file: file.into(),
             line: located.line,
             column: located.column,
-            message: located.message,
+            message: bounded(located.message),
             snippet,
         }
     }
@@ -110,7 +126,38 @@ fn in_user_words(message: String) -> String {
     if message.contains("Depth {") || message.contains("recursion limit") {
         return "the document nests deeper than a scenario can (64 levels)".to_owned();
     }
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        return beyond_the_reader_s_budget(breach);
+    }
     message
+}
+
+/// "budget breached: Nodes { nodes: 50001 } (defined at line 3, column 9) …", said as what
+/// the document holds too much of; the place an alias's anchor was defined is kept.
+fn beyond_the_reader_s_budget(breach: &str) -> String {
+    let kind = breach.split([' ', '{']).next().unwrap_or_default();
+    let context = breach.split_once("} ").map_or("", |(_, rest)| rest.trim());
+    let what = match kind {
+        "Nodes" | "Events" | "RecordedAnchorEvents" => format!(
+            "the document holds more than {} values once its aliases (`*name`) are expanded; \
+             a scenario holds a few hundred",
+            crate::most::YAML_NODES
+        ),
+        "ScalarBytes" | "RecordedAnchorBytes" => format!(
+            "the document holds more than {} MiB of text once its aliases (`*name`) are expanded",
+            crate::most::YAML_TEXT_BYTES >> 20
+        ),
+        "Aliases" | "Anchors" | "AliasAnchorRatio" => {
+            "the document uses more aliases (`*name`) or anchors (`&name`) than a scenario can".to_owned()
+        }
+        "Documents" => "the file holds more YAML documents (`---`) than a scenario can".to_owned(),
+        _ => "the document is larger than a scenario can be".to_owned(),
+    };
+    if context.is_empty() {
+        what
+    } else {
+        format!("{what} {context}")
+    }
 }
 
 /// Rewrites serde-saphyr's terse "invalid u32" into what the value should look like.
@@ -193,6 +240,17 @@ mod tests {
     }
 
     #[test]
+    fn a_message_quoting_a_megabyte_keeps_its_start_and_end_in_a_thousand_characters() {
+        let message = format!("unknown metric `{}`; expected one of p50, p99", "x".repeat(1 << 20));
+        let error = ScenarioError::new("s.yaml", "", Located { line: 1, column: 1, message });
+        assert_eq!(error.message.chars().count(), MESSAGE_CHARS + 1);
+        assert!(error.message.starts_with("unknown metric `xxx"), "{}", error.message);
+        assert!(error.message.ends_with("xxx`; expected one of p50, p99"), "{}", error.message);
+        let short = ScenarioError::new("s.yaml", "", Located { line: 1, column: 1, message: "bad".into() });
+        assert_eq!(short.message, "bad");
+    }
+
+    #[test]
     fn parser_internals_are_said_in_the_user_s_words() {
         let said = |message: &str| in_user_words(message.to_owned());
         assert_eq!(
@@ -205,5 +263,14 @@ mod tests {
         assert!(unknown.ends_with("(see docs/scenarios.md)") && !unknown.contains("Raw"), "{unknown}");
         assert_eq!(said("Depth { depth: 65 }"), "the document nests deeper than a scenario can (64 levels)");
         assert_eq!(said("expected mapping start"), "expected mapping start", "the rest as it is");
+        let laughs = said("budget breached: Nodes { nodes: 50001 } (defined at line 3, column 9)");
+        assert!(laughs.starts_with("the document holds more than 50000 values"), "{laughs}");
+        assert!(laughs.ends_with("a few hundred (defined at line 3, column 9)"), "{laughs}");
+        let flood = said("budget breached: ScalarBytes { total_scalar_bytes: 16777300 }");
+        assert_eq!(
+            flood,
+            "the document holds more than 16 MiB of text once its aliases (`*name`) are expanded"
+        );
+        assert!(!said("budget breached: SomethingNew { n: 1 }").contains("SomethingNew"));
     }
 }

@@ -55,8 +55,9 @@ pub fn parse_fault(
     family: crate::wire::ApiFamily,
 ) -> Result<crate::fault::FaultRule, ScenarioError> {
     let origin = Path::new("--fault");
-    let raw: serde_saphyr::Spanned<crate::fault::RawFault> = serde_saphyr::from_str(text)
-        .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
+    let raw: serde_saphyr::Spanned<crate::fault::RawFault> =
+        serde_saphyr::from_str_with_options(text, reader_options())
+            .map_err(|error| ScenarioError::new(origin, text, error::from_yaml(&error)))?;
     crate::fault::RawFault::build(&raw, &crate::fault::FaultContext { family }, None)
         .map_err(|located| ScenarioError::new(origin, text, located))
 }
@@ -87,11 +88,26 @@ pub fn parse_allowing_remote(source: &str, file: &Path, allow_remote: bool) -> R
             "the scenario is empty; expected a mapping with `name`, `upstreams`, `load` and `phases`",
         ));
     }
-    let raw: raw::RawScenario = serde_saphyr::from_str(source)
+    let raw: raw::RawScenario = serde_saphyr::from_str_with_options(source, reader_options())
         .map_err(|error| ScenarioError::new(file, source, error::from_yaml(&error)))?;
     let plan =
         build::build(raw, file, allow_remote).map_err(|located| ScenarioError::new(file, source, located))?;
     Ok(Plan { source: source.to_owned(), ..plan })
+}
+
+/// How a scenario's YAML is read: the reader's budget cut down to what a scenario can hold
+/// ([`most::YAML_NODES`], [`most::YAML_TEXT_BYTES`]), so aliases cannot make a small file take
+/// seconds and hundreds of megabytes to read.
+fn reader_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = most::YAML_NODES;
+    budget.max_events = 2 * most::YAML_NODES;
+    budget.max_total_scalar_bytes = most::YAML_TEXT_BYTES;
+    budget.max_recorded_anchor_bytes = most::YAML_TEXT_BYTES;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 2 * most::YAML_NODES;
+    options
 }
 
 #[cfg(test)]

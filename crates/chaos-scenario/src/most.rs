@@ -17,6 +17,12 @@ pub const IN_FLIGHT: u64 = 100_000;
 pub const PHASES: usize = 1_000;
 /// Upstreams: each is a mock and an interposer, with a chain in every phase.
 pub const UPSTREAMS: usize = 100;
+/// Values (mappings, lists, scalars) in a scenario's YAML, counting each alias as the values it
+/// repeats: a billion laughs stops here. The largest library scenario holds about 150.
+pub const YAML_NODES: usize = 50_000;
+/// Text in a scenario's YAML, counting each alias as the text it repeats: four times the
+/// largest file, so a flood of aliases to one long string stops here.
+pub const YAML_TEXT_BYTES: usize = 16 << 20;
 /// A mock's `tokens_per_second`: from one an hour to a million a second, the same bounds as
 /// the load's rates (`crate::units::MIN_RATE`, `MAX_RATE`).
 pub const TOKENS_PER_SECOND: std::ops::RangeInclusive<f64> = crate::units::MIN_RATE..=crate::units::MAX_RATE;
