@@ -73,6 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             ops,
             listen,
             no_preflight,
+            connections,
         } => {
             let how = commands::RunHow {
                 speed: speed.factor,
@@ -87,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 listen: listen.clone(),
                 preflight: !no_preflight,
                 upstream_ca: upstream_ca.clone(),
+                connections: connections.limits(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }

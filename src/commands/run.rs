@@ -51,6 +51,9 @@ pub struct RunHow {
     /// CA certificates (PEM) trusted for `https://` `url` upstreams, beyond the Mozilla roots
     /// (`--upstream-ca`).
     pub upstream_ca: Option<PathBuf>,
+    /// The header and idle timeouts and the cap on connections of the run's interposers and
+    /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
+    pub connections: crate::net::ConnectionLimits,
 }
 
 /// Where a run's noise floor comes from.
@@ -148,6 +151,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         upstream_tls,
         announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
         preflight: how.preflight,
+        connections: how.connections,
         ..runner::RunOptions::new(reports)
     };
     let report = match runner::execute(&plan, &options, shutdown).await {
