@@ -18,6 +18,7 @@ mod gateways;
 mod halt;
 mod http2;
 mod https_upstream;
+mod idle_clients;
 mod input_bounds;
 mod interrupt;
 mod invalid_scenarios;
