@@ -3,9 +3,10 @@
 
 Opens IDLE connections to ADDR spread over PROCS processes (a process holds at most `ulimit -n`
 descriptors), sends nothing on them, and sorts them after HOLD seconds: held (still open,
-nothing received), shed (a 503, or closed at once) or other. Meanwhile one keep-alive
+nothing received), shed (a 503), closed (closed with no answer: the header timeout) or other. Meanwhile one keep-alive
 connection, opened before the flood, sends a chat completion every 20 ms and times each answer.
-Prints one JSON object: held, shed, other, good requests, failures, latency p50/p99/max (ms).
+Prints one JSON object: held, shed, closed, other, good requests, failures, latency
+p50/p99/max (ms).
 
     python3 benches/idle_soak_client.py ADDR IDLE [PROCS] [HOLD_S]
 
@@ -36,21 +37,23 @@ def hold(addr, count, seconds, results):
         except OSError:
             refused += 1
     time.sleep(seconds)
-    held = shed = other = 0
+    held = shed = closed = other = 0
     for s in sockets:
         s.setblocking(False)
         try:
             data = s.recv(256)
-            if data.startswith(b"HTTP/1.1 503") or data == b"":
+            if data.startswith(b"HTTP/1.1 503"):
                 shed += 1
+            elif data == b"":
+                closed += 1
             else:
                 other += 1
         except BlockingIOError:
             held += 1
         except OSError:
-            shed += 1
+            closed += 1
         s.close()
-    results.put({"held": held, "shed": shed, "other": other + refused})
+    results.put({"held": held, "shed": shed, "closed": closed, "other": other + refused})
 
 
 def read_answer(sock):
@@ -113,7 +116,7 @@ def main():
     started = time.time()
     for w in workers:
         w.start()
-    totals = {"held": 0, "shed": 0, "other": 0}
+    totals = {"held": 0, "shed": 0, "closed": 0, "other": 0}
     for _ in workers:
         for key, value in results.get(timeout=hold_s + 120).items():
             totals[key] += value
