@@ -63,6 +63,10 @@ pub enum Command {
         /// in which no request reached an interposer still makes the run invalid.
         #[arg(long)]
         no_preflight: bool,
+        /// The header and idle timeouts and the cap on connections of the run's interposers and
+        /// mocks.
+        #[command(flatten)]
+        connections: ConnectionArgs,
     },
     /// Send a few probe requests through the scenario's target and check that each reaches an
     /// interposer, without running anything else (the run's preflight alone). Exit 0 when they
@@ -226,6 +230,8 @@ pub struct ProxyArgs {
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]
+    pub connections: ConnectionArgs,
+    #[command(flatten)]
     pub faults: FaultArgs,
 }
 
@@ -271,7 +277,49 @@ pub struct MockArgs {
     #[command(flatten)]
     pub threads: ThreadArgs,
     #[command(flatten)]
+    pub connections: ConnectionArgs,
+    #[command(flatten)]
     pub faults: FaultArgs,
+}
+
+/// How long a server waits for its clients and how many it holds at once (`chaos proxy`,
+/// `chaos mock`, and each interposer and mock of `chaos run`). Real time: `--speed` does not
+/// scale them.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ConnectionArgs {
+    /// Close a connection whose request head has not come whole this long after its first
+    /// byte (after the connection opened, for its first request); a 408 when part of it came.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = positive_duration)]
+    pub header_timeout: crate::units::HumanDuration,
+    /// Close a connection left idle this long after an answer (no request in flight). Never
+    /// cuts a request being answered, however slowly (a `latency` or `hang` fault, a stream).
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = positive_duration)]
+    pub idle_timeout: crate::units::HumanDuration,
+    /// Hold at most N connections open per server; one more gets a 503 with `Connection:
+    /// close` and is counted as shed (default: half of what `ulimit -n` leaves after 256).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<std::num::NonZeroUsize>,
+}
+
+impl ConnectionArgs {
+    /// The limits the arguments ask for.
+    pub fn limits(&self) -> crate::net::ConnectionLimits {
+        crate::net::ConnectionLimits {
+            header_timeout: self.header_timeout.0,
+            idle_timeout: self.idle_timeout.0,
+            max_connections: self
+                .max_connections
+                .map_or_else(crate::net::default_max_connections, std::num::NonZeroUsize::get),
+        }
+    }
+}
+
+/// A duration above zero.
+fn positive_duration(text: &str) -> Result<crate::units::HumanDuration, String> {
+    match text.parse::<crate::units::HumanDuration>() {
+        Ok(duration) if duration.0.is_zero() => Err("must be longer than zero".into()),
+        parsed => parsed.map_err(|error| error.to_string()),
+    }
 }
 
 /// How many threads a standalone server (`chaos mock`, `chaos proxy`) serves on.

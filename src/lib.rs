@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             listen,
             no_preflight,
             shard,
+            connections,
         } => {
             let how = commands::RunHow {
                 speed: speed.factor,
@@ -89,6 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 preflight: !no_preflight,
                 upstream_ca: upstream_ca.clone(),
                 shard: *shard,
+                connections: connections.limits(),
             };
             commands::run(file, reports, *allow_remote, how).await
         }

@@ -29,20 +29,24 @@ fn streamed(chunks: Vec<Chunk>) -> StreamBody<futures_util::stream::Iter<std::ve
 /// Echoes every request body back, as an SSE-typed stream in its own random chunks.
 async fn echo_upstream() -> chaos::net::ServerHandle {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    chaos::net::spawn(listener, |request: http::Request<hyper::body::Incoming>| async move {
-        let seed = request
-            .headers()
-            .get("x-seed")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let chunks = random_chunks(&body, &mut StdRng::seed_from_u64(seed ^ 0xFF));
-        Ok(http::Response::builder()
-            .header("content-type", "text/event-stream")
-            .body(streamed(chunks))
-            .expect("response"))
-    })
+    chaos::net::spawn(
+        listener,
+        Default::default(),
+        |request: http::Request<hyper::body::Incoming>| async move {
+            let seed = request
+                .headers()
+                .get("x-seed")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let chunks = random_chunks(&body, &mut StdRng::seed_from_u64(seed ^ 0xFF));
+            Ok(http::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(streamed(chunks))
+                .expect("response"))
+        },
+    )
     .expect("echo upstream starts")
 }
 

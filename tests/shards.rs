@@ -25,7 +25,7 @@ const CONNECTIONS: usize = 64;
 /// A server on two shards whose answer names the shard that served it.
 fn two_named_shards() -> chaos::net::ServerHandle {
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("an address");
-    chaos::net::spawn_sharded(addr, 2, |index| {
+    chaos::net::spawn_sharded(addr, 2, Default::default(), |index| {
         move |_request| async move {
             Ok::<_, Abort>(http::Response::new(Full::new(Bytes::from(format!("shard {index}")))))
         }

@@ -127,6 +127,7 @@ pub fn interposer_config(
         replay: None,
         tls: Default::default(),
         upstream_key: None,
+        connections: Default::default(),
     }
 }
 

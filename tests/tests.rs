@@ -18,6 +18,8 @@ mod gateways;
 mod halt;
 mod http2;
 mod https_upstream;
+mod idle_clients;
+mod idle_soak;
 mod input_bounds;
 mod interrupt;
 mod invalid_scenarios;

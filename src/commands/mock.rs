@@ -104,6 +104,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
             .overload(args.overloaded.map_or(0.0, |p| p.0))
             .faults(faults)
             .seed(args.faults.seed.wrapping_add(index as u64))
+            .connection_limits(args.connections.limits())
             .serve_sharded(addr, args.threads.count())
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
         let accepts = match keys.as_slice() {
@@ -121,6 +122,7 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
     interrupted().await;
     for (family, handle) in mocks {
         println!("{family} mock at {} received: {}", handle.addr, handle.counters().to_json());
+        println!("{family} mock at {} {}", handle.addr, super::connections_line(handle.connection_counts()));
         handle.shutdown().await;
     }
     Ok(Exit::Pass)

@@ -43,6 +43,12 @@ fn user_exit(error: &anyhow::Error) -> Option<Exit> {
     }
 }
 
+/// What a standalone server's limits on connections did, as its closing summary says it:
+/// `connections: {"open":0,"shed":12,"header_timeouts":3,"idle_timeouts":40}`.
+fn connections_line(counts: crate::net::ConnectionCounts) -> String {
+    format!("connections: {}", serde_json::to_string(&counts).unwrap_or_default())
+}
+
 /// A future that resolves on Ctrl-C (SIGINT) or SIGTERM — what a person and what a CI runner or
 /// a process supervisor send to stop a run — and never, for a signal that cannot be watched.
 pub fn interrupted() -> impl std::future::Future<Output = ()> {

@@ -66,6 +66,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         replay: None,
         tls,
         upstream_key: None,
+        connections: args.connections.limits(),
     };
     let interposer = proxy::spawn_sharded(args.listen, args.threads.count(), config)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -73,6 +74,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
     println!("{family} interposer listening on http://{} → {upstream}", interposer.addr);
     let _ = std::io::stdout().flush();
     interrupted().await;
+    let connections = interposer.connection_counts();
     interposer.shutdown().await;
     // Counted from the per-second tallies: a proxy left running for a day keeps no record per
     // attempt.
@@ -87,6 +89,7 @@ pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
         }
     });
     println!("attempts: {}", serde_json::to_string(&outcomes).unwrap_or_default());
+    println!("{}", super::connections_line(connections));
     Ok(Exit::Pass)
 }
 

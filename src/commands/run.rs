@@ -60,6 +60,9 @@ pub struct RunHow {
     pub upstream_ca: Option<PathBuf>,
     /// The part of the load to play (`--shard K/N`).
     pub shard: Shard,
+    /// The header and idle timeouts and the cap on connections of the run's interposers and
+    /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
+    pub connections: crate::net::ConnectionLimits,
 }
 
 /// Where a run's noise floor comes from.
@@ -164,6 +167,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         upstream_tls,
         announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
         preflight: how.preflight,
+        connections: how.connections,
         ..runner::RunOptions::new(reports)
     };
     let report = match runner::execute(&plan, &options, shutdown).await {

@@ -62,7 +62,7 @@ pub struct Control {
 pub fn spawn(listener: TcpListener, control: Control) -> std::io::Result<ServerHandle> {
     let control = Arc::new(control);
     let guard = BrowserGuard::new(listener.local_addr()?);
-    crate::net::spawn(listener, move |request: Request<Incoming>| {
+    crate::net::spawn(listener, crate::net::ConnectionLimits::default(), move |request: Request<Incoming>| {
         let control = Arc::clone(&control);
         async move { Ok::<_, Abort>(control.answer(guard, request).await) }
     })

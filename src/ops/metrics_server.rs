@@ -20,7 +20,7 @@ use crate::net::{Abort, ServerHandle};
 pub fn spawn(listener: TcpListener, state: Arc<RunState>) -> std::io::Result<ServerHandle> {
     let registry = Arc::new(exposition::registry(state));
     let guard = BrowserGuard::new(listener.local_addr()?);
-    crate::net::spawn(listener, move |request: Request<Incoming>| {
+    crate::net::spawn(listener, crate::net::ConnectionLimits::default(), move |request: Request<Incoming>| {
         let registry = Arc::clone(&registry);
         let answer = guard
             .host_refusal(request.headers())

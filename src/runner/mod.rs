@@ -66,6 +66,9 @@ pub struct RunOptions {
     pub announce_interposers: bool,
     /// Probe a gateway target before the clock starts ([`preflight`]).
     pub preflight: bool,
+    /// The header and idle timeouts and the cap on connections of the run's interposers and
+    /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
+    pub connections: crate::net::ConnectionLimits,
 }
 
 impl RunOptions {
@@ -83,6 +86,7 @@ impl RunOptions {
             calibration: None,
             announce_interposers: false,
             preflight: true,
+            connections: Default::default(),
         }
     }
 }

@@ -68,7 +68,7 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
             .with_context(|| format!("starting the journal in {}", folder.display()))?;
     recorder.journal_into(journal);
 
-    let mocks = super::upstreams::start_mocks(plan).await?;
+    let mocks = super::upstreams::start_mocks(plan, options.connections).await?;
     let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
     if options.announce_interposers {
         for line in super::listen::gateway_lines(&plan.upstreams, &addrs) {

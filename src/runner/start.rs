@@ -119,6 +119,7 @@ pub(super) async fn start<S: Future<Output = ()>>(
             replay: options.replay.clone(),
             tls: options.upstream_tls.clone(),
             upstream_key,
+            connections: options.connections,
         };
         let interposer = proxy::spawn(listener, config)?;
         if !options.dry_run {

@@ -57,12 +57,17 @@ pub(super) fn upstream_keys(plan: &Plan) -> Result<Vec<Option<UpstreamKey>>, Ups
 
 /// A mock provider for each upstream that is one (`None` for a `url` upstream), in the
 /// scenario's order.
-pub(super) async fn start_mocks(plan: &Plan) -> anyhow::Result<Vec<Option<MockHandle>>> {
+pub(super) async fn start_mocks(
+    plan: &Plan,
+    connections: crate::net::ConnectionLimits,
+) -> anyhow::Result<Vec<Option<MockHandle>>> {
     let mut mocks = Vec::with_capacity(plan.upstreams.len());
     for (index, upstream) in plan.upstreams.iter().enumerate() {
         let mock = match upstream.remote {
             Some(_) => None,
-            None => Some(start_mock(plan, index, upstream).await.context("starting a mock provider")?),
+            None => Some(
+                start_mock(plan, index, upstream, connections).await.context("starting a mock provider")?,
+            ),
         };
         mocks.push(mock);
     }
@@ -79,7 +84,12 @@ pub(super) fn upstream_uri(upstream: &Upstream, mock: Option<&MockHandle>) -> an
     uri.parse().with_context(|| format!("upstream `{}`'s URL", upstream.name))
 }
 
-async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::Result<MockHandle> {
+async fn start_mock(
+    plan: &Plan,
+    index: usize,
+    upstream: &Upstream,
+    connections: crate::net::ConnectionLimits,
+) -> std::io::Result<MockHandle> {
     MockBuilder::new(upstream.family)
         .keys(upstream.keys.clone())
         .models(
@@ -97,6 +107,7 @@ async fn start_mock(plan: &Plan, index: usize, upstream: &Upstream) -> std::io::
         .limits(upstream.limits)
         .overload(upstream.overload)
         .seed(plan.shard.seed(plan.seed).wrapping_add(index as u64))
+        .connection_limits(connections)
         .spawn()
         .await
 }

@@ -49,9 +49,9 @@ struct Shared {
 /// Serves bare streams on `addr`, on `threads` shards like the mock's.
 pub fn serve(addr: SocketAddr, latency: LatencyModel, threads: usize) -> io::Result<ServerHandle> {
     let shared = Arc::new(Shared { latency, lateness: Lateness::default() });
-    crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, |_| {
+    crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, Default::default(), |_| {
         let shared = Arc::clone(&shared);
-        move |listener, stopped, _refuse| {
+        move |listener, _gate, stopped, _refuse| {
             crate::net::accept_each(listener, stopped, move |stream| connection(stream, Arc::clone(&shared)))
         }
     })

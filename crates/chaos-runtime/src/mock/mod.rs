@@ -74,6 +74,7 @@ pub struct MockConfig {
 #[derive(Debug, Clone)]
 pub struct MockBuilder {
     config: MockConfig,
+    connections: crate::net::ConnectionLimits,
 }
 
 impl MockBuilder {
@@ -91,6 +92,7 @@ impl MockBuilder {
                 seed: 0,
                 record_requests: false,
             },
+            connections: crate::net::ConnectionLimits::default(),
         }
     }
 
@@ -144,6 +146,12 @@ impl MockBuilder {
         self
     }
 
+    /// How long clients may keep the mock waiting, and how many connections it holds.
+    pub fn connection_limits(mut self, limits: crate::net::ConnectionLimits) -> Self {
+        self.connections = limits;
+        self
+    }
+
     /// Binds `127.0.0.1:0` and serves until the handle is shut down or dropped.
     pub async fn spawn(self) -> std::io::Result<MockHandle> {
         self.serve(TcpListener::bind("127.0.0.1:0").await?)
@@ -151,15 +159,19 @@ impl MockBuilder {
 
     /// Serves on a listener the caller bound, on the caller's runtime.
     pub fn serve(self, listener: TcpListener) -> std::io::Result<MockHandle> {
+        let limits = self.connections;
         let (state, handle) = self.start();
-        Ok(handle(crate::net::spawn(listener, move |request| serve::handle(Arc::clone(&state), request))?))
+        Ok(handle(crate::net::spawn(listener, limits, move |request| {
+            serve::handle(Arc::clone(&state), request)
+        })?))
     }
 
     /// Serves `addr` on `threads` shards, a current-thread runtime each (see
     /// [`crate::net::spawn_sharded`]); counts, limits and timings are shared by all.
     pub fn serve_sharded(self, addr: SocketAddr, threads: usize) -> std::io::Result<MockHandle> {
+        let limits = self.connections;
         let (state, handle) = self.start();
-        Ok(handle(crate::net::spawn_sharded(addr, threads, |_| {
+        Ok(handle(crate::net::spawn_sharded(addr, threads, limits, |_| {
             let state = Arc::clone(&state);
             move |request| serve::handle(Arc::clone(&state), request)
         })?))
@@ -206,6 +218,11 @@ impl MockHandle {
     }
 
     /// What the mock answered, per key and model.
+    /// What the limits on clients' connections did so far (shed, timed out).
+    pub fn connection_counts(&self) -> crate::net::ConnectionCounts {
+        self.server.connection_counts()
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

@@ -1,5 +1,6 @@
 //! An accepted connection that a handler can abort: closed at once without an answer, or
-//! reset (the socket is closed with `SO_LINGER` 0, so the peer gets a TCP RST).
+//! reset (the socket is closed with `SO_LINGER` 0, so the peer gets a TCP RST). Its reads are
+//! watched for the header-read and idle timeouts ([`super::watchdog`]).
 
 use std::{
     io,
@@ -16,6 +17,8 @@ use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::TcpStream,
 };
+
+use super::watchdog::{Watchdog, Watched};
 
 /// How a handler ends a connection instead of answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,24 +40,29 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
-/// A TCP stream that resets on drop when told to.
+/// A TCP stream that resets on drop when told to, its reads watched by `watchdog`.
 pub struct AbortableStream {
-    inner: TcpStream,
+    inner: Watched<TcpStream>,
     reset: Arc<AtomicBool>,
 }
 
 impl AbortableStream {
     /// The stream, and the switch that makes its close a reset.
-    pub fn new(inner: TcpStream) -> (Self, Arc<AtomicBool>) {
+    pub fn new(inner: TcpStream, watchdog: Arc<Watchdog>) -> (Self, Arc<AtomicBool>) {
         let reset = Arc::new(AtomicBool::new(false));
-        (AbortableStream { inner, reset: Arc::clone(&reset) }, reset)
+        (AbortableStream { inner: Watched::new(inner, watchdog), reset: Arc::clone(&reset) }, reset)
+    }
+
+    /// The connection's watchdog, to tell it when a request is in flight.
+    pub fn watchdog(&self) -> &Arc<Watchdog> {
+        self.inner.watchdog()
     }
 }
 
 impl Drop for AbortableStream {
     fn drop(&mut self) {
         if self.reset.load(Ordering::Relaxed) {
-            let _ = socket2::SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
+            let _ = socket2::SockRef::from(self.inner.get_ref()).set_linger(Some(Duration::ZERO));
         }
     }
 }

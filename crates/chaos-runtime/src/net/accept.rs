@@ -1,12 +1,12 @@
 //! The accept loop of the servers that serve raw connections, with no HTTP stack of ours
 //! (the floors `chaos bench` measures against): each accepted connection handed to a task of
-//! its own until the stop signal.
+//! its own until the stop signal. A failing accept backs off as the HTTP servers' does.
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Stopped;
+use super::{accept_backoff::AcceptBackoff, Stopped};
 
 /// Accepts on `listener` until `stopped`, spawning `serve(stream)` for each connection.
 pub async fn accept_each<S, F>(listener: std::net::TcpListener, mut stopped: Stopped, serve: S)
@@ -18,19 +18,17 @@ where
         Ok(listener) => listener,
         Err(error) => return tracing::error!(%error, "cannot accept on this listener"),
     };
+    let mut backoff = AcceptBackoff::default();
     loop {
         tokio::select! {
             () = &mut stopped => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    backoff.accepted();
                     let _ = stream.set_nodelay(true);
                     tokio::spawn(serve(stream));
                 }
-                Err(error) => {
-                    // Out of descriptors, most likely: let some connections end.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
+                Err(error) => backoff.failed(&error).await,
             },
         }
     }

@@ -1,24 +1,36 @@
 //! HTTP plumbing shared by every server and client in the harness: one serve loop with
-//! graceful shutdown (on one task, or sharded over a runtime per core) and body helpers. The
-//! loopback rule they keep to is [`crate::loopback`].
+//! graceful shutdown (on one task, or sharded over a runtime per core), the limits it keeps on
+//! its clients (header and idle timeouts, a cap on open connections: [`ConnectionLimits`]) and
+//! body helpers. The loopback rule they keep to is [`crate::loopback`].
 
 mod abortable;
 mod accept;
+mod accept_backoff;
 mod connections;
 mod faulty_stream;
 pub mod http1;
+mod in_flight;
+mod limits;
 mod rewind;
 mod serve;
 mod shards;
+mod shed;
 mod throttled;
+mod watchdog;
 
 pub use abortable::{enact, Abort, AbortableStream};
 pub use accept::accept_each;
+pub use accept_backoff::LOG_EVERY as ACCEPT_FAILURE_LOG_EVERY;
 pub use connections::{host_header, tcp_connector, Busy, Connections};
 pub use faulty_stream::FaultyStream;
+pub use limits::{
+    default_max_connections, descriptor_limit, ConnectionCounts, ConnectionGate, ConnectionLimits,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+};
 pub use serve::{serve, spawn, spawn_per_connection, Front, ServerHandle};
 pub use shards::{bind_shards, spawn_sharded, spawn_sharded_per_connection, spawn_shards, Stopped};
 pub use throttled::Throttled;
+pub use watchdog::{InFlight, Watchdog};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -36,6 +48,18 @@ where
     B::Error: Into<BoxError>,
 {
     Ok(Limited::new(body, MAX_BODY_BYTES).collect().await?.to_bytes())
+}
+
+/// Whether reading a request's body failed because its framing was broken (a malformed chunk
+/// size, say: the client's fault, answered with a 400) rather than because the client went (a
+/// body cut short, answered to no one). hyper says which by the kind of the I/O error under its
+/// own: invalid data or input for the first, an unexpected end for the second.
+pub fn is_broken_framing(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .filter_map(|error| error.downcast_ref::<std::io::Error>())
+        .any(|error| {
+            matches!(error.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput)
+        })
 }
 
 /// A pooled HTTP/1.1 keep-alive client with Nagle off, for any request body type.

@@ -8,7 +8,10 @@
 //! to hyper when it meets something it leaves to hyper.
 //!
 //! A [`ServerHandle`] drives one such loop ([`spawn`]) or several on one address
-//! ([`super::shards`]): one stop signal and one dark switch reach them all.
+//! ([`super::shards`]): one stop signal, one dark switch and one [`ConnectionLimits`] reach them
+//! all. Over the cap on open connections a new one is shed ([`super::shed`]); while the server
+//! waits for a client's request the header and idle timeouts run ([`super::watchdog`]); a
+//! failing accept backs off ([`super::accept_backoff`]).
 
 use std::{
     future::Future,
@@ -22,7 +25,12 @@ use std::{
 
 use super::{
     abortable::{Abort, AbortableStream},
+    accept_backoff::AcceptBackoff,
+    in_flight::InFlightBody,
+    limits::{ConnectionCounts, ConnectionGate, ConnectionLimits},
     rewind::Rewind,
+    shed::shed,
+    watchdog::Watchdog,
 };
 use bytes::Bytes;
 use hyper::{body::Incoming, service::service_fn, Request, Response};
@@ -55,24 +63,26 @@ pub type Front = Box<
 /// Serves every connection accepted from `listener` with a handler of its own, made by
 /// `connection_handler` (so it may hold what belongs to that connection alone, like an
 /// interposer's upstream connections) with, optionally, a [`Front`] that serves it first,
-/// until `shutdown` resolves. A handler that returns an
+/// until `shutdown` resolves, within the limits of `gate`. A handler that returns an
 /// [`Abort`] ends its connection without answering. While `refuse` is
 /// true the server is dark: it stops listening (connections are refused) and resets every open
 /// connection; when it turns false it listens on the same address again.
 pub async fn serve<M, H, F, B>(
     listener: TcpListener,
     connection_handler: M,
+    gate: Arc<ConnectionGate>,
     shutdown: impl Future<Output = ()>,
     mut refuse: watch::Receiver<bool>,
 ) where
     M: Fn() -> (Option<Front>, H),
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let graceful = GracefulShutdown::new();
+    let mut backoff = AcceptBackoff::default();
     let draining = watch::channel(false).0;
     let mut connections = JoinSet::new();
     let mut resets: Vec<Arc<AtomicBool>> = Vec::new();
@@ -99,8 +109,7 @@ pub async fn serve<M, H, F, B>(
             accepted = active.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    backoff.failed(&error).await;
                     continue;
                 }
             },
@@ -117,8 +126,14 @@ pub async fn serve<M, H, F, B>(
             }
             () = &mut shutdown => break,
         };
+        backoff.accepted();
+        let Some(slot) = gate.admit() else {
+            shed(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let (stream, reset) = AbortableStream::new(stream);
+        let watchdog = Watchdog::new(Arc::clone(&gate));
+        let (stream, reset) = AbortableStream::new(stream, Arc::clone(&watchdog));
         resets.retain(|r| Arc::strong_count(r) > 1);
         resets.push(Arc::clone(&reset));
         let (front, handler) = connection_handler();
@@ -126,6 +141,7 @@ pub async fn serve<M, H, F, B>(
             // HTTP/2 multiplexes requests on the connection: an error resets only this stream
             // (RST_STREAM), which hyper does on its own; HTTP/1.1's reset is the connection's.
             let multiplexed = request.version() == http::Version::HTTP_2;
+            let in_flight = watchdog.begin();
             let response = handler(request);
             let reset = Arc::clone(&reset);
             async move {
@@ -133,12 +149,13 @@ pub async fn serve<M, H, F, B>(
                 if response.as_ref().err() == Some(&Abort::Reset) && !multiplexed {
                     reset.store(true, Ordering::Relaxed);
                 }
-                response
+                response.map(|response| response.map(|body| InFlightBody::new(body, in_flight)))
             }
         });
         let watcher = graceful.watcher();
         let drain_signal = draining.subscribe();
         connections.spawn(async move {
+            let _slot = slot;
             let (stream, read) = match front {
                 Some(front) => match front(stream, drain_signal.clone()).await {
                     Some(handed_over) => handed_over,
@@ -200,6 +217,8 @@ async fn relisten(addr: Option<SocketAddr>, shared: bool) -> Option<TcpListener>
 #[derive(Debug)]
 pub struct ServerHandle {
     pub addr: SocketAddr,
+    /// The limits every loop keeps, and what they did.
+    gate: Arc<ConnectionGate>,
     stop: watch::Sender<bool>,
     refuse: watch::Sender<bool>,
     /// One per serving loop, resolved when that loop has drained and ended.
@@ -207,36 +226,42 @@ pub struct ServerHandle {
 }
 
 /// Starts [`serve`] on its own task, every connection served by a clone of `handler`.
-pub fn spawn<H, F, B>(listener: TcpListener, handler: H) -> std::io::Result<ServerHandle>
+pub fn spawn<H, F, B>(
+    listener: TcpListener,
+    limits: ConnectionLimits,
+    handler: H,
+) -> std::io::Result<ServerHandle>
 where
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    spawn_per_connection(listener, move || (None, handler.clone()))
+    spawn_per_connection(listener, limits, move || (None, handler.clone()))
 }
 
 /// Starts [`serve`] on its own task, each connection served by what `connection_handler`
 /// makes for it (a handler, and optionally a [`Front`] first).
 pub fn spawn_per_connection<M, H, F, B>(
     listener: TcpListener,
+    limits: ConnectionLimits,
     connection_handler: M,
 ) -> std::io::Result<ServerHandle>
 where
     M: Fn() -> (Option<Front>, H) + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let mut handle = ServerHandle::new(listener.local_addr()?);
+    let mut handle = ServerHandle::new(listener.local_addr()?, limits);
     let (shutdown, refuse) = handle.signals();
+    let gate = handle.gate();
     let (done, finished) = oneshot::channel();
     tokio::spawn(async move {
-        serve(listener, connection_handler, shutdown, refuse).await;
+        serve(listener, connection_handler, gate, shutdown, refuse).await;
         let _ = done.send(());
     });
     handle.track(finished);
@@ -244,10 +269,11 @@ where
 }
 
 impl ServerHandle {
-    /// A handle for loops serving `addr`, none started yet.
-    pub(super) fn new(addr: SocketAddr) -> Self {
+    /// A handle for loops serving `addr` within `limits`, none started yet.
+    pub(super) fn new(addr: SocketAddr, limits: ConnectionLimits) -> Self {
         ServerHandle {
             addr,
+            gate: Arc::new(ConnectionGate::new(limits)),
             stop: watch::channel(false).0,
             refuse: watch::channel(false).0,
             finished: Vec::new(),
@@ -262,6 +288,16 @@ impl ServerHandle {
             let _ = stop.wait_for(|stopped| *stopped).await;
         };
         (stopped, self.refuse.subscribe())
+    }
+
+    /// The limits one more serving loop keeps, shared with the others.
+    pub(super) fn gate(&self) -> Arc<ConnectionGate> {
+        Arc::clone(&self.gate)
+    }
+
+    /// What the limits on connections did so far, over every loop.
+    pub fn connection_counts(&self) -> ConnectionCounts {
+        self.gate.counts()
     }
 
     /// Waits for this loop too on shutdown.

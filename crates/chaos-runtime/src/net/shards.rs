@@ -6,13 +6,15 @@
 //! run on; inside `chaos run` everything shares one multi-thread runtime instead.
 //!
 //! Going dark and graceful shutdown reach every shard: each runs the same [`serve`] loop, all
-//! watching the one switch and the one stop signal of the returned [`ServerHandle`].
+//! watching the one switch and the one stop signal of the returned [`ServerHandle`], and all
+//! keeping one cap on open connections between them.
 
 use std::{
     future::Future,
     io,
     net::{SocketAddr, TcpListener},
     pin::Pin,
+    sync::Arc,
 };
 
 use hyper::{body::Incoming, Request, Response};
@@ -21,6 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::{
     abortable::Abort,
+    limits::{ConnectionGate, ConnectionLimits},
     serve::{serve, Front, ServerHandle},
 };
 
@@ -57,21 +60,22 @@ pub fn bind_shards(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener
 
 /// Serves `addr` on `count` shards (at least one), each on its own thread and runtime with the
 /// handler `make_handler` builds for it (given the shard's index; every connection of the shard
-/// gets a clone), until the handle is shut down or dropped.
+/// gets a clone), within `limits`, until the handle is shut down or dropped.
 pub fn spawn_sharded<S, H, F, B>(
     addr: SocketAddr,
     count: usize,
+    limits: ConnectionLimits,
     mut make_handler: S,
 ) -> io::Result<ServerHandle>
 where
     S: FnMut(usize) -> H,
     H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    spawn_sharded_per_connection(addr, count, |index| {
+    spawn_sharded_per_connection(addr, count, limits, |index| {
         let handler = make_handler(index);
         move || (None, handler.clone())
     })
@@ -82,6 +86,7 @@ where
 pub fn spawn_sharded_per_connection<S, M, H, F, B>(
     addr: SocketAddr,
     count: usize,
+    limits: ConnectionLimits,
     mut make_connection_handler: S,
 ) -> io::Result<ServerHandle>
 where
@@ -89,16 +94,16 @@ where
     M: Fn() -> (Option<Front>, H) + Send + 'static,
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Abort>> + Send + 'static,
-    B: hyper::body::Body + Send + 'static,
+    B: hyper::body::Body + Unpin + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let listeners = bind_shards(addr, count.max(1))?;
-    spawn_shards(listeners, |index| {
+    spawn_shards(listeners, limits, |index| {
         let handler = make_connection_handler(index);
-        move |listener, stopped, refuse| async move {
+        move |listener, gate, stopped, refuse| async move {
             match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => serve(listener, handler, stopped, refuse).await,
+                Ok(listener) => serve(listener, handler, gate, stopped, refuse).await,
                 Err(error) => tracing::error!(%error, shard = index, "cannot serve on this shard"),
             }
         }
@@ -110,24 +115,30 @@ pub type Stopped = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// One thread per listener, each running on a current-thread runtime of its own what
 /// `make_shard` makes for it (given the shard's index): a loop that serves the listener until
-/// the handle's stop signal, and goes dark while its refuse switch is on (or ignores it).
-/// Shutting the handle down waits for every loop to end.
-pub fn spawn_shards<S, L, F>(listeners: Vec<TcpListener>, mut make_shard: S) -> io::Result<ServerHandle>
+/// the handle's stop signal, within the limits all shards share (or ignoring them), and goes
+/// dark while its refuse switch is on (or ignores it). Shutting the handle down waits for every
+/// loop to end.
+pub fn spawn_shards<S, L, F>(
+    listeners: Vec<TcpListener>,
+    limits: ConnectionLimits,
+    mut make_shard: S,
+) -> io::Result<ServerHandle>
 where
     S: FnMut(usize) -> L,
-    L: FnOnce(TcpListener, Stopped, watch::Receiver<bool>) -> F + Send + 'static,
+    L: FnOnce(TcpListener, Arc<ConnectionGate>, Stopped, watch::Receiver<bool>) -> F + Send + 'static,
     F: Future<Output = ()>,
 {
     let addr = listeners.first().ok_or_else(|| io::Error::other("no listener to serve"))?.local_addr()?;
-    let mut handle = ServerHandle::new(addr);
+    let mut handle = ServerHandle::new(addr, limits);
     for (index, listener) in listeners.into_iter().enumerate() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let shard = make_shard(index);
         let (stopped, refuse) = handle.signals();
         let stopped: Stopped = Box::pin(stopped);
+        let gate = handle.gate();
         let (done, finished) = oneshot::channel();
         std::thread::Builder::new().name(format!("chaos-shard-{index}")).spawn(move || {
-            runtime.block_on(shard(listener, stopped, refuse));
+            runtime.block_on(shard(listener, gate, stopped, refuse));
             let _ = done.send(());
         })?;
         handle.track(finished);

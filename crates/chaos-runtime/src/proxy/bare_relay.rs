@@ -26,9 +26,9 @@ static SAID_UNREACHABLE: AtomicBool = AtomicBool::new(false);
 /// `threads` shards.
 pub fn serve(addr: SocketAddr, upstream: Vec<SocketAddr>, threads: usize) -> io::Result<ServerHandle> {
     let upstream: Arc<[SocketAddr]> = upstream.into();
-    crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, |_| {
+    crate::net::spawn_shards(crate::net::bind_shards(addr, threads)?, Default::default(), |_| {
         let upstream = Arc::clone(&upstream);
-        move |listener, stopped, _refuse| {
+        move |listener, _gate, stopped, _refuse| {
             crate::net::accept_each(listener, stopped, move |client| relay(client, Arc::clone(&upstream)))
         }
     })

@@ -83,6 +83,8 @@ pub struct InterposerConfig {
     /// The key presented upstream in place of the target's (a `url` upstream's `key_env`);
     /// `None`: the target's own passes through.
     pub upstream_key: Option<credential::UpstreamKey>,
+    /// How long the target's connections may keep the interposer waiting, and how many it holds.
+    pub connections: crate::net::ConnectionLimits,
 }
 
 /// What every connection of one interposer shares, whichever shard serves it.
@@ -124,6 +126,11 @@ impl InterposerHandle {
     /// Goes dark — connections refused, open ones reset — or comes back (zone loss, `refuse`).
     pub fn set_refusing(&self, refusing: bool) {
         self.server.set_refusing(refusing);
+    }
+
+    /// What the limits on the target's connections did so far (shed, timed out).
+    pub fn connection_counts(&self) -> crate::net::ConnectionCounts {
+        self.server.connection_counts()
     }
 
     /// Stops accepting, lets open requests finish within a bound, and records the rest as
@@ -188,9 +195,10 @@ impl Context {
 
 /// Starts an interposer on `listener` (on the caller's runtime) with no faults.
 pub fn spawn(listener: TcpListener, config: InterposerConfig) -> std::io::Result<InterposerHandle> {
+    let limits = config.connections;
     let context = Context::new(config);
     let connections = Arc::clone(&context);
-    let server = crate::net::spawn_per_connection(listener, move || connections.connection())?;
+    let server = crate::net::spawn_per_connection(listener, limits, move || connections.connection())?;
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
@@ -201,8 +209,9 @@ pub fn spawn_sharded(
     threads: usize,
     config: InterposerConfig,
 ) -> std::io::Result<InterposerHandle> {
+    let limits = config.connections;
     let context = Context::new(config);
-    let server = crate::net::spawn_sharded_per_connection(addr, threads, |_| {
+    let server = crate::net::spawn_sharded_per_connection(addr, threads, limits, |_| {
         let connections = Arc::clone(&context);
         move || connections.connection()
     })?;
@@ -266,13 +275,18 @@ async fn handle_request(
             Ok(bytes) => (Either::Right(Full::new(bytes.clone())), BodyFields::read(&bytes)),
             Err(error) => {
                 let mut guard = decide::unread(context, &chains, &parts.headers);
-                if !error.is::<http_body_util::LengthLimitError>() {
-                    // The target hung up (or broke the framing) before its request was whole: there is
-                    // no one to answer, and the record says cancelled.
+                let refusal = if error.is::<http_body_util::LengthLimitError>() {
+                    wire::too_large(config.family)
+                } else if crate::net::is_broken_framing(&*error) {
+                    // As the provider would: the body cannot be read, a 400 (and hyper closes).
+                    wire::malformed_body(config.family)
+                } else {
+                    // The target hung up before its request was whole: there is no one to answer,
+                    // and the record says cancelled.
                     return Err(Abort::Close);
-                }
-                guard.answered(AttemptOutcome::Status(413), false);
-                let response = wire::too_large(config.family).into_response().map(Either::Right);
+                };
+                guard.answered(AttemptOutcome::Status(refusal.status), false);
+                let response = refusal.into_response().map(Either::Right);
                 let arrived = config.clock.at(chains.at);
                 return Ok(
                     response.map(|body| RecordedBody::new(Throttled::new(body, None), guard, arrived, false))

@@ -120,6 +120,7 @@ pub async fn run(plan: &Plan, listeners: &[TcpListener], client: &ClientConfig) 
             tls: Default::default(),
             // The preflight's mock takes any key: none is swapped in.
             upstream_key: None,
+            connections: Default::default(),
         };
         let interposer = proxy::spawn(shared(listener)?, config)?;
         stand_ins.push((interposer, mock));

@@ -10,6 +10,9 @@
 //! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on.
 //! An `https://` upstream is always hyper's, and so is one whose key the interposer swaps
 //! ([`super::credential`]): bytes forwarded as they came would carry the target's key.
+//!
+//! A request is in flight on the connection's watchdog ([`crate::net::Watchdog`]) from its
+//! whole head to its answer's end, so the header and idle timeouts run only between requests.
 
 mod relay;
 
@@ -27,7 +30,7 @@ use crate::{
     metrics::AttemptOutcome,
     net::{
         http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, RequestHead, READ_SIZE},
-        AbortableStream, Front, MAX_BODY_BYTES,
+        AbortableStream, Front, InFlight, MAX_BODY_BYTES,
     },
     wire::ApiFamily,
 };
@@ -54,9 +57,10 @@ async fn serve(
     let mut read = BytesMut::with_capacity(READ_SIZE);
     let mut upstream: Option<RawConnection> = None;
     // The head of the request being read, with the chains in force when it came.
-    let mut arrival: Option<(RequestHead, Chains)> = None;
+    let mut arrival: Option<(RequestHead, Chains, InFlight)> = None;
+    let watchdog = std::sync::Arc::clone(io.watchdog());
     loop {
-        let (head, chains) = loop {
+        let (head, chains, in_flight) = loop {
             if arrival.is_none() {
                 let chains = Chains::now(context);
                 match http1::request(&read, chains.headers_read()) {
@@ -64,14 +68,16 @@ async fn serve(
                     Parse::Complete(head) if head.body_len > MAX_BODY_BYTES as u64 => {
                         return Some((io, read.freeze()))
                     }
-                    Parse::Complete(head) => arrival = Some((head, chains)),
+                    Parse::Complete(head) => arrival = Some((head, chains, watchdog.begin())),
                     Parse::Partial => {}
                     Parse::Beyond => return Some((io, read.freeze())),
                 }
             }
             match arrival.take() {
-                Some((head, chains)) if read.len() as u64 >= head.head_len as u64 + head.body_len => {
-                    break (head, chains)
+                Some((head, chains, in_flight))
+                    if read.len() as u64 >= head.head_len as u64 + head.body_len =>
+                {
+                    break (head, chains, in_flight)
                 }
                 pending => arrival = pending,
             }
@@ -86,7 +92,7 @@ async fn serve(
             if !matches!(more, Ok(1..)) {
                 // The target hung up, between requests or before one was whole; a request whose
                 // head came is recorded, cancelled.
-                if let Some((head, chains)) = &arrival {
+                if let Some((head, chains, _)) = &arrival {
                     drop(unread(context, chains, &head.headers));
                 }
                 return None;
@@ -100,6 +106,8 @@ async fn serve(
         let asked = Asked { method: &head.method, uri: &head.uri, headers: &head.headers, fields };
         let decided = decide(context, &chains, asked);
         if !decided.clean {
+            // hyper reads the request again and holds it in flight from there.
+            drop(in_flight);
             *connection.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(decided);
             let mut unserved = BytesMut::with_capacity(request.len() + read.len());
             unserved.extend_from_slice(&request);
@@ -109,6 +117,7 @@ async fn serve(
         let family = context.config.family;
         let target = Target { io: &mut io, read: &mut read };
         let carry_on = exchange(family, &origin, &mut upstream, target, &head, request, decided).await;
+        drop(in_flight);
         if !carry_on || !head.keep_alive || *draining.borrow() {
             return None;
         }
