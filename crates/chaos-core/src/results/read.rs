@@ -60,9 +60,9 @@ mod tests {
         let garbage = write("garbage.json", "not json");
         let error = Results::read(&garbage).unwrap_err().to_string();
         assert!(error.starts_with(&format!("{}: not a chaos results.json: ", garbage.display())), "{error}");
-        let newer = write("newer.json", r#"{ "schema_version": 3 }"#);
+        let newer = write("newer.json", r#"{ "schema_version": 4 }"#);
         let error = Results::read(&newer).unwrap_err().to_string();
-        assert!(error.ends_with("results schema version 3, but this chaos reads versions 1 to 2"), "{error}");
+        assert!(error.ends_with("results schema version 4, but this chaos reads versions 1 to 3"), "{error}");
         let partial = write("partial.json", r#"{ "schema_version": 1, "verdict": "pass" }"#);
         let error = Results::read(&partial).unwrap_err().to_string();
         assert!(error.contains("missing field"), "{error}");

@@ -53,23 +53,23 @@ pub fn run_burn(plan: &Plan, tallies: &Tallies) -> (Option<f64>, Paging) {
     (run.peak_burn_rate(PEAK_WINDOW_S, objective), Paging { baseline, fill, rules, paged })
 }
 
-/// [`BurnSecond`] for every second of the run, windows filled before it as for the paging checks.
-pub fn burn_timeline(plan: &Plan, tallies: &Tallies) -> Vec<BurnSecond> {
+/// [`BurnSecond`] for every second of the run, windows filled before it as for the paging
+/// checks, in buckets of `step` seconds ([`super::downsample::burn`]; 1 keeps every second).
+pub fn burn_timeline(plan: &Plan, tallies: &Tallies, step: u64) -> Vec<BurnSecond> {
     let (_, _, run) = run_seconds(plan, tallies);
     let objective = plan.slo.availability;
     let [fast, slow] = PAGE_RULES;
-    (1..=run.len())
-        .map(|end| {
-            let rate = |window_s| run.burn_rate_until(end, window_s, objective);
-            BurnSecond {
-                second: end as u64 - 1,
-                burn_rate_5m: rate(fast.short_window_s),
-                burn_rate_1h: rate(fast.long_window_s),
-                burn_rate_30m: rate(slow.short_window_s),
-                burn_rate_6h: rate(slow.long_window_s),
-            }
-        })
-        .collect()
+    let seconds = (1..=run.len()).map(|end| {
+        let rate = |window_s| run.burn_rate_until(end, window_s, objective);
+        BurnSecond {
+            second: end as u64 - 1,
+            burn_rate_5m: rate(fast.short_window_s),
+            burn_rate_1h: rate(fast.long_window_s),
+            burn_rate_30m: rate(slow.short_window_s),
+            burn_rate_6h: rate(slow.long_window_s),
+        }
+    });
+    super::downsample::burn(seconds, step)
 }
 
 /// The run's events per second with the fill before it, and the baseline the fill came from.
@@ -183,7 +183,8 @@ mod tests {
     fn the_burn_timeline_follows_the_outage_second_by_second() {
         let (plan, logical) = calm_then_down(10, 10, "", "");
         let records = crate::metrics::Records { logical, ..Default::default() };
-        let timeline = burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies());
+        let timeline =
+            burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies(), 1);
         assert_eq!(timeline.len(), 20);
         let at = |second: usize| &timeline[second];
         assert_eq!((at(9).second, at(9).burn_rate_5m), (9, Some(0.0)), "a clean baseline burns nothing");
