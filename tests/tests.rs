@@ -24,6 +24,7 @@ mod invalid_scenarios;
 mod layers;
 mod listen_addresses;
 mod load_generator;
+mod memory;
 mod merge;
 mod mocks;
 mod ops;

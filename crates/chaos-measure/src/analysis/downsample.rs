@@ -162,6 +162,25 @@ mod tests {
     }
 
     #[test]
+    fn a_two_hour_run_keeps_its_timelines_to_3600_points_and_every_request() {
+        let (plan, logical) = crate::test_support::calm_then_down(3_600, 3_600, "", "");
+        let records = crate::metrics::Records { logical, ..Default::default() };
+        let analysis = crate::analysis::analyze_records(&plan, &records);
+        assert_eq!(analysis.timeline_step_s, 5, "7,200 s in buckets of 5 s");
+        assert_eq!((analysis.timeline.len(), analysis.burn_timeline.len()), (1_440, 1_440));
+        let finished: u64 = analysis.timeline.iter().map(|second| second.finished).sum();
+        assert_eq!(finished, 72_000, "every request in some bucket");
+        assert_eq!(analysis.timeline[719].ok, 50, "10 a second, 5 seconds a bucket");
+        assert_eq!(analysis.timeline[720].outcomes["http_503"], 50);
+        // The figures come from the seconds, not the buckets: the run paged 519 s into the outage.
+        let paging = analysis.overall.paging.expect("paging checks");
+        assert_eq!(paging.rules[0].first_page_at_s, Some(3_600 + 519));
+        let burn = &analysis.burn_timeline;
+        assert!(burn.iter().all(|point| point.second % 5 == 0));
+        assert!(burn[1_439].burn_rate_5m > Some(99.0), "the outage's last bucket burns at 100");
+    }
+
+    #[test]
     fn burn_rates_keep_the_highest_of_each_bucket() {
         let at = |second, rate| BurnSecond {
             second,

@@ -196,6 +196,20 @@ mod tests {
     }
 
     #[test]
+    fn a_year_long_plan_stopped_after_3_s_is_analysed_over_those_3_s() {
+        let phases = "  - { name: calm, duration: 1d }\n  - { name: rest, duration: 364d }";
+        let plan = crate::test_support::plan(phases, "").stopped_at(std::time::Duration::from_secs(3));
+        let records = crate::metrics::Records { logical: requests(0, 3, Outcome::Ok), ..Default::default() };
+        let analysis = crate::analysis::analyze_records(&plan, &records);
+        assert_eq!(analysis.burn_timeline.len(), 3, "one point a second that ran, not 31.5 million");
+        assert_eq!((analysis.timeline_step_s, analysis.overall.duration_s), (1, 3.0));
+        assert_eq!(analysis.phases[1].duration_s, 0.0, "the phase that never started lasted nothing");
+        // The baseline fills the windows at its rate over the 3 s it ran: 10 good a second.
+        let paging = analysis.overall.paging.expect("paging checks");
+        assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
+    }
+
+    #[test]
     fn a_long_outage_pages() {
         let (plan, logical) = calm_then_down(60, 600, "", "");
         let (_, paging) = burn(&plan, logical);
