@@ -309,6 +309,15 @@ impl LiveBinary {
 
     /// Waits for the run to end (up to 60 s); its exit code and `results.json`.
     pub fn finish(mut self) -> (i32, serde_json::Value) {
+        let code = self.wait();
+        let file = self.run_folder().join("results.json");
+        assert_valid_results(&file);
+        let results = serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON");
+        (code, results)
+    }
+
+    /// Waits for the run to end (up to 60 s); its exit code. Its files stay until it is dropped.
+    pub fn wait(&mut self) -> i32 {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -320,11 +329,13 @@ impl LiveBinary {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         };
+        status.code().unwrap_or(-1)
+    }
+
+    /// The run's folder, once it has written one.
+    pub fn run_folder(&self) -> PathBuf {
         let entry = std::fs::read_dir(&self.reports).expect("reports").next().expect("a run folder");
-        let file = entry.expect("an entry").path().join("results.json");
-        assert_valid_results(&file);
-        let results = serde_json::from_slice(&std::fs::read(&file).expect("results.json")).expect("JSON");
-        (status.code().unwrap_or(-1), results)
+        entry.expect("an entry").path()
     }
 }
 

@@ -27,6 +27,7 @@ mod layers;
 mod listen_addresses;
 mod load_generator;
 mod manifests;
+mod memory;
 mod merge;
 mod mocks;
 mod ops;

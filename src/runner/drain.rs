@@ -25,7 +25,7 @@ use super::{play::Stopped, prepare::Bookkeeping, start::Started, RunOptions, INT
 /// A run with everything shut down, ready to be analysed.
 pub(super) struct Drained {
     pub books: Bookkeeping,
-    /// The plan as it ran (a skipped phase shortened it).
+    /// The plan as it ran (a skipped phase shortened it; an early stop ended it there).
     pub as_run: Arc<Plan>,
     pub phases_started_at: time::OffsetDateTime,
     /// How the run stopped; an interrupt during the drain counts.
@@ -69,6 +69,9 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     }
     options.progress.finish();
     let _ = stop_load.send(true);
+    // No request is meant to start after this: an early stop's plan as run ends here, so its
+    // figures and per-second structures cover the time that ran, not the time planned.
+    let played = clock.elapsed();
     // An interrupt during the drain shortens it (once interrupted, the shutdown future is spent).
     let interrupted = stopped.interrupted;
     let drain_interrupt = async {
@@ -107,6 +110,7 @@ pub(super) async fn drain<S: Future<Output = ()>>(
             mock.shutdown().await;
         }
     }
+    let as_run = if stopped_early { Arc::new(plan.stopped_at(played)) } else { as_run };
     Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
 }
 

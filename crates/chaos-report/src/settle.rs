@@ -45,6 +45,7 @@ pub fn results(
         timeline: analysis.timeline,
         attempt_timeline: analysis.attempt_timeline,
         burn_timeline: analysis.burn_timeline,
+        timeline_step_s: analysis.timeline_step_s,
         expectations,
         upstreams,
         keys: crate::analysis::keys::key_figures(plan.target.key_pool(), &analysis.tallies.overall()),

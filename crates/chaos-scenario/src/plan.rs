@@ -346,6 +346,20 @@ impl Plan {
         Some(plan)
     }
 
+    /// The plan as run when the run stopped at `now` (Ctrl-C, a halt, `/stop`, `abort_on_fail`):
+    /// the phase in force ends there, and every later one starts there and lasts nothing. Every
+    /// phase keeps its place, so expectations still name theirs; figures, SLO budgets and
+    /// per-second structures then cover the time that ran, not the time planned. The plan
+    /// itself when `now` is at or past its end.
+    pub fn stopped_at(&self, now: Duration) -> Plan {
+        let mut plan = self.clone();
+        for phase in &mut plan.phases {
+            phase.start = phase.start.min(now);
+            phase.duration = phase.end().min(now) - phase.start;
+        }
+        plan
+    }
+
     /// A one-line description for `chaos validate`.
     pub fn summary(&self) -> String {
         let phases: Vec<String> = self
@@ -395,5 +409,23 @@ mod tests {
         assert_eq!(skipped.phase_at(Duration::from_secs(14)), 2);
         assert_eq!(skipped.phases[2].duration, Duration::from_secs(5));
         assert!(skipped.skipped_at(Duration::from_secs(15)).is_none(), "the last phase has no next");
+    }
+
+    #[test]
+    fn a_stop_ends_the_phase_in_force_and_leaves_the_later_ones_empty() {
+        let yaml = "name: s\nupstreams: { openai: { mock: openai } }\nload: { arrival: { rate: 1/s }, request: { model: gpt-4o-mini } }\nphases:\n  - { name: a, duration: 10s }\n  - { name: b, duration: 300d }\n  - { name: c, duration: 5s }\n";
+        let plan = crate::parse(yaml, std::path::Path::new("s.yaml")).expect("a plan");
+        let stopped = plan.stopped_at(Duration::from_secs(13));
+        assert_eq!(stopped.duration(), Duration::from_secs(13), "the run's length, not the plan's");
+        assert_eq!(
+            stopped.phase_ends(),
+            vec![Duration::from_secs(10), Duration::from_secs(13), Duration::from_secs(13)]
+        );
+        assert_eq!(
+            (stopped.phases[2].start, stopped.phases[2].duration),
+            (Duration::from_secs(13), Duration::ZERO)
+        );
+        assert_eq!(stopped.phases.len(), 3, "every phase keeps its place");
+        assert_eq!(plan.stopped_at(Duration::from_secs(400 * 86_400)).phase_ends(), plan.phase_ends());
     }
 }

@@ -148,6 +148,12 @@ pub struct Results {
     /// Second by second: the rolling burn rates the paging rules watch.
     #[serde(default)]
     pub burn_timeline: Vec<BurnSecond>,
+    /// The seconds each point of `timeline`, `attempt_timeline` and `burn_timeline` holds, each
+    /// named by its first: 1 for a run of up to 3,600 seconds, more for a longer one, whose
+    /// timelines keep at most 3,600 points. In a point of several seconds, counts and costs are
+    /// summed, latency percentiles and burn rates are the highest of its seconds'.
+    #[serde(default = "one_second")]
+    pub timeline_step_s: u64,
     /// Each expectation of the scenario, in order, with what was observed.
     pub expectations: Vec<Check>,
     /// What each upstream received, in the scenario's order.
@@ -211,6 +217,11 @@ impl Results {
     pub fn with_calibration(self, calibration: Option<NoiseFloor>) -> Self {
         Results { calibration, ..self }
     }
+}
+
+/// A timeline's step when the file does not say (schema versions 1 and 2): every second.
+fn one_second() -> u64 {
+    1
 }
 
 /// A run's time scale when the file does not say: real time.

@@ -16,6 +16,7 @@ pub use crate::results::{Figures, JoinMethod};
 
 pub mod burn;
 pub mod cost;
+pub mod downsample;
 pub mod keys;
 pub mod live;
 pub mod methods;
@@ -49,6 +50,9 @@ pub struct Analysis {
     pub attempt_timeline: Vec<upstream_timeline::AttemptsSecond>,
     /// The rolling burn rates the paging rules watch, second by second.
     pub burn_timeline: Vec<slo::BurnSecond>,
+    /// The seconds each point of the three timelines holds: 1, or more for a run longer than
+    /// [`downsample::MOST_POINTS`] seconds.
+    pub timeline_step_s: u64,
     /// The price of every model billed, and its source.
     pub prices: Vec<cost::AppliedPrice>,
     /// The counts the figures were computed from, kept so that runs can be merged.
@@ -64,6 +68,9 @@ pub struct Folded {
     pub timeline: Vec<crate::metrics::timeline::Second>,
     /// By arrival at an interposer, named and priced.
     pub attempt_timeline: Vec<upstream_timeline::AttemptsSecond>,
+    /// The seconds each point of the two timelines holds already (several for a merge of
+    /// downsampled runs); 0 or 1: every second.
+    pub step_s: u64,
 }
 
 impl Analysis {
@@ -134,6 +141,7 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
                 plan,
                 aggregate.attempt_timeline.seconds(),
             ),
+            step_s: 1,
         },
     )
 }
@@ -141,7 +149,7 @@ pub fn analyze(plan: &Plan, aggregate: &Aggregate) -> Analysis {
 /// Computes every figure from what a run folded (or several runs, added up): the one place the
 /// figures are made, for a run and for a merge alike.
 pub fn analyze_folded(plan: &Plan, folded: Folded) -> Analysis {
-    let Folded { tallies, timeline, attempt_timeline } = folded;
+    let Folded { tallies, timeline, attempt_timeline, step_s } = folded;
     let empty = PhaseTotals::default();
     let mut phases: Vec<Figures> = plan
         .phases
@@ -173,12 +181,21 @@ pub fn analyze_folded(plan: &Plan, folded: Folded) -> Analysis {
     for (figures, transitions) in phases.iter_mut().zip(transitions::per_phase(plan, &seconds, &tallies)) {
         figures.transitions = transitions;
     }
+    // The timelines' last points: requests finishing and attempts arriving in the drain may
+    // follow the plan's end by a few seconds.
+    let extent = [
+        plan.duration().as_secs_f64().ceil() as u64,
+        timeline.last().map_or(0, |second| second.second + 1),
+        attempt_timeline.last().map_or(0, |second| second.second + 1),
+    ];
+    let step = downsample::step_for(extent.into_iter().max().unwrap_or(0)).max(step_s);
     Analysis {
         phases,
         overall,
-        timeline,
-        attempt_timeline,
-        burn_timeline: slo::burn_timeline(plan, &tallies),
+        timeline: downsample::timeline(&timeline, step),
+        attempt_timeline: downsample::attempts(&attempt_timeline, step),
+        burn_timeline: slo::burn_timeline(plan, &tallies, step),
+        timeline_step_s: step,
         prices,
         tallies,
     }

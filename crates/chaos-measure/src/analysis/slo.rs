@@ -53,23 +53,23 @@ pub fn run_burn(plan: &Plan, tallies: &Tallies) -> (Option<f64>, Paging) {
     (run.peak_burn_rate(PEAK_WINDOW_S, objective), Paging { baseline, fill, rules, paged })
 }
 
-/// [`BurnSecond`] for every second of the run, windows filled before it as for the paging checks.
-pub fn burn_timeline(plan: &Plan, tallies: &Tallies) -> Vec<BurnSecond> {
+/// [`BurnSecond`] for every second of the run, windows filled before it as for the paging
+/// checks, in buckets of `step` seconds ([`super::downsample::burn`]; 1 keeps every second).
+pub fn burn_timeline(plan: &Plan, tallies: &Tallies, step: u64) -> Vec<BurnSecond> {
     let (_, _, run) = run_seconds(plan, tallies);
     let objective = plan.slo.availability;
     let [fast, slow] = PAGE_RULES;
-    (1..=run.len())
-        .map(|end| {
-            let rate = |window_s| run.burn_rate_until(end, window_s, objective);
-            BurnSecond {
-                second: end as u64 - 1,
-                burn_rate_5m: rate(fast.short_window_s),
-                burn_rate_1h: rate(fast.long_window_s),
-                burn_rate_30m: rate(slow.short_window_s),
-                burn_rate_6h: rate(slow.long_window_s),
-            }
-        })
-        .collect()
+    let seconds = (1..=run.len()).map(|end| {
+        let rate = |window_s| run.burn_rate_until(end, window_s, objective);
+        BurnSecond {
+            second: end as u64 - 1,
+            burn_rate_5m: rate(fast.short_window_s),
+            burn_rate_1h: rate(fast.long_window_s),
+            burn_rate_30m: rate(slow.short_window_s),
+            burn_rate_6h: rate(slow.long_window_s),
+        }
+    });
+    super::downsample::burn(seconds, step)
 }
 
 /// The run's events per second with the fill before it, and the baseline the fill came from.
@@ -183,7 +183,8 @@ mod tests {
     fn the_burn_timeline_follows_the_outage_second_by_second() {
         let (plan, logical) = calm_then_down(10, 10, "", "");
         let records = crate::metrics::Records { logical, ..Default::default() };
-        let timeline = burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies());
+        let timeline =
+            burn_timeline(&plan, &Aggregate::from_records(plan.phase_ends(), &records).tallies(), 1);
         assert_eq!(timeline.len(), 20);
         let at = |second: usize| &timeline[second];
         assert_eq!((at(9).second, at(9).burn_rate_5m), (9, Some(0.0)), "a clean baseline burns nothing");
@@ -192,6 +193,20 @@ mod tests {
         // Longer windows dilute the same 100 bad events more.
         let last = at(19);
         assert!(last.burn_rate_5m > last.burn_rate_1h && last.burn_rate_30m > last.burn_rate_6h, "{last:?}");
+    }
+
+    #[test]
+    fn a_year_long_plan_stopped_after_3_s_is_analysed_over_those_3_s() {
+        let phases = "  - { name: calm, duration: 1d }\n  - { name: rest, duration: 364d }";
+        let plan = crate::test_support::plan(phases, "").stopped_at(std::time::Duration::from_secs(3));
+        let records = crate::metrics::Records { logical: requests(0, 3, Outcome::Ok), ..Default::default() };
+        let analysis = crate::analysis::analyze_records(&plan, &records);
+        assert_eq!(analysis.burn_timeline.len(), 3, "one point a second that ran, not 31.5 million");
+        assert_eq!((analysis.timeline_step_s, analysis.overall.duration_s), (1, 3.0));
+        assert_eq!(analysis.phases[1].duration_s, 0.0, "the phase that never started lasted nothing");
+        // The baseline fills the windows at its rate over the 3 s it ran: 10 good a second.
+        let paging = analysis.overall.paging.expect("paging checks");
+        assert_eq!(paging.fill, Fill { good_per_s: 10.0, bad_per_s: 0.0 });
     }
 
     #[test]

@@ -53,14 +53,17 @@ pub struct Second {
     pub bad: u64,
 }
 
-/// The run second by second: attempts by arrival, requests by intended start.
+/// The run second by second: attempts by arrival, requests by intended start. Attempts count
+/// in the second they name: in a merge of downsampled runs, their bucket's first.
 pub fn seconds(primary: &str, attempts: &[AttemptsSecond], slo: &[SecondTotals]) -> Vec<Second> {
-    let mut seconds = vec![Second::default(); attempts.len().max(slo.len())];
+    let last_attempt = attempts.iter().map(|second| second.second as usize + 1).max().unwrap_or(0);
+    let mut seconds = vec![Second::default(); last_attempt.max(slo.len())];
     for (second, totals) in seconds.iter_mut().zip(slo) {
         second.good = totals.ok;
         second.bad = totals.failed;
     }
-    for (second, attempts) in seconds.iter_mut().zip(attempts) {
+    for attempts in attempts {
+        let Some(second) = seconds.get_mut(attempts.second as usize) else { continue };
         for count in attempts.attempts.iter().filter(|count| !count.injected && is_success(&count.status)) {
             match count.upstream == primary {
                 true => second.primary_ok += count.count,

@@ -32,16 +32,18 @@ pub fn attempts_by_second(plan: &Plan, seconds: &[AttemptSecond]) -> Vec<Attempt
         .collect()
 }
 
-/// The attempts of several runs side by side, second by second: counts of the same upstream,
-/// status and cause add up, and so do costs (unknown if one run's is).
-pub fn merge<'a>(runs: impl IntoIterator<Item = &'a [AttemptsSecond]>) -> Vec<AttemptsSecond> {
+/// The attempts of several runs side by side, in buckets of `step` seconds (1: second by
+/// second): counts of the same upstream, status and cause add up, and so do costs (unknown if
+/// one run's is). Every bucket up to the last is kept, empty ones included.
+pub fn merge<'a>(runs: impl IntoIterator<Item = &'a [AttemptsSecond]>, step: u64) -> Vec<AttemptsSecond> {
+    let step = step.max(1);
     let mut merged: Vec<AttemptsSecond> = Vec::new();
     for second in runs.into_iter().flatten() {
-        let index = usize::try_from(second.second).unwrap_or(usize::MAX);
+        let index = usize::try_from(second.second / step).unwrap_or(usize::MAX);
         if index >= merged.len() && index < usize::MAX {
             let next = merged.len() as u64;
-            merged.extend((next..=second.second).map(|second| AttemptsSecond {
-                second,
+            merged.extend((next..=second.second / step).map(|bucket| AttemptsSecond {
+                second: bucket * step,
                 attempts: Vec::new(),
                 cost_usd: Some(0.0),
             }));
@@ -93,11 +95,11 @@ mod tests {
         // A million input tokens of gpt-4o-mini at the default table's price.
         let price = PriceBook { scenario: &plan.prices }.price("gpt-4o-mini").expect("a default price").0;
         assert_eq!(seconds[1].cost_usd, Some(price.input * 1e6));
-        let merged = merge([seconds.as_slice(), &seconds[1..]]);
+        let merged = merge([seconds.as_slice(), &seconds[1..]], 1);
         assert_eq!(merged.len(), 2);
         assert_eq!((merged[1].attempts.len(), merged[1].attempts[0].count), (1, 2));
         assert_eq!(merged[1].cost_usd, Some(2.0 * price.input * 1e6));
         let unknown = [AttemptsSecond { second: 0, attempts: Vec::new(), cost_usd: None }];
-        assert_eq!(merge([seconds.as_slice(), &unknown])[0].cost_usd, None);
+        assert_eq!(merge([seconds.as_slice(), &unknown], 1)[0].cost_usd, None);
     }
 }

@@ -38,7 +38,10 @@ pub async fn first_failure(plan: &Plan, recorder: &Recorder, clock: RunClock) ->
             }
             tokio::time::sleep(POLL).await;
         };
-        let checks = evaluate(&expectations, &analysis::analyze(plan, &aggregate));
+        // Over the plan as it has run so far: a phase that is over has its figures, and the
+        // seconds to come, perhaps months of them, are nothing to size anything by.
+        let so_far = plan.stopped_at(clock.elapsed());
+        let checks = evaluate(&expectations, &analysis::analyze(&so_far, &aggregate));
         if let Some(failed) = checks.into_iter().find(|check| check.status == CheckStatus::Fail) {
             return failed;
         }

@@ -17,7 +17,7 @@ pub use compat::MergeError;
 
 use crate::results::{Environment, Results};
 use crate::{
-    analysis::{self, upstream_timeline, Folded},
+    analysis::{self, downsample, upstream_timeline, Folded},
     assert,
     metrics::{timeline, Tallies},
 };
@@ -45,6 +45,7 @@ pub fn merge(
         .map_err(|error| compat::scenario_error(first_path, error))?
         .at_speed(speed)
         .anchored(started);
+    let plan = as_run(plan, &first.phases);
     let mut tallies = Tallies::default();
     for (path, results) in runs {
         let run = results.tallies.as_ref().ok_or_else(|| MergeError::NotMergeable { path: path.clone() })?;
@@ -54,10 +55,18 @@ pub fn merge(
         }
         tallies.merge(run);
     }
+    // Runs of different lengths may hold their timelines at different steps: the coarsest
+    // holds them all (each step divides the next).
+    let step = runs.iter().map(|(_, r)| r.timeline_step_s).max().unwrap_or(1);
+    let timelines: Vec<_> = runs.iter().map(|(_, r)| downsample::timeline(&r.timeline, step)).collect();
     let folded = Folded {
         tallies,
-        timeline: timeline::merge(runs.iter().map(|(_, r)| r.timeline.as_slice())),
-        attempt_timeline: upstream_timeline::merge(runs.iter().map(|(_, r)| r.attempt_timeline.as_slice())),
+        timeline: timeline::merge(timelines.iter().map(Vec::as_slice)),
+        attempt_timeline: upstream_timeline::merge(
+            runs.iter().map(|(_, r)| r.attempt_timeline.as_slice()),
+            step,
+        ),
+        step_s: step,
     };
     let analysis = analysis::analyze_folded(&plan, folded);
     let checks = assert::evaluate(&plan.expectations, &analysis);
@@ -93,6 +102,29 @@ pub fn merge(
         merged.with_environment(Environment::capture(command_line)).with_preflight(first.preflight.clone());
     Ok(Results { merged_from, ..merged })
 }
+
+/// The plan with each phase's window as the runs played it (`compat` checked that they all
+/// played the same): shortened by a skip or an early stop, so the merge's figures, like each
+/// run's, cover the time that ran.
+fn as_run(mut plan: crate::scenario::Plan, played: &[crate::results::Figures]) -> crate::scenario::Plan {
+    if played.len() != plan.phases.len() {
+        return plan;
+    }
+    let seconds = |s: f64| std::time::Duration::try_from_secs_f64(s).ok();
+    for (phase, figures) in plan.phases.iter_mut().zip(played) {
+        let Some((start, duration)) = seconds(figures.start_s).zip(seconds(figures.duration_s)) else {
+            continue;
+        };
+        // A run's own figures carry its phases' windows to the nanosecond, give or take f64.
+        if start.abs_diff(phase.start) > MOVED || duration.abs_diff(phase.duration) > MOVED {
+            (phase.start, phase.duration) = (start, duration);
+        }
+    }
+    plan
+}
+
+/// Less than this apart, a window as played is the planned one.
+const MOVED: std::time::Duration = std::time::Duration::from_micros(1);
 
 #[cfg(test)]
 mod tests {

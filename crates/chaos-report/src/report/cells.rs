@@ -144,6 +144,16 @@ pub fn period(seconds: f64) -> String {
     }
 }
 
+/// A timeline's step in its largest whole unit: `5 s`, `30 min`, `3 h`, `2 days`.
+fn step_length(step: u64) -> String {
+    match step {
+        s if s % 86_400 == 0 => format!("{} day{}", s / 86_400, if s == 86_400 { "" } else { "s" }),
+        s if s % 3_600 == 0 => format!("{} h", s / 3_600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
 /// Why the run is invalid when its target went around the interposers, how it stopped when not
 /// by running out of phases, and whether it was a rehearsal: a sentence each, for every
 /// rendering.
@@ -195,9 +205,18 @@ fn wiring_notes(results: &crate::results::Results) -> Vec<String> {
 }
 
 /// Where the results came from, when not simply one run: runs merged, a journal replayed, a
-/// journal that dropped lines. A sentence each.
+/// journal that dropped lines; and timelines kept in buckets of several seconds. A sentence
+/// each.
 pub fn provenance(results: &crate::results::Results) -> Vec<String> {
     let mut notes = Vec::new();
+    let step = results.timeline_step_s;
+    if step > 1 {
+        notes.push(format!(
+            "The timelines are downsampled: one point per {} of the run (timeline_step_s {step}); counts \
+             are summed, latency percentiles and burn rates are the highest of its seconds.",
+            step_length(step)
+        ));
+    }
     if !results.merged_from.is_empty() {
         notes.push(merged_from(&results.merged_from));
     }
@@ -283,9 +302,12 @@ mod tests {
         results.replay =
             Some(crate::results::ReplayStats { file: "j.ndjson".into(), imposed: 40, misses: 2 });
         results.journal = Some(crate::results::JournalStats { written: 10, dropped: 3 });
+        results.timeline_step_s = 10_800;
         assert_eq!(
             provenance(&results),
             [
+                "The timelines are downsampled: one point per 3 h of the run (timeline_step_s 10800); counts \
+                 are summed, latency percentiles and burn rates are the highest of its seconds.",
                 "Replayed the fault decisions of j.ndjson: 40 imposed, 2 left to the chains.",
                 "The journal dropped 3 attempt lines its writer could not keep up with (10 written)."
             ]

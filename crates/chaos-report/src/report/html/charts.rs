@@ -4,7 +4,9 @@
 //! here, where it is tested.
 //!
 //! Values are rounded to four significant digits: a chart cannot show more, and a 30-minute
-//! run's report stays small.
+//! run's report stays small. A long run's timelines come downsampled (`timeline_step_s`): a
+//! point then stands for its bucket of seconds, rates per second are the bucket's mean, and the
+//! charts have as many points as the timelines, never one per planned second.
 
 use std::collections::BTreeMap;
 
@@ -88,7 +90,7 @@ pub struct ChartData {
 
 /// The charts of a run.
 pub fn chart_data(results: &Results) -> ChartData {
-    let seconds = run_seconds(results);
+    let seconds = Axis::of(results);
     let phases = results
         .phases
         .iter()
@@ -111,15 +113,34 @@ pub fn chart_data(results: &Results) -> ChartData {
     ChartData { phases, charts }
 }
 
-/// Seconds the charts span: the planned run, or longer when answers arrived after it.
-fn run_seconds(results: &Results) -> usize {
-    let planned = results.overall.duration_s.ceil() as usize;
-    let last_finished = results.timeline.iter().map(|s| s.second as usize + 1).max().unwrap_or(0);
-    let last_attempt = results.attempt_timeline.len();
-    planned.max(last_finished).max(last_attempt)
+/// The time axis the charts share: its points, each `step` seconds from the one before.
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    points: usize,
+    step: u64,
 }
 
-fn time_chart(id: &'static str, title: &str, unit: &'static str, scale: Scale, seconds: usize) -> Chart {
+impl Axis {
+    /// The run as it ran (a stopped run's phases end where it stopped), or longer when answers
+    /// arrived after it, at the timelines' step.
+    fn of(results: &Results) -> Axis {
+        let step = results.timeline_step_s.max(1);
+        let ran = (results.overall.start_s + results.overall.duration_s).ceil() as u64;
+        let last = |second: Option<u64>| second.map_or(0, |second| second + 1);
+        let last_finished = last(results.timeline.iter().map(|s| s.second).max());
+        let last_attempt = last(results.attempt_timeline.last().map(|s| s.second));
+        let last_burn = last(results.burn_timeline.last().map(|s| s.second));
+        let seconds = ran.max(last_finished).max(last_attempt).max(last_burn);
+        Axis { points: usize::try_from(seconds.div_ceil(step)).unwrap_or(usize::MAX), step }
+    }
+
+    /// The point that holds `second`.
+    fn point(self, second: u64) -> usize {
+        usize::try_from(second / self.step).unwrap_or(usize::MAX)
+    }
+}
+
+fn time_chart(id: &'static str, title: &str, unit: &'static str, scale: Scale, seconds: Axis) -> Chart {
     Chart {
         id,
         title: title.to_owned(),
@@ -127,7 +148,7 @@ fn time_chart(id: &'static str, title: &str, unit: &'static str, scale: Scale, s
         scale,
         x_axis: XAxis::Seconds,
         stacked: false,
-        x: (0..seconds).map(|s| s as f64).collect(),
+        x: (0..seconds.points).map(|point| (point as u64 * seconds.step) as f64).collect(),
         series: Vec::new(),
         thresholds: Vec::new(),
     }
@@ -151,17 +172,17 @@ fn round(value: f64) -> f64 {
     (value * scale).round() / scale
 }
 
-/// Requests finished each second, stacked by how they ended.
-fn outcomes_chart(results: &Results, seconds: usize) -> Chart {
+/// Requests finished each second (each point's mean), stacked by how they ended.
+fn outcomes_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart =
         time_chart("outcomes", "Requests per second, by outcome", "req/s", Scale::Linear, seconds);
     chart.stacked = true;
     let mut by_outcome: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
     for second in &results.timeline {
         for (outcome, count) in &second.outcomes {
-            let values = by_outcome.entry(outcome).or_insert_with(|| vec![Some(0.0); seconds]);
-            if let Some(value) = values.get_mut(second.second as usize) {
-                *value = Some(value.unwrap_or(0.0) + *count as f64);
+            let values = by_outcome.entry(outcome).or_insert_with(|| vec![Some(0.0); seconds.points]);
+            if let Some(value) = values.get_mut(seconds.point(second.second)) {
+                *value = Some(value.unwrap_or(0.0) + *count as f64 / seconds.step as f64);
             }
         }
     }
@@ -175,18 +196,18 @@ fn outcomes_chart(results: &Results, seconds: usize) -> Chart {
     chart
 }
 
-/// One value per second of the chart: `value` of the item that second (`second` says which),
-/// `empty` for a second no item falls in.
+/// One value per point of the chart: `value` of the item at that point (`second` says which),
+/// `empty` for a point no item falls in.
 fn by_second<T>(
     items: &[T],
-    seconds: usize,
+    seconds: Axis,
     empty: Option<f64>,
     second: fn(&T) -> u64,
     value: impl Fn(&T) -> Option<f64>,
 ) -> Vec<Option<f64>> {
-    let mut values = vec![empty; seconds];
+    let mut values = vec![empty; seconds.points];
     for item in items {
-        if let Some(slot) = values.get_mut(second(item) as usize) {
+        if let Some(slot) = values.get_mut(seconds.point(second(item))) {
             *slot = value(item);
         }
     }
@@ -196,7 +217,7 @@ fn by_second<T>(
 /// The value of `pick` in each second's percentiles of `which`.
 fn per_second(
     results: &Results,
-    seconds: usize,
+    seconds: Axis,
     which: fn(&Second) -> Option<Percentiles>,
     pick: fn(&Percentiles) -> f64,
 ) -> Vec<Option<f64>> {
@@ -204,7 +225,7 @@ fn per_second(
 }
 
 /// Latency percentiles each second, from the intended start, with the uncorrected p99 beside.
-fn latency_chart(results: &Results, seconds: usize) -> Chart {
+fn latency_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart = time_chart(
         "latency",
         "Latency from the intended start (coordinated-omission-correct)",
@@ -230,7 +251,7 @@ fn latency_chart(results: &Results, seconds: usize) -> Chart {
 }
 
 /// Time to first token each second.
-fn ttft_chart(results: &Results, seconds: usize) -> Chart {
+fn ttft_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart =
         time_chart("ttft", "Time to first token, from the intended start", "ms", Scale::Log, seconds);
     let ttft = |s: &Second| s.ttft_ms;
@@ -242,9 +263,9 @@ fn ttft_chart(results: &Results, seconds: usize) -> Chart {
     chart
 }
 
-/// Attempts reaching the interposers each second, stacked by upstream and status: fallback and
-/// retry storms made visible.
-fn attempts_chart(results: &Results, seconds: usize) -> Chart {
+/// Attempts reaching the interposers each second (each point's mean), stacked by upstream and
+/// status: fallback and retry storms made visible.
+fn attempts_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart = time_chart(
         "attempts",
         "Upstream attempts per second, by upstream and status",
@@ -267,9 +288,9 @@ fn attempts_chart(results: &Results, seconds: usize) -> Chart {
             let failed = !count.status.starts_with('2');
             let values = by_kind
                 .entry((upstream, failed, count.status.as_str(), count.injected))
-                .or_insert_with(|| vec![Some(0.0); seconds]);
-            if let Some(Some(value)) = values.get_mut(second.second as usize) {
-                *value += count.count as f64;
+                .or_insert_with(|| vec![Some(0.0); seconds.points]);
+            if let Some(Some(value)) = values.get_mut(seconds.point(second.second)) {
+                *value += count.count as f64 / seconds.step as f64;
             }
         }
     }
@@ -285,7 +306,7 @@ fn attempts_chart(results: &Results, seconds: usize) -> Chart {
 }
 
 /// The rolling burn rates the paging rules watch, with the rates at which they page.
-fn burn_chart(results: &Results, seconds: usize) -> Chart {
+fn burn_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart =
         time_chart("burn", "Error-budget burn rate, rolling windows", "× budget pace", Scale::Asinh, seconds);
     type Pick = fn(&BurnSecond) -> Option<f64>;
@@ -309,8 +330,9 @@ fn burn_chart(results: &Results, seconds: usize) -> Chart {
     chart
 }
 
-/// What the attempts of the last minute cost, second by second.
-fn cost_chart(results: &Results, seconds: usize) -> Chart {
+/// What the attempts of the last minute cost, second by second; a point of a minute or more
+/// shows its own mean spend per minute.
+fn cost_chart(results: &Results, seconds: Axis) -> Chart {
     let mut chart = time_chart(
         "cost",
         "Spend per minute (attempts of the trailing 60 s)",
@@ -319,8 +341,15 @@ fn cost_chart(results: &Results, seconds: usize) -> Chart {
         seconds,
     );
     let per_second = by_second(&results.attempt_timeline, seconds, Some(0.0), |s| s.second, |s| s.cost_usd);
-    let trailing = (0..seconds)
-        .map(|end| per_second[end.saturating_sub(59)..=end].iter().copied().sum::<Option<f64>>())
+    // Points in the trailing minute (every step below a minute divides it), and what their sum
+    // is multiplied by to make a spend per minute.
+    let window = usize::try_from((60 / seconds.step).max(1)).unwrap_or(1);
+    let per_minute = 60.0 / (window as u64 * seconds.step) as f64;
+    let trailing = (0..seconds.points)
+        .map(|end| {
+            let sum = per_second[(end + 1).saturating_sub(window)..=end].iter().copied().sum::<Option<f64>>();
+            sum.map(|usd| usd * per_minute)
+        })
         .collect();
     chart.series = vec![series("USD per minute", trailing, palette::COST)];
     chart
