@@ -35,7 +35,8 @@ pub fn results_of(plan: &Plan, mut logical: Vec<LogicalRecord>) -> Results {
         success.answer = Some(answer);
     }
     let attempts = logical.iter().map(attempt_of).collect();
-    let analysis = chaos_measure::analysis::analyze_records(plan, &Records { logical, attempts });
+    let analysis =
+        chaos_measure::analysis::analyze_records(plan, &Records { logical, attempts, ..Default::default() });
     let checks = chaos_measure::assert::evaluate(&plan.expectations, &analysis);
     let run = RunMeta {
         started_at: "2025-01-02T03:04:05Z".to_owned(),

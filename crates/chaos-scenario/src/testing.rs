@@ -42,6 +42,7 @@ pub fn calm_then_down(
 pub fn calm_then_down_folded(calm_s: u64, down_s: u64) -> (Plan, Aggregate) {
     let (plan, logical) = calm_then_down(calm_s, down_s, "", "");
     let attempts = logical.iter().map(attempt_of).collect();
-    let aggregate = Aggregate::from_records(plan.phase_ends(), &Records { logical, attempts });
+    let aggregate =
+        Aggregate::from_records(plan.phase_ends(), &Records { logical, attempts, ..Default::default() });
     (plan, aggregate)
 }

@@ -228,8 +228,8 @@ pub struct Aggregate {
     pub phases: Vec<PhaseTotals>,
     /// By second of intended start, from the run's start.
     pub seconds: Vec<SecondTotals>,
-    /// The first logical id started in each phase.
-    first_ids: Vec<Option<u64>>,
+    /// The first logical id started in each phase, by stripe of ids ([`Aggregate::striped`]).
+    first_ids: Vec<Vec<Option<u64>>>,
     /// Logical requests started in each phase.
     started: Vec<u64>,
     /// The highest id a logical request has started with.
@@ -257,7 +257,7 @@ impl Aggregate {
     /// An empty aggregate for phases ending at `phase_ends` (in order).
     pub fn new(phase_ends: Vec<Duration>) -> Self {
         let phases = vec![PhaseTotals::default(); phase_ends.len().max(1)];
-        let first_ids = vec![None; phases.len()];
+        let first_ids = vec![vec![None; phases.len()]];
         let started = vec![0; phases.len()];
         let uncorrelated = vec![PhaseTotals::default(); phases.len()];
         Aggregate {
@@ -276,9 +276,29 @@ impl Aggregate {
         }
     }
 
+    /// The same, for the requests of `shards` load generators whose ids interleave (shard K's
+    /// are K+1, N+K+1, 2N+K+1, …: `--shard K/N`): each shard's ids rise with its intended
+    /// starts, but the shards' together need not, so a request's phase is found among its own
+    /// shard's.
+    pub fn striped(mut self, shards: u32) -> Self {
+        self.first_ids = vec![vec![None; self.phases.len()]; shards.max(1) as usize];
+        self
+    }
+
+    /// The stripe of ids `id` is in.
+    fn stripe(&self, id: u64) -> usize {
+        (id.saturating_sub(1) % self.first_ids.len() as u64) as usize
+    }
+
     /// Folds kept records (in the order ids were started), for analyses of records made by hand.
     pub fn from_records(phase_ends: Vec<Duration>, records: &Records) -> Self {
-        let mut aggregate = Aggregate::new(phase_ends);
+        Aggregate::new(phase_ends).folding(records)
+    }
+
+    /// This aggregate with kept records folded in, in the order ids were started: every start
+    /// first, so each attempt finds its request whenever it was recorded.
+    pub fn folding(self, records: &Records) -> Self {
+        let mut aggregate = self;
         let mut logical: Vec<&LogicalRecord> = records.logical.iter().collect();
         logical.sort_by_key(|r| r.id);
         for record in &logical {
@@ -289,6 +309,9 @@ impl Aggregate {
         }
         for attempt in &records.attempts {
             aggregate.attempt(attempt);
+        }
+        for (intended, gaps_us) in &records.token_gaps {
+            aggregate.token_gaps(*intended, gaps_us);
         }
         aggregate.settle();
         aggregate
@@ -337,7 +360,8 @@ impl Aggregate {
     /// Logical request `id`, meant to start at `intended`, has started.
     pub fn started(&mut self, id: u64, intended: Duration) {
         let phase = self.phase_at(intended);
-        let first = &mut self.first_ids[phase];
+        let stripe = self.stripe(id);
+        let first = &mut self.first_ids[stripe][phase];
         *first = Some(first.map_or(id, |known| known.min(id)));
         self.started[phase] += 1;
         self.highest_id = Some(self.highest_id.map_or(id, |highest| highest.max(id)));
@@ -434,7 +458,7 @@ impl Aggregate {
         if self.highest_id.is_none_or(|highest| id > highest) {
             return None;
         }
-        self.first_ids.iter().rposition(|first| first.is_some_and(|first| first <= id))
+        self.first_ids[self.stripe(id)].iter().rposition(|first| first.is_some_and(|first| first <= id))
     }
 }
 
@@ -535,5 +559,23 @@ mod tests {
         assert_eq!(aggregate.seconds.len(), 60);
         assert_eq!(aggregate.phases[0].logical_requests, 100_000);
         assert_eq!(aggregate.phases[0].joined, 100_000);
+    }
+
+    #[test]
+    fn striped_ids_place_each_attempt_in_its_own_shards_phase() {
+        // Two shards, phase 0 until 1 s: shard 0 (odd ids) reaches phase 1 at its second
+        // request, shard 1 (even ids) only at its fourth.
+        let ms = Duration::from_millis;
+        let starts = [(1, 100), (3, 1100), (2, 200), (4, 500), (6, 900), (8, 1300)];
+        let logical: Vec<LogicalRecord> =
+            starts.iter().map(|&(id, at)| logical(id, ms(at), Outcome::Ok)).collect();
+        let attempts = logical.iter().map(crate::test_support::attempt_of).collect();
+        let records = Records { logical, attempts, ..Default::default() };
+        let ends = vec![secs(1), secs(2)];
+        let striped = Aggregate::new(ends.clone()).striped(2).folding(&records);
+        let attempts = |aggregate: &Aggregate| [aggregate.phases[0].attempts, aggregate.phases[1].attempts];
+        assert_eq!(attempts(&striped), [4, 2], "ids 1, 2, 4, 6 started in phase 0");
+        let unstriped = Aggregate::from_records(ends, &records);
+        assert_eq!(attempts(&unstriped), [2, 4], "one stripe takes id 3 as phase 1's first for all");
     }
 }

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a logical request ended, as its client saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "class", content = "status")]
 pub enum Outcome {
     /// A 2xx with a complete body.
@@ -66,8 +66,9 @@ impl Outcome {
     }
 }
 
-/// One logical request sent by the load generator.
-#[derive(Debug, Clone, PartialEq)]
+/// One logical request sent by the load generator. Serialized only between the roles of a
+/// split run (a load shard hands its records to the upstreams role).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogicalRecord {
     /// The correlation id, also sent to the target in `x-chaos-request-id`.
     pub id: u64,
@@ -89,7 +90,7 @@ pub struct LogicalRecord {
 }
 
 /// How the final answer of a logical request arrived; instants are offsets on the run clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerTiming {
     /// When the response head arrived.
     pub head: Duration,

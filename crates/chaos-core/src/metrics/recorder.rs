@@ -17,11 +17,15 @@ use super::{journal::Journal, Aggregate, AttemptRecord, LogicalRecord};
 pub struct Records {
     pub logical: Vec<LogicalRecord>,
     pub attempts: Vec<AttemptRecord>,
+    /// Inter-token gaps (microseconds) of the requests meant to start at each instant, when
+    /// kept ([`Recorder::keeping_gaps`]).
+    pub token_gaps: Vec<(Duration, Vec<u32>)>,
 }
 
 #[derive(Debug)]
 enum Store {
-    Keep(Records),
+    /// Records one by one; inter-token gaps too when the flag says so.
+    Keep(Records, bool),
     Fold(Box<Aggregate>),
 }
 
@@ -42,7 +46,13 @@ impl Default for Recorder {
 impl Recorder {
     /// Keeps every record (inter-token gaps are not kept).
     pub fn new() -> Self {
-        Recorder::with_store(Store::Keep(Records::default()))
+        Recorder::with_store(Store::Keep(Records::default(), false))
+    }
+
+    /// Keeps every record and every request's inter-token gaps: what a load shard hands over
+    /// to the upstreams role of a split run.
+    pub fn keeping_gaps() -> Self {
+        Recorder::with_store(Store::Keep(Records::default(), true))
     }
 
     /// Folds every record into per-phase totals for phases ending at `phase_ends`.
@@ -82,7 +92,7 @@ impl Recorder {
 
     pub fn logical(&self, record: LogicalRecord) {
         match &mut *self.lock() {
-            Store::Keep(records) => records.logical.push(record),
+            Store::Keep(records, _) => records.logical.push(record),
             Store::Fold(aggregate) => aggregate.logical(&record),
         }
     }
@@ -92,8 +102,10 @@ impl Recorder {
         if gaps_us.is_empty() {
             return;
         }
-        if let Store::Fold(aggregate) = &mut *self.lock() {
-            aggregate.token_gaps(intended, gaps_us);
+        match &mut *self.lock() {
+            Store::Fold(aggregate) => aggregate.token_gaps(intended, gaps_us),
+            Store::Keep(records, true) => records.token_gaps.push((intended, gaps_us.to_vec())),
+            Store::Keep(_, false) => {}
         }
     }
 
@@ -102,7 +114,7 @@ impl Recorder {
             journal.attempt(&record);
         }
         match &mut *self.lock() {
-            Store::Keep(records) => records.attempts.push(record),
+            Store::Keep(records, _) => records.attempts.push(record),
             Store::Fold(aggregate) => aggregate.attempt(&record),
         }
     }
@@ -110,7 +122,7 @@ impl Recorder {
     /// A copy of the records kept so far (none, when folding).
     pub fn snapshot(&self) -> Records {
         match &*self.lock() {
-            Store::Keep(records) => records.clone(),
+            Store::Keep(records, _) => records.clone(),
             Store::Fold(_) => Records::default(),
         }
     }
@@ -118,7 +130,7 @@ impl Recorder {
     /// What was recorded, folded for phases ending at `phase_ends`.
     pub fn aggregate(&self, phase_ends: Vec<Duration>) -> Aggregate {
         match &*self.lock() {
-            Store::Keep(records) => Aggregate::from_records(phase_ends, records),
+            Store::Keep(records, _) => Aggregate::from_records(phase_ends, records),
             Store::Fold(aggregate) => aggregate.settled(),
         }
     }
@@ -127,7 +139,7 @@ impl Recorder {
     /// when records are kept one by one instead.
     pub fn with_aggregate<R>(&self, look: impl FnOnce(&Aggregate) -> R) -> Option<R> {
         match &*self.lock() {
-            Store::Keep(_) => None,
+            Store::Keep(..) => None,
             Store::Fold(aggregate) => Some(look(aggregate)),
         }
     }

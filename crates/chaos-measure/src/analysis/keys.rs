@@ -54,7 +54,7 @@ mod tests {
             })
             .collect();
         let aggregate =
-            Aggregate::from_records(vec![Duration::from_secs(1)], &Records { logical, attempts: Vec::new() });
+            Aggregate::from_records(vec![Duration::from_secs(1)], &Records { logical, ..Default::default() });
         let rows = key_figures(None, &aggregate.tallies().overall());
         assert_eq!(rows.len(), 2);
         let [even, odd] = &rows[..] else { panic!("two keys") };
