@@ -58,6 +58,8 @@ pub enum Command {
         /// are N independent samples that `chaos merge` adds up to one run of the whole plan.
         #[arg(long, value_name = "K/N", default_value = "0/1")]
         shard: crate::scenario::shard::Shard,
+        #[command(flatten)]
+        split: SplitArgs,
         /// Skip the preflight: the probe requests sent through a `url` or `command` target
         /// before the clock starts, which must each reach an interposer (else exit 3). A phase
         /// in which no request reached an interposer still makes the run invalid.
@@ -166,6 +168,61 @@ pub struct SpeedArg {
     pub real_target: bool,
 }
 
+/// The roles of a split run (`chaos run --role …`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SplitArgs {
+    /// Play one part of a split run: `upstreams` (the mocks, interposers and phases, and the
+    /// coordinator that writes the results; needs --shards and --control) or `load` (one shard
+    /// of the load; needs --shard K/N and --coordinator).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<RoleArg>,
+    /// The number of load shards the upstreams role waits for.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// The upstreams role's control address a load shard checks in with: http://HOST:PORT.
+    #[arg(long, value_name = "URL")]
+    pub coordinator: Option<String>,
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Upstreams,
+    Load,
+}
+
+impl SplitArgs {
+    /// The role these flags ask for, with `shard` (`--shard`), or why they cannot be played.
+    pub fn role(&self, shard: crate::scenario::shard::Shard) -> Result<crate::runner::split::Role, String> {
+        use crate::runner::split::Role;
+        match (self.role, self.shards, &self.coordinator) {
+            (None, None, None) => Ok(Role::Whole),
+            (Some(RoleArg::Upstreams), Some(shards), None) if shard.is_whole() => {
+                match (1..=crate::scenario::shard::MOST_SHARDS).contains(&shards) {
+                    true => Ok(Role::Upstreams { shards }),
+                    false => {
+                        Err(format!("--shards {shards}: from 1 to {}", crate::scenario::shard::MOST_SHARDS))
+                    }
+                }
+            }
+            (Some(RoleArg::Upstreams), None, _) => Err("--role upstreams needs --shards N".to_owned()),
+            (Some(RoleArg::Upstreams), ..) => {
+                Err("--role upstreams plays the whole plan: no --shard, no --coordinator".to_owned())
+            }
+            (Some(RoleArg::Load), None, Some(coordinator)) => {
+                Ok(Role::Load { coordinator: coordinator.clone() })
+            }
+            (Some(RoleArg::Load), _, None) => {
+                Err("--role load needs --coordinator http://HOST:PORT".to_owned())
+            }
+            (Some(RoleArg::Load), Some(_), _) => {
+                Err("--shards is the upstreams role's; a shard takes --shard K/N".to_owned())
+            }
+            (None, ..) => Err("--shards and --coordinator belong to a split run: give --role".to_owned()),
+        }
+    }
+}
+
 /// Live metrics and the control API of `chaos run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OpsArgs {
@@ -180,8 +237,10 @@ pub struct OpsArgs {
     /// ADDR (loopback unless --control-token is given; port 0 picks a free port, printed on stderr).
     #[arg(long, value_name = "ADDR")]
     pub control: Option<std::net::SocketAddr>,
-    /// A bearer token every control request must then carry; required beyond loopback.
-    #[arg(long, value_name = "TOKEN")]
+    /// A bearer token every control request must then carry; required beyond loopback. Also
+    /// read from CHAOS_CONTROL_TOKEN (a Kubernetes Secret), which keeps it out of the process
+    /// list; a load shard presents it to the upstreams role.
+    #[arg(long, value_name = "TOKEN", env = "CHAOS_CONTROL_TOKEN", hide_env_values = true)]
     pub control_token: Option<String>,
 }
 

@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             listen,
             no_preflight,
             shard,
+            split,
             connections,
         } => {
             let how = commands::RunHow {
@@ -90,6 +91,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                 preflight: !no_preflight,
                 upstream_ca: upstream_ca.clone(),
                 shard: *shard,
+                role: match split.role(*shard) {
+                    Ok(role) => role,
+                    Err(refusal) => {
+                        eprintln!("error: {refusal}");
+                        return Ok(Exit::InvalidScenario);
+                    }
+                },
                 connections: connections.limits(),
             };
             commands::run(file, reports, *allow_remote, how).await

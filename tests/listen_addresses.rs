@@ -5,12 +5,7 @@
 
 use std::net::TcpListener;
 
-use crate::support::{chaos, root, run_binary_in_env, run_binary_with};
-
-/// A port that was free a moment ago (bound on `:0`, then let go).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-}
+use crate::support::{chaos, free_port, root, run_binary_in_env, run_binary_with};
 
 #[test]
 fn a_fixed_listen_address_carries_the_load_and_is_announced_for_a_gateway() {

@@ -15,7 +15,7 @@ use hyper::{body::Incoming, Request, Response};
 
 use chaos::proxy::InterposerConfig;
 
-use crate::support::{http, run_binary_in, tls_server, BinaryRun};
+use crate::support::{free_port, http, run_binary_in, tls_server, BinaryRun};
 
 /// The provider's whole answer to a chat completion, bytes as sent: 1000 + 1000 tokens.
 const ANSWER: &str = r#"{"id":"chatcmpl-remote","object":"chat.completion","created":1765000000,"model":"remote-model","choices":[{"index":0,"message":{"role":"assistant","content":"héllo ✓ from  far away\n","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":1000,"total_tokens":2000}}"#;
@@ -63,11 +63,6 @@ async fn provider(folder: &std::path::Path) -> (u16, String, Seen) {
     let ca = folder.join("ca.pem");
     std::fs::write(&ca, pem).expect("the CA written");
     (port, ca.to_string_lossy().into_owned(), seen)
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
 /// `chaos run` of `yaml` with `--upstream-ca ca` and `env`, off the test's runtime (its provider

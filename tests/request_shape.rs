@@ -2,7 +2,7 @@
 //! arrive byte for byte as rendered, escaped where JSON needs it; a pool of keys gets figures
 //! per key that add up to the run's, and no key's value is written anywhere.
 
-use std::{net::TcpListener, sync::Arc};
+use std::sync::Arc;
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -10,12 +10,7 @@ use tokio::{
     sync::Mutex,
 };
 
-use crate::support::{run_binary_in_envs, run_binary_with};
-
-/// A port that was free a moment ago (bound on `:0`, then let go), for a fixed `listen:`.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-}
+use crate::support::{free_port, run_binary_in_envs, run_binary_with};
 
 /// One HTTP/1.1 message read off `stream` after `pending`: its bytes, head and body (framed by
 /// `content-length`), or `None` at the end of the stream.

@@ -15,6 +15,12 @@ pub fn plan(yaml: &str) -> chaos::scenario::Plan {
     chaos::scenario::parse(yaml, Path::new("test.yaml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A port on 127.0.0.1 that was free a moment ago (bound on `:0`, then let go), for a fixed
+/// address.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
 /// Runs the `chaos` binary with arguments; returns (exit code, stdout, stderr).
 pub fn chaos(args: &[&str]) -> (i32, String, String) {
     chaos_in_env(args, &[])

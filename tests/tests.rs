@@ -49,6 +49,7 @@ mod sdk_tier;
 mod secrets;
 mod shards;
 mod signals;
+mod split_run;
 mod stream_faults;
 mod upstream_connections;
 mod wall_clock;

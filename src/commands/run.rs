@@ -60,6 +60,8 @@ pub struct RunHow {
     pub upstream_ca: Option<PathBuf>,
     /// The part of the load to play (`--shard K/N`).
     pub shard: Shard,
+    /// The part of a split run to play (`--role`).
+    pub role: runner::split::Role,
     /// The header and idle timeouts and the cap on connections of the run's interposers and
     /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
     pub connections: crate::net::ConnectionLimits,
@@ -101,6 +103,13 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     if let Err(refusal) = super::listen::apply(&mut plan, &how.listen, remote) {
         eprintln!("error: --listen: {refusal}");
         return Ok(Exit::InvalidScenario);
+    }
+    if let Some(refusal) = split_refusal(&plan, &how) {
+        eprintln!("error: {refusal}");
+        return Ok(Exit::InvalidScenario);
+    }
+    if let runner::split::Role::Load { coordinator } = &how.role {
+        return super::split::load_shard(&plan, coordinator, how.ops.control_token.clone()).await;
     }
     // A relative folder names one under where `chaos` was started, whatever folder a `command`
     // target later runs in.
@@ -168,6 +177,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         announce_interposers: !matches!(plan.target, scenario::plan::Target::Builtin(_)),
         preflight: how.preflight,
         connections: how.connections,
+        role: how.role.clone(),
         ..runner::RunOptions::new(reports)
     };
     let report = match runner::execute(&plan, &options, shutdown).await {
@@ -186,6 +196,22 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     println!("report:  {}", report.folder.join("report.html").display());
     let _ = std::io::stdout().flush();
     Ok(exit_for(report.results.verdict))
+}
+
+/// Why `plan` cannot be played in the split run's role `how` asks for.
+fn split_refusal(plan: &scenario::Plan, how: &RunHow) -> Option<String> {
+    use runner::split::Role;
+    let command = matches!(plan.target, scenario::plan::Target::Command(_));
+    match &how.role {
+        Role::Whole => None,
+        _ if command => Some(
+            "a split run drives a `url` or built-in target; a `command` target is not split yet".to_owned(),
+        ),
+        Role::Upstreams { .. } if how.ops.control.is_none() => {
+            Some("--role upstreams needs --control ADDR: its load shards check in there".to_owned())
+        }
+        Role::Upstreams { .. } | Role::Load { .. } => None,
+    }
 }
 
 /// Why `plan` is not played at `speed`: stretched past the longest a plan may last, or a

@@ -19,14 +19,13 @@ use std::{net::SocketAddr, sync::Arc};
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::{body::Incoming, Request, Response};
 use serde_json::{json, Value};
 use tokio::{net::TcpListener, sync::mpsc};
 
 use super::{
     browser_guard::BrowserGuard,
-    http::{authorized, error, json, unauthorized, Body},
+    http::{authorized, error, json, read_body, unauthorized, Body},
     live_faults::{LiveError, LiveFault, LiveFaults},
     state::RunState,
     toxiproxy::Toxic,
@@ -77,14 +76,9 @@ impl Control {
             return unauthorized();
         }
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the body must be at most {MAX_BODY} bytes"),
-                )
-            }
+        let body = match read_body(body, MAX_BODY).await {
+            Ok(body) => body,
+            Err(too_large) => return too_large,
         };
         let segments: Vec<&str> = parts.uri.path().split('/').filter(|s| !s.is_empty()).collect();
         let query_id = query_value(parts.uri.query(), "id");

@@ -50,6 +50,17 @@ pub fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<Bo
     json(status, &serde_json::json!({ "error": message.to_string(), "status": status.as_u16() }))
 }
 
+/// A request's body, read whole up to `limit` bytes; beyond it, the 413 to answer.
+pub async fn read_body(body: hyper::body::Incoming, limit: usize) -> Result<Bytes, Response<Body>> {
+    use http_body_util::BodyExt;
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(_) => {
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("the body must be at most {limit} bytes")))
+        }
+    }
+}
+
 /// A 401 with the challenge RFC 6750 asks for.
 pub fn unauthorized() -> Response<Body> {
     let mut response =

@@ -12,7 +12,7 @@ use anyhow::Context;
 use crate::{
     fault::Chain,
     load::GeneratorStats,
-    metrics::{journal::JournalStats, RunClock},
+    metrics::{journal::JournalStats, Recorder, RunClock},
     ops::live_faults::LiveFaults,
     proxy::InterposerHandle,
     results::UpstreamCounts,
@@ -20,7 +20,9 @@ use crate::{
     target,
 };
 
-use super::{play::Stopped, prepare::Bookkeeping, start::Started, RunOptions, INTERRUPT_DRAIN};
+use super::{
+    play::Stopped, prepare::Bookkeeping, split::RECORDS_WAIT, start::Started, RunOptions, INTERRUPT_DRAIN,
+};
 
 /// A run with everything shut down, ready to be analysed.
 pub(super) struct Drained {
@@ -84,6 +86,12 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     let bound = if stopped_early { plan.load.drain.min(INTERRUPT_DRAIN) } else { plan.load.drain };
     let (generator, interrupted_in_drain) = load.drain(bound, INTERRUPT_DRAIN, drain_interrupt).await?;
     stopped.interrupted |= interrupted_in_drain;
+    // A split run's shards drain their own requests through the interposers, then hand their
+    // records over: the interposers stay up until then.
+    let generator = match &books.split {
+        Some(split) => take_shards_records(split, &books.recorder).await.unwrap_or(generator),
+        None => generator,
+    };
     if let Some(process) = target {
         let stopped = process.stop(target::process::STOP_GRACE).await;
         tracing::info!(?stopped, "target stopped");
@@ -112,6 +120,39 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     }
     let as_run = if stopped_early { Arc::new(plan.stopped_at(played)) } else { as_run };
     Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
+}
+
+/// A split run's shards' records, folded into `recorder` once all have reported (or
+/// [`RECORDS_WAIT`] has passed); their generators' accounts in one, `None` if none reported.
+async fn take_shards_records(
+    split: &super::prepare::SplitDesk,
+    recorder: &Recorder,
+) -> Option<GeneratorStats> {
+    println!("waiting for the {} load shard(s)' records", split.shards);
+    let (reports, missing) = split.desk.records(RECORDS_WAIT).await;
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing.iter().map(|index| format!("{index}/{}", split.shards)).collect();
+        eprintln!(
+            "warning: no records from shard(s) {} within {}s: the figures hold the other shards' requests only",
+            missing.join(", "),
+            RECORDS_WAIT.as_secs()
+        );
+    }
+    let mut generator: Option<GeneratorStats> = None;
+    for report in reports {
+        for (intended, gaps_us) in &report.token_gaps {
+            recorder.token_gaps(*intended, gaps_us);
+        }
+        for record in report.logical {
+            recorder.logical(record);
+        }
+        let stats = GeneratorStats::from_parts(&report.generator);
+        match &mut generator {
+            Some(all) => all.absorb(stats),
+            None => generator = Some(stats),
+        }
+    }
+    generator
 }
 
 /// Clears every interposer's faults, live ones included, and brings dark ones back (emergency

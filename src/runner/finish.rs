@@ -11,11 +11,18 @@ use crate::{
 use super::{drain::Drained, play::Stopped, RunOptions, RunReport};
 
 /// Analyses the drained run and writes its results.
-pub(super) fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<RunReport> {
+pub(super) async fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<RunReport> {
     let Drained { books, as_run, phases_started_at, stopped, generator, journal, counts } = drained;
     let plan = &*as_run;
     let Stopped { interrupted, aborted_by, halted_by } = stopped;
-    let analysis = analysis::analyze(plan, &books.recorder.aggregate(plan.phase_ends()));
+    let aggregate = match &books.split {
+        // The shards' ids interleave: each shard's requests find their phases among its own.
+        Some(split) => crate::metrics::Aggregate::new(plan.phase_ends())
+            .striped(split.shards)
+            .folding(&books.recorder.snapshot()),
+        None => books.recorder.aggregate(plan.phase_ends()),
+    };
+    let analysis = analysis::analyze(plan, &aggregate);
     let checks = assert::evaluate(&plan.expectations, &analysis);
     let run = RunMeta {
         started_at: books.started.format(&time::format_description::well_known::Rfc3339)?,
@@ -33,5 +40,8 @@ pub(super) fn finish(drained: Drained, options: &RunOptions) -> anyhow::Result<R
         .with_calibration(options.calibration.clone())
         .with_preflight(books.preflight.clone());
     report::write(&results, &books.folder)?;
+    if let Some(split) = books.split {
+        split.server.shutdown().await;
+    }
     Ok(RunReport { results, folder: books.folder })
 }

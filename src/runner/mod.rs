@@ -22,6 +22,7 @@ mod listen;
 mod play;
 mod preflight;
 mod prepare;
+pub mod split;
 mod start;
 mod upstreams;
 
@@ -69,6 +70,8 @@ pub struct RunOptions {
     /// The header and idle timeouts and the cap on connections of the run's interposers and
     /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
     pub connections: crate::net::ConnectionLimits,
+    /// Which part of a split run this process plays ([`split`]); all of it by default.
+    pub role: split::Role,
 }
 
 impl RunOptions {
@@ -87,6 +90,7 @@ impl RunOptions {
             announce_interposers: false,
             preflight: true,
             connections: Default::default(),
+            role: split::Role::Whole,
         }
     }
 }
@@ -135,5 +139,5 @@ pub async fn execute(
     let mut started = start::start(plan, options, prepared, shutdown.as_mut()).await?;
     let stopped = play::play(&mut started, options, shutdown.as_mut()).await;
     let drained = drain::drain(started, stopped, options, shutdown.as_mut()).await?;
-    finish::finish(drained, options)
+    finish::finish(drained, options).await
 }

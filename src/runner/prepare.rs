@@ -21,7 +21,7 @@ use crate::{
     scenario::Plan,
 };
 
-use super::{journal_header, RunOptions};
+use super::{journal_header, split::Role, RunOptions};
 
 /// What the run keeps from its first moment to its results: when it started, the recorder every
 /// record goes to, and the folder the results are written to.
@@ -32,6 +32,15 @@ pub(super) struct Bookkeeping {
     pub folder: PathBuf,
     /// What the preflight found (a gateway target's), once it ran.
     pub preflight: Option<crate::results::Preflight>,
+    /// The desk of a split run's upstreams role, where its load shards check in.
+    pub split: Option<SplitDesk>,
+}
+
+/// The upstreams role's desk and the number of shards it coordinates.
+pub(super) struct SplitDesk {
+    pub shards: u32,
+    pub desk: std::sync::Arc<super::split::desk::Desk>,
+    pub server: crate::net::ServerHandle,
 }
 
 /// A prepared run: its bookkeeping, and the servers made ready but not yet serving the target.
@@ -57,11 +66,19 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
     let listeners = super::listen::bind_interposers(plan).await?;
     let started = time::OffsetDateTime::now_utc();
     let wall = std::time::Instant::now();
-    let recorder = Recorder::folding(plan.phase_ends());
+    // A split run's requests arrive from its shards at the end: attempts are kept until then.
+    let recorder = match options.role {
+        Role::Upstreams { .. } => Recorder::keeping_gaps(),
+        _ => Recorder::folding(plan.phase_ends()),
+    };
     let stamp = crate::report::folder_stamp(started)?;
     let folder = run_folder(&options.reports_root, &plan.name, &stamp);
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
-    let ops = OpsListeners::bind(&options.ops).await?;
+    let mut ops = OpsListeners::bind(&options.ops).await?;
+    let split = match options.role {
+        Role::Upstreams { shards } => Some(open_desk(plan, shards, &mut ops)?),
+        _ => None,
+    };
 
     let (journal, journal_writer) =
         Journal::start(&folder.join("journal.ndjson"), &journal_header(plan), QUEUE)
@@ -76,7 +93,7 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
         }
     }
     Ok(Prepared {
-        books: Bookkeeping { started, wall, recorder, folder, preflight: None },
+        books: Bookkeeping { started, wall, recorder, folder, preflight: None, split },
         ops,
         journal_writer,
         mocks,
@@ -84,4 +101,14 @@ pub(super) async fn prepare(plan: &Plan, options: &RunOptions) -> anyhow::Result
         listeners,
         addrs,
     })
+}
+
+/// Serves the desk of a split run on the `--control` listener, which it takes over.
+fn open_desk(plan: &Plan, shards: u32, ops: &mut OpsListeners) -> anyhow::Result<SplitDesk> {
+    let (listener, token) = ops
+        .take_control()
+        .context("--role upstreams needs --control ADDR: its load shards check in there")?;
+    let digest = super::split::scenario_digest(&plan.source);
+    let (desk, server) = super::split::desk::Desk::spawn(listener, shards, digest, token)?;
+    Ok(SplitDesk { shards, desk, server })
 }

@@ -22,6 +22,7 @@ use crate::{
 
 use super::{
     prepare::{Bookkeeping, Prepared},
+    split::Role,
     NothingRun, RunOptions,
 };
 
@@ -63,7 +64,8 @@ pub(super) async fn start<S: Future<Output = ()>>(
     };
     // Probes through a gateway target must reach the interposers, or nothing is worth measuring.
     let preflight = async {
-        match options.preflight {
+        // A split run's target is driven by its shards, from elsewhere.
+        match options.preflight && options.role == Role::Whole {
             true => super::preflight::check(plan, &listeners, &addrs, &target.client).await,
             false => Ok(None),
         }
@@ -99,6 +101,16 @@ pub(super) async fn start<S: Future<Output = ()>>(
                 }
                 return Err(NothingRun("waiting for the first phase's `at`").into());
             }
+        }
+    }
+    // A split run starts when its shards do: at the instant the desk gave them all.
+    if let Some(split) = &books.split {
+        println!("waiting for {} load shard(s) to check in at {}", split.shards, split.server.addr);
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let start = async { super::split::sleep_until_unix_ms(split.desk.start_instant().await).await };
+        tokio::select! {
+            () = start => {}
+            () = shutdown.as_mut() => return Err(NothingRun("waiting for the load shards").into()),
         }
     }
     // Everything is up: from here on, time belongs to the scenario.
@@ -138,20 +150,17 @@ pub(super) async fn start<S: Future<Output = ()>>(
         options.dry_run,
     ));
     let ops = ops.start(&state, &live, interposers.iter().map(|i| i.addr).collect())?;
-    let sender = Sender::new(LoadClient::new(target.client, clock)?, plan.load.mix.clone(), plan.seed);
     let (stop_load, load_stopped) = watch::channel(false);
-    let recorder = books.recorder.clone();
-    let load = match &plan.load.arrivals {
-        Arrivals::Open { process, segments, bursts } => {
-            let schedule = Schedule::of_shard(*process, segments.clone(), bursts, plan.seed, plan.shard);
-            load::start(schedule, plan.duration(), sender, plan.load.limits, clock, recorder, load_stopped)
+    let load = match options.role {
+        // The shards drive the load of a split run: this process only keeps time.
+        Role::Upstreams { .. } => {
+            let sender =
+                Sender::new(LoadClient::new(target.client, clock)?, plan.load.mix.clone(), plan.seed);
+            let nobody = load::Users { count: 0, think: std::time::Duration::ZERO, numbering: plan.shard };
+            load::start_closed(nobody, plan.duration(), sender, clock, books.recorder.clone(), load_stopped)
                 .context("starting the load generator")?
         }
-        Arrivals::Closed { users, think } => {
-            let users = load::Users { count: *users, think: *think, numbering: plan.shard };
-            load::start_closed(users, plan.duration(), sender, clock, recorder, load_stopped)
-                .context("starting the load generator")?
-        }
+        _ => start_load(plan, target.client, clock, &books.recorder, load_stopped)?,
     };
     Ok(Started {
         books,
@@ -167,6 +176,30 @@ pub(super) async fn start<S: Future<Output = ()>>(
         load,
         stop_load,
     })
+}
+
+/// Starts the plan's load through `client` on `clock`, recording into `recorder`, until
+/// `stopped` turns true or the plan ends.
+pub(super) fn start_load(
+    plan: &Plan,
+    client: crate::load::ClientConfig,
+    clock: RunClock,
+    recorder: &crate::metrics::Recorder,
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<LoadThreads> {
+    let sender = Sender::new(LoadClient::new(client, clock)?, plan.load.mix.clone(), plan.seed);
+    let recorder = recorder.clone();
+    let load = match &plan.load.arrivals {
+        Arrivals::Open { process, segments, bursts } => {
+            let schedule = Schedule::of_shard(*process, segments.clone(), bursts, plan.seed, plan.shard);
+            load::start(schedule, plan.duration(), sender, plan.load.limits, clock, recorder, stopped)
+        }
+        Arrivals::Closed { users, think } => {
+            let users = load::Users { count: *users, think: *think, numbering: plan.shard };
+            load::start_closed(users, plan.duration(), sender, clock, recorder, stopped)
+        }
+    };
+    load.context("starting the load generator")
 }
 
 /// One upstream's chains for every phase, each with its own seed.

@@ -10,6 +10,16 @@ use hdrhistogram::Histogram;
 
 use crate::metrics::{micros, Percentiles};
 
+/// A generator's account as plain numbers: its counts, and its lateness histogram as
+/// `(microseconds, count)` pairs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GeneratorParts {
+    pub sent: u64,
+    pub missed: u64,
+    pub threads: u32,
+    pub lag: Vec<(u64, u64)>,
+}
+
 /// Counts and lateness as the driver saw them.
 #[derive(Debug, Clone)]
 pub struct GeneratorStats {
@@ -53,6 +63,22 @@ impl GeneratorStats {
         self.threads += other.threads;
         // Both histograms have the same bounds ([`micros::histogram`]): adding cannot fail.
         let _ = self.lag.add(&other.lag);
+    }
+
+    /// The account as plain numbers, for another process to [`absorb`](Self::absorb) (a load
+    /// shard's, handed to the upstreams role of a split run).
+    pub fn to_parts(&self) -> GeneratorParts {
+        let lag = self.lag.iter_recorded().map(|v| (v.value_iterated_to(), v.count_at_value())).collect();
+        GeneratorParts { sent: self.sent, missed: self.missed, threads: self.threads, lag }
+    }
+
+    /// The account [`to_parts`](Self::to_parts) gave.
+    pub fn from_parts(parts: &GeneratorParts) -> Self {
+        let mut lag = micros::histogram();
+        for &(micros, count) in &parts.lag {
+            micros::record(&mut lag, micros, count);
+        }
+        GeneratorStats { sent: parts.sent, missed: parts.missed, lag, threads: parts.threads }
     }
 
     /// The verdict on the generator, against the lateness it may have at p99.
@@ -121,5 +147,21 @@ mod tests {
         assert_eq!((on_time.sent, on_time.missed, on_time.threads), (100, 1, 2));
         let report = on_time.report(Duration::from_millis(50));
         assert!(report.problems.iter().any(|p| p.contains("lateness")), "the late shard's p99: {report:?}");
+    }
+
+    #[test]
+    fn an_account_in_parts_reads_back_with_its_counts_and_lateness() {
+        let mut stats = GeneratorStats::default();
+        for micros in [120, 300, 300, 4_000, 90_000] {
+            stats.started(Duration::from_micros(micros));
+        }
+        stats.missed();
+        let parts = stats.to_parts();
+        let back = GeneratorStats::from_parts(
+            &serde_json::from_str(&serde_json::to_string(&parts).unwrap()).unwrap(),
+        );
+        let max = Duration::from_millis(50);
+        assert_eq!(back.report(max), stats.report(max));
+        assert_eq!(back.to_parts(), parts);
     }
 }

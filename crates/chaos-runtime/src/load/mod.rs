@@ -27,7 +27,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 use tokio::{sync::watch, task::JoinSet};
 
 pub use client::{ClientConfig, LoadClient, Route};
-pub use generator::{GeneratorReport, GeneratorStats};
+pub use generator::{GeneratorParts, GeneratorReport, GeneratorStats};
 pub use schedule::Schedule;
 pub use thread::LoadThreads;
 
