@@ -182,6 +182,11 @@ pub struct SplitArgs {
     /// The upstreams role's control address a load shard checks in with: http://HOST:PORT.
     #[arg(long, value_name = "URL")]
     pub coordinator: Option<String>,
+    /// The upstreams role, once its results are written, serves them on the --control address
+    /// (GET /split/results/report.html, results.json, junit.xml, summary.md) until SIGTERM or
+    /// Ctrl-C, then exits with the verdict's code: a pod stays up rather than being restarted.
+    #[arg(long)]
+    pub keep_serving: bool,
 }
 
 /// `--role`.

@@ -99,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
                     }
                 },
                 connections: connections.limits(),
+                keep_serving: split.keep_serving,
             };
             commands::run(file, reports, *allow_remote, how).await
         }

@@ -53,6 +53,28 @@ fn finish(mut child: Child, bound: Duration) -> (i32, String, String) {
     (output.status.code().unwrap_or(-1), text(output.stdout), text(output.stderr))
 }
 
+/// The upstreams role's report.html once it serves it (within a minute), status line first.
+fn fetch_report(control: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = std::net::TcpStream::connect(control).ok().and_then(|mut stream| {
+            let request = format!(
+                "GET /split/results/report.html HTTP/1.1\r\nHost: {control}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).ok()?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).ok()?;
+            Some(answer)
+        });
+        match answer {
+            Some(answer) if answer.starts_with("HTTP/1.1 200") => return Some(answer),
+            _ if Instant::now() > deadline => return None,
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
 #[test]
 fn two_load_shards_and_the_upstreams_role_write_one_run_joined_by_correlation_id() {
     let folder = tempfile::tempdir().expect("temp dir");
@@ -75,6 +97,7 @@ fn two_load_shards_and_the_upstreams_role_write_one_run_joined_by_correlation_id
             &listen,
             "--control",
             &control,
+            "--keep-serving",
             "--reports",
             reports.to_str().expect("a UTF-8 path"),
         ],
@@ -120,6 +143,16 @@ fn two_load_shards_and_the_upstreams_role_write_one_run_joined_by_correlation_id
         assert!((40..=130).contains(&requests), "{requests} requests from a shard at 20/s for 4 s");
         handed_over += requests;
     }
+    // With --keep-serving, the upstreams role stays up serving its results until SIGTERM.
+    let Some(report) = fetch_report(&control) else {
+        panic!("no report served: {:?}", finish(upstreams, Duration::ZERO));
+    };
+    assert!(
+        report.starts_with("HTTP/1.1 200") && report.contains("<html"),
+        "{}",
+        &report[..report.len().min(300)]
+    );
+    let _ = Command::new("kill").args(["-TERM", &upstreams.id().to_string()]).status();
     let (code, stdout, stderr) = finish(upstreams, Duration::from_secs(60));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("waiting for 2 load shard(s) to check in"), "{stdout}");

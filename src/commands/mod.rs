@@ -10,6 +10,7 @@ mod report;
 mod run;
 mod schema;
 mod secrets;
+mod serve_results;
 mod split;
 
 pub use bench::bench;

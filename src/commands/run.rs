@@ -62,6 +62,8 @@ pub struct RunHow {
     pub shard: Shard,
     /// The part of a split run to play (`--role`).
     pub role: runner::split::Role,
+    /// Serve the results once written, until stopped (`--keep-serving`, the upstreams role).
+    pub keep_serving: bool,
     /// The header and idle timeouts and the cap on connections of the run's interposers and
     /// mocks (`--header-timeout`, `--idle-timeout`, `--max-connections`).
     pub connections: crate::net::ConnectionLimits,
@@ -167,6 +169,7 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
         println!("waiting for the first phase's `at`: {at} (in {wait}s); everything else is up");
     }
     let _ = std::io::stdout().flush();
+    let keep_serving = how.keep_serving.then(|| (how.ops.control, how.ops.control_token.clone()));
     let options = runner::RunOptions {
         dry_run,
         progress: Progress::for_stderr(),
@@ -195,6 +198,9 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     println!("results: {}", report.folder.join("results.json").display());
     println!("report:  {}", report.folder.join("report.html").display());
     let _ = std::io::stdout().flush();
+    if let Some((Some(addr), token)) = keep_serving {
+        super::serve_results::serve_results(addr, report.folder.clone(), token, interrupted()).await?;
+    }
     Ok(exit_for(report.results.verdict))
 }
 
@@ -203,6 +209,7 @@ fn split_refusal(plan: &scenario::Plan, how: &RunHow) -> Option<String> {
     use runner::split::Role;
     let command = matches!(plan.target, scenario::plan::Target::Command(_));
     match &how.role {
+        Role::Whole if how.keep_serving => Some("--keep-serving belongs to --role upstreams".to_owned()),
         Role::Whole => None,
         _ if command => Some(
             "a split run drives a `url` or built-in target; a `command` target is not split yet".to_owned(),
@@ -210,6 +217,7 @@ fn split_refusal(plan: &scenario::Plan, how: &RunHow) -> Option<String> {
         Role::Upstreams { .. } if how.ops.control.is_none() => {
             Some("--role upstreams needs --control ADDR: its load shards check in there".to_owned())
         }
+        Role::Load { .. } if how.keep_serving => Some("--keep-serving is the upstreams role's".to_owned()),
         Role::Upstreams { .. } | Role::Load { .. } => None,
     }
 }

@@ -46,7 +46,7 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     shutdown: Pin<&mut S>,
 ) -> anyhow::Result<Drained> {
     let Started {
-        books,
+        mut books,
         journal_writer,
         mocks,
         target,
@@ -88,7 +88,7 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     stopped.interrupted |= interrupted_in_drain;
     // A split run's shards drain their own requests through the interposers, then hand their
     // records over: the interposers stay up until then.
-    let generator = match &books.split {
+    let generator = match &mut books.split {
         Some(split) => take_shards_records(split, &books.recorder).await.unwrap_or(generator),
         None => generator,
     };

@@ -33,7 +33,18 @@ pub(super) async fn finish(drained: Drained, options: &RunOptions) -> anyhow::Re
         dry_run: options.dry_run,
         phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
     };
-    let generator = generator.report(plan.load.max_lag);
+    let mut generator = generator.report(plan.load.max_lag);
+    if let Some(split) = books.split.as_ref().filter(|split| !split.missing.is_empty()) {
+        // Part of the load never reported: the figures are not the plan's, whatever they say.
+        let missing: Vec<String> =
+            split.missing.iter().map(|index| format!("{index}/{}", split.shards)).collect();
+        generator.problems.push(format!(
+            "load shard(s) {} handed no records over within {}s: the load measured is not the plan's",
+            missing.join(", "),
+            super::split::RECORDS_WAIT.as_secs()
+        ));
+        generator.kept_up = false;
+    }
     let results = settle::results(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))
         .with_journal(Some(journal), options.replay.as_ref().map(|replay| replay.stats()))

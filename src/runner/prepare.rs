@@ -41,6 +41,8 @@ pub(super) struct SplitDesk {
     pub shards: u32,
     pub desk: std::sync::Arc<super::split::desk::Desk>,
     pub server: crate::net::ServerHandle,
+    /// The shards that handed no records over (the run is then invalid).
+    pub missing: Vec<u32>,
 }
 
 /// A prepared run: its bookkeeping, and the servers made ready but not yet serving the target.
@@ -110,5 +112,5 @@ fn open_desk(plan: &Plan, shards: u32, ops: &mut OpsListeners) -> anyhow::Result
         .context("--role upstreams needs --control ADDR: its load shards check in there")?;
     let digest = super::split::scenario_digest(&plan.source);
     let (desk, server) = super::split::desk::Desk::spawn(listener, shards, digest, token)?;
-    Ok(SplitDesk { shards, desk, server })
+    Ok(SplitDesk { shards, desk, server, missing: Vec::new() })
 }
