@@ -21,7 +21,7 @@ use crate::{
 };
 
 use super::{
-    play::Stopped, prepare::Bookkeeping, split::RECORDS_WAIT, start::Started, RunOptions, INTERRUPT_DRAIN,
+    play::Stopped, prepare::Bookkeeping, split::records_wait, start::Started, RunOptions, INTERRUPT_DRAIN,
 };
 
 /// A run with everything shut down, ready to be analysed.
@@ -89,7 +89,9 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     // A split run's shards drain their own requests through the interposers, then hand their
     // records over: the interposers stay up until then.
     let generator = match &mut books.split {
-        Some(split) => take_shards_records(split, &books.recorder).await.unwrap_or(generator),
+        Some(split) => {
+            take_shards_records(split, &books.recorder, records_wait(plan)).await.unwrap_or(generator)
+        }
         None => generator,
     };
     if let Some(process) = target {
@@ -122,22 +124,17 @@ pub(super) async fn drain<S: Future<Output = ()>>(
     Ok(Drained { books, as_run, phases_started_at, stopped, generator, journal, counts })
 }
 
-/// A split run's shards' records, folded into `recorder` once all have reported (or
-/// [`RECORDS_WAIT`] has passed); their generators' accounts in one, `None` if none reported.
+/// A split run's shards' records, folded into `recorder` once all have reported (or `wait` has
+/// passed: the shards missing are kept in `split`); their generators' accounts in one, `None`
+/// if none reported.
 async fn take_shards_records(
-    split: &super::prepare::SplitDesk,
+    split: &mut super::prepare::SplitDesk,
     recorder: &Recorder,
+    wait: std::time::Duration,
 ) -> Option<GeneratorStats> {
     println!("waiting for the {} load shard(s)' records", split.shards);
-    let (reports, missing) = split.desk.records(RECORDS_WAIT).await;
-    if !missing.is_empty() {
-        let missing: Vec<String> = missing.iter().map(|index| format!("{index}/{}", split.shards)).collect();
-        eprintln!(
-            "warning: no records from shard(s) {} within {}s: the figures hold the other shards' requests only",
-            missing.join(", "),
-            RECORDS_WAIT.as_secs()
-        );
-    }
+    let (reports, missing) = split.desk.records(wait).await;
+    split.missing = missing;
     let mut generator: Option<GeneratorStats> = None;
     for report in reports {
         for (intended, gaps_us) in &report.token_gaps {

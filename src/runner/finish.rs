@@ -39,9 +39,9 @@ pub(super) async fn finish(drained: Drained, options: &RunOptions) -> anyhow::Re
         let missing: Vec<String> =
             split.missing.iter().map(|index| format!("{index}/{}", split.shards)).collect();
         generator.problems.push(format!(
-            "load shard(s) {} handed no records over within {}s: the load measured is not the plan's",
+            "load shard(s) {} handed no records over within {}s of the drain: the load measured is not the plan's",
             missing.join(", "),
-            super::split::RECORDS_WAIT.as_secs()
+            super::split::records_wait(plan).as_secs()
         ));
         generator.kept_up = false;
     }

@@ -39,8 +39,14 @@ pub enum Role {
 /// How long after the last shard checks in the run starts: time for every shard to hear it.
 pub const START_DELAY: Duration = Duration::from_secs(2);
 
-/// How long the upstreams role waits, after its own drain, for the shards' records.
-pub const RECORDS_WAIT: Duration = Duration::from_secs(120);
+/// How long the upstreams role waits, after its own drain, for the shards' records: the
+/// shards' own drain (they hand over once it is done) and time to send.
+pub fn records_wait(plan: &crate::scenario::Plan) -> Duration {
+    plan.load.drain + HAND_OVER_SLACK
+}
+
+/// The time a shard has, after its drain, to hand its records over.
+pub const HAND_OVER_SLACK: Duration = Duration::from_secs(20);
 
 /// Milliseconds since the Unix epoch of `at`.
 pub fn unix_ms(at: SystemTime) -> u64 {

@@ -242,6 +242,12 @@ mod tests {
         assert!((5700..6300).contains(&total), "{total} arrivals in 100 s at 60/s");
         let firsts: std::collections::BTreeSet<Duration> = shards.iter().map(|s| s[0].1).collect();
         assert_eq!(firsts.len(), 4, "each shard its own draws");
+        assert_eq!(
+            shard_of(Process::Poisson, &flat, 2, 4, 9),
+            shards[2],
+            "the same (seed, K), the same arrivals"
+        );
+        assert_ne!(shard_of(Process::Poisson, &flat, 2, 4, 10), shards[2], "another seed, other arrivals");
         let mut ids: Vec<u64> = shards.iter().flatten().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();

@@ -188,6 +188,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn two_shards_requests_draw_their_faults_from_keys_of_their_own() {
+        use crate::scenario::shard::Shard;
+        // A fault's draw for an attempt depends on its key alone (`Chain::decide`): shards whose
+        // attempts never share a key never share a draw, and the same shard's ids repeat them.
+        let keys = |index| -> std::collections::BTreeSet<u64> {
+            let shard = Shard { index, count: 2 };
+            (1..=5_000)
+                .flat_map(|local| {
+                    (0..3).filter_map(move |retry| draw_key(Some(shard.id(local)), Some(retry)))
+                })
+                .collect()
+        };
+        let (zero, one) = (keys(0), keys(1));
+        assert_eq!(zero.len(), 15_000, "every attempt its own key");
+        assert!(zero.is_disjoint(&one));
+        assert_eq!(keys(0), zero);
+    }
+
+    #[test]
     fn reads_model_and_stream_and_ignores_the_rest() {
         let fields = BodyFields::read(br#"{"model":"gpt-4o","messages":[{"role":"user"}],"stream":true}"#);
         assert_eq!(fields.model.as_deref(), Some("gpt-4o"));
