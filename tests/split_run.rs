@@ -222,18 +222,24 @@ fn three_load_shards_and_the_upstreams_role_write_one_run_joined_by_correlation_
 }
 
 #[test]
-fn a_shard_killed_mid_run_makes_the_run_invalid_and_is_named() {
+fn a_shard_killed_or_stopped_mid_run_makes_the_run_invalid_and_is_named() {
     let split = Split::new(&SPLIT.replace("max_tokens: 5 } }", "max_tokens: 5 }, drain: 1s }"));
-    let upstreams = split.upstreams(2);
-    let survivor = split.shard(0, 2, TOKEN);
-    let mut victim = split.shard(1, 2, TOKEN);
-    // Both check in and start (2 s after the last check-in); the victim dies in the calm phase.
+    let upstreams = split.upstreams(3);
+    let survivor = split.shard(0, 3, TOKEN);
+    let stopped = split.shard(1, 3, TOKEN);
+    let mut killed = split.shard(2, 3, TOKEN);
+    // All check in and start (2 s after the last check-in); two leave in the calm phase: one
+    // stopped by SIGTERM (it hands over what it measured), one killed (it hands nothing over).
     std::thread::sleep(Duration::from_secs(4));
-    victim.kill().expect("killed");
-    let _ = victim.wait();
+    let _ = Command::new("kill").args(["-TERM", &stopped.id().to_string()]).status();
+    killed.kill().expect("killed");
+    let _ = killed.wait();
+    let (code, stdout, stderr) = finish(stopped, Duration::from_secs(30));
+    assert_eq!(code, 130, "stopped, its records handed over: {stdout}\n{stderr}");
+    assert!(stdout.contains("handed over"), "{stdout}");
     let (code, stdout, stderr) = finish(survivor, Duration::from_secs(60));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    // It waits out the drain and the hand-over's 20 s for the victim, then serves its results.
+    // It waits out the drain and the hand-over's 20 s for the killed one, then serves its results.
     assert!(fetch_report(&split.control).is_some(), "the upstreams role wrote its results");
     let _ = Command::new("kill").args(["-TERM", &upstreams.id().to_string()]).status();
     let (code, stdout, stderr) = finish(upstreams, Duration::from_secs(30));
@@ -241,5 +247,6 @@ fn a_shard_killed_mid_run_makes_the_run_invalid_and_is_named() {
     let results = results_of(&stdout);
     assert_eq!(results["verdict"], "invalid", "{stdout}");
     let problems = results["generator"]["problems"].to_string();
-    assert!(problems.contains("load shard(s) 1/2 handed no records over"), "{problems}");
+    assert!(problems.contains("load shard(s) 2/3 handed no records over"), "{problems}");
+    assert!(problems.contains("load shard(s) 1/3 were stopped before the end of their load"), "{problems}");
 }

@@ -34,7 +34,7 @@ fn invalid(error: &ScenarioError) -> Exit {
 /// target that goes around the interposers (3), an address or a key that cannot be used (2).
 /// `None` for the rest, harness failures.
 fn user_exit(error: &anyhow::Error) -> Option<Exit> {
-    if error.is::<crate::runner::PreflightFailed>() {
+    if error.is::<crate::runner::PreflightFailed>() || error.is::<crate::runner::split::ShardsMissing>() {
         eprintln!("invalid: {error}");
         Some(Exit::InvalidRun)
     } else if error.is::<crate::runner::ListenError>() || error.is::<crate::runner::UpstreamKeyError>() {

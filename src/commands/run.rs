@@ -204,21 +204,31 @@ pub async fn run(file: &Path, reports: &Path, allow_remote: bool, how: RunHow) -
     Ok(exit_for(report.results.verdict))
 }
 
-/// Why `plan` cannot be played in the split run's role `how` asks for.
+/// Why `plan` cannot be played in the split run's role `how` asks for: what a split run does
+/// not do yet is refused rather than dropped.
 fn split_refusal(plan: &scenario::Plan, how: &RunHow) -> Option<String> {
     use runner::split::Role;
-    let command = matches!(plan.target, scenario::plan::Target::Command(_));
+    if how.role == Role::Whole {
+        return how.keep_serving.then(|| "--keep-serving belongs to --role upstreams".to_owned());
+    }
+    let not_yet = |what: &str| Some(format!("a split run does not support {what} yet"));
+    if matches!(plan.target, scenario::plan::Target::Command(_)) {
+        return not_yet("a `command` target (give the gateway's `url`)");
+    }
+    if plan.phases.iter().any(|phase| phase.at.is_some()) {
+        return not_yet("phases at wall-clock times (`at:`): the shards start the run together");
+    }
+    if plan.max_spend.is_some() || !plan.halts.is_empty() || plan.abort_on_fail {
+        return not_yet(
+            "`max_spend`, `halt` or `abort_on_fail`: its requests reach the upstreams role at the end",
+        );
+    }
     match &how.role {
-        Role::Whole if how.keep_serving => Some("--keep-serving belongs to --role upstreams".to_owned()),
-        Role::Whole => None,
-        _ if command => Some(
-            "a split run drives a `url` or built-in target; a `command` target is not split yet".to_owned(),
-        ),
         Role::Upstreams { .. } if how.ops.control.is_none() => {
             Some("--role upstreams needs --control ADDR: its load shards check in there".to_owned())
         }
         Role::Load { .. } if how.keep_serving => Some("--keep-serving is the upstreams role's".to_owned()),
-        Role::Upstreams { .. } | Role::Load { .. } => None,
+        _ => None,
     }
 }
 

@@ -12,7 +12,8 @@ use crate::{
 
 /// Plays `plan` (this shard's part) as a load shard checked in with the upstreams role at
 /// `coordinator`, presenting `token`; exit 0 once its records are handed over (130 when Ctrl-C
-/// stopped it first), 2 when the coordinator cannot be used.
+/// stopped it first), 2 when the coordinator's address cannot be used, 3 when the upstreams
+/// role refused the shard or could not be reached.
 pub async fn load_shard(plan: &Plan, coordinator: &str, token: Option<String>) -> anyhow::Result<Exit> {
     let desk = match DeskClient::new(coordinator, token, plan.allow_remote).await {
         Ok(desk) => desk,

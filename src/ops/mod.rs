@@ -93,13 +93,13 @@ impl OpsListeners {
         Ok(OpsListeners { metrics, control })
     }
 
-    /// Starts serving the run in `state`, and says where on stderr.
     /// The control listener and its token, taken for another server (a split run's desk):
     /// the control API is then not served.
     pub fn take_control(&mut self) -> Option<(TcpListener, Option<String>)> {
         self.control.take()
     }
 
+    /// Starts serving the run in `state`, and says where on stderr.
     pub fn start(
         self,
         state: &Arc<state::RunState>,

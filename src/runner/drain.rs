@@ -137,6 +137,9 @@ async fn take_shards_records(
     split.missing = missing;
     let mut generator: Option<GeneratorStats> = None;
     for report in reports {
+        if report.interrupted {
+            split.stopped_early.push(report.index);
+        }
         for (intended, gaps_us) in &report.token_gaps {
             recorder.token_gaps(*intended, gaps_us);
         }

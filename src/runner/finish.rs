@@ -34,16 +34,24 @@ pub(super) async fn finish(drained: Drained, options: &RunOptions) -> anyhow::Re
         phases_started_at: phases_started_at.format(&time::format_description::well_known::Rfc3339)?,
     };
     let mut generator = generator.report(plan.load.max_lag);
-    if let Some(split) = books.split.as_ref().filter(|split| !split.missing.is_empty()) {
-        // Part of the load never reported: the figures are not the plan's, whatever they say.
-        let missing: Vec<String> =
-            split.missing.iter().map(|index| format!("{index}/{}", split.shards)).collect();
-        generator.problems.push(format!(
-            "load shard(s) {} handed no records over within {}s of the drain: the load measured is not the plan's",
-            missing.join(", "),
-            super::split::records_wait(plan).as_secs()
-        ));
-        generator.kept_up = false;
+    if let Some(split) = &books.split {
+        // Part of the load never reported, or stopped early: the figures are not the plan's.
+        let names =
+            |indices: &[u32]| indices.iter().map(|i| format!("{i}/{}", split.shards)).collect::<Vec<_>>();
+        if !split.missing.is_empty() {
+            generator.problems.push(format!(
+                "load shard(s) {} handed no records over within {}s of the drain: the load measured is not the plan's",
+                names(&split.missing).join(", "),
+                super::split::records_wait(plan).as_secs()
+            ));
+        }
+        if !split.stopped_early.is_empty() {
+            generator.problems.push(format!(
+                "load shard(s) {} were stopped before the end of their load: the load measured is not the plan's",
+                names(&split.stopped_early).join(", ")
+            ));
+        }
+        generator.kept_up &= generator.problems.is_empty();
     }
     let results = settle::results(plan, run, generator, analysis, checks, counts)
         .with_environment(Environment::capture(&options.command_line))

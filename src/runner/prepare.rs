@@ -43,6 +43,8 @@ pub(super) struct SplitDesk {
     pub server: crate::net::ServerHandle,
     /// The shards that handed no records over (the run is then invalid).
     pub missing: Vec<u32>,
+    /// The shards stopped before their load's end (the run is then invalid too).
+    pub stopped_early: Vec<u32>,
 }
 
 /// A prepared run: its bookkeeping, and the servers made ready but not yet serving the target.
@@ -112,5 +114,5 @@ fn open_desk(plan: &Plan, shards: u32, ops: &mut OpsListeners) -> anyhow::Result
         .context("--role upstreams needs --control ADDR: its load shards check in there")?;
     let digest = super::split::scenario_digest(&plan.source);
     let (desk, server) = super::split::desk::Desk::spawn(listener, shards, digest, token)?;
-    Ok(SplitDesk { shards, desk, server, missing: Vec::new() })
+    Ok(SplitDesk { shards, desk, server, missing: Vec::new(), stopped_early: Vec::new() })
 }

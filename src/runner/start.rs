@@ -107,10 +107,17 @@ pub(super) async fn start<S: Future<Output = ()>>(
     if let Some(split) = &books.split {
         println!("waiting for {} load shard(s) to check in at {}", split.shards, split.server.addr);
         let _ = std::io::Write::flush(&mut std::io::stdout());
-        let start = async { super::split::sleep_until_unix_ms(split.desk.start_instant().await).await };
-        tokio::select! {
-            () = start => {}
+        let start = async {
+            let at = split.desk.start_instant(super::split::CHECK_IN_WAIT).await?;
+            super::split::sleep_until_unix_ms(at).await;
+            Ok::<(), Vec<u32>>(())
+        };
+        let started = tokio::select! {
+            started = start => started,
             () = shutdown.as_mut() => return Err(NothingRun("waiting for the load shards").into()),
+        };
+        if let Err(missing) = started {
+            return Err(super::split::ShardsMissing { missing, shards: split.shards }.into());
         }
     }
     // Everything is up: from here on, time belongs to the scenario.

@@ -86,12 +86,29 @@ impl FromStr for Shard {
 }
 
 impl Plan {
-    /// The plan as shard `shard` plays it: its part of the bursts, users and limits (its
-    /// schedule plays 1/N of the rate), everything else whole. Refused when a closed model has
-    /// fewer users than shards (a shard would send nothing).
+    /// The plan as shard `shard` plays it: its part of the bursts, users, limits and spend
+    /// guard (its schedule plays 1/N of the rate), everything else whole. Refused when a closed
+    /// model has fewer users than shards, or the in-flight limits fewer than one each (a shard
+    /// would send nothing).
     pub fn sharded(mut self, shard: Shard) -> Result<Plan, String> {
         if shard.is_whole() {
             return Ok(self);
+        }
+        let limits = self.load.limits;
+        let fewest = limits.connections.unwrap_or(usize::MAX).min(limits.max_in_flight);
+        if fewest < shard.count as usize {
+            return Err(format!(
+                "`connections`/`max_in_flight` of {fewest} cannot be spread over {} shards: each needs at least one",
+                shard.count
+            ));
+        }
+        // N machines each guard their own part of the budget, and each of their mocks takes its
+        // part of the provider's rate limits, so that 1/N of the load meets them as the whole did.
+        self.max_spend = self.max_spend.map(|limit| limit / f64::from(shard.count));
+        for upstream in &mut self.upstreams {
+            let part = |limit: u64| shard.share(limit, 0).max(1);
+            upstream.limits.rpm = upstream.limits.rpm.map(part);
+            upstream.limits.tpm = upstream.limits.tpm.map(part);
         }
         match &mut self.load.arrivals {
             Arrivals::Open { bursts, .. } => {
@@ -204,6 +221,8 @@ mod tests {
         assert_eq!(shards.iter().map(|p| p.load.limits.max_in_flight).sum::<usize>(), 10);
         assert_eq!(shards.iter().filter_map(|p| p.load.limits.connections).sum::<usize>(), 5);
         assert_eq!(shards[2].shard, Shard { index: 2, count: 3 });
+        let error = plan.clone().sharded(Shard { index: 0, count: 6 }).unwrap_err();
+        assert!(error.contains("of 5 cannot be spread over 6 shards"), "{error}");
     }
 
     #[test]

@@ -29,6 +29,8 @@ use crate::{
     ops::http::{authorized, error, json as json_response, read_body, unauthorized, Body},
 };
 
+/// How often the upstreams role says which shards it still waits for.
+const WAITING_NOTE: Duration = Duration::from_secs(30);
 /// The largest check-in read.
 const MAX_CHECK_IN: usize = 64 * 1024;
 /// The largest records a shard may hand over (about two million requests).
@@ -49,6 +51,8 @@ struct DeskState {
     ready: BTreeSet<u32>,
     start_at_unix_ms: Option<u64>,
     records: BTreeMap<u32, ShardRecords>,
+    /// The records were taken: later ones are refused.
+    closed: bool,
 }
 
 impl Desk {
@@ -70,15 +74,34 @@ impl Desk {
         Ok((desk, server))
     }
 
-    /// The start instant, once every shard has checked in.
-    pub async fn start_instant(&self) -> u64 {
+    /// The start instant, once every shard has checked in; the shards still missing once
+    /// `wait` has passed. Says which it waits for every [`WAITING_NOTE`].
+    pub async fn start_instant(&self, wait: Duration) -> Result<u64, Vec<u32>> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let changed = self.changed.notified();
             if let Some(at) = self.lock().start_at_unix_ms {
-                return at;
+                return Ok(at);
             }
-            changed.await;
+            let note = tokio::time::Instant::now() + WAITING_NOTE;
+            tokio::select! {
+                () = changed => {}
+                () = tokio::time::sleep_until(note.min(deadline)) => {
+                    let missing = self.missing_check_ins();
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(missing);
+                    }
+                    let names: Vec<String> = missing.iter().map(|i| format!("{i}/{}", self.shards)).collect();
+                    println!("still waiting for load shard(s) {} to check in", names.join(", "));
+                }
+            }
         }
+    }
+
+    /// The shards that have not checked in.
+    fn missing_check_ins(&self) -> Vec<u32> {
+        let state = self.lock();
+        (0..self.shards).filter(|index| !state.ready.contains(index)).collect()
     }
 
     /// The shards' records, once all have reported or `wait` has passed; and the shards that
@@ -95,6 +118,7 @@ impl Desk {
             }
         }
         let mut state = self.lock();
+        state.closed = true;
         let missing = (0..self.shards).filter(|index| !state.records.contains_key(index)).collect();
         (std::mem::take(&mut state.records).into_values().collect(), missing)
     }
@@ -176,6 +200,9 @@ impl Desk {
             return error(StatusCode::CONFLICT, message);
         }
         let mut state = self.lock();
+        if state.closed {
+            return error(StatusCode::GONE, "the run's results were written without this shard's records");
+        }
         if state.records.contains_key(&index) {
             return error(StatusCode::CONFLICT, format!("shard {index} has already handed over its records"));
         }
@@ -213,8 +240,8 @@ mod tests {
         (desk, server, base)
     }
 
-    fn check_in(count: u32, scenario: &str) -> Vec<u8> {
-        serde_json::to_vec(&CheckIn { count, scenario: scenario.to_owned() }).unwrap()
+    fn check_in(count: u32, scenario: &str) -> Bytes {
+        Bytes::from(serde_json::to_vec(&CheckIn { count, scenario: scenario.to_owned() }).unwrap())
     }
 
     #[tokio::test]
@@ -236,10 +263,21 @@ mod tests {
         let (_, body) = client.post("/split/shards/1/ready", check_in(2, "abc")).await.unwrap();
         let second: StartAt = serde_json::from_slice(&body).unwrap();
         let start = second.start_at_unix_ms.expect("a start once both are in");
-        assert_eq!(desk.start_instant().await, start);
+        assert_eq!(desk.start_instant(Duration::from_secs(1)).await, Ok(start));
         let (_, body) = client.post("/split/shards/0/ready", check_in(2, "abc")).await.unwrap();
         let again: StartAt = serde_json::from_slice(&body).unwrap();
         assert_eq!(again.start_at_unix_ms, Some(start), "one instant for all, however often asked");
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_shard_that_never_checks_in_is_named() {
+        let (desk, server, base) = desk(2).await;
+        let client = DeskClient::new(&base, Some("t0k".to_owned()), false).await.expect("a client");
+        let _ = client.post("/split/shards/0/ready", check_in(2, "abc")).await.unwrap();
+        assert_eq!(desk.start_instant(Duration::from_millis(100)).await, Err(vec![1]));
+        let _ = client.post("/split/shards/1/ready", check_in(2, "abc")).await.unwrap();
+        assert!(desk.start_instant(Duration::from_secs(1)).await.is_ok(), "both in");
         server.shutdown().await;
     }
 
@@ -249,9 +287,10 @@ mod tests {
         let client = DeskClient::new(&base, Some("t0k".to_owned()), false).await.expect("a client");
         let records = |index| {
             let generator = crate::load::GeneratorStats::default().to_parts();
+            let (logical, token_gaps) = (Vec::new(), Vec::new());
             let records =
-                ShardRecords { index, count: 2, logical: Vec::new(), token_gaps: Vec::new(), generator };
-            serde_json::to_vec(&records).unwrap()
+                ShardRecords { index, count: 2, logical, token_gaps, generator, interrupted: false };
+            Bytes::from(serde_json::to_vec(&records).unwrap())
         };
         let (status, _) = client.post("/split/shards/1/records", records(0)).await.unwrap();
         assert_eq!(status, StatusCode::CONFLICT, "shard 0's records sent as shard 1's");
@@ -261,6 +300,8 @@ mod tests {
         assert_eq!(status, StatusCode::CONFLICT, "twice");
         let (reports, missing) = desk.records(Duration::from_millis(200)).await;
         assert_eq!((reports.len(), missing), (1, vec![1]));
+        let (status, _) = client.post("/split/shards/1/records", records(1)).await.unwrap();
+        assert_eq!(status, StatusCode::GONE, "too late: the results are written");
         server.shutdown().await;
     }
 }

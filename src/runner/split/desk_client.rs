@@ -7,6 +7,9 @@ use http::{header, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
+/// The longest one request to the desk may take (a shard's records can be large).
+pub const POST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Where the desk is and how to be let in.
 #[derive(Debug, Clone)]
 pub struct DeskClient {
@@ -36,8 +39,18 @@ impl DeskClient {
         Ok(DeskClient { authority, token })
     }
 
-    /// Posts `body` as JSON to `path`; the answer's status and body.
-    pub async fn post(&self, path: &str, body: Vec<u8>) -> anyhow::Result<(StatusCode, Bytes)> {
+    /// Posts `body` as JSON to `path`; the answer's status and body, within [`POST_TIMEOUT`].
+    pub async fn post(&self, path: &str, body: Bytes) -> anyhow::Result<(StatusCode, Bytes)> {
+        tokio::time::timeout(POST_TIMEOUT, self.post_now(path, body)).await.map_err(|_| {
+            anyhow::anyhow!(
+                "the upstreams role at {} did not answer within {}s",
+                self.authority,
+                POST_TIMEOUT.as_secs()
+            )
+        })?
+    }
+
+    async fn post_now(&self, path: &str, body: Bytes) -> anyhow::Result<(StatusCode, Bytes)> {
         let stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .with_context(|| format!("connecting to the upstreams role at {}", self.authority))?;
@@ -49,7 +62,7 @@ impl DeskClient {
         if let Some(token) = &self.token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let response = sender.send_request(request.body(Full::new(Bytes::from(body)))?).await?;
+        let response = sender.send_request(request.body(Full::new(body))?).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         Ok((status, body))

@@ -34,4 +34,7 @@ pub struct ShardRecords {
     pub logical: Vec<LogicalRecord>,
     pub token_gaps: Vec<(Duration, Vec<u32>)>,
     pub generator: GeneratorParts,
+    /// Whether the shard was stopped (Ctrl-C, SIGTERM) before its load's end: its records are
+    /// then part of its share, and the run is invalid.
+    pub interrupted: bool,
 }

@@ -12,16 +12,18 @@ use tokio::sync::watch;
 use super::{
     desk_client::DeskClient,
     hand_over::{CheckIn, ShardRecords, StartAt},
+    CHECK_IN_WAIT,
 };
 use crate::{
     metrics::{Recorder, RunClock},
     scenario::{plan::Target, Plan},
 };
 
-/// How long a shard keeps checking in before it gives up: the upstreams role may start later.
-const CHECK_IN_WAIT: Duration = Duration::from_secs(600);
 /// How often it asks while it waits.
 const CHECK_IN_EVERY: Duration = Duration::from_millis(250);
+/// How late a shard may learn the start instant and still play: beyond it, the run has begun
+/// without it.
+const LATEST_START_MS: u64 = 100;
 /// How long it keeps trying to hand its records over.
 const HAND_OVER_WAIT: Duration = Duration::from_secs(60);
 
@@ -50,11 +52,13 @@ pub async fn run_shard(
     {
         anyhow::bail!(
             "upstream `{}` has no fixed address: a shard's built-in client sends to the upstreams role's \
-             interposers, so give each one (`listen:`, or --listen {}=HOST:PORT)",
+             interposers, so give each one (`listen:`, or --listen {}=IP:PORT)",
             upstream.name,
             upstream.name
         );
     }
+    // Set up before the start instant, so that none of it counts as the generator's lateness.
+    let target = crate::target::start(plan, &interposers, &std::env::temp_dir()).await?;
     let mut shutdown = std::pin::pin!(shutdown);
     let start_at = tokio::select! {
         start_at = check_in(plan, desk) => start_at?,
@@ -64,8 +68,11 @@ pub async fn run_shard(
         () = super::sleep_until_unix_ms(start_at) => {}
         () = shutdown.as_mut() => return Err(super::super::NothingRun("waiting for the start").into()),
     }
+    let late_ms = super::unix_ms(std::time::SystemTime::now()).saturating_sub(start_at);
+    if late_ms > LATEST_START_MS {
+        anyhow::bail!("the run started {late_ms} ms before this shard could: a shard cannot join a run late");
+    }
     let clock = RunClock::start_now();
-    let target = crate::target::start(plan, &interposers, &std::env::temp_dir()).await?;
     let recorder = Recorder::keeping_gaps();
     let (stop_load, stopped) = watch::channel(false);
     let load = super::super::start::start_load(plan, target.client, clock, &recorder, stopped)?;
@@ -75,8 +82,15 @@ pub async fn run_shard(
     };
     let _ = stop_load.send(true);
     let bound = if interrupted { super::super::INTERRUPT_DRAIN } else { plan.load.drain };
-    let (generator, _) = load.drain(bound, super::super::INTERRUPT_DRAIN, shutdown).await?;
-    let kept = recorder.snapshot();
+    // Once interrupted, the shutdown future is spent: the drain then waits out its bound.
+    let drain_interrupt = async {
+        if interrupted {
+            std::future::pending::<()>().await;
+        }
+        shutdown.await;
+    };
+    let (generator, _) = load.drain(bound, super::super::INTERRUPT_DRAIN, drain_interrupt).await?;
+    let kept = recorder.take();
     let requests = kept.logical.len();
     let records = ShardRecords {
         index: plan.shard.index,
@@ -84,6 +98,7 @@ pub async fn run_shard(
         logical: kept.logical,
         token_gaps: kept.token_gaps,
         generator: generator.to_parts(),
+        interrupted,
     };
     hand_over(desk, &records).await?;
     Ok(ShardRun { requests, interrupted })
@@ -93,9 +108,9 @@ pub async fn run_shard(
 async fn check_in(plan: &Plan, desk: &DeskClient) -> anyhow::Result<u64> {
     let path = format!("/split/shards/{}/ready", plan.shard.index);
     let check_in = CheckIn { count: plan.shard.count, scenario: super::scenario_digest(&plan.source) };
-    let body = serde_json::to_vec(&check_in)?;
+    let body = bytes::Bytes::from(serde_json::to_vec(&check_in)?);
     let deadline = tokio::time::Instant::now() + CHECK_IN_WAIT;
-    let mut told_waiting = false;
+    let (mut told_waiting, mut told_unreachable) = (false, false);
     loop {
         match desk.post(&path, body.clone()).await {
             Ok((status, answer)) if status.is_success() => {
@@ -109,6 +124,8 @@ async fn check_in(plan: &Plan, desk: &DeskClient) -> anyhow::Result<u64> {
                     told_waiting = true;
                 }
             }
+            // A proxy in front of the desk, or the desk at its connection cap: ask again.
+            Ok((status, _)) if status.is_server_error() => {}
             Ok((status, answer)) => {
                 anyhow::bail!(
                     "the upstreams role refused shard {}: {status} {}",
@@ -117,7 +134,12 @@ async fn check_in(plan: &Plan, desk: &DeskClient) -> anyhow::Result<u64> {
                 )
             }
             Err(error) if tokio::time::Instant::now() >= deadline => return Err(error),
-            Err(_) => {}
+            Err(error) => {
+                if !told_unreachable {
+                    eprintln!("cannot reach the upstreams role yet ({error:#}); trying again");
+                    told_unreachable = true;
+                }
+            }
         }
         if tokio::time::Instant::now() >= deadline {
             anyhow::bail!("the other shards did not check in within {}s", CHECK_IN_WAIT.as_secs());
@@ -129,11 +151,17 @@ async fn check_in(plan: &Plan, desk: &DeskClient) -> anyhow::Result<u64> {
 /// Hands the records over, trying again while the desk cannot be reached.
 async fn hand_over(desk: &DeskClient, records: &ShardRecords) -> anyhow::Result<()> {
     let path = format!("/split/shards/{}/records", records.index);
-    let body = serde_json::to_vec(records)?;
+    let body = bytes::Bytes::from(serde_json::to_vec(records)?);
     let deadline = tokio::time::Instant::now() + HAND_OVER_WAIT;
     loop {
         match desk.post(&path, body.clone()).await {
             Ok((status, _)) if status.is_success() => return Ok(()),
+            // An earlier try arrived and its answer was lost.
+            Ok((http::StatusCode::CONFLICT, answer))
+                if String::from_utf8_lossy(&answer).contains("already handed over") =>
+            {
+                return Ok(())
+            }
             Ok((status, answer)) => {
                 anyhow::bail!(
                     "the upstreams role refused the records: {status} {}",

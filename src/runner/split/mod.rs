@@ -36,6 +36,31 @@ pub enum Role {
     Load { coordinator: String },
 }
 
+/// How long the upstreams role and each shard wait for every shard to check in.
+pub const CHECK_IN_WAIT: Duration = Duration::from_secs(600);
+
+/// Load shards that never checked in: the run did not start (exit 3).
+#[derive(Debug)]
+pub struct ShardsMissing {
+    pub missing: Vec<u32>,
+    pub shards: u32,
+}
+
+impl std::fmt::Display for ShardsMissing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> =
+            self.missing.iter().map(|index| format!("{index}/{}", self.shards)).collect();
+        write!(
+            f,
+            "load shard(s) {} never checked in within {}s: nothing was run",
+            names.join(", "),
+            CHECK_IN_WAIT.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for ShardsMissing {}
+
 /// How long after the last shard checks in the run starts: time for every shard to hear it.
 pub const START_DELAY: Duration = Duration::from_secs(2);
 

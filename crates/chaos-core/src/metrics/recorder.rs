@@ -127,6 +127,15 @@ impl Recorder {
         }
     }
 
+    /// The records kept so far, taken out (none, when folding): what a shard hands over, without
+    /// a copy.
+    pub fn take(&self) -> Records {
+        match &mut *self.lock() {
+            Store::Keep(records, _) => std::mem::take(records),
+            Store::Fold(_) => Records::default(),
+        }
+    }
+
     /// What was recorded, folded for phases ending at `phase_ends`.
     pub fn aggregate(&self, phase_ends: Vec<Duration>) -> Aggregate {
         match &*self.lock() {

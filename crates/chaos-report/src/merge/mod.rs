@@ -71,9 +71,14 @@ pub fn merge(
     let analysis = analysis::analyze_folded(&plan, folded);
     let checks = assert::evaluate(&plan.expectations, &analysis);
     let files: Vec<String> = runs.iter().map(|(path, _)| path.display().to_string()).collect();
-    let generator = parts::generator(
+    let mut generator = parts::generator(
         files.iter().zip(runs).map(|(file, (_, results))| (file.as_str(), &results.generator)),
     );
+    if let Some(missing) = missing_shards(runs) {
+        // Never a partial PASS: the load the shards measured is not the plan's.
+        generator.problems.push(format!("shard(s) {missing} missing: the load measured is not the plan's"));
+        generator.kept_up = false;
+    }
     let upstreams = parts::upstreams(runs.iter().map(|(_, r)| r.upstreams.as_slice()))
         .map_err(|problem| MergeError::Unreadable { files: files.clone(), problem })?;
     let merged = crate::settle::results(
@@ -125,6 +130,18 @@ fn as_run(mut plan: crate::scenario::Plan, played: &[crate::results::Figures]) -
 
 /// Less than this apart, a window as played is the planned one.
 const MOVED: std::time::Duration = std::time::Duration::from_micros(1);
+
+/// The shards of the runs' split that none of them played, as `K/N, …`; `None` when all are
+/// there (or the runs are not shards).
+fn missing_shards(runs: &[(PathBuf, Results)]) -> Option<String> {
+    let shards: Vec<crate::results::ShardOf> = runs.iter().filter_map(|(_, r)| r.scenario.shard).collect();
+    let count = shards.first()?.count;
+    let missing: Vec<String> = (0..count)
+        .filter(|index| !shards.iter().any(|shard| shard.index == *index))
+        .map(|index| format!("{index}/{count}"))
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(", "))
+}
 
 #[cfg(test)]
 mod tests {
@@ -186,6 +203,13 @@ mod tests {
         assert_eq!(merged.merged_from.len(), 2);
         assert_eq!(merged.merged_from[1].shard, Some(crate::results::ShardOf { index: 1, count: 2 }));
         assert_eq!(merged.scenario.shard, None, "the shards add up to the whole load");
+        let alone = merge(&runs[..1], false, &[]).expect("merges");
+        assert_eq!(alone.verdict, crate::results::Verdict::Invalid, "a shard missing is never a pass");
+        assert!(alone
+            .generator
+            .problems
+            .iter()
+            .any(|p| p == "shard(s) 1/2 missing: the load measured is not the plan's"));
         assert_eq!(merged.generator.sent, runs[0].1.generator.sent + runs[1].1.generator.sent);
     }
 
