@@ -13,6 +13,7 @@ mod duplicates;
 mod end_to_end;
 mod environment;
 mod failover;
+mod fallback_price;
 mod fidelity;
 mod gateways;
 mod halt;

@@ -170,6 +170,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         api_keys: vec!["sk-test".to_owned()],
         upstream: None,
         pooled: false,
+        model: None,
     };
     let config = chaos::load::ClientConfig {
         routes: vec![route],

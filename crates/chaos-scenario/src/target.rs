@@ -2,7 +2,7 @@
 //! where they mean something, templates whose placeholders all exist, and no address beyond
 //! loopback unless the scenario says `allow_remote`.
 
-use std::{path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use serde_saphyr::{Location, Spanned};
 
@@ -184,6 +184,7 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
             policy: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
             chain: vec![0],
+            models: BTreeMap::new(),
             keys: KeyUse::One,
         });
     };
@@ -205,15 +206,38 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
         None => DEFAULT_RETRIES,
     };
     let mut chain = vec![raw.upstream.as_ref().map(index_of).transpose()?.unwrap_or(0)];
+    let mut models = BTreeMap::new();
     for fallback in &raw.fallbacks {
-        let index = index_of(fallback)?;
+        let (index, model) = fallback_of(fallback, upstreams)?;
         if !chain.contains(&index) {
             chain.push(index);
+            models.extend(model.map(|model| (index, model)));
         }
     }
     let keys = match &raw.keys {
         Some(keys) => choose("key use", keys, &[("one", KeyUse::One), ("pool", KeyUse::Pool)])?,
         None => KeyUse::One,
     };
-    Ok(BuiltinTarget { retries, policy, timeout: raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0), chain, keys })
+    let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+    Ok(BuiltinTarget { retries, policy, timeout, chain, models, keys })
+}
+
+/// A fallback as written: `anthropic`, or `anthropic/claude-3-5-haiku` (LiteLLM's spelling) to
+/// name the model asked of that upstream instead of the request's. A name that is an upstream's
+/// whole is always that upstream.
+fn fallback_of(fallback: &Spanned<String>, upstreams: &[Upstream]) -> Checked<(usize, Option<String>)> {
+    let whole = upstreams.iter().position(|upstream| upstream.name == fallback.value);
+    let split = fallback.value.split_once('/').filter(|_| whole.is_none());
+    let Some((name, model)) = split else {
+        return upstream_index(fallback, upstreams).map(|index| (index, None));
+    };
+    let named =
+        Spanned { value: name.to_owned(), referenced: fallback.referenced, defined: fallback.defined };
+    let index = upstream_index(&named, upstreams)?;
+    if model.trim().is_empty() {
+        let message =
+            format!("`{}` names no model after `/`; write `{name}` or `{name}/<model>`", fallback.value);
+        return Err(Located::at(&fallback.referenced, message));
+    }
+    Ok((index, Some(model.to_owned())))
 }

@@ -51,6 +51,9 @@ pub struct Route {
     pub pooled: bool,
     /// The plan's upstream behind this route, when the client talks to upstreams directly.
     pub upstream: Option<usize>,
+    /// The model asked of this route instead of the request's (a fallback to another
+    /// provider's model: what it answers and bills).
+    pub model: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Route {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Route {
             .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
             .field("upstream", &self.upstream)
             .field("pooled", &self.pooled)
+            .field("model", &self.model)
             .finish()
     }
 }
@@ -219,6 +223,9 @@ impl LoadClient {
         for (route, endpoint) in config.routes.iter().zip(self.endpoints.iter()) {
             let family = route.family.unwrap_or(spec.api);
             let credentials = &endpoint.credentials[KeyPool::index_for(id, endpoint.credentials.len())];
+            let renamed =
+                route.model.as_ref().map(|model| RequestSpec { model: Arc::clone(model), ..spec.clone() });
+            let spec = renamed.as_ref().unwrap_or(spec);
             let body::Rendered { body, headers } = body::render(family, spec, prompt, id, credentials.key());
             let to = Destination { family, credentials, endpoint, headers: &headers };
             for retries_so_far in 0..=config.retries {
@@ -413,6 +420,7 @@ mod tests {
             api_keys: vec!["sk-good".to_owned(), key.to_owned()],
             upstream: None,
             pooled: false,
+            model: None,
         };
         let config = |key| ClientConfig {
             routes: vec![route(key)],
@@ -436,6 +444,7 @@ mod tests {
             api_keys: vec!["sk-k".to_owned()],
             upstream: None,
             pooled: false,
+            model: None,
         };
         for (family, path, key_headers) in [
             (ApiFamily::OpenAi, "/gateway/v1/chat/completions", vec![("authorization", "Bearer sk-k")]),
