@@ -10,6 +10,7 @@ mod connection_faults;
 mod cost;
 mod docs;
 mod duplicates;
+mod embeddings;
 mod end_to_end;
 mod environment;
 mod failover;
