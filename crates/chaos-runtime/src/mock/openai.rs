@@ -161,12 +161,13 @@ impl Dialect for OpenAi {
 
     fn complete(&self, generation: &Generation) -> CannedResponse {
         let body = match generation.endpoint {
-            Endpoint::Responses => Some(openai_responses::complete(generation)),
+            Endpoint::Responses => Some(openai_responses::complete(generation).to_string().into()),
             Endpoint::Embeddings => Some(openai_embeddings::complete(generation)),
             Endpoint::Chat => None,
         };
         if let Some(body) = body {
-            return success_headers(CannedResponse::json(200, &body), generation.nominal_time());
+            let answer = CannedResponse::new(200, "application/json", body);
+            return success_headers(answer, generation.nominal_time());
         }
         let body = json!({
             "id": completion_id(),

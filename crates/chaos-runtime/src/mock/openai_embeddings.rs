@@ -12,8 +12,10 @@
 use std::sync::Arc;
 
 use base64::Engine;
+use bytes::Bytes;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::generation::{Ask, Endpoint, Generation};
 use crate::wire::{openai, tokens::CHARS_PER_TOKEN, CannedResponse};
@@ -167,12 +169,41 @@ pub fn vector(seed: u64, dimensions: usize) -> Vec<f32> {
     raw.iter().map(|x| (x / norm) as f32).collect()
 }
 
-/// The whole answer's body.
-pub fn complete(generation: &Generation) -> Value {
-    let Some(ask) = generation.embeddings.as_deref() else {
-        return json!({ "object": "list", "data": [], "model": generation.model });
-    };
-    let data: Vec<Value> = ask
+/// The answer, in OpenAI's key order.
+#[derive(Serialize)]
+struct Answer<'a> {
+    object: &'static str,
+    data: Vec<Item>,
+    model: &'a str,
+    usage: Usage,
+}
+
+#[derive(Serialize)]
+struct Item {
+    object: &'static str,
+    index: usize,
+    embedding: Embedding,
+}
+
+/// Floats written as `f32`s (`-0.024917772`, as OpenAI's are), not widened to `f64`'s digits.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Embedding {
+    Float(Vec<f32>),
+    Base64(String),
+}
+
+#[derive(Serialize)]
+struct Usage {
+    prompt_tokens: u64,
+    total_tokens: u64,
+}
+
+/// The whole answer's body (JSON).
+pub fn complete(generation: &Generation) -> Bytes {
+    let no_inputs = EmbeddingsAsk { seeds: Vec::new(), dimensions: 0, base64: false };
+    let ask = generation.embeddings.as_deref().unwrap_or(&no_inputs);
+    let data = ask
         .seeds
         .iter()
         .enumerate()
@@ -180,23 +211,24 @@ pub fn complete(generation: &Generation) -> Value {
             let vector = vector(*seed, ask.dimensions);
             let embedding = if ask.base64 {
                 let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
-                Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+                Embedding::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                json!(vector)
+                Embedding::Float(vector)
             };
-            json!({ "object": "embedding", "index": index, "embedding": embedding })
+            Item { object: "embedding", index, embedding }
         })
         .collect();
-    json!({
-        "object": "list",
-        "data": data,
-        "model": generation.model,
-        "usage": { "prompt_tokens": generation.prompt_tokens, "total_tokens": generation.prompt_tokens },
-    })
+    let tokens = generation.prompt_tokens;
+    let usage = Usage { prompt_tokens: tokens, total_tokens: tokens };
+    let answer = Answer { object: "list", data, model: &generation.model, usage };
+    // Serializing plain structs into memory cannot fail.
+    Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn ask(body: Value) -> Result<Ask, CannedResponse> {
@@ -222,7 +254,7 @@ mod tests {
             StdRng::seed_from_u64(1),
         );
         assert_eq!(generation.output_tokens, 0, "an embedding generates nothing");
-        complete(&generation)
+        serde_json::from_slice(&complete(&generation)).expect("JSON")
     }
 
     fn floats(embedding: &Value) -> Vec<f32> {
