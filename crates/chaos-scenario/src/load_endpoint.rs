@@ -78,3 +78,72 @@ pub fn endpoint_of(request: &RawRequest, api: ApiFamily) -> Checked<(RequestEndp
 fn unused<T>(key: &Option<Spanned<T>>, name: &str, why: &str) -> Option<Located> {
     key.as_ref().map(|key| Located::at(&key.referenced, format!("`{name}` {why}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_with(request: &str) -> Result<crate::Plan, String> {
+        let yaml = format!(
+            "name: a\nupstreams: {{ openai: {{ mock: openai }} }}\n\
+             load: {{ arrival: {{ rate: 1/s }}, request: {request} }}\n\
+             phases: [{{ name: p, duration: 1s }}]\n"
+        );
+        crate::parse(&yaml, std::path::Path::new("test.yaml")).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn an_embeddings_kind_carries_its_inputs_and_each_inputs_tokens() {
+        let plan = plan_with(
+            "{ api: openai, endpoint: embeddings, model: text-embedding-3-small, inputs: 16, input_tokens: 200 }",
+        )
+        .expect("a plan");
+        let kind = &plan.load.mix.kinds()[0];
+        assert_eq!(kind.endpoint, RequestEndpoint::Embeddings { inputs: 16 });
+        assert_eq!(kind.prompt_tokens, TokenCount::Fixed(200));
+        let defaults = plan_with("{ endpoint: embeddings, model: m }").expect("a plan");
+        let kind = &defaults.load.mix.kinds()[0];
+        assert_eq!(
+            (kind.endpoint, kind.prompt_tokens),
+            (RequestEndpoint::Embeddings { inputs: 1 }, TokenCount::Fixed(100))
+        );
+        let chat = plan_with("{ model: m }").expect("a plan");
+        assert_eq!(chat.load.mix.kinds()[0].endpoint, RequestEndpoint::Chat);
+    }
+
+    #[test]
+    fn keys_that_do_not_fit_the_endpoint_are_refused_at_their_place() {
+        let cases = [
+            (
+                "{ endpoint: embeddings, model: m, max_tokens: 5 }",
+                "test.yaml:3:",
+                "`max_tokens` is not a key of an embeddings request",
+            ),
+            ("{ endpoint: embeddings, model: m, stream: true }", "test.yaml:3:", "`stream` is not a key"),
+            (
+                "{ endpoint: embeddings, model: m, prompt_tokens: 5 }",
+                "test.yaml:3:",
+                "`prompt_tokens` is not a key",
+            ),
+            ("{ model: m, inputs: 4 }", "test.yaml:3:", "`inputs` sizes an `endpoint: embeddings` request"),
+            ("{ api: anthropic, endpoint: embeddings, model: m }", "test.yaml:3:", "is OpenAI's"),
+            ("{ endpoint: embeddings, model: m, inputs: 0 }", "test.yaml:3:", "`inputs` must be 1 to 2048"),
+            (
+                "{ endpoint: embeddings, model: m, inputs: 2049 }",
+                "test.yaml:3:",
+                "`inputs` must be 1 to 2048",
+            ),
+            (
+                "{ endpoint: embeddings, model: m, input_tokens: 8193 }",
+                "test.yaml:3:",
+                "the most allowed is 8192",
+            ),
+            ("{ endpoint: embeddings, model: m, input_tokens: 0 }", "test.yaml:3:", "at least 1"),
+            ("{ endpoint: embedding, model: m }", "test.yaml:3:", "embeddings"),
+        ];
+        for (request, place, message) in cases {
+            let error = plan_with(request).expect_err(request);
+            assert!(error.contains(place) && error.contains(message), "{request}: {error}");
+        }
+    }
+}

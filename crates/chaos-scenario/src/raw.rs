@@ -206,7 +206,8 @@ pub struct RawBuiltin {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub upstream: Option<Spanned<String>>,
-    /// Upstreams tried in order after the primary's retries are spent.
+    /// Upstreams tried in order after the primary's retries are spent; `anthropic/claude-3-5-haiku`
+    /// asks that upstream for that model instead of the request's (what it answers and bills).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub fallbacks: Vec<Spanned<String>>,

@@ -241,3 +241,37 @@ fn fallback_of(fallback: &Spanned<String>, upstreams: &[Upstream]) -> Checked<(u
     }
     Ok((index, Some(model.to_owned())))
 }
+
+#[cfg(test)]
+mod tests {
+    fn plan_with(fallbacks: &str) -> Result<crate::Plan, String> {
+        let yaml = format!(
+            "name: a\nupstreams: {{ openai: {{ mock: openai }}, anthropic: {{ mock: anthropic }} }}\n\
+             target: {{ builtin: {{ fallbacks: {fallbacks} }} }}\n\
+             load: {{ arrival: {{ rate: 1/s }}, request: {{ model: gpt-4o }} }}\n\
+             phases: [{{ name: p, duration: 1s }}]\n"
+        );
+        crate::parse(&yaml, std::path::Path::new("test.yaml")).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_fallback_may_name_the_model_it_is_asked_for() {
+        let plan = plan_with("[anthropic/claude-3-5-haiku]").expect("a plan");
+        let crate::plan::Target::Builtin(builtin) = &plan.target else { panic!("builtin") };
+        assert_eq!(builtin.chain, [0, 1]);
+        assert_eq!(builtin.models.get(&1).map(String::as_str), Some("claude-3-5-haiku"));
+        let described = plan.target.describe(&plan.upstreams);
+        assert!(described.contains("openai → anthropic/claude-3-5-haiku"), "{described}");
+        let plain = plan_with("[anthropic]").expect("a plan");
+        let crate::plan::Target::Builtin(builtin) = &plain.target else { panic!("builtin") };
+        assert!(builtin.models.is_empty(), "the request's own model");
+    }
+
+    #[test]
+    fn a_fallback_naming_no_model_or_no_upstream_is_refused_at_its_place() {
+        let empty = plan_with("[anthropic/]").unwrap_err();
+        assert!(empty.contains("test.yaml:3:") && empty.contains("names no model"), "{empty}");
+        let unknown = plan_with("[antropic/claude-3-5-haiku]").unwrap_err();
+        assert!(unknown.contains("test.yaml:3:") && unknown.contains("antropic"), "{unknown}");
+    }
+}
