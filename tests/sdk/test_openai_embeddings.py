@@ -176,3 +176,12 @@ def test_a_stream_fault_leaves_an_embeddings_answer_whole(mock, proxy):
     c = client(proxy(m.urls["openai"], "{ cut: { after_events: 1 } }", "{ stall: { after_events: 0 } }"))
     response = c.embeddings.create(model=SMALL, input=TEXTS)
     assert [item.embedding for item in response.data] == [item.embedding for item in expected.data]
+
+
+def test_a_latency_fault_at_the_interposer_delays_the_answer_it_leaves_whole(mock, proxy):
+    m = mock()
+    c = client(proxy(m.urls["openai"], "{ latency: 500ms }"))
+    started = time.monotonic()
+    response = c.embeddings.create(model=SMALL, input=TEXTS)
+    assert time.monotonic() - started >= 0.5
+    assert response.usage.prompt_tokens == TEXT_TOKENS and len(response.data) == 2
