@@ -47,7 +47,8 @@ fn an_embeddings_mix_bills_input_tokens_at_the_embeddings_price_and_has_no_ttft(
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let results = run.results();
     let latency = |name| phase(&results, name)["latency_ms"]["p50"].as_f64().expect("latency");
-    assert!(latency("throttled") >= latency("calm") + 100.0, "the server's 100 ms wait before each retry");
+    // The mock's 50 ms and the server's 100 ms wait before each retry: a floor, whatever the load.
+    assert!(latency("throttled") >= 150.0, "{}", latency("throttled"));
     for name in ["calm", "cut", "throttled"] {
         let figures = phase(&results, name);
         let requests = figures["logical_requests"].as_u64().expect("requests");
