@@ -99,6 +99,7 @@ fn request_body(c: &mut Criterion) {
             api: ApiFamily::OpenAi,
             model: "gpt-4o-mini".into(),
             stream: false,
+            endpoint: Default::default(),
             prompt_tokens: tokens,
             max_tokens: Some(1),
             shape: None,

@@ -240,8 +240,11 @@ async fn bad_requests_get_each_providers_own_400() {
             .await;
     assert_eq!(huge.status, 400);
     assert_eq!(huge.json()["error"]["code"], "invalid_value");
-    let unknown = send(&mock, "/v1/embeddings", &[OPENAI_AUTH], "{}").await;
+    let unknown = send(&mock, "/v1/images/generations", &[OPENAI_AUTH], "{}").await;
     assert_eq!(unknown.status, 404);
+    let no_input =
+        send(&mock, "/v1/embeddings", &[OPENAI_AUTH], r#"{"model":"text-embedding-3-small"}"#).await;
+    assert_eq!((no_input.status, no_input.json()["error"]["param"].as_str()), (400, Some("input")));
 }
 
 #[tokio::test]

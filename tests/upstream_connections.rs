@@ -170,6 +170,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         api_keys: vec!["sk-test".to_owned()],
         upstream: None,
         pooled: false,
+        model: None,
     };
     let config = chaos::load::ClientConfig {
         routes: vec![route],
@@ -185,6 +186,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         api: chaos::wire::ApiFamily::OpenAi,
         model: "gpt-4o-mini".into(),
         stream: false,
+        endpoint: Default::default(),
         prompt_tokens: 10,
         max_tokens: Some(5),
         shape: None,

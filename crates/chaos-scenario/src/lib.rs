@@ -18,6 +18,7 @@ pub mod expect;
 pub mod key_pool;
 pub mod listen;
 mod load;
+mod load_endpoint;
 pub mod mock_answer;
 pub mod most;
 pub mod plan;

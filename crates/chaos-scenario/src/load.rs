@@ -108,6 +108,7 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         max_tokens: max_tokens.map(TokenCount::most),
         scenario_dir: context.scenario_dir,
     };
+    let (endpoint, input_tokens) = super::load_endpoint::endpoint_of(request, api)?;
     let billed = context.aliases.get(&request.model).unwrap_or(&request.model);
     Ok(RequestKind {
         weight,
@@ -115,12 +116,16 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         model: Arc::from(request.model.as_str()),
         billed_model: Arc::from(billed.as_str()),
         stream: request.stream.as_ref().is_some_and(|s| s.value),
-        prompt_tokens: request
-            .prompt_tokens
-            .as_ref()
-            .map(|count| token_count(count, "prompt_tokens", tokens::MAX_PROMPT_TOKENS))
-            .transpose()?
-            .unwrap_or(TokenCount::Fixed(DEFAULT_PROMPT_TOKENS)),
+        endpoint,
+        prompt_tokens: match input_tokens {
+            Some(tokens) => tokens,
+            None => request
+                .prompt_tokens
+                .as_ref()
+                .map(|count| token_count(count, "prompt_tokens", tokens::MAX_PROMPT_TOKENS))
+                .transpose()?
+                .unwrap_or(TokenCount::Fixed(DEFAULT_PROMPT_TOKENS)),
+        },
         max_tokens,
         shape: build_shape(&shape, &checks)?,
     })

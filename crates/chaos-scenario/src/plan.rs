@@ -115,8 +115,14 @@ impl Target {
                         "retries after 1 s, 2 s, 4 s…, ignoring retry-after".to_owned()
                     }
                 };
-                let chain: Vec<&str> =
-                    builtin.chain.iter().filter_map(|i| upstreams.get(*i)).map(|u| u.name.as_str()).collect();
+                let named = |index: &usize| {
+                    let name = upstreams.get(*index).map_or("?", |u| u.name.as_str());
+                    builtin
+                        .models
+                        .get(index)
+                        .map_or_else(|| name.to_owned(), |model| format!("{name}/{model}"))
+                };
+                let chain: Vec<String> = builtin.chain.iter().map(named).collect();
                 format!(
                     "built-in client: {} retries, {policy}, timeout {}, via {}",
                     builtin.retries,
@@ -142,6 +148,9 @@ pub struct BuiltinTarget {
     pub timeout: Duration,
     /// Upstreams it tries, in order (the first is the primary), each through its interposer.
     pub chain: Vec<usize>,
+    /// The model it asks of a fallback upstream instead of the request's (`fallbacks:
+    /// [anthropic/claude-3-5-haiku]`), by upstream: what that upstream answers and bills.
+    pub models: BTreeMap<usize, String>,
     /// Which of each upstream's keys it presents.
     pub keys: KeyUse,
 }

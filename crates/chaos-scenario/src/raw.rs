@@ -206,7 +206,8 @@ pub struct RawBuiltin {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub upstream: Option<Spanned<String>>,
-    /// Upstreams tried in order after the primary's retries are spent.
+    /// Upstreams tried in order after the primary's retries are spent; `anthropic/claude-3-5-haiku`
+    /// asks that upstream for that model instead of the request's (what it answers and bills).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub fallbacks: Vec<Spanned<String>>,
@@ -302,6 +303,19 @@ pub struct RawRequest {
     #[serde(default)]
     #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
+    /// `chat` (the default: chat completions or messages) or `embeddings` (OpenAI's
+    /// `/v1/embeddings`, with `inputs` and `input_tokens` in place of `prompt_tokens`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
+    /// Embeddings: how many inputs one request embeds (1 to 2048; default 1).
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub inputs: Option<Spanned<u32>>,
+    /// Embeddings: the tokens of each input (at most 8192), fixed or `{ min, max }`.
+    #[serde(default)]
+    #[schemars(with = "Option<RawTokenCount>")]
+    pub input_tokens: Option<Spanned<RawTokenCount>>,
     /// Headers sent on every attempt, values templated: `{{request_id}}`, `{{key}}`,
     /// `{{model}}`, `{{max_tokens}}`, `{{env.NAME}}`.
     #[serde(default)]

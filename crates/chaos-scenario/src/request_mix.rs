@@ -33,6 +33,31 @@ impl TokenCount {
     }
 }
 
+/// Which endpoint a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestEndpoint {
+    /// Chat completions (OpenAI) or messages (Anthropic): a prompt, an answer.
+    #[default]
+    Chat,
+    /// OpenAI's embeddings: `inputs` texts of `prompt_tokens` tokens each, no output.
+    Embeddings { inputs: u32 },
+}
+
+impl RequestEndpoint {
+    /// The chat prompt whose text is long enough for `tokens` of this endpoint: an embeddings
+    /// input is text alone, without a chat message's framing tokens.
+    pub fn prompt_tokens_for(self, tokens: u32) -> u32 {
+        match self {
+            RequestEndpoint::Chat => tokens,
+            RequestEndpoint::Embeddings { .. } => {
+                let framing =
+                    crate::wire::tokens::TOKENS_PER_MESSAGE + crate::wire::tokens::REPLY_PRIMING_TOKENS;
+                tokens.saturating_add(framing as u32)
+            }
+        }
+    }
+}
+
 /// One kind of request in the mix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestKind {
@@ -44,6 +69,8 @@ pub struct RequestKind {
     /// The model the upstream bills: `model` through the target's `aliases`.
     pub billed_model: Arc<str>,
     pub stream: bool,
+    pub endpoint: RequestEndpoint,
+    /// The prompt's tokens; of an embeddings request, each input's.
     pub prompt_tokens: TokenCount,
     pub max_tokens: Option<TokenCount>,
     /// Its own headers and body, when the scenario gives them.
@@ -70,7 +97,7 @@ impl RequestMix {
 
     /// The largest prompt any request may ask for, in tokens.
     pub fn largest_prompt(&self) -> u32 {
-        self.kinds.iter().map(|k| k.prompt_tokens.most()).max().unwrap_or(0)
+        self.kinds.iter().map(|k| k.endpoint.prompt_tokens_for(k.prompt_tokens.most())).max().unwrap_or(0)
     }
 
     /// Logical request `id`'s kind (by index) and concrete request.
@@ -90,6 +117,7 @@ impl RequestMix {
             api: kind.api,
             model: Arc::clone(&kind.model),
             stream: kind.stream,
+            endpoint: kind.endpoint,
             prompt_tokens: kind.prompt_tokens.draw(&mut rng),
             max_tokens: kind.max_tokens.map(|m| m.draw(&mut rng)),
             shape: kind.shape.clone(),
@@ -106,6 +134,8 @@ pub struct RequestSpec {
     pub api: ApiFamily,
     pub model: Arc<str>,
     pub stream: bool,
+    pub endpoint: RequestEndpoint,
+    /// The prompt's tokens; of an embeddings request, each input's.
     pub prompt_tokens: u32,
     /// `max_tokens` / `max_completion_tokens`; Anthropic requires one, so it gets a default.
     pub max_tokens: Option<u32>,
@@ -124,6 +154,7 @@ mod tests {
             model: Arc::from(model),
             billed_model: Arc::from(model),
             stream: false,
+            endpoint: RequestEndpoint::Chat,
             prompt_tokens,
             max_tokens: None,
             shape: None,

@@ -2,7 +2,7 @@
 //! where they mean something, templates whose placeholders all exist, and no address beyond
 //! loopback unless the scenario says `allow_remote`.
 
-use std::{path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use serde_saphyr::{Location, Spanned};
 
@@ -184,6 +184,7 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
             policy: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
             chain: vec![0],
+            models: BTreeMap::new(),
             keys: KeyUse::One,
         });
     };
@@ -205,15 +206,72 @@ fn builtin(raw: Option<&RawBuiltin>, upstreams: &[Upstream]) -> Checked<BuiltinT
         None => DEFAULT_RETRIES,
     };
     let mut chain = vec![raw.upstream.as_ref().map(index_of).transpose()?.unwrap_or(0)];
+    let mut models = BTreeMap::new();
     for fallback in &raw.fallbacks {
-        let index = index_of(fallback)?;
+        let (index, model) = fallback_of(fallback, upstreams)?;
         if !chain.contains(&index) {
             chain.push(index);
+            models.extend(model.map(|model| (index, model)));
         }
     }
     let keys = match &raw.keys {
         Some(keys) => choose("key use", keys, &[("one", KeyUse::One), ("pool", KeyUse::Pool)])?,
         None => KeyUse::One,
     };
-    Ok(BuiltinTarget { retries, policy, timeout: raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0), chain, keys })
+    let timeout = raw.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+    Ok(BuiltinTarget { retries, policy, timeout, chain, models, keys })
+}
+
+/// A fallback as written: `anthropic`, or `anthropic/claude-3-5-haiku` (LiteLLM's spelling) to
+/// name the model asked of that upstream instead of the request's. A name that is an upstream's
+/// whole is always that upstream.
+fn fallback_of(fallback: &Spanned<String>, upstreams: &[Upstream]) -> Checked<(usize, Option<String>)> {
+    let whole = upstreams.iter().position(|upstream| upstream.name == fallback.value);
+    let split = fallback.value.split_once('/').filter(|_| whole.is_none());
+    let Some((name, model)) = split else {
+        return upstream_index(fallback, upstreams).map(|index| (index, None));
+    };
+    let named =
+        Spanned { value: name.to_owned(), referenced: fallback.referenced, defined: fallback.defined };
+    let index = upstream_index(&named, upstreams)?;
+    if model.trim().is_empty() {
+        let message =
+            format!("`{}` names no model after `/`; write `{name}` or `{name}/<model>`", fallback.value);
+        return Err(Located::at(&fallback.referenced, message));
+    }
+    Ok((index, Some(model.to_owned())))
+}
+
+#[cfg(test)]
+mod tests {
+    fn plan_with(fallbacks: &str) -> Result<crate::Plan, String> {
+        let yaml = format!(
+            "name: a\nupstreams: {{ openai: {{ mock: openai }}, anthropic: {{ mock: anthropic }} }}\n\
+             target: {{ builtin: {{ fallbacks: {fallbacks} }} }}\n\
+             load: {{ arrival: {{ rate: 1/s }}, request: {{ model: gpt-4o }} }}\n\
+             phases: [{{ name: p, duration: 1s }}]\n"
+        );
+        crate::parse(&yaml, std::path::Path::new("test.yaml")).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_fallback_may_name_the_model_it_is_asked_for() {
+        let plan = plan_with("[anthropic/claude-3-5-haiku]").expect("a plan");
+        let crate::plan::Target::Builtin(builtin) = &plan.target else { panic!("builtin") };
+        assert_eq!(builtin.chain, [0, 1]);
+        assert_eq!(builtin.models.get(&1).map(String::as_str), Some("claude-3-5-haiku"));
+        let described = plan.target.describe(&plan.upstreams);
+        assert!(described.contains("openai → anthropic/claude-3-5-haiku"), "{described}");
+        let plain = plan_with("[anthropic]").expect("a plan");
+        let crate::plan::Target::Builtin(builtin) = &plain.target else { panic!("builtin") };
+        assert!(builtin.models.is_empty(), "the request's own model");
+    }
+
+    #[test]
+    fn a_fallback_naming_no_model_or_no_upstream_is_refused_at_its_place() {
+        let empty = plan_with("[anthropic/]").unwrap_err();
+        assert!(empty.contains("test.yaml:3:") && empty.contains("names no model"), "{empty}");
+        let unknown = plan_with("[antropic/claude-3-5-haiku]").unwrap_err();
+        assert!(unknown.contains("test.yaml:3:") && unknown.contains("antropic"), "{unknown}");
+    }
 }

@@ -15,10 +15,11 @@ use crate::scenario::plan::ModelPrice;
 /// Where the default prices come from, and when they were read.
 pub const DEFAULT_TABLE_SOURCE: &str = "chaos default table: https://openai.com/api/pricing/ and \
      https://docs.anthropic.com/en/docs/about-claude/pricing (standard tier, no caching or batch \
-     discounts), as of 2025-06-01; cross-checked against LiteLLM's \
-     model_prices_and_context_window.json";
+     discounts; embeddings models bill input tokens only), as of 2025-06-01; cross-checked against \
+     LiteLLM's model_prices_and_context_window.json";
 
-/// Model, then US dollars per million input and output tokens.
+/// Model, then US dollars per million input and output tokens (an embeddings model generates
+/// no output: its output price is 0).
 const DEFAULT_TABLE: &[(&str, f64, f64)] = &[
     ("gpt-4o", 2.50, 10.00),
     ("gpt-4o-mini", 0.15, 0.60),
@@ -32,6 +33,9 @@ const DEFAULT_TABLE: &[(&str, f64, f64)] = &[
     ("claude-3-7-sonnet", 3.00, 15.00),
     ("claude-3-5-sonnet", 3.00, 15.00),
     ("claude-3-5-haiku", 0.80, 4.00),
+    ("text-embedding-3-small", 0.02, 0.0),
+    ("text-embedding-3-large", 0.13, 0.0),
+    ("text-embedding-ada-002", 0.10, 0.0),
 ];
 
 /// Which table a price came from.
@@ -102,6 +106,9 @@ mod tests {
         assert_eq!(book.price("claude-3-5-haiku-latest"), None, "not a dated snapshot");
         assert_eq!(book.price("gpt-4o-mini-tts"), None, "another model, not gpt-4o-mini");
         assert_eq!(book.price("llama-3-70b"), None);
+        let (small, _) = book.price("text-embedding-3-small").expect("embeddings priced");
+        assert_eq!(per_million(small), (0.02, 0.0), "input only");
+        assert_eq!(book.price("text-embedding-3-large").map(|(p, _)| per_million(p)), Some((0.13, 0.0)));
     }
 
     #[test]
@@ -116,7 +123,8 @@ mod tests {
     #[test]
     fn every_default_price_is_positive_and_listed_once() {
         for (i, (name, input, output)) in DEFAULT_TABLE.iter().enumerate() {
-            assert!(*input > 0.0 && *output >= *input, "{name}");
+            let embeddings = name.starts_with("text-embedding-");
+            assert!(*input > 0.0 && (*output >= *input || embeddings && *output == 0.0), "{name}");
             assert!(DEFAULT_TABLE[i + 1..].iter().all(|(other, _, _)| other != name), "{name} twice");
             assert_eq!(without_snapshot_date(name), None, "{name} looks dated");
         }

@@ -6,6 +6,7 @@
 
 use bytes::Bytes;
 
+use crate::scenario::request_mix::RequestEndpoint;
 /// The request a body is written for, drawn from the plan's mix (kept at this path for the
 /// body's callers, benches and tests).
 pub use crate::scenario::request_mix::RequestSpec;
@@ -35,6 +36,9 @@ pub fn path(family: ApiFamily) -> &'static str {
 /// generator_instructions.sh`), while the generated prompt never needs an escape and is copied
 /// as it is ([`json_string`]). The keys are in the order the SDKs send them.
 pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Bytes {
+    if let RequestEndpoint::Embeddings { inputs } = spec.endpoint {
+        return super::embeddings_body::body(spec, inputs, prompt, id);
+    }
     let content = prompt_of(spec, prompt);
     let chars = content.len();
     let model = &*spec.model;
@@ -120,7 +124,7 @@ pub fn render(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64, key:
 
 /// Writes `text` as a JSON string: copied as it is when none of its characters needs an escape
 /// (a quote, a backslash or a control character), escaped by serde_json otherwise.
-fn json_string(out: &mut Vec<u8>, text: &str) {
+pub(super) fn json_string(out: &mut Vec<u8>, text: &str) {
     if !needs_escape(text.as_bytes()) {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
@@ -208,6 +212,7 @@ mod tests {
             api: ApiFamily::OpenAi,
             model: Arc::from("m"),
             stream,
+            endpoint: Default::default(),
             prompt_tokens: 100,
             max_tokens,
             shape: None,

@@ -51,6 +51,9 @@ pub struct Route {
     pub pooled: bool,
     /// The plan's upstream behind this route, when the client talks to upstreams directly.
     pub upstream: Option<usize>,
+    /// The model asked of this route instead of the request's (a fallback to another
+    /// provider's model: what it answers and bills).
+    pub model: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Route {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for Route {
             .field("api_keys", &format!("<{} redacted>", self.api_keys.len()))
             .field("upstream", &self.upstream)
             .field("pooled", &self.pooled)
+            .field("model", &self.model)
             .finish()
     }
 }
@@ -102,6 +106,8 @@ struct Destination<'a> {
     family: ApiFamily,
     credentials: &'a Credentials,
     endpoint: &'a Endpoints,
+    /// The path on the route: its family's generation path, or OpenAI's embeddings.
+    path: &'a Uri,
     /// The request's own header lines ([`body::Rendered`]).
     headers: &'a [u8],
 }
@@ -109,8 +115,8 @@ struct Destination<'a> {
 /// How to reach one route: its generation path for each family (origin-form), its `Host`, its
 /// keys' headers and the connections to it.
 struct Endpoints {
-    /// OpenAI's, then Anthropic's.
-    paths: [Uri; 2],
+    /// OpenAI's, Anthropic's, then OpenAI's embeddings.
+    paths: [Uri; 3],
     /// `Host` naming the route (its port only when not HTTP's default, never userinfo).
     host: http::HeaderValue,
     /// The route's `api_keys`, in order.
@@ -132,7 +138,7 @@ impl Endpoints {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let prefix = base.path().trim_end_matches('/');
-        let path = |family| format!("{prefix}{}", body::path(family)).parse::<Uri>();
+        let path = |path| format!("{prefix}{path}").parse::<Uri>();
         anyhow::ensure!(
             base.scheme().is_none_or(|scheme| scheme == &http::uri::Scheme::HTTP),
             "{base}: the load generator speaks plain HTTP"
@@ -140,7 +146,11 @@ impl Endpoints {
         let names_no_host = || anyhow::anyhow!("{base} names no host");
         let origin = Origin::of_authority(base.authority().ok_or_else(names_no_host)?);
         Ok(Endpoints {
-            paths: [path(ApiFamily::OpenAi)?, path(ApiFamily::Anthropic)?],
+            paths: [
+                path(body::path(ApiFamily::OpenAi))?,
+                path(body::path(ApiFamily::Anthropic))?,
+                path(super::embeddings_body::PATH)?,
+            ],
             host: crate::net::host_header(base).ok_or_else(names_no_host)?,
             credentials: credentials.into(),
             connections: KeptConnections::new(origin),
@@ -219,8 +229,12 @@ impl LoadClient {
         for (route, endpoint) in config.routes.iter().zip(self.endpoints.iter()) {
             let family = route.family.unwrap_or(spec.api);
             let credentials = &endpoint.credentials[KeyPool::index_for(id, endpoint.credentials.len())];
+            let renamed =
+                route.model.as_ref().map(|model| RequestSpec { model: Arc::clone(model), ..spec.clone() });
+            let spec = renamed.as_ref().unwrap_or(spec);
             let body::Rendered { body, headers } = body::render(family, spec, prompt, id, credentials.key());
-            let to = Destination { family, credentials, endpoint, headers: &headers };
+            let path = &endpoint.paths[path_index(family, spec)];
+            let to = Destination { family, credentials, endpoint, path, headers: &headers };
             for retries_so_far in 0..=config.retries {
                 attempts += 1;
                 sent.get_or_insert_with(|| self.clock.elapsed());
@@ -233,7 +247,11 @@ impl LoadClient {
                         {
                             continue;
                         }
-                        Attempt::Answered { outcome, head, observation } => {
+                        Attempt::Answered { outcome, head, mut observation } => {
+                            if path_index(family, spec) == EMBEDDINGS_PATH {
+                                // Nothing is generated: an embedding has no first token.
+                                observation.iter_mut().for_each(|seen| seen.first_token = None);
+                            }
                             let mut completion =
                                 answered(outcome, attempts, route.upstream, head, observation);
                             completion.sent = sent;
@@ -340,13 +358,23 @@ impl LoadClient {
     }
 }
 
+/// The index of OpenAI's embeddings in [`Endpoints::paths`].
+const EMBEDDINGS_PATH: usize = 2;
+
+/// Which of a route's [`Endpoints::paths`] `spec` goes to in `family`.
+fn path_index(family: ApiFamily, spec: &RequestSpec) -> usize {
+    match spec.endpoint {
+        crate::scenario::request_mix::RequestEndpoint::Embeddings { .. } => EMBEDDINGS_PATH,
+        crate::scenario::request_mix::RequestEndpoint::Chat => usize::from(family == ApiFamily::Anthropic),
+    }
+}
+
 /// An attempt's request as the SDKs send it: `POST` to the family's path, `Host`, the key, the
 /// request's own headers, the JSON type, the correlation id and the retry count, then the body.
 fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -> Vec<u8> {
-    let path = &to.endpoint.paths[usize::from(to.family == ApiFamily::Anthropic)];
     let mut request = Vec::with_capacity(256 + body.len());
     let mut number = itoa::Buffer::new();
-    let path = path.path_and_query().map_or("/", |path| path.as_str());
+    let path = to.path.path_and_query().map_or("/", |path| path.as_str());
     for part in [b"POST ", path.as_bytes(), b" HTTP/1.1\r\nhost: ", to.endpoint.host.as_bytes(), b"\r\n"] {
         request.extend_from_slice(part);
     }
@@ -404,6 +432,7 @@ fn answered(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::request_mix::RequestEndpoint;
 
     #[test]
     fn a_key_that_cannot_be_a_header_is_refused_up_front_without_being_named() {
@@ -413,6 +442,7 @@ mod tests {
             api_keys: vec!["sk-good".to_owned(), key.to_owned()],
             upstream: None,
             pooled: false,
+            model: None,
         };
         let config = |key| ClientConfig {
             routes: vec![route(key)],
@@ -436,20 +466,35 @@ mod tests {
             api_keys: vec!["sk-k".to_owned()],
             upstream: None,
             pooled: false,
+            model: None,
         };
-        for (family, path, key_headers) in [
-            (ApiFamily::OpenAi, "/gateway/v1/chat/completions", vec![("authorization", "Bearer sk-k")]),
+        let chat = RequestEndpoint::Chat;
+        let bearer = vec![("authorization", "Bearer sk-k")];
+        for (family, asked, path, key_headers) in [
+            (ApiFamily::OpenAi, chat, "/gateway/v1/chat/completions", bearer.clone()),
             (
                 ApiFamily::Anthropic,
+                chat,
                 "/gateway/v1/messages",
                 vec![("anthropic-version", "2023-06-01"), ("x-api-key", "sk-k")],
             ),
+            (ApiFamily::OpenAi, RequestEndpoint::Embeddings { inputs: 2 }, "/gateway/v1/embeddings", bearer),
         ] {
             let endpoint = Endpoints::new(&route(family)).expect("a route");
+            let spec = RequestSpec {
+                api: family,
+                model: Arc::from("m"),
+                stream: false,
+                endpoint: asked,
+                prompt_tokens: 1,
+                max_tokens: None,
+                shape: None,
+            };
             let to = Destination {
                 family,
                 credentials: &endpoint.credentials[0],
                 endpoint: &endpoint,
+                path: &endpoint.paths[path_index(family, &spec)],
                 headers: b"x-team: a\r\n",
             };
             let bytes = request_bytes(&to, 42, 2, b"{\"x\":1}");

@@ -15,6 +15,7 @@
 
 pub mod body;
 pub mod client;
+mod embeddings_body;
 pub mod generator;
 pub mod observe;
 mod pacer;

@@ -95,6 +95,7 @@ impl Dialect for Anthropic {
             stream: request["stream"].as_bool() == Some(true),
             include_usage: true,
             endpoint: super::generation::Endpoint::Chat,
+            embeddings: None,
         })
     }
 

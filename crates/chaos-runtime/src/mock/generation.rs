@@ -1,11 +1,17 @@
 //! What one mock response will say and when: a parsed request (`Ask`) plus the mock's
 //! latency model become a `Generation` that the dialects render as a JSON body or a stream.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use rand::rngs::StdRng;
 
-use super::latency::{draw_output, TokenClock};
+use super::{
+    latency::{draw_output, TokenClock},
+    openai_embeddings::EmbeddingsAsk,
+};
 use crate::{
     scenario::mock_answer::{LatencyModel, OutputLength},
     wire::tokens,
@@ -19,6 +25,8 @@ pub enum Endpoint {
     Chat,
     /// OpenAI's Responses API.
     Responses,
+    /// OpenAI's embeddings ([`super::openai_embeddings`]): no output tokens, no stream.
+    Embeddings,
 }
 
 /// The parts of a request every dialect understands.
@@ -32,6 +40,8 @@ pub struct Ask {
     /// OpenAI `stream_options.include_usage`.
     pub include_usage: bool,
     pub endpoint: Endpoint,
+    /// What an embeddings request asked for (`Endpoint::Embeddings` only).
+    pub embeddings: Option<Arc<EmbeddingsAsk>>,
 }
 
 /// One response, decided before the first byte is written.
@@ -45,6 +55,7 @@ pub struct Generation {
     pub truncated: bool,
     pub include_usage: bool,
     pub endpoint: Endpoint,
+    pub embeddings: Option<Arc<EmbeddingsAsk>>,
     pub clock: TokenClock,
     pub latency: LatencyModel,
     pub rng: StdRng,
@@ -62,6 +73,7 @@ impl Generation {
             truncated,
             include_usage: ask.include_usage,
             endpoint: ask.endpoint,
+            embeddings: ask.embeddings,
             clock: TokenClock::new(latency),
             latency,
             rng,

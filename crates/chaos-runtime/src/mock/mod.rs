@@ -16,6 +16,7 @@ mod dialect;
 mod generation;
 pub mod latency;
 mod openai;
+mod openai_embeddings;
 mod openai_responses;
 mod paced;
 mod serve;

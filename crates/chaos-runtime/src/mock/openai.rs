@@ -1,6 +1,7 @@
 //! The OpenAI dialect: `POST /v1/chat/completions` (JSON or `data:` chunks ending with
 //! `[DONE]`, the `include_usage` chunk when asked), `POST /v1/responses`
-//! ([`super::openai_responses`]), `GET /v1/models`, and OpenAI's errors.
+//! ([`super::openai_responses`]), `POST /v1/embeddings` ([`super::openai_embeddings`]),
+//! `GET /v1/models`, and OpenAI's errors.
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use super::{
     dialect::{Dialect, Route},
     generation::{Ask, Endpoint, Generation},
-    openai_responses,
+    openai_embeddings, openai_responses,
     paced::EventScript,
     template::Template,
 };
@@ -62,7 +63,9 @@ fn finish_reason(generation: &Generation) -> &'static str {
 impl Dialect for OpenAi {
     fn route(&self, method: &Method, path: &str) -> Route {
         match (method, path) {
-            (&Method::POST, "/v1/chat/completions" | RESPONSES_PATH) => Route::Generate,
+            (&Method::POST, "/v1/chat/completions" | RESPONSES_PATH | openai_embeddings::PATH) => {
+                Route::Generate
+            }
             (&Method::GET, "/v1/models") => Route::Models,
             (&Method::GET, path) if path.starts_with("/v1/models/") => Route::Model,
             _ => Route::Unknown,
@@ -87,8 +90,10 @@ impl Dialect for OpenAi {
         let request: Value = serde_json::from_slice(body).map_err(|_| {
             bad_request("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)", None, None)
         })?;
-        if path == RESPONSES_PATH {
-            return openai_responses::parse(&request);
+        match path {
+            RESPONSES_PATH => return openai_responses::parse(&request),
+            openai_embeddings::PATH => return openai_embeddings::parse(&request),
+            _ => {}
         }
         let model = request["model"]
             .as_str()
@@ -121,6 +126,7 @@ impl Dialect for OpenAi {
             stream: request["stream"].as_bool() == Some(true),
             include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
             endpoint: Endpoint::Chat,
+            embeddings: None,
         })
     }
 
@@ -154,9 +160,14 @@ impl Dialect for OpenAi {
     }
 
     fn complete(&self, generation: &Generation) -> CannedResponse {
-        if generation.endpoint == Endpoint::Responses {
-            let body = openai_responses::complete(generation);
-            return success_headers(CannedResponse::json(200, &body), generation.nominal_time());
+        let body = match generation.endpoint {
+            Endpoint::Responses => Some(openai_responses::complete(generation).to_string().into()),
+            Endpoint::Embeddings => Some(openai_embeddings::complete(generation)),
+            Endpoint::Chat => None,
+        };
+        if let Some(body) = body {
+            let answer = CannedResponse::new(200, "application/json", body);
+            return success_headers(answer, generation.nominal_time());
         }
         let body = json!({
             "id": completion_id(),

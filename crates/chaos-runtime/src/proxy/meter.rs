@@ -123,9 +123,10 @@ impl UsageMeter {
     }
 }
 
-/// A report with both counts, as billed.
+/// A whole answer's report, as billed: one that gives input tokens alone (an embeddings
+/// answer's `{prompt_tokens, total_tokens}`) generated nothing.
 fn complete(reported: ReportedUsage) -> Option<TokenUsage> {
-    Some(TokenUsage { input: reported.input?, output: reported.output?, estimated: false })
+    Some(TokenUsage { input: reported.input?, output: reported.output.unwrap_or(0), estimated: false })
 }
 
 #[cfg(test)]
@@ -216,6 +217,12 @@ mod tests {
         assert_eq!(json(answer, Some(10)), exact(12, 5));
         assert_eq!(json(br#"{"object":"list","data":[]}"#, None), Some(TokenUsage::NONE));
         assert_eq!(json(&answer[..40], Some(10)), estimated(10, 0));
+    }
+
+    #[test]
+    fn an_embeddings_answer_bills_its_input_tokens_and_no_output() {
+        let answer = br#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPw=="}],"model":"text-embedding-3-small","usage":{"prompt_tokens":200,"total_tokens":200}}"#;
+        assert_eq!(json(answer, None), exact(200, 0));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod credential;
 mod decide;
 mod forward;
 mod front;
+mod input_tokens;
 mod meter;
 mod recorded;
 mod request;

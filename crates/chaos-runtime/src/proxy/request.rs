@@ -79,6 +79,8 @@ struct Body<'a> {
     stream: Option<bool>,
     messages: Option<Vec<Message>>,
     system: Option<ContentChars>,
+    /// An embeddings request's texts or token ids.
+    input: Option<super::input_tokens::InputTokens>,
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
     #[serde(borrow)]
@@ -171,7 +173,12 @@ impl BodyFields {
             .max_completion_tokens
             .or(body.max_tokens)
             .unwrap_or(crate::wire::tokens::DEFAULT_OUTPUT_TOKENS);
-        let prompt_tokens = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
+        let chat = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
+        // An embeddings request generates nothing.
+        let (prompt_tokens, output) = match body.input {
+            Some(input) => (Some(input.0), 0),
+            None => (chat, output),
+        };
         let tag = body.user.or_else(|| body.metadata.and_then(|m| m.user_id));
         BodyFields {
             model: body.model.map(Cow::into_owned),
@@ -235,6 +242,15 @@ mod tests {
         let mut messages = body["messages"].as_array().unwrap().clone();
         messages.push(serde_json::json!({ "content": body["system"] }));
         assert_eq!(fields.prompt_tokens, Some(tokens::prompt_tokens(&messages)));
+    }
+
+    #[test]
+    fn an_embeddings_request_counts_its_input_and_no_output() {
+        let fields = BodyFields::read(
+            br#"{"model":"text-embedding-3-small","input":["abcdefgh","abcd"],"user":"chaos-9","encoding_format":"base64"}"#,
+        );
+        assert_eq!((fields.prompt_tokens, fields.tokens, fields.correlation), (Some(3), Some(3), Some(9)));
+        assert_eq!(fields.model.as_deref(), Some("text-embedding-3-small"));
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub async fn start(plan: &Plan, interposers: &[SocketAddr], folder: &Path) -> an
                     },
                     upstream: Some(index),
                     pooled: false,
+                    model: builtin.models.get(&index).map(|model| std::sync::Arc::from(model.as_str())),
                 })
                 .collect();
             Ok(RunningTarget {
@@ -171,7 +172,7 @@ async fn gateway_route(
     }
     if let Some(pool) = pool {
         let api_keys = pool.keys.iter().map(|key| key.secret.expose().to_owned()).collect();
-        return Ok(Route { base: uri, family: None, api_keys, upstream: None, pooled: true });
+        return Ok(Route { base: uri, family: None, api_keys, upstream: None, pooled: true, model: None });
     }
     let api_key = match api_key_env {
         Some(name) => {
@@ -179,5 +180,5 @@ async fn gateway_route(
         }
         None => PLACEHOLDER_KEY.to_owned(),
     };
-    Ok(Route { base: uri, family: None, api_keys: vec![api_key], upstream: None, pooled: false })
+    Ok(Route { base: uri, family: None, api_keys: vec![api_key], upstream: None, pooled: false, model: None })
 }
