@@ -55,6 +55,7 @@ pub fn parse(request: &Value) -> Result<Ask, CannedResponse> {
         stream: request["stream"].as_bool() == Some(true),
         include_usage: false,
         endpoint: Endpoint::Responses,
+        tools: None,
     })
 }
 
