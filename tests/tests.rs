@@ -50,5 +50,6 @@ mod secrets;
 mod shards;
 mod signals;
 mod stream_faults;
+mod tool_calls;
 mod upstream_connections;
 mod wall_clock;

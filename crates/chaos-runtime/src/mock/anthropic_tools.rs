@@ -42,11 +42,9 @@ pub fn parse(request: &Value) -> Result<Option<ToolAsk>, CannedResponse> {
             }
             ToolChoice::Named(name.to_owned())
         }
-        _ => {
-            return Err(invalid(
-                "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'",
-            ))
-        }
+        _ => return Err(invalid(
+            "tool_choice: Input tag does not match any of the expected tags: 'auto', 'any', 'tool', 'none'",
+        )),
     };
     Ok(Some(ToolAsk { tools, choice, user_turn: users_own_turn(request) }))
 }

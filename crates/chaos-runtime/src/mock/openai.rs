@@ -119,7 +119,8 @@ impl Dialect for OpenAi {
         let tools = openai_tools::parse(&request)?;
         Ok(Ask {
             model: model.to_owned(),
-            prompt_tokens: tokens::prompt_tokens(messages) + super::tool_call::definition_tokens(&request["tools"]),
+            prompt_tokens: tokens::prompt_tokens(messages)
+                + super::tool_call::definition_tokens(&request["tools"]),
             limit,
             stream: request["stream"].as_bool() == Some(true),
             include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
@@ -164,7 +165,9 @@ impl Dialect for OpenAi {
         }
         let message = match &generation.tool_call {
             Some(call) => openai_tools::message(call),
-            None => json!({ "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] }),
+            None => {
+                json!({ "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] })
+            }
         };
         let body = json!({
             "id": completion_id(),

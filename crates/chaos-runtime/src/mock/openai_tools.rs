@@ -19,7 +19,8 @@ pub fn parse(request: &Value) -> Result<Option<ToolAsk>, CannedResponse> {
     let listed = match &request["tools"] {
         Value::Null if choice.is_null() => return Ok(None),
         Value::Null => {
-            let message = "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.";
+            let message =
+                "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.";
             return Err(invalid(message, "tool_choice", "invalid_value"));
         }
         Value::Array(listed) if listed.is_empty() => {
@@ -29,7 +30,8 @@ pub fn parse(request: &Value) -> Result<Option<ToolAsk>, CannedResponse> {
         Value::Array(listed) => listed,
         _ => return Err(invalid("Invalid type for 'tools': expected an array.", "tools", "invalid_type")),
     };
-    let tools = listed.iter().enumerate().map(|(i, tool)| function(i, tool)).collect::<Result<Vec<_>, _>>()?;
+    let tools =
+        listed.iter().enumerate().map(|(i, tool)| function(i, tool)).collect::<Result<Vec<_>, _>>()?;
     let choice = match choice {
         Value::Null => ToolChoice::Auto,
         Value::String(word) => match word.as_str() {
@@ -37,15 +39,17 @@ pub fn parse(request: &Value) -> Result<Option<ToolAsk>, CannedResponse> {
             "required" => ToolChoice::Required,
             "none" => ToolChoice::None,
             other => {
-                let message =
-                    format!("Invalid value: '{other}'. Supported values are: 'none', 'auto', and 'required'.");
+                let message = format!(
+                    "Invalid value: '{other}'. Supported values are: 'none', 'auto', and 'required'."
+                );
                 return Err(invalid(&message, "tool_choice", "invalid_value"));
             }
         },
         named => {
             let name = named["function"]["name"].as_str().unwrap_or_default();
             if !tools.iter().any(|tool| tool.name == name) {
-                let message = format!("Invalid value for 'tool_choice': function '{name}' is not among 'tools'.");
+                let message =
+                    format!("Invalid value for 'tool_choice': function '{name}' is not among 'tools'.");
                 return Err(invalid(&message, "tool_choice", "invalid_value"));
             }
             ToolChoice::Named(name.to_owned())
@@ -60,7 +64,11 @@ fn function(index: usize, tool: &Value) -> Result<Tool, CannedResponse> {
     let function = &tool["function"];
     let Some(name) = function["name"].as_str() else {
         let param = format!("tools[{index}].function.name");
-        return Err(invalid(&format!("Missing required parameter: '{param}'."), &param, "missing_required_parameter"));
+        return Err(invalid(
+            &format!("Missing required parameter: '{param}'."),
+            &param,
+            "missing_required_parameter",
+        ));
     };
     let parameters = match &function["parameters"] {
         Value::Null => json!({ "type": "object", "properties": {} }),

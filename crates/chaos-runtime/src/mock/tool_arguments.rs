@@ -60,8 +60,10 @@ fn value(schema: &Value, rng: &mut StdRng, depth: usize) -> Value {
 
 /// Every required property, and each other one with even odds, in the schema's order.
 fn object(schema: &Value, rng: &mut StdRng, depth: usize) -> Value {
-    let required: Vec<&str> =
-        schema["required"].as_array().map(|keys| keys.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|keys| keys.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let mut out = Map::new();
     if let Some(properties) = schema["properties"].as_object() {
         for (name, property) in properties {
@@ -125,7 +127,8 @@ mod tests {
         assert!(fitting(&json!({ "$ref": "#/defs/x" }), &mut rng).is_string());
         assert_eq!(fitting(&json!({ "const": 3 }), &mut rng), json!(3));
         assert!(fitting(&json!({ "type": ["integer", "null"] }), &mut rng).is_i64());
-        let deep = (0..100).fold(json!({ "type": "string" }), |inner, _| json!({ "type": "array", "items": inner }));
+        let deep =
+            (0..100).fold(json!({ "type": "string" }), |inner, _| json!({ "type": "array", "items": inner }));
         assert!(fitting(&deep, &mut rng).is_array(), "a deep schema ends in strings, not a stack overflow");
     }
 }
