@@ -3,6 +3,7 @@
 mod support;
 
 mod abort_on_fail;
+mod agent_load;
 mod bench;
 mod bypass;
 mod byte_path;

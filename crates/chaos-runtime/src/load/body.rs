@@ -211,6 +211,7 @@ mod tests {
             prompt_tokens: 100,
             max_tokens,
             shape: None,
+            agent: None,
         }
     }
 
