@@ -1,6 +1,7 @@
 //! The agent-loop request kind (`tools`, `agent_steps`) in a whole run through real sockets: a
 //! task is one logical request whose calls are all its attempts, so a calm two-step task
-//! amplifies exactly 2.0 and bills both calls; each retried 503 adds one attempt to its task's; and a
+//! amplifies exactly 2.0 and bills both calls (its calls neither retries nor duplicates of each
+//! other: `x-chaos-call`); each retried 503 adds one attempt to its task's; and a
 //! cut inside the first call's tool arguments ends the task there.
 
 use crate::support::run_until;
@@ -45,6 +46,9 @@ async fn a_task_is_one_logical_request_whose_calls_are_its_attempts() {
     assert!(calm.billed_output_tokens > 20 * 10, "{}", calm.billed_output_tokens);
     // The second call carries the prompt again, with the call and its result.
     assert!(calm.billed_input_tokens > 20 * 2 * 100, "{}", calm.billed_input_tokens);
+    // The calls of a task are neither retries nor duplicates of each other.
+    assert_eq!(calm.duplicate_requests, 0);
+    assert_eq!(calm.retry_gap_ms, None, "no call waited on another as a retry");
     let per_task = calm.cost_per_request_usd.expect("priced");
     let by_tokens =
         (calm.billed_input_tokens as f64 * 1.0 + calm.billed_output_tokens as f64 * 10.0) / 1e6 / 20.0;
@@ -53,6 +57,9 @@ async fn a_task_is_one_logical_request_whose_calls_are_its_attempts() {
     assert_eq!(flaky.availability, Some(1.0), "each 503 was retried: {:?}", flaky.outcomes);
     assert_eq!(flaky.attempts, 45, "five retries on top of the tasks' calls");
     assert_eq!(flaky.retry_amplification, Some(2.25));
+    let gaps = flaky.retry_gap_ms.expect("five retries waited");
+    assert!(gaps.p50 >= 300.0, "only the SDK backoffs count as gaps, not the next calls: {gaps:?}");
+    assert_eq!(flaky.duplicate_requests, 0);
 
     assert_eq!(cut.attempts, 20, "a task ends at its cut first call");
     assert_eq!(cut.availability, Some(0.0));

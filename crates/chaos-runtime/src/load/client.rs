@@ -34,7 +34,7 @@ use super::{
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
     net::http1::{ask, KeptConnections, Origin},
-    proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
+    proxy::{CALL_HEADER, CORRELATION_HEADER, RETRY_COUNT_HEADER},
     scenario::{
         key_pool::KeyPool,
         retry::{RetryAdvice, RetryPolicy},
@@ -110,6 +110,8 @@ struct Destination<'a> {
     endpoint: &'a Endpoints,
     /// The request's own header lines ([`body::Rendered`]).
     headers: &'a [u8],
+    /// The call of an agent's task this is, sent as [`CALL_HEADER`].
+    call: Option<u32>,
 }
 
 /// How to reach one route: its generation path for each family (origin-form), its `Host`, its
@@ -259,7 +261,8 @@ impl LoadClient {
             let credentials = &endpoint.credentials[KeyPool::index_for(id, endpoint.credentials.len())];
             let body::Rendered { body, headers } =
                 agent::render_call(family, spec, prompt, id, credentials.key(), step);
-            let to = Destination { family, credentials, endpoint, headers: &headers };
+            let call = spec.agent.map(|_| step);
+            let to = Destination { family, credentials, endpoint, headers: &headers, call };
             for retries_so_far in 0..=config.retries {
                 *attempts += 1;
                 sent.get_or_insert_with(|| self.clock.elapsed());
@@ -392,11 +395,16 @@ fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -
     body::write_credentials(&mut request, to.family, to.credentials);
     request.extend_from_slice(to.headers);
     request.extend_from_slice(b"content-type: application/json\r\n");
+    let call = to.call.map(|call| (CALL_HEADER, u64::from(call)));
     for (name, value) in [
-        (CORRELATION_HEADER, id),
-        (RETRY_COUNT_HEADER, u64::from(retry_count)),
-        ("content-length", body.len() as u64),
-    ] {
+        Some((CORRELATION_HEADER, id)),
+        call,
+        Some((RETRY_COUNT_HEADER, u64::from(retry_count))),
+        Some(("content-length", body.len() as u64)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         for part in [name, ": ", number.format(value), "\r\n"] {
             request.extend_from_slice(part.as_bytes());
         }
@@ -490,6 +498,7 @@ mod tests {
                 credentials: &endpoint.credentials[0],
                 endpoint: &endpoint,
                 headers: b"x-team: a\r\n",
+                call: None,
             };
             let bytes = request_bytes(&to, 42, 2, b"{\"x\":1}");
             let mut storage = [httparse::EMPTY_HEADER; 16];
