@@ -18,15 +18,10 @@ use crate::mocks::{chat, message, send, send_to, Received, ANTHROPIC_AUTH, OPENA
 const CHAT: &str = "/v1/chat/completions";
 const MESSAGES: &str = "/v1/messages";
 
+/// A city and a unit, both required: the schema `tests/sdk/test_tool_calls.py` uses too.
 fn weather_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "city": { "type": "string" },
-            "unit": { "type": "string", "enum": ["celsius", "fahrenheit"] },
-        },
-        "required": ["city", "unit"],
-    })
+    let unit = json!({ "type": "string", "enum": ["celsius", "fahrenheit"] });
+    json!({ "type": "object", "properties": { "city": { "type": "string" }, "unit": unit }, "required": ["city", "unit"] })
 }
 
 fn openai_tools(extra: Value) -> String {

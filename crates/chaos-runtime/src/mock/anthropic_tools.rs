@@ -81,18 +81,21 @@ pub fn input_delta(fragment: &str) -> Value {
 mod tests {
     use super::*;
 
-    fn ask(request: Value) -> Result<Option<ToolAsk>, u16> {
-        parse(&request).map_err(|bad| bad.status)
-    }
-
     #[test]
     fn reads_tools_and_each_choice() {
         let tools = json!([{ "name": "lookup", "input_schema": { "type": "object" } }]);
-        let user = json!([{ "role": "user", "content": "hi" }]);
-        let read = |choice: Value| ask(json!({ "messages": user, "tools": tools, "tool_choice": choice }));
-        assert_eq!(read(Value::Null).unwrap().unwrap().choice, ToolChoice::Auto);
-        assert_eq!(read(json!({ "type": "any" })).unwrap().unwrap().choice, ToolChoice::Required);
-        assert_eq!(read(json!({ "type": "none" })).unwrap().unwrap().choice, ToolChoice::None);
+        let read = |choice: Value| {
+            let request = json!({ "messages": [{ "role": "user", "content": "hi" }], "tools": tools, "tool_choice": choice });
+            ask(request)
+        };
+        let choices = [
+            (Value::Null, ToolChoice::Auto),
+            (json!({ "type": "any" }), ToolChoice::Required),
+            (json!({ "type": "none" }), ToolChoice::None),
+        ];
+        for (choice, expected) in choices {
+            assert_eq!(read(choice).unwrap().unwrap().choice, expected);
+        }
         let named = read(json!({ "type": "tool", "name": "lookup" })).unwrap().unwrap();
         assert_eq!(named.choice, ToolChoice::Named("lookup".into()));
         assert!(named.user_turn);
@@ -108,5 +111,10 @@ mod tests {
         let messages = json!([{ "role": "user", "content": "hi" }, { "role": "user", "content": [result] }]);
         let tools = json!([{ "name": "lookup", "input_schema": { "type": "object" } }]);
         assert!(!ask(json!({ "messages": messages, "tools": tools })).unwrap().unwrap().user_turn);
+    }
+
+    /// The status of the 400 for `request`, or what it asked for.
+    fn ask(request: Value) -> Result<Option<ToolAsk>, u16> {
+        parse(&request).map_err(|bad| bad.status)
     }
 }
