@@ -103,6 +103,7 @@ fn request_body(c: &mut Criterion) {
             prompt_tokens: tokens,
             max_tokens: Some(1),
             shape: None,
+            agent: None,
         };
         group.bench_function(format!("{tokens}-token prompt"), |b| {
             b.iter(|| chaos::load::body::body(ApiFamily::OpenAi, black_box(&spec), &prompt, 42))

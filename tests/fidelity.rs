@@ -59,7 +59,11 @@ async fn random_bodies_in_random_chunks_come_back_byte_identical() {
 /// a fault that never fires.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_bodies_come_back_byte_identical_through_an_idle_stream_fault() {
-    let idle = chaos::fault::StallFault { after_events: u64::MAX, duration: None };
+    let idle = chaos::fault::StallFault {
+        after_events: u64::MAX,
+        duration: None,
+        scope: chaos::fault::EventScope::Events,
+    };
     round_trip_random_bodies(Some(chaos::fault::FaultAction::Stall(idle))).await;
 }
 

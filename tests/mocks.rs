@@ -13,18 +13,18 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
 
 /// A response: status, headers, and each body frame with its arrival time since the send.
-struct Received {
-    status: u16,
+pub(crate) struct Received {
+    pub(crate) status: u16,
     headers: http::HeaderMap,
-    frames: Vec<(Duration, Bytes)>,
+    pub(crate) frames: Vec<(Duration, Bytes)>,
 }
 
 impl Received {
-    fn body(&self) -> Vec<u8> {
+    pub(crate) fn body(&self) -> Vec<u8> {
         self.frames.iter().flat_map(|(_, b)| b.to_vec()).collect()
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body()).expect("a JSON body")
     }
 
@@ -33,7 +33,7 @@ impl Received {
     }
 
     /// SSE events as (event name if any, data).
-    fn events(&self) -> Vec<(Option<String>, String)> {
+    pub(crate) fn events(&self) -> Vec<(Option<String>, String)> {
         String::from_utf8(self.body())
             .expect("UTF-8 stream")
             .split("\n\n")
@@ -56,9 +56,19 @@ impl Received {
     }
 }
 
-async fn send(mock: &MockHandle, path: &str, headers: &[(&str, &str)], body: &str) -> Received {
+pub(crate) async fn send(mock: &MockHandle, path: &str, headers: &[(&str, &str)], body: &str) -> Received {
+    send_to(mock.addr, path, headers, body).await
+}
+
+/// [`send`] to any address (an interposer in front of a mock).
+pub(crate) async fn send_to(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Received {
     let client = chaos::net::http_client::<Full<Bytes>>();
-    let mut request = http::Request::post(format!("http://{}{path}", mock.addr));
+    let mut request = http::Request::post(format!("http://{addr}{path}"));
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -77,17 +87,18 @@ async fn send(mock: &MockHandle, path: &str, headers: &[(&str, &str)], body: &st
     Received { status: parts.status.as_u16(), headers: parts.headers, frames }
 }
 
-const OPENAI_AUTH: (&str, &str) = ("authorization", "Bearer sk-test");
-const ANTHROPIC_AUTH: [(&str, &str); 2] = [("x-api-key", "sk-ant-test"), ("anthropic-version", "2023-06-01")];
+pub(crate) const OPENAI_AUTH: (&str, &str) = ("authorization", "Bearer sk-test");
+pub(crate) const ANTHROPIC_AUTH: [(&str, &str); 2] =
+    [("x-api-key", "sk-ant-test"), ("anthropic-version", "2023-06-01")];
 
-fn chat(extra: Value) -> String {
+pub(crate) fn chat(extra: Value) -> String {
     let mut body =
         json!({ "model": "gpt-4o-mini", "messages": [{ "role": "user", "content": "x".repeat(400) }] });
     body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
     body.to_string()
 }
 
-fn message(extra: Value) -> String {
+pub(crate) fn message(extra: Value) -> String {
     let mut body = json!({ "model": "claude-3-5-haiku-latest", "max_tokens": 7, "messages": [{ "role": "user", "content": "x".repeat(400) }] });
     body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
     body.to_string()

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chaos::{
     fault::{
-        Chain, CutFault, DelayDistribution, FaultAction, FaultRule, SlowCloseFault, StallFault, TrickleFault,
+        Chain, CutFault, DelayDistribution, EventScope, FaultAction, FaultRule, SlowCloseFault, StallFault,
+        TrickleFault,
     },
     metrics::Recorder,
     mock::{MockBuilder, MockHandle},
@@ -37,7 +38,8 @@ async fn chat(interposer: &InterposerHandle, stream: bool) -> String {
 
 #[tokio::test]
 async fn a_cut_stream_ends_cleanly_without_done_and_the_attempt_says_so() {
-    let (_mock, interposer, recorder) = interposed(FaultAction::Cut(CutFault { after_events: 3 })).await;
+    let (_mock, interposer, recorder) =
+        interposed(FaultAction::Cut(CutFault { after_events: 3, scope: EventScope::Events })).await;
     let body = chat(&interposer, true).await;
     let events: Vec<&str> = body.split("\n\n").filter(|e| !e.is_empty()).collect();
     assert_eq!(events.len(), 3, "{body}");
@@ -52,7 +54,8 @@ async fn a_cut_stream_ends_cleanly_without_done_and_the_attempt_says_so() {
 
 #[tokio::test]
 async fn a_stream_fault_leaves_a_json_answer_untouched() {
-    let (_mock, interposer, _) = interposed(FaultAction::Cut(CutFault { after_events: 0 })).await;
+    let (_mock, interposer, _) =
+        interposed(FaultAction::Cut(CutFault { after_events: 0, scope: EventScope::Events })).await;
     let body = chat(&interposer, false).await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("a whole JSON answer");
     assert_eq!(json["usage"]["completion_tokens"], 6);
@@ -60,7 +63,8 @@ async fn a_stream_fault_leaves_a_json_answer_untouched() {
 
 #[tokio::test]
 async fn a_stall_holds_the_stream_then_lets_it_finish() {
-    let stall = StallFault { after_events: 2, duration: Some(Duration::from_millis(400)) };
+    let stall =
+        StallFault { after_events: 2, duration: Some(Duration::from_millis(400)), scope: EventScope::Events };
     let (_mock, interposer, recorder) = interposed(FaultAction::Stall(stall)).await;
     let started = Instant::now();
     let body = chat(&interposer, true).await;
@@ -131,6 +135,7 @@ async fn a_stream_fault_reframes_an_answer_that_had_a_content_length() {
     let malformed = FaultAction::Inject(chaos::fault::InjectFault {
         what: chaos::fault::Injected::Malformed,
         after_events: 1,
+        scope: EventScope::Events,
         family: ApiFamily::OpenAi,
     });
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(malformed, 1.0)], 1));
@@ -146,7 +151,8 @@ async fn a_stream_fault_reframes_an_answer_that_had_a_content_length() {
 
 #[tokio::test]
 async fn a_stream_fault_on_a_json_answer_is_not_recorded_as_applied() {
-    let (_mock, interposer, recorder) = interposed(FaultAction::Cut(CutFault { after_events: 0 })).await;
+    let (_mock, interposer, recorder) =
+        interposed(FaultAction::Cut(CutFault { after_events: 0, scope: EventScope::Events })).await;
     chat(&interposer, false).await;
     let attempts = crate::support::settled_attempts(&recorder, 1).await;
     assert!(attempts[0].faults.is_empty(), "{:?}", attempts[0].faults);

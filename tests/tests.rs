@@ -3,6 +3,7 @@
 mod support;
 
 mod abort_on_fail;
+mod agent_load;
 mod bench;
 mod bypass;
 mod byte_path;
@@ -53,5 +54,6 @@ mod shards;
 mod signals;
 mod split_run;
 mod stream_faults;
+mod tool_calls;
 mod upstream_connections;
 mod wall_clock;

@@ -190,6 +190,7 @@ async fn generator_sends_three(close_after_answer: bool) -> usize {
         prompt_tokens: 10,
         max_tokens: Some(5),
         shape: None,
+        agent: None,
     };
     for id in 0..3 {
         let completion = client.send(id, &spec, "hello").await;

@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn drops_only_its_kind() {
-        let at = |bytes: &'static [u8]| SseEvent { index: 0, bytes };
+        let at = |bytes: &'static [u8]| SseEvent { index: 0, bytes, tool_argument: None };
         let done = DropFault { what: DroppedEvent::Done };
         assert_eq!(done.on_event(&at(b"data: [DONE]\n\n")), EventAction::Drop);
         assert_eq!(done.on_event(&at(b"data: {\"choices\":[]}\n\n")), EventAction::Pass);

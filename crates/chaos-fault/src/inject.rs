@@ -1,7 +1,8 @@
 //! `inject`: puts a bad event into a stream after N events: a malformed one (invalid JSON), or
 //! a mid-stream error in the family's own format, after which the stream ends (OpenAI: a
 //! `data:` chunk with an `"error"` key; Anthropic: `event: error`). The SDKs raise on both and
-//! do not retry: the answer is lost after it started.
+//! do not retry: the answer is lost after it started. With `in: tool_arguments` it counts only
+//! tool-call argument fragments ([`EventScope`]), so the bad event lands inside a call.
 
 use bytes::Bytes;
 use rand::rngs::StdRng;
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use serde_saphyr::Spanned;
 
-use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use super::{Decision, EventAction, EventScope, Fault, FaultContext, RequestView};
 use crate::{
     located::{choose, Checked},
     speed::Speed,
@@ -24,6 +25,9 @@ pub struct RawInject {
     pub kind: Spanned<String>,
     #[serde(default)]
     pub after_events: u64,
+    /// Which events `after_events` counts: every event (the default) or `tool_arguments`.
+    #[serde(default, rename = "in")]
+    pub scope: EventScope,
 }
 
 /// What to put into the stream.
@@ -38,6 +42,7 @@ pub enum Injected {
 pub struct InjectFault {
     pub what: Injected,
     pub after_events: u64,
+    pub scope: EventScope,
     pub family: ApiFamily,
 }
 
@@ -54,7 +59,7 @@ impl Fault for InjectFault {
             &[("error", Injected::Error), ("malformed", Injected::Malformed)],
         )?;
         let after_events = crate::raw::counted(raw.value.after_events, "after_events", &raw.referenced)?;
-        Ok(InjectFault { what, after_events, family: context.family })
+        Ok(InjectFault { what, after_events, scope: raw.value.scope, family: context.family })
     }
 
     /// It states no time: a count of events or a kind, the same at any speed.
@@ -71,7 +76,7 @@ impl Fault for InjectFault {
     }
 
     fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
-        if event.index != self.after_events {
+        if self.scope.position(event) != Some(self.after_events) {
             return EventAction::Pass;
         }
         match self.what {
@@ -110,12 +115,12 @@ mod tests {
     use super::*;
 
     fn at(index: u64) -> SseEvent<'static> {
-        SseEvent { index, bytes: b"data: {}\n\n" }
+        SseEvent { index, bytes: b"data: {}\n\n", tool_argument: None }
     }
 
     #[test]
     fn an_error_replaces_the_rest_of_the_stream_in_the_familys_format() {
-        let fault = InjectFault { what: Injected::Error, after_events: 2, family: ApiFamily::Anthropic };
+        let fault = InjectFault { what: Injected::Error, after_events: 2, scope: EventScope::Events, family: ApiFamily::Anthropic };
         assert_eq!(fault.on_event(&at(1)), EventAction::Pass);
         let EventAction::EndWith(event) = fault.on_event(&at(2)) else { panic!("ends with an error") };
         assert!(event.starts_with(b"event: error\ndata: {"));
@@ -127,7 +132,7 @@ mod tests {
 
     #[test]
     fn a_malformed_event_is_inserted_and_the_stream_goes_on() {
-        let fault = InjectFault { what: Injected::Malformed, after_events: 0, family: ApiFamily::OpenAi };
+        let fault = InjectFault { what: Injected::Malformed, after_events: 0, scope: EventScope::Events, family: ApiFamily::OpenAi };
         let EventAction::InsertBefore(event) = fault.on_event(&at(0)) else { panic!("inserted") };
         assert!(event.ends_with(b"\n\n"));
         assert!(serde_json::from_slice::<serde_json::Value>(&event[6..event.len() - 2]).is_err());

@@ -22,8 +22,8 @@ mod tests {
     use super::*;
     use crate::{ratelimit::RateLimits, wire::ApiFamily};
     use crate::{
-        BandwidthFault, FaultAction, HangFault, RateLimitFault, SlowCloseFault, StallFault, StatusFault,
-        TrickleFault,
+        BandwidthFault, EventScope, FaultAction, HangFault, RateLimitFault, SlowCloseFault, StallFault,
+        StatusFault, TrickleFault,
     };
 
     fn sixty() -> Speed {
@@ -43,11 +43,18 @@ mod tests {
         assert_eq!(scaled.retry_after, Some(crate::delay::DelayDistribution::Fixed(Duration::from_secs(1))));
         assert_eq!(scaled.status, 429);
 
-        let stall =
-            FaultAction::Stall(StallFault { after_events: 10, duration: Some(Duration::from_secs(30)) });
+        let stall = FaultAction::Stall(StallFault {
+            after_events: 10,
+            duration: Some(Duration::from_secs(30)),
+            scope: EventScope::Events,
+        });
         assert_eq!(
             stall.at_speed(sixty()),
-            FaultAction::Stall(StallFault { after_events: 10, duration: Some(Duration::from_millis(500)) })
+            FaultAction::Stall(StallFault {
+                after_events: 10,
+                duration: Some(Duration::from_millis(500)),
+                scope: EventScope::Events
+            })
         );
         let forever = FaultAction::Hang(HangFault { duration: None });
         assert_eq!(forever.at_speed(sixty()), forever);

@@ -1,5 +1,6 @@
 //! `stall`: after N events the stream stops moving, for a while or for good. The connection
-//! stays open: the client sees a stream that stalls mid-answer.
+//! stays open: the client sees a stream that stalls mid-answer. With `in: tool_arguments` it
+//! counts only tool-call argument fragments ([`EventScope`]): a call stalls half-written.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use rand::rngs::StdRng;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::{Decision, EventAction, Fault, FaultContext, RequestView};
+use super::{Decision, EventAction, EventScope, Fault, FaultContext, RequestView};
 use crate::{located::Checked, speed::Speed, units::HumanDuration, wire::sse_split::SseEvent};
 
 /// `stall: { after_events: 10, for: 30s }`; without `for`, the stream stalls for good.
@@ -17,6 +18,9 @@ pub struct RawStall {
     pub after_events: u64,
     #[serde(default, rename = "for")]
     pub duration: Option<HumanDuration>,
+    /// Which events `after_events` counts: every event (the default) or `tool_arguments`.
+    #[serde(default, rename = "in")]
+    pub scope: EventScope,
 }
 
 /// Holds the stream after `after_events` events.
@@ -25,6 +29,7 @@ pub struct StallFault {
     pub after_events: u64,
     /// How long to hold it; `None` holds it until the target gives up.
     pub duration: Option<Duration>,
+    pub scope: EventScope,
 }
 
 impl Fault for StallFault {
@@ -35,7 +40,7 @@ impl Fault for StallFault {
 
     fn check(raw: &Spanned<RawStall>, _options: &(), _context: &FaultContext) -> Checked<Self> {
         let after_events = crate::raw::counted(raw.value.after_events, "after_events", &raw.referenced)?;
-        Ok(StallFault { after_events, duration: raw.value.duration.map(|d| d.0) })
+        Ok(StallFault { after_events, duration: raw.value.duration.map(|d| d.0), scope: raw.value.scope })
     }
 
     fn at_speed(&self, speed: Speed) -> Self {
@@ -47,7 +52,7 @@ impl Fault for StallFault {
     }
 
     fn on_event(&self, event: &SseEvent<'_>) -> EventAction {
-        match (event.index == self.after_events, self.duration) {
+        match (self.scope.position(event) == Some(self.after_events), self.duration) {
             (false, _) => EventAction::Pass,
             (true, Some(duration)) => EventAction::Delay(duration),
             (true, None) => EventAction::Hang,
@@ -60,16 +65,16 @@ mod tests {
     use super::*;
 
     fn at(index: u64) -> SseEvent<'static> {
-        SseEvent { index, bytes: b"data: {}\n\n" }
+        SseEvent { index, bytes: b"data: {}\n\n", tool_argument: None }
     }
 
     #[test]
     fn stalls_once_at_the_nth_event() {
-        let fault = StallFault { after_events: 10, duration: Some(Duration::from_secs(30)) };
+        let fault = StallFault { after_events: 10, duration: Some(Duration::from_secs(30)), scope: EventScope::Events };
         assert_eq!(fault.on_event(&at(9)), EventAction::Pass);
         assert_eq!(fault.on_event(&at(10)), EventAction::Delay(Duration::from_secs(30)));
         assert_eq!(fault.on_event(&at(11)), EventAction::Pass);
-        let forever = StallFault { after_events: 0, duration: None };
+        let forever = StallFault { after_events: 0, duration: None, scope: EventScope::Events };
         assert_eq!(forever.on_event(&at(0)), EventAction::Hang);
     }
 }

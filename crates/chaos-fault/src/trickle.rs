@@ -84,7 +84,7 @@ mod tests {
     use super::*;
 
     fn event(index: u64) -> SseEvent<'static> {
-        SseEvent { index, bytes: b"data: {}\n\n" }
+        SseEvent { index, bytes: b"data: {}\n\n", tool_argument: None }
     }
 
     #[test]

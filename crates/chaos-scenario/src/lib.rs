@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agent;
 mod alias;
 mod arrival;
 mod at_speed;

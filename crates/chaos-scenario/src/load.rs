@@ -128,6 +128,15 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         },
         max_tokens,
         shape: build_shape(&shape, &checks)?,
+        agent: super::agent::build_agent(
+            request.tools.as_ref(),
+            request.agent_steps.as_ref(),
+            request
+                .body
+                .as_ref()
+                .map(|b| &b.referenced)
+                .or(request.body_file.as_ref().map(|f| &f.referenced)),
+        )?,
     })
 }
 

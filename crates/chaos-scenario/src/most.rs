@@ -23,6 +23,11 @@ pub const YAML_NODES: usize = 50_000;
 /// Text in a scenario's YAML, counting each alias as the text it repeats: four times the
 /// largest file, so a flood of aliases to one long string stops here.
 pub const YAML_TEXT_BYTES: usize = 16 << 20;
+/// `tools` a request offers and `agent_steps` one task makes: each step's body carries every
+/// earlier step's call and result, so a task's bodies grow with the square of its steps.
+pub const TOOLS: u32 = 16;
+/// See [`TOOLS`].
+pub const AGENT_STEPS: u32 = 16;
 /// A mock's `tokens_per_second`: from one an hour to a million a second, the same bounds as
 /// the load's rates (`crate::units::MIN_RATE`, `MAX_RATE`).
 pub const TOKENS_PER_SECOND: std::ops::RangeInclusive<f64> = crate::units::MIN_RATE..=crate::units::MAX_RATE;

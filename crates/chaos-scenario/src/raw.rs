@@ -330,6 +330,14 @@ pub struct RawRequest {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub body_file: Option<Spanned<String>>,
+    /// Function tools offered on every call (1 to 16): the request is an agent's task.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub tools: Option<Spanned<u32>>,
+    /// Model calls per task (1 to 16, default 1; needs `tools`): model → tool result → model.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub agent_steps: Option<Spanned<u32>>,
 }
 
 /// A named time window and the faults that hold during it.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
-use super::request_shape::RequestShape;
+use super::{agent::AgentLoop, request_shape::RequestShape};
 use crate::wire::ApiFamily;
 
 /// A token count: fixed, or uniform over an inclusive range.
@@ -75,6 +75,8 @@ pub struct RequestKind {
     pub max_tokens: Option<TokenCount>,
     /// Its own headers and body, when the scenario gives them.
     pub shape: Option<Arc<RequestShape>>,
+    /// The agent loop, when the request is an agent's task (`tools`, `agent_steps`).
+    pub agent: Option<AgentLoop>,
 }
 
 /// The weighted kinds of request a load sends.
@@ -121,6 +123,7 @@ impl RequestMix {
             prompt_tokens: kind.prompt_tokens.draw(&mut rng),
             max_tokens: kind.max_tokens.map(|m| m.draw(&mut rng)),
             shape: kind.shape.clone(),
+            agent: kind.agent,
         };
         (index, spec)
     }
@@ -141,6 +144,8 @@ pub struct RequestSpec {
     pub max_tokens: Option<u32>,
     /// Its own headers and body, when the scenario gives them.
     pub shape: Option<Arc<RequestShape>>,
+    /// The agent loop, when the request is an agent's task.
+    pub agent: Option<AgentLoop>,
 }
 
 #[cfg(test)]
@@ -158,6 +163,7 @@ mod tests {
             prompt_tokens,
             max_tokens: None,
             shape: None,
+            agent: None,
         }
     }
 

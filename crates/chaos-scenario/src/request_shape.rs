@@ -62,6 +62,7 @@ const HARNESS_HEADERS: &[&str] = &[
     "anthropic-version",
     "x-chaos-request-id",
     "x-stainless-retry-count",
+    "x-chaos-call",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,10 @@
 //!   Attempts are ordered by arrival; an attempt whose answer never ended (the target hung up
 //!   first) starts no gap and no failover, having no end to measure from.
 //!
+//! The calls of an agent's task (attempts naming their call, `AttemptRecord::call`) are joined
+//! call by call: the next call is not a retry of the last, and each call's one 2xx is no
+//! duplicate of another's.
+//!
 //! Memory stays bounded: a request's few attempts are kept only while it can still matter — until
 //! [`GRACE`] after the load saw the request end, by which time every attempt it caused has been
 //! recorded — then settled into its phase's [`JoinTotals`] and dropped. An attempt recorded
@@ -83,6 +87,8 @@ impl JoinTotals {
 /// What one attempt contributes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
+    /// The call of an agent's task it belongs to (`None` for a plain request).
+    call: Option<u32>,
     upstream: usize,
     at: Duration,
     end: Option<Duration>,
@@ -112,6 +118,7 @@ impl RequestJoins {
     /// Keeps an attempt of logical request `id`, which belongs to `phase`.
     pub fn attempt(&mut self, phase: usize, id: u64, record: &AttemptRecord) {
         let seen = Seen {
+            call: record.call,
             upstream: record.upstream,
             at: record.at,
             end: record.answer_end(),
@@ -157,10 +164,19 @@ impl RequestJoins {
     }
 }
 
-/// What one request's attempts add up to.
+/// What one request's attempts add up to, call by call.
 fn settle(mut attempts: Vec<Seen>) -> Settled {
-    attempts.sort_by_key(|seen| seen.at);
-    let mut settled = Settled { failover: failover(&attempts), ..Settled::default() };
+    attempts.sort_by_key(|seen| (seen.call, seen.at));
+    let mut settled = Settled::default();
+    for call in attempts.chunk_by(|a, b| a.call == b.call) {
+        settle_call(call, &mut settled);
+    }
+    settled
+}
+
+/// Adds the attempts of one call (by arrival) to `settled`.
+fn settle_call(attempts: &[Seen], settled: &mut Settled) {
+    settled.failover = settled.failover.or(failover(attempts));
     for (index, seen) in attempts.iter().enumerate() {
         let Some(end) = seen.end else { continue };
         let later = &attempts[index + 1..];
@@ -172,8 +188,8 @@ fn settle(mut attempts: Vec<Seen>) -> Settled {
             settled.totals.asked(next.at.saturating_sub(end), asked);
         }
     }
-    settled.totals.duplicate_requests = u64::from(attempts.iter().filter(|seen| seen.success).count() > 1);
-    settled
+    let duplicate = attempts.iter().filter(|seen| seen.success).count() > 1;
+    settled.totals.duplicate_requests = settled.totals.duplicate_requests.max(u64::from(duplicate));
 }
 
 /// From the end of the first failed answer at the upstream the request started at to the
@@ -305,6 +321,29 @@ mod tests {
         injected.injected = true;
         let once = totals_of(&[injected, attempt(0, 20, 200, None)]);
         assert_eq!(once.duplicate_requests, 0);
+    }
+
+    #[test]
+    fn the_calls_of_an_agents_task_are_neither_retries_nor_duplicates_of_each_other() {
+        let call = |call, upstream, at, status, asked| {
+            let mut record = attempt(upstream, at, status, asked);
+            record.call = Some(call);
+            record
+        };
+        // Call 0 answered; call 1 asked to wait by a 429, retried; call 2 answered.
+        let records = [
+            call(0, 0, 0, 200, None),
+            call(1, 0, 20, 429, Some(100)),
+            call(1, 0, 140, 200, None),
+            call(2, 0, 160, 200, None),
+        ];
+        let settled = settled_of(&records);
+        assert_eq!(settled.totals.duplicate_requests, 0, "one 2xx a call");
+        assert_eq!(settled.gaps, [(0, ms(110))], "only the retry waited");
+        assert_eq!((settled.totals.asked_retries, settled.totals.honoured_retries), (1, 1));
+        let twice =
+            settled_of(&[call(0, 0, 0, 200, None), call(1, 0, 20, 200, None), call(1, 0, 40, 200, None)]);
+        assert_eq!(twice.totals.duplicate_requests, 1, "a call paid for twice");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct AttemptLine {
     pub upstream: usize,
     pub phase: usize,
     pub logical_id: Option<u64>,
+    /// The call of an agent's task it belongs to; left out for a plain request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<u32>,
     pub draw_key: Option<u64>,
     /// The phase chain's rules that fired, by index.
     pub rules: Vec<usize>,
@@ -107,6 +110,7 @@ impl AttemptLine {
             upstream: record.upstream,
             phase: record.phase,
             logical_id: record.logical_id,
+            call: record.call,
             draw_key: record.draw_key,
             rules: record.rules.clone(),
             faults: record.faults.clone(),

@@ -142,6 +142,10 @@ pub struct AttemptRecord {
     pub phase: usize,
     /// The logical request's correlation id, where it survived the target.
     pub logical_id: Option<u64>,
+    /// Which call of an agent's task it belongs to (`x-chaos-call`, from 0), where the request
+    /// is one and the header survived the target: attempts of different calls are not retries
+    /// of each other.
+    pub call: Option<u32>,
     /// When the attempt arrived.
     pub at: Duration,
     pub outcome: AttemptOutcome,
@@ -211,6 +215,7 @@ impl AttemptRecord {
             upstream,
             phase,
             logical_id,
+            call: None,
             at,
             outcome: AttemptOutcome::Cancelled,
             injected: false,

@@ -48,6 +48,10 @@ pub struct SseEvent<'a> {
     /// Position in the stream, from 0.
     pub index: u64,
     pub bytes: &'a [u8],
+    /// Position among the events that carry a fragment of a tool call's arguments, from 0, when
+    /// this event carries one (see [`SseEvent::carries_tool_arguments`]); set by the stream
+    /// that counts them.
+    pub tool_argument: Option<u64>,
 }
 
 impl SseEvent<'_> {
@@ -79,6 +83,34 @@ impl SseEvent<'_> {
                 self.name(),
                 Some(b"message_stop" | b"response.completed" | b"response.incomplete" | b"response.failed")
             )
+    }
+
+    /// Whether the event carries a fragment of a tool call's arguments: an OpenAI chunk whose
+    /// `delta.tool_calls` has a non-empty `function.arguments`, an Anthropic `input_json_delta`,
+    /// a Responses API `response.function_call_arguments.delta`. Most text events are told
+    /// apart by a byte search, without parsing.
+    pub fn carries_tool_arguments(&self) -> bool {
+        let has = |needle: &[u8]| self.bytes.windows(needle.len()).any(|w| w == needle);
+        match self.name() {
+            Some(b"content_block_delta") if has(b"input_json_delta") => self.data().any(|d| {
+                serde_json::from_slice::<serde_json::Value>(d)
+                    .is_ok_and(|v| v["delta"]["type"] == "input_json_delta")
+            }),
+            Some(b"response.function_call_arguments.delta") => true,
+            Some(_) => false,
+            None if has(b"\"tool_calls\"") => {
+                self.data().any(|d| {
+                    serde_json::from_slice::<serde_json::Value>(d).is_ok_and(|v| {
+                        v["choices"].as_array().into_iter().flatten().any(|choice| {
+                            choice["delta"]["tool_calls"].as_array().into_iter().flatten().any(|call| {
+                                call["function"]["arguments"].as_str().is_some_and(|a| !a.is_empty())
+                            })
+                        })
+                    })
+                })
+            }
+            None => false,
+        }
     }
 
     /// OpenAI's final usage chunk (`"choices":[]` with a `usage` object).
@@ -131,7 +163,7 @@ mod tests {
 
     #[test]
     fn terminators_of_both_families() {
-        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes };
+        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes, tool_argument: None };
         assert!(event(b"data:[DONE]\n\n").is_terminator());
         assert!(event(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n").is_terminator());
         assert!(
@@ -152,8 +184,23 @@ mod tests {
     }
 
     #[test]
+    fn tells_tool_argument_fragments_from_the_rest() {
+        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes, tool_argument: None };
+        let openai = b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"ci\"}}]}}]}\n\n";
+        assert!(event(openai).carries_tool_arguments());
+        let header = b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n";
+        assert!(!event(header).carries_tool_arguments(), "the call's first delta has no arguments yet");
+        let anthropic = b"event: content_block_delta\ndata: {\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}\n\n";
+        assert!(event(anthropic).carries_tool_arguments());
+        let text = b"event: content_block_delta\ndata: {\"delta\":{\"type\":\"text_delta\",\"text\":\"input_json_delta\"}}\n\n";
+        assert!(!event(text).carries_tool_arguments(), "a text that names it is not one");
+        assert!(!event(b"data: {\"choices\":[{\"delta\":{\"content\":\"tool_calls\"}}]}\n\n")
+            .carries_tool_arguments());
+    }
+
+    #[test]
     fn recognises_done_and_the_usage_chunk() {
-        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes };
+        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes, tool_argument: None };
         assert!(event(b"data: [DONE]\n\n").is_done());
         assert!(event(b"data: {\"choices\":[],\"usage\":{\"total_tokens\":3}}\n\n").is_usage_chunk());
         assert!(!event(b"data: {\"choices\":[{}],\"usage\":null}\n\n").is_usage_chunk());

@@ -190,7 +190,7 @@ mod tests {
     use super::*;
 
     fn event(bytes: &[u8]) -> SseEvent<'_> {
-        SseEvent { index: 0, bytes }
+        SseEvent { index: 0, bytes, tool_argument: None }
     }
 
     #[test]

@@ -216,6 +216,7 @@ mod tests {
             prompt_tokens: 100,
             max_tokens,
             shape: None,
+            agent: None,
         }
     }
 

@@ -11,6 +11,11 @@
 //!   non-streamed body that breaks off is a connection error and is retried. Only the `naive`
 //!   policy, a home-made loop, retries an answered stream that broke off or stalled too (each
 //!   retry bills the prompt again: the retry storm's cost).
+//!
+//! An agent's task ([`super::agent`]) is one logical request of several calls, each sent as
+//! above; every attempt of every call is an attempt of the task. The task stops at the first
+//! call that does not end `Ok`, and ends as that call did; otherwise it ends as its last call,
+//! its latency from the first call's send to the last call's end.
 
 use std::{
     sync::Arc,
@@ -22,13 +27,14 @@ use http::{HeaderMap, Uri};
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
 use super::{
+    agent,
     body::{self, Credentials, RequestSpec},
     observe::{observe_raw, BodyEnd, Observation},
 };
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
     net::http1::{ask, KeptConnections, Origin},
-    proxy::{CORRELATION_HEADER, RETRY_COUNT_HEADER},
+    proxy::{CALL_HEADER, CORRELATION_HEADER, RETRY_COUNT_HEADER},
     scenario::{
         key_pool::KeyPool,
         retry::{RetryAdvice, RetryPolicy},
@@ -110,6 +116,8 @@ struct Destination<'a> {
     path: &'a Uri,
     /// The request's own header lines ([`body::Rendered`]).
     headers: &'a [u8],
+    /// The call of an agent's task this is, sent as [`CALL_HEADER`].
+    call: Option<u32>,
 }
 
 /// How to reach one route: its generation path for each family (origin-form), its `Host`, its
@@ -177,6 +185,14 @@ enum Attempt {
     Failed { outcome: Outcome, answer: Option<(u16, HeaderMap)>, head: Option<Duration> },
 }
 
+/// What the calls of one logical request share: the backoff's draws, the attempts so far (each
+/// attempt's number names its fault draws, [`RETRY_COUNT_HEADER`]) and the first send.
+struct Task {
+    jitter: SmallRng,
+    attempts: u32,
+    sent: Option<Duration>,
+}
+
 /// Sends logical requests over keep-alive connections.
 #[derive(Clone)]
 pub struct LoadClient {
@@ -219,12 +235,36 @@ impl LoadClient {
         self.config.timeout
     }
 
-    /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text.
+    /// Sends logical request `id` asking for `spec`, with `prompt` as the longest prompt text:
+    /// one call, or each call of an agent's task in turn.
     pub async fn send(&self, id: u64, spec: &RequestSpec, prompt: &str) -> Completion {
+        let mut task = Task {
+            jitter: SmallRng::seed_from_u64(self.config.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            attempts: 0,
+            sent: None,
+        };
+        let steps = spec.agent.map_or(1, |agent| agent.steps);
+        let mut step = 0;
+        loop {
+            let completion = self.call(id, spec, prompt, step, &mut task).await;
+            step += 1;
+            if step >= steps || completion.outcome != Outcome::Ok {
+                return completion;
+            }
+        }
+    }
+
+    /// Call `step` of logical request `id`, over the routes with their retries.
+    async fn call(
+        &self,
+        id: u64,
+        spec: &RequestSpec,
+        prompt: &str,
+        step: u32,
+        task: &mut Task,
+    ) -> Completion {
         let config = &self.config;
-        let mut jitter = SmallRng::seed_from_u64(config.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut attempts = 0;
-        let mut sent = None;
+        let Task { jitter, attempts, sent } = task;
         let mut last = (Outcome::ConnectionError, None, None);
         for (route, endpoint) in config.routes.iter().zip(self.endpoints.iter()) {
             let family = route.family.unwrap_or(spec.api);
@@ -232,14 +272,16 @@ impl LoadClient {
             let renamed =
                 route.model.as_ref().map(|model| RequestSpec { model: Arc::clone(model), ..spec.clone() });
             let spec = renamed.as_ref().unwrap_or(spec);
-            let body::Rendered { body, headers } = body::render(family, spec, prompt, id, credentials.key());
+            let body::Rendered { body, headers } =
+                agent::render_call(family, spec, prompt, id, credentials.key(), step);
             let path = &endpoint.paths[path_index(family, spec)];
-            let to = Destination { family, credentials, endpoint, path, headers: &headers };
+            let call = spec.agent.map(|_| step);
+            let to = Destination { family, credentials, endpoint, path, headers: &headers, call };
             for retries_so_far in 0..=config.retries {
-                attempts += 1;
+                *attempts += 1;
                 sent.get_or_insert_with(|| self.clock.elapsed());
                 let (outcome, answer, head) =
-                    match self.attempt(&to, id, attempts - 1, body.clone(), spec.stream).await {
+                    match self.attempt(&to, id, *attempts - 1, body.clone(), spec.stream).await {
                         Attempt::Answered { outcome, .. }
                             if outcome != Outcome::Ok
                                 && retries_so_far < config.retries
@@ -253,8 +295,8 @@ impl LoadClient {
                                 observation.iter_mut().for_each(|seen| seen.first_token = None);
                             }
                             let mut completion =
-                                answered(outcome, attempts, route.upstream, head, observation);
-                            completion.sent = sent;
+                                answered(outcome, *attempts, route.upstream, head, observation);
+                            completion.sent = *sent;
                             return completion;
                         }
                         Attempt::Failed { outcome, answer, head } => (outcome, answer, head),
@@ -279,7 +321,7 @@ impl LoadClient {
         }
         let (outcome, served_by, head) = last;
         let answer = head.map(AnswerTiming::head_only);
-        Completion { outcome, attempts, sent, served_by, answer, gaps_us: Vec::new() }
+        Completion { outcome, attempts: *attempts, sent: *sent, served_by, answer, gaps_us: Vec::new() }
     }
 
     async fn attempt(
@@ -381,11 +423,16 @@ fn request_bytes(to: &Destination<'_>, id: u64, retry_count: u32, body: &[u8]) -
     body::write_credentials(&mut request, to.family, to.credentials);
     request.extend_from_slice(to.headers);
     request.extend_from_slice(b"content-type: application/json\r\n");
+    let call = to.call.map(|call| (CALL_HEADER, u64::from(call)));
     for (name, value) in [
-        (CORRELATION_HEADER, id),
-        (RETRY_COUNT_HEADER, u64::from(retry_count)),
-        ("content-length", body.len() as u64),
-    ] {
+        Some((CORRELATION_HEADER, id)),
+        call,
+        Some((RETRY_COUNT_HEADER, u64::from(retry_count))),
+        Some(("content-length", body.len() as u64)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         for part in [name, ": ", number.format(value), "\r\n"] {
             request.extend_from_slice(part.as_bytes());
         }
@@ -489,6 +536,7 @@ mod tests {
                 prompt_tokens: 1,
                 max_tokens: None,
                 shape: None,
+                agent: None,
             };
             let to = Destination {
                 family,
@@ -496,6 +544,7 @@ mod tests {
                 endpoint: &endpoint,
                 path: &endpoint.paths[path_index(family, &spec)],
                 headers: b"x-team: a\r\n",
+                call: None,
             };
             let bytes = request_bytes(&to, 42, 2, b"{\"x\":1}");
             let mut storage = [httparse::EMPTY_HEADER; 16];

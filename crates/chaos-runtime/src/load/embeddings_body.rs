@@ -50,6 +50,7 @@ mod tests {
             prompt_tokens: 50,
             max_tokens: None,
             shape: None,
+            agent: None,
         };
         let largest = RequestMix::new(Vec::new()).largest_prompt().max(spec.endpoint.prompt_tokens_for(50));
         let prompt = crate::wire::tokens::prompt_text(u64::from(largest));

@@ -13,6 +13,7 @@
 //! and its latency still counts from its intended start — the wait is the target's doing, and
 //! is exactly what coordinated omission would hide. Service time counts from the actual send.
 
+pub mod agent;
 pub mod body;
 pub mod client;
 mod embeddings_body;

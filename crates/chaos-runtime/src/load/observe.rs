@@ -161,7 +161,7 @@ impl StreamReader {
 
     fn push(&mut self, bytes: &[u8], now: Duration) {
         for event in self.splitter.push(bytes) {
-            let event = SseEvent { index: 0, bytes: &event };
+            let event = SseEvent { index: 0, bytes: &event, tool_argument: None };
             if event.is_terminator() {
                 self.terminated = true;
                 continue;

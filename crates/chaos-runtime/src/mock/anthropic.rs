@@ -8,10 +8,12 @@ use http::{HeaderMap, Method};
 use serde_json::{json, Value};
 
 use super::{
+    anthropic_tools,
     dialect::{Dialect, Route},
     generation::{Ask, Generation},
     paced::EventScript,
     template::Template,
+    tool_call,
 };
 use crate::wire::{anthropic, request_id, sse, tokens, CannedResponse, LimitHeaders};
 
@@ -27,7 +29,9 @@ fn message_id() -> String {
 }
 
 fn stop_reason(generation: &Generation) -> &'static str {
-    if generation.truncated {
+    if generation.tool_call.is_some() {
+        "tool_use"
+    } else if generation.truncated {
         "max_tokens"
     } else {
         "end_turn"
@@ -88,14 +92,17 @@ impl Dialect for Anthropic {
         }
         let messages =
             request["messages"].as_array().ok_or_else(|| bad_request("messages: Field required"))?;
+        let tools = anthropic_tools::parse(&request)?;
         Ok(Ask {
             model: model.to_owned(),
-            prompt_tokens: input_tokens(messages, &request["system"]),
+            prompt_tokens: input_tokens(messages, &request["system"])
+                + tool_call::definition_tokens(&request["tools"]),
             limit: Some(limit),
             stream: request["stream"].as_bool() == Some(true),
             include_usage: true,
             endpoint: super::generation::Endpoint::Chat,
             embeddings: None,
+            tools,
         })
     }
 
@@ -130,12 +137,16 @@ impl Dialect for Anthropic {
     }
 
     fn complete(&self, generation: &Generation) -> CannedResponse {
+        let block = match &generation.tool_call {
+            Some(call) => anthropic_tools::block(call),
+            None => json!({ "type": "text", "text": generation.text() }),
+        };
         let body = json!({
             "id": message_id(),
             "type": "message",
             "role": "assistant",
             "model": generation.model,
-            "content": [{ "type": "text", "text": generation.text() }],
+            "content": [block],
             "stop_reason": stop_reason(generation),
             "stop_sequence": null,
             "usage": usage(generation.prompt_tokens, generation.output_tokens),
@@ -150,7 +161,10 @@ impl Dialect for Anthropic {
 
     fn stream(&self, generation: Generation) -> Box<dyn EventScript> {
         let delta = Template::new(|text| {
-            let delta = json!({ "type": "text_delta", "text": text });
+            let delta = match generation.tool_call {
+                Some(_) => anthropic_tools::input_delta(text),
+                None => json!({ "type": "text_delta", "text": text }),
+            };
             sse::named(
                 "content_block_delta",
                 &json!({ "type": "content_block_delta", "index": 0, "delta": delta }),
@@ -204,7 +218,10 @@ impl EventScript for EventsScript {
             }
             Stage::BlockStart => {
                 self.stage = Stage::Ping;
-                let block = json!({ "type": "text", "text": "" });
+                let block = match &generation.tool_call {
+                    Some(call) => anthropic_tools::opening_block(call),
+                    None => json!({ "type": "text", "text": "" }),
+                };
                 (
                     "content_block_start",
                     json!({ "type": "content_block_start", "index": 0, "content_block": block }),
@@ -216,7 +233,7 @@ impl EventScript for EventsScript {
             }
             Stage::Deltas => {
                 self.at = generation.next_token_at();
-                let event = self.delta.fill(Generation::token_text(self.written));
+                let event = self.delta.fill(generation.piece(self.written));
                 self.written += 1;
                 if self.written >= generation.output_tokens {
                     self.stage = Stage::BlockStop;

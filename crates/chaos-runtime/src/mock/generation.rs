@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use super::{
     latency::{draw_output, TokenClock},
     openai_embeddings::EmbeddingsAsk,
+    tool_call::{ToolAsk, ToolCall},
 };
 use crate::{
     scenario::mock_answer::{LatencyModel, OutputLength},
@@ -42,6 +43,8 @@ pub struct Ask {
     pub endpoint: Endpoint,
     /// What an embeddings request asked for (`Endpoint::Embeddings` only).
     pub embeddings: Option<Arc<EmbeddingsAsk>>,
+    /// The request's tools and tool choice, when it offered tools.
+    pub tools: Option<ToolAsk>,
 }
 
 /// One response, decided before the first byte is written.
@@ -56,6 +59,10 @@ pub struct Generation {
     pub include_usage: bool,
     pub endpoint: Endpoint,
     pub embeddings: Option<Arc<EmbeddingsAsk>>,
+    /// The tool this answer calls instead of answering in text; its argument fragments are the
+    /// output tokens.
+    pub tool_call: Option<ToolCall>,
+    fragments: Vec<String>,
     pub clock: TokenClock,
     pub latency: LatencyModel,
     pub rng: StdRng,
@@ -63,7 +70,12 @@ pub struct Generation {
 
 impl Generation {
     pub fn new(ask: Ask, latency: LatencyModel, length: OutputLength, mut rng: StdRng) -> Self {
-        let (output_tokens, truncated) = draw_output(length, ask.limit, &mut rng);
+        let (mut output_tokens, mut truncated) = draw_output(length, ask.limit, &mut rng);
+        let tool_call = ask.tools.as_ref().and_then(ToolAsk::pick).map(|tool| ToolCall::new(tool, &mut rng));
+        let fragments = tool_call.as_ref().map(ToolCall::fragments).unwrap_or_default();
+        if tool_call.is_some() {
+            (output_tokens, truncated) = (fragments.len() as u64, false);
+        }
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Generation {
             model: ask.model,
@@ -74,6 +86,8 @@ impl Generation {
             include_usage: ask.include_usage,
             endpoint: ask.endpoint,
             embeddings: ask.embeddings,
+            tool_call,
+            fragments,
             clock: TokenClock::new(latency),
             latency,
             rng,
@@ -83,6 +97,15 @@ impl Generation {
     /// The text of token `index` (one word per token, so counts always agree with `usage`).
     pub fn token_text(index: u64) -> &'static str {
         tokens::word(index)
+    }
+
+    /// The text of output token `index`: a word of the answer, or a fragment of the tool
+    /// call's arguments.
+    pub fn piece(&self, index: u64) -> &str {
+        match self.tool_call {
+            Some(_) => self.fragments.get(index as usize).map_or("", String::as_str),
+            None => Self::token_text(index),
+        }
     }
 
     /// The whole answer.

@@ -10,6 +10,7 @@
 //! `limits` (token buckets) · `counters`.
 
 mod anthropic;
+mod anthropic_tools;
 pub mod bare;
 mod counters;
 mod dialect;
@@ -18,9 +19,12 @@ pub mod latency;
 mod openai;
 mod openai_embeddings;
 mod openai_responses;
+mod openai_tools;
 mod paced;
 mod serve;
 mod template;
+mod tool_arguments;
+mod tool_call;
 
 use std::{
     net::SocketAddr,

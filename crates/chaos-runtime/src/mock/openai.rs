@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::{
     dialect::{Dialect, Route},
     generation::{Ask, Endpoint, Generation},
-    openai_embeddings, openai_responses,
+    openai_embeddings, openai_responses, openai_tools,
     paced::EventScript,
     template::Template,
 };
@@ -53,7 +53,9 @@ fn success_headers(response: CannedResponse, processing: Duration) -> CannedResp
 }
 
 fn finish_reason(generation: &Generation) -> &'static str {
-    if generation.truncated {
+    if generation.tool_call.is_some() {
+        "tool_calls"
+    } else if generation.truncated {
         "length"
     } else {
         "stop"
@@ -119,14 +121,17 @@ impl Dialect for OpenAi {
             );
             return Err(bad_request(&message, Some(param), Some("invalid_value")));
         }
+        let tools = openai_tools::parse(&request)?;
         Ok(Ask {
             model: model.to_owned(),
-            prompt_tokens: tokens::prompt_tokens(messages),
+            prompt_tokens: tokens::prompt_tokens(messages)
+                + super::tool_call::definition_tokens(&request["tools"]),
             limit,
             stream: request["stream"].as_bool() == Some(true),
             include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
             endpoint: Endpoint::Chat,
             embeddings: None,
+            tools,
         })
     }
 
@@ -169,6 +174,12 @@ impl Dialect for OpenAi {
             let answer = CannedResponse::new(200, "application/json", body);
             return success_headers(answer, generation.nominal_time());
         }
+        let message = match &generation.tool_call {
+            Some(call) => openai_tools::message(call),
+            None => {
+                json!({ "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] })
+            }
+        };
         let body = json!({
             "id": completion_id(),
             "object": "chat.completion",
@@ -177,7 +188,7 @@ impl Dialect for OpenAi {
             "system_fingerprint": "fp_chaos",
             "choices": [{
                 "index": 0,
-                "message": { "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] },
+                "message": message,
                 "logprobs": null,
                 "finish_reason": finish_reason(generation),
             }],
@@ -197,7 +208,13 @@ impl Dialect for OpenAi {
         }
         let at = generation.latency.ttft;
         let id = completion_id();
-        let content = Template::new(|text| chunk(&id, &generation, json!({ "content": text }), None));
+        let content = Template::new(|text| {
+            let delta = match generation.tool_call {
+                Some(_) => openai_tools::arguments_delta(text),
+                None => json!({ "content": text }),
+            };
+            chunk(&id, &generation, delta, None)
+        });
         Box::new(ChunkScript { id, generation, content, stage: Stage::Role, written: 0, at })
     }
 }
@@ -252,13 +269,17 @@ impl EventScript for ChunkScript {
             let event = match self.stage {
                 Stage::Role => {
                     self.stage = Stage::Content;
-                    self.chunk(json!({ "role": "assistant", "content": "", "refusal": null }), None)
+                    let first = match &self.generation.tool_call {
+                        Some(call) => openai_tools::first_delta(call),
+                        None => json!({ "role": "assistant", "content": "", "refusal": null }),
+                    };
+                    self.chunk(first, None)
                 }
                 Stage::Content if self.written < self.generation.output_tokens => {
                     self.at = self.generation.next_token_at();
-                    let text = Generation::token_text(self.written);
+                    let event = self.content.fill(self.generation.piece(self.written));
                     self.written += 1;
-                    self.content.fill(text)
+                    event
                 }
                 Stage::Content => {
                     self.stage = Stage::Finish;

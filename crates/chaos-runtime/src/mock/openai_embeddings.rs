@@ -102,6 +102,7 @@ pub fn parse(request: &Value) -> Result<Ask, CannedResponse> {
         include_usage: false,
         endpoint: Endpoint::Embeddings,
         embeddings: Some(Arc::new(EmbeddingsAsk { seeds, dimensions, base64 })),
+        tools: None,
     })
 }
 

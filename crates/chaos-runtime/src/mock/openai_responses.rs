@@ -56,6 +56,7 @@ pub fn parse(request: &Value) -> Result<Ask, CannedResponse> {
         include_usage: false,
         endpoint: Endpoint::Responses,
         embeddings: None,
+        tools: None,
     })
 }
 

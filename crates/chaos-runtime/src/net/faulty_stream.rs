@@ -1,7 +1,8 @@
 //! A response body with stream faults applied: the upstream's bytes are split into SSE events
 //! (holding back only an unfinished one) and each event goes through the faults' decisions
 //! (pass, delay, drop, insert, end, hang), and the end of the stream may be held
-//! (`slow_close`). The one place stream faults sleep and write.
+//! (`slow_close`). Events are numbered in the stream and, apart, among the tool-call argument
+//! fragments (what `in: tool_arguments` counts). The one place stream faults sleep and write.
 
 use std::{
     collections::VecDeque,
@@ -28,6 +29,8 @@ pub struct FaultyStream<B> {
     splitter: SseSplitter,
     ready: VecDeque<Bytes>,
     index: u64,
+    /// Tool-call argument fragments seen so far.
+    tool_arguments: u64,
     inner_done: bool,
     /// Output held back by a delay, and the delay.
     held: Option<(Bytes, Pin<Box<Sleep>>)>,
@@ -47,6 +50,7 @@ impl<B> FaultyStream<B> {
             splitter: SseSplitter::default(),
             ready: VecDeque::new(),
             index: 0,
+            tool_arguments: 0,
             inner_done: false,
             held: None,
             ended: false,
@@ -57,8 +61,12 @@ impl<B> FaultyStream<B> {
 
     /// What to write for one event, how long to hold it, and whether the stream ends after it.
     fn decide(&mut self, event: Bytes) -> (Bytes, Duration) {
-        let view = SseEvent { index: self.index, bytes: &event };
+        let mut view = SseEvent { index: self.index, bytes: &event, tool_argument: None };
         self.index += 1;
+        if view.carries_tool_arguments() {
+            view.tool_argument = Some(self.tool_arguments);
+            self.tool_arguments += 1;
+        }
         let mut before = BytesMut::new();
         let mut delay = Duration::ZERO;
         let mut keep = true;
@@ -159,7 +167,9 @@ mod tests {
     use http_body_util::{BodyExt, StreamBody};
 
     use super::*;
-    use crate::fault::{CutFault, DropFault, DroppedEvent, InjectFault, Injected, StallFault, TrickleFault};
+    use crate::fault::{
+        CutFault, DropFault, DroppedEvent, EventScope, InjectFault, Injected, StallFault, TrickleFault,
+    };
     use crate::wire::ApiFamily;
 
     const EVENTS: [&str; 5] = [
@@ -201,13 +211,18 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cut_ends_the_body_without_the_terminator() {
-        let frames = run(vec![FaultAction::Cut(CutFault { after_events: 2 })]).await;
+        let frames =
+            run(vec![FaultAction::Cut(CutFault { after_events: 2, scope: EventScope::Events })]).await;
         assert_eq!(text(&frames), EVENTS[..2].concat());
     }
 
     #[tokio::test(start_paused = true)]
     async fn stall_holds_the_stream_once_then_goes_on() {
-        let stall = StallFault { after_events: 2, duration: Some(Duration::from_secs(30)) };
+        let stall = StallFault {
+            after_events: 2,
+            duration: Some(Duration::from_secs(30)),
+            scope: EventScope::Events,
+        };
         let frames = run(vec![FaultAction::Stall(stall)]).await;
         let times: Vec<u128> = frames.iter().map(|(t, _)| *t).collect();
         assert_eq!(times, [0, 0, 30_000, 30_000, 30_000]);
@@ -231,7 +246,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn stall_forever_never_finishes() {
-        let stall = StallFault { after_events: 1, duration: None };
+        let stall = StallFault { after_events: 1, duration: None, scope: EventScope::Events };
         let mut body = FaultyStream::new(upstream(), vec![FaultAction::Stall(stall)]);
         assert!(body.frame().await.is_some());
         let next = tokio::time::timeout(Duration::from_secs(3600), body.frame()).await;
@@ -259,7 +274,10 @@ mod tests {
         let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
             stream.chunks(3).map(|c| Ok(Frame::data(Bytes::copy_from_slice(c)))).collect();
         let body = StreamBody::new(futures_util::stream::iter(chunks));
-        let mut faulty = FaultyStream::new(body, vec![FaultAction::Cut(CutFault { after_events: 2 })]);
+        let mut faulty = FaultyStream::new(
+            body,
+            vec![FaultAction::Cut(CutFault { after_events: 2, scope: EventScope::Events })],
+        );
         let mut out = Vec::new();
         while let Some(frame) = faulty.frame().await {
             out.extend_from_slice(&frame.expect("frame").into_data().expect("data"));
@@ -269,7 +287,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_injected_error_ends_the_stream_in_the_familys_format() {
-        let inject = InjectFault { what: Injected::Error, after_events: 1, family: ApiFamily::OpenAi };
+        let inject = InjectFault {
+            what: Injected::Error,
+            after_events: 1,
+            scope: EventScope::Events,
+            family: ApiFamily::OpenAi,
+        };
         let frames = run(vec![FaultAction::Inject(inject)]).await;
         assert_eq!(frames.len(), 2);
         assert!(frames[1].1.starts_with("data: {\"error\":"), "{}", frames[1].1);

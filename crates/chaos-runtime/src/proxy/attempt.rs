@@ -45,6 +45,13 @@ impl AttemptGuard {
     }
 
     /// Says who asked (the key's index), for what model, and whether it asked for generation.
+    /// The call of an agent's task the attempt belongs to, when it says.
+    pub fn of_call(&mut self, call: Option<u32>) {
+        if let Some(record) = self.record.as_mut() {
+            record.call = call;
+        }
+    }
+
     pub fn identify(&mut self, key: Option<String>, model: Option<String>, generation: bool) {
         if let Some(record) = self.record.as_mut() {
             record.key = key;

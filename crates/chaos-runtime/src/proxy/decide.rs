@@ -11,16 +11,16 @@ use tokio::time::Instant;
 
 use super::{
     attempt, draw_key, header_number, key_id, timeline::TimedChain, BodyFields, Context, Timeline,
-    CORRELATION_HEADER,
+    CALL_HEADER, CORRELATION_HEADER,
 };
 use crate::fault::{Chain, ChainDecision, RequestView};
 use attempt::AttemptGuard;
 
 /// The request headers a decision reads when no rule matches on headers: the API key's
-/// ([`crate::wire::KEY_HEADERS`]) and the correlation id.
+/// ([`crate::wire::KEY_HEADERS`]), the correlation id and the call of an agent's task.
 pub static DECIDING_HEADERS: std::sync::LazyLock<Vec<HeaderName>> = std::sync::LazyLock::new(|| {
-    let correlation = HeaderName::from_static(CORRELATION_HEADER);
-    crate::wire::KEY_HEADERS.into_iter().chain([correlation]).collect()
+    let ids = [CORRELATION_HEADER, CALL_HEADER].map(HeaderName::from_static);
+    crate::wire::KEY_HEADERS.into_iter().chain(ids).collect()
 });
 
 /// The chains in force when a request came, and when that was on the run clock.
@@ -142,6 +142,7 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let fired = std::mem::take(&mut decision.fired);
     let mut guard = attempt(config, chains.phase(), logical_id, chains.at, fired);
     guard.decided(key, phase_rules);
+    guard.of_call(header_number(headers, CALL_HEADER).and_then(|call| u32::try_from(call).ok()));
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
         fields.model,

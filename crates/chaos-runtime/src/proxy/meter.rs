@@ -68,7 +68,7 @@ impl UsageMeter {
     /// generated content (an OpenAI chunk after the first is taken to, as the tally does: the
     /// first is the role's, and content follows it).
     pub fn event(&mut self, event: &Bytes) -> bool {
-        let view = SseEvent { index: 0, bytes: event };
+        let view = SseEvent { index: 0, bytes: event, tool_argument: None };
         match &mut self.body {
             Tally::Json { .. } => false,
             Tally::OpenAiStream { data_events, first_has_content, last } => {
@@ -103,7 +103,9 @@ impl UsageMeter {
                 None => (ReportedUsage::default(), 0),
             },
             Tally::OpenAiStream { data_events, first_has_content, last } => {
-                let last = last.as_ref().map(|bytes| usage::openai_chunk(&SseEvent { index: 0, bytes }));
+                let last = last
+                    .as_ref()
+                    .map(|bytes| usage::openai_chunk(&SseEvent { index: 0, bytes, tool_argument: None }));
                 let last_has_content = last.as_ref().is_some_and(|facts| facts.has_content);
                 // Chunks between the first and the last are content; the first (the role) and the
                 // last (the finish, an error) count only if they carry content.

@@ -58,6 +58,8 @@ use request::{draw_key, header_number, key_id, AttemptCounter};
 
 /// The header that carries a logical request's correlation id through the target.
 pub const CORRELATION_HEADER: &str = "x-chaos-request-id";
+/// The header naming which call of an agent's task an attempt belongs to (from 0).
+pub const CALL_HEADER: &str = "x-chaos-call";
 /// The header the official SDKs (and the built-in client) number their retries with.
 pub const RETRY_COUNT_HEADER: &str = "x-stainless-retry-count";
 

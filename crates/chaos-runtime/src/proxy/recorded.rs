@@ -111,7 +111,7 @@ impl AnswerWatch {
         }
         let Some(splitter) = self.events.as_mut().filter(|_| !self.terminated) else { return };
         for event in splitter.push(data) {
-            if (SseEvent { index: 0, bytes: &event }).is_terminator() {
+            if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
                 self.terminated = true;
                 break;
             }
