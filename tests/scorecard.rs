@@ -20,9 +20,18 @@ fn graded(profile: &str, extra: &[&str]) -> (i32, serde_json::Value, tempfile::T
     (code, serde_json::from_str(&text).expect("scorecard.json is JSON"), out)
 }
 
+fn row<'a>(card: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let found = card["dimensions"].as_array().expect("dimensions").iter().find(|row| row["id"] == id);
+    found.unwrap_or_else(|| panic!("no dimension {id}"))
+}
+
 fn grade<'a>(card: &'a serde_json::Value, id: &str) -> &'a str {
-    let row = card["dimensions"].as_array().expect("dimensions").iter().find(|row| row["id"] == id);
-    row.and_then(|row| row["grade"].as_str()).unwrap_or_else(|| panic!("no dimension {id}"))
+    row(card, id)["grade"].as_str().expect("a grade")
+}
+
+/// A row's reason, for a failing assertion's message.
+fn why<'a>(card: &'a serde_json::Value, id: &str) -> &'a str {
+    row(card, id)["reason"].as_str().unwrap_or_default()
 }
 
 #[test]
@@ -32,10 +41,10 @@ fn naive_grades_worse_than_openai_python_on_retries_and_cost_and_fails_below_b()
     let (code, naive, _naive_out) = graded("naive", &["--fail-below", "B"]);
     assert_eq!(code, 1, "naive's overall grade is below B");
 
-    assert_eq!(grade(&sdk, "retry_after"), "A", "openai-python waits as retry-after asks");
-    assert_eq!(grade(&naive, "retry_after"), "F", "naive retries at once");
-    assert_eq!(grade(&sdk, "stream_cut"), "A", "the SDK hands a cut stream to its caller");
-    assert_eq!(grade(&naive, "stream_cut"), "F", "naive pays for half the cut streams twice");
+    assert_eq!(grade(&sdk, "retry_after"), "A", "openai-python waits as asked: {}", why(&sdk, "retry_after"));
+    assert_eq!(grade(&naive, "retry_after"), "F", "naive retries at once: {}", why(&naive, "retry_after"));
+    assert_eq!(grade(&sdk, "stream_cut"), "A", "the SDK hands a cut stream on: {}", why(&sdk, "stream_cut"));
+    assert_eq!(grade(&naive, "stream_cut"), "F", "naive pays twice: {}", why(&naive, "stream_cut"));
     assert!(
         grade(&naive, "cost") > grade(&sdk, "cost"),
         "naive's letter is worse: {}",
@@ -85,7 +94,7 @@ fn a_bad_target_file_is_refused_at_its_line_and_column_and_nothing_starts() {
 
 #[test]
 fn the_example_litellm_target_generates_scenarios_that_check() {
-    let example = crate::support::root().join("scenarios/gateways/litellm.scorecard.yaml");
+    let example = crate::support::root().join("examples/scorecard/litellm.yaml");
     assert!(Path::new(&example).is_file());
     let target = chaos::suite::target_file::SuiteTarget::read(&example).expect("the example reads");
     let out = tempfile::tempdir().unwrap();
