@@ -81,7 +81,7 @@ pub async fn run<F: Future<Output = ()>>(
     for (id, plan) in plans {
         println!("scorecard: {id} ({}) ...", plan.summary());
         let plan = plan.at_speed(options.speed).anchored(time::OffsetDateTime::now_utc());
-        let run_options = runner::RunOptions { ..runner::RunOptions::new(options.out.join("runs")) };
+        let run_options = runner::RunOptions::new(options.out.join("runs"));
         match runner::execute(&plan, &run_options, shutdown()).await {
             Ok(report) => {
                 let interrupted = report.results.run.interrupted;
