@@ -142,6 +142,32 @@ pub enum Command {
         #[arg(value_enum)]
         of: SchemaOf,
     },
+    /// Grade a gateway's resilience on the standard suite: one generated scenario a dimension
+    /// (429 with retry-after, quota, brownout, hard down, recovery, slow first token, cut
+    /// streams, circuit breaking, retries across the chain, cost), run one after another, each
+    /// with its own run folder; writes scorecard.json, scorecard.md and scorecard.html. Exit 0,
+    /// or 1 when the overall grade is below --fail-below; 2 on bad input.
+    Scorecard {
+        /// A target file (docs/scorecard.md), or `builtin:<profile>` for the built-in client
+        /// (openai-python, anthropic-python, openai-node, anthropic-node, naive, exponential).
+        #[arg(long, value_name = "TARGET")]
+        target: String,
+        /// The suite to run.
+        #[arg(long, default_value = "standard", value_parser = ["standard"])]
+        suite: String,
+        /// The short variant: every phase shorter (25 s a scenario instead of 55 s).
+        #[arg(long)]
+        quick: bool,
+        /// Folder for the scenarios, the runs and the card; default reports/scorecard-<target>-<timestamp>.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Exit 1 when the overall grade is below this letter (A–F); an inconclusive grade is below every letter.
+        #[arg(long, value_name = "GRADE")]
+        fail_below: Option<String>,
+        /// Play the suite F times faster (a built-in target only; a gateway runs at real time).
+        #[arg(long = "speed", value_name = "F", default_value = "1")]
+        speed: crate::speed::Speed,
+    },
     /// Serve mock providers standalone (until Ctrl-C), to point a gateway or an SDK at by hand.
     Mock(MockArgs),
     /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
@@ -267,6 +293,10 @@ pub enum SchemaOf {
     Results,
     /// A scenario file, for editors (`schemas/scenario.json`).
     Scenario,
+    /// `scorecard.json`, the grades of `chaos scorecard`.
+    Scorecard,
+    /// A `chaos scorecard --target` file, for editors (`schemas/scorecard-target.json`).
+    ScorecardTarget,
 }
 
 /// Arguments of `chaos proxy`.

@@ -29,6 +29,7 @@
 //!   runtime per CPU for the standalone servers), body helpers; [`loopback`] — the loopback
 //!   rule every address is checked by.
 //! - [`bench`] — `chaos bench` and `run --calibrate`: the harness's own noise floor.
+//! - [`suite`] — `chaos scorecard`: the standard suite generated, run and graded ([`scorecard`]).
 #![forbid(unsafe_code)]
 
 pub mod bench;
@@ -38,6 +39,7 @@ pub mod exit;
 pub mod monitor;
 pub mod ops;
 pub mod runner;
+pub mod suite;
 #[cfg(test)]
 mod test_support;
 
@@ -46,7 +48,7 @@ mod test_support;
 pub use chaos_core::{located, loopback, metrics, ratelimit, results, speed, units, wire};
 pub use chaos_fault as fault;
 pub use chaos_measure::{analysis, assert};
-pub use chaos_report::{merge, report, settle};
+pub use chaos_report::{merge, report, scorecard, settle};
 pub use chaos_runtime::{load, mock, net, proxy, target};
 pub use chaos_scenario as scenario;
 
@@ -108,6 +110,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Merge { results, out, replicas } => commands::merge(results, out.as_deref(), *replicas),
         Command::Bench { quick, out } => commands::bench(*quick, out.as_deref()).await,
         Command::Schema { of } => commands::schema(*of),
+        Command::Scorecard { target, suite: _, quick, out, fail_below, speed } => {
+            let how = commands::ScorecardHow {
+                target: target.clone(),
+                quick: *quick,
+                out: out.clone(),
+                fail_below: fail_below.clone(),
+                speed: *speed,
+            };
+            commands::scorecard(how).await
+        }
         Command::Mock(args) => commands::mock(args).await,
         Command::Proxy(args) => commands::proxy(args).await,
     }

@@ -39,11 +39,13 @@ const FLOORS: &[(&str, u32)] = &[
     ("settle", 12),
     ("report", 13),
     ("merge", 14),
+    ("scorecard", 14),
     // Orchestration, then the binary.
     ("ops", 15),
     ("monitor", 16),
     ("runner", 17),
     ("bench", 18),
+    ("suite", 18),
     ("cli", 19),
     ("exit", 19),
     ("commands", 20),

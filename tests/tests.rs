@@ -48,6 +48,7 @@ mod scenario_properties;
 mod scenario_schema;
 mod scenarios;
 mod schema;
+mod scorecard;
 mod sdk_tier;
 mod secrets;
 mod shards;

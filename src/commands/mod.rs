@@ -9,6 +9,7 @@ mod proxy;
 mod report;
 mod run;
 mod schema;
+mod scorecard;
 mod secrets;
 mod serve_results;
 mod split;
@@ -21,6 +22,7 @@ pub use proxy::proxy;
 pub use report::report;
 pub use run::{exit_for, run, validate, Calibrate, RunHow};
 pub use schema::schema;
+pub use scorecard::{scorecard, ScorecardHow};
 
 use crate::{scenario::ScenarioError, Exit};
 

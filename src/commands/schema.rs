@@ -12,6 +12,8 @@ pub fn schema(of: SchemaOf) -> anyhow::Result<Exit> {
     let schema = match of {
         SchemaOf::Results => results::results_schema(),
         SchemaOf::Scenario => scenario::scenario_schema(),
+        SchemaOf::Scorecard => crate::scorecard::scorecard_schema(),
+        SchemaOf::ScorecardTarget => crate::suite::target_file::target_file_schema(),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}").context("cannot write the schema to stdout")?;

@@ -6,10 +6,12 @@
 //!   `summary.md` and `report.html`, and writing a run's folder.
 //! - [`merge`] — several runs' results merged into one (`chaos merge`): their tallies added and
 //!   analysed again.
+//! - [`scorecard`] — the standard suite's grades: rubric, `scorecard.json` and its renderings.
 #![forbid(unsafe_code)]
 
 pub mod merge;
 pub mod report;
+pub mod scorecard;
 pub mod settle;
 #[cfg(test)]
 mod test_support;

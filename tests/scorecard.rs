@@ -1,0 +1,119 @@
+//! `chaos scorecard` through the binary: the built-in openai-python and naive profiles graded
+//! on the quick suite at a speed (about 20 s each), their cards' files and their grades; a bad
+//! target refused before anything starts; the committed schemas.
+
+use std::path::Path;
+
+use crate::support::{assert_schema_committed, chaos};
+
+/// Runs the quick suite against `builtin:<profile>` at speed 10 into a temporary folder.
+fn graded(profile: &str, extra: &[&str]) -> (i32, serde_json::Value, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let folder = out.path().display().to_string();
+    let target = format!("builtin:{profile}");
+    let mut args =
+        vec!["scorecard", "--target", target.as_str(), "--quick", "--speed", "10", "--out", folder.as_str()];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = chaos(&args);
+    let text = std::fs::read_to_string(out.path().join("scorecard.json"))
+        .unwrap_or_else(|error| panic!("no scorecard.json ({error}): {stdout}\n{stderr}"));
+    (code, serde_json::from_str(&text).expect("scorecard.json is JSON"), out)
+}
+
+fn row<'a>(card: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let found = card["dimensions"].as_array().expect("dimensions").iter().find(|row| row["id"] == id);
+    found.unwrap_or_else(|| panic!("no dimension {id}"))
+}
+
+fn grade<'a>(card: &'a serde_json::Value, id: &str) -> &'a str {
+    row(card, id)["grade"].as_str().expect("a grade")
+}
+
+/// A row's reason, for a failing assertion's message.
+fn why<'a>(card: &'a serde_json::Value, id: &str) -> &'a str {
+    row(card, id)["reason"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn naive_grades_worse_than_openai_python_on_retries_and_cost_and_fails_below_b() {
+    let (code, sdk, sdk_out) = graded("openai-python", &[]);
+    assert_eq!(code, 0, "no --fail-below: exit 0");
+    let (code, naive, _naive_out) = graded("naive", &["--fail-below", "B"]);
+    assert_eq!(code, 1, "naive's overall grade is below B");
+
+    assert_eq!(grade(&sdk, "retry_after"), "A", "openai-python waits as asked: {}", why(&sdk, "retry_after"));
+    assert_eq!(grade(&naive, "retry_after"), "F", "naive retries at once: {}", why(&naive, "retry_after"));
+    assert_eq!(grade(&sdk, "stream_cut"), "A", "the SDK hands a cut stream on: {}", why(&sdk, "stream_cut"));
+    assert_eq!(grade(&naive, "stream_cut"), "F", "naive pays twice: {}", why(&naive, "stream_cut"));
+    assert!(
+        grade(&naive, "cost") > grade(&sdk, "cost"),
+        "naive's letter is worse: {}",
+        grade(&naive, "cost")
+    );
+    // Both retry a quota 429, as openai-python's status rule does; neither has a breaker.
+    assert_eq!((grade(&sdk, "quota"), grade(&naive, "quota")), ("F", "F"));
+    assert_eq!(grade(&sdk, "zone_loss"), "not graded");
+
+    // The card's files, each row linking to a run's report that exists.
+    for row in sdk["dimensions"].as_array().unwrap().iter().filter(|row| row["grade"] != "not graded") {
+        let report = row["report"].as_str().expect("a graded row links its run");
+        assert!(sdk_out.path().join(report).is_file(), "{report}");
+    }
+    let markdown = std::fs::read_to_string(sdk_out.path().join("scorecard.md")).unwrap();
+    assert!(markdown.contains("| 429 with retry-after: retries wait as asked ★ | **A** |"), "{markdown}");
+    let html = std::fs::read_to_string(sdk_out.path().join("scorecard.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("report.html") && !html.contains("<script"));
+    assert_valid_card(&sdk);
+}
+
+fn assert_valid_card(card: &serde_json::Value) {
+    let schema = chaos::scorecard::scorecard_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator.iter_errors(card).map(|error| error.to_string()).collect();
+    assert_eq!(errors, Vec::<String>::new());
+}
+
+#[test]
+fn a_bad_target_file_is_refused_at_its_line_and_column_and_nothing_starts() {
+    let folder = tempfile::tempdir().unwrap();
+    let target = folder.path().join("gateway.yaml");
+    std::fs::write(
+        &target,
+        "name: g\ngateway: { url: \"http://127.0.0.1:4000\" }\nupstreams:\n  a: { api: openai, role: primary }\n  b: { api: anthropc, role: fallback }\nmodel: m\n",
+    )
+    .unwrap();
+    let out = folder.path().join("out");
+    let (code, _, stderr) =
+        chaos(&["scorecard", "--target", target.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("gateway.yaml:5:") && stderr.contains("anthropic"), "{stderr}");
+    assert!(!out.exists(), "nothing was written");
+    let (code, _, stderr) = chaos(&["scorecard", "--target", "builtin:sloppy"]);
+    assert!(code == 2 && stderr.contains("naive"), "{stderr}");
+}
+
+#[test]
+fn the_example_litellm_target_generates_scenarios_that_check() {
+    let example = crate::support::root().join("examples/scorecard/litellm.yaml");
+    assert!(Path::new(&example).is_file());
+    let target = chaos::suite::target_file::SuiteTarget::read(&example).expect("the example reads");
+    let out = tempfile::tempdir().unwrap();
+    let options = chaos::suite::SuiteOptions {
+        quick: true,
+        speed: chaos::speed::Speed::REAL_TIME,
+        out: out.path().to_owned(),
+    };
+    let plans = chaos::suite::prepare(&target, &options).unwrap().expect("every scenario checks");
+    assert_eq!(plans.len(), chaos::scorecard::rubric::SCENARIOS.len());
+}
+
+#[test]
+fn the_committed_scorecard_schemas_are_what_chaos_schema_prints() {
+    assert_schema_committed("scorecard", "schemas/scorecard.v1.json", "the scorecard types", "");
+    assert_schema_committed(
+        "scorecard-target",
+        "schemas/scorecard-target.json",
+        "the target file's types",
+        "",
+    );
+}
