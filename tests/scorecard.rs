@@ -52,7 +52,13 @@ fn naive_grades_worse_than_openai_python_on_retries_and_cost_and_fails_below_b()
     );
     // Both retry a quota 429, as openai-python's status rule does; neither has a breaker.
     assert_eq!((grade(&sdk, "quota"), grade(&naive, "quota")), ("F", "F"));
-    assert_eq!(grade(&sdk, "zone_loss"), "not graded");
+    // The SDK's timeout covers the whole attempt, so a stalled stream ends within it; naive
+    // retries it, waits the stall out and pays again.
+    assert_eq!(grade(&sdk, "stream_stall"), "A", "{}", why(&sdk, "stream_stall"));
+    assert_eq!(grade(&naive, "stream_stall"), "F", "{}", why(&naive, "stream_stall"));
+    // Both retry a 529 at the Anthropic fallback as their status rule says.
+    assert_eq!(grade(&sdk, "overloaded_529"), "A", "{}", why(&sdk, "overloaded_529"));
+    assert_eq!(grade(&sdk, "key_exhaustion"), "not graded");
 
     // The card's files, each row linking to a run's report that exists.
     for row in sdk["dimensions"].as_array().unwrap().iter().filter(|row| row["grade"] != "not graded") {

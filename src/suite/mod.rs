@@ -55,7 +55,7 @@ pub fn prepare(
         Reach::Gateway(_) => 1.0,
     };
     let mut plans = Vec::new();
-    for shape in templates::shapes(target) {
+    for shape in templates::shapes(target, timing) {
         let text = scenario_text::scenario(target, timing, &shape, rate_scale);
         let path = folder.join(format!("{}.yaml", shape.id));
         std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -103,6 +103,7 @@ pub async fn run<F: Future<Output = ()>>(
         timeout_s: target.timeout_s,
         retries: target.retries,
         hops: target.upstreams.len() as u32,
+        anthropic_upstream: target.upstreams.iter().any(|upstream| upstream.api == "anthropic"),
     };
     let dimensions = rubric::grade_all(&runs, &context);
     Ok(Scorecard {

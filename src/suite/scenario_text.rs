@@ -33,14 +33,22 @@ pub struct Shape {
     /// Its id in the rubric (`retry_after`).
     pub id: &'static str,
     pub description: String,
-    /// The primary's fault rules in the fault phase, as a YAML flow sequence.
+    /// The primary's fault rules in the fault phase, as a YAML flow sequence (empty: none).
     pub primary_faults: String,
     /// The same rules for every upstream, not the primary alone.
     pub every_upstream: bool,
+    /// Rules at other upstreams by name, each a YAML flow sequence.
+    pub upstream_faults: Vec<(String, String)>,
+    /// The primary alone in a zone that is lost in the fault phase: how it goes dark in the
+    /// phase's first part and in `fault-late` (`refuse`, `reset`, `blackhole`).
+    pub zone_loss: Option<[&'static str; 2]>,
     /// Streamed answers.
     pub stream: bool,
     /// The fault phase split into `fault` (its first third) and `fault-late`.
     pub late_part: bool,
+    /// The fault phase's length, seconds of scenario time, when the suite's is too short to
+    /// show what the dimension costs.
+    pub fault_s: Option<f64>,
     /// The drain after the last phase, seconds of scenario time, when the default is too short.
     pub drain_s: Option<f64>,
 }
@@ -53,12 +61,17 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
     let _ = writeln!(out, "name: scorecard-{}", shape.id.replace('_', "-"));
     let _ = writeln!(out, "description: {}", json(&shape.description));
     let _ = writeln!(out, "seed: 7\nupstreams:");
-    for upstream in &target.upstreams {
+    for (index, upstream) in target.upstreams.iter().enumerate() {
         let listen =
             upstream.listen.as_ref().map(|addr| format!(", listen: {}", json(addr))).unwrap_or_default();
+        let zone = if index == 0 && shape.zone_loss.is_some() {
+            format!(", zone: {LOST_ZONE}")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {}: {{ mock: {}{listen}, latency: {{ ttft: 100ms, tokens_per_second: 200 }} }}",
+            "  {}: {{ mock: {}{listen}{zone}, latency: {{ ttft: 100ms, tokens_per_second: 200 }} }}",
             json(&upstream.name),
             upstream.api
         );
@@ -74,21 +87,41 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
         let _ = writeln!(out, "  drain: {}s", seconds(drain));
     }
     let _ = writeln!(out, "phases:\n  - {{ name: baseline, duration: {}s }}", seconds(timing.baseline));
-    let faulted: Vec<_> =
-        target.upstreams.iter().take(if shape.every_upstream { usize::MAX } else { 1 }).collect();
-    let early = if shape.late_part { timing.fault / 3.0 } else { timing.fault };
-    let mut fault_phase = |name: &str, duration: f64| {
-        let _ = writeln!(out, "  - name: {name}\n    duration: {}s\n    faults:", seconds(duration));
-        for upstream in &faulted {
-            let _ = writeln!(out, "      {}: {}", json(&upstream.name), shape.primary_faults);
+    let fault = shape.fault_s.unwrap_or(timing.fault);
+    let early = if shape.late_part { fault / 3.0 } else { fault };
+    let faults = faults(target, shape);
+    let mut fault_phase = |name: &str, duration: f64, zone_mode: Option<&str>| {
+        let _ = writeln!(out, "  - name: {name}\n    duration: {}s", seconds(duration));
+        if let Some(mode) = zone_mode {
+            let _ = writeln!(out, "    zone_loss: {{ zone: {LOST_ZONE}, mode: {mode} }}");
+        }
+        if !faults.is_empty() {
+            let _ = writeln!(out, "    faults:");
+        }
+        for (upstream, rules) in &faults {
+            let _ = writeln!(out, "      {}: {rules}", json(upstream));
         }
     };
-    fault_phase(FAULT_PHASE, early);
+    fault_phase(FAULT_PHASE, early, shape.zone_loss.map(|modes| modes[0]));
     if shape.late_part {
-        fault_phase(LATE_PHASE, timing.fault - early);
+        fault_phase(LATE_PHASE, fault - early, shape.zone_loss.map(|modes| modes[1]));
     }
     let _ = writeln!(out, "  - {{ name: {RECOVERY_PHASE}, duration: {}s }}", seconds(timing.recovery));
     out
+}
+
+/// The zone the primary alone is in when a shape loses it.
+const LOST_ZONE: &str = "lost";
+
+/// Each faulted upstream's rules: the primary's (or every upstream's) and the named ones.
+fn faults(target: &SuiteTarget, shape: &Shape) -> Vec<(String, String)> {
+    let mut faults: Vec<(String, String)> = Vec::new();
+    if !shape.primary_faults.is_empty() {
+        let faulted = target.upstreams.iter().take(if shape.every_upstream { usize::MAX } else { 1 });
+        faults.extend(faulted.map(|upstream| (upstream.name.clone(), shape.primary_faults.clone())));
+    }
+    faults.extend(shape.upstream_faults.iter().cloned());
+    faults
 }
 
 /// The `target:` block: the built-in client, or the gateway's as given.

@@ -4,16 +4,23 @@ mod brownout;
 mod chain_retries;
 mod circuit_breaking;
 mod hard_down;
+mod overloaded_529;
 mod quota;
 mod retry_after;
 mod slow_ttft;
 mod stream_cut;
+mod stream_stall;
+mod zone_loss;
 
-use super::{scenario_text::Shape, target_file::SuiteTarget};
+use super::{
+    scenario_text::{Shape, Timing},
+    target_file::SuiteTarget,
+};
 
-/// The suite's scenarios for `target`, in the order they run.
-pub fn shapes(target: &SuiteTarget) -> Vec<Shape> {
-    vec![
+/// The suite's scenarios for `target`, in the order they run (the 529 one only when the target
+/// fronts an Anthropic upstream).
+pub fn shapes(target: &SuiteTarget, timing: Timing) -> Vec<Shape> {
+    let shapes = vec![
         retry_after::shape(),
         quota::shape(&target.upstreams[0].api),
         brownout::shape(),
@@ -22,5 +29,8 @@ pub fn shapes(target: &SuiteTarget) -> Vec<Shape> {
         stream_cut::shape(),
         circuit_breaking::shape(),
         chain_retries::shape(),
-    ]
+        stream_stall::shape(target.timeout_s),
+        zone_loss::shape(target.timeout_s, target.retries, timing.fault),
+    ];
+    shapes.into_iter().chain(overloaded_529::shape(target)).collect()
 }

@@ -12,7 +12,7 @@ use super::{
 };
 
 /// The rubric's version, recorded in every scorecard.
-pub const RUBRIC_VERSION: u32 = 1;
+pub const RUBRIC_VERSION: u32 = 2;
 
 /// What the target file says that thresholds depend on.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +23,8 @@ pub struct Context {
     pub retries: u32,
     /// Upstreams in its chain: the primary and its fallbacks.
     pub hops: u32,
+    /// Whether one of them speaks Anthropic's API (the 529 dimension needs one).
+    pub anthropic_upstream: bool,
 }
 
 /// A figure read from runs, or why it could not be.
@@ -33,11 +35,13 @@ struct Reading {
     /// The scenario whose run it came from.
     scenario: &'static str,
     words: String,
+    /// Why the dimension does not apply to this target: it is not graded.
+    not_applicable: Option<String>,
 }
 
 impl Reading {
     fn of(scenario: &'static str, figure: Result<f64, String>, words: impl Into<String>) -> Self {
-        Reading { figure, forced: None, scenario, words: words.into() }
+        Reading { figure, forced: None, scenario, words: words.into(), not_applicable: None }
     }
 }
 
@@ -108,10 +112,7 @@ pub const DIMENSIONS: &[Dimension] = &[
         title: "first token slower than the timeout: p99 latency",
         critical: false,
         unit: "s",
-        thresholds: |context| {
-            let t = context.timeout_s;
-            fixed(Better::Lower, [t + 2.0, 2.0 * t + 2.0, 3.0 * t + 3.0, 4.0 * t + 4.0])
-        },
+        thresholds: timeout_multiples,
         read: Some(slow_ttft),
     },
     Dimension {
@@ -148,27 +149,30 @@ pub const DIMENSIONS: &[Dimension] = &[
     },
     Dimension {
         id: "overloaded_529",
-        title: "529 overloaded (Anthropic)",
+        title: "529 overloaded (Anthropic): answered as a chain that retries it would",
         critical: false,
-        unit: "",
-        thresholds: none,
-        read: None,
+        unit: "× expected",
+        thresholds: |_| fixed(Better::Higher, [0.95, 0.85, 0.75, 0.65]),
+        read: Some(overloaded_529),
     },
     Dimension {
         id: "stream_stall",
-        title: "stream stalled mid-answer",
+        title: "stream stalled mid-answer: p99 time for a request to end",
         critical: false,
-        unit: "",
-        thresholds: none,
-        read: None,
+        unit: "s",
+        thresholds: |context| {
+            let t = context.timeout_s;
+            fixed(Better::Lower, [t + 2.0, 1.5 * t + 2.0, 2.0 * t + 2.0, 2.5 * t + 2.0])
+        },
+        read: Some(stream_stall),
     },
     Dimension {
         id: "zone_loss",
-        title: "zone loss (refused, blackholed)",
+        title: "zone lost (refused, then blackholed): p99 latency",
         critical: false,
-        unit: "",
-        thresholds: none,
-        read: None,
+        unit: "s",
+        thresholds: timeout_multiples,
+        read: Some(zone_loss),
     },
     Dimension {
         id: "key_exhaustion",
@@ -179,6 +183,13 @@ pub const DIMENSIONS: &[Dimension] = &[
         read: None,
     },
 ];
+
+/// Bounds in the gateway's timeout `t`: one timeout then the fallback (`t + 2 s`) is an A, each
+/// further timeout spent a letter less.
+fn timeout_multiples(context: &Context) -> Thresholds {
+    let t = context.timeout_s;
+    fixed(Better::Lower, [t + 2.0, 2.0 * t + 2.0, 3.0 * t + 3.0, 4.0 * t + 4.0])
+}
 
 fn none(_: &Context) -> Thresholds {
     fixed(Better::Higher, [f64::NAN; 4])
@@ -194,6 +205,9 @@ pub const SCENARIOS: &[&str] = &[
     "stream_cut",
     "circuit_breaking",
     "chain_retries",
+    "stream_stall",
+    "zone_loss",
+    "overloaded_529",
 ];
 
 /// The fault phase every scenario of the suite names so; circuit breaking's later part.
@@ -224,6 +238,10 @@ fn grade_one(dimension: &Dimension, runs: &Runs, context: &Context) -> Dimension
     };
     let Some(read) = dimension.read else { return score };
     let reading = read(runs, context);
+    if let Some(why) = reading.not_applicable {
+        score.reason = format!("not graded: {why}");
+        return score;
+    }
     if let Some(run) = runs.get(reading.scenario) {
         score.scenario = Some(run.results.scenario.name.clone());
         score.report = Some(run.report.to_owned());
@@ -455,6 +473,81 @@ fn cost(runs: &Runs, _: &Context) -> Reading {
     }
 }
 
+fn overloaded_529(runs: &Runs, context: &Context) -> Reading {
+    if !context.anthropic_upstream {
+        let why = "the target fronts no Anthropic upstream".to_owned();
+        return Reading {
+            not_applicable: Some(why),
+            ..Reading::of("overloaded_529", Err(String::new()), "")
+        };
+    }
+    // Each attempt at the overloaded upstream is a 529 with odds ½: a chain that retries it
+    // `retries` times answers 1 − ½^(1 + retries) of the requests; one that does not, ½.
+    let expected = 1.0 - 0.5f64.powi(1 + context.retries as i32);
+    let figure = run(runs, "overloaded_529").and_then(|run| {
+        let availability = run.phase(FAULT_PHASE)?.availability.ok_or("no availability")?;
+        Ok(availability / expected)
+    });
+    let words = figure
+        .as_ref()
+        .map(|ratio| {
+            format!(
+                "{}% answered against the {}% a chain retrying a 529 {} times answers",
+                number(ratio * expected * 100.0),
+                number(expected * 100.0),
+                context.retries
+            )
+        })
+        .unwrap_or_default();
+    Reading::of("overloaded_529", figure, words)
+}
+
+fn stream_stall(runs: &Runs, context: &Context) -> Reading {
+    let figure = run(runs, "stream_stall").and_then(|run| {
+        let p99 = run.phase(FAULT_PHASE)?.latency_ms.as_ref().map(|l| l.p99).ok_or("no request ended")?;
+        Ok(run.scenario_seconds(p99 / 1000.0))
+    });
+    let words = figure
+        .as_ref()
+        .map(|s| {
+            format!(
+                "p99 {} s for a request to end, good or bad, with half the streams stalled {} s",
+                number(*s),
+                number(3.0 * context.timeout_s)
+            )
+        })
+        .unwrap_or_default();
+    Reading::of("stream_stall", figure, words)
+}
+
+fn zone_loss(runs: &Runs, _: &Context) -> Reading {
+    let mut forced = None;
+    let figure = run(runs, "zone_loss").and_then(|run| {
+        let mut worst: f64 = 0.0;
+        for name in [FAULT_PHASE, LATE_PHASE] {
+            let phase = run.phase(name)?;
+            let availability = phase.availability.unwrap_or(0.0);
+            if availability < 0.99 && forced.is_none() {
+                let why = format!(
+                    "only {}% answered in `{name}` while a fallback was up",
+                    number(availability * 100.0)
+                );
+                forced = Some((Grade::F, why));
+            }
+            let p99 = phase.latency_ms.as_ref().map(|l| l.p99).ok_or("no request ended")?;
+            worst = worst.max(run.scenario_seconds(p99 / 1000.0));
+        }
+        Ok(worst)
+    });
+    let words = figure
+        .as_ref()
+        .map(|s| {
+            format!("p99 {} s with the primary's zone refusing, then blackholed (the worse part)", number(*s))
+        })
+        .unwrap_or_default();
+    Reading { forced, ..Reading::of("zone_loss", figure, words) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,15 +563,77 @@ mod tests {
 
     #[test]
     fn a_dimension_without_runs_is_inconclusive_and_one_without_a_scenario_is_not_graded() {
-        let context = Context { timeout_s: 5.0, retries: 2, hops: 2 };
+        let context = Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true };
         let scores = grade_all(&Runs::new(), &context);
         let grade_of = |id: &str| scores.iter().find(|s| s.id == id).unwrap().grade;
         assert_eq!(grade_of("retry_after"), Grade::Inconclusive);
         assert_eq!(grade_of("cost"), Grade::Inconclusive);
-        assert_eq!(grade_of("zone_loss"), Grade::NotGraded);
+        assert_eq!(grade_of("zone_loss"), Grade::Inconclusive);
+        assert_eq!(grade_of("key_exhaustion"), Grade::NotGraded);
+        let openai_only = Context { anthropic_upstream: false, ..context };
+        let overloaded = grade_all(&Runs::new(), &openai_only).into_iter().find(|s| s.id == "overloaded_529");
+        let overloaded = overloaded.unwrap();
+        assert_eq!(overloaded.grade, Grade::NotGraded);
+        assert!(overloaded.reason.contains("no Anthropic upstream"), "{}", overloaded.reason);
         assert_eq!(
             super::super::grade::overall(scores.iter().map(|s| (s.grade, s.critical))),
             Grade::Inconclusive
         );
+    }
+
+    /// A finished synthetic run whose phases are `parts`: (name, availability, p99 ms), each of
+    /// 100 requests; speed 1.
+    fn run_of(parts: &[(&str, f64, f64)]) -> crate::results::Results {
+        let mut results = crate::test_support::results();
+        let template = results.phases[0].clone();
+        results.phases = parts
+            .iter()
+            .map(|(name, availability, p99)| {
+                let mut phase = template.clone();
+                phase.name = (*name).to_owned();
+                phase.logical_requests = 100;
+                phase.availability = Some(*availability);
+                let mut latency = phase.latency_ms.expect("the calm phase has latencies");
+                latency.p99 = *p99;
+                phase.latency_ms = Some(latency);
+                phase
+            })
+            .collect();
+        results
+    }
+
+    fn graded(id: &'static str, results: &crate::results::Results, context: &Context) -> DimensionScore {
+        let runs: Runs = [(id, GradedRun { results, primary: "openai", report: "r.html" })].into();
+        grade_all(&runs, context).into_iter().find(|score| score.id == id).unwrap()
+    }
+
+    const T5: Context = Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true };
+
+    #[test]
+    fn a_529_that_is_not_retried_answers_half_and_fails_one_retried_as_configured_is_an_a() {
+        let not_retried = graded("overloaded_529", &run_of(&[(FAULT_PHASE, 0.5, 100.0)]), &T5);
+        assert_eq!(not_retried.grade, Grade::F, "{}", not_retried.reason);
+        assert!((not_retried.figure.unwrap() - 0.5 / 0.875).abs() < 1e-9);
+        let retried = graded("overloaded_529", &run_of(&[(FAULT_PHASE, 0.87, 100.0)]), &T5);
+        assert_eq!(retried.grade, Grade::A, "{}", retried.reason);
+    }
+
+    #[test]
+    fn a_stalled_stream_ended_within_the_timeout_is_an_a_and_one_waited_out_is_an_f() {
+        let ended = graded("stream_stall", &run_of(&[(FAULT_PHASE, 0.5, 5_500.0)]), &T5);
+        assert_eq!(ended.grade, Grade::A, "{}", ended.reason);
+        let waited = graded("stream_stall", &run_of(&[(FAULT_PHASE, 1.0, 15_200.0)]), &T5);
+        assert_eq!(waited.grade, Grade::F, "{}", waited.reason);
+    }
+
+    #[test]
+    fn zone_loss_grades_the_worse_part_and_fails_when_requests_were_lost() {
+        let parts = [(FAULT_PHASE, 1.0, 1_000.0), (LATE_PHASE, 1.0, 11_000.0)];
+        let slow_late = graded("zone_loss", &run_of(&parts), &T5);
+        assert_eq!((slow_late.grade, slow_late.figure), (Grade::B, Some(11.0)), "{}", slow_late.reason);
+        let parts = [(FAULT_PHASE, 0.9, 1_000.0), (LATE_PHASE, 1.0, 1_000.0)];
+        let lost = graded("zone_loss", &run_of(&parts), &T5);
+        assert_eq!(lost.grade, Grade::F, "{}", lost.reason);
+        assert!(lost.reason.contains("only 90% answered in `fault`"), "{}", lost.reason);
     }
 }
