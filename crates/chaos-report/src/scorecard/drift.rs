@@ -24,7 +24,7 @@ const DOCUMENTS: &[Pinned] = &[
     },
     Pinned {
         name: "scorecard-compare",
-        versions: &[(1, 0x823530552f945da2)],
+        versions: &[(1, 0xae5b055849baeda7)],
         current: compare::COMPARISON_VERSION,
         generate: compare::comparison_schema,
     },

@@ -66,7 +66,8 @@ impl Change {
 pub struct CardSummary {
     /// The file it was read from, as given.
     pub file: String,
-    /// What the comparison's columns call it: its target, with the file when two cards share one.
+    /// What the comparison's columns call it: its target, and when cards share one, the part
+    /// of its file's path that tells them apart (`litellm (litellm-1.107)`).
     pub label: String,
     pub target: String,
     pub harness_version: String,
@@ -153,10 +154,17 @@ pub fn compare(cards: &[(String, Scorecard)], notes: Vec<String>) -> Comparison 
 }
 
 fn summary(file: &str, card: &Scorecard, cards: &[(String, Scorecard)]) -> CardSummary {
-    let shared = cards.iter().filter(|(_, other)| other.target == card.target).count() > 1;
+    let namesakes: Vec<&str> = cards
+        .iter()
+        .filter(|(_, other)| other.target == card.target)
+        .map(|(file, _)| file.as_str())
+        .collect();
     CardSummary {
         file: file.to_owned(),
-        label: if shared { format!("{} ({file})", card.target) } else { card.target.clone() },
+        label: match namesakes.len() {
+            1 => card.target.clone(),
+            _ => format!("{} ({})", card.target, telling_part(file, &namesakes)),
+        },
         target: card.target.clone(),
         harness_version: card.harness_version.clone(),
         suite: card.suite.clone(),
@@ -166,6 +174,18 @@ fn summary(file: &str, card: &Scorecard, cards: &[(String, Scorecard)]) -> CardS
         started_at: card.started_at.clone(),
         overall: card.overall,
     }
+}
+
+/// The part of `file`'s path that tells it from `files`: its last component once the tail
+/// they all share is dropped (`litellm-1.106` of `litellm-1.106/scorecard.json` beside
+/// `litellm-1.107/scorecard.json`), or the whole path when nothing tells them apart.
+fn telling_part(file: &str, files: &[&str]) -> String {
+    let parts = |path: &str| path.rsplit('/').map(str::to_owned).collect::<Vec<_>>();
+    let all: Vec<Vec<String>> = files.iter().map(|path| parts(path)).collect();
+    let shared = (0..)
+        .take_while(|&depth| all.iter().all(|p| p.get(depth).is_some() && p[depth] == all[0][depth]))
+        .count();
+    parts(file).get(shared).cloned().unwrap_or_else(|| file.to_owned())
 }
 
 fn row(id: &str, cards: &[(String, Scorecard)]) -> DimensionRow {
@@ -363,5 +383,10 @@ pub(crate) mod tests {
         let compared = compare(&[("1.106.json".into(), one.clone()), ("1.107.json".into(), one)], Vec::new());
         let labels: Vec<&str> = compared.cards.iter().map(|card| card.label.as_str()).collect();
         assert_eq!(labels, ["litellm (1.106.json)", "litellm (1.107.json)"]);
+
+        let files = ["runs/litellm-1.106/scorecard.json", "/tmp/litellm-1.107/scorecard.json", "x.json"];
+        assert_eq!(telling_part(files[0], &files[..2]), "litellm-1.106");
+        assert_eq!(telling_part(files[1], &files[..2]), "litellm-1.107");
+        assert_eq!(telling_part("a/x.json", &["a/x.json", "a/x.json"]), "a/x.json", "the same file twice");
     }
 }

@@ -12,10 +12,12 @@ pub fn card(text: &str) -> Result<Scorecard, String> {
         serde_json::from_str(text).map_err(|error| format!("not JSON ({error})"))?;
     match value.get("schema_version").and_then(serde_json::Value::as_u64) {
         Some(version) if version == u64::from(SCORECARD_VERSION) => {}
-        Some(version) => return Err(format!(
+        Some(version) => {
+            return Err(format!(
             "a scorecard.json of schema version {version}; this chaos ({}) reads version {SCORECARD_VERSION}",
             env!("CARGO_PKG_VERSION")
-        )),
+        ))
+        }
         None => return Err("not a scorecard.json: no schema_version".to_owned()),
     }
     serde_json::from_value(value).map_err(|error| format!("not a scorecard.json: {error}"))
