@@ -59,6 +59,14 @@ impl Change {
             Change::Gone => "− gone",
         }
     }
+
+    /// This change with a figure's move within a grade read as no change.
+    fn by_grade(self) -> Change {
+        match self {
+            Change::BetterFigure | Change::WorseFigure => Change::Same,
+            other => other,
+        }
+    }
 }
 
 /// One card, as the comparison names it.
@@ -214,16 +222,6 @@ fn first_and_last(cells: &[Option<Cell>]) -> (Option<Cell>, Option<Cell>) {
     (cells.first().copied().flatten(), cells.last().copied().flatten())
 }
 
-impl Change {
-    /// This change with a figure's move within a grade read as no change.
-    fn by_grade(self) -> Change {
-        match self {
-            Change::BetterFigure | Change::WorseFigure => Change::Same,
-            other => other,
-        }
-    }
-}
-
 /// How `later` compares with `earlier`, a figure improving in the direction `better`.
 pub fn change((earlier, later): (Option<Cell>, Option<Cell>), better: Better) -> Change {
     let graded = |cell: Option<Cell>| cell.filter(|cell| cell.grade != Grade::NotGraded);
@@ -361,6 +359,17 @@ pub(crate) mod tests {
         let changes: Vec<Change> = compared.dimensions.iter().map(|row| row.change).collect();
         assert_eq!(changes, [Change::BetterFigure, Change::WorseFigure]);
         assert!(compared.regressions.is_empty(), "a figure within its grade is no regression");
+    }
+
+    #[test]
+    fn a_dimension_this_rubric_does_not_know_orders_by_its_grade_alone() {
+        let before = card("gw", &[("from_a_later_rubric", Grade::B, Some(1.0))]);
+        let after = card("gw", &[("from_a_later_rubric", Grade::B, Some(2.0))]);
+        let compared = compare(&[("a".into(), before.clone()), ("b".into(), after)], Vec::new());
+        assert_eq!(compared.dimensions[0].change, Change::Same, "no direction to read the figure by");
+        let worse = card("gw", &[("from_a_later_rubric", Grade::C, Some(1.0))]);
+        let compared = compare(&[("a".into(), before), ("b".into(), worse)], Vec::new());
+        assert_eq!(compared.dimensions[0].change, Change::Worse);
     }
 
     #[test]
