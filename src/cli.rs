@@ -146,12 +146,16 @@ pub enum Command {
     /// (429 with retry-after, quota, brownout, hard down, recovery, slow first token, cut
     /// streams, circuit breaking, retries across the chain, cost), run one after another, each
     /// with its own run folder; writes scorecard.json, scorecard.md and scorecard.html. Exit 0,
-    /// or 1 when the overall grade is below --fail-below; 2 on bad input.
+    /// or 1 when the overall grade is below --fail-below; 2 on bad input. `chaos scorecard
+    /// compare A.json B.json` compares cards.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Scorecard {
+        #[command(subcommand)]
+        action: Option<ScorecardAction>,
         /// A target file (docs/scorecard.md), or `builtin:<profile>` for the built-in client
         /// (openai-python, anthropic-python, openai-node, anthropic-node, naive, exponential).
-        #[arg(long, value_name = "TARGET")]
-        target: String,
+        #[arg(long, value_name = "TARGET", required = true)]
+        target: Option<String>,
         /// The suite to run.
         #[arg(long, default_value = "standard", value_parser = ["standard"])]
         suite: String,
@@ -172,6 +176,44 @@ pub enum Command {
     Mock(MockArgs),
     /// Run one interposer standalone in front of an upstream, applying faults (until Ctrl-C).
     Proxy(ProxyArgs),
+}
+
+/// What `chaos scorecard` does besides grading.
+#[derive(Debug, Subcommand)]
+pub enum ScorecardAction {
+    /// Compare two or more scorecard.json files side by side: each dimension's grade and
+    /// figure in each card, and what got better or worse from the first card to the last (by
+    /// grade, then by the figure within a grade). Exit 0; 1 with --fail-on-regression when a
+    /// dimension's grade got worse; 2 on a file that is not a scorecard this version reads, or
+    /// cards of different suites or rubrics (unless --allow-mixed).
+    Compare(CompareArgs),
+}
+
+/// Arguments of `chaos scorecard compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// The cards, oldest (or "before") first.
+    #[arg(value_name = "SCORECARD.json", num_args = 2.., required = true)]
+    pub cards: Vec<PathBuf>,
+    /// `table` for a terminal, `md` to paste into a pull request, `json` (`chaos schema
+    /// scorecard-compare`).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+    /// Exit 1 when any dimension's grade got worse from the first card to the last (a figure
+    /// that moved within its grade does not count).
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Compare cards of different suites or rubric versions, under a note that says so.
+    #[arg(long)]
+    pub allow_mixed: bool,
+}
+
+/// `chaos scorecard compare --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Md,
+    Json,
 }
 
 /// `--speed F`, shared by `run` and `validate`.
@@ -297,6 +339,8 @@ pub enum SchemaOf {
     Scorecard,
     /// A `chaos scorecard --target` file, for editors (`schemas/scorecard-target.json`).
     ScorecardTarget,
+    /// `chaos scorecard compare --format json` (`schemas/scorecard-compare.v1.json`).
+    ScorecardCompare,
 }
 
 /// Arguments of `chaos proxy`.

@@ -110,9 +110,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Merge { results, out, replicas } => commands::merge(results, out.as_deref(), *replicas),
         Command::Bench { quick, out } => commands::bench(*quick, out.as_deref()).await,
         Command::Schema { of } => commands::schema(*of),
-        Command::Scorecard { target, suite: _, quick, out, fail_below, speed } => {
+        Command::Scorecard { action: Some(cli::ScorecardAction::Compare(args)), .. } => {
+            commands::compare(args)
+        }
+        Command::Scorecard { action: None, target, suite: _, quick, out, fail_below, speed } => {
             let how = commands::ScorecardHow {
-                target: target.clone(),
+                target: target.clone().unwrap_or_default(),
                 quick: *quick,
                 out: out.clone(),
                 fail_below: fail_below.clone(),

@@ -5,7 +5,10 @@
 //! `results.json`. A full-page screenshot is left at `target/browser-tier/report.png` for
 //! people to look at. Fails, never skips, without Chromium or npm.
 
-use std::process::Command;
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use crate::{sdk_tier::run, support::root};
 
@@ -49,13 +52,39 @@ const INSTALL_HINT: &str =
     "the browser tier needs Chromium (Debian: apt-get install chromium) and Node.js 20+ \
                             with npm, and the npm registry reachable on the first run";
 
+/// Readies the browser tools (`scripts/browser-tools`); returns their folder.
+fn browser_tools() -> String {
+    let tools =
+        run(&mut Command::new(root().join("scripts/browser-tools")), "scripts/browser-tools", INSTALL_HINT);
+    String::from_utf8_lossy(&tools.stdout).lines().last().unwrap_or_default().to_owned()
+}
+
+/// Loads `page` in Chromium with `tests/browser/<script>`, which leaves a screenshot at
+/// `target/browser-tier/<screenshot>` (returned) and prints what it saw as JSON (returned).
+pub fn seen_in_chromium(script: &str, page: &Path, screenshot: &str) -> (serde_json::Value, PathBuf) {
+    let tools = browser_tools();
+    let shots = root().join("target/browser-tier");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let screenshot = shots.join(screenshot);
+    let checked = run(
+        Command::new("node")
+            .arg(root().join("tests/browser").join(script))
+            .arg(page)
+            .arg(&screenshot)
+            .env("BROWSER_TOOLS", &tools),
+        &format!("node tests/browser/{script}"),
+        INSTALL_HINT,
+    );
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    let seen = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}): {stdout}"));
+    (seen, screenshot)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_runs_report_draws_every_chart_in_chromium() {
-    let root = root();
-    let tools =
-        run(&mut Command::new(root.join("scripts/browser-tools")), "scripts/browser-tools", INSTALL_HINT);
-    let tools = String::from_utf8_lossy(&tools.stdout).lines().last().unwrap_or_default().to_owned();
-
+    // Installing comes first: the run's figures should not share the machine with npm.
+    browser_tools();
     let (report, _reports) = crate::support::run_until(FALLBACK, std::future::pending()).await;
     let page = report.folder.join("report.html");
     let results: serde_json::Value =
@@ -66,21 +95,7 @@ async fn a_real_runs_report_draws_every_chart_in_chromium() {
         assert!(!html.contains(secret), "the report shows a key ({secret})");
     }
 
-    let shots = root.join("target/browser-tier");
-    std::fs::create_dir_all(&shots).expect("screenshot folder");
-    let screenshot = shots.join("report.png");
-    let checked = run(
-        Command::new("node")
-            .arg(root.join("tests/browser/check-report.mjs"))
-            .arg(&page)
-            .arg(&screenshot)
-            .env("BROWSER_TOOLS", &tools),
-        "node tests/browser/check-report.mjs",
-        INSTALL_HINT,
-    );
-    let stdout = String::from_utf8_lossy(&checked.stdout);
-    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("check-report printed no JSON ({e}): {stdout}"));
+    let (seen, screenshot) = seen_in_chromium("check-report.mjs", &page, "report.png");
 
     assert_eq!(seen["errors"], serde_json::json!([]), "console errors");
     assert_eq!(seen["requests"], serde_json::json!([]), "the page asked the network for something");

@@ -1,23 +1,55 @@
 //! `chaos scorecard` through the binary: the built-in openai-python and naive profiles graded
-//! on the quick suite at a speed (about 20 s each), their cards' files and their grades; a bad
-//! target refused before anything starts; the committed schemas.
+//! on the quick suite at a speed (about 20 s each, once per test binary: the cards are shared),
+//! their cards' files and their grades, and `chaos scorecard compare` of the two; a bad target
+//! refused before anything starts; cards that do not compare refused by name; the committed
+//! schemas.
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
 
-use crate::support::{assert_schema_committed, chaos};
+use crate::support::{assert_schema_committed, chaos, root};
 
-/// Runs the quick suite against `builtin:<profile>` at speed 10 into a temporary folder.
-fn graded(profile: &str, extra: &[&str]) -> (i32, serde_json::Value, tempfile::TempDir) {
-    let out = tempfile::tempdir().expect("a temporary folder");
-    let folder = out.path().display().to_string();
+/// One profile graded: the exit code, the card and its folder.
+pub struct Graded {
+    pub code: i32,
+    pub card: serde_json::Value,
+    pub out: PathBuf,
+}
+
+impl Graded {
+    pub fn file(&self) -> String {
+        self.out.join("scorecard.json").display().to_string()
+    }
+}
+
+/// openai-python graded with no `--fail-below`, once per test binary.
+pub fn openai_python() -> &'static Graded {
+    static GRADED: OnceLock<Graded> = OnceLock::new();
+    GRADED.get_or_init(|| graded("openai-python", &[]))
+}
+
+/// naive graded with `--fail-below B`, once per test binary.
+pub fn naive() -> &'static Graded {
+    static GRADED: OnceLock<Graded> = OnceLock::new();
+    GRADED.get_or_init(|| graded("naive", &["--fail-below", "B"]))
+}
+
+/// Runs the quick suite against `builtin:<profile>` at speed 10 into
+/// `target/scorecard-tier/<profile>` (kept, for a person to open).
+fn graded(profile: &str, extra: &[&str]) -> Graded {
+    let out = root().join("target/scorecard-tier").join(profile);
+    let _ = std::fs::remove_dir_all(&out);
+    let folder = out.display().to_string();
     let target = format!("builtin:{profile}");
     let mut args =
         vec!["scorecard", "--target", target.as_str(), "--quick", "--speed", "10", "--out", folder.as_str()];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = chaos(&args);
-    let text = std::fs::read_to_string(out.path().join("scorecard.json"))
+    let text = std::fs::read_to_string(out.join("scorecard.json"))
         .unwrap_or_else(|error| panic!("no scorecard.json ({error}): {stdout}\n{stderr}"));
-    (code, serde_json::from_str(&text).expect("scorecard.json is JSON"), out)
+    Graded { code, card: serde_json::from_str(&text).expect("scorecard.json is JSON"), out }
 }
 
 fn row<'a>(card: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -36,40 +68,36 @@ fn why<'a>(card: &'a serde_json::Value, id: &str) -> &'a str {
 
 #[test]
 fn naive_grades_worse_than_openai_python_on_retries_and_cost_and_fails_below_b() {
-    let (code, sdk, sdk_out) = graded("openai-python", &[]);
-    assert_eq!(code, 0, "no --fail-below: exit 0");
-    let (code, naive, _naive_out) = graded("naive", &["--fail-below", "B"]);
-    assert_eq!(code, 1, "naive's overall grade is below B");
+    let (sdk_graded, naive_graded) = (openai_python(), naive());
+    assert_eq!(sdk_graded.code, 0, "no --fail-below: exit 0");
+    assert_eq!(naive_graded.code, 1, "naive's overall grade is below B");
+    let (sdk, naive, sdk_out) = (&sdk_graded.card, &naive_graded.card, &sdk_graded.out);
 
-    assert_eq!(grade(&sdk, "retry_after"), "A", "openai-python waits as asked: {}", why(&sdk, "retry_after"));
-    assert_eq!(grade(&naive, "retry_after"), "F", "naive retries at once: {}", why(&naive, "retry_after"));
-    assert_eq!(grade(&sdk, "stream_cut"), "A", "the SDK hands a cut stream on: {}", why(&sdk, "stream_cut"));
-    assert_eq!(grade(&naive, "stream_cut"), "F", "naive pays twice: {}", why(&naive, "stream_cut"));
-    assert!(
-        grade(&naive, "cost") > grade(&sdk, "cost"),
-        "naive's letter is worse: {}",
-        grade(&naive, "cost")
-    );
+    assert_eq!(grade(sdk, "retry_after"), "A", "openai-python waits as asked: {}", why(sdk, "retry_after"));
+    assert_eq!(grade(naive, "retry_after"), "F", "naive retries at once: {}", why(naive, "retry_after"));
+    assert_eq!(grade(sdk, "stream_cut"), "A", "the SDK hands a cut stream on: {}", why(sdk, "stream_cut"));
+    assert_eq!(grade(naive, "stream_cut"), "F", "naive pays twice: {}", why(naive, "stream_cut"));
+    assert!(grade(naive, "cost") > grade(sdk, "cost"), "naive's letter is worse: {}", grade(naive, "cost"));
     // Both retry a quota 429, as openai-python's status rule does; neither has a breaker.
-    assert_eq!((grade(&sdk, "quota"), grade(&naive, "quota")), ("F", "F"));
+    assert_eq!((grade(sdk, "quota"), grade(naive, "quota")), ("F", "F"));
     // The SDK's timeout covers the whole attempt, so a stalled stream ends within it; naive
     // retries it, waits the stall out and pays again.
-    assert_eq!(grade(&sdk, "stream_stall"), "A", "{}", why(&sdk, "stream_stall"));
-    assert_eq!(grade(&naive, "stream_stall"), "F", "{}", why(&naive, "stream_stall"));
+    assert_eq!(grade(sdk, "stream_stall"), "A", "{}", why(sdk, "stream_stall"));
+    assert_eq!(grade(naive, "stream_stall"), "F", "{}", why(naive, "stream_stall"));
     // Both retry a 529 at the Anthropic fallback as their status rule says.
-    assert_eq!(grade(&sdk, "overloaded_529"), "A", "{}", why(&sdk, "overloaded_529"));
-    assert_eq!(grade(&sdk, "key_exhaustion"), "not graded");
+    assert_eq!(grade(sdk, "overloaded_529"), "A", "{}", why(sdk, "overloaded_529"));
+    assert_eq!(grade(sdk, "key_exhaustion"), "not graded");
 
     // The card's files, each row linking to a run's report that exists.
     for row in sdk["dimensions"].as_array().unwrap().iter().filter(|row| row["grade"] != "not graded") {
         let report = row["report"].as_str().expect("a graded row links its run");
-        assert!(sdk_out.path().join(report).is_file(), "{report}");
+        assert!(sdk_out.join(report).is_file(), "{report}");
     }
-    let markdown = std::fs::read_to_string(sdk_out.path().join("scorecard.md")).unwrap();
+    let markdown = std::fs::read_to_string(sdk_out.join("scorecard.md")).unwrap();
     assert!(markdown.contains("| 429 with retry-after: retries wait as asked ★ | **A** |"), "{markdown}");
-    let html = std::fs::read_to_string(sdk_out.path().join("scorecard.html")).unwrap();
+    let html = std::fs::read_to_string(sdk_out.join("scorecard.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("report.html") && !html.contains("<script"));
-    assert_valid_card(&sdk);
+    assert_valid_card(sdk);
 }
 
 fn assert_valid_card(card: &serde_json::Value) {
@@ -116,6 +144,12 @@ fn the_example_litellm_target_generates_scenarios_that_check() {
 #[test]
 fn the_committed_scorecard_schemas_are_what_chaos_schema_prints() {
     assert_schema_committed("scorecard", "schemas/scorecard.v1.json", "the scorecard types", "");
+    assert_schema_committed(
+        "scorecard-compare",
+        "schemas/scorecard-compare.v1.json",
+        "the comparison's types",
+        "",
+    );
     assert_schema_committed(
         "scorecard-target",
         "schemas/scorecard-target.json",

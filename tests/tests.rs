@@ -49,6 +49,8 @@ mod scenario_schema;
 mod scenarios;
 mod schema;
 mod scorecard;
+mod scorecard_browser;
+mod scorecard_compare;
 mod sdk_tier;
 mod secrets;
 mod shards;

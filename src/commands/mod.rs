@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod compare;
 mod listen;
 mod merge;
 mod mock;
@@ -16,6 +17,7 @@ mod split;
 
 pub use bench::bench;
 pub use check::check;
+pub use compare::compare;
 pub use merge::merge;
 pub use mock::mock;
 pub use proxy::proxy;

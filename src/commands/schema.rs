@@ -14,6 +14,7 @@ pub fn schema(of: SchemaOf) -> anyhow::Result<Exit> {
         SchemaOf::Scenario => scenario::scenario_schema(),
         SchemaOf::Scorecard => crate::scorecard::scorecard_schema(),
         SchemaOf::ScorecardTarget => crate::suite::target_file::target_file_schema(),
+        SchemaOf::ScorecardCompare => crate::scorecard::compare::comparison_schema(),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     writeln!(std::io::stdout().lock(), "{text}").context("cannot write the schema to stdout")?;

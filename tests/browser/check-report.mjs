@@ -4,32 +4,10 @@
 // text, and a full-page screenshot at the given path.
 // Usage: node check-report.mjs REPORT.html SCREENSHOT.png
 // Env: BROWSER_TOOLS (where scripts/browser-tools installed playwright-core), CHROMIUM.
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import path from "node:path";
+import { fileAndScreenshot, openPage } from "./page.mjs";
 
-const [report, screenshot] = process.argv.slice(2);
-if (!report || !screenshot) {
-  console.error("usage: node check-report.mjs REPORT.html SCREENSHOT.png");
-  process.exit(2);
-}
-const require = createRequire(path.resolve(process.env.BROWSER_TOOLS || ".", "package.json"));
-const { chromium } = require("playwright-core");
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  // As root, without a sandbox; no background traffic (this machine's network is closed).
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const errors = [];
-  const requests = [];
-  page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });
-  page.on("pageerror", (error) => errors.push(String(error)));
-  page.on("request", (request) => { if (!request.url().startsWith("file:")) requests.push(request.url()); });
-  await page.goto(pathToFileURL(path.resolve(report)).href, { waitUntil: "load" });
+const [report, screenshot] = fileAndScreenshot("node check-report.mjs REPORT.html SCREENSHOT.png");
+const seen = await openPage(report, screenshot, async (page) => {
   await page.waitForFunction(() => window.chaosReport && window.chaosReport.ready, null, { timeout: 15000 });
   const charts = await page.evaluate(() => window.chaosReport.charts.map((chart) => {
     const u = chart.plot;
@@ -47,8 +25,6 @@ try {
   }));
   const verdict = (await page.textContent("#verdict")).trim();
   const verdictAttribute = await page.getAttribute("#verdict", "data-verdict");
-  await page.screenshot({ path: screenshot, fullPage: true });
-  console.log(JSON.stringify({ errors, requests, charts, verdict, verdict_attribute: verdictAttribute }));
-} finally {
-  await browser.close();
-}
+  return { charts, verdict, verdict_attribute: verdictAttribute };
+});
+console.log(JSON.stringify(seen));

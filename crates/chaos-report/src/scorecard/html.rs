@@ -33,7 +33,7 @@ pub fn render(card: &Scorecard) -> String {
                 table {
                     tr { th { "dimension" } th { "grade" } th { "figure" } th { "threshold" } th { "evidence" } th { "why" } }
                     @for row in &card.dimensions {
-                        tr {
+                        tr data-dimension=(row.id) {
                             td { (row.title) @if row.critical { " ★" } }
                             td class={ "g " (class(row.grade)) } { (row.grade.label()) }
                             td { @if let Some(figure) = row.figure { (number(figure)) " " (row.unit) } }

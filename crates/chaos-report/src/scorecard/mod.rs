@@ -7,7 +7,10 @@
 //!   from its scenario's `Results`.
 //! - [`evidence`] — the figures a grade reads out of `Results`, and a run's series for its chart.
 //! - [`markdown`], [`html`] — `scorecard.md` and `scorecard.html`, rendered from the card alone.
+//! - [`compare`] — several cards side by side and what got better or worse (`chaos scorecard
+//!   compare`).
 
+pub mod compare;
 #[cfg(test)]
 mod drift;
 pub mod evidence;

@@ -61,6 +61,13 @@ pub struct Dimension {
     read: Option<Read>,
 }
 
+impl Dimension {
+    /// Which way its figure improves (`chaos scorecard compare` orders two figures by it).
+    pub fn better(&self) -> Better {
+        (self.thresholds)(&Context { timeout_s: 1.0, retries: 0, hops: 1, anthropic_upstream: true }).better
+    }
+}
+
 const fn fixed(better: Better, bounds: [f64; 4]) -> Thresholds {
     Thresholds { better, bounds }
 }
