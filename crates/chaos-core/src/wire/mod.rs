@@ -4,12 +4,15 @@
 //! Checked against the official SDKs and the providers' documented formats.
 
 pub mod anthropic;
+pub mod bedrock;
+pub mod eventstream;
 mod json_tokens;
 mod json_top;
 pub mod openai;
 pub mod retry_after;
 pub mod sse;
 pub mod sse_split;
+pub mod stream_split;
 pub mod tokens;
 pub mod usage;
 
