@@ -69,9 +69,14 @@ pub fn failure(status: u16) -> CannedResponse {
 pub fn throttled(retry_after: Option<Duration>) -> CannedResponse {
     let response = failure(429);
     match retry_after {
-        Some(wait) => response.with_header("retry-after", (wait.as_secs_f64().ceil() as u64).to_string()),
+        Some(wait) => response.with_header("retry-after", whole_seconds(wait)),
         None => response,
     }
+}
+
+/// A wait as `retry-after` writes it: whole seconds, rounded up.
+pub fn whole_seconds(wait: Duration) -> String {
+    (wait.as_secs_f64().ceil() as u64).to_string()
 }
 
 /// `ModelNotReadyException`: the model is not ready to serve (an imported model still
