@@ -121,7 +121,9 @@ impl AnswerWatch {
         for event in splitter.push(data) {
             let meter = self.meter.as_mut();
             if self.terminated {
-                meter.map(|meter| meter.trailer(&event));
+                if let Some(meter) = meter {
+                    meter.trailer(&event);
+                }
             } else if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
                 self.terminated = true;
             } else if meter.is_some_and(|meter| meter.event(&event)) {
