@@ -358,7 +358,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "PEM")]
     pub upstream_ca: Option<std::path::PathBuf>,
     /// The upstream's API family, for the shape of injected errors.
-    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic"])]
+    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic", "bedrock"])]
     pub family: String,
     /// Not an interposer: copy each connection's bytes both ways to the upstream, with no
     /// HTTP, faults or records (an `http://` upstream only). The floor `chaos bench` measures
@@ -382,6 +382,9 @@ pub struct MockArgs {
     /// Serve an Anthropic mock here (repeatable; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub anthropic: Vec<std::net::SocketAddr>,
+    /// Serve a Bedrock Converse mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub bedrock: Vec<std::net::SocketAddr>,
     /// Accept only N generated keys per mock (`sk-chaos-<family>-0` …); default: any key.
     #[arg(long, value_name = "N")]
     pub keys: Option<u32>,

@@ -17,7 +17,11 @@ use crate::{
 
 /// Runs the interposer the arguments ask for.
 pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
-    let family = if args.family == "anthropic" { ApiFamily::Anthropic } else { ApiFamily::OpenAi };
+    let family = match args.family.as_str() {
+        "anthropic" => ApiFamily::Anthropic,
+        "bedrock" => ApiFamily::Bedrock,
+        _ => ApiFamily::OpenAi,
+    };
     let upstream: http::Uri = match args.upstream.parse() {
         Ok(uri) => uri,
         Err(error) => {

@@ -9,18 +9,10 @@ names a format gets the answer as sent.
 from __future__ import annotations
 
 import math
-import queue
-import re
-import signal
-import subprocess
-import tempfile
-import threading
 import time
 
 import openai
 import pytest
-
-from conftest import ROOT, _pump, chaos_bin
 
 SMALL = "text-embedding-3-small"
 LARGE = "text-embedding-3-large"
@@ -28,7 +20,6 @@ ADA = "text-embedding-ada-002"
 TEXTS = ["Chaos testing a gateway.", "Embeddings are billed by input tokens only."]
 # The mock counts an input as the chat prompts' content: ceil(characters / 4), no framing.
 TEXT_TOKENS = sum(-(-len(text) // 4) for text in TEXTS)
-PROXY_LISTENING = re.compile(r"^openai interposer listening on (http://\S+)")
 
 
 def client(base_url: str, **kwargs) -> openai.OpenAI:
@@ -42,29 +33,9 @@ def norm(vector: list[float]) -> float:
 
 
 @pytest.fixture
-def proxy():
-    """A factory: `proxy(upstream, *faults)` starts `chaos proxy` in front of `upstream`; all are
-    stopped with SIGINT at teardown and must exit cleanly."""
-    started: list[subprocess.Popen] = []
-
-    def start(upstream: str, *faults: str) -> str:
-        args = [str(chaos_bin()), "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--threads", "1"]
-        for fault in faults:
-            args += ["--fault", fault]
-        process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
-        started.append(process)
-        lines: queue.Queue = queue.Queue()
-        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
-        deadline = time.monotonic() + 10
-        while (line := lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
-            if match := PROXY_LISTENING.match(line):
-                return match[1] + "/v1"
-        pytest.fail(f"`{' '.join(args)}` printed no address (exit {process.poll()})")
-
-    yield start
-    for process in started:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=5) == 0, "chaos proxy exits cleanly on SIGINT"
+def proxy(interposer):
+    """`proxy(upstream, *faults)`: the OpenAI base URL of `chaos proxy` in front of `upstream`."""
+    return lambda upstream, *faults: interposer(upstream, *faults) + "/v1"
 
 
 def test_float_embeddings_are_unit_vectors_of_the_models_dimensions_with_input_usage(mock):

@@ -99,6 +99,8 @@ pub fn limit_exceeded(
                 std::time::SystemTime::now(),
             )
         }
+        // Bedrock sends no rate-limit headers and no wait: its SDKs back off on the exception.
+        ApiFamily::Bedrock => crate::wire::bedrock::throttled(None),
     }
 }
 

@@ -1,7 +1,9 @@
 //! `inject`: puts a bad event into a stream after N events: a malformed one (invalid JSON), or
 //! a mid-stream error in the family's own format, after which the stream ends (OpenAI: a
-//! `data:` chunk with an `"error"` key; Anthropic: `event: error`). The SDKs raise on both and
-//! do not retry: the answer is lost after it started. With `in: tool_arguments` it counts only
+//! `data:` chunk with an `"error"` key; Anthropic: `event: error`; Bedrock: an exception frame,
+//! `modelStreamErrorException`). The SDKs raise on each and do not retry: the answer is lost
+//! after it started. Bedrock's malformed event is a whole frame whose message CRC is wrong, the
+//! one torn frame a fault writes. With `in: tool_arguments` it counts only
 //! tool-call argument fragments ([`EventScope`]), so the bad event lands inside a call.
 
 use bytes::Bytes;
@@ -14,7 +16,7 @@ use super::{Decision, EventAction, EventScope, Fault, FaultContext, RequestView}
 use crate::{
     located::{choose, Checked},
     speed::Speed,
-    wire::{sse, sse_split::SseEvent, ApiFamily},
+    wire::{bedrock, sse, sse_split::SseEvent, ApiFamily},
 };
 
 /// `inject: { kind: error | malformed, after_events: 5 }`
@@ -93,6 +95,13 @@ impl InjectFault {
             ApiFamily::Anthropic => {
                 Bytes::from_static(b"event: content_block_delta\ndata: {\"type\": \"content_block_del\n\n")
             }
+            ApiFamily::Bedrock => {
+                let frame = bedrock::event("contentBlockDelta", &json!({ "contentBlockIndex": 0, "delta": { "text": "" } }));
+                let mut torn = frame.to_vec();
+                let last = torn.len() - 1;
+                torn[last] ^= 0xff;
+                Bytes::from(torn)
+            }
         }
     }
 
@@ -105,6 +114,10 @@ impl InjectFault {
             ApiFamily::Anthropic => sse::named(
                 "error",
                 &json!({ "type": "error", "error": { "type": "overloaded_error", "message": "Overloaded" } }),
+            ),
+            ApiFamily::Bedrock => bedrock::exception_frame(
+                "modelStreamErrorException",
+                "The model encountered an error while streaming the response. Try your request again.",
             ),
         }
     }
@@ -136,5 +149,18 @@ mod tests {
         let EventAction::InsertBefore(event) = fault.on_event(&at(0)) else { panic!("inserted") };
         assert!(event.ends_with(b"\n\n"));
         assert!(serde_json::from_slice::<serde_json::Value>(&event[6..event.len() - 2]).is_err());
+    }
+
+    #[test]
+    fn bedrock_gets_an_exception_frame_and_a_torn_frame() {
+        use crate::wire::eventstream::{Frame, FrameError};
+        let fault = InjectFault { what: Injected::Error, after_events: 0, scope: EventScope::Events, family: ApiFamily::Bedrock };
+        let EventAction::EndWith(error) = fault.on_event(&at(0)) else { panic!("ends with an error") };
+        let frame = Frame::decode(&error).expect("a whole frame");
+        assert_eq!(frame.message_type(), Some("exception"));
+        assert_eq!(frame.event_type(), Some("modelStreamErrorException"));
+        let malformed = InjectFault { what: Injected::Malformed, ..fault };
+        let EventAction::InsertBefore(torn) = malformed.on_event(&at(0)) else { panic!("inserted") };
+        assert_eq!(Frame::decode(&torn), Err(FrameError::MessageCrc));
     }
 }

@@ -23,7 +23,7 @@ use crate::{
     delay::{DelayDistribution, RawLatency},
     located::{Checked, Located},
     speed::Speed,
-    wire::{anthropic, openai, ApiFamily, CannedResponse, LimitHeaders},
+    wire::{anthropic, bedrock, openai, ApiFamily, CannedResponse, LimitHeaders},
 };
 
 /// The statuses this fault can return for an API family.
@@ -31,6 +31,8 @@ pub fn supported_statuses(family: ApiFamily) -> &'static [u16] {
     match family {
         ApiFamily::OpenAi => &[200, 400, 408, 429, 500, 502, 503, 504],
         ApiFamily::Anthropic => &[200, 400, 408, 429, 500, 502, 503, 504, 529],
+        // No 200 with an error body: Bedrock's errors are never sent with a 2xx.
+        ApiFamily::Bedrock => &[400, 408, 424, 429, 500, 502, 503, 504],
     }
 }
 
@@ -222,6 +224,12 @@ fn failure(family: ApiFamily, status: u16, model: Option<&str>, retry_after: Opt
             (ApiFamily::Anthropic, status) => {
                 anthropic::with_retry_after(anthropic::server_error(status), retry_after)
             }
+            (ApiFamily::Bedrock, 429) => bedrock::throttled(retry_after),
+            // The same `retry-after` a 429's carries, when the fault asks for one.
+            (ApiFamily::Bedrock, status) => match retry_after {
+                Some(wait) => bedrock::failure(status).with_header("retry-after", bedrock::whole_seconds(wait)),
+                None => bedrock::failure(status),
+            },
         }
 }
 
@@ -384,5 +392,20 @@ mod tests {
         let quota = StatusFault { quota: true, ..fault(429, ApiFamily::OpenAi, None) };
         let Decision::Respond(quota) = quota.on_request(&REQUEST, &mut rng()) else { panic!("responds") };
         assert_eq!(header(&quota, "x-ratelimit-remaining-requests"), None, "a quota is no rate limit");
+    }
+
+    #[test]
+    fn bedrock_faults_name_the_exception_in_x_amzn_errortype() {
+        let throttled = respond(429, ApiFamily::Bedrock, Some(Duration::from_secs(2)));
+        let kind = header(&throttled, "x-amzn-errortype").and_then(|v| v.split(':').next());
+        assert_eq!((throttled.status, kind), (429, Some("ThrottlingException")));
+        assert_eq!(header(&throttled, "retry-after"), Some("2"));
+        let body: serde_json::Value = serde_json::from_slice(&throttled.body).unwrap();
+        assert!(body["message"].is_string(), "{body}");
+        let unavailable = respond(503, ApiFamily::Bedrock, None);
+        let kind = header(&unavailable, "x-amzn-errortype").and_then(|v| v.split(':').next());
+        assert_eq!(kind, Some("ServiceUnavailableException"));
+        assert_eq!(header(&unavailable, "retry-after"), None);
+        assert!(!supported_statuses(ApiFamily::Bedrock).contains(&200), "Bedrock never errs with a 2xx");
     }
 }

@@ -12,7 +12,8 @@ use serde_saphyr::{Location, Spanned};
 use super::{build::Checked, error::Located, plan::RemoteUpstream, raw::RawUpstream};
 use crate::{located::choose, loopback::is_loopback_host, wire::ApiFamily};
 
-const FAMILIES: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
+const FAMILIES: &[(&str, ApiFamily)] =
+    &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic), ("bedrock", ApiFamily::Bedrock)];
 
 /// The providers whose family needs no `family:`.
 const KNOWN_HOSTS: &[(&str, ApiFamily)] =

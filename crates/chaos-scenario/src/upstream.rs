@@ -18,7 +18,8 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const MOCKS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
+const MOCKS: &[(&str, ApiFamily)] =
+    &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic), ("bedrock", ApiFamily::Bedrock)];
 
 pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Checked<Upstream> {
     let (family, remote) = match (&raw.mock, &raw.url) {

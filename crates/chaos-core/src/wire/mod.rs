@@ -4,12 +4,15 @@
 //! Checked against the official SDKs and the providers' documented formats.
 
 pub mod anthropic;
+pub mod bedrock;
+pub mod eventstream;
 mod json_tokens;
 mod json_top;
 pub mod openai;
 pub mod retry_after;
 pub mod sse;
 pub mod sse_split;
+pub mod stream_split;
 pub mod tokens;
 pub mod usage;
 
@@ -25,6 +28,8 @@ pub enum ApiFamily {
     OpenAi,
     /// Anthropic Messages.
     Anthropic,
+    /// Amazon Bedrock's Converse and ConverseStream (an AWS event stream, not SSE).
+    Bedrock,
 }
 
 impl fmt::Display for ApiFamily {
@@ -32,6 +37,7 @@ impl fmt::Display for ApiFamily {
         f.write_str(match self {
             ApiFamily::OpenAi => "openai",
             ApiFamily::Anthropic => "anthropic",
+            ApiFamily::Bedrock => "bedrock",
         })
     }
 }
@@ -116,6 +122,7 @@ pub fn too_large(family: ApiFamily) -> CannedResponse {
         ApiFamily::Anthropic => {
             anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
         }
+        ApiFamily::Bedrock => bedrock::failure(413),
     }
 }
 
@@ -125,6 +132,7 @@ pub fn malformed_body(family: ApiFamily) -> CannedResponse {
     match family {
         ApiFamily::OpenAi => openai::error(400, message, "invalid_request_error", None, None),
         ApiFamily::Anthropic => anthropic::error(400, "invalid_request_error", message),
+        ApiFamily::Bedrock => bedrock::error(400, "ValidationException", message),
     }
 }
 

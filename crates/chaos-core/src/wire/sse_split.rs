@@ -1,7 +1,11 @@
 //! Splits a byte stream into whole SSE events (each ending in a blank line, `\n\n` or
 //! `\r\n\r\n`), however the bytes were chunked on the way. Holds back only an unfinished event.
+//! [`SseEvent`] views one event — an SSE event, or an AWS event-stream frame (Bedrock's), whose
+//! name is its `:event-type` and whose data is its payload.
 
 use bytes::{Bytes, BytesMut};
+
+use super::eventstream::Frame;
 
 /// Incremental event splitter: one pass over each byte (it remembers how far it has looked),
 /// lines ending in LF or CRLF, an event ending at the first empty line.
@@ -54,12 +58,23 @@ pub struct SseEvent<'a> {
     pub tool_argument: Option<u64>,
 }
 
-impl SseEvent<'_> {
-    fn data(&self) -> impl Iterator<Item = &[u8]> {
-        self.bytes
-            .split(|b| *b == b'\n')
-            .filter_map(|line| line.strip_prefix(b"data:"))
-            .map(|d| d.trim_ascii())
+impl<'a> SseEvent<'a> {
+    /// The event as an AWS event-stream frame, when it is one (SSE text never starts with NUL,
+    /// a frame under 16 MiB always does).
+    pub fn frame(&self) -> Option<Frame<'a>> {
+        (self.bytes.first() == Some(&0)).then(|| Frame::decode(self.bytes).ok()).flatten()
+    }
+
+    /// Each `data:` line's value; a frame's payload.
+    pub fn data(&self) -> impl Iterator<Item = &'a [u8]> {
+        let payload = self.frame().map(|frame| frame.payload);
+        let lines = payload.is_none().then(|| {
+            self.bytes
+                .split(|b| *b == b'\n')
+                .filter_map(|line| line.strip_prefix(b"data:"))
+                .map(|d| d.trim_ascii())
+        });
+        payload.into_iter().chain(lines.into_iter().flatten())
     }
 
     /// OpenAI's `data: [DONE]`.
@@ -67,28 +82,40 @@ impl SseEvent<'_> {
         self.data().any(|d| d == b"[DONE]")
     }
 
-    /// The event's name (`event:` line), if it has one.
-    pub fn name(&self) -> Option<&[u8]> {
+    /// The event's name (`event:` line; a frame's `:event-type` or `:exception-type`), if it
+    /// has one.
+    pub fn name(&self) -> Option<&'a [u8]> {
+        if let Some(frame) = self.frame() {
+            return frame.event_type().map(str::as_bytes);
+        }
         self.bytes
             .split(|b| *b == b'\n')
             .find_map(|line| line.strip_prefix(b"event:"))
             .map(|n| n.trim_ascii())
     }
 
-    /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`, and the
-    /// terminal events of OpenAI's Responses API.
+    /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`, the
+    /// terminal events of OpenAI's Responses API, and Bedrock's `messageStop` (its `metadata`,
+    /// with the usage, follows it).
     pub fn is_terminator(&self) -> bool {
         self.is_done()
             || matches!(
                 self.name(),
-                Some(b"message_stop" | b"response.completed" | b"response.incomplete" | b"response.failed")
+                Some(
+                    b"message_stop"
+                        | b"response.completed"
+                        | b"response.incomplete"
+                        | b"response.failed"
+                        | b"messageStop"
+                )
             )
     }
 
     /// Whether the event carries a fragment of a tool call's arguments: an OpenAI chunk whose
     /// `delta.tool_calls` has a non-empty `function.arguments`, an Anthropic `input_json_delta`,
-    /// a Responses API `response.function_call_arguments.delta`. Most text events are told
-    /// apart by a byte search, without parsing.
+    /// a Responses API `response.function_call_arguments.delta`, a Bedrock `contentBlockDelta`
+    /// with `delta.toolUse.input`. Most text events are told apart by a byte search, without
+    /// parsing.
     pub fn carries_tool_arguments(&self) -> bool {
         let has = |needle: &[u8]| self.bytes.windows(needle.len()).any(|w| w == needle);
         match self.name() {
@@ -97,6 +124,10 @@ impl SseEvent<'_> {
                     .is_ok_and(|v| v["delta"]["type"] == "input_json_delta")
             }),
             Some(b"response.function_call_arguments.delta") => true,
+            Some(b"contentBlockDelta") if has(b"toolUse") => self.data().any(|d| {
+                serde_json::from_slice::<serde_json::Value>(d)
+                    .is_ok_and(|v| v["delta"]["toolUse"]["input"].as_str().is_some_and(|i| !i.is_empty()))
+            }),
             Some(_) => false,
             None if has(b"\"tool_calls\"") => {
                 self.data().any(|d| {
@@ -196,6 +227,33 @@ mod tests {
         assert!(!event(text).carries_tool_arguments(), "a text that names it is not one");
         assert!(!event(b"data: {\"choices\":[{\"delta\":{\"content\":\"tool_calls\"}}]}\n\n")
             .carries_tool_arguments());
+    }
+
+    #[test]
+    fn a_bedrock_frame_is_named_by_its_event_type_and_read_from_its_payload() {
+        let stop =
+            crate::wire::bedrock::event("messageStop", &serde_json::json!({ "stopReason": "end_turn" }));
+        let view = SseEvent { index: 0, bytes: &stop, tool_argument: None };
+        assert_eq!(view.name(), Some(&b"messageStop"[..]));
+        assert!(view.is_terminator());
+        assert_eq!(view.data().collect::<Vec<_>>(), [&br#"{"stopReason":"end_turn"}"#[..]]);
+        let tool = crate::wire::bedrock::event(
+            "contentBlockDelta",
+            &serde_json::json!({ "contentBlockIndex": 0, "delta": { "toolUse": { "input": "{\"a" } } }),
+        );
+        assert!(SseEvent { index: 0, bytes: &tool, tool_argument: None }.carries_tool_arguments());
+        let text = crate::wire::bedrock::event(
+            "contentBlockDelta",
+            &serde_json::json!({ "contentBlockIndex": 0, "delta": { "text": "toolUse" } }),
+        );
+        assert!(!SseEvent { index: 0, bytes: &text, tool_argument: None }.carries_tool_arguments());
+        let mut torn = stop.to_vec();
+        torn[20] ^= 1;
+        assert_eq!(
+            SseEvent { index: 0, bytes: &torn, tool_argument: None }.name(),
+            None,
+            "a bad CRC is no frame"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! - an OpenAI stream: the `include_usage` chunk (`"choices":[]` with `usage`), the last before
 //!   `[DONE]`;
 //! - an Anthropic stream: `message_start.message.usage.input_tokens`, and the cumulative
-//!   `message_delta.usage.output_tokens`.
+//!   `message_delta.usage.output_tokens`;
+//! - Bedrock: `usage.inputTokens / outputTokens`, in a Converse answer and in a
+//!   ConverseStream's `metadata` event.
 //!
 //! Checked against the official SDKs and the providers' documented formats.
 
@@ -29,12 +31,14 @@ impl ReportedUsage {
     }
 }
 
-/// Either family's `usage` object.
+/// Any family's `usage` object.
 #[derive(Deserialize, Default)]
 struct UsageFields {
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
+    #[serde(alias = "inputTokens")]
     input_tokens: Option<u64>,
+    #[serde(alias = "outputTokens")]
     output_tokens: Option<u64>,
 }
 
@@ -71,8 +75,8 @@ pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
         let field = match key {
             b"prompt_tokens" => &mut fields.prompt_tokens,
             b"completion_tokens" => &mut fields.completion_tokens,
-            b"input_tokens" => &mut fields.input_tokens,
-            b"output_tokens" => &mut fields.output_tokens,
+            b"input_tokens" | b"inputTokens" => &mut fields.input_tokens,
+            b"output_tokens" | b"outputTokens" => &mut fields.output_tokens,
             _ => return,
         };
         match count(value) {
@@ -100,9 +104,9 @@ fn count(value: &[u8]) -> Result<Option<u64>, ()> {
     }
 }
 
-/// The JSON after an event's `data:`.
+/// The JSON after an event's `data:` (a frame's payload).
 fn data<'a>(event: &SseEvent<'a>) -> Option<&'a [u8]> {
-    event.bytes.split(|b| *b == b'\n').find_map(|line| line.strip_prefix(b"data:")).map(<[u8]>::trim_ascii)
+    event.data().next()
 }
 
 /// What one OpenAI chunk says about billing.
@@ -145,7 +149,7 @@ pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
     ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
 }
 
-/// What one Anthropic event says about billing.
+/// What one Anthropic event (or Bedrock frame, [`bedrock_event`]) says about billing.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AnthropicEvent {
     /// A `content_block_delta`: generated content (one token per delta in the mocks).
@@ -185,6 +189,20 @@ pub fn anthropic_event(event: &SseEvent<'_>) -> AnthropicEvent {
     }
 }
 
+/// Classifies a Bedrock ConverseStream frame by its `:event-type`: `contentBlockDelta` is
+/// content, `metadata` carries the usage (parsed only then).
+pub fn bedrock_event(event: &SseEvent<'_>) -> AnthropicEvent {
+    match event.name() {
+        Some(b"contentBlockDelta") => AnthropicEvent::Content,
+        Some(b"metadata") => {
+            let usage =
+                data(event).and_then(|d| serde_json::from_slice::<WithUsage>(d).ok()).and_then(|m| m.usage);
+            AnthropicEvent::Usage(usage.map(ReportedUsage::from).unwrap_or_default())
+        }
+        _ => AnthropicEvent::Other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +219,26 @@ mod tests {
         assert_eq!(of_answer(anthropic), Some(ReportedUsage { input: Some(9), output: Some(3) }));
         assert_eq!(of_answer(br#"{"object":"list","data":[]}"#), Some(ReportedUsage::default()));
         assert_eq!(of_answer(br#"{"usage":{"prompt_tok"#), None, "a body cut short is not JSON");
+        let bedrock = br#"{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":7,"outputTokens":2,"totalTokens":9},"metrics":{"latencyMs":12}}"#;
+        assert_eq!(of_answer(bedrock), Some(ReportedUsage { input: Some(7), output: Some(2) }));
+    }
+
+    #[test]
+    fn bedrock_frames_bill_from_metadata() {
+        let metadata = crate::wire::bedrock::event(
+            "metadata",
+            &serde_json::json!({ "usage": { "inputTokens": 11, "outputTokens": 4, "totalTokens": 15 }, "metrics": { "latencyMs": 3 } }),
+        );
+        let usage = ReportedUsage { input: Some(11), output: Some(4) };
+        assert_eq!(bedrock_event(&event(&metadata)), AnthropicEvent::Usage(usage));
+        let delta = crate::wire::bedrock::event(
+            "contentBlockDelta",
+            &serde_json::json!({ "delta": { "text": "a" } }),
+        );
+        assert_eq!(bedrock_event(&event(&delta)), AnthropicEvent::Content);
+        let stop =
+            crate::wire::bedrock::event("messageStop", &serde_json::json!({ "stopReason": "end_turn" }));
+        assert_eq!(bedrock_event(&event(&stop)), AnthropicEvent::Other);
     }
 
     #[test]

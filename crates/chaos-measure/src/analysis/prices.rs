@@ -15,8 +15,9 @@ use crate::scenario::plan::ModelPrice;
 /// Where the default prices come from, and when they were read.
 pub const DEFAULT_TABLE_SOURCE: &str = "chaos default table: https://openai.com/api/pricing/ and \
      https://docs.anthropic.com/en/docs/about-claude/pricing (standard tier, no caching or batch \
-     discounts; embeddings models bill input tokens only), as of 2025-06-01; cross-checked against \
-     LiteLLM's model_prices_and_context_window.json";
+     discounts; embeddings models bill input tokens only), as of 2025-06-01; Bedrock model ids: \
+     https://aws.amazon.com/bedrock/pricing/ (on-demand, US East (N. Virginia)), as of 2026-12-07; \
+     cross-checked against LiteLLM's model_prices_and_context_window.json";
 
 /// Model, then US dollars per million input and output tokens (an embeddings model generates
 /// no output: its output price is 0).
@@ -36,6 +37,16 @@ const DEFAULT_TABLE: &[(&str, f64, f64)] = &[
     ("text-embedding-3-small", 0.02, 0.0),
     ("text-embedding-3-large", 0.13, 0.0),
     ("text-embedding-ada-002", 0.10, 0.0),
+    // Bedrock's model ids, priced on their own: a fallback to Bedrock bills Bedrock's price.
+    ("anthropic.claude-3-5-sonnet-20240620-v1:0", 3.00, 15.00),
+    ("anthropic.claude-3-5-sonnet-20241022-v2:0", 3.00, 15.00),
+    ("anthropic.claude-3-5-haiku-20241022-v1:0", 0.80, 4.00),
+    ("anthropic.claude-3-haiku-20240307-v1:0", 0.25, 1.25),
+    ("amazon.nova-pro-v1:0", 0.80, 3.20),
+    ("amazon.nova-lite-v1:0", 0.06, 0.24),
+    ("amazon.nova-micro-v1:0", 0.035, 0.14),
+    ("meta.llama3-8b-instruct-v1:0", 0.30, 0.60),
+    ("meta.llama3-70b-instruct-v1:0", 2.65, 3.50),
 ];
 
 /// Which table a price came from.
@@ -93,6 +104,18 @@ mod tests {
 
     fn per_million(price: ModelPrice) -> (f64, f64) {
         ((price.input * 1e6 * 1e6).round() / 1e6, (price.output * 1e6 * 1e6).round() / 1e6)
+    }
+
+    #[test]
+    fn bedrock_model_ids_have_bedrock_s_prices() {
+        let scenario = BTreeMap::new();
+        let book = PriceBook { scenario: &scenario };
+        let price = |model: &str| book.price(model).map(|(price, _)| per_million(price));
+        assert_eq!(price("anthropic.claude-3-5-sonnet-20240620-v1:0"), Some((3.0, 15.0)));
+        assert_eq!(price("anthropic.claude-3-haiku-20240307-v1:0"), Some((0.25, 1.25)));
+        assert_eq!(price("amazon.nova-micro-v1:0"), Some((0.035, 0.14)));
+        assert_eq!(price("meta.llama3-70b-instruct-v1:0"), Some((2.65, 3.5)));
+        assert_eq!(price("amazon.nova-micro-v2:0"), None, "another version is not guessed");
     }
 
     #[test]

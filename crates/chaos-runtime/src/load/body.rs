@@ -19,10 +19,11 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Output limit sent to Anthropic when the scenario gives none (the API requires one).
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 
-/// The request path of each family's generation endpoint.
+/// The request path of each family's generation endpoint. The plan never sends the load to a
+/// Bedrock upstream (the scenario's check refuses it), so Bedrock is written as OpenAI is.
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
-        ApiFamily::OpenAi => "/v1/chat/completions",
+        ApiFamily::OpenAi | ApiFamily::Bedrock => "/v1/chat/completions",
         ApiFamily::Anthropic => "/v1/messages",
     }
 }
@@ -51,7 +52,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
     written.extend_from_slice(b"}],");
     let mut number = itoa::Buffer::new();
     match family {
-        ApiFamily::OpenAi => {
+        ApiFamily::OpenAi | ApiFamily::Bedrock => {
             written.extend_from_slice(b"\"user\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.push(b'"');
@@ -188,7 +189,7 @@ impl std::fmt::Debug for Credentials {
 /// Writes each family's authentication (and, for Anthropic, version) header lines.
 pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Credentials) {
     let lines: &[(&str, &[u8])] = match family {
-        ApiFamily::OpenAi => &[("authorization", credentials.bearer.as_bytes())],
+        ApiFamily::OpenAi | ApiFamily::Bedrock => &[("authorization", credentials.bearer.as_bytes())],
         ApiFamily::Anthropic => {
             &[("anthropic-version", ANTHROPIC_VERSION.as_bytes()), ("x-api-key", credentials.key.as_bytes())]
         }

@@ -204,6 +204,15 @@ struct EventFacts {
     usage_tokens: Option<u64>,
 }
 
+/// An Anthropic event's or a Bedrock frame's facts, as classified.
+fn named_event(event: AnthropicEvent) -> EventFacts {
+    match event {
+        AnthropicEvent::Content => EventFacts { has_content: true, usage_tokens: None },
+        AnthropicEvent::Usage(reported) => EventFacts { has_content: false, usage_tokens: reported.output },
+        AnthropicEvent::Other => EventFacts::default(),
+    }
+}
+
 /// Content and output usage of one event, read as the interposer's meter reads it
 /// ([`crate::wire::usage`]).
 fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
@@ -213,13 +222,9 @@ fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
             EventFacts { has_content: chunk.has_content, usage_tokens: chunk.usage.output }
         }
         // `message_delta` carries the cumulative output count.
-        ApiFamily::Anthropic => match usage::anthropic_event(event) {
-            AnthropicEvent::Content => EventFacts { has_content: true, usage_tokens: None },
-            AnthropicEvent::Usage(reported) => {
-                EventFacts { has_content: false, usage_tokens: reported.output }
-            }
-            AnthropicEvent::Other => EventFacts::default(),
-        },
+        ApiFamily::Anthropic => named_event(usage::anthropic_event(event)),
+        // `metadata` carries the usage.
+        ApiFamily::Bedrock => named_event(usage::bedrock_event(event)),
     }
 }
 

@@ -5,13 +5,15 @@
 //! [`MockBuilder`] starts one and returns a [`MockHandle`] with its address, its
 //! counters and, when asked, every request it saw.
 //!
-//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` (wire formats) ·
+//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `bedrock` (wire
+//! formats) ·
 //! `generation` + `latency` (what to say and when) · `paced` (streams written on time) ·
 //! `limits` (token buckets) · `counters`.
 
 mod anthropic;
 mod anthropic_tools;
 pub mod bare;
+mod bedrock;
 mod counters;
 mod dialect;
 mod generation;
@@ -190,6 +192,7 @@ impl MockBuilder {
         let dialect: Box<dyn dialect::Dialect> = match config.family {
             ApiFamily::OpenAi => Box::new(openai::OpenAi),
             ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
+            ApiFamily::Bedrock => Box::new(bedrock::Bedrock),
         };
         let state = Arc::new(serve::MockState {
             limiter: crate::ratelimit::Limiter::new(config.limits),

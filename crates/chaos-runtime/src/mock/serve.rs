@@ -199,7 +199,11 @@ async fn generate(
         let paced = PacedBody::new(dialect.stream(generation), state.lateness.clone());
         let body = match decision.stream {
             faults if faults.is_empty() => Either::Left(paced),
-            faults => Either::Right(FaultyStream::new(paced, faults)),
+            faults => {
+                let content_type = head.headers.iter().find(|(name, _)| *name == "content-type");
+                let content_type = content_type.map_or("", |(_, value)| value.as_str());
+                Either::Right(FaultyStream::new(paced, faults).framed_as(content_type))
+            }
         };
         let bandwidth = decision.bandwidth;
         return Ok(head

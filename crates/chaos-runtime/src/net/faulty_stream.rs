@@ -1,5 +1,6 @@
-//! A response body with stream faults applied: the upstream's bytes are split into SSE events
-//! (holding back only an unfinished one) and each event goes through the faults' decisions
+//! A response body with stream faults applied: the upstream's bytes are split into events —
+//! SSE events, or whole AWS event-stream frames for Bedrock ([`FaultyStream::framed_as`]) —
+//! (holding back only an unfinished one, so no fault tears an event) and each event goes through the faults' decisions
 //! (pass, delay, drop, insert, end, hang), and the end of the stream may be held
 //! (`slow_close`). Events are numbered in the stream and, apart, among the tool-call argument
 //! fragments (what `in: tool_arguments` counts). The one place stream faults sleep and write.
@@ -19,14 +20,14 @@ use tokio::time::Sleep;
 use super::BoxError;
 use crate::{
     fault::{EventAction, FaultAction},
-    wire::sse_split::{SseEvent, SseSplitter},
+    wire::{sse_split::SseEvent, stream_split::EventSplitter},
 };
 
 /// `inner` with `faults` applied to its events.
 pub struct FaultyStream<B> {
     inner: B,
     faults: Vec<FaultAction>,
-    splitter: SseSplitter,
+    splitter: EventSplitter,
     ready: VecDeque<Bytes>,
     index: u64,
     /// Tool-call argument fragments seen so far.
@@ -47,7 +48,7 @@ impl<B> FaultyStream<B> {
         FaultyStream {
             inner,
             faults,
-            splitter: SseSplitter::default(),
+            splitter: EventSplitter::default(),
             ready: VecDeque::new(),
             index: 0,
             tool_arguments: 0,
@@ -57,6 +58,12 @@ impl<B> FaultyStream<B> {
             hung: false,
             end_hold,
         }
+    }
+
+    /// Splits the body as its `content_type` says (SSE unless told otherwise).
+    pub fn framed_as(mut self, content_type: &str) -> Self {
+        self.splitter = EventSplitter::for_content_type(content_type);
+        self
     }
 
     /// What to write for one event, how long to hold it, and whether the stream ends after it.
@@ -296,5 +303,47 @@ mod tests {
         let frames = run(vec![FaultAction::Inject(inject)]).await;
         assert_eq!(frames.len(), 2);
         assert!(frames[1].1.starts_with("data: {\"error\":"), "{}", frames[1].1);
+    }
+
+    /// A Bedrock stream of five frames in 5-byte chunks, through `faults`.
+    async fn bedrock_run(faults: Vec<FaultAction>) -> (Vec<Bytes>, Vec<(u128, usize)>) {
+        use serde_json::json;
+        let frames: Vec<Bytes> = (0..4)
+            .map(|i| {
+                crate::wire::bedrock::event(
+                    "contentBlockDelta",
+                    &json!({ "delta": { "text": i.to_string() } }),
+                )
+            })
+            .chain([crate::wire::bedrock::event("messageStop", &json!({ "stopReason": "end_turn" }))])
+            .collect();
+        let bytes = frames.concat();
+        let chunks: Vec<Result<Frame<Bytes>, std::convert::Infallible>> =
+            bytes.chunks(5).map(|c| Ok(Frame::data(Bytes::copy_from_slice(c)))).collect();
+        let body = StreamBody::new(futures_util::stream::iter(chunks));
+        let start = tokio::time::Instant::now();
+        let mut faulty = FaultyStream::new(body, faults).framed_as(crate::wire::eventstream::CONTENT_TYPE);
+        let mut out = Vec::new();
+        while let Some(frame) = faulty.frame().await {
+            let data = frame.expect("frame").into_data().expect("data");
+            out.push((start.elapsed().as_millis(), data.len()));
+        }
+        (frames, out)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bedrock_frames_are_cut_and_stalled_whole() {
+        let (frames, untouched) = bedrock_run(vec![]).await;
+        assert_eq!(untouched.iter().map(|(_, len)| len).sum::<usize>(), frames.concat().len());
+        let cut = FaultAction::Cut(CutFault { after_events: 2, scope: EventScope::Events });
+        let (frames, out) = bedrock_run(vec![cut]).await;
+        let lengths: Vec<usize> = out.iter().map(|(_, len)| *len).collect();
+        assert_eq!(lengths, [frames[0].len(), frames[1].len()], "two whole frames, nothing of the third");
+        let stall =
+            StallFault { after_events: 3, duration: Some(Duration::from_secs(5)), scope: EventScope::Events };
+        let (frames, out) = bedrock_run(vec![FaultAction::Stall(stall)]).await;
+        let times: Vec<u128> = out.iter().map(|(at, _)| *at).collect();
+        assert_eq!(times, [0, 0, 0, 5000, 5000], "held between the third and fourth frame");
+        assert_eq!(out.iter().map(|(_, len)| len).sum::<usize>(), frames.concat().len());
     }
 }

@@ -33,6 +33,8 @@ impl UpstreamKey {
         let (name, text) = match family {
             ApiFamily::OpenAi => (header::AUTHORIZATION, format!("Bearer {key}")),
             ApiFamily::Anthropic => (HeaderName::from_static("x-api-key"), key.to_owned()),
+            // A Bedrock API key; a SigV4 signature would have to be made per request.
+            ApiFamily::Bedrock => (header::AUTHORIZATION, format!("Bearer {key}")),
         };
         let mut value = HeaderValue::from_str(&text).map_err(|_| "it holds characters a header cannot")?;
         value.set_sensitive(true);

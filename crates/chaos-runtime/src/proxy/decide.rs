@@ -104,10 +104,20 @@ pub fn unread(context: &Context, chains: &Chains, headers: &HeaderMap) -> Attemp
     attempt(&context.config, chains.phase(), header_id, chains.at, Vec::new())
 }
 
+/// The key a request presents in its family's way (Bedrock's SigV4 access key id), for faults
+/// that match on keys; never kept.
+fn presented_key(family: crate::wire::ApiFamily, headers: &http::HeaderMap) -> Option<&str> {
+    match family {
+        crate::wire::ApiFamily::Bedrock => crate::wire::bedrock::presented_key(headers),
+        _ => crate::wire::presented_key(headers),
+    }
+}
+
 /// Decides what happens to `asked`, which came under `chains`.
 pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let config = &context.config;
     let Asked { method, uri, headers, fields } = asked;
+    let fields = fields.with_path(uri.path());
     let active = chains.active();
     let logical_id = header_number(headers, CORRELATION_HEADER).or(fields.correlation);
     let attempt_number = logical_id.map(|id| context.attempts.next(id));
@@ -117,7 +127,7 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
         path: uri.path(),
         model: fields.model.as_deref(),
         stream: fields.stream,
-        key: key_id(crate::wire::presented_key(headers), &config.keys),
+        key: key_id(presented_key(config.family, headers), &config.keys),
         tokens: fields.tokens,
         headers: Some(headers),
         draw_key: key,

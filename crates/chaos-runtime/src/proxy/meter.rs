@@ -6,7 +6,7 @@
 //! Cheap on the way through: a JSON body is kept up to [`KEEP_JSON_BYTES`] and parsed once at
 //! the end; of an OpenAI stream only the first and the last chunk are parsed (the usage chunk is
 //! the last before `[DONE]`); of an Anthropic stream only `message_start` and `message_delta`,
-//! found by their `event:` line.
+//! found by their `event:` line; of a Bedrock stream only the `metadata` frame.
 
 use bytes::Bytes;
 
@@ -32,9 +32,22 @@ pub struct UsageMeter {
 
 #[derive(Debug)]
 enum Tally {
-    Json { kept: Vec<u8>, overflowed: bool },
-    OpenAiStream { data_events: u64, first_has_content: Option<bool>, last: Option<Bytes> },
-    AnthropicStream { reported: ReportedUsage, content_events: u64 },
+    Json {
+        kept: Vec<u8>,
+        overflowed: bool,
+    },
+    OpenAiStream {
+        data_events: u64,
+        first_has_content: Option<bool>,
+        last: Option<Bytes>,
+    },
+    /// Anthropic's named events, or Bedrock's frames: content events counted, usage read from
+    /// the events that carry it, each told apart by `classify`.
+    NamedStream {
+        reported: ReportedUsage,
+        content_events: u64,
+        classify: fn(&SseEvent<'_>) -> AnthropicEvent,
+    },
 }
 
 impl UsageMeter {
@@ -44,9 +57,16 @@ impl UsageMeter {
             (true, ApiFamily::OpenAi) => {
                 Tally::OpenAiStream { data_events: 0, first_has_content: None, last: None }
             }
-            (true, ApiFamily::Anthropic) => {
-                Tally::AnthropicStream { reported: ReportedUsage::default(), content_events: 0 }
-            }
+            (true, ApiFamily::Anthropic) => Tally::NamedStream {
+                reported: ReportedUsage::default(),
+                content_events: 0,
+                classify: usage::anthropic_event,
+            },
+            (true, ApiFamily::Bedrock) => Tally::NamedStream {
+                reported: ReportedUsage::default(),
+                content_events: 0,
+                classify: usage::bedrock_event,
+            },
         };
         UsageMeter { prompt_estimate, body }
     }
@@ -77,7 +97,7 @@ impl UsageMeter {
                 *last = Some(event.clone());
                 *data_events > 1 || first
             }
-            Tally::AnthropicStream { reported, content_events } => match usage::anthropic_event(&view) {
+            Tally::NamedStream { reported, content_events, classify } => match classify(&view) {
                 AnthropicEvent::Content => {
                     *content_events += 1;
                     true
@@ -88,6 +108,17 @@ impl UsageMeter {
                 }
                 AnthropicEvent::Other => false,
             },
+        }
+    }
+
+    /// An event after the stream's terminator: only a usage report counts (Bedrock's `metadata`
+    /// comes after its `messageStop`); content there was never part of the answer.
+    pub fn trailer(&mut self, event: &Bytes) {
+        let view = SseEvent { index: 0, bytes: event, tool_argument: None };
+        if let Tally::NamedStream { reported, classify, .. } = &mut self.body {
+            if let AnthropicEvent::Usage(report) = classify(&view) {
+                reported.update(report);
+            }
         }
     }
 
@@ -114,7 +145,7 @@ impl UsageMeter {
                 let reported = last.map(|facts| facts.usage).unwrap_or_default();
                 (reported, data_events.saturating_sub(structural))
             }
-            Tally::AnthropicStream { reported, content_events } => (*reported, *content_events),
+            Tally::NamedStream { reported, content_events, .. } => (*reported, *content_events),
         };
         let input = reported.input.or(self.prompt_estimate)?;
         Some(TokenUsage {

@@ -48,7 +48,7 @@ use crate::{
     fault::{Chain, FaultAction},
     metrics::{replay::Replay, AttemptOutcome, AttemptRecord, Recorder, RunClock},
     net::{Abort, FaultyStream, Throttled},
-    wire::{self, anthropic, openai, ApiFamily, CannedResponse},
+    wire::{self, anthropic, openai, stream_split, ApiFamily, CannedResponse},
 };
 use attempt::AttemptGuard;
 use decide::{decide, Asked, Chains, Decided};
@@ -221,12 +221,10 @@ pub fn spawn_sharded(
     Ok(InterposerHandle { addr: server.addr, context, server })
 }
 
-/// Stream faults only touch SSE responses; a JSON answer passes untouched.
+/// Stream faults only touch event streams (SSE, or Bedrock's AWS event stream); a JSON answer
+/// passes untouched.
 pub fn is_event_stream(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"))
+    stream_split::is_event_stream(stream_split::content_type(headers))
 }
 
 /// The 502 the interposer sends when its upstream cannot be reached.
@@ -235,6 +233,7 @@ fn unreachable(family: ApiFamily) -> CannedResponse {
     match family {
         ApiFamily::OpenAi => openai::error(502, message, "server_error", None, Some("upstream_unreachable")),
         ApiFamily::Anthropic => anthropic::error(502, "api_error", message),
+        ApiFamily::Bedrock => wire::bedrock::error(502, "InternalServerException", message),
     }
 }
 
@@ -345,10 +344,13 @@ async fn respond(
                         guard.fired(stream_faults.iter().map(FaultAction::label));
                     }
                     let answer = (response.status(), response.headers());
+                    let content_type = stream_split::content_type(answer.1).to_owned();
                     let watch =
                         AnswerWatch::upstream_answer(guard, arrived, answer, config.family, prompt_tokens);
                     let response = response.map(|body| match rewrite {
-                        true => Either::Left(Either::Right(FaultyStream::new(body, stream_faults))),
+                        true => Either::Left(Either::Right(
+                            FaultyStream::new(body, stream_faults).framed_as(&content_type),
+                        )),
                         false => Either::Left(Either::Left(body)),
                     });
                     (response, watch)

@@ -22,7 +22,8 @@ use crate::{
     net::BoxError,
     wire::{
         retry_after::server_wait,
-        sse_split::{SseEvent, SseSplitter},
+        sse_split::SseEvent,
+        stream_split::{self, EventSplitter},
         ApiFamily,
     },
 };
@@ -52,7 +53,7 @@ pub struct AnswerWatch {
     guard: AttemptGuard,
     arrived: Instant,
     /// Splits an event stream into events to look for its terminator; `None` for other bodies.
-    events: Option<SseSplitter>,
+    events: Option<EventSplitter>,
     terminated: bool,
     /// Bills the attempt from the answer; `None` when the guard already knows (nothing billed).
     meter: Option<UsageMeter>,
@@ -60,7 +61,7 @@ pub struct AnswerWatch {
 
 impl AnswerWatch {
     pub fn new(guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
-        let events = event_stream.then(SseSplitter::default);
+        let events = event_stream.then(EventSplitter::default);
         AnswerWatch { guard, arrived, events, terminated: false, meter: None }
     }
 
@@ -74,7 +75,10 @@ impl AnswerWatch {
     ) -> Self {
         guard.asked(server_wait(headers, SystemTime::now()));
         guard.head(arrived.elapsed());
-        AnswerWatch::new(guard, arrived, event_stream)
+        let mut watch = AnswerWatch::new(guard, arrived, false);
+        let content_type = stream_split::content_type(headers);
+        watch.events = event_stream.then(|| EventSplitter::for_content_type(content_type));
+        watch
     }
 
     /// The watch of an upstream's answer whose head goes back now, whichever path carries it: its
@@ -109,16 +113,21 @@ impl AnswerWatch {
         if let Some(meter) = self.meter.as_mut() {
             meter.bytes(data);
         }
-        let Some(splitter) = self.events.as_mut().filter(|_| !self.terminated) else { return };
+        // Past the terminator only a meter still reads, and only a usage report (Bedrock's
+        // `metadata` follows its `messageStop`).
+        let Some(splitter) = self.events.as_mut().filter(|_| !self.terminated || self.meter.is_some()) else {
+            return;
+        };
         for event in splitter.push(data) {
-            if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
-                self.terminated = true;
-                break;
-            }
-            if let Some(meter) = self.meter.as_mut() {
-                if meter.event(&event) {
-                    self.guard.first_token(self.arrived);
+            let meter = self.meter.as_mut();
+            if self.terminated {
+                if let Some(meter) = meter {
+                    meter.trailer(&event);
                 }
+            } else if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
+                self.terminated = true;
+            } else if meter.is_some_and(|meter| meter.event(&event)) {
+                self.guard.first_token(self.arrived);
             }
         }
     }
@@ -244,5 +253,49 @@ mod tests {
         assert_eq!(record.usage, Some(usage));
         let unmetered = recorded(frames, true).await;
         assert_eq!(unmetered.usage, Some(crate::metrics::TokenUsage::NONE), "nothing billed unless metered");
+    }
+
+    /// A Bedrock answer of `frames` (whole, then fed in 7-byte chunks) as the interposer watches it.
+    async fn bedrock_answer(frames: &[Bytes]) -> AttemptRecord {
+        let recorder = Recorder::new();
+        let guard = AttemptGuard::new(
+            AttemptRecord::arrived(0, 0, None, Duration::ZERO, Vec::new()),
+            recorder.clone(),
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, crate::wire::eventstream::CONTENT_TYPE.parse().unwrap());
+        let answer = (StatusCode::OK, &headers);
+        let mut watch =
+            AnswerWatch::upstream_answer(guard, Instant::now(), answer, ApiFamily::Bedrock, Some(40));
+        for chunk in frames.concat().chunks(7) {
+            watch.data(chunk);
+        }
+        watch.ended(true);
+        drop(watch);
+        recorder.snapshot().attempts.remove(0)
+    }
+
+    #[tokio::test]
+    async fn a_bedrock_stream_is_complete_at_message_stop_and_billed_from_its_metadata() {
+        use crate::wire::bedrock::event;
+        use serde_json::json;
+        let delta = event("contentBlockDelta", &json!({ "contentBlockIndex": 0, "delta": { "text": "a" } }));
+        let frames = [
+            event("messageStart", &json!({ "role": "assistant" })),
+            delta.clone(),
+            delta,
+            event("contentBlockStop", &json!({ "contentBlockIndex": 0 })),
+            event("messageStop", &json!({ "stopReason": "end_turn" })),
+            event(
+                "metadata",
+                &json!({ "usage": { "inputTokens": 12, "outputTokens": 2, "totalTokens": 14 } }),
+            ),
+        ];
+        let whole = bedrock_answer(&frames).await;
+        assert_eq!(whole.answer.completed, Some(true));
+        assert_eq!(whole.usage, Some(crate::metrics::TokenUsage { input: 12, output: 2, estimated: false }));
+        let cut = bedrock_answer(&frames[..3]).await;
+        assert_eq!(cut.answer.completed, Some(false), "no messageStop");
+        assert_eq!(cut.usage, Some(crate::metrics::TokenUsage { input: 40, output: 2, estimated: true }));
     }
 }

@@ -1,6 +1,6 @@
 //! What the interposer reads from a request: the correlation id (for joins and, with the
 //! attempt's number, keyed fault draws), the presented API key, and from the body its `model`,
-//! `stream` flag and token estimates (for faults, and to bill an answer that reports no usage).
+//! `stream` flag and token estimates (from a Bedrock path its model and stream flag) (for faults, and to bill an answer that reports no usage).
 
 use std::borrow::Cow;
 
@@ -83,10 +83,19 @@ struct Body<'a> {
     input: Option<super::input_tokens::InputTokens>,
     max_tokens: Option<u64>,
     max_completion_tokens: Option<u64>,
+    /// Bedrock's Converse output limit, `inferenceConfig.maxTokens`.
+    #[serde(rename = "inferenceConfig")]
+    inference_config: Option<InferenceConfig>,
     #[serde(borrow)]
     user: Option<Cow<'a, str>>,
     #[serde(borrow)]
     metadata: Option<Metadata<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct InferenceConfig {
+    #[serde(rename = "maxTokens")]
+    max_tokens: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -172,6 +181,7 @@ impl BodyFields {
         let output = body
             .max_completion_tokens
             .or(body.max_tokens)
+            .or(body.inference_config.and_then(|config| config.max_tokens))
             .unwrap_or(crate::wire::tokens::DEFAULT_OUTPUT_TOKENS);
         let chat = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
         // An embeddings request generates nothing.
@@ -187,6 +197,16 @@ impl BodyFields {
             prompt_tokens,
             correlation: tag.as_deref().and_then(correlation),
         }
+    }
+
+    /// Fills in what the path says where the body did not: Bedrock's model and stream flag
+    /// (`/model/{modelId}/converse-stream`).
+    pub fn with_path(mut self, path: &str) -> Self {
+        if let Some(converse) = crate::wire::bedrock::converse_path(path) {
+            self.model = self.model.or(Some(converse.model));
+            self.stream = self.stream.or(Some(converse.stream));
+        }
+        self
     }
 }
 
@@ -211,6 +231,19 @@ mod tests {
         assert_eq!(zero.len(), 15_000, "every attempt its own key");
         assert!(zero.is_disjoint(&one));
         assert_eq!(keys(0), zero);
+    }
+
+    #[test]
+    fn a_bedrock_request_gives_its_model_and_stream_by_its_path() {
+        let body =
+            br#"{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":7}}"#;
+        let fields = BodyFields::read(body)
+            .with_path("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+        assert_eq!(fields.model.as_deref(), Some("anthropic.claude-3-haiku-20240307-v1:0"));
+        assert_eq!(fields.stream, Some(true));
+        assert_eq!(fields.tokens, fields.prompt_tokens.map(|prompt| prompt + 7));
+        let openai = BodyFields::read(br#"{"model":"gpt-4o-mini"}"#).with_path("/v1/chat/completions");
+        assert_eq!((openai.model.as_deref(), openai.stream), (Some("gpt-4o-mini"), None));
     }
 
     #[test]
