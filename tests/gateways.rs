@@ -11,7 +11,7 @@ const INSTALL_HINT: &str = "the gateway tier needs Python 3.10+ with venv and pi
                             the first run (Debian: apt-get install python3 python3-venv)";
 
 /// Installs `requirements` into `target/<venv>` with `scripts/python-venv` (a no-op once done).
-fn install(venv: &str, requirements: &str) {
+pub fn install(venv: &str, requirements: &str) {
     let script = root().join("scripts/python-venv");
     run(
         Command::new(script).args([venv, requirements]),
@@ -73,7 +73,7 @@ async fn litellm_retries_the_primary_twice_then_falls_back_as_the_mocks_confirm(
 }
 
 /// Requests an upstream's mock counted itself, over all keys and models.
-fn received(results: &chaos::results::Results, upstream: usize) -> u64 {
+pub fn received(results: &chaos::results::Results, upstream: usize) -> u64 {
     results.upstreams[upstream]
         .received
         .as_array()

@@ -150,8 +150,9 @@ async fn retry_storm_naive_fails_exactly_its_cost_expectation_at_speed_36() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn provider_fallback_chain_at_speed_48() {
-    let results = passes("provider-fallback", 48.0).await;
+async fn provider_fallback_chain_at_speed_24() {
+    // Its p99 bound (4 s) scaled ÷ 48 left 83 ms, under what a loaded 2-core machine adds.
+    let results = passes("provider-fallback", 24.0).await;
     let outage = &results.phases[2];
     assert!(
         outage.served_by.get("third").is_some_and(|&n| n > 0),

@@ -51,6 +51,7 @@ mod schema;
 mod scorecard;
 mod scorecard_browser;
 mod scorecard_compare;
+mod scorecard_litellm;
 mod sdk_tier;
 mod secrets;
 mod shards;

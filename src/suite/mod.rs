@@ -5,6 +5,7 @@
 //! written as `scorecard.json`, `scorecard.md` and `scorecard.html`.
 
 pub mod scenario_text;
+pub mod shared_gateway;
 pub mod target_file;
 mod templates;
 
@@ -28,6 +29,7 @@ use crate::{
     },
     speed::Speed,
 };
+use shared_gateway::SharedGateway;
 use target_file::{Reach, SuiteTarget};
 
 /// How the suite runs.
@@ -47,6 +49,13 @@ pub fn prepare(
     target: &SuiteTarget,
     options: &SuiteOptions,
 ) -> anyhow::Result<Result<Vec<(&'static str, Plan)>, ScenarioError>> {
+    let fixed;
+    let target = if target.start_once {
+        fixed = shared_gateway::with_fixed_listen(target)?;
+        &fixed
+    } else {
+        target
+    };
     let folder = options.out.join("scenarios");
     std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let timing = scenario_text::Timing::of(options.quick);
@@ -78,9 +87,19 @@ pub async fn run<F: Future<Output = ()>>(
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
     let mut finished: Vec<(&'static str, Results, String)> = Vec::new();
+    let gateway = match plans.first().filter(|_| target.start_once) {
+        Some((_, plan)) => {
+            println!("scorecard: starting the gateway once for the suite ...");
+            Some(SharedGateway::start(plan, &options.out.join("gateway")).await?)
+        }
+        None => None,
+    };
     for (id, plan) in plans {
         println!("scorecard: {id} ({}) ...", plan.summary());
-        let plan = plan.at_speed(options.speed).anchored(time::OffsetDateTime::now_utc());
+        let mut plan = plan.at_speed(options.speed).anchored(time::OffsetDateTime::now_utc());
+        if let Some(gateway) = &gateway {
+            gateway.serve(&mut plan);
+        }
         let run_options = runner::RunOptions::new(options.out.join("runs"));
         match runner::execute(&plan, &run_options, shutdown()).await {
             Ok(report) => {
@@ -95,6 +114,9 @@ pub async fn run<F: Future<Output = ()>>(
             }
             Err(error) => eprintln!("  {id} did not run: {error:#}"),
         }
+    }
+    if let Some(gateway) = gateway {
+        gateway.stop().await;
     }
     let primary = target.upstreams[0].name.as_str();
     let runs: Runs =

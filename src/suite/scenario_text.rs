@@ -17,10 +17,10 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The standard suite's phases (55 s a scenario), or the quick variant's (25 s).
+    /// The standard suite's phases (55 s a scenario), or the quick variant's (16 s).
     pub fn of(quick: bool) -> Timing {
         if quick {
-            Timing { baseline: 5.0, fault: 12.0, recovery: 8.0 }
+            Timing { baseline: 3.0, fault: 9.0, recovery: 4.0 }
         } else {
             Timing { baseline: 10.0, fault: 30.0, recovery: 15.0 }
         }
@@ -49,6 +49,9 @@ pub struct Shape {
     /// The fault phase's length, seconds of scenario time, when the suite's is too short to
     /// show what the dimension costs.
     pub fault_s: Option<f64>,
+    /// The recovery phase's length, seconds of scenario time, when it is graded and the suite's
+    /// is too short for a gateway's cooldown.
+    pub recovery_s: Option<f64>,
     /// The drain after the last phase, seconds of scenario time, when the default is too short.
     pub drain_s: Option<f64>,
 }
@@ -106,7 +109,8 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
     if shape.late_part {
         fault_phase(LATE_PHASE, fault - early, shape.zone_loss.map(|modes| modes[1]));
     }
-    let _ = writeln!(out, "  - {{ name: {RECOVERY_PHASE}, duration: {}s }}", seconds(timing.recovery));
+    let recovery = shape.recovery_s.unwrap_or(timing.recovery).max(timing.recovery);
+    let _ = writeln!(out, "  - {{ name: {RECOVERY_PHASE}, duration: {}s }}", seconds(recovery));
     out
 }
 

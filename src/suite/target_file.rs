@@ -52,6 +52,12 @@ pub struct RawTargetFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub rate: Option<Rate>,
+    /// A `command` gateway is started `once` for the whole suite (the default: its upstreams
+    /// get fixed `listen` addresses) or afresh for `each_scenario` (no state carried over, at
+    /// the cost of a start each).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub start: Option<Spanned<String>>,
 }
 
 /// One upstream of the target file.
@@ -106,6 +112,8 @@ pub struct SuiteTarget {
     pub timeout_s: f64,
     /// Requests per second of scenario time.
     pub rate_per_s: f64,
+    /// A `command` gateway started once for the suite, not once a scenario.
+    pub start_once: bool,
 }
 
 /// The profiles `builtin:` takes: the built-in client's retry policies.
@@ -130,6 +138,7 @@ impl SuiteTarget {
             retries: 2,
             timeout_s: 5.0,
             rate_per_s: 10.0,
+            start_once: false,
         })
     }
 
@@ -175,6 +184,13 @@ fn checked(raw: RawTargetFile, folder: &Path) -> Result<SuiteTarget, Located> {
         ));
     }
     primary.extend(fallbacks);
+    let start_once = match &raw.start {
+        Some(start) => {
+            crate::located::one_of("start", start, ["once", "each_scenario"])?;
+            start.value == "once"
+        }
+        None => true,
+    } && gateway.contains_key("command");
     Ok(SuiteTarget {
         name: raw.name,
         reach: Reach::Gateway(serde_json::Value::Object(gateway)),
@@ -183,6 +199,7 @@ fn checked(raw: RawTargetFile, folder: &Path) -> Result<SuiteTarget, Located> {
         retries: raw.retries,
         timeout_s: raw.timeout.0.as_secs_f64(),
         rate_per_s: raw.rate.map_or(5.0, |rate| rate.0),
+        start_once,
     })
 }
 
@@ -236,6 +253,16 @@ mod tests {
         assert!(read(&GOOD.replace("model: m", "modle: m")).unwrap_err().contains("modle"));
         let error = read(&GOOD.replace("role: primary", "role: fallback")).unwrap_err();
         assert!(error.contains("exactly one `role: primary`"), "{error}");
+    }
+
+    #[test]
+    fn a_command_gateway_starts_once_unless_asked_for_each_scenario() {
+        let command = GOOD.replace("url: \"http://127.0.0.1:4000\"", "command: \"gw --port {{port}}\"");
+        assert!(read(&command).unwrap().start_once);
+        assert!(!read(&format!("{command}start: each_scenario\n")).unwrap().start_once);
+        assert!(!read(GOOD).unwrap().start_once, "a url gateway is already running");
+        let error = read(&format!("{command}start: twice\n")).unwrap_err();
+        assert!(error.contains("target.yaml:7:") && error.contains("each_scenario"), "{error}");
     }
 
     #[test]
