@@ -4,6 +4,7 @@ mod support;
 
 mod abort_on_fail;
 mod agent_load;
+mod azure;
 mod bench;
 mod bypass;
 mod byte_path;

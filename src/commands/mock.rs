@@ -21,7 +21,7 @@ fn fits_another(text: &str, family: ApiFamily, families: &[ApiFamily]) -> bool {
 /// What a mock lists when `--model` is not given.
 fn default_models(family: ApiFamily) -> Vec<String> {
     let models: &[&str] = match family {
-        ApiFamily::OpenAi => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
+        ApiFamily::OpenAi | ApiFamily::Azure => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
         ApiFamily::Anthropic => &["claude-haiku-4-5", "claude-sonnet-4-5", "claude-3-5-haiku-latest"],
     };
     models.iter().map(|m| (*m).to_owned()).collect()
@@ -60,10 +60,11 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|addr| (ApiFamily::OpenAi, *addr))
         .chain(args.anthropic.iter().map(|addr| (ApiFamily::Anthropic, *addr)))
+        .chain(args.azure.iter().map(|addr| (ApiFamily::Azure, *addr)))
         .collect();
     if wanted.is_empty() {
         eprintln!(
-            "error: nothing to serve; give --openai ADDR and/or --anthropic ADDR (port 0 picks a free port)"
+            "error: nothing to serve; give --openai, --anthropic and/or --azure ADDR (port 0 picks a free port)"
         );
         return Ok(Exit::InvalidScenario);
     }

@@ -17,7 +17,11 @@ use crate::{
 
 /// Runs the interposer the arguments ask for.
 pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
-    let family = if args.family == "anthropic" { ApiFamily::Anthropic } else { ApiFamily::OpenAi };
+    // clap has taken only the families' names.
+    let family = ApiFamily::NAMES
+        .iter()
+        .find(|(name, _)| *name == args.family)
+        .map_or(ApiFamily::OpenAi, |(_, family)| *family);
     let upstream: http::Uri = match args.upstream.parse() {
         Ok(uri) => uri,
         Err(error) => {

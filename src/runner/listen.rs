@@ -63,6 +63,8 @@ pub fn gateway_lines(upstreams: &[Upstream], addrs: &[SocketAddr]) -> Vec<String
         let (variable, api_base) = match upstream.family {
             ApiFamily::OpenAi => ("OPENAI_BASE_URL", format!("{base}/v1")),
             ApiFamily::Anthropic => ("ANTHROPIC_BASE_URL", base.clone()),
+            // The `AzureOpenAI` client's endpoint: it adds `/openai/deployments/…` itself.
+            ApiFamily::Azure => ("AZURE_OPENAI_ENDPOINT", base.clone()),
         };
         lines.push(format!("  {variable}={api_base}"));
         lines.push(format!("  LiteLLM model_list litellm_params: api_base: {api_base}"));

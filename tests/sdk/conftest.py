@@ -1,9 +1,10 @@
 """Fixtures for the SDK tier: `chaos mock` as a subprocess, and clients pointed at it.
 
-`mock(*flags)` starts `chaos mock --openai 127.0.0.1:0 --anthropic 127.0.0.1:0 FLAGS…` (the binary
-from `$CHAOS_BIN`, default `target/debug/chaos`), reads the two addresses it prints, and at
-teardown stops it with SIGINT, waits for it to exit (killing it on a timeout) and checks that it
-exited cleanly.
+`mock(*flags)` starts `chaos mock --openai 127.0.0.1:0 --anthropic 127.0.0.1:0 --azure 127.0.0.1:0
+FLAGS…` (the binary from `$CHAOS_BIN`, default `target/debug/chaos`), reads the addresses it
+prints, and at teardown stops it with SIGINT, waits for it to exit (killing it on a timeout) and
+checks that it exited cleanly. `proxy(upstream, *faults, family=…)` starts `chaos proxy` (the
+interposer) in front of one of them, with those faults, stopped the same way.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
-LISTENING = re.compile(r"^(openai|anthropic) mock listening on (http://\S+)")
+FAMILIES = ("openai", "anthropic", "azure")
+LISTENING = re.compile(r"^(openai|anthropic|azure) mock listening on (http://\S+)")
+PROXY_LISTENING = re.compile(r"^(?:openai|anthropic|azure) interposer listening on (http://\S+)")
 
 
 def chaos_bin() -> Path:
@@ -83,14 +86,17 @@ def _pump(stream, lines: queue.Queue) -> None:
 
 
 def _start(flags: tuple[str, ...]) -> Mock:
-    args = [str(chaos_bin()), "mock", "--openai", "127.0.0.1:0", "--anthropic", "127.0.0.1:0", *flags]
+    args = [str(chaos_bin()), "mock"]
+    for family in FAMILIES:
+        args += [f"--{family}", "127.0.0.1:0"]
+    args += flags
     stderr = tempfile.TemporaryFile()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr)
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
     mock = Mock(process=process, urls={}, stderr=stderr)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while len(mock.urls) < 2:
+    while len(mock.urls) < len(FAMILIES):
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
@@ -98,7 +104,7 @@ def _start(flags: tuple[str, ...]) -> Mock:
         if line is None:
             process.kill()
             process.wait()
-            missing = sorted({"openai", "anthropic"} - set(mock.urls))
+            missing = sorted(set(FAMILIES) - set(mock.urls))
             pytest.fail(
                 f"`{' '.join(args)}` printed no address for {missing} (exit {process.returncode});"
                 f" stdout: {mock.stdout_lines}; stderr:\n{mock.stderr_text()}"
@@ -144,10 +150,39 @@ def mock():
         pytest.fail("\n".join(problems))
 
 
+@pytest.fixture
+def proxy():
+    """A factory: `proxy(upstream, *faults, family="openai")` starts `chaos proxy` in front of
+    `upstream` and returns its base URL (no path); all are stopped with SIGINT at teardown and must
+    exit cleanly."""
+    started: list[subprocess.Popen] = []
+
+    def start(upstream: str, *faults: str, family: str = "openai") -> str:
+        args = [str(chaos_bin()), "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream]
+        args += ["--threads", "1", "--family", family]
+        for fault in faults:
+            args += ["--fault", fault]
+        process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
+        started.append(process)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while (line := lines.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
+            if match := PROXY_LISTENING.match(line):
+                return match[1]
+        pytest.fail(f"`{' '.join(args)}` printed no address (exit {process.poll()})")
+
+    yield start
+    for process in started:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=SHUTDOWN_TIMEOUT_S) == 0, "chaos proxy exits cleanly on SIGINT"
+
+
 @pytest.fixture(autouse=True)
 def clean_sdk_environment(monkeypatch):
-    """No OPENAI_*/ANTHROPIC_* variable or proxy from the caller's shell reaches the SDKs."""
+    """No provider variable (OPENAI_*, ANTHROPIC_*, AZURE_*, GOOGLE_*, GEMINI_*) or proxy from the
+    caller's shell reaches the SDKs."""
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_")) or name.lower().endswith("_proxy"):
+        if name.startswith(("OPENAI_", "ANTHROPIC_", "AZURE_", "GOOGLE_", "GEMINI_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -8,7 +8,7 @@ use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use tokio::time::Instant;
 
-use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
+use crate::wire::{anthropic, azure, openai, ApiFamily, CannedResponse};
 
 /// Limits per key and model; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,7 @@ pub fn limit_exceeded(
             };
             openai::limit_headers(openai::rate_limited(&detail), state)
         }
+        ApiFamily::Azure => azure::limit_headers(azure::rate_limited(tokens, wait), state),
         ApiFamily::Anthropic => {
             let what = if tokens {
                 "Number of request tokens has exceeded your per-minute rate limit"

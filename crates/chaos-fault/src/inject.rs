@@ -89,7 +89,7 @@ impl Fault for InjectFault {
 impl InjectFault {
     fn malformed(&self) -> Bytes {
         match self.family {
-            ApiFamily::OpenAi => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),
+            ApiFamily::OpenAi | ApiFamily::Azure => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),
             ApiFamily::Anthropic => {
                 Bytes::from_static(b"event: content_block_delta\ndata: {\"type\": \"content_block_del\n\n")
             }
@@ -98,7 +98,7 @@ impl InjectFault {
 
     fn error(&self) -> Bytes {
         match self.family {
-            ApiFamily::OpenAi => sse::data(&json!({ "error": {
+            ApiFamily::OpenAi | ApiFamily::Azure => sse::data(&json!({ "error": {
                 "message": "The server had an error while processing your request. Sorry about that!",
                 "type": "server_error", "param": null, "code": null,
             } })),

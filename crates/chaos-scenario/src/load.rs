@@ -19,7 +19,6 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const APIS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
@@ -83,7 +82,7 @@ fn in_flight_bound(raw: Option<&Spanned<u64>>, name: &str) -> Checked<Option<usi
 fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Checked<RequestKind> {
     let request = &raw.value;
     let api = match &request.api {
-        Some(api) => choose("api", api, APIS)?,
+        Some(api) => choose("api", api, ApiFamily::NAMES)?,
         None => ApiFamily::OpenAi,
     };
     let weight = match &request.weight {

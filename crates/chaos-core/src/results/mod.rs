@@ -44,7 +44,7 @@ pub use upstreams::{AppliedPrice, CountsRow, Tally, UpstreamCounts};
 
 /// The version this harness writes. Bumped whenever a field appears, changes meaning or
 /// disappears; released versions' files stay frozen (`drift.rs`).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The oldest version [`Results::read`] still reads: every field added since has a default, so
 /// an older file reads as the newer shape with those fields empty.

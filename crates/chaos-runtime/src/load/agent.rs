@@ -40,7 +40,7 @@ pub fn render_call(
     let description = "A tool of the chaos harness's agent task.";
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
-            ApiFamily::OpenAi => json!({ "type": "function", "function": {
+            ApiFamily::OpenAi | ApiFamily::Azure => json!({ "type": "function", "function": {
                 "name": tool_name(index), "description": description, "parameters": parameters() } }),
             ApiFamily::Anthropic => {
                 json!({ "name": tool_name(index), "description": description, "input_schema": parameters() })
@@ -49,8 +49,8 @@ pub fn render_call(
         .collect();
     let forced = !agent.is_last(step);
     request["tool_choice"] = match (family, forced) {
-        (ApiFamily::OpenAi, true) => json!("required"),
-        (ApiFamily::OpenAi, false) => json!("auto"),
+        (ApiFamily::OpenAi | ApiFamily::Azure, true) => json!("required"),
+        (ApiFamily::OpenAi | ApiFamily::Azure, false) => json!("auto"),
         (ApiFamily::Anthropic, true) => json!({ "type": "any" }),
         (ApiFamily::Anthropic, false) => json!({ "type": "auto" }),
     };
@@ -67,7 +67,7 @@ fn exchange(family: ApiFamily, agent: AgentLoop, step: u32) -> [Value; 2] {
     let input = json!({ "query": format!("chaos step {}", step + 1) });
     let result = format!("result of step {}", step + 1);
     match family {
-        ApiFamily::OpenAi => {
+        ApiFamily::OpenAi | ApiFamily::Azure => {
             let id = format!("call_chaos_{step}");
             let function = json!({ "name": name, "arguments": input.to_string() });
             [

@@ -19,12 +19,44 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Output limit sent to Anthropic when the scenario gives none (the API requires one).
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 
-/// The request path of each family's generation endpoint.
+/// The request path of each family's generation endpoint, where it is fixed (see
+/// [`model_path`] for the families whose path names the model).
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
-        ApiFamily::OpenAi => "/v1/chat/completions",
+        ApiFamily::OpenAi | ApiFamily::Azure => "/v1/chat/completions",
         ApiFamily::Anthropic => "/v1/messages",
     }
+}
+
+/// The path of `spec` in a family whose path names the model: Azure's
+/// `/openai/deployments/{deployment}/chat/completions?api-version=…` (or `…/embeddings…`), the
+/// model's name its deployment's, percent-encoded. `None` where the path is fixed ([`path`]).
+pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
+    let model = percent_encoded(&spec.model);
+    match family {
+        ApiFamily::Azure => {
+            let operation = match spec.endpoint {
+                RequestEndpoint::Embeddings { .. } => "embeddings",
+                RequestEndpoint::Chat => "chat/completions",
+            };
+            let (deployments, version) = (crate::wire::azure::DEPLOYMENTS, crate::wire::azure::API_VERSION);
+            Some(format!("{deployments}{model}/{operation}?api-version={version}"))
+        }
+        ApiFamily::OpenAi | ApiFamily::Anthropic => None,
+    }
+}
+
+/// `text` with every byte but RFC 3986's unreserved ones percent-encoded, fit for a path segment.
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The body of logical request `id`; `prompt` is the prompt text of the largest size the load
@@ -51,7 +83,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
     written.extend_from_slice(b"}],");
     let mut number = itoa::Buffer::new();
     match family {
-        ApiFamily::OpenAi => {
+        ApiFamily::OpenAi | ApiFamily::Azure => {
             written.extend_from_slice(b"\"user\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.push(b'"');
@@ -156,7 +188,7 @@ const BODY_OVERHEAD: usize = 192;
 pub struct Credentials {
     /// `authorization: Bearer <key>` (OpenAI).
     bearer: http::HeaderValue,
-    /// `x-api-key: <key>` (Anthropic).
+    /// `x-api-key: <key>` (Anthropic), `api-key: <key>` (Azure).
     key: http::HeaderValue,
     /// The key itself, for a request's own `{{key}}`.
     raw: std::sync::Arc<str>,
@@ -189,6 +221,7 @@ impl std::fmt::Debug for Credentials {
 pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Credentials) {
     let lines: &[(&str, &[u8])] = match family {
         ApiFamily::OpenAi => &[("authorization", credentials.bearer.as_bytes())],
+        ApiFamily::Azure => &[(crate::wire::azure::KEY_HEADER, credentials.key.as_bytes())],
         ApiFamily::Anthropic => {
             &[("anthropic-version", ANTHROPIC_VERSION.as_bytes()), ("x-api-key", credentials.key.as_bytes())]
         }

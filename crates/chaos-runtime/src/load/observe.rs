@@ -208,7 +208,7 @@ struct EventFacts {
 /// ([`crate::wire::usage`]).
 fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
     match family {
-        ApiFamily::OpenAi => {
+        ApiFamily::OpenAi | ApiFamily::Azure => {
             let chunk = usage::openai_chunk(event);
             EventFacts { has_content: chunk.has_content, usage_tokens: chunk.usage.output }
         }

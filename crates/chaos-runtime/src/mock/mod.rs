@@ -5,12 +5,13 @@
 //! [`MockBuilder`] starts one and returns a [`MockHandle`] with its address, its
 //! counters and, when asked, every request it saw.
 //!
-//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` (wire formats) ·
+//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `azure` (wire formats) ·
 //! `generation` + `latency` (what to say and when) · `paced` (streams written on time) ·
 //! `limits` (token buckets) · `counters`.
 
 mod anthropic;
 mod anthropic_tools;
+mod azure;
 pub mod bare;
 mod counters;
 mod dialect;
@@ -190,6 +191,7 @@ impl MockBuilder {
         let dialect: Box<dyn dialect::Dialect> = match config.family {
             ApiFamily::OpenAi => Box::new(openai::OpenAi),
             ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
+            ApiFamily::Azure => Box::new(azure::Azure),
         };
         let state = Arc::new(serve::MockState {
             limiter: crate::ratelimit::Limiter::new(config.limits),

@@ -89,6 +89,9 @@ pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Result
     if route == Route::Unknown {
         return whole(dialect.not_found(&parts.method, parts.uri.path()));
     }
+    if let Some(refused) = dialect.check_query(parts.uri.query()) {
+        return whole(refused);
+    }
     let key = match authenticate(&state, &parts.headers) {
         Ok(key) => key,
         Err(denied) => {

@@ -1,6 +1,7 @@
 //! The key an interposer presents to a real provider in place of the target's (`key_env:` on a
 //! `url` upstream): every credential header the target sent is removed, and the family's own
-//! header (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic) carries the key. The
+//! header (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic, `api-key` for Azure)
+//! carries the key. The
 //! value is marked sensitive and never printed: `Debug` shows only that a key is there.
 
 use http::{header, HeaderMap, HeaderName, HeaderValue};
@@ -8,7 +9,11 @@ use http::{header, HeaderMap, HeaderName, HeaderValue};
 use crate::wire::ApiFamily;
 
 /// The headers a target may carry a provider key in, all removed before the swap.
-const CREDENTIAL_HEADERS: [HeaderName; 2] = [header::AUTHORIZATION, HeaderName::from_static("x-api-key")];
+const CREDENTIAL_HEADERS: [HeaderName; 3] = [
+    header::AUTHORIZATION,
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static(crate::wire::azure::KEY_HEADER),
+];
 
 /// A provider key to present upstream, in the header its family reads.
 #[derive(Clone)]
@@ -33,6 +38,7 @@ impl UpstreamKey {
         let (name, text) = match family {
             ApiFamily::OpenAi => (header::AUTHORIZATION, format!("Bearer {key}")),
             ApiFamily::Anthropic => (HeaderName::from_static("x-api-key"), key.to_owned()),
+            ApiFamily::Azure => (HeaderName::from_static(crate::wire::azure::KEY_HEADER), key.to_owned()),
         };
         let mut value = HeaderValue::from_str(&text).map_err(|_| "it holds characters a header cannot")?;
         value.set_sensitive(true);

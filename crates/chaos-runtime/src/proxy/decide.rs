@@ -108,6 +108,7 @@ pub fn unread(context: &Context, chains: &Chains, headers: &HeaderMap) -> Attemp
 pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let config = &context.config;
     let Asked { method, uri, headers, fields } = asked;
+    let fields = fields.named_by(uri.path());
     let active = chains.active();
     let logical_id = header_number(headers, CORRELATION_HEADER).or(fields.correlation);
     let attempt_number = logical_id.map(|id| context.attempts.next(id));

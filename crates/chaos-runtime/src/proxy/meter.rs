@@ -41,7 +41,7 @@ impl UsageMeter {
     pub fn new(family: ApiFamily, event_stream: bool, prompt_estimate: Option<u64>) -> Self {
         let body = match (event_stream, family) {
             (false, _) => Tally::Json { kept: Vec::new(), overflowed: false },
-            (true, ApiFamily::OpenAi) => {
+            (true, ApiFamily::OpenAi | ApiFamily::Azure) => {
                 Tally::OpenAiStream { data_events: 0, first_has_content: None, last: None }
             }
             (true, ApiFamily::Anthropic) => {

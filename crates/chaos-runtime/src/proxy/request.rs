@@ -159,6 +159,15 @@ fn correlation(tag: &str) -> Option<u64> {
 }
 
 impl BodyFields {
+    /// What the request's path says over its body: the deployment an Azure path names is the
+    /// model.
+    pub fn named_by(mut self, path: &str) -> Self {
+        if let Some(deployment) = crate::wire::azure::deployment(path) {
+            self.model = Some(deployment.to_owned());
+        }
+        self
+    }
+
     /// Reads the fields from a JSON body; a body that is not JSON has none.
     pub fn read(body: &[u8]) -> Self {
         let Ok(body) = serde_json::from_slice::<Body<'_>>(body) else { return BodyFields::default() };
@@ -211,6 +220,15 @@ mod tests {
         assert_eq!(zero.len(), 15_000, "every attempt its own key");
         assert!(zero.is_disjoint(&one));
         assert_eq!(keys(0), zero);
+    }
+
+    #[test]
+    fn an_azure_path_names_the_model() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
+        let fields = BodyFields::read(body).named_by("/openai/deployments/prod-mini/chat/completions");
+        assert_eq!((fields.model.as_deref(), fields.stream), (Some("prod-mini"), Some(true)));
+        let openai = BodyFields::read(body).named_by("/v1/chat/completions");
+        assert_eq!(openai.model.as_deref(), Some("gpt-4o"));
     }
 
     #[test]
