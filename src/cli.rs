@@ -314,7 +314,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "PEM")]
     pub upstream_ca: Option<std::path::PathBuf>,
     /// The upstream's API family, for the shape of injected errors.
-    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic", "azure"])]
+    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic", "azure", "gemini"])]
     pub family: String,
     /// Not an interposer: copy each connection's bytes both ways to the upstream, with no
     /// HTTP, faults or records (an `http://` upstream only). The floor `chaos bench` measures
@@ -341,6 +341,9 @@ pub struct MockArgs {
     /// Serve an Azure OpenAI mock here (repeatable; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub azure: Vec<std::net::SocketAddr>,
+    /// Serve a Gemini mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub gemini: Vec<std::net::SocketAddr>,
     /// Accept only N generated keys per mock (`sk-chaos-<family>-0` …); default: any key.
     #[arg(long, value_name = "N")]
     pub keys: Option<u32>,
@@ -369,7 +372,7 @@ pub struct MockArgs {
     /// mock's stream written straight to the socket, paced the same way but with no HTTP
     /// stack, keys, limits or faults (`--ttft`, `--tokens-per-second`, `--jitter` apply).
     /// The floor `chaos bench` measures the mock's stream timing against.
-    #[arg(long, conflicts_with_all = ["anthropic", "azure", "keys", "rpm", "tpm", "overloaded", "fault"])]
+    #[arg(long, conflicts_with_all = ["anthropic", "azure", "gemini", "keys", "rpm", "tpm", "overloaded", "fault"])]
     pub bare_streams: bool,
     #[command(flatten)]
     pub threads: ThreadArgs,

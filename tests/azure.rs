@@ -90,28 +90,34 @@ async fn an_exhausted_limit_answers_azure_s_429_with_every_wait_header() {
 /// An Azure answer as a fixed byte string, so the interposer's copy can be compared byte for byte.
 const STREAM: &[u8] = b"data: {\"choices\":[],\"prompt_filter_results\":[]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"hi\"},\"index\":0}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n";
 
-#[tokio::test]
-async fn the_interposer_matches_the_deployment_in_the_path_and_passes_the_rest_byte_identical() {
+/// A recording upstream that answers every request with `answer` (an event stream), behind an
+/// interposer of `family` whose only fault answers a 429 to requests for `model`.
+pub(crate) async fn answering_behind_an_interposer(
+    family: ApiFamily,
+    answer: &[u8],
+    model: &str,
+) -> (wiremock::MockServer, chaos::proxy::InterposerHandle, Recorder) {
     use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
     let upstream = MockServer::start().await;
-    let answer = ResponseTemplate::new(200).set_body_raw(STREAM.to_vec(), "text/event-stream");
-    Mock::given(method("POST")).respond_with(answer).mount(&upstream).await;
+    let template = ResponseTemplate::new(200).set_body_raw(answer.to_vec(), "text/event-stream");
+    Mock::given(method("POST")).respond_with(template).mount(&upstream).await;
     let recorder = Recorder::new();
     let mut config = crate::support::interposer_config(&upstream.uri(), Vec::new(), &recorder);
-    config.family = ApiFamily::Azure;
+    config.family = family;
     let interposer = crate::support::interposer_with(config).await;
-    let fault = StatusFault {
-        status: 429,
-        family: ApiFamily::Azure,
-        retry_after: None,
-        quota: false,
-        should_retry: None,
-    };
+    let fault = StatusFault { status: 429, family, retry_after: None, quota: false, should_retry: None };
     let rule = FaultRule {
-        matcher: Matcher { model: Some("prod-4o".into()), ..Matcher::default() },
+        matcher: Matcher { model: Some(model.into()), ..Matcher::default() },
         ..FaultRule::new(FaultAction::Status(fault), 1.0)
     };
     interposer.set_chain(0, Chain::new(vec![rule], 1));
+    (upstream, interposer, recorder)
+}
+
+#[tokio::test]
+async fn the_interposer_matches_the_deployment_in_the_path_and_passes_the_rest_byte_identical() {
+    let (upstream, interposer, recorder) =
+        answering_behind_an_interposer(ApiFamily::Azure, STREAM, "prod-4o").await;
 
     // The body names another model: the deployment in the path is what the fault matches.
     let body = r#"{ "model":"prod-4o", "messages": [{"role":"user","content":"x"}], "stream": true }"#;
@@ -137,44 +143,55 @@ async fn the_interposer_matches_the_deployment_in_the_path_and_passes_the_rest_b
     assert!(models.contains(&Some("prod-mini")) && models.contains(&Some("prod-4o")), "{models:?}");
 }
 
-/// `api: azure` load against `mock: azure` through the interposer: streamed answers billed from
-/// their usage at gpt-4o-mini's price, a 429 phase retried, a cut phase seen as cut.
-const AZURE_RUN: &str = r#"
-name: azure-mix
+/// A run of `api: {family}` load against `mock: {family}` through the interposer, 10 streamed
+/// requests a second of `model` (100 prompt tokens, 20 output): `calm`, then `cut` (each stream cut
+/// after 3 events), then `retried` under `fault` on first attempts. Checks what every dialect must
+/// give (calm answers whole and billed from their usage at `price` per million input and output
+/// tokens; every cut stream seen as cut; every retried request answered after one retry) and
+/// returns the results.
+pub(crate) fn run_calm_cut_and_retried(family: &str, model: &str, price: (f64, f64), fault: &str) -> Value {
+    let scenario = format!(
+        r#"
+name: {family}-mix
 seed: 3
-upstreams: { azure: { mock: azure, latency: { ttft: 20ms } } }
-target: { builtin: { retries: 2 } }
+upstreams: {{ {family}: {{ mock: {family}, latency: {{ ttft: 20ms }} }} }}
+target: {{ builtin: {{ retries: 2 }} }}
 load:
-  request: { api: azure, model: gpt-4o-mini, stream: true, prompt_tokens: 100, max_tokens: 20 }
-  arrival: { rate: 10/s }
+  request: {{ api: {family}, model: {model}, stream: true, prompt_tokens: 100, max_tokens: 20 }}
+  arrival: {{ rate: 10/s }}
 phases:
-  - { name: calm, duration: 1s }
-  - name: cut
+  - {{ name: calm, duration: 1s }}
+  - {{ name: cut, duration: 1s, faults: {{ {family}: [{{ cut: {{ after_events: 3 }} }}] }} }}
+  - name: retried
     duration: 1s
     faults:
-      azure: [{ cut: { after_events: 3 } }]
-  - name: throttled
-    duration: 1s
-    faults:
-      azure: [{ status: 429, retry_after: 100ms, match: { header: { x-stainless-retry-count: "0" } } }]
-"#;
-
-#[test]
-fn an_azure_load_is_billed_retried_and_cut_as_the_interposer_sees_it() {
-    let run = run_binary(AZURE_RUN);
+      {family}: [{{ {fault}, match: {{ header: {{ x-stainless-retry-count: "0" }} }} }}]
+"#
+    );
+    let run = run_binary(&scenario);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let results = run.results();
     let calm = phase(&results, "calm");
-    assert_eq!(calm["availability"].as_f64(), Some(1.0));
+    assert_eq!(calm["availability"].as_f64(), Some(1.0), "{calm}");
     assert_eq!(calm["billed_output_tokens"].as_u64(), Some(10 * 20), "{calm}");
     assert_eq!(calm["estimated_token_share"].as_f64(), Some(0.0), "usage read from each stream");
     let cost = calm["cost_per_request_usd"].as_f64().expect("priced");
-    let expected = (calm["billed_input_tokens"].as_f64().unwrap() / 10.0 * 0.15 + 20.0 * 0.60) / 1e6;
+    let expected = (calm["billed_input_tokens"].as_f64().unwrap() / 10.0 * price.0 + 20.0 * price.1) / 1e6;
     assert!((cost - expected).abs() < 1e-12, "{cost} against {expected}");
-    assert_eq!(phase(&results, "throttled")["retry_amplification"].as_f64(), Some(2.0));
-    assert_eq!(phase(&results, "throttled")["availability"].as_f64(), Some(1.0));
     let cut = phase(&results, "cut");
     assert_eq!(cut["outcomes"]["stream_cut"].as_u64(), Some(10), "a cut stream is no answer: {cut}");
-    let upstreams = results["upstreams"].as_array().expect("upstreams");
-    assert_eq!(upstreams[0]["family"], "azure");
+    let retried = phase(&results, "retried");
+    assert_eq!(retried["retry_amplification"].as_f64(), Some(2.0), "{retried}");
+    assert_eq!(retried["availability"].as_f64(), Some(1.0), "{retried}");
+    assert_eq!(results["upstreams"][0]["family"], family);
+    results
+}
+
+#[test]
+fn an_azure_load_is_billed_cut_and_retried_on_azure_s_429() {
+    let results =
+        run_calm_cut_and_retried("azure", "gpt-4o-mini", (0.15, 0.60), "status: 429, retry_after: 100ms");
+    // The client waited the 100 ms `retry-after-ms` asked for, not its own backoff of ~500 ms.
+    let retried = phase(&results, "retried")["latency_ms"]["p50"].as_f64().expect("latency");
+    assert!((100.0..450.0).contains(&retried), "{retried}");
 }

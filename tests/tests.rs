@@ -19,6 +19,7 @@ mod failover;
 mod fallback_price;
 mod fidelity;
 mod gateways;
+mod gemini;
 mod halt;
 mod http2;
 mod https_upstream;

@@ -23,6 +23,7 @@ fn default_models(family: ApiFamily) -> Vec<String> {
     let models: &[&str] = match family {
         ApiFamily::OpenAi | ApiFamily::Azure => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
         ApiFamily::Anthropic => &["claude-haiku-4-5", "claude-sonnet-4-5", "claude-3-5-haiku-latest"],
+        ApiFamily::Gemini => &["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro"],
     };
     models.iter().map(|m| (*m).to_owned()).collect()
 }
@@ -61,10 +62,11 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         .map(|addr| (ApiFamily::OpenAi, *addr))
         .chain(args.anthropic.iter().map(|addr| (ApiFamily::Anthropic, *addr)))
         .chain(args.azure.iter().map(|addr| (ApiFamily::Azure, *addr)))
+        .chain(args.gemini.iter().map(|addr| (ApiFamily::Gemini, *addr)))
         .collect();
     if wanted.is_empty() {
         eprintln!(
-            "error: nothing to serve; give --openai, --anthropic and/or --azure ADDR (port 0 picks a free port)"
+            "error: nothing to serve; give --openai, --anthropic, --azure and/or --gemini ADDR (port 0 picks a free port)"
         );
         return Ok(Exit::InvalidScenario);
     }

@@ -65,6 +65,8 @@ pub fn gateway_lines(upstreams: &[Upstream], addrs: &[SocketAddr]) -> Vec<String
             ApiFamily::Anthropic => ("ANTHROPIC_BASE_URL", base.clone()),
             // The `AzureOpenAI` client's endpoint: it adds `/openai/deployments/…` itself.
             ApiFamily::Azure => ("AZURE_OPENAI_ENDPOINT", base.clone()),
+            // google-genai's base URL: it adds `/v1beta/models/…` itself.
+            ApiFamily::Gemini => ("GOOGLE_GEMINI_BASE_URL", base.clone()),
         };
         lines.push(format!("  {variable}={api_base}"));
         lines.push(format!("  LiteLLM model_list litellm_params: api_base: {api_base}"));

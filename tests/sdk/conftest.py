@@ -1,7 +1,7 @@
 """Fixtures for the SDK tier: `chaos mock` as a subprocess, and clients pointed at it.
 
 `mock(*flags)` starts `chaos mock --openai 127.0.0.1:0 --anthropic 127.0.0.1:0 --azure 127.0.0.1:0
-FLAGS…` (the binary from `$CHAOS_BIN`, default `target/debug/chaos`), reads the addresses it
+--gemini 127.0.0.1:0 FLAGS…` (the binary from `$CHAOS_BIN`, default `target/debug/chaos`), reads the addresses it
 prints, and at teardown stops it with SIGINT, waits for it to exit (killing it on a timeout) and
 checks that it exited cleanly. `proxy(upstream, *faults, family=…)` starts `chaos proxy` (the
 interposer) in front of one of them, with those faults, stopped the same way.
@@ -27,9 +27,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
-FAMILIES = ("openai", "anthropic", "azure")
-LISTENING = re.compile(r"^(openai|anthropic|azure) mock listening on (http://\S+)")
-PROXY_LISTENING = re.compile(r"^(?:openai|anthropic|azure) interposer listening on (http://\S+)")
+FAMILIES = ("openai", "anthropic", "azure", "gemini")
+LISTENING = re.compile(rf"^({'|'.join(FAMILIES)}) mock listening on (http://\S+)")
+PROXY_LISTENING = re.compile(rf"^(?:{'|'.join(FAMILIES)}) interposer listening on (http://\S+)")
 
 
 def chaos_bin() -> Path:

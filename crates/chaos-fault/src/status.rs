@@ -2,7 +2,8 @@
 //! window exceeded), 408, 429 (rate limit with `retry-after` and the provider's rate-limit
 //! headers, or OpenAI's not-retryable `insufficient_quota`), 500, 502, 503, 504, Anthropic's
 //! 529, and 200 with an error body (Azure's platform errors, 429 and 503, in its own shape with
-//! `x-ms-retry-after-ms`; its model errors in OpenAI's) — with the body and headers the upstream's family sends,
+//! `x-ms-retry-after-ms`; its model errors in OpenAI's; Gemini's in Google's shape, its 429's
+//! wait in the body's `RetryInfo`) — with the body and headers the upstream's family sends,
 //! and `x-should-retry` when asked. The 408 and 504 bodies are generic (the providers document
 //! none for them); the SDKs retry both whatever the body says.
 //!
@@ -24,13 +25,14 @@ use crate::{
     delay::{DelayDistribution, RawLatency},
     located::{Checked, Located},
     speed::Speed,
-    wire::{anthropic, azure, openai, ApiFamily, CannedResponse, LimitHeaders},
+    wire::{anthropic, azure, gemini, openai, ApiFamily, CannedResponse, LimitHeaders},
 };
 
 /// The statuses this fault can return for an API family.
 pub fn supported_statuses(family: ApiFamily) -> &'static [u16] {
     match family {
         ApiFamily::OpenAi | ApiFamily::Azure => &[200, 400, 408, 429, 500, 502, 503, 504],
+        ApiFamily::Gemini => &[200, 400, 429, 500, 503, 504],
         ApiFamily::Anthropic => &[200, 400, 408, 429, 500, 502, 503, 504, 529],
     }
 }
@@ -230,6 +232,13 @@ fn failure(family: ApiFamily, status: u16, model: Option<&str>, retry_after: Opt
                     None => response,
                 }
             }
+            (ApiFamily::Gemini, 400) => gemini::error(
+                400,
+                "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+            ),
+            // Google's waits are in the body (`RetryInfo`), never a header.
+            (ApiFamily::Gemini, 429) => gemini::rate_limited(retry_after),
+            (ApiFamily::Gemini, status) => gemini::server_error(status),
             (ApiFamily::Anthropic, 429) => {
                 let message = "Number of requests has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.";
                 anthropic::limit_headers(anthropic::rate_limited(message, retry_after), &limits, SystemTime::now())
@@ -418,5 +427,18 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&unavailable.body).unwrap();
         assert_eq!(body["error"]["code"], "ServiceUnavailable");
         assert_eq!(header(&unavailable, "retry-after-ms"), Some("1000"));
+    }
+
+    #[test]
+    fn gemini_answers_in_google_s_shape_with_the_wait_in_the_body() {
+        let limited = respond(429, ApiFamily::Gemini, Some(Duration::from_secs(3)));
+        let body: serde_json::Value = serde_json::from_slice(&limited.body).unwrap();
+        assert_eq!(body["error"]["status"], "RESOURCE_EXHAUSTED");
+        assert_eq!(body["error"]["details"][0]["retryDelay"], "3s");
+        assert_eq!(header(&limited, "retry-after"), None);
+        let unavailable = respond(503, ApiFamily::Gemini, None);
+        let body: serde_json::Value = serde_json::from_slice(&unavailable.body).unwrap();
+        assert_eq!((unavailable.status, &body["error"]["status"]), (503, &"UNAVAILABLE".into()));
+        assert!(!supported_statuses(ApiFamily::Gemini).contains(&529));
     }
 }

@@ -107,6 +107,10 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         max_tokens: max_tokens.map(TokenCount::most),
         scenario_dir: context.scenario_dir,
     };
+    if let (ApiFamily::Gemini, Some(tools)) = (api, &request.tools) {
+        let message = "`tools` are sent in OpenAI's, Azure's or Anthropic's format, not yet Gemini's: use another `api`";
+        return Err(Located::at(&tools.referenced, message));
+    }
     let (endpoint, input_tokens) = super::load_endpoint::endpoint_of(request, api)?;
     let billed = context.aliases.get(&request.model).unwrap_or(&request.model);
     Ok(RequestKind {

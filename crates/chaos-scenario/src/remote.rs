@@ -18,6 +18,7 @@ const KNOWN_HOSTS: &[(&str, ApiFamily)] = &[
     ("api.openai.com", ApiFamily::OpenAi),
     ("api.anthropic.com", ApiFamily::Anthropic),
     (".openai.azure.com", ApiFamily::Azure),
+    ("generativelanguage.googleapis.com", ApiFamily::Gemini),
 ];
 
 /// Whether `host` is `known`, or under it when `known` is a domain.
@@ -169,7 +170,7 @@ mod tests {
     fn the_family_is_written_or_known_from_the_provider_s_host() {
         let unknown = plan_error(&upstream("url: https://localhost:9443"));
         assert!(
-            unknown.contains("say which API it speaks, `family:` one of openai, anthropic, azure"),
+            unknown.contains("say which API it speaks, `family:` one of openai, anthropic, azure, gemini"),
             "{unknown}"
         );
         let typo = plan_error(&upstream("url: https://localhost:9443, family: openia"));

@@ -5,6 +5,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod gemini;
 mod json_tokens;
 mod json_top;
 pub mod openai;
@@ -29,12 +30,19 @@ pub enum ApiFamily {
     /// Azure OpenAI: OpenAI's bodies at `/openai/deployments/{deployment}/…?api-version=…`,
     /// the `api-key` header, Azure's own errors and content-filter results.
     Azure,
+    /// The Gemini API: `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`,
+    /// the `x-goog-api-key` header, `usageMetadata`, Google's errors.
+    Gemini,
 }
 
 impl ApiFamily {
     /// Each family by the name a scenario gives it (`mock:`, `api:`, `family:`).
-    pub const NAMES: &'static [(&'static str, ApiFamily)] =
-        &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic), ("azure", ApiFamily::Azure)];
+    pub const NAMES: &'static [(&'static str, ApiFamily)] = &[
+        ("openai", ApiFamily::OpenAi),
+        ("anthropic", ApiFamily::Anthropic),
+        ("azure", ApiFamily::Azure),
+        ("gemini", ApiFamily::Gemini),
+    ];
 
     /// Whether its bodies, streams and usage are OpenAI's (Chat Completions).
     pub fn speaks_openai(self) -> bool {
@@ -103,10 +111,12 @@ pub struct LimitHeaders {
 }
 
 /// The headers a request's API key may come in, in the order [`presented_key`] reads them:
-/// `x-api-key` (Anthropic's), `api-key` (Azure's), then `Authorization: Bearer` ([`bearer`]).
-pub const KEY_HEADERS: [http::HeaderName; 3] = [
+/// `x-api-key` (Anthropic's), `api-key` (Azure's), `x-goog-api-key` (Gemini's), then
+/// `Authorization: Bearer` ([`bearer`]).
+pub const KEY_HEADERS: [http::HeaderName; 4] = [
     http::HeaderName::from_static("x-api-key"),
     http::HeaderName::from_static(azure::KEY_HEADER),
+    http::HeaderName::from_static(gemini::KEY_HEADER),
     http::header::AUTHORIZATION,
 ];
 
@@ -121,8 +131,8 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
 /// The API key a request presents: in a provider's own key header ([`KEY_HEADERS`]), else
 /// `Authorization: Bearer`.
 pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
-    let [x_api_key, api_key, _] = &KEY_HEADERS;
-    let own = [x_api_key, api_key].into_iter().find_map(|name| headers.get(name));
+    let [x_api_key, api_key, goog, _] = &KEY_HEADERS;
+    let own = [x_api_key, api_key, goog].into_iter().find_map(|name| headers.get(name));
     let own = own.and_then(|value| value.to_str().ok());
     own.map(str::trim).or_else(|| bearer(headers))
 }
@@ -132,6 +142,7 @@ pub fn too_large(family: ApiFamily) -> CannedResponse {
     match family {
         ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
         ApiFamily::Azure => azure::error(413, "RequestTooLarge", "Request too large."),
+        ApiFamily::Gemini => gemini::error(400, "Request payload size exceeds the limit: 20971520 bytes."),
         ApiFamily::Anthropic => {
             anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
         }
@@ -144,6 +155,7 @@ pub fn malformed_body(family: ApiFamily) -> CannedResponse {
     match family {
         ApiFamily::OpenAi => openai::error(400, message, "invalid_request_error", None, None),
         ApiFamily::Azure => azure::error(400, "BadRequest", message),
+        ApiFamily::Gemini => gemini::error(400, message),
         ApiFamily::Anthropic => anthropic::error(400, "invalid_request_error", message),
     }
 }

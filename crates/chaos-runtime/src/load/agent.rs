@@ -35,14 +35,18 @@ pub fn render_call(
     step: u32,
 ) -> Rendered {
     let rendered = body::render(family, spec, prompt, id, key);
-    let Some(agent) = spec.agent else { return rendered };
+    let Some(agent) = spec.agent.filter(|_| family != ApiFamily::Gemini) else {
+        // Gemini's tools are not sent (a scenario cannot ask for them in `api: gemini`; a fallback
+        // to a Gemini upstream asks it for text).
+        return rendered;
+    };
     let Ok(mut request) = serde_json::from_slice::<Value>(&rendered.body) else { return rendered };
     let description = "A tool of the chaos harness's agent task.";
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
             ApiFamily::OpenAi | ApiFamily::Azure => json!({ "type": "function", "function": {
                 "name": tool_name(index), "description": description, "parameters": parameters() } }),
-            ApiFamily::Anthropic => {
+            ApiFamily::Anthropic | ApiFamily::Gemini => {
                 json!({ "name": tool_name(index), "description": description, "input_schema": parameters() })
             }
         })
@@ -51,8 +55,8 @@ pub fn render_call(
     request["tool_choice"] = match (family, forced) {
         (ApiFamily::OpenAi | ApiFamily::Azure, true) => json!("required"),
         (ApiFamily::OpenAi | ApiFamily::Azure, false) => json!("auto"),
-        (ApiFamily::Anthropic, true) => json!({ "type": "any" }),
-        (ApiFamily::Anthropic, false) => json!({ "type": "auto" }),
+        (ApiFamily::Anthropic | ApiFamily::Gemini, true) => json!({ "type": "any" }),
+        (ApiFamily::Anthropic | ApiFamily::Gemini, false) => json!({ "type": "auto" }),
     };
     request["tools"] = Value::Array(tools);
     if let Some(messages) = request["messages"].as_array_mut() {
@@ -75,7 +79,7 @@ fn exchange(family: ApiFamily, agent: AgentLoop, step: u32) -> [Value; 2] {
                 json!({ "role": "tool", "tool_call_id": id, "content": result }),
             ]
         }
-        ApiFamily::Anthropic => {
+        ApiFamily::Anthropic | ApiFamily::Gemini => {
             let id = format!("toolu_chaos_{step}");
             [
                 json!({ "role": "assistant", "content": [{ "type": "tool_use", "id": id, "name": name, "input": input }] }),

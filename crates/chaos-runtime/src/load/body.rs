@@ -23,14 +23,16 @@ const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 /// [`model_path`] for the families whose path names the model).
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
-        ApiFamily::OpenAi | ApiFamily::Azure => "/v1/chat/completions",
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Gemini => "/v1/chat/completions",
         ApiFamily::Anthropic => "/v1/messages",
     }
 }
 
 /// The path of `spec` in a family whose path names the model: Azure's
 /// `/openai/deployments/{deployment}/chat/completions?api-version=…` (or `…/embeddings…`), the
-/// model's name its deployment's, percent-encoded. `None` where the path is fixed ([`path`]).
+/// model's name its deployment's; Gemini's `/v1beta/models/{model}:generateContent` (or
+/// `:streamGenerateContent?alt=sse`); the model percent-encoded. `None` where the path is fixed
+/// ([`path`]).
 pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
     let model = percent_encoded(&spec.model);
     match family {
@@ -42,6 +44,10 @@ pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
             let (deployments, version) = (crate::wire::azure::DEPLOYMENTS, crate::wire::azure::API_VERSION);
             Some(format!("{deployments}{model}/{operation}?api-version={version}"))
         }
+        ApiFamily::Gemini if spec.stream => {
+            Some(format!("/v1beta/models/{model}:streamGenerateContent?alt=sse"))
+        }
+        ApiFamily::Gemini => Some(format!("/v1beta/models/{model}:generateContent")),
         ApiFamily::OpenAi | ApiFamily::Anthropic => None,
     }
 }
@@ -72,6 +78,9 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
         return super::embeddings_body::body(spec, inputs, prompt, id);
     }
     let content = prompt_of(spec, prompt);
+    if family == ApiFamily::Gemini {
+        return super::gemini_body::body(content, spec.max_tokens);
+    }
     let chars = content.len();
     let model = &*spec.model;
     // Room for the whole body up front, so a huge prompt is copied once.
@@ -95,7 +104,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
                 written.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
             }
         }
-        ApiFamily::Anthropic => {
+        ApiFamily::Anthropic | ApiFamily::Gemini => {
             written.extend_from_slice(b"\"metadata\":{\"user_id\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.extend_from_slice(b"\"},\"max_tokens\":");
@@ -188,7 +197,7 @@ const BODY_OVERHEAD: usize = 192;
 pub struct Credentials {
     /// `authorization: Bearer <key>` (OpenAI).
     bearer: http::HeaderValue,
-    /// `x-api-key: <key>` (Anthropic), `api-key: <key>` (Azure).
+    /// `x-api-key: <key>` (Anthropic), `api-key: <key>` (Azure), `x-goog-api-key: <key>` (Gemini).
     key: http::HeaderValue,
     /// The key itself, for a request's own `{{key}}`.
     raw: std::sync::Arc<str>,
@@ -222,6 +231,7 @@ pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Cr
     let lines: &[(&str, &[u8])] = match family {
         ApiFamily::OpenAi => &[("authorization", credentials.bearer.as_bytes())],
         ApiFamily::Azure => &[(crate::wire::azure::KEY_HEADER, credentials.key.as_bytes())],
+        ApiFamily::Gemini => &[(crate::wire::gemini::KEY_HEADER, credentials.key.as_bytes())],
         ApiFamily::Anthropic => {
             &[("anthropic-version", ANTHROPIC_VERSION.as_bytes()), ("x-api-key", credentials.key.as_bytes())]
         }

@@ -28,6 +28,10 @@ pub trait Dialect: Send + Sync + 'static {
     }
     /// The API key the request presents ("" when none).
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str;
+    /// A key the request's query carries, read when its headers carry none (Gemini's `?key=`).
+    fn query_key<'a>(&self, _query: Option<&'a str>) -> Option<&'a str> {
+        None
+    }
     /// The 401 for a missing (`presented` empty) or wrong key.
     fn unauthorized(&self, presented: &str) -> CannedResponse;
     /// Reads a generation request to `path`, or the 400 the provider sends for it.

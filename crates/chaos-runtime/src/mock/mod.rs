@@ -5,7 +5,7 @@
 //! [`MockBuilder`] starts one and returns a [`MockHandle`] with its address, its
 //! counters and, when asked, every request it saw.
 //!
-//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `azure` (wire formats) ·
+//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `azure` / `gemini` (wire formats) ·
 //! `generation` + `latency` (what to say and when) · `paced` (streams written on time) ·
 //! `limits` (token buckets) · `counters`.
 
@@ -15,6 +15,7 @@ mod azure;
 pub mod bare;
 mod counters;
 mod dialect;
+mod gemini;
 mod generation;
 pub mod latency;
 mod openai;
@@ -192,6 +193,7 @@ impl MockBuilder {
             ApiFamily::OpenAi => Box::new(openai::OpenAi),
             ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
             ApiFamily::Azure => Box::new(azure::Azure),
+            ApiFamily::Gemini => Box::new(gemini::Gemini),
         };
         let state = Arc::new(serve::MockState {
             limiter: crate::ratelimit::Limiter::new(config.limits),

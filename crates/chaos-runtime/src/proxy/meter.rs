@@ -6,13 +6,15 @@
 //! Cheap on the way through: a JSON body is kept up to [`KEEP_JSON_BYTES`] and parsed once at
 //! the end; of an OpenAI stream only the first and the last chunk are parsed (the usage chunk is
 //! the last before `[DONE]`); of an Anthropic stream only `message_start` and `message_delta`,
-//! found by their `event:` line.
+//! found by their `event:` line; of a Gemini answer its `usageMetadata`, and each event of its
+//! stream (each carries the usage so far).
 
 use bytes::Bytes;
 
 use crate::{
     metrics::TokenUsage,
     wire::{
+        gemini,
         sse_split::SseEvent,
         usage::{self, AnthropicEvent, ReportedUsage},
         ApiFamily,
@@ -32,20 +34,27 @@ pub struct UsageMeter {
 
 #[derive(Debug)]
 enum Tally {
-    Json { kept: Vec<u8>, overflowed: bool },
+    Json { kept: Vec<u8>, overflowed: bool, read: fn(&[u8]) -> Option<ReportedUsage> },
     OpenAiStream { data_events: u64, first_has_content: Option<bool>, last: Option<Bytes> },
     AnthropicStream { reported: ReportedUsage, content_events: u64 },
+    GeminiStream { reported: ReportedUsage, content_events: u64 },
 }
 
 impl UsageMeter {
     pub fn new(family: ApiFamily, event_stream: bool, prompt_estimate: Option<u64>) -> Self {
         let body = match (event_stream, family) {
-            (false, _) => Tally::Json { kept: Vec::new(), overflowed: false },
+            (false, ApiFamily::Gemini) => {
+                Tally::Json { kept: Vec::new(), overflowed: false, read: gemini::answer_usage }
+            }
+            (false, _) => Tally::Json { kept: Vec::new(), overflowed: false, read: usage::of_answer },
             (true, ApiFamily::OpenAi | ApiFamily::Azure) => {
                 Tally::OpenAiStream { data_events: 0, first_has_content: None, last: None }
             }
             (true, ApiFamily::Anthropic) => {
                 Tally::AnthropicStream { reported: ReportedUsage::default(), content_events: 0 }
+            }
+            (true, ApiFamily::Gemini) => {
+                Tally::GeminiStream { reported: ReportedUsage::default(), content_events: 0 }
             }
         };
         UsageMeter { prompt_estimate, body }
@@ -53,7 +62,7 @@ impl UsageMeter {
 
     /// Body bytes as they pass; only a JSON answer keeps them.
     pub fn bytes(&mut self, data: &[u8]) {
-        if let Tally::Json { kept, overflowed } = &mut self.body {
+        if let Tally::Json { kept, overflowed, .. } = &mut self.body {
             if kept.len() + data.len() > KEEP_JSON_BYTES {
                 *overflowed = true;
                 *kept = Vec::new();
@@ -88,6 +97,12 @@ impl UsageMeter {
                 }
                 AnthropicEvent::Other => false,
             },
+            Tally::GeminiStream { reported, content_events } => {
+                let facts = gemini::event(&view);
+                reported.update(facts.usage);
+                *content_events += u64::from(facts.has_content);
+                facts.has_content
+            }
         }
     }
 
@@ -96,7 +111,7 @@ impl UsageMeter {
     pub fn usage(&self) -> Option<TokenUsage> {
         let (reported, counted_output) = match &self.body {
             Tally::Json { overflowed: true, .. } => return None,
-            Tally::Json { kept, .. } => match usage::of_answer(kept) {
+            Tally::Json { kept, read, .. } => match read(kept) {
                 // An answer without usage (a list of models, an error body) bills nothing.
                 Some(reported) => return Some(complete(reported).unwrap_or(TokenUsage::NONE)),
                 // Cut short: the content cannot be counted.
@@ -114,7 +129,8 @@ impl UsageMeter {
                 let reported = last.map(|facts| facts.usage).unwrap_or_default();
                 (reported, data_events.saturating_sub(structural))
             }
-            Tally::AnthropicStream { reported, content_events } => (*reported, *content_events),
+            Tally::AnthropicStream { reported, content_events }
+            | Tally::GeminiStream { reported, content_events } => (*reported, *content_events),
         };
         let input = reported.input.or(self.prompt_estimate)?;
         Some(TokenUsage {
@@ -232,7 +248,7 @@ mod tests {
         let mut meter = UsageMeter::new(ApiFamily::Anthropic, false, Some(10));
         meter.bytes(&vec![b' '; KEEP_JSON_BYTES]);
         meter.bytes(b"{}");
-        assert!(matches!(&meter.body, Tally::Json { kept, overflowed: true } if kept.is_empty()));
+        assert!(matches!(&meter.body, Tally::Json { kept, overflowed: true, .. } if kept.is_empty()));
         assert_eq!(meter.usage(), None);
     }
 

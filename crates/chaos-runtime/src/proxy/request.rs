@@ -79,6 +79,10 @@ struct Body<'a> {
     stream: Option<bool>,
     messages: Option<Vec<Message>>,
     system: Option<ContentChars>,
+    /// A Gemini request's turns.
+    contents: Option<Vec<Turn>>,
+    #[serde(rename = "generationConfig")]
+    generation_config: Option<GenerationConfig>,
     /// An embeddings request's texts or token ids.
     input: Option<super::input_tokens::InputTokens>,
     max_tokens: Option<u64>,
@@ -93,6 +97,25 @@ struct Body<'a> {
 struct Message {
     #[serde(default)]
     content: ContentChars,
+}
+
+/// A Gemini turn: its parts' texts count as one message's content.
+#[derive(serde::Deserialize)]
+struct Turn {
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+#[derive(serde::Deserialize)]
+struct Part {
+    #[serde(default)]
+    text: ContentChars,
+}
+
+#[derive(serde::Deserialize)]
+struct GenerationConfig {
+    #[serde(rename = "maxOutputTokens")]
+    max_output_tokens: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -160,10 +183,12 @@ fn correlation(tag: &str) -> Option<u64> {
 
 impl BodyFields {
     /// What the request's path says over its body: the deployment an Azure path names is the
-    /// model.
+    /// model; a Gemini path names the model and whether it streams.
     pub fn named_by(mut self, path: &str) -> Self {
         if let Some(deployment) = crate::wire::azure::deployment(path) {
             self.model = Some(deployment.to_owned());
+        } else if let Some((model, stream)) = crate::wire::gemini::generation(path) {
+            (self.model, self.stream) = (Some(model.to_owned()), Some(stream));
         }
         self
     }
@@ -177,10 +202,17 @@ impl BodyFields {
             .into_iter()
             .map(|message| message.content.0)
             .chain(body.system.map(|system| system.0))
+            .chain(
+                body.contents
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|turn| turn.parts.iter().map(|p| p.text.0).sum()),
+            )
             .collect();
         let output = body
             .max_completion_tokens
             .or(body.max_tokens)
+            .or(body.generation_config.and_then(|config| config.max_output_tokens))
             .unwrap_or(crate::wire::tokens::DEFAULT_OUTPUT_TOKENS);
         let chat = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
         // An embeddings request generates nothing.
@@ -220,6 +252,17 @@ mod tests {
         assert_eq!(zero.len(), 15_000, "every attempt its own key");
         assert!(zero.is_disjoint(&one));
         assert_eq!(keys(0), zero);
+    }
+
+    #[test]
+    fn a_gemini_path_names_the_model_and_the_stream_and_its_turns_count_as_messages() {
+        let body = br#"{"contents":[{"role":"user","parts":[{"text":"12345678"}]}],"generationConfig":{"maxOutputTokens":50}}"#;
+        let fields = BodyFields::read(body).named_by("/v1beta/models/gemini-2.0-flash:streamGenerateContent");
+        assert_eq!((fields.model.as_deref(), fields.stream), (Some("gemini-2.0-flash"), Some(true)));
+        let as_chat =
+            BodyFields::read(br#"{"max_tokens":50,"messages":[{"role":"user","content":"12345678"}]}"#);
+        assert_eq!(fields.tokens, as_chat.tokens, "counted as the same chat message");
+        assert!(fields.tokens.is_some());
     }
 
     #[test]
