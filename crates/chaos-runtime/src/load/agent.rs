@@ -42,6 +42,7 @@ pub fn render_call(
     };
     let Ok(mut request) = serde_json::from_slice::<Value>(&rendered.body) else { return rendered };
     let description = "A tool of the chaos harness's agent task.";
+    // Below, Gemini shares Anthropic's arms only for the matches to be whole: it returned above.
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
             ApiFamily::OpenAi | ApiFamily::Azure => json!({ "type": "function", "function": {

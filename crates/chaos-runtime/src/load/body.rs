@@ -104,6 +104,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
                 written.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
             }
         }
+        // (A Gemini body was written above, in its own shape.)
         ApiFamily::Anthropic | ApiFamily::Gemini => {
             written.extend_from_slice(b"\"metadata\":{\"user_id\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());

@@ -34,10 +34,27 @@ pub struct UsageMeter {
 
 #[derive(Debug)]
 enum Tally {
-    Json { kept: Vec<u8>, overflowed: bool, read: fn(&[u8]) -> Option<ReportedUsage> },
-    OpenAiStream { data_events: u64, first_has_content: Option<bool>, last: Option<Bytes> },
-    AnthropicStream { reported: ReportedUsage, content_events: u64 },
-    GeminiStream { reported: ReportedUsage, content_events: u64 },
+    Json {
+        kept: Vec<u8>,
+        overflowed: bool,
+        read: fn(&[u8]) -> Option<ReportedUsage>,
+    },
+    /// `leading`: chunks before the role's that never carry content (Azure's prompt-filter
+    /// results: 1).
+    OpenAiStream {
+        data_events: u64,
+        first_has_content: Option<bool>,
+        last: Option<Bytes>,
+        leading: u64,
+    },
+    AnthropicStream {
+        reported: ReportedUsage,
+        content_events: u64,
+    },
+    GeminiStream {
+        reported: ReportedUsage,
+        content_events: u64,
+    },
 }
 
 impl UsageMeter {
@@ -47,9 +64,12 @@ impl UsageMeter {
                 Tally::Json { kept: Vec::new(), overflowed: false, read: gemini::answer_usage }
             }
             (false, _) => Tally::Json { kept: Vec::new(), overflowed: false, read: usage::of_answer },
-            (true, ApiFamily::OpenAi | ApiFamily::Azure) => {
-                Tally::OpenAiStream { data_events: 0, first_has_content: None, last: None }
-            }
+            (true, ApiFamily::OpenAi | ApiFamily::Azure) => Tally::OpenAiStream {
+                data_events: 0,
+                first_has_content: None,
+                last: None,
+                leading: u64::from(family == ApiFamily::Azure),
+            },
             (true, ApiFamily::Anthropic) => {
                 Tally::AnthropicStream { reported: ReportedUsage::default(), content_events: 0 }
             }
@@ -80,11 +100,11 @@ impl UsageMeter {
         let view = SseEvent { index: 0, bytes: event, tool_argument: None };
         match &mut self.body {
             Tally::Json { .. } => false,
-            Tally::OpenAiStream { data_events, first_has_content, last } => {
+            Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 *data_events += 1;
                 let first = *first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
                 *last = Some(event.clone());
-                *data_events > 1 || first
+                *data_events > 1 + *leading || first
             }
             Tally::AnthropicStream { reported, content_events } => match usage::anthropic_event(&view) {
                 AnthropicEvent::Content => {
@@ -117,7 +137,7 @@ impl UsageMeter {
                 // Cut short: the content cannot be counted.
                 None => (ReportedUsage::default(), 0),
             },
-            Tally::OpenAiStream { data_events, first_has_content, last } => {
+            Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 let last = last
                     .as_ref()
                     .map(|bytes| usage::openai_chunk(&SseEvent { index: 0, bytes, tool_argument: None }));
@@ -127,7 +147,9 @@ impl UsageMeter {
                 let structural = u64::from(*first_has_content == Some(false))
                     + u64::from(*data_events > 1 && !last_has_content);
                 let reported = last.map(|facts| facts.usage).unwrap_or_default();
-                (reported, data_events.saturating_sub(structural))
+                // Behind leading chunks the role's is neither first nor last: it is passed over here.
+                let counted = data_events.saturating_sub(structural);
+                (reported, counted - counted.min(*leading))
             }
             Tally::AnthropicStream { reported, content_events }
             | Tally::GeminiStream { reported, content_events } => (*reported, *content_events),
@@ -207,6 +229,27 @@ mod tests {
         assert_eq!(stream(ApiFamily::OpenAi, &OPENAI_STREAM[..1], Some(90)), estimated(90, 0));
         assert_eq!(stream(ApiFamily::OpenAi, &[], Some(90)), estimated(90, 0));
         assert_eq!(stream(ApiFamily::OpenAi, &OPENAI_STREAM[..3], None), None, "input unknown");
+    }
+
+    #[test]
+    fn a_cut_azure_stream_passes_over_its_prompt_results_and_its_role() {
+        let prompt_results = "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[]}\n\n";
+        let azure: Vec<&str> = std::iter::once(prompt_results).chain(OPENAI_STREAM.iter().copied()).collect();
+        assert_eq!(stream(ApiFamily::Azure, &azure, Some(90)), exact(100, 3));
+        for (cut, tokens) in [(1, 0), (2, 0), (3, 1), (4, 2), (6, 3)] {
+            assert_eq!(
+                stream(ApiFamily::Azure, &azure[..cut], Some(90)),
+                estimated(90, tokens),
+                "cut after {cut}"
+            );
+        }
+        let mut meter = UsageMeter::new(ApiFamily::Azure, true, None);
+        let contents: Vec<bool> = azure.iter().map(|event| meter.event(&Bytes::from(*event))).collect();
+        assert_eq!(
+            contents,
+            [false, false, true, true, true, true, true],
+            "the first token is the third chunk"
+        );
     }
 
     #[test]
