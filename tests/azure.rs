@@ -58,6 +58,19 @@ async fn a_stream_begins_with_the_prompt_results_and_ends_as_openai_s_does() {
 }
 
 #[tokio::test]
+async fn a_deployment_s_embeddings_answer_as_openai_s_do() {
+    let mock = azure().await;
+    let path = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21";
+    let body = json!({ "input": ["chaos", "tests"], "encoding_format": "float" }).to_string();
+    let answer = send(&mock, path, &AUTH, &body).await;
+    assert_eq!(answer.status, 200);
+    let answer = answer.json();
+    assert_eq!(answer["model"], "text-embedding-3-small", "the deployment");
+    assert_eq!(answer["data"][1]["embedding"].as_array().map(Vec::len), Some(1536));
+    assert_eq!(answer["usage"]["prompt_tokens"], 4);
+}
+
+#[tokio::test]
 async fn platform_errors_come_in_azure_s_shape() {
     let mock = MockBuilder::new(ApiFamily::Azure).keys(vec!["az-right".into()]).spawn().await.expect("mock");
     let no_version = "/openai/deployments/gpt-4o-mini/chat/completions";

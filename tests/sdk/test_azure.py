@@ -62,6 +62,14 @@ def test_a_stream_opens_with_the_prompt_results_and_assembles_as_openai_s(mock):
     assert chunks[-1].usage.completion_tokens == TOKENS
 
 
+def test_embeddings_of_a_deployment_decode_as_openai_s(mock):
+    m = mock()
+    response = client(m.urls["azure"]).embeddings.create(model="text-embedding-3-small", input=["chaos", "tests"])
+    assert [len(item.embedding) for item in response.data] == [1536, 1536], "base64 on the wire, decoded"
+    assert response.usage.prompt_tokens == 4
+    assert m.counts("azure")[0]["output_tokens"] == 0
+
+
 def test_a_wrong_key_raises_authentication_error_in_azure_s_words(mock):
     m = mock("--keys", "1")
     with pytest.raises(openai.AuthenticationError) as raised:
