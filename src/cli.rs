@@ -358,7 +358,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "PEM")]
     pub upstream_ca: Option<std::path::PathBuf>,
     /// The upstream's API family, for the shape of injected errors.
-    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic", "bedrock"])]
+    #[arg(long, default_value = "openai", value_parser = ["openai", "anthropic", "azure", "gemini", "bedrock"])]
     pub family: String,
     /// Not an interposer: copy each connection's bytes both ways to the upstream, with no
     /// HTTP, faults or records (an `http://` upstream only). The floor `chaos bench` measures
@@ -382,6 +382,12 @@ pub struct MockArgs {
     /// Serve an Anthropic mock here (repeatable; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub anthropic: Vec<std::net::SocketAddr>,
+    /// Serve an Azure OpenAI mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub azure: Vec<std::net::SocketAddr>,
+    /// Serve a Gemini mock here (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub gemini: Vec<std::net::SocketAddr>,
     /// Serve a Bedrock Converse mock here (repeatable; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     pub bedrock: Vec<std::net::SocketAddr>,
@@ -413,7 +419,7 @@ pub struct MockArgs {
     /// mock's stream written straight to the socket, paced the same way but with no HTTP
     /// stack, keys, limits or faults (`--ttft`, `--tokens-per-second`, `--jitter` apply).
     /// The floor `chaos bench` measures the mock's stream timing against.
-    #[arg(long, conflicts_with_all = ["anthropic", "keys", "rpm", "tpm", "overloaded", "fault"])]
+    #[arg(long, conflicts_with_all = ["anthropic", "azure", "gemini", "keys", "rpm", "tpm", "overloaded", "fault"])]
     pub bare_streams: bool,
     #[command(flatten)]
     pub threads: ThreadArgs,

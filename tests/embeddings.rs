@@ -36,7 +36,8 @@ expect:
   - availability == 100%
 "#;
 
-fn phase<'a>(results: &'a Value, name: &str) -> &'a Value {
+/// The figures of phase `name` in a run's results.
+pub(crate) fn phase<'a>(results: &'a Value, name: &str) -> &'a Value {
     let phases = results["phases"].as_array().expect("phases");
     phases.iter().find(|phase| phase["name"] == name).expect(name)
 }

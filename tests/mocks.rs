@@ -28,7 +28,7 @@ impl Received {
         serde_json::from_slice(&self.body()).expect("a JSON body")
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no `{name}` header"))
     }
 

@@ -4,6 +4,7 @@ mod support;
 
 mod abort_on_fail;
 mod agent_load;
+mod azure;
 mod bench;
 mod bypass;
 mod byte_path;
@@ -18,6 +19,7 @@ mod failover;
 mod fallback_price;
 mod fidelity;
 mod gateways;
+mod gemini;
 mod halt;
 mod http2;
 mod https_upstream;

@@ -21,9 +21,10 @@ fn fits_another(text: &str, family: ApiFamily, families: &[ApiFamily]) -> bool {
 /// What a mock lists when `--model` is not given.
 fn default_models(family: ApiFamily) -> Vec<String> {
     let models: &[&str] = match family {
-        ApiFamily::OpenAi => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
+        ApiFamily::OpenAi | ApiFamily::Azure => &["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"],
         ApiFamily::Anthropic => &["claude-haiku-4-5", "claude-sonnet-4-5", "claude-3-5-haiku-latest"],
         ApiFamily::Bedrock => &["anthropic.claude-3-5-sonnet-20240620-v1:0", "amazon.nova-lite-v1:0"],
+        ApiFamily::Gemini => &["gemini-2.0-flash", "gemini-2.5-flash", "gemini-2.5-pro"],
     };
     models.iter().map(|m| (*m).to_owned()).collect()
 }
@@ -61,11 +62,13 @@ pub async fn mock(args: &MockArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|addr| (ApiFamily::OpenAi, *addr))
         .chain(args.anthropic.iter().map(|addr| (ApiFamily::Anthropic, *addr)))
+        .chain(args.azure.iter().map(|addr| (ApiFamily::Azure, *addr)))
+        .chain(args.gemini.iter().map(|addr| (ApiFamily::Gemini, *addr)))
         .chain(args.bedrock.iter().map(|addr| (ApiFamily::Bedrock, *addr)))
         .collect();
     if wanted.is_empty() {
         eprintln!(
-            "error: nothing to serve; give --openai, --anthropic and/or --bedrock ADDR (port 0 picks a free port)"
+            "error: nothing to serve; give --openai, --anthropic, --azure, --gemini and/or --bedrock ADDR (port 0 picks a free port)"
         );
         return Ok(Exit::InvalidScenario);
     }

@@ -17,11 +17,11 @@ use crate::{
 
 /// Runs the interposer the arguments ask for.
 pub async fn proxy(args: &ProxyArgs) -> anyhow::Result<Exit> {
-    let family = match args.family.as_str() {
-        "anthropic" => ApiFamily::Anthropic,
-        "bedrock" => ApiFamily::Bedrock,
-        _ => ApiFamily::OpenAi,
-    };
+    // clap has taken only the families' names.
+    let family = ApiFamily::NAMES
+        .iter()
+        .find(|(name, _)| *name == args.family)
+        .map_or(ApiFamily::OpenAi, |(_, family)| *family);
     let upstream: http::Uri = match args.upstream.parse() {
         Ok(uri) => uri,
         Err(error) => {

@@ -65,6 +65,10 @@ pub fn gateway_lines(upstreams: &[Upstream], addrs: &[SocketAddr]) -> Vec<String
             ApiFamily::Anthropic => ("ANTHROPIC_BASE_URL", base.clone()),
             // botocore's per-service endpoint variable (`endpoint_url` in code).
             ApiFamily::Bedrock => ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", base.clone()),
+            // The `AzureOpenAI` client's endpoint: it adds `/openai/deployments/…` itself.
+            ApiFamily::Azure => ("AZURE_OPENAI_ENDPOINT", base.clone()),
+            // google-genai's base URL: it adds `/v1beta/models/…` itself.
+            ApiFamily::Gemini => ("GOOGLE_GEMINI_BASE_URL", base.clone()),
         };
         lines.push(format!("  {variable}={api_base}"));
         lines.push(format!("  LiteLLM model_list litellm_params: api_base: {api_base}"));

@@ -1,10 +1,10 @@
 """Fixtures for the SDK tier: `chaos mock` as a subprocess, and clients pointed at it.
 
-`mock(*flags)` starts `chaos mock --openai 127.0.0.1:0 --anthropic 127.0.0.1:0 --bedrock 127.0.0.1:0
-FLAGS…` (the binary from `$CHAOS_BIN`, default `target/debug/chaos`), reads the three addresses it
+`mock(*flags)` starts `chaos mock --openai 127.0.0.1:0 --anthropic 127.0.0.1:0 --azure 127.0.0.1:0
+--gemini 127.0.0.1:0 --bedrock 127.0.0.1:0 FLAGS…` (the binary from `$CHAOS_BIN`, default `target/debug/chaos`), reads the addresses it
 prints, and at teardown stops it with SIGINT, waits for it to exit (killing it on a timeout) and
-checks that it exited cleanly. `interposer(upstream, *faults, family=…)` starts `chaos proxy` in
-front of an upstream the same way and gives its base URL.
+checks that it exited cleanly. `proxy(upstream, *faults, family=…)` starts `chaos proxy` (the
+interposer) in front of one of them, with those faults, stopped the same way.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
-FAMILIES = ("openai", "anthropic", "bedrock")
-LISTENING = re.compile(r"^(openai|anthropic|bedrock) mock listening on (http://\S+)")
-PROXY_LISTENING = re.compile(r"^\w+ interposer listening on (http://\S+)")
+FAMILIES = ("openai", "anthropic", "azure", "gemini", "bedrock")
+LISTENING = re.compile(rf"^({'|'.join(FAMILIES)}) mock listening on (http://\S+)")
+PROXY_LISTENING = re.compile(rf"^(?:{'|'.join(FAMILIES)}) interposer listening on (http://\S+)")
 
 
 def chaos_bin() -> Path:
@@ -86,8 +86,10 @@ def _pump(stream, lines: queue.Queue) -> None:
 
 
 def _start(flags: tuple[str, ...]) -> Mock:
-    addresses = [arg for family in FAMILIES for arg in (f"--{family}", "127.0.0.1:0")]
-    args = [str(chaos_bin()), "mock", *addresses, *flags]
+    args = [str(chaos_bin()), "mock"]
+    for family in FAMILIES:
+        args += [f"--{family}", "127.0.0.1:0"]
+    args += flags
     stderr = tempfile.TemporaryFile()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr)
     lines: queue.Queue = queue.Queue()
@@ -149,15 +151,15 @@ def mock():
 
 
 @pytest.fixture
-def interposer():
-    """A factory: `interposer(upstream, *faults, family="openai")` starts `chaos proxy` in front of
-    `upstream` and gives its base URL; all are stopped with SIGINT at teardown and must exit
-    cleanly."""
+def proxy():
+    """A factory: `proxy(upstream, *faults, family="openai")` starts `chaos proxy` in front of
+    `upstream` and returns its base URL (no path); all are stopped with SIGINT at teardown and must
+    exit cleanly."""
     started: list[subprocess.Popen] = []
 
     def start(upstream: str, *faults: str, family: str = "openai") -> str:
-        args = [str(chaos_bin()), "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--threads", "1"]
-        args += ["--family", family]
+        args = [str(chaos_bin()), "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream]
+        args += ["--threads", "1", "--family", family]
         for fault in faults:
             args += ["--fault", fault]
         process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=tempfile.TemporaryFile())
@@ -178,8 +180,9 @@ def interposer():
 
 @pytest.fixture(autouse=True)
 def clean_sdk_environment(monkeypatch):
-    """No OPENAI_*/ANTHROPIC_*/AWS_* variable or proxy from the caller's shell reaches the SDKs."""
+    """No provider variable (OPENAI_*, ANTHROPIC_*, AZURE_*, GOOGLE_*, GEMINI_*, AWS_*) or proxy from the
+    caller's shell reaches the SDKs."""
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "ANTHROPIC_", "AWS_")) or name.lower().endswith("_proxy"):
+        if name.startswith(("OPENAI_", "ANTHROPIC_", "AZURE_", "GOOGLE_", "GEMINI_", "AWS_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -42,9 +42,9 @@ def text_of(events: list[dict]) -> str:
     return "".join(e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e)
 
 
-def test_converse_through_the_interposer_answers_with_usage(mock, interposer):
+def test_converse_through_the_interposer_answers_with_usage(mock, proxy):
     m = mock()
-    answer = client(interposer(m.urls["bedrock"], family="bedrock")).converse(
+    answer = client(proxy(m.urls["bedrock"], family="bedrock")).converse(
         modelId=MODEL, messages=MESSAGES, inferenceConfig={"maxTokens": TOKENS}
     )
     assert answer["output"]["message"]["content"] == [{"text": FULL_TEXT}]
@@ -54,8 +54,8 @@ def test_converse_through_the_interposer_answers_with_usage(mock, interposer):
     assert m.counts("bedrock")[0]["model"] == MODEL, "the model id, percent-decoded from the path"
 
 
-def test_converse_stream_decodes_every_frame_in_bedrock_s_order(mock, interposer):
-    events = converse_stream(client(interposer(mock().urls["bedrock"], family="bedrock")))
+def test_converse_stream_decodes_every_frame_in_bedrock_s_order(mock, proxy):
+    events = converse_stream(client(proxy(mock().urls["bedrock"], family="bedrock")))
     kinds = [next(iter(e)) for e in events]
     assert kinds == ["messageStart", *["contentBlockDelta"] * TOKENS, "contentBlockStop", "messageStop", "metadata"]
     assert text_of(events) == FULL_TEXT
@@ -63,10 +63,10 @@ def test_converse_stream_decodes_every_frame_in_bedrock_s_order(mock, interposer
 
 
 @pytest.mark.parametrize(("mode", "attempts"), [("standard", 3), ("legacy", 5)])
-def test_a_throttling_429_is_retried_by_botocore_then_raised(mock, interposer, mode, attempts):
+def test_a_throttling_429_is_retried_by_botocore_then_raised(mock, proxy, mode, attempts):
     m = mock("--fault", "{ status: 429 }")
     with pytest.raises(ClientError) as raised:
-        client(interposer(m.urls["bedrock"], family="bedrock"), mode).converse(modelId=MODEL, messages=MESSAGES)
+        client(proxy(m.urls["bedrock"], family="bedrock"), mode).converse(modelId=MODEL, messages=MESSAGES)
     error = raised.value.response
     assert error["Error"]["Code"] == "ThrottlingException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
@@ -74,16 +74,16 @@ def test_a_throttling_429_is_retried_by_botocore_then_raised(mock, interposer, m
     assert m.statuses("bedrock") == {"429": attempts}, "every attempt reached the mock"
 
 
-def test_a_stream_cut_between_frames_returns_short_and_silent(mock, interposer):
-    c = client(interposer(mock().urls["bedrock"], "{ cut: { after_events: 3 } }", family="bedrock"))
+def test_a_stream_cut_between_frames_returns_short_and_silent(mock, proxy):
+    c = client(proxy(mock().urls["bedrock"], "{ cut: { after_events: 3 } }", family="bedrock"))
     events = converse_stream(c)  # no exception: the frames that came were whole
     assert [next(iter(e)) for e in events] == ["messageStart", "contentBlockDelta", "contentBlockDelta"]
     assert text_of(events) == "chaos tests"
     assert not any("metadata" in e or "messageStop" in e for e in events), "no stop, no usage"
 
 
-def test_an_injected_stream_exception_is_raised_mid_iteration(mock, interposer):
-    c = client(interposer(mock().urls["bedrock"], "{ inject: { kind: error, after_events: 2 } }", family="bedrock"))
+def test_an_injected_stream_exception_is_raised_mid_iteration(mock, proxy):
+    c = client(proxy(mock().urls["bedrock"], "{ inject: { kind: error, after_events: 2 } }", family="bedrock"))
     answer = c.converse_stream(modelId=MODEL, messages=MESSAGES, inferenceConfig={"maxTokens": TOKENS})
     seen = []
     with pytest.raises(EventStreamError) as raised:

@@ -32,12 +32,6 @@ def norm(vector: list[float]) -> float:
     return math.sqrt(sum(x * x for x in vector))
 
 
-@pytest.fixture
-def proxy(interposer):
-    """`proxy(upstream, *faults)`: the OpenAI base URL of `chaos proxy` in front of `upstream`."""
-    return lambda upstream, *faults: interposer(upstream, *faults) + "/v1"
-
-
 def test_float_embeddings_are_unit_vectors_of_the_models_dimensions_with_input_usage(mock):
     m = mock()
     response = client(m.openai_base_url).embeddings.create(model=SMALL, input=TEXTS, encoding_format="float")
@@ -111,14 +105,14 @@ def test_the_latency_model_and_rate_limits_apply(mock):
 def test_through_the_interposer_without_a_fault_the_answer_is_byte_exact(mock, proxy):
     m = mock()
     direct = client(m.openai_base_url).embeddings.with_raw_response.create(model=SMALL, input=TEXTS)
-    relayed = client(proxy(m.urls["openai"])).embeddings.with_raw_response.create(model=SMALL, input=TEXTS)
+    relayed = client(proxy(m.urls["openai"]) + "/v1").embeddings.with_raw_response.create(model=SMALL, input=TEXTS)
     assert relayed.http_response.content == direct.http_response.content
     assert relayed.parse().data[0].embedding == direct.parse().data[0].embedding
 
 
 def test_a_429_at_the_interposer_is_retried_by_the_sdk_and_the_third_attempt_answers(mock, proxy):
     m = mock()
-    c = client(proxy(m.urls["openai"], "{ status: 429, retry_after: 1s, first: 2 }"))
+    c = client(proxy(m.urls["openai"], "{ status: 429, retry_after: 1s, first: 2 }") + "/v1")
     assert c.max_retries == 2
 
     started = time.monotonic()
@@ -134,7 +128,7 @@ def test_a_429_at_the_interposer_is_retried_by_the_sdk_and_the_third_attempt_ans
 
 def test_a_429_on_every_attempt_is_raised_after_the_sdks_three(mock, proxy):
     m = mock()
-    c = client(proxy(m.urls["openai"], "{ status: 429, retry_after: 100ms }"))
+    c = client(proxy(m.urls["openai"], "{ status: 429, retry_after: 100ms }") + "/v1")
     with pytest.raises(openai.RateLimitError) as raised:
         c.embeddings.create(model=SMALL, input=TEXTS)
     assert raised.value.status_code == 429
@@ -144,14 +138,14 @@ def test_a_429_on_every_attempt_is_raised_after_the_sdks_three(mock, proxy):
 def test_a_stream_fault_leaves_an_embeddings_answer_whole(mock, proxy):
     m = mock()
     expected = client(m.openai_base_url).embeddings.create(model=SMALL, input=TEXTS)
-    c = client(proxy(m.urls["openai"], "{ cut: { after_events: 1 } }", "{ stall: { after_events: 0 } }"))
+    c = client(proxy(m.urls["openai"], "{ cut: { after_events: 1 } }", "{ stall: { after_events: 0 } }") + "/v1")
     response = c.embeddings.create(model=SMALL, input=TEXTS)
     assert [item.embedding for item in response.data] == [item.embedding for item in expected.data]
 
 
 def test_a_latency_fault_at_the_interposer_delays_the_answer_it_leaves_whole(mock, proxy):
     m = mock()
-    c = client(proxy(m.urls["openai"], "{ latency: 500ms }"))
+    c = client(proxy(m.urls["openai"], "{ latency: 500ms }") + "/v1")
     started = time.monotonic()
     response = c.embeddings.create(model=SMALL, input=TEXTS)
     assert time.monotonic() - started >= 0.5

@@ -8,7 +8,7 @@ use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use tokio::time::Instant;
 
-use crate::wire::{anthropic, openai, ApiFamily, CannedResponse};
+use crate::wire::{anthropic, azure, gemini, openai, ApiFamily, CannedResponse};
 
 /// Limits per key and model; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,9 @@ pub fn limit_exceeded(
             };
             openai::limit_headers(openai::rate_limited(&detail), state)
         }
+        ApiFamily::Azure => azure::limit_headers(azure::rate_limited(tokens, wait), state),
+        // Google's 429 has no rate-limit headers: its wait is in the body.
+        ApiFamily::Gemini => gemini::rate_limited(Some(wait)),
         ApiFamily::Anthropic => {
             let what = if tokens {
                 "Number of request tokens has exceeded your per-minute rate limit"

@@ -8,7 +8,7 @@ use super::{Decision, EventAction, Fault, FaultContext, RequestView};
 use crate::{
     located::{choose, Checked, Located},
     speed::Speed,
-    wire::{sse_split::SseEvent, ApiFamily},
+    wire::sse_split::SseEvent,
 };
 
 /// Which event to remove.
@@ -33,7 +33,7 @@ impl Fault for DropFault {
     fn check(what: &Spanned<String>, _options: &(), context: &FaultContext) -> Checked<Self> {
         let dropped =
             choose("event to drop", what, &[("done", DroppedEvent::Done), ("usage", DroppedEvent::Usage)])?;
-        if context.family != ApiFamily::OpenAi {
+        if !context.family.speaks_openai() {
             let message = format!(
                 "`drop: {}` applies to OpenAI streams; an {} stream has no such event",
                 what.value, context.family

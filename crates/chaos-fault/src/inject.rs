@@ -91,7 +91,10 @@ impl Fault for InjectFault {
 impl InjectFault {
     fn malformed(&self) -> Bytes {
         match self.family {
-            ApiFamily::OpenAi => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),
+            ApiFamily::Gemini => {
+                Bytes::from_static(b"data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\n\n")
+            }
+            ApiFamily::OpenAi | ApiFamily::Azure => Bytes::from_static(b"data: {\"choices\": [{\"delta\": {\"content\": \"\n\n"),
             ApiFamily::Anthropic => {
                 Bytes::from_static(b"event: content_block_delta\ndata: {\"type\": \"content_block_del\n\n")
             }
@@ -107,7 +110,12 @@ impl InjectFault {
 
     fn error(&self) -> Bytes {
         match self.family {
-            ApiFamily::OpenAi => sse::data(&json!({ "error": {
+            ApiFamily::Gemini => sse::data(&crate::wire::gemini::error_body(
+                500,
+                "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+                None,
+            )),
+            ApiFamily::OpenAi | ApiFamily::Azure => sse::data(&json!({ "error": {
                 "message": "The server had an error while processing your request. Sorry about that!",
                 "type": "server_error", "param": null, "code": null,
             } })),

@@ -1,7 +1,9 @@
 //! `status`: answer with a provider-faithful error instead of forwarding: 400 (the context
 //! window exceeded), 408, 429 (rate limit with `retry-after` and the provider's rate-limit
 //! headers, or OpenAI's not-retryable `insufficient_quota`), 500, 502, 503, 504, Anthropic's
-//! 529, and 200 with an error body — with the body and headers the upstream's family sends,
+//! 529, and 200 with an error body (Azure's platform errors, 429 and 503, in its own shape with
+//! `x-ms-retry-after-ms`; its model errors in OpenAI's; Gemini's in Google's shape, its 429's
+//! wait in the body's `RetryInfo`) — with the body and headers the upstream's family sends,
 //! and `x-should-retry` when asked. The 408 and 504 bodies are generic (the providers document
 //! none for them); the SDKs retry both whatever the body says.
 //!
@@ -23,13 +25,14 @@ use crate::{
     delay::{DelayDistribution, RawLatency},
     located::{Checked, Located},
     speed::Speed,
-    wire::{anthropic, bedrock, openai, ApiFamily, CannedResponse, LimitHeaders},
+    wire::{anthropic, azure, bedrock, gemini, openai, ApiFamily, CannedResponse, LimitHeaders},
 };
 
 /// The statuses this fault can return for an API family.
 pub fn supported_statuses(family: ApiFamily) -> &'static [u16] {
     match family {
-        ApiFamily::OpenAi => &[200, 400, 408, 429, 500, 502, 503, 504],
+        ApiFamily::OpenAi | ApiFamily::Azure => &[200, 400, 408, 429, 500, 502, 503, 504],
+        ApiFamily::Gemini => &[200, 400, 429, 500, 503, 504],
         ApiFamily::Anthropic => &[200, 400, 408, 429, 500, 502, 503, 504, 529],
         // No 200 with an error body: Bedrock's errors are never sent with a 2xx.
         ApiFamily::Bedrock => &[400, 408, 424, 429, 500, 502, 503, 504],
@@ -217,6 +220,27 @@ fn failure(family: ApiFamily, status: u16, model: Option<&str>, retry_after: Opt
                     None => response,
                 }
             }
+            (ApiFamily::Azure, 429) => {
+                azure::limit_headers(azure::rate_limited(false, retry_after.unwrap_or(Duration::from_secs(1))), &limits)
+            }
+            (ApiFamily::Azure, status) => {
+                let response = match status {
+                    503 => azure::server_error(503),
+                    // A model's own errors pass through in OpenAI's shape, with Azure's headers.
+                    _ => azure::from_openai(failure(ApiFamily::OpenAi, status, model, None)),
+                };
+                match retry_after {
+                    Some(wait) => azure::with_retry_after(response, wait),
+                    None => response,
+                }
+            }
+            (ApiFamily::Gemini, 400) => gemini::error(
+                400,
+                "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+            ),
+            // Google's waits are in the body (`RetryInfo`), never a header.
+            (ApiFamily::Gemini, 429) => gemini::rate_limited(retry_after),
+            (ApiFamily::Gemini, status) => gemini::server_error(status),
             (ApiFamily::Anthropic, 429) => {
                 let message = "Number of requests has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.";
                 anthropic::limit_headers(anthropic::rate_limited(message, retry_after), &limits, SystemTime::now())
@@ -407,5 +431,37 @@ mod tests {
         assert_eq!(kind, Some("ServiceUnavailableException"));
         assert_eq!(header(&unavailable, "retry-after"), None);
         assert!(!supported_statuses(ApiFamily::Bedrock).contains(&200), "Bedrock never errs with a 2xx");
+    }
+
+    #[test]
+    fn azure_answers_its_platform_errors_in_its_shape_and_model_errors_in_openai_s() {
+        let limited = respond(429, ApiFamily::Azure, Some(Duration::from_millis(2_500)));
+        let body: serde_json::Value = serde_json::from_slice(&limited.body).unwrap();
+        assert_eq!(body["error"]["code"], "429");
+        assert_eq!(header(&limited, "retry-after"), Some("3"));
+        assert_eq!(header(&limited, "retry-after-ms"), Some("2500"));
+        assert_eq!(header(&limited, "x-ms-retry-after-ms"), Some("2500"));
+        assert_eq!(header(&limited, "x-ratelimit-remaining-requests"), Some("0"));
+        let context = respond(400, ApiFamily::Azure, None);
+        let body: serde_json::Value = serde_json::from_slice(&context.body).unwrap();
+        assert_eq!(body["error"]["code"], "context_length_exceeded");
+        assert!(header(&context, "apim-request-id").is_some());
+        let unavailable = respond(503, ApiFamily::Azure, Some(Duration::from_secs(1)));
+        let body: serde_json::Value = serde_json::from_slice(&unavailable.body).unwrap();
+        assert_eq!(body["error"]["code"], "ServiceUnavailable");
+        assert_eq!(header(&unavailable, "retry-after-ms"), Some("1000"));
+    }
+
+    #[test]
+    fn gemini_answers_in_google_s_shape_with_the_wait_in_the_body() {
+        let limited = respond(429, ApiFamily::Gemini, Some(Duration::from_secs(3)));
+        let body: serde_json::Value = serde_json::from_slice(&limited.body).unwrap();
+        assert_eq!(body["error"]["status"], "RESOURCE_EXHAUSTED");
+        assert_eq!(body["error"]["details"][0]["retryDelay"], "3s");
+        assert_eq!(header(&limited, "retry-after"), None);
+        let unavailable = respond(503, ApiFamily::Gemini, None);
+        let body: serde_json::Value = serde_json::from_slice(&unavailable.body).unwrap();
+        assert_eq!((unavailable.status, &body["error"]["status"]), (503, &"UNAVAILABLE".into()));
+        assert!(!supported_statuses(ApiFamily::Gemini).contains(&529));
     }
 }

@@ -19,7 +19,6 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const APIS: &[(&str, ApiFamily)] = &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic)];
 const DEFAULT_PROMPT_TOKENS: u32 = 100;
 const DEFAULT_DRAIN: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_IN_FLIGHT: usize = 10_000;
@@ -83,7 +82,7 @@ fn in_flight_bound(raw: Option<&Spanned<u64>>, name: &str) -> Checked<Option<usi
 fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Checked<RequestKind> {
     let request = &raw.value;
     let api = match &request.api {
-        Some(api) => choose("api", api, APIS)?,
+        Some(api) => choose("api", api, ApiFamily::NAMES)?,
         None => ApiFamily::OpenAi,
     };
     let weight = match &request.weight {
@@ -108,6 +107,10 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         max_tokens: max_tokens.map(TokenCount::most),
         scenario_dir: context.scenario_dir,
     };
+    if let (ApiFamily::Gemini, Some(tools)) = (api, &request.tools) {
+        let message = "`tools` are sent in OpenAI's, Azure's or Anthropic's format, not yet Gemini's: use another `api`";
+        return Err(Located::at(&tools.referenced, message));
+    }
     let (endpoint, input_tokens) = super::load_endpoint::endpoint_of(request, api)?;
     let billed = context.aliases.get(&request.model).unwrap_or(&request.model);
     Ok(RequestKind {

@@ -38,9 +38,9 @@ pub fn endpoint_of(request: &RawRequest, api: ApiFamily) -> Checked<(RequestEndp
             };
         }
     };
-    if api != ApiFamily::OpenAi {
+    if !api.speaks_openai() {
         let at = request.api.as_ref().map_or(&endpoint.referenced, |api| &api.referenced);
-        return Err(Located::at(at, "`endpoint: embeddings` is OpenAI's: use `api: openai`"));
+        return Err(Located::at(at, "`endpoint: embeddings` is OpenAI's: use `api: openai` or `api: azure`"));
     }
     let why = "is not a key of an embeddings request (sized by `inputs` and `input_tokens`)";
     let stray = [

@@ -62,7 +62,7 @@ pub struct RawScenario {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUpstream {
-    /// A built-in mock of this family: `openai` or `anthropic`.
+    /// A built-in mock of this family: `openai`, `anthropic`, `azure` or `gemini`.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub mock: Option<Spanned<String>>,
@@ -70,13 +70,15 @@ pub struct RawUpstream {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub url: Option<Spanned<String>>,
-    /// With `url`: the API family it speaks, `openai` or `anthropic` (known for
-    /// api.openai.com and api.anthropic.com).
+    /// With `url`: the API family it speaks, `openai`, `anthropic`, `azure` or `gemini` (known
+    /// for api.openai.com, api.anthropic.com, *.openai.azure.com and
+    /// generativelanguage.googleapis.com).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub family: Option<Spanned<String>>,
     /// With `url`: the environment variable whose value replaces the target's key on the way
-    /// to the provider (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic).
+    /// to the provider (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic, `api-key`
+    /// for Azure, `x-goog-api-key` for Gemini).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub key_env: Option<Spanned<String>>,

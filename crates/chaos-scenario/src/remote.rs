@@ -12,12 +12,19 @@ use serde_saphyr::{Location, Spanned};
 use super::{build::Checked, error::Located, plan::RemoteUpstream, raw::RawUpstream};
 use crate::{located::choose, loopback::is_loopback_host, wire::ApiFamily};
 
-const FAMILIES: &[(&str, ApiFamily)] =
-    &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic), ("bedrock", ApiFamily::Bedrock)];
+/// The providers whose family needs no `family:`: a host, or (with a leading dot) the domain of
+/// every resource's host (`<resource>.openai.azure.com`).
+const KNOWN_HOSTS: &[(&str, ApiFamily)] = &[
+    ("api.openai.com", ApiFamily::OpenAi),
+    ("api.anthropic.com", ApiFamily::Anthropic),
+    (".openai.azure.com", ApiFamily::Azure),
+    ("generativelanguage.googleapis.com", ApiFamily::Gemini),
+];
 
-/// The providers whose family needs no `family:`.
-const KNOWN_HOSTS: &[(&str, ApiFamily)] =
-    &[("api.openai.com", ApiFamily::OpenAi), ("api.anthropic.com", ApiFamily::Anthropic)];
+/// Whether `host` is `known`, or under it when `known` is a domain.
+fn is_known(host: &str, known: &str) -> bool {
+    host == known || (known.starts_with('.') && host.ends_with(known))
+}
 
 /// The family and the provider of a `url:` upstream.
 pub(super) fn remote_upstream(
@@ -35,17 +42,20 @@ pub(super) fn remote_upstream(
     let uri = origin(url)?;
     let host = uri.host().unwrap_or_default();
     let family = match &raw.family {
-        Some(family) => choose("family", family, FAMILIES)?,
-        None => KNOWN_HOSTS.iter().find(|(known, _)| *known == host).map(|(_, family)| *family).ok_or_else(
-            || {
+        Some(family) => choose("family", family, ApiFamily::NAMES)?,
+        None => KNOWN_HOSTS
+            .iter()
+            .find(|(known, _)| is_known(host, known))
+            .map(|(_, family)| *family)
+            .ok_or_else(|| {
                 Located::at(
                     &url.referenced,
                     format!(
-                        "`url: {text}`: say which API it speaks, `family: openai` or `family: anthropic`"
+                        "`url: {text}`: say which API it speaks, `family:` one of {}",
+                        ApiFamily::NAMES.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
                     ),
                 )
-            },
-        )?,
+            })?,
     };
     let key_env = raw.key_env.as_ref().map(|name| name.value.trim().to_owned());
     if let (Some(name), Some(written)) = (&key_env, &raw.key_env) {
@@ -160,7 +170,7 @@ mod tests {
     fn the_family_is_written_or_known_from_the_provider_s_host() {
         let unknown = plan_error(&upstream("url: https://localhost:9443"));
         assert!(
-            unknown.contains("say which API it speaks, `family: openai` or `family: anthropic`"),
+            unknown.contains("say which API it speaks, `family:` one of openai, anthropic, azure, gemini"),
             "{unknown}"
         );
         let typo = plan_error(&upstream("url: https://localhost:9443, family: openia"));
@@ -201,6 +211,14 @@ mod tests {
         );
         let upstream = &own.expect("allowed by the upstream's own allow_remote").upstreams[0];
         assert_eq!(upstream.family, ApiFamily::Anthropic, "known from the host");
+        let azure = crate::parse(
+            &self::tests::upstream(
+                "url: https://my-resource.openai.azure.com, key_env: K, allow_remote: true",
+            ),
+            std::path::Path::new("t.yaml"),
+        );
+        assert_eq!(azure.expect("an Azure resource").upstreams[0].family, ApiFamily::Azure);
+        assert!(!is_known("openai.azure.com.evil.test", ".openai.azure.com"));
         assert_eq!(upstream.keys, ["sk-chaos-real-0"], "the placeholder its key_env replaces");
     }
 

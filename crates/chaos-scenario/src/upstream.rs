@@ -18,9 +18,6 @@ use crate::{
     wire::{tokens, ApiFamily},
 };
 
-const MOCKS: &[(&str, ApiFamily)] =
-    &[("openai", ApiFamily::OpenAi), ("anthropic", ApiFamily::Anthropic), ("bedrock", ApiFamily::Bedrock)];
-
 pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Checked<Upstream> {
     let (family, remote) = match (&raw.mock, &raw.url) {
         (Some(mock), None) => {
@@ -30,7 +27,7 @@ pub(super) fn build_upstream(name: &Spanned<String>, raw: &RawUpstream) -> Check
                     "`family`, `key_env` and `allow_remote` go with a `url` upstream",
                 ));
             }
-            (choose("mock", mock, MOCKS)?, None)
+            (choose("mock", mock, ApiFamily::NAMES)?, None)
         }
         (None, Some(url)) => {
             let (family, remote) = super::remote::remote_upstream(url, raw)?;

@@ -62,6 +62,9 @@ pub struct AppliedPrice {
 pub struct UpstreamCounts {
     /// The upstream's name in the scenario.
     pub name: String,
+    /// The API family it speaks, by its scenario name (`openai`, `anthropic`, `azure` …): a
+    /// string in the schema, so a family added later writes the same schema version.
+    #[schemars(with = "String")]
     pub family: ApiFamily,
     /// The upstream's `zone:`, if it has one.
     pub zone: Option<String>,

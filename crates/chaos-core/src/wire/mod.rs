@@ -4,8 +4,10 @@
 //! Checked against the official SDKs and the providers' documented formats.
 
 pub mod anthropic;
+pub mod azure;
 pub mod bedrock;
 pub mod eventstream;
+pub mod gemini;
 mod json_tokens;
 mod json_top;
 pub mod openai;
@@ -30,15 +32,34 @@ pub enum ApiFamily {
     Anthropic,
     /// Amazon Bedrock's Converse and ConverseStream (an AWS event stream, not SSE).
     Bedrock,
+    /// Azure OpenAI: OpenAI's bodies at `/openai/deployments/{deployment}/…?api-version=…`,
+    /// the `api-key` header, Azure's own errors and content-filter results.
+    Azure,
+    /// The Gemini API: `models/{model}:generateContent` and `:streamGenerateContent?alt=sse`,
+    /// the `x-goog-api-key` header, `usageMetadata`, Google's errors.
+    Gemini,
+}
+
+impl ApiFamily {
+    /// Each family by the name a scenario gives it (`mock:`, `api:`, `family:`).
+    pub const NAMES: &'static [(&'static str, ApiFamily)] = &[
+        ("openai", ApiFamily::OpenAi),
+        ("anthropic", ApiFamily::Anthropic),
+        ("azure", ApiFamily::Azure),
+        ("gemini", ApiFamily::Gemini),
+        ("bedrock", ApiFamily::Bedrock),
+    ];
+
+    /// Whether its bodies, streams and usage are OpenAI's (Chat Completions).
+    pub fn speaks_openai(self) -> bool {
+        matches!(self, ApiFamily::OpenAi | ApiFamily::Azure)
+    }
 }
 
 impl fmt::Display for ApiFamily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ApiFamily::OpenAi => "openai",
-            ApiFamily::Anthropic => "anthropic",
-            ApiFamily::Bedrock => "bedrock",
-        })
+        let name = ApiFamily::NAMES.iter().find(|(_, family)| family == self).map_or("?", |(name, _)| name);
+        f.write_str(name)
     }
 }
 
@@ -96,9 +117,14 @@ pub struct LimitHeaders {
 }
 
 /// The headers a request's API key may come in, in the order [`presented_key`] reads them:
-/// `x-api-key` (Anthropic's), then `Authorization: Bearer` ([`bearer`]).
-pub const KEY_HEADERS: [http::HeaderName; 2] =
-    [http::HeaderName::from_static("x-api-key"), http::header::AUTHORIZATION];
+/// `x-api-key` (Anthropic's), `api-key` (Azure's), `x-goog-api-key` (Gemini's), then
+/// `Authorization: Bearer` ([`bearer`]).
+pub const KEY_HEADERS: [http::HeaderName; 4] = [
+    http::HeaderName::from_static("x-api-key"),
+    http::HeaderName::from_static(azure::KEY_HEADER),
+    http::HeaderName::from_static(gemini::KEY_HEADER),
+    http::header::AUTHORIZATION,
+];
 
 /// The key in `Authorization: Bearer <key>` (how OpenAI, and anthropic-python ≥ 2.0, send it);
 /// the scheme's name in any case, as RFC 9110 §11.1 has it.
@@ -108,17 +134,21 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
-/// The API key a request presents: `x-api-key` (Anthropic's header), else `Authorization: Bearer`.
+/// The API key a request presents: in a provider's own key header ([`KEY_HEADERS`]), else
+/// `Authorization: Bearer`.
 pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
-    let [x_api_key, _] = &KEY_HEADERS;
-    let x_api_key = headers.get(x_api_key).and_then(|value| value.to_str().ok()).map(str::trim);
-    x_api_key.or_else(|| bearer(headers))
+    let [x_api_key, api_key, goog, _] = &KEY_HEADERS;
+    let own = [x_api_key, api_key, goog].into_iter().find_map(|name| headers.get(name));
+    let own = own.and_then(|value| value.to_str().ok());
+    own.map(str::trim).or_else(|| bearer(headers))
 }
 
 /// The 413 for a body over the harness's limit, in the family's format.
 pub fn too_large(family: ApiFamily) -> CannedResponse {
     match family {
         ApiFamily::OpenAi => openai::error(413, "Request too large.", "invalid_request_error", None, None),
+        ApiFamily::Azure => azure::error(413, "RequestTooLarge", "Request too large."),
+        ApiFamily::Gemini => gemini::error(400, "Request payload size exceeds the limit: 20971520 bytes."),
         ApiFamily::Anthropic => {
             anthropic::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
         }
@@ -131,6 +161,8 @@ pub fn malformed_body(family: ApiFamily) -> CannedResponse {
     let message = "The request body could not be read: its chunked encoding is malformed.";
     match family {
         ApiFamily::OpenAi => openai::error(400, message, "invalid_request_error", None, None),
+        ApiFamily::Azure => azure::error(400, "BadRequest", message),
+        ApiFamily::Gemini => gemini::error(400, message),
         ApiFamily::Anthropic => anthropic::error(400, "invalid_request_error", message),
         ApiFamily::Bedrock => bedrock::error(400, "ValidationException", message),
     }
@@ -151,8 +183,19 @@ mod tests {
         headers.insert("authorization", "Bearer sk-b".parse().unwrap());
         assert_eq!(presented_key(&headers), Some("sk-b"));
         assert_eq!(bearer(&headers), Some("sk-b"));
+        headers.insert("api-key", "az-key".parse().unwrap());
+        assert_eq!(presented_key(&headers), Some("az-key"), "Azure's header before Bearer");
         headers.insert("x-api-key", "sk-a".parse().unwrap());
         assert_eq!(presented_key(&headers), Some("sk-a"));
+    }
+
+    #[test]
+    fn every_family_is_named_and_prints_its_name() {
+        for (name, family) in ApiFamily::NAMES {
+            assert_eq!(family.to_string(), *name);
+            let json = serde_json::to_value(family).unwrap();
+            assert_eq!(json, *name, "serde and the scenario agree");
+        }
     }
 
     #[test]

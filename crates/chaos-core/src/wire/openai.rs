@@ -89,13 +89,19 @@ pub fn server_error(status: u16) -> CannedResponse {
 
 /// Adds the `x-ratelimit-*` headers.
 pub fn limit_headers(response: CannedResponse, state: &LimitHeaders) -> CannedResponse {
+    limit_counts(response, state)
+        .with_header("x-ratelimit-reset-requests", go_duration(state.reset_requests))
+        .with_header("x-ratelimit-reset-tokens", go_duration(state.reset_tokens))
+}
+
+/// Adds the `x-ratelimit-{limit,remaining}-{requests,tokens}` headers alone (Azure sends no
+/// reset times).
+pub fn limit_counts(response: CannedResponse, state: &LimitHeaders) -> CannedResponse {
     response
         .with_header("x-ratelimit-limit-requests", state.limit_requests.to_string())
         .with_header("x-ratelimit-limit-tokens", state.limit_tokens.to_string())
         .with_header("x-ratelimit-remaining-requests", state.remaining_requests.to_string())
         .with_header("x-ratelimit-remaining-tokens", state.remaining_tokens.to_string())
-        .with_header("x-ratelimit-reset-requests", go_duration(state.reset_requests))
-        .with_header("x-ratelimit-reset-tokens", go_duration(state.reset_tokens))
 }
 
 /// A duration the way Go prints it, as OpenAI's headers do: `0s`, `12ms`, `1s`, `17.28s`,

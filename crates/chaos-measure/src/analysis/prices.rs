@@ -15,9 +15,14 @@ use crate::scenario::plan::ModelPrice;
 /// Where the default prices come from, and when they were read.
 pub const DEFAULT_TABLE_SOURCE: &str = "chaos default table: https://openai.com/api/pricing/ and \
      https://docs.anthropic.com/en/docs/about-claude/pricing (standard tier, no caching or batch \
-     discounts; embeddings models bill input tokens only), as of 2025-06-01; Bedrock model ids: \
+     discounts; embeddings models bill input tokens only), as of 2025-06-01; Azure OpenAI \
+     deployments named after their model bill OpenAI's price (Global Standard, \
+     https://azure.microsoft.com/pricing/details/cognitive-services/openai-service/, as of \
+     2025-06-01); Gemini from https://ai.google.dev/gemini-api/docs/pricing (paid tier, text, \
+     prompts up to 200k tokens, 128k for 1.5), as of 2025-07-01; Bedrock model ids: \
      https://aws.amazon.com/bedrock/pricing/ (on-demand, US East (N. Virginia)), as of 2026-12-07; \
-     cross-checked against LiteLLM's model_prices_and_context_window.json";
+     cross-checked against LiteLLM's \
+     model_prices_and_context_window.json";
 
 /// Model, then US dollars per million input and output tokens (an embeddings model generates
 /// no output: its output price is 0).
@@ -47,6 +52,16 @@ const DEFAULT_TABLE: &[(&str, f64, f64)] = &[
     ("amazon.nova-micro-v1:0", 0.035, 0.14),
     ("meta.llama3-8b-instruct-v1:0", 0.30, 0.60),
     ("meta.llama3-70b-instruct-v1:0", 2.65, 3.50),
+    // Azure's own spelling of a model its deployments are often named after.
+    ("gpt-35-turbo", 0.50, 1.50),
+    ("gemini-2.5-pro", 1.25, 10.00),
+    ("gemini-2.5-flash", 0.30, 2.50),
+    ("gemini-2.5-flash-lite", 0.10, 0.40),
+    ("gemini-2.0-flash", 0.10, 0.40),
+    ("gemini-2.0-flash-lite", 0.075, 0.30),
+    ("gemini-1.5-pro", 1.25, 5.00),
+    ("gemini-1.5-flash", 0.075, 0.30),
+    ("gemini-1.5-flash-8b", 0.0375, 0.15),
 ];
 
 /// Which table a price came from.
@@ -132,6 +147,10 @@ mod tests {
         let (small, _) = book.price("text-embedding-3-small").expect("embeddings priced");
         assert_eq!(per_million(small), (0.02, 0.0), "input only");
         assert_eq!(book.price("text-embedding-3-large").map(|(p, _)| per_million(p)), Some((0.13, 0.0)));
+        assert_eq!(book.price("gpt-35-turbo").map(|(p, _)| per_million(p)), Some((0.5, 1.5)), "Azure's name");
+        assert_eq!(book.price("gemini-2.0-flash").map(|(p, _)| per_million(p)), Some((0.1, 0.4)));
+        assert_eq!(book.price("gemini-2.5-pro").map(|(p, _)| per_million(p)), Some((1.25, 10.0)));
+        assert_eq!(book.price("gemini-1.5-flash-8b").map(|(p, _)| per_million(p)), Some((0.0375, 0.15)));
     }
 
     #[test]

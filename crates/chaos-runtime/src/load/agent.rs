@@ -35,25 +35,30 @@ pub fn render_call(
     step: u32,
 ) -> Rendered {
     let rendered = body::render(family, spec, prompt, id, key);
-    let Some(agent) = spec.agent else { return rendered };
+    let Some(agent) = spec.agent.filter(|_| family != ApiFamily::Gemini) else {
+        // Gemini's tools are not sent (a scenario cannot ask for them in `api: gemini`; a fallback
+        // to a Gemini upstream asks it for text).
+        return rendered;
+    };
     let Ok(mut request) = serde_json::from_slice::<Value>(&rendered.body) else { return rendered };
     let description = "A tool of the chaos harness's agent task.";
+    // Below, Gemini shares Anthropic's arms only for the matches to be whole: it returned above.
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
             // Bedrock as OpenAI: the plan never sends the load there (see `body::path`).
-            ApiFamily::OpenAi | ApiFamily::Bedrock => json!({ "type": "function", "function": {
+            ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => json!({ "type": "function", "function": {
                 "name": tool_name(index), "description": description, "parameters": parameters() } }),
-            ApiFamily::Anthropic => {
+            ApiFamily::Anthropic | ApiFamily::Gemini => {
                 json!({ "name": tool_name(index), "description": description, "input_schema": parameters() })
             }
         })
         .collect();
     let forced = !agent.is_last(step);
     request["tool_choice"] = match (family, forced) {
-        (ApiFamily::OpenAi | ApiFamily::Bedrock, true) => json!("required"),
-        (ApiFamily::OpenAi | ApiFamily::Bedrock, false) => json!("auto"),
-        (ApiFamily::Anthropic, true) => json!({ "type": "any" }),
-        (ApiFamily::Anthropic, false) => json!({ "type": "auto" }),
+        (ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock, true) => json!("required"),
+        (ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock, false) => json!("auto"),
+        (ApiFamily::Anthropic | ApiFamily::Gemini, true) => json!({ "type": "any" }),
+        (ApiFamily::Anthropic | ApiFamily::Gemini, false) => json!({ "type": "auto" }),
     };
     request["tools"] = Value::Array(tools);
     if let Some(messages) = request["messages"].as_array_mut() {
@@ -68,7 +73,7 @@ fn exchange(family: ApiFamily, agent: AgentLoop, step: u32) -> [Value; 2] {
     let input = json!({ "query": format!("chaos step {}", step + 1) });
     let result = format!("result of step {}", step + 1);
     match family {
-        ApiFamily::OpenAi | ApiFamily::Bedrock => {
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => {
             let id = format!("call_chaos_{step}");
             let function = json!({ "name": name, "arguments": input.to_string() });
             [
@@ -76,7 +81,7 @@ fn exchange(family: ApiFamily, agent: AgentLoop, step: u32) -> [Value; 2] {
                 json!({ "role": "tool", "tool_call_id": id, "content": result }),
             ]
         }
-        ApiFamily::Anthropic => {
+        ApiFamily::Anthropic | ApiFamily::Gemini => {
             let id = format!("toolu_chaos_{step}");
             [
                 json!({ "role": "assistant", "content": [{ "type": "tool_use", "id": id, "name": name, "input": input }] }),

@@ -19,13 +19,51 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// Output limit sent to Anthropic when the scenario gives none (the API requires one).
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 
-/// The request path of each family's generation endpoint. The plan never sends the load to a
-/// Bedrock upstream (the scenario's check refuses it), so Bedrock is written as OpenAI is.
+/// The request path of each family's generation endpoint, where it is fixed (see
+/// [`model_path`] for the families whose path names the model). The plan never sends the load
+/// to a Bedrock upstream (the scenario's check refuses it), so Bedrock is written as OpenAI is.
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
-        ApiFamily::OpenAi | ApiFamily::Bedrock => "/v1/chat/completions",
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Gemini | ApiFamily::Bedrock => "/v1/chat/completions",
         ApiFamily::Anthropic => "/v1/messages",
     }
+}
+
+/// The path of `spec` in a family whose path names the model: Azure's
+/// `/openai/deployments/{deployment}/chat/completions?api-version=…` (or `…/embeddings…`), the
+/// model's name its deployment's; Gemini's `/v1beta/models/{model}:generateContent` (or
+/// `:streamGenerateContent?alt=sse`); the model percent-encoded. `None` where the path is fixed
+/// ([`path`]).
+pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
+    let model = percent_encoded(&spec.model);
+    match family {
+        ApiFamily::Azure => {
+            let operation = match spec.endpoint {
+                RequestEndpoint::Embeddings { .. } => "embeddings",
+                RequestEndpoint::Chat => "chat/completions",
+            };
+            let (deployments, version) = (crate::wire::azure::DEPLOYMENTS, crate::wire::azure::API_VERSION);
+            Some(format!("{deployments}{model}/{operation}?api-version={version}"))
+        }
+        ApiFamily::Gemini if spec.stream => {
+            Some(format!("/v1beta/models/{model}:streamGenerateContent?alt=sse"))
+        }
+        ApiFamily::Gemini => Some(format!("/v1beta/models/{model}:generateContent")),
+        ApiFamily::OpenAi | ApiFamily::Anthropic => None,
+    }
+}
+
+/// `text` with every byte but RFC 3986's unreserved ones percent-encoded, fit for a path segment.
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The body of logical request `id`; `prompt` is the prompt text of the largest size the load
@@ -41,6 +79,9 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
         return super::embeddings_body::body(spec, inputs, prompt, id);
     }
     let content = prompt_of(spec, prompt);
+    if family == ApiFamily::Gemini {
+        return super::gemini_body::body(content, spec.max_tokens);
+    }
     let chars = content.len();
     let model = &*spec.model;
     // Room for the whole body up front, so a huge prompt is copied once.
@@ -52,7 +93,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
     written.extend_from_slice(b"}],");
     let mut number = itoa::Buffer::new();
     match family {
-        ApiFamily::OpenAi | ApiFamily::Bedrock => {
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => {
             written.extend_from_slice(b"\"user\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.push(b'"');
@@ -64,7 +105,8 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
                 written.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
             }
         }
-        ApiFamily::Anthropic => {
+        // (A Gemini body was written above, in its own shape.)
+        ApiFamily::Anthropic | ApiFamily::Gemini => {
             written.extend_from_slice(b"\"metadata\":{\"user_id\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.extend_from_slice(b"\"},\"max_tokens\":");
@@ -157,7 +199,7 @@ const BODY_OVERHEAD: usize = 192;
 pub struct Credentials {
     /// `authorization: Bearer <key>` (OpenAI).
     bearer: http::HeaderValue,
-    /// `x-api-key: <key>` (Anthropic).
+    /// `x-api-key: <key>` (Anthropic), `api-key: <key>` (Azure), `x-goog-api-key: <key>` (Gemini).
     key: http::HeaderValue,
     /// The key itself, for a request's own `{{key}}`.
     raw: std::sync::Arc<str>,
@@ -190,6 +232,8 @@ impl std::fmt::Debug for Credentials {
 pub fn write_credentials(head: &mut Vec<u8>, family: ApiFamily, credentials: &Credentials) {
     let lines: &[(&str, &[u8])] = match family {
         ApiFamily::OpenAi | ApiFamily::Bedrock => &[("authorization", credentials.bearer.as_bytes())],
+        ApiFamily::Azure => &[(crate::wire::azure::KEY_HEADER, credentials.key.as_bytes())],
+        ApiFamily::Gemini => &[(crate::wire::gemini::KEY_HEADER, credentials.key.as_bytes())],
         ApiFamily::Anthropic => {
             &[("anthropic-version", ANTHROPIC_VERSION.as_bytes()), ("x-api-key", credentials.key.as_bytes())]
         }

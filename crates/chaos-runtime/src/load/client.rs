@@ -35,6 +35,7 @@ use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
     net::http1::{ask, KeptConnections, Origin},
     proxy::{CALL_HEADER, CORRELATION_HEADER, RETRY_COUNT_HEADER},
+    scenario::request_mix::RequestEndpoint,
     scenario::{
         key_pool::KeyPool,
         retry::{RetryAdvice, RetryPolicy},
@@ -125,6 +126,8 @@ struct Destination<'a> {
 struct Endpoints {
     /// OpenAI's, Anthropic's, then OpenAI's embeddings.
     paths: [Uri; 3],
+    /// The base URL's path, before a path that names the model ([`body::model_path`]).
+    prefix: String,
     /// `Host` naming the route (its port only when not HTTP's default, never userinfo).
     host: http::HeaderValue,
     /// The route's `api_keys`, in order.
@@ -145,7 +148,7 @@ impl Endpoints {
                     .map_err(|_| anyhow::anyhow!("key {} for {base} cannot be a header value", index + 1))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let prefix = base.path().trim_end_matches('/');
+        let prefix = base.path().trim_end_matches('/').to_owned();
         let path = |path| format!("{prefix}{path}").parse::<Uri>();
         anyhow::ensure!(
             base.scheme().is_none_or(|scheme| scheme == &http::uri::Scheme::HTTP),
@@ -159,16 +162,29 @@ impl Endpoints {
                 path(body::path(ApiFamily::Anthropic))?,
                 path(super::embeddings_body::PATH)?,
             ],
+            prefix,
             host: crate::net::host_header(base).ok_or_else(names_no_host)?,
             credentials: credentials.into(),
             connections: KeptConnections::new(origin),
         })
     }
 
+    /// Where `spec` goes on this route in `family`: a fixed path, or one that names the model
+    /// (percent-encoded, so it parses; `/` if not, which the provider answers with a 404).
+    fn path_of(&self, family: ApiFamily, spec: &RequestSpec) -> std::borrow::Cow<'_, Uri> {
+        match body::model_path(family, spec) {
+            Some(own) => std::borrow::Cow::Owned(
+                format!("{}{own}", self.prefix).parse().unwrap_or_else(|_| Uri::from_static("/")),
+            ),
+            None => std::borrow::Cow::Borrowed(&self.paths[path_index(family, spec)]),
+        }
+    }
+
     /// The same endpoints with no connections yet.
     fn without_connections(&self) -> Self {
         Endpoints {
             paths: self.paths.clone(),
+            prefix: self.prefix.clone(),
             host: self.host.clone(),
             credentials: Arc::clone(&self.credentials),
             connections: self.connections.with_none_kept(),
@@ -274,9 +290,9 @@ impl LoadClient {
             let spec = renamed.as_ref().unwrap_or(spec);
             let body::Rendered { body, headers } =
                 agent::render_call(family, spec, prompt, id, credentials.key(), step);
-            let path = &endpoint.paths[path_index(family, spec)];
+            let path = endpoint.path_of(family, spec);
             let call = spec.agent.map(|_| step);
-            let to = Destination { family, credentials, endpoint, path, headers: &headers, call };
+            let to = Destination { family, credentials, endpoint, path: &path, headers: &headers, call };
             for retries_so_far in 0..=config.retries {
                 *attempts += 1;
                 sent.get_or_insert_with(|| self.clock.elapsed());
@@ -290,7 +306,7 @@ impl LoadClient {
                             continue;
                         }
                         Attempt::Answered { outcome, head, mut observation } => {
-                            if path_index(family, spec) == EMBEDDINGS_PATH {
+                            if matches!(spec.endpoint, RequestEndpoint::Embeddings { .. }) {
                                 // Nothing is generated: an embedding has no first token.
                                 observation.iter_mut().for_each(|seen| seen.first_token = None);
                             }
@@ -400,14 +416,11 @@ impl LoadClient {
     }
 }
 
-/// The index of OpenAI's embeddings in [`Endpoints::paths`].
-const EMBEDDINGS_PATH: usize = 2;
-
-/// Which of a route's [`Endpoints::paths`] `spec` goes to in `family`.
+/// Which of a route's [`Endpoints::paths`] `spec` goes to in `family` (where the path is fixed).
 fn path_index(family: ApiFamily, spec: &RequestSpec) -> usize {
     match spec.endpoint {
-        crate::scenario::request_mix::RequestEndpoint::Embeddings { .. } => EMBEDDINGS_PATH,
-        crate::scenario::request_mix::RequestEndpoint::Chat => usize::from(family == ApiFamily::Anthropic),
+        RequestEndpoint::Embeddings { .. } => 2,
+        RequestEndpoint::Chat => usize::from(family == ApiFamily::Anthropic),
     }
 }
 
@@ -479,7 +492,6 @@ fn answered(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::request_mix::RequestEndpoint;
 
     #[test]
     fn a_key_that_cannot_be_a_header_is_refused_up_front_without_being_named() {
@@ -526,6 +538,18 @@ mod tests {
                 vec![("anthropic-version", "2023-06-01"), ("x-api-key", "sk-k")],
             ),
             (ApiFamily::OpenAi, RequestEndpoint::Embeddings { inputs: 2 }, "/gateway/v1/embeddings", bearer),
+            (
+                ApiFamily::Azure,
+                chat,
+                "/gateway/openai/deployments/m/chat/completions?api-version=2024-10-21",
+                vec![("api-key", "sk-k")],
+            ),
+            (
+                ApiFamily::Azure,
+                RequestEndpoint::Embeddings { inputs: 2 },
+                "/gateway/openai/deployments/m/embeddings?api-version=2024-10-21",
+                vec![("api-key", "sk-k")],
+            ),
         ] {
             let endpoint = Endpoints::new(&route(family)).expect("a route");
             let spec = RequestSpec {
@@ -542,7 +566,7 @@ mod tests {
                 family,
                 credentials: &endpoint.credentials[0],
                 endpoint: &endpoint,
-                path: &endpoint.paths[path_index(family, &spec)],
+                path: &endpoint.path_of(family, &spec),
                 headers: b"x-team: a\r\n",
                 call: None,
             };

@@ -17,6 +17,7 @@ pub mod agent;
 pub mod body;
 pub mod client;
 mod embeddings_body;
+mod gemini_body;
 pub mod generator;
 pub mod observe;
 mod pacer;

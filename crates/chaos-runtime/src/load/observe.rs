@@ -13,6 +13,7 @@ use crate::{
     metrics::RunClock,
     net::http1::{fill, BodyProgress, RawConnection, ResponseHead},
     wire::{
+        gemini,
         sse_split::{SseEvent, SseSplitter},
         usage::{self, AnthropicEvent},
         ApiFamily,
@@ -91,8 +92,11 @@ struct Observer {
 
 impl Observer {
     fn new(family: ApiFamily, event_stream: bool, clock: RunClock) -> Self {
-        let reader =
-            if event_stream { Reader::Stream(StreamReader::new(family)) } else { Reader::Whole(Vec::new()) };
+        let reader = if event_stream {
+            Reader::Stream(StreamReader::new(family))
+        } else {
+            Reader::Whole(Vec::new(), family)
+        };
         Observer { reader, first_byte: None, clock }
     }
 
@@ -104,7 +108,7 @@ impl Observer {
         self.first_byte.get_or_insert(now);
         match &mut self.reader {
             Reader::Stream(stream) => stream.push(data, now),
-            Reader::Whole(bytes) => bytes.extend_from_slice(data),
+            Reader::Whole(bytes, _) => bytes.extend_from_slice(data),
         }
     }
 
@@ -113,8 +117,12 @@ impl Observer {
         let (first_byte, last_byte) = (self.first_byte, self.clock.elapsed());
         match self.reader {
             Reader::Stream(stream) => stream.finish(first_byte, last_byte, broke),
-            Reader::Whole(bytes) => {
-                let output_tokens = usage::of_answer(&bytes).and_then(|u| u.output).unwrap_or(0);
+            Reader::Whole(bytes, family) => {
+                let reported = match family {
+                    ApiFamily::Gemini => gemini::answer_usage(&bytes),
+                    _ => usage::of_answer(&bytes),
+                };
+                let output_tokens = reported.and_then(|u| u.output).unwrap_or(0);
                 Observation {
                     first_byte,
                     first_token: (!broke && first_byte.is_some()).then_some(last_byte),
@@ -130,7 +138,8 @@ impl Observer {
 
 enum Reader {
     Stream(StreamReader),
-    Whole(Vec<u8>),
+    /// A whole answer's bytes, read in its family's format.
+    Whole(Vec<u8>, ApiFamily),
 }
 
 /// Follows an event stream event by event.
@@ -167,6 +176,8 @@ impl StreamReader {
                 continue;
             }
             let parsed = parse_event(self.family, &event);
+            // A Gemini stream has no terminator: its last event carries the finish reason.
+            self.terminated |= parsed.finished;
             if let Some(tokens) = parsed.usage_tokens {
                 self.usage_tokens = Some(tokens);
             }
@@ -202,13 +213,15 @@ impl StreamReader {
 struct EventFacts {
     has_content: bool,
     usage_tokens: Option<u64>,
+    /// It ends the answer where the family has no terminator event (Gemini).
+    finished: bool,
 }
 
 /// An Anthropic event's or a Bedrock frame's facts, as classified.
 fn named_event(event: AnthropicEvent) -> EventFacts {
     match event {
-        AnthropicEvent::Content => EventFacts { has_content: true, usage_tokens: None },
-        AnthropicEvent::Usage(reported) => EventFacts { has_content: false, usage_tokens: reported.output },
+        AnthropicEvent::Content => EventFacts { has_content: true, ..EventFacts::default() },
+        AnthropicEvent::Usage(reported) => EventFacts { usage_tokens: reported.output, ..EventFacts::default() },
         AnthropicEvent::Other => EventFacts::default(),
     }
 }
@@ -217,14 +230,22 @@ fn named_event(event: AnthropicEvent) -> EventFacts {
 /// ([`crate::wire::usage`]).
 fn parse_event(family: ApiFamily, event: &SseEvent<'_>) -> EventFacts {
     match family {
-        ApiFamily::OpenAi => {
+        ApiFamily::OpenAi | ApiFamily::Azure => {
             let chunk = usage::openai_chunk(event);
-            EventFacts { has_content: chunk.has_content, usage_tokens: chunk.usage.output }
+            EventFacts { has_content: chunk.has_content, usage_tokens: chunk.usage.output, finished: false }
         }
         // `message_delta` carries the cumulative output count.
         ApiFamily::Anthropic => named_event(usage::anthropic_event(event)),
         // `metadata` carries the usage.
         ApiFamily::Bedrock => named_event(usage::bedrock_event(event)),
+        ApiFamily::Gemini => {
+            let facts = gemini::event(event);
+            EventFacts {
+                has_content: facts.has_content,
+                usage_tokens: facts.usage.output,
+                finished: facts.finished,
+            }
+        }
     }
 }
 

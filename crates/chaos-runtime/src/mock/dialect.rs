@@ -21,8 +21,17 @@ pub enum Route {
 /// One API family's wire format.
 pub trait Dialect: Send + Sync + 'static {
     fn route(&self, method: &Method, path: &str) -> Route;
+    /// The provider's error for a request whose query it refuses (Azure's missing
+    /// `api-version`), checked once the route is known; most take any query.
+    fn check_query(&self, _query: Option<&str>) -> Option<CannedResponse> {
+        None
+    }
     /// The API key the request presents ("" when none).
     fn presented_key<'a>(&self, headers: &'a HeaderMap) -> &'a str;
+    /// A key the request's query carries, read when its headers carry none (Gemini's `?key=`).
+    fn query_key<'a>(&self, _query: Option<&'a str>) -> Option<&'a str> {
+        None
+    }
     /// The 401 for a missing (`presented` empty) or wrong key.
     fn unauthorized(&self, presented: &str) -> CannedResponse;
     /// Reads a generation request to `path`, or the 400 the provider sends for it.
@@ -42,6 +51,14 @@ pub trait Dialect: Send + Sync + 'static {
     fn stream_head(&self) -> CannedResponse;
     /// The events of a streaming answer.
     fn stream(&self, generation: Generation) -> Box<dyn EventScript>;
+}
+
+/// The value of `name` in a query string (`a=1&b=2`), as written (the values the dialects read,
+/// an API version, a key, `alt=sse`, need no decoding).
+pub fn query_value<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.split_once('=').filter(|(key, _)| *key == name).map(|(_, value)| value))
 }
 
 impl EventScript for Box<dyn EventScript> {

@@ -5,17 +5,19 @@
 //! [`MockBuilder`] starts one and returns a [`MockHandle`] with its address, its
 //! counters and, when asked, every request it saw.
 //!
-//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `bedrock` (wire
-//! formats) ·
+//! Layout: `serve` (the request flow) · `dialect` + `openai` / `anthropic` / `azure` / `gemini` /
+//! `bedrock` (wire formats) ·
 //! `generation` + `latency` (what to say and when) · `paced` (streams written on time) ·
 //! `limits` (token buckets) · `counters`.
 
 mod anthropic;
 mod anthropic_tools;
+mod azure;
 pub mod bare;
 mod bedrock;
 mod counters;
 mod dialect;
+mod gemini;
 mod generation;
 pub mod latency;
 mod openai;
@@ -193,6 +195,8 @@ impl MockBuilder {
             ApiFamily::OpenAi => Box::new(openai::OpenAi),
             ApiFamily::Anthropic => Box::new(anthropic::Anthropic),
             ApiFamily::Bedrock => Box::new(bedrock::Bedrock),
+            ApiFamily::Azure => Box::new(azure::Azure),
+            ApiFamily::Gemini => Box::new(gemini::Gemini),
         };
         let state = Arc::new(serve::MockState {
             limiter: crate::ratelimit::Limiter::new(config.limits),

@@ -93,46 +93,10 @@ impl Dialect for OpenAi {
             bad_request("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)", None, None)
         })?;
         match path {
-            RESPONSES_PATH => return openai_responses::parse(&request),
-            openai_embeddings::PATH => return openai_embeddings::parse(&request),
-            _ => {}
+            RESPONSES_PATH => openai_responses::parse(&request),
+            openai_embeddings::PATH => openai_embeddings::parse(&request),
+            _ => parse_chat(&request),
         }
-        let model = request["model"]
-            .as_str()
-            .ok_or_else(|| bad_request("you must provide a model parameter", None, None))?;
-        let messages = request["messages"].as_array().ok_or_else(|| {
-            bad_request(
-                "Missing required parameter: 'messages'.",
-                Some("messages"),
-                Some("missing_required_parameter"),
-            )
-        })?;
-        if messages.is_empty() {
-            return Err(bad_request("[] is too short - 'messages'", Some("messages"), None));
-        }
-        let (param, limit) = match request["max_completion_tokens"].as_u64() {
-            Some(limit) => ("max_completion_tokens", Some(limit)),
-            None => ("max_tokens", request["max_tokens"].as_u64()),
-        };
-        if let Some(limit) = limit.filter(|limit| *limit > tokens::MAX_OUTPUT_TOKENS) {
-            let message = format!(
-                "{param} is too large: {limit}. This model supports at most {} completion tokens, whereas you provided {limit}.",
-                tokens::MAX_OUTPUT_TOKENS
-            );
-            return Err(bad_request(&message, Some(param), Some("invalid_value")));
-        }
-        let tools = openai_tools::parse(&request)?;
-        Ok(Ask {
-            model: model.to_owned(),
-            prompt_tokens: tokens::prompt_tokens(messages)
-                + super::tool_call::definition_tokens(&request["tools"]),
-            limit,
-            stream: request["stream"].as_bool() == Some(true),
-            include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
-            endpoint: Endpoint::Chat,
-            embeddings: None,
-            tools,
-        })
     }
 
     fn not_found(&self, method: &Method, path: &str) -> CannedResponse {
@@ -174,28 +138,10 @@ impl Dialect for OpenAi {
             let answer = CannedResponse::new(200, "application/json", body);
             return success_headers(answer, generation.nominal_time());
         }
-        let message = match &generation.tool_call {
-            Some(call) => openai_tools::message(call),
-            None => {
-                json!({ "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] })
-            }
-        };
-        let body = json!({
-            "id": completion_id(),
-            "object": "chat.completion",
-            "created": generation.created,
-            "model": generation.model,
-            "system_fingerprint": "fp_chaos",
-            "choices": [{
-                "index": 0,
-                "message": message,
-                "logprobs": null,
-                "finish_reason": finish_reason(generation),
-            }],
-            "usage": usage(generation),
-            "service_tier": "default",
-        });
-        success_headers(CannedResponse::json(200, &body), generation.nominal_time())
+        success_headers(
+            CannedResponse::json(200, &chat_answer(generation, &PLAIN)),
+            generation.nominal_time(),
+        )
     }
 
     fn stream_head(&self) -> CannedResponse {
@@ -206,21 +152,112 @@ impl Dialect for OpenAi {
         if generation.endpoint == Endpoint::Responses {
             return openai_responses::stream(generation);
         }
-        let at = generation.latency.ttft;
-        let id = completion_id();
-        let content = Template::new(|text| {
-            let delta = match generation.tool_call {
-                Some(_) => openai_tools::arguments_delta(text),
-                None => json!({ "content": text }),
-            };
-            chunk(&id, &generation, delta, None)
-        });
-        Box::new(ChunkScript { id, generation, content, stage: Stage::Role, written: 0, at })
+        chat_stream(generation, PLAIN)
     }
+}
+
+/// How a family built on Chat Completions changes its answers: Azure adds its content-filter
+/// results ([`super::azure`]).
+#[derive(Clone, Copy)]
+pub(super) struct Flavor {
+    /// Applied to every choice, of an answer or a chunk.
+    pub choice: fn(&mut Value),
+    /// Applied to a whole (not streamed) answer.
+    pub answer: fn(&mut Value),
+    /// The event a stream begins with, before the role's chunk.
+    pub preamble: Option<fn() -> Value>,
+}
+
+/// OpenAI's own answers.
+const PLAIN: Flavor = Flavor { choice: |_| {}, answer: |_| {}, preamble: None };
+
+/// A whole Chat Completions answer.
+pub(super) fn chat_answer(generation: &Generation, flavor: &Flavor) -> Value {
+    let message = match &generation.tool_call {
+        Some(call) => openai_tools::message(call),
+        None => {
+            json!({ "role": "assistant", "content": generation.text(), "refusal": null, "annotations": [] })
+        }
+    };
+    let mut choice = json!({
+        "index": 0,
+        "message": message,
+        "logprobs": null,
+        "finish_reason": finish_reason(generation),
+    });
+    (flavor.choice)(&mut choice);
+    let mut body = json!({
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": generation.created,
+        "model": generation.model,
+        "system_fingerprint": "fp_chaos",
+        "choices": [choice],
+        "usage": usage(generation),
+        "service_tier": "default",
+    });
+    (flavor.answer)(&mut body);
+    body
+}
+
+/// The chunks of a streamed Chat Completions answer.
+pub(super) fn chat_stream(generation: Generation, flavor: Flavor) -> Box<dyn EventScript> {
+    let at = generation.latency.ttft;
+    let id = completion_id();
+    let content = Template::new(|text| {
+        let delta = match generation.tool_call {
+            Some(_) => openai_tools::arguments_delta(text),
+            None => json!({ "content": text }),
+        };
+        chunk(&id, &generation, delta, None, &flavor)
+    });
+    let stage = if flavor.preamble.is_some() { Stage::Preamble } else { Stage::Role };
+    Box::new(ChunkScript { id, generation, content, flavor, stage, written: 0, at })
+}
+
+/// Reads a Chat Completions request, or the 400 OpenAI sends for it.
+pub(super) fn parse_chat(request: &Value) -> Result<Ask, CannedResponse> {
+    let model = request["model"]
+        .as_str()
+        .ok_or_else(|| bad_request("you must provide a model parameter", None, None))?;
+    let messages = request["messages"].as_array().ok_or_else(|| {
+        bad_request(
+            "Missing required parameter: 'messages'.",
+            Some("messages"),
+            Some("missing_required_parameter"),
+        )
+    })?;
+    if messages.is_empty() {
+        return Err(bad_request("[] is too short - 'messages'", Some("messages"), None));
+    }
+    let (param, limit) = match request["max_completion_tokens"].as_u64() {
+        Some(limit) => ("max_completion_tokens", Some(limit)),
+        None => ("max_tokens", request["max_tokens"].as_u64()),
+    };
+    if let Some(limit) = limit.filter(|limit| *limit > tokens::MAX_OUTPUT_TOKENS) {
+        let message = format!(
+                "{param} is too large: {limit}. This model supports at most {} completion tokens, whereas you provided {limit}.",
+                tokens::MAX_OUTPUT_TOKENS
+            );
+        return Err(bad_request(&message, Some(param), Some("invalid_value")));
+    }
+    let tools = openai_tools::parse(request)?;
+    Ok(Ask {
+        model: model.to_owned(),
+        prompt_tokens: tokens::prompt_tokens(messages)
+            + super::tool_call::definition_tokens(&request["tools"]),
+        limit,
+        stream: request["stream"].as_bool() == Some(true),
+        include_usage: request["stream_options"]["include_usage"].as_bool() == Some(true),
+        endpoint: Endpoint::Chat,
+        embeddings: None,
+        tools,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    Preamble,
     Role,
     Content,
     Finish,
@@ -235,6 +272,7 @@ struct ChunkScript {
     generation: Generation,
     /// A content chunk, pre-rendered: each token only fills in its text.
     content: Template,
+    flavor: Flavor,
     stage: Stage,
     written: u64,
     /// Offset of the latest event.
@@ -243,19 +281,27 @@ struct ChunkScript {
 
 impl ChunkScript {
     fn chunk(&self, delta: Value, finish: Option<&str>) -> bytes::Bytes {
-        chunk(&self.id, &self.generation, delta, finish)
+        chunk(&self.id, &self.generation, delta, finish, &self.flavor)
     }
 }
 
 /// One `chat.completion.chunk` event.
-fn chunk(id: &str, generation: &Generation, delta: Value, finish: Option<&str>) -> bytes::Bytes {
+fn chunk(
+    id: &str,
+    generation: &Generation,
+    delta: Value,
+    finish: Option<&str>,
+    flavor: &Flavor,
+) -> bytes::Bytes {
+    let mut choice = json!({ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish });
+    (flavor.choice)(&mut choice);
     let mut chunk = json!({
         "id": id,
         "object": "chat.completion.chunk",
         "created": generation.created,
         "model": generation.model,
         "system_fingerprint": "fp_chaos",
-        "choices": [{ "index": 0, "delta": delta, "logprobs": null, "finish_reason": finish }],
+        "choices": [choice],
     });
     if generation.include_usage {
         chunk["usage"] = Value::Null;
@@ -267,6 +313,13 @@ impl EventScript for ChunkScript {
     fn next_event(&mut self) -> Option<(Duration, bytes::Bytes)> {
         loop {
             let event = match self.stage {
+                Stage::Preamble => {
+                    self.stage = Stage::Role;
+                    match self.flavor.preamble {
+                        Some(preamble) => sse::data(&preamble()),
+                        None => continue,
+                    }
+                }
                 Stage::Role => {
                     self.stage = Stage::Content;
                     let first = match &self.generation.tool_call {

@@ -89,7 +89,10 @@ pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Result
     if route == Route::Unknown {
         return whole(dialect.not_found(&parts.method, parts.uri.path()));
     }
-    let key = match authenticate(&state, &parts.headers) {
+    if let Some(refused) = dialect.check_query(parts.uri.query()) {
+        return whole(refused);
+    }
+    let key = match authenticate(&state, &parts.headers, parts.uri.query()) {
         Ok(key) => key,
         Err(denied) => {
             state.counters.count(&key_id(None), "-", denied.status, 0, 0);
@@ -109,8 +112,15 @@ pub async fn handle(state: Arc<MockState>, request: Request<Incoming>) -> Result
 }
 
 /// The index of the presented key in the configured list; `None` when any key is accepted.
-fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Option<usize>, CannedResponse> {
-    let presented = state.dialect.presented_key(headers);
+fn authenticate(
+    state: &MockState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Option<usize>, CannedResponse> {
+    let presented = match state.dialect.presented_key(headers) {
+        "" => state.dialect.query_key(query).unwrap_or(""),
+        presented => presented,
+    };
     let keys = &state.config.keys;
     match keys.iter().position(|key| key == presented) {
         Some(index) => Ok(Some(index)),

@@ -1,6 +1,8 @@
 //! The key an interposer presents to a real provider in place of the target's (`key_env:` on a
 //! `url` upstream): every credential header the target sent is removed, and the family's own
-//! header (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic) carries the key. The
+//! header (`Authorization: Bearer` for OpenAI, `x-api-key` for Anthropic, `api-key` for Azure,
+//! `x-goog-api-key` for Gemini) carries the key. (A Gemini key the target sends as `?key=` in
+//! the query stays there: only headers are swapped.) The
 //! value is marked sensitive and never printed: `Debug` shows only that a key is there.
 
 use http::{header, HeaderMap, HeaderName, HeaderValue};
@@ -8,7 +10,12 @@ use http::{header, HeaderMap, HeaderName, HeaderValue};
 use crate::wire::ApiFamily;
 
 /// The headers a target may carry a provider key in, all removed before the swap.
-const CREDENTIAL_HEADERS: [HeaderName; 2] = [header::AUTHORIZATION, HeaderName::from_static("x-api-key")];
+const CREDENTIAL_HEADERS: [HeaderName; 4] = [
+    header::AUTHORIZATION,
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static(crate::wire::azure::KEY_HEADER),
+    HeaderName::from_static(crate::wire::gemini::KEY_HEADER),
+];
 
 /// A provider key to present upstream, in the header its family reads.
 #[derive(Clone)]
@@ -35,6 +42,8 @@ impl UpstreamKey {
             ApiFamily::Anthropic => (HeaderName::from_static("x-api-key"), key.to_owned()),
             // A Bedrock API key; a SigV4 signature would have to be made per request.
             ApiFamily::Bedrock => (header::AUTHORIZATION, format!("Bearer {key}")),
+            ApiFamily::Azure => (HeaderName::from_static(crate::wire::azure::KEY_HEADER), key.to_owned()),
+            ApiFamily::Gemini => (HeaderName::from_static(crate::wire::gemini::KEY_HEADER), key.to_owned()),
         };
         let mut value = HeaderValue::from_str(&text).map_err(|_| "it holds characters a header cannot")?;
         value.set_sensitive(true);

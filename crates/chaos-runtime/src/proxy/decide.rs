@@ -117,7 +117,7 @@ fn presented_key(family: crate::wire::ApiFamily, headers: &http::HeaderMap) -> O
 pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let config = &context.config;
     let Asked { method, uri, headers, fields } = asked;
-    let fields = fields.with_path(uri.path());
+    let fields = fields.named_by(uri.path());
     let active = chains.active();
     let logical_id = header_number(headers, CORRELATION_HEADER).or(fields.correlation);
     let attempt_number = logical_id.map(|id| context.attempts.next(id));

@@ -6,13 +6,15 @@
 //! Cheap on the way through: a JSON body is kept up to [`KEEP_JSON_BYTES`] and parsed once at
 //! the end; of an OpenAI stream only the first and the last chunk are parsed (the usage chunk is
 //! the last before `[DONE]`); of an Anthropic stream only `message_start` and `message_delta`,
-//! found by their `event:` line; of a Bedrock stream only the `metadata` frame.
+//! found by their `event:` line; of a Bedrock stream only the `metadata` frame; of a Gemini
+//! answer its `usageMetadata`, and each event of its stream (each carries the usage so far).
 
 use bytes::Bytes;
 
 use crate::{
     metrics::TokenUsage,
     wire::{
+        gemini,
         sse_split::SseEvent,
         usage::{self, AnthropicEvent, ReportedUsage},
         ApiFamily,
@@ -35,11 +37,15 @@ enum Tally {
     Json {
         kept: Vec<u8>,
         overflowed: bool,
+        read: fn(&[u8]) -> Option<ReportedUsage>,
     },
+    /// `leading`: chunks before the role's that never carry content (Azure's prompt-filter
+    /// results: 1).
     OpenAiStream {
         data_events: u64,
         first_has_content: Option<bool>,
         last: Option<Bytes>,
+        leading: u64,
     },
     /// Anthropic's named events, or Bedrock's frames: content events counted, usage read from
     /// the events that carry it, each told apart by `classify`.
@@ -48,15 +54,25 @@ enum Tally {
         content_events: u64,
         classify: fn(&SseEvent<'_>) -> AnthropicEvent,
     },
+    GeminiStream {
+        reported: ReportedUsage,
+        content_events: u64,
+    },
 }
 
 impl UsageMeter {
     pub fn new(family: ApiFamily, event_stream: bool, prompt_estimate: Option<u64>) -> Self {
         let body = match (event_stream, family) {
-            (false, _) => Tally::Json { kept: Vec::new(), overflowed: false },
-            (true, ApiFamily::OpenAi) => {
-                Tally::OpenAiStream { data_events: 0, first_has_content: None, last: None }
+            (false, ApiFamily::Gemini) => {
+                Tally::Json { kept: Vec::new(), overflowed: false, read: gemini::answer_usage }
             }
+            (false, _) => Tally::Json { kept: Vec::new(), overflowed: false, read: usage::of_answer },
+            (true, ApiFamily::OpenAi | ApiFamily::Azure) => Tally::OpenAiStream {
+                data_events: 0,
+                first_has_content: None,
+                last: None,
+                leading: u64::from(family == ApiFamily::Azure),
+            },
             (true, ApiFamily::Anthropic) => Tally::NamedStream {
                 reported: ReportedUsage::default(),
                 content_events: 0,
@@ -67,13 +83,16 @@ impl UsageMeter {
                 content_events: 0,
                 classify: usage::bedrock_event,
             },
+            (true, ApiFamily::Gemini) => {
+                Tally::GeminiStream { reported: ReportedUsage::default(), content_events: 0 }
+            }
         };
         UsageMeter { prompt_estimate, body }
     }
 
     /// Body bytes as they pass; only a JSON answer keeps them.
     pub fn bytes(&mut self, data: &[u8]) {
-        if let Tally::Json { kept, overflowed } = &mut self.body {
+        if let Tally::Json { kept, overflowed, .. } = &mut self.body {
             if kept.len() + data.len() > KEEP_JSON_BYTES {
                 *overflowed = true;
                 *kept = Vec::new();
@@ -91,11 +110,11 @@ impl UsageMeter {
         let view = SseEvent { index: 0, bytes: event, tool_argument: None };
         match &mut self.body {
             Tally::Json { .. } => false,
-            Tally::OpenAiStream { data_events, first_has_content, last } => {
+            Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 *data_events += 1;
                 let first = *first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
                 *last = Some(event.clone());
-                *data_events > 1 || first
+                *data_events > 1 + *leading || first
             }
             Tally::NamedStream { reported, content_events, classify } => match classify(&view) {
                 AnthropicEvent::Content => {
@@ -108,6 +127,12 @@ impl UsageMeter {
                 }
                 AnthropicEvent::Other => false,
             },
+            Tally::GeminiStream { reported, content_events } => {
+                let facts = gemini::event(&view);
+                reported.update(facts.usage);
+                *content_events += u64::from(facts.has_content);
+                facts.has_content
+            }
         }
     }
 
@@ -127,13 +152,13 @@ impl UsageMeter {
     pub fn usage(&self) -> Option<TokenUsage> {
         let (reported, counted_output) = match &self.body {
             Tally::Json { overflowed: true, .. } => return None,
-            Tally::Json { kept, .. } => match usage::of_answer(kept) {
+            Tally::Json { kept, read, .. } => match read(kept) {
                 // An answer without usage (a list of models, an error body) bills nothing.
                 Some(reported) => return Some(complete(reported).unwrap_or(TokenUsage::NONE)),
                 // Cut short: the content cannot be counted.
                 None => (ReportedUsage::default(), 0),
             },
-            Tally::OpenAiStream { data_events, first_has_content, last } => {
+            Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 let last = last
                     .as_ref()
                     .map(|bytes| usage::openai_chunk(&SseEvent { index: 0, bytes, tool_argument: None }));
@@ -143,9 +168,12 @@ impl UsageMeter {
                 let structural = u64::from(*first_has_content == Some(false))
                     + u64::from(*data_events > 1 && !last_has_content);
                 let reported = last.map(|facts| facts.usage).unwrap_or_default();
-                (reported, data_events.saturating_sub(structural))
+                // Behind leading chunks the role's is neither first nor last: it is passed over here.
+                let counted = data_events.saturating_sub(structural);
+                (reported, counted - counted.min(*leading))
             }
-            Tally::NamedStream { reported, content_events, .. } => (*reported, *content_events),
+            Tally::NamedStream { reported, content_events, .. }
+            | Tally::GeminiStream { reported, content_events } => (*reported, *content_events),
         };
         let input = reported.input.or(self.prompt_estimate)?;
         Some(TokenUsage {
@@ -225,6 +253,27 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_azure_stream_passes_over_its_prompt_results_and_its_role() {
+        let prompt_results = "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[]}\n\n";
+        let azure: Vec<&str> = std::iter::once(prompt_results).chain(OPENAI_STREAM.iter().copied()).collect();
+        assert_eq!(stream(ApiFamily::Azure, &azure, Some(90)), exact(100, 3));
+        for (cut, tokens) in [(1, 0), (2, 0), (3, 1), (4, 2), (6, 3)] {
+            assert_eq!(
+                stream(ApiFamily::Azure, &azure[..cut], Some(90)),
+                estimated(90, tokens),
+                "cut after {cut}"
+            );
+        }
+        let mut meter = UsageMeter::new(ApiFamily::Azure, true, None);
+        let contents: Vec<bool> = azure.iter().map(|event| meter.event(&Bytes::from(*event))).collect();
+        assert_eq!(
+            contents,
+            [false, false, true, true, true, true, true],
+            "the first token is the third chunk"
+        );
+    }
+
+    #[test]
     fn an_injected_error_event_is_not_content() {
         let error =
             "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}\n\n";
@@ -263,7 +312,7 @@ mod tests {
         let mut meter = UsageMeter::new(ApiFamily::Anthropic, false, Some(10));
         meter.bytes(&vec![b' '; KEEP_JSON_BYTES]);
         meter.bytes(b"{}");
-        assert!(matches!(&meter.body, Tally::Json { kept, overflowed: true } if kept.is_empty()));
+        assert!(matches!(&meter.body, Tally::Json { kept, overflowed: true, .. } if kept.is_empty()));
         assert_eq!(meter.usage(), None);
     }
 

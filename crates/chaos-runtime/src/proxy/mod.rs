@@ -232,6 +232,8 @@ fn unreachable(family: ApiFamily) -> CannedResponse {
     let message = "chaos interposer: the upstream could not be reached";
     match family {
         ApiFamily::OpenAi => openai::error(502, message, "server_error", None, Some("upstream_unreachable")),
+        ApiFamily::Azure => wire::azure::error(502, "BadGateway", message),
+        ApiFamily::Gemini => wire::gemini::error(502, message),
         ApiFamily::Anthropic => anthropic::error(502, "api_error", message),
         ApiFamily::Bedrock => wire::bedrock::error(502, "InternalServerException", message),
     }

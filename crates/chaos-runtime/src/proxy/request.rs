@@ -79,6 +79,10 @@ struct Body<'a> {
     stream: Option<bool>,
     messages: Option<Vec<Message>>,
     system: Option<ContentChars>,
+    /// A Gemini request's turns.
+    contents: Option<Vec<Turn>>,
+    #[serde(rename = "generationConfig")]
+    generation_config: Option<GenerationConfig>,
     /// An embeddings request's texts or token ids.
     input: Option<super::input_tokens::InputTokens>,
     max_tokens: Option<u64>,
@@ -102,6 +106,25 @@ struct InferenceConfig {
 struct Message {
     #[serde(default)]
     content: ContentChars,
+}
+
+/// A Gemini turn: its parts' texts count as one message's content.
+#[derive(serde::Deserialize)]
+struct Turn {
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+#[derive(serde::Deserialize)]
+struct Part {
+    #[serde(default)]
+    text: ContentChars,
+}
+
+#[derive(serde::Deserialize)]
+struct GenerationConfig {
+    #[serde(rename = "maxOutputTokens")]
+    max_output_tokens: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -168,6 +191,21 @@ fn correlation(tag: &str) -> Option<u64> {
 }
 
 impl BodyFields {
+    /// What the request's path says over its body: the deployment an Azure path names is the
+    /// model; a Gemini path names the model and whether it streams; a Bedrock path
+    /// (`/model/{modelId}/converse-stream`) fills them in where the body did not.
+    pub fn named_by(mut self, path: &str) -> Self {
+        if let Some(deployment) = crate::wire::azure::deployment(path) {
+            self.model = Some(deployment.to_owned());
+        } else if let Some((model, stream)) = crate::wire::gemini::generation(path) {
+            (self.model, self.stream) = (Some(model.to_owned()), Some(stream));
+        } else if let Some(converse) = crate::wire::bedrock::converse_path(path) {
+            self.model = self.model.or(Some(converse.model));
+            self.stream = self.stream.or(Some(converse.stream));
+        }
+        self
+    }
+
     /// Reads the fields from a JSON body; a body that is not JSON has none.
     pub fn read(body: &[u8]) -> Self {
         let Ok(body) = serde_json::from_slice::<Body<'_>>(body) else { return BodyFields::default() };
@@ -177,11 +215,18 @@ impl BodyFields {
             .into_iter()
             .map(|message| message.content.0)
             .chain(body.system.map(|system| system.0))
+            .chain(
+                body.contents
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|turn| turn.parts.iter().map(|p| p.text.0).sum()),
+            )
             .collect();
         let output = body
             .max_completion_tokens
             .or(body.max_tokens)
             .or(body.inference_config.and_then(|config| config.max_tokens))
+            .or(body.generation_config.and_then(|config| config.max_output_tokens))
             .unwrap_or(crate::wire::tokens::DEFAULT_OUTPUT_TOKENS);
         let chat = (!contents.is_empty()).then(|| tokens::prompt_tokens_of(contents.into_iter()));
         // An embeddings request generates nothing.
@@ -197,16 +242,6 @@ impl BodyFields {
             prompt_tokens,
             correlation: tag.as_deref().and_then(correlation),
         }
-    }
-
-    /// Fills in what the path says where the body did not: Bedrock's model and stream flag
-    /// (`/model/{modelId}/converse-stream`).
-    pub fn with_path(mut self, path: &str) -> Self {
-        if let Some(converse) = crate::wire::bedrock::converse_path(path) {
-            self.model = self.model.or(Some(converse.model));
-            self.stream = self.stream.or(Some(converse.stream));
-        }
-        self
     }
 }
 
@@ -238,12 +273,32 @@ mod tests {
         let body =
             br#"{"messages":[{"role":"user","content":[{"text":"hi"}]}],"inferenceConfig":{"maxTokens":7}}"#;
         let fields = BodyFields::read(body)
-            .with_path("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
+            .named_by("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
         assert_eq!(fields.model.as_deref(), Some("anthropic.claude-3-haiku-20240307-v1:0"));
         assert_eq!(fields.stream, Some(true));
         assert_eq!(fields.tokens, fields.prompt_tokens.map(|prompt| prompt + 7));
-        let openai = BodyFields::read(br#"{"model":"gpt-4o-mini"}"#).with_path("/v1/chat/completions");
+        let openai = BodyFields::read(br#"{"model":"gpt-4o-mini"}"#).named_by("/v1/chat/completions");
         assert_eq!((openai.model.as_deref(), openai.stream), (Some("gpt-4o-mini"), None));
+    }
+
+    #[test]
+    fn a_gemini_path_names_the_model_and_the_stream_and_its_turns_count_as_messages() {
+        let body = br#"{"contents":[{"role":"user","parts":[{"text":"12345678"}]}],"generationConfig":{"maxOutputTokens":50}}"#;
+        let fields = BodyFields::read(body).named_by("/v1beta/models/gemini-2.0-flash:streamGenerateContent");
+        assert_eq!((fields.model.as_deref(), fields.stream), (Some("gemini-2.0-flash"), Some(true)));
+        let as_chat =
+            BodyFields::read(br#"{"max_tokens":50,"messages":[{"role":"user","content":"12345678"}]}"#);
+        assert_eq!(fields.tokens, as_chat.tokens, "counted as the same chat message");
+        assert!(fields.tokens.is_some());
+    }
+
+    #[test]
+    fn an_azure_path_names_the_model() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"stream":true}"#;
+        let fields = BodyFields::read(body).named_by("/openai/deployments/prod-mini/chat/completions");
+        assert_eq!((fields.model.as_deref(), fields.stream), (Some("prod-mini"), Some(true)));
+        let openai = BodyFields::read(body).named_by("/v1/chat/completions");
+        assert_eq!(openai.model.as_deref(), Some("gpt-4o"));
     }
 
     #[test]
