@@ -46,8 +46,10 @@ pub fn render_call(
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
             // Bedrock as OpenAI: the plan never sends the load there (see `body::path`).
-            ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => json!({ "type": "function", "function": {
-                "name": tool_name(index), "description": description, "parameters": parameters() } }),
+            ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => {
+                json!({ "type": "function", "function": {
+                "name": tool_name(index), "description": description, "parameters": parameters() } })
+            }
             ApiFamily::Anthropic | ApiFamily::Gemini => {
                 json!({ "name": tool_name(index), "description": description, "input_schema": parameters() })
             }

@@ -24,7 +24,9 @@ const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 /// to a Bedrock upstream (the scenario's check refuses it), so Bedrock is written as OpenAI is.
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
-        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Gemini | ApiFamily::Bedrock => "/v1/chat/completions",
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Gemini | ApiFamily::Bedrock => {
+            "/v1/chat/completions"
+        }
         ApiFamily::Anthropic => "/v1/messages",
     }
 }
@@ -49,7 +51,7 @@ pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
             Some(format!("/v1beta/models/{model}:streamGenerateContent?alt=sse"))
         }
         ApiFamily::Gemini => Some(format!("/v1beta/models/{model}:generateContent")),
-        ApiFamily::OpenAi | ApiFamily::Anthropic => None,
+        ApiFamily::OpenAi | ApiFamily::Anthropic | ApiFamily::Bedrock => None,
     }
 }
 

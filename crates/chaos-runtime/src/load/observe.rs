@@ -221,7 +221,9 @@ struct EventFacts {
 fn named_event(event: AnthropicEvent) -> EventFacts {
     match event {
         AnthropicEvent::Content => EventFacts { has_content: true, ..EventFacts::default() },
-        AnthropicEvent::Usage(reported) => EventFacts { usage_tokens: reported.output, ..EventFacts::default() },
+        AnthropicEvent::Usage(reported) => {
+            EventFacts { usage_tokens: reported.output, ..EventFacts::default() }
+        }
         AnthropicEvent::Other => EventFacts::default(),
     }
 }
