@@ -83,10 +83,17 @@ fn naive_grades_worse_than_openai_python_on_retries_and_cost_and_fails_below_b()
     // The SDK's timeout covers the whole attempt, so a stalled stream ends within it; naive
     // retries it, waits the stall out and pays again.
     assert_eq!(grade(sdk, "stream_stall"), "A", "{}", why(sdk, "stream_stall"));
-    assert_eq!(grade(naive, "stream_stall"), "F", "{}", why(naive, "stream_stall"));
+    let stalled = |card| row(card, "stream_stall")["figure"].as_f64().expect("a figure");
+    assert!(
+        stalled(naive) >= stalled(sdk) + 4.0,
+        "naive waits a second timeout: {}",
+        why(naive, "stream_stall")
+    );
     // Both retry a 529 at the Anthropic fallback as their status rule says.
     assert_eq!(grade(sdk, "overloaded_529"), "A", "{}", why(sdk, "overloaded_529"));
-    assert_eq!(grade(sdk, "key_exhaustion"), "not graded");
+    // A key a request: the third of requests that drew the spent key stay on it and fall back.
+    let kept = row(sdk, "key_exhaustion")["figure"].as_f64().expect("a figure");
+    assert!((50.0..90.0).contains(&kept), "{}", why(sdk, "key_exhaustion"));
 
     // The card's files, each row linking to a run's report that exists.
     for row in sdk["dimensions"].as_array().unwrap().iter().filter(|row| row["grade"] != "not graded") {
@@ -138,7 +145,11 @@ fn the_example_litellm_target_generates_scenarios_that_check() {
         out: out.path().to_owned(),
     };
     let plans = chaos::suite::prepare(&target, &options).unwrap().expect("every scenario checks");
-    assert_eq!(plans.len(), chaos::scorecard::rubric::SCENARIOS.len());
+    // All but key exhaustion: the example pools no keys for its primary.
+    let ids: Vec<&str> = plans.iter().map(|(id, _)| *id).collect();
+    let expected: Vec<&str> =
+        chaos::scorecard::rubric::SCENARIOS.iter().copied().filter(|id| *id != "key_exhaustion").collect();
+    assert_eq!(ids, expected);
 }
 
 #[test]

@@ -126,6 +126,7 @@ pub async fn run<F: Future<Output = ()>>(
         retries: target.retries,
         hops: target.upstreams.len() as u32,
         anthropic_upstream: target.upstreams.iter().any(|upstream| upstream.api == "anthropic"),
+        primary_keys: target.upstreams[0].keys,
     };
     let dimensions = rubric::grade_all(&runs, &context);
     Ok(Scorecard {

@@ -46,6 +46,8 @@ pub struct Shape {
     pub stream: bool,
     /// The fault phase split into `fault` (its first third) and `fault-late`.
     pub late_part: bool,
+    /// The built-in client presents each upstream's keys in turn (`keys: pool`), not its first.
+    pub pooled_keys: bool,
     /// The fault phase's length, seconds of scenario time, when the suite's is too short to
     /// show what the dimension costs.
     pub fault_s: Option<f64>,
@@ -72,14 +74,15 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
         } else {
             String::new()
         };
+        let keys = if upstream.keys > 1 { format!(", keys: {}", upstream.keys) } else { String::new() };
         let _ = writeln!(
             out,
-            "  {}: {{ mock: {}{listen}{zone}, latency: {{ ttft: 100ms, tokens_per_second: 200 }} }}",
+            "  {}: {{ mock: {}{listen}{zone}{keys}, latency: {{ ttft: 100ms, tokens_per_second: 200 }} }}",
             json(&upstream.name),
             upstream.api
         );
     }
-    let _ = writeln!(out, "target: {}", reach(target));
+    let _ = writeln!(out, "target: {}", reach(target, shape.pooled_keys));
     let _ = writeln!(out, "load:\n  arrival: {{ rate: {}/s }}", seconds(target.rate_per_s * rate_scale));
     let stream = if shape.stream { ", stream: true" } else { "" };
     let _ = writeln!(out, "  request: {{ model: {}, max_tokens: 20{stream} }}", json(&target.model));
@@ -128,13 +131,15 @@ fn faults(target: &SuiteTarget, shape: &Shape) -> Vec<(String, String)> {
     faults
 }
 
-/// The `target:` block: the built-in client, or the gateway's as given.
-fn reach(target: &SuiteTarget) -> String {
+/// The `target:` block: the built-in client (presenting every key in turn when `pooled`), or the
+/// gateway's as given.
+fn reach(target: &SuiteTarget, pooled: bool) -> String {
     match &target.reach {
         Reach::Builtin(backoff) => {
             let fallbacks: Vec<_> = target.upstreams[1..].iter().map(|u| json(&u.name)).collect();
+            let pool = if pooled { ", keys: pool" } else { "" };
             format!(
-                "{{ builtin: {{ upstream: {}, fallbacks: [{}], retries: {}, backoff: {backoff}, timeout: {}s }} }}",
+                "{{ builtin: {{ upstream: {}, fallbacks: [{}], retries: {}, backoff: {backoff}, timeout: {}s{pool} }} }}",
                 json(&target.upstreams[0].name),
                 fallbacks.join(", "),
                 target.retries,

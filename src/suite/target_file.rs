@@ -73,6 +73,11 @@ pub struct RawUpstream {
     /// Where its interposer listens, for a gateway configured in advance (`url` targets).
     #[serde(default)]
     pub listen: Option<String>,
+    /// The keys the gateway pools for it (its config names them `{{upstreams.NAME.keys.I}}`);
+    /// the primary's pool is what key exhaustion grades. Default 1.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub keys: Option<Spanned<u32>>,
 }
 
 fn two() -> u32 {
@@ -98,6 +103,8 @@ pub struct Upstream {
     pub name: String,
     pub api: String,
     pub listen: Option<String>,
+    /// Its mock's keys, pooled by the gateway.
+    pub keys: u32,
 }
 
 /// What the suite grades, checked.
@@ -116,24 +123,29 @@ pub struct SuiteTarget {
     pub start_once: bool,
 }
 
+/// The keys the built-in client pools for its primary, a key a request in turn.
+pub const BUILTIN_PRIMARY_KEYS: u32 = 3;
+
 /// The profiles `builtin:` takes: the built-in client's retry policies.
 pub fn builtin_profiles() -> impl Iterator<Item = &'static str> {
     RetryPolicy::NAMES.iter().copied().filter(|name| *name != "sdk")
 }
 
 impl SuiteTarget {
-    /// `builtin:<profile>`: the built-in client over an OpenAI primary and an Anthropic
-    /// fallback, 2 retries, a 5 s timeout, 10 requests a second.
+    /// `builtin:<profile>`: the built-in client over an OpenAI primary (with a pool of
+    /// [`BUILTIN_PRIMARY_KEYS`] keys) and an Anthropic fallback, 2 retries, a 5 s timeout, 10
+    /// requests a second.
     pub fn builtin(profile: &str) -> Result<Self, String> {
         if !builtin_profiles().any(|name| name == profile) {
             let known: Vec<_> = builtin_profiles().collect();
             return Err(format!("no built-in profile `{profile}`; the profiles are {}", known.join(", ")));
         }
-        let upstream = |name: &str| Upstream { name: name.to_owned(), api: name.to_owned(), listen: None };
+        let upstream =
+            |name: &str, keys| Upstream { name: name.to_owned(), api: name.to_owned(), listen: None, keys };
         Ok(SuiteTarget {
             name: format!("builtin:{profile}"),
             reach: Reach::Builtin(profile.to_owned()),
-            upstreams: vec![upstream("openai"), upstream("anthropic")],
+            upstreams: vec![upstream("openai", BUILTIN_PRIMARY_KEYS), upstream("anthropic", 1)],
             model: "gpt-4o-mini".to_owned(),
             retries: 2,
             timeout_s: 5.0,
@@ -170,7 +182,14 @@ fn checked(raw: RawTargetFile, folder: &Path) -> Result<SuiteTarget, Located> {
         let upstream = upstream.value;
         crate::located::one_of("api", &upstream.api, ["openai", "anthropic"])?;
         crate::located::one_of("role", &upstream.role, ["primary", "fallback"])?;
-        let entry = Upstream { name, api: upstream.api.value, listen: upstream.listen };
+        let keys = match &upstream.keys {
+            Some(keys) if keys.value == 0 || keys.value > 64 => {
+                return Err(Located::at(&keys.referenced, "`keys` is between 1 and 64"));
+            }
+            Some(keys) => keys.value,
+            None => 1,
+        };
+        let entry = Upstream { name, api: upstream.api.value, listen: upstream.listen, keys };
         if upstream.role.value == "primary" {
             primary.push(entry)
         } else {

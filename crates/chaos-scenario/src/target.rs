@@ -49,7 +49,7 @@ pub fn build_target(
         check_url(url, allow_remote)?;
         Target::Url(UrlTarget { url: url.value.trim().to_owned(), api_key_env, keys, timeout })
     } else if let Some(command) = &target.command {
-        let names: Vec<String> = upstreams.iter().map(|u| u.name.clone()).collect();
+        let names: Vec<(String, usize)> = upstreams.iter().map(|u| (u.name.clone(), u.keys.len())).collect();
         let values = Values::names_for(&names);
         let templated = |text: &Spanned<String>| -> Checked<String> {
             values

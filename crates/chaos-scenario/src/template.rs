@@ -4,7 +4,8 @@
 //! A command target's command line, environment and files are filled with what only exists
 //! once the run starts ([`Values`]): `port`, `dir`, `key` (a random key made for this run, which
 //! the load presents to the target: a gateway's master key), `upstreams.<name>.url`,
-//! `upstreams.<name>.key`. A load request's headers and body are filled per request
+//! `upstreams.<name>.key` (its first key) and `upstreams.<name>.keys.<i>` (each of a mock's
+//! `keys: N`, from 0, for a gateway pooling them). A load request's headers and body are filled per request
 //! (`request_shape`). Spaces inside the braces are allowed; an unknown name or an unclosed `{{`
 //! is an error at its offset.
 
@@ -26,13 +27,14 @@ pub struct Values {
 impl Values {
     /// The names a scenario with these upstreams may use, each with an empty value: enough to
     /// check templates before anything runs.
-    pub fn names_for(upstreams: &[String]) -> Self {
+    /// `upstreams` are each upstream's name and how many keys it has.
+    pub fn names_for(upstreams: &[(String, usize)]) -> Self {
         let mut values = Values::default();
         values.set("port", "");
         values.set("dir", "");
         values.set("key", "");
-        for name in upstreams {
-            values.set_upstream(name, "", "");
+        for (name, keys) in upstreams {
+            values.set_upstream(name, "", &vec![String::new(); (*keys).max(1)]);
         }
         values
     }
@@ -41,9 +43,13 @@ impl Values {
         self.values.insert(name.to_owned(), value.into());
     }
 
-    pub fn set_upstream(&mut self, upstream: &str, url: &str, key: &str) {
+    /// An upstream's URL and keys (`key` is the first).
+    pub fn set_upstream(&mut self, upstream: &str, url: &str, keys: &[String]) {
         self.set(&format!("upstreams.{upstream}.url"), url);
-        self.set(&format!("upstreams.{upstream}.key"), key);
+        self.set(&format!("upstreams.{upstream}.key"), keys.first().map_or("", String::as_str));
+        for (index, key) in keys.iter().enumerate() {
+            self.set(&format!("upstreams.{upstream}.keys.{index}"), key.as_str());
+        }
     }
 
     /// Fills every placeholder in `template`.
@@ -123,9 +129,16 @@ mod tests {
 
     #[test]
     fn fills_names_and_points_at_unknown_ones() {
-        let mut values = Values::names_for(&["openai".to_owned()]);
+        let mut values = Values::names_for(&[("openai".to_owned(), 2)]);
         values.set("port", "4000");
-        values.set_upstream("openai", "http://127.0.0.1:9", "sk-1");
+        values.set_upstream("openai", "http://127.0.0.1:9", &["sk-1".to_owned(), "sk-2".to_owned()]);
+        assert_eq!(
+            values
+                .render("{{upstreams.openai.key}} {{upstreams.openai.keys.0}} {{upstreams.openai.keys.1}}")
+                .unwrap(),
+            "sk-1 sk-1 sk-2"
+        );
+        assert!(values.render("{{upstreams.openai.keys.2}}").is_err(), "a key the upstream does not have");
         assert_eq!(
             values.render("gw --port {{port}} --base {{ upstreams.openai.url }}/v1").unwrap(),
             "gw --port 4000 --base http://127.0.0.1:9/v1"

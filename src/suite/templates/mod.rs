@@ -4,6 +4,7 @@ mod brownout;
 mod chain_retries;
 mod circuit_breaking;
 mod hard_down;
+mod key_exhaustion;
 mod overloaded_529;
 mod quota;
 mod retry_after;
@@ -18,7 +19,7 @@ use super::{
 };
 
 /// The suite's scenarios for `target`, in the order they run (the 529 one only when the target
-/// fronts an Anthropic upstream).
+/// fronts an Anthropic upstream, key exhaustion only when it pools keys for its primary).
 pub fn shapes(target: &SuiteTarget, timing: Timing) -> Vec<Shape> {
     let shapes = vec![
         retry_after::shape(),
@@ -32,5 +33,5 @@ pub fn shapes(target: &SuiteTarget, timing: Timing) -> Vec<Shape> {
         stream_stall::shape(target.timeout_s),
         zone_loss::shape(target.timeout_s, target.retries, timing.fault),
     ];
-    shapes.into_iter().chain(overloaded_529::shape(target)).collect()
+    shapes.into_iter().chain(overloaded_529::shape(target)).chain(key_exhaustion::shape(target)).collect()
 }

@@ -60,6 +60,13 @@ impl GradedRun<'_> {
         at_primary as f64 / phase.logical_requests.max(1) as f64
     }
 
+    /// Attempts a fault answered, per logical request of the phase, joined to its requests by
+    /// correlation id (exact at any speed): the attempts at the primary where a fault answers
+    /// every one of them and no other upstream has a fault.
+    pub fn faulted_attempts_per_request(&self, phase: &Figures) -> f64 {
+        phase.injected as f64 / phase.logical_requests.max(1) as f64
+    }
+
     /// The run second by second, for the chart.
     pub fn series(&self) -> Vec<EvidenceSecond> {
         self.results

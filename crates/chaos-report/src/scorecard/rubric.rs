@@ -25,6 +25,8 @@ pub struct Context {
     pub hops: u32,
     /// Whether one of them speaks Anthropic's API (the 529 dimension needs one).
     pub anthropic_upstream: bool,
+    /// The keys the gateway pools for its primary (key exhaustion needs two or more).
+    pub primary_keys: u32,
 }
 
 /// A figure read from runs, or why it could not be.
@@ -64,7 +66,14 @@ pub struct Dimension {
 impl Dimension {
     /// Which way its figure improves (`chaos scorecard compare` orders two figures by it).
     pub fn better(&self) -> Better {
-        (self.thresholds)(&Context { timeout_s: 1.0, retries: 0, hops: 1, anthropic_upstream: true }).better
+        (self.thresholds)(&Context {
+            timeout_s: 1.0,
+            retries: 0,
+            hops: 1,
+            anthropic_upstream: true,
+            primary_keys: 1,
+        })
+        .better
     }
 }
 
@@ -183,11 +192,11 @@ pub const DIMENSIONS: &[Dimension] = &[
     },
     Dimension {
         id: "key_exhaustion",
-        title: "key exhaustion (pooling)",
+        title: "one pooled key out of quota: requests the primary still answers",
         critical: false,
-        unit: "",
-        thresholds: none,
-        read: None,
+        unit: "%",
+        thresholds: |_| fixed(Better::Higher, [99.0, 95.0, 80.0, 50.0]),
+        read: Some(key_exhaustion),
     },
 ];
 
@@ -196,10 +205,6 @@ pub const DIMENSIONS: &[Dimension] = &[
 fn timeout_multiples(context: &Context) -> Thresholds {
     let t = context.timeout_s;
     fixed(Better::Lower, [t + 2.0, 2.0 * t + 2.0, 3.0 * t + 3.0, 4.0 * t + 4.0])
-}
-
-fn none(_: &Context) -> Thresholds {
-    fixed(Better::Higher, [f64::NAN; 4])
 }
 
 /// The scenario ids the suite must run to grade every dimension that has a reading.
@@ -215,6 +220,7 @@ pub const SCENARIOS: &[&str] = &[
     "stream_stall",
     "zone_loss",
     "overloaded_529",
+    "key_exhaustion",
 ];
 
 /// The fault phase every scenario of the suite names so; circuit breaking's later part.
@@ -330,7 +336,7 @@ fn retry_after(runs: &Runs, _: &Context) -> Reading {
 
 fn quota(runs: &Runs, _: &Context) -> Reading {
     let figure =
-        run(runs, "quota").and_then(|run| Ok(run.primary_attempts_per_request(run.phase(FAULT_PHASE)?)));
+        run(runs, "quota").and_then(|run| Ok(run.faulted_attempts_per_request(run.phase(FAULT_PHASE)?)));
     let words = match &figure {
         Ok(per) if *per > 1.02 => format!(
             "{} attempts a request at a primary that answered insufficient_quota: retried",
@@ -432,7 +438,7 @@ fn stream_cut(runs: &Runs, _: &Context) -> Reading {
 
 fn circuit_breaking(runs: &Runs, _: &Context) -> Reading {
     let figure = run(runs, "circuit_breaking")
-        .and_then(|run| Ok(run.primary_attempts_per_request(run.phase(LATE_PHASE)?)));
+        .and_then(|run| Ok(run.faulted_attempts_per_request(run.phase(LATE_PHASE)?)));
     let words = figure
         .as_ref()
         .map(|per| {
@@ -509,6 +515,32 @@ fn overloaded_529(runs: &Runs, context: &Context) -> Reading {
     Reading::of("overloaded_529", figure, words)
 }
 
+fn key_exhaustion(runs: &Runs, context: &Context) -> Reading {
+    if context.primary_keys < 2 {
+        let why = "the target pools no keys for its primary (`keys:` on it in the target file)".to_owned();
+        return Reading {
+            not_applicable: Some(why),
+            ..Reading::of("key_exhaustion", Err(String::new()), "")
+        };
+    }
+    let figure = run(runs, "key_exhaustion").and_then(|run| {
+        let phase = run.phase(FAULT_PHASE)?;
+        let by_primary = phase.served_by.get(run.primary).copied().unwrap_or(0);
+        Ok(100.0 * by_primary as f64 / phase.logical_requests.max(1) as f64)
+    });
+    let words = figure
+        .as_ref()
+        .map(|share| {
+            format!(
+                "{}% of requests answered by the primary with one of its {} keys out of quota",
+                number(*share),
+                context.primary_keys
+            )
+        })
+        .unwrap_or_default();
+    Reading::of("key_exhaustion", figure, words)
+}
+
 fn stream_stall(runs: &Runs, context: &Context) -> Reading {
     let figure = run(runs, "stream_stall").and_then(|run| {
         let p99 = run.phase(FAULT_PHASE)?.latency_ms.as_ref().map(|l| l.p99).ok_or("no request ended")?;
@@ -570,18 +602,21 @@ mod tests {
 
     #[test]
     fn a_dimension_without_runs_is_inconclusive_and_one_without_a_scenario_is_not_graded() {
-        let context = Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true };
+        let context =
+            Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true, primary_keys: 3 };
         let scores = grade_all(&Runs::new(), &context);
         let grade_of = |id: &str| scores.iter().find(|s| s.id == id).unwrap().grade;
         assert_eq!(grade_of("retry_after"), Grade::Inconclusive);
         assert_eq!(grade_of("cost"), Grade::Inconclusive);
         assert_eq!(grade_of("zone_loss"), Grade::Inconclusive);
-        assert_eq!(grade_of("key_exhaustion"), Grade::NotGraded);
-        let openai_only = Context { anthropic_upstream: false, ..context };
+        assert_eq!(grade_of("key_exhaustion"), Grade::Inconclusive);
+        let openai_only = Context { anthropic_upstream: false, primary_keys: 1, ..context };
         let overloaded = grade_all(&Runs::new(), &openai_only).into_iter().find(|s| s.id == "overloaded_529");
         let overloaded = overloaded.unwrap();
         assert_eq!(overloaded.grade, Grade::NotGraded);
         assert!(overloaded.reason.contains("no Anthropic upstream"), "{}", overloaded.reason);
+        let one_key = grade_all(&Runs::new(), &openai_only).into_iter().find(|s| s.id == "key_exhaustion");
+        assert_eq!(one_key.map(|s| s.grade), Some(Grade::NotGraded));
         assert_eq!(
             super::super::grade::overall(scores.iter().map(|s| (s.grade, s.critical))),
             Grade::Inconclusive
@@ -614,7 +649,8 @@ mod tests {
         grade_all(&runs, context).into_iter().find(|score| score.id == id).unwrap()
     }
 
-    const T5: Context = Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true };
+    const T5: Context =
+        Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true, primary_keys: 3 };
 
     #[test]
     fn a_529_that_is_not_retried_answers_half_and_fails_one_retried_as_configured_is_an_a() {
@@ -642,5 +678,17 @@ mod tests {
         let lost = graded("zone_loss", &run_of(&parts), &T5);
         assert_eq!(lost.grade, Grade::F, "{}", lost.reason);
         assert!(lost.reason.contains("only 90% answered in `fault`"), "{}", lost.reason);
+    }
+
+    #[test]
+    fn key_exhaustion_grades_the_share_the_primary_still_answers_and_needs_a_pool() {
+        let mut results = run_of(&[(FAULT_PHASE, 1.0, 100.0)]);
+        results.phases[0].served_by = [("openai".to_owned(), 67), ("anthropic".to_owned(), 33)].into();
+        let pooled_per_request = graded("key_exhaustion", &results, &T5);
+        assert_eq!((pooled_per_request.grade, pooled_per_request.figure), (Grade::D, Some(67.0)));
+        results.phases[0].served_by = [("openai".to_owned(), 100)].into();
+        assert_eq!(graded("key_exhaustion", &results, &T5).grade, Grade::A);
+        let one_key = Context { primary_keys: 1, ..T5 };
+        assert_eq!(graded("key_exhaustion", &results, &one_key).grade, Grade::NotGraded);
     }
 }

@@ -106,7 +106,7 @@ async fn start_command(
     let target_key = format!("sk-chaos-target-{:032x}", rand::random::<u128>());
     values.set("key", target_key.as_str());
     for (upstream, addr) in plan.upstreams.iter().zip(interposers) {
-        values.set_upstream(&upstream.name, &format!("http://{addr}"), &upstream.keys[0]);
+        values.set_upstream(&upstream.name, &format!("http://{addr}"), &upstream.keys);
     }
     let render = |what: &str, text: &str| {
         values.render(text).map_err(|e| {
