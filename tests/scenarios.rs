@@ -150,6 +150,14 @@ async fn retry_storm_naive_fails_exactly_its_cost_expectation_at_speed_36() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_family_fallback_chain_at_speed_24() {
+    let results = passes("cross-family-fallback", 24.0).await;
+    let outage = &results.phases[1];
+    let served = |name: &str| outage.served_by.get(name).copied().unwrap_or(0);
+    assert!(served("azure") > 0 && served("gemini") > 0, "Azure and Gemini served: {:?}", outage.served_by);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_fallback_chain_at_speed_24() {
     // Its p99 bound (4 s) scaled ÷ 48 left 83 ms, under what a loaded 2-core machine adds.
     let results = passes("provider-fallback", 24.0).await;
