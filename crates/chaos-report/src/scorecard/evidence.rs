@@ -60,6 +60,11 @@ impl GradedRun<'_> {
         at_primary as f64 / phase.logical_requests.max(1) as f64
     }
 
+    /// The phase's p99 latency as scenario seconds; `None` when no request had a latency.
+    pub fn p99_scenario_s(&self, phase: &Figures) -> Option<f64> {
+        phase.latency_ms.as_ref().map(|latency| self.scenario_seconds(latency.p99 / 1000.0))
+    }
+
     /// Attempts a fault answered, per logical request of the phase, joined to its requests by
     /// correlation id (exact at any speed): the attempts at the primary where a fault answers
     /// every one of them and no other upstream has a fault.

@@ -410,8 +410,7 @@ fn slow_ttft(runs: &Runs, context: &Context) -> Reading {
         if availability < 0.95 {
             forced = Some((Grade::F, format!("only {}% answered", number(availability * 100.0))));
         }
-        let p99 = phase.latency_ms.as_ref().map(|latency| latency.p99).ok_or("no answer had a latency")?;
-        Ok(run.scenario_seconds(p99 / 1000.0))
+        Ok(run.p99_scenario_s(phase).ok_or("no answer had a latency")?)
     });
     let words = figure
         .as_ref()
@@ -542,10 +541,8 @@ fn key_exhaustion(runs: &Runs, context: &Context) -> Reading {
 }
 
 fn stream_stall(runs: &Runs, context: &Context) -> Reading {
-    let figure = run(runs, "stream_stall").and_then(|run| {
-        let p99 = run.phase(FAULT_PHASE)?.latency_ms.as_ref().map(|l| l.p99).ok_or("no request ended")?;
-        Ok(run.scenario_seconds(p99 / 1000.0))
-    });
+    let figure = run(runs, "stream_stall")
+        .and_then(|run| Ok(run.p99_scenario_s(run.phase(FAULT_PHASE)?).ok_or("no request ended")?));
     let words = figure
         .as_ref()
         .map(|s| {
@@ -573,8 +570,7 @@ fn zone_loss(runs: &Runs, _: &Context) -> Reading {
                 );
                 forced = Some((Grade::F, why));
             }
-            let p99 = phase.latency_ms.as_ref().map(|l| l.p99).ok_or("no request ended")?;
-            worst = worst.max(run.scenario_seconds(p99 / 1000.0));
+            worst = worst.max(run.p99_scenario_s(phase).ok_or("no request ended")?);
         }
         Ok(worst)
     });
