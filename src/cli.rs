@@ -159,7 +159,7 @@ pub enum Command {
         /// The suite to run.
         #[arg(long, default_value = "standard", value_parser = ["standard"])]
         suite: String,
-        /// The short variant: every phase shorter (25 s a scenario instead of 55 s).
+        /// The short variant: every phase shorter (10 s a scenario instead of 44 s).
         #[arg(long)]
         quick: bool,
         /// Folder for the scenarios, the runs and the card; default reports/scorecard-<target>-<timestamp>.

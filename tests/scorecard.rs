@@ -1,5 +1,5 @@
 //! `chaos scorecard` through the binary: the built-in openai-python and naive profiles graded
-//! on the quick suite at a speed (about 20 s each, once per test binary: the cards are shared),
+//! on the quick suite at speed 5 (about 30 s each, once per test binary: the cards are shared),
 //! their cards' files and their grades, and `chaos scorecard compare` of the two; a bad target
 //! refused before anything starts; cards that do not compare refused by name; the committed
 //! schemas.
@@ -36,7 +36,7 @@ pub fn naive() -> &'static Graded {
     GRADED.get_or_init(|| graded("naive", &["--fail-below", "B"]))
 }
 
-/// Runs the quick suite against `builtin:<profile>` at speed 10 into
+/// Runs the quick suite against `builtin:<profile>` at speed 5 into
 /// `target/scorecard-tier/<profile>` (kept, for a person to open).
 fn graded(profile: &str, extra: &[&str]) -> Graded {
     let out = root().join("target/scorecard-tier").join(profile);
@@ -44,7 +44,7 @@ fn graded(profile: &str, extra: &[&str]) -> Graded {
     let folder = out.display().to_string();
     let target = format!("builtin:{profile}");
     let mut args =
-        vec!["scorecard", "--target", target.as_str(), "--quick", "--speed", "10", "--out", folder.as_str()];
+        vec!["scorecard", "--target", target.as_str(), "--quick", "--speed", "5", "--out", folder.as_str()];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = chaos(&args);
     let text = std::fs::read_to_string(out.join("scorecard.json"))

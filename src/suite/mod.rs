@@ -64,7 +64,7 @@ pub fn prepare(
         Reach::Gateway(_) => 1.0,
     };
     let mut plans = Vec::new();
-    for shape in templates::shapes(target, timing) {
+    for shape in templates::shapes(target) {
         let text = scenario_text::scenario(target, timing, &shape, rate_scale);
         let path = folder.join(format!("{}.yaml", shape.id));
         std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -6,7 +6,10 @@
 use std::fmt::Write;
 
 use super::target_file::{Reach, SuiteTarget};
-use crate::scorecard::rubric::{FAULT_PHASE, LATE_PHASE, RECOVERY_PHASE};
+use crate::{
+    results::MIN_EVENTS,
+    scorecard::rubric::{FAULT_PHASE, LATE_PHASE, RECOVERY_PHASE},
+};
 
 /// How long each phase lasts, seconds of scenario time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,14 +20,22 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// The standard suite's phases (55 s a scenario), or the quick variant's (16 s).
+    /// The standard suite's phases (44 s a scenario: 12 scenarios in 10 minutes with each
+    /// run's drain), or the quick variant's (10 s: in 3 minutes).
     pub fn of(quick: bool) -> Timing {
         if quick {
-            Timing { baseline: 3.0, fault: 9.0, recovery: 4.0 }
+            Timing { baseline: 2.0, fault: 6.0, recovery: 2.0 }
         } else {
-            Timing { baseline: 10.0, fault: 30.0, recovery: 15.0 }
+            Timing { baseline: 8.0, fault: 24.0, recovery: 12.0 }
         }
     }
+}
+
+/// The shortest a graded part of a phase may be at `rate` requests a second: a quarter more
+/// than the requests a grade needs ([`MIN_EVENTS`]), so a generator starting a little late
+/// still sends them.
+pub fn least_graded_s(rate: f64) -> f64 {
+    1.25 * MIN_EVENTS as f64 / rate.max(f64::MIN_POSITIVE)
 }
 
 /// What a dimension's template says about its scenario.
@@ -48,9 +59,9 @@ pub struct Shape {
     pub late_part: bool,
     /// The built-in client presents each upstream's keys in turn (`keys: pool`), not its first.
     pub pooled_keys: bool,
-    /// The fault phase's length, seconds of scenario time, when the suite's is too short to
-    /// show what the dimension costs.
-    pub fault_s: Option<f64>,
+    /// The late part's length (`late_part`), seconds of scenario time, when the suite's is too
+    /// short to show what the dimension costs.
+    pub late_s: Option<f64>,
     /// The recovery phase's length, seconds of scenario time, when it is graded and the suite's
     /// is too short for a gateway's cooldown.
     pub recovery_s: Option<f64>,
@@ -93,8 +104,14 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
         let _ = writeln!(out, "  drain: {}s", seconds(drain));
     }
     let _ = writeln!(out, "phases:\n  - {{ name: baseline, duration: {}s }}", seconds(timing.baseline));
-    let fault = shape.fault_s.unwrap_or(timing.fault);
-    let early = if shape.late_part { fault / 3.0 } else { fault };
+    // Every graded part sends the requests a grade needs.
+    let least = least_graded_s(target.rate_per_s);
+    let (early, late) = if shape.late_part {
+        let early = timing.fault / 3.0;
+        (early.max(least), (timing.fault - early).max(least).max(shape.late_s.unwrap_or(0.0)))
+    } else {
+        (timing.fault.max(least), 0.0)
+    };
     let faults = faults(target, shape);
     let mut fault_phase = |name: &str, duration: f64, zone_mode: Option<&str>| {
         let _ = writeln!(out, "  - name: {name}\n    duration: {}s", seconds(duration));
@@ -110,9 +127,12 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
     };
     fault_phase(FAULT_PHASE, early, shape.zone_loss.map(|modes| modes[0]));
     if shape.late_part {
-        fault_phase(LATE_PHASE, fault - early, shape.zone_loss.map(|modes| modes[1]));
+        fault_phase(LATE_PHASE, late, shape.zone_loss.map(|modes| modes[1]));
     }
-    let recovery = shape.recovery_s.unwrap_or(timing.recovery).max(timing.recovery);
+    let recovery = match shape.recovery_s {
+        Some(graded) => graded.max(timing.recovery).max(least),
+        None => timing.recovery,
+    };
     let _ = writeln!(out, "  - {{ name: {RECOVERY_PHASE}, duration: {}s }}", seconds(recovery));
     out
 }
@@ -159,4 +179,63 @@ fn json(text: &str) -> String {
 pub fn seconds(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::templates;
+
+    /// Every dimension's scenario for `target` at `timing`, parsed: (id, phase name → seconds).
+    fn phases(target: &SuiteTarget, timing: Timing) -> Vec<(&'static str, Vec<(String, f64)>)> {
+        templates::shapes(target)
+            .iter()
+            .map(|shape| {
+                let text = scenario(target, timing, shape, 1.0);
+                let plan = crate::scenario::parse(&text, std::path::Path::new("s.yaml")).expect("it checks");
+                let phases = plan.phases.iter().map(|p| (p.name.clone(), p.duration.as_secs_f64())).collect();
+                (shape.id, phases)
+            })
+            .collect()
+    }
+
+    fn seconds_of(phases: &[(String, f64)], name: &str) -> f64 {
+        phases.iter().find(|(phase, _)| phase == name).map_or(0.0, |(_, s)| *s)
+    }
+
+    #[test]
+    fn the_quick_suite_plans_two_minutes_and_a_half_for_every_scenario_of_a_5s_gateway() {
+        let target = SuiteTarget::builtin("openai-python").unwrap();
+        assert_eq!((target.timeout_s, target.retries, target.upstreams[0].keys), (5.0, 2, 3));
+        let quick = phases(&target, Timing::of(true));
+        assert_eq!(quick.len(), 12, "every scenario, key exhaustion and 529 included");
+        let planned: f64 = quick.iter().flat_map(|(_, phases)| phases.iter().map(|(_, s)| s)).sum();
+        assert!(planned <= 150.0, "{planned} s of phases leave under 30 s for drains and a start");
+        let standard = phases(&target, Timing::of(false));
+        let planned: f64 = standard.iter().flat_map(|(_, phases)| phases.iter().map(|(_, s)| s)).sum();
+        assert!(planned <= 12.0 * 44.0, "{planned} s of phases in the standard suite");
+    }
+
+    #[test]
+    fn every_graded_part_sends_the_requests_a_grade_needs_and_a_zone_is_blackholed_long_enough() {
+        let mut target = SuiteTarget::builtin("openai-python").unwrap();
+        target.rate_per_s = 2.0;
+        let least = least_graded_s(2.0);
+        assert_eq!(least, 12.5, "25 requests at 2 a second");
+        for (id, phases) in phases(&target, Timing::of(true)) {
+            for graded in [FAULT_PHASE, LATE_PHASE] {
+                let seconds = seconds_of(&phases, graded);
+                assert!(seconds == 0.0 || seconds >= least, "{id}: {graded} lasts {seconds} s");
+            }
+            if id == "hard_down" {
+                assert!(seconds_of(&phases, RECOVERY_PHASE) >= least, "its recovery is graded");
+            } else {
+                assert_eq!(seconds_of(&phases, RECOVERY_PHASE), 2.0, "{id}: no grade reads it");
+            }
+            if id == "zone_loss" {
+                // Blackholed for a timeout on each of the 3 attempts at the primary.
+                assert_eq!(seconds_of(&phases, LATE_PHASE), 15.0);
+            }
+        }
+    }
 }

@@ -13,14 +13,11 @@ mod stream_cut;
 mod stream_stall;
 mod zone_loss;
 
-use super::{
-    scenario_text::{Shape, Timing},
-    target_file::SuiteTarget,
-};
+use super::{scenario_text::Shape, target_file::SuiteTarget};
 
 /// The suite's scenarios for `target`, in the order they run (the 529 one only when the target
 /// fronts an Anthropic upstream, key exhaustion only when it pools keys for its primary).
-pub fn shapes(target: &SuiteTarget, timing: Timing) -> Vec<Shape> {
+pub fn shapes(target: &SuiteTarget) -> Vec<Shape> {
     let shapes = vec![
         retry_after::shape(),
         quota::shape(&target.upstreams[0].api),
@@ -31,7 +28,7 @@ pub fn shapes(target: &SuiteTarget, timing: Timing) -> Vec<Shape> {
         circuit_breaking::shape(),
         chain_retries::shape(),
         stream_stall::shape(target.timeout_s),
-        zone_loss::shape(target.timeout_s, target.retries, timing.fault),
+        zone_loss::shape(target.timeout_s, target.retries),
     ];
     shapes.into_iter().chain(overloaded_529::shape(target)).chain(key_exhaustion::shape(target)).collect()
 }

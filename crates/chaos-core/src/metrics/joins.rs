@@ -7,7 +7,10 @@
 //!   when it arrived at the interposer at least the asked wait after the asking answer's body
 //!   ended there. Both instants are taken at the interposer, where the answer ends a little
 //!   before the target has read it, so a target that waited exactly as asked always complies.
-//!   A retry sent to another upstream (a fallback) was not asked to wait by this one.
+//!   A retry sent to another upstream (a fallback) was not asked to wait by this one, nor was
+//!   one that presented another key of the upstream's pool: a provider's 429 limits the key
+//!   (its account) that asked, and a gateway that moves to the next key at once is pooling,
+//!   not ignoring the ask.
 //!   How closely it followed the ask is counted too: within tolerance, shorter or longer
 //!   (`waits.rs`).
 //! - **Duplicate calls.** A logical request whose attempts got more than one 2xx from the
@@ -90,6 +93,8 @@ struct Seen {
     /// The call of an agent's task it belongs to (`None` for a plain request).
     call: Option<u32>,
     upstream: usize,
+    /// The index of the key it presented, when the upstream has a pool (`key-N`).
+    key: Option<u32>,
     at: Duration,
     end: Option<Duration>,
     asked: Option<Duration>,
@@ -120,6 +125,7 @@ impl RequestJoins {
         let seen = Seen {
             call: record.call,
             upstream: record.upstream,
+            key: record.key.as_deref().and_then(|key| key.strip_prefix("key-")?.parse().ok()),
             at: record.at,
             end: record.answer_end(),
             asked: record.retry_after,
@@ -184,7 +190,7 @@ fn settle_call(attempts: &[Seen], settled: &mut Settled) {
             settled.gaps.push((next.upstream, next.at.saturating_sub(end)));
         }
         let Some(asked) = seen.asked else { continue };
-        if let Some(next) = later.iter().find(|next| next.upstream == seen.upstream) {
+        if let Some(next) = later.iter().find(|next| (next.upstream, next.key) == (seen.upstream, seen.key)) {
             settled.totals.asked(next.at.saturating_sub(end), asked);
         }
     }
@@ -300,6 +306,27 @@ mod tests {
         assert_eq!((on_time.asked_retries, on_time.honoured_retries), (1, 1));
         let early = totals_of(&[attempt(0, 0, 429, Some(1000)), attempt(0, 1009, 200, None)]);
         assert_eq!((early.asked_retries, early.honoured_retries), (1, 0));
+    }
+
+    #[test]
+    fn a_retry_on_another_key_of_the_pool_was_not_asked_to_wait() {
+        let keyed = |key: &str, at, status, asked| {
+            let mut record = attempt(0, at, status, asked);
+            record.key = Some(key.to_owned());
+            record
+        };
+        // key-0 asks 1 s; the gateway moves to key-1 at once (asked nothing of it), which asks
+        // 1 s too; key-0 is tried again after its wait: one retry asked to wait, honoured.
+        let pooled = [
+            keyed("key-0", 0, 429, Some(1_000)),
+            keyed("key-1", 20, 429, Some(1_000)),
+            keyed("key-0", 1_010, 200, None),
+        ];
+        let totals = totals_of(&pooled);
+        assert_eq!((totals.asked_retries, totals.honoured_retries), (1, 1));
+        // The same key at once is a retry that did not wait.
+        let same = totals_of(&[keyed("key-1", 0, 429, Some(1_000)), keyed("key-1", 20, 200, None)]);
+        assert_eq!((same.asked_retries, same.honoured_retries), (1, 0));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{
 };
 
 /// The rubric's version, recorded in every scorecard.
-pub const RUBRIC_VERSION: u32 = 2;
+pub const RUBRIC_VERSION: u32 = 3;
 
 /// What the target file says that thresholds depend on.
 #[derive(Debug, Clone, Copy)]
