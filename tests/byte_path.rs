@@ -237,35 +237,11 @@ struct Answer {
     body: String,
 }
 
-/// Reads the next final answer (skipping 1xx) of either framing off `stream`, keeping what
-/// follows it in `read`.
+/// Reads the next final answer off `stream`, keeping what follows it in `read`.
 async fn next_answer(stream: &mut TcpStream, read: &mut Vec<u8>) -> Answer {
     loop {
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut response = httparse::Response::new(&mut headers);
-        if let Ok(httparse::Status::Complete(head_len)) = response.parse(read) {
-            let status = response.code.expect("status");
-            let head = String::from_utf8_lossy(&read[..head_len]).to_lowercase();
-            if (100..200).contains(&status) {
-                read.drain(..head_len);
-                continue;
-            }
-            let length = response
-                .headers
-                .iter()
-                .find(|header| header.name.eq_ignore_ascii_case("content-length"))
-                .map(|header| std::str::from_utf8(header.value).unwrap().parse::<usize>().unwrap());
-            let body = match length {
-                Some(length) if read.len() >= head_len + length => {
-                    Some((head_len + length, read[head_len..head_len + length].to_vec()))
-                }
-                Some(_) => None,
-                None => dechunked(&read[head_len..]).map(|(used, body)| (head_len + used, body)),
-            };
-            if let Some((used, body)) = body {
-                read.drain(..used);
-                return Answer { status, head, body: String::from_utf8(body).expect("UTF-8") };
-            }
+        if let Some(answer) = whole_answer(read) {
+            return answer;
         }
         let mut chunk = [0u8; 4096];
         let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
@@ -274,6 +250,36 @@ async fn next_answer(stream: &mut TcpStream, read: &mut Vec<u8>) -> Answer {
             .expect("read");
         assert!(n > 0, "closed before a whole answer: {}", String::from_utf8_lossy(read));
         read.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The first final answer (1xx skipped) of either framing in `read`, taken out of it, once it
+/// is whole.
+fn whole_answer(read: &mut Vec<u8>) -> Option<Answer> {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(head_len)) = response.parse(read) else { return None };
+        let status = response.code.expect("status");
+        if (100..200).contains(&status) {
+            read.drain(..head_len);
+            continue;
+        }
+        let head = String::from_utf8_lossy(&read[..head_len]).to_lowercase();
+        let length = response
+            .headers
+            .iter()
+            .find(|header| header.name.eq_ignore_ascii_case("content-length"))
+            .map(|header| std::str::from_utf8(header.value).unwrap().parse::<usize>().unwrap());
+        let (used, body) = match length {
+            Some(length) if read.len() >= head_len + length => {
+                (head_len + length, read[head_len..head_len + length].to_vec())
+            }
+            Some(_) => return None,
+            None => dechunked(&read[head_len..]).map(|(used, body)| (head_len + used, body))?,
+        };
+        read.drain(..used);
+        return Some(Answer { status, head, body: String::from_utf8(body).expect("UTF-8") });
     }
 }
 
@@ -362,12 +368,20 @@ async fn a_latency_fault_waits_on_the_byte_path_then_forwards() {
 /// Sends one chat on a fresh connection to an interposer with `fault` always on; what the
 /// target read until the connection ended, how long that took, and the interposer's hand-overs.
 async fn until_closed(fault: FaultAction) -> (std::io::Result<Vec<u8>>, Duration, u64, Recorder) {
+    until_closed_after(fault, &chat(false)).await
+}
+
+/// As [`until_closed`], sending `request`.
+async fn until_closed_after(
+    fault: FaultAction,
+    request: &[u8],
+) -> (std::io::Result<Vec<u8>>, Duration, u64, Recorder) {
     let mock = chaos::mock::MockBuilder::new(ApiFamily::OpenAi).spawn().await.expect("mock starts");
     let recorder = Recorder::new();
     let interposer = interposer(&format!("http://{}", mock.addr), Vec::new(), &recorder).await;
     interposer.set_chain(0, Chain::new(vec![FaultRule::new(fault, 1.0)], 1));
     let mut stream = TcpStream::connect(interposer.addr).await.expect("connect");
-    stream.write_all(&chat(false)).await.expect("write");
+    stream.write_all(request).await.expect("write");
     let started = std::time::Instant::now();
     let mut answer = Vec::new();
     let read =
@@ -494,6 +508,53 @@ async fn a_slow_close_runs_on_the_byte_path() {
     assert!(faulted.body.ends_with("data: [DONE]\n\n"), "{}", faulted.body);
 }
 
+/// The names of an answer's headers, sorted.
+fn header_names(answer: &Answer) -> Vec<String> {
+    let mut names: Vec<String> = answer
+        .head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `request` with one more header, `line` (without its CRLF).
+fn with_header(request: &[u8], line: &str) -> Vec<u8> {
+    String::from_utf8(request.to_vec())
+        .expect("UTF-8")
+        .replacen("\r\n\r\n", &format!("\r\n{line}\r\n\r\n"), 1)
+        .into_bytes()
+}
+
+/// A status answer reads the same on either path, `connection: close` included when the target
+/// asked to close.
+#[tokio::test]
+async fn a_status_answer_reads_the_same_on_either_path() {
+    let status = || {
+        FaultAction::Status(StatusFault {
+            status: 503,
+            family: ApiFamily::OpenAi,
+            retry_after: None,
+            quota: false,
+            should_retry: None,
+        })
+    };
+    let closing = with_header(&chat(false), "connection: close");
+    let mut heads = Vec::new();
+    for request in [closing.clone(), with_header(&closing, "expect: 100-continue")] {
+        let (read, _, handed_over, _) = until_closed_after(status(), &request).await;
+        let answer = whole_answer(&mut read.expect("answered, then closed")).expect("a whole answer");
+        heads.push((handed_over, header_names(&answer), answer.status));
+    }
+    assert_eq!(heads[0].0, 0, "the first on the byte path");
+    assert_eq!(heads[1].0, 1, "the second on hyper's");
+    assert_eq!((heads[0].2, heads[1].2), (503, 503));
+    assert!(heads[0].1.contains(&"connection".to_owned()), "{:?}", heads[0].1);
+    assert_eq!(heads[0].1, heads[1].1);
+}
+
 /// hyper's path (here through `Expect: 100-continue`, which the byte path leaves to it) and the
 /// byte path send the same cut stream, framed alike.
 #[tokio::test]
@@ -501,26 +562,12 @@ async fn a_stream_fault_reads_the_same_on_either_path() {
     let cut = || {
         FaultAction::Cut(chaos::fault::CutFault { after_events: 2, scope: chaos::fault::EventScope::Events })
     };
-    let expecting = String::from_utf8(chat(true))
-        .expect("UTF-8")
-        .replacen("\r\n\r\n", "\r\nexpect: 100-continue\r\n\r\n", 1)
-        .into_bytes();
+    let expecting = with_header(&chat(true), "expect: 100-continue");
     let (on_bytes, _, _, bytes_handed_over, _) = on_one_connection(cut(), &chat(true)).await;
     let (on_hyper, _, _, hyper_handed_over, _) = on_one_connection(cut(), &expecting).await;
 
     assert_eq!((bytes_handed_over, hyper_handed_over), (0, 1), "one on each path");
-    let framing = |answer: &Answer| {
-        let mut names: Vec<String> = answer
-            .head
-            .lines()
-            .skip(1)
-            .filter_map(|line| line.split_once(':').map(|(name, _)| name.to_owned()))
-            .filter(|name| name != "date")
-            .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(framing(&on_bytes), framing(&on_hyper), "the same headers");
+    assert_eq!(header_names(&on_bytes), header_names(&on_hyper), "the same headers");
     assert_eq!(events(&on_bytes.body).len(), events(&on_hyper.body).len());
 }
 

@@ -8,14 +8,17 @@ use tokio::{io::AsyncWriteExt, time::Instant};
 
 use crate::{
     metrics::AttemptOutcome,
-    net::{http1, AbortableStream},
+    net::{
+        http1::{self, RequestHead},
+        AbortableStream,
+    },
     proxy::{attempt::AttemptGuard, recorded::AnswerWatch},
     wire::CannedResponse,
 };
 
-/// Writes `canned` to the target as the answer to its request (its head only, to a `HEAD`),
-/// the attempt recorded as `outcome` (`injected` by a fault, or not); returns whether it was
-/// written whole.
+/// Writes `canned` to the target as the answer to `request` (its head only, to a `HEAD`; saying
+/// `connection: close` when the target asked to close, as hyper does), the attempt recorded as
+/// `outcome` (`injected` by a fault, or not); returns whether it was written whole.
 pub async fn answer(
     io: &mut AbortableStream,
     mut guard: AttemptGuard,
@@ -23,12 +26,19 @@ pub async fn answer(
     canned: &CannedResponse,
     outcome: AttemptOutcome,
     injected: bool,
-    to_head: bool,
+    request: &RequestHead,
 ) -> bool {
     guard.answered(outcome, injected);
     let mut watch = AnswerWatch::head_going_back(guard, arrived, &header_map(canned), false);
-    let mut bytes = http1::whole_response(canned.status, &canned.headers, &canned.body);
-    match to_head {
+    let mut bytes = match request.keep_alive {
+        true => http1::whole_response(canned.status, &canned.headers, &canned.body),
+        false => {
+            let mut headers = canned.headers.clone();
+            headers.push(("connection", "close".to_owned()));
+            http1::whole_response(canned.status, &headers, &canned.body)
+        }
+    };
+    match request.method == http::Method::HEAD {
         true => bytes.truncate(bytes.len() - canned.body.len()),
         false => watch.data(&canned.body),
     }

@@ -42,8 +42,7 @@ pub async fn carry_out(
     if let Some(answer) = decided.decision.response.take() {
         let Decided { guard, arrived, .. } = decided;
         let status = AttemptOutcome::Status(answer.status);
-        let to_head = head.method == http::Method::HEAD;
-        return canned::answer(target.io, guard, arrived, &answer, status, true, to_head).await;
+        return canned::answer(target.io, guard, arrived, &answer, status, true, head).await;
     }
     exchange(family, origin, upstream, target, head, request, decided).await
 }

@@ -20,17 +20,18 @@ use crate::{
     wire::stream_split,
 };
 
-/// Relays the event stream whose head `link` has just read with `faults` applied; returns
-/// whether the upstream's body was read to its end (else its connection is not to be kept).
+/// Relays the event stream whose head `link` has just read with `faults` applied (saying
+/// `connection: close` unless the target's connection is `kept`, as hyper does); returns whether
+/// the upstream's body was read to its end (else its connection is not to be kept).
 pub async fn relay_faulted(
     link: &mut RawConnection,
     target: &mut Target<'_>,
-    answer: &ResponseHead,
+    (answer, kept): (&ResponseHead, bool),
     watch: &mut AnswerWatch,
     faults: Vec<FaultAction>,
 ) -> Result<bool, Broken> {
     let came = link.read.split_to(answer.head_len);
-    let head = http1::rechunked(&came).map_err(|_| Broken::Upstream)?;
+    let head = http1::rechunked(&came, !kept).map_err(|_| Broken::Upstream)?;
     target.io.write_all(&head).await.map_err(|_| Broken::Target)?;
     let content_type = stream_split::content_type(&answer.headers);
     let mut body = FaultyStream::new(UpstreamBody::new(link, answer.framing), faults).framed_as(content_type);

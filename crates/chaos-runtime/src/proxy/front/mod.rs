@@ -200,7 +200,7 @@ async fn exchange(
         *upstream = None;
         let unreachable = unreachable(family);
         let outcome = AttemptOutcome::Unreachable;
-        return canned::answer(target.io, guard, arrived, &unreachable, outcome, false, to_head).await;
+        return canned::answer(target.io, guard, arrived, &unreachable, outcome, false, head).await;
     };
     let stream_faults = decision.stream;
     let faulted = !stream_faults.is_empty() && super::is_event_stream(&answer.headers);
@@ -211,7 +211,7 @@ async fn exchange(
         AnswerWatch::upstream_answer(guard, arrived, (answer.status, &answer.headers), family, prompt_tokens);
     // A body the faults rewrite goes back whole (chunked) whatever the upstream's framing was.
     let relayed = match faulted && answer.framing != Framing::Empty {
-        true => relay_faulted(link, &mut target, &answer, &mut watch, stream_faults).await,
+        true => relay_faulted(link, &mut target, (&answer, head.keep_alive), &mut watch, stream_faults).await,
         false => relay(link, target.io, &answer, &mut watch).await.map(|()| true),
     };
     match relayed {
