@@ -1,8 +1,11 @@
-//! The interposer's byte-level path (`src/proxy/front.rs`) and its hand-over to hyper: a fault
-//! that fires is decided once, whichever path carries it out; what the fast path leaves to
-//! hyper is still served; requests sent back to back are answered in order; an answer the
-//! upstream cuts short reaches the target as cut, and is recorded so; a target that hangs up
-//! while its answer is awaited is recorded as cancelled; a POST that went out is never sent twice.
+//! The interposer's byte-level path (`crates/chaos-runtime/src/proxy/front/`) and its hand-over
+//! to hyper: a fault that fires is decided once, whichever path carries it out; every fault but
+//! `bandwidth` is carried out on the byte path, its connection staying there (no hand-over
+//! counted) and the target seeing what hyper's path would send; what the fast path leaves to
+//! hyper (h2c, `Expect`, a chunked request, a throttled answer) is still served; requests sent
+//! back to back are answered in order; an answer the upstream cuts short reaches the target as
+//! cut, and is recorded so; a target that hangs up while its answer is awaited is recorded as
+//! cancelled; a POST that went out is never sent twice.
 
 use std::time::Duration;
 

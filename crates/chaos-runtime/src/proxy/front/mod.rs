@@ -1,14 +1,19 @@
-//! The interposer's byte-level path: what it does for every request no fault touches. A whole
-//! HTTP/1.1 request is read off the target's socket ([`http1::request`]), decided
-//! ([`super::decide`]), and, when the decision changes nothing, written to the upstream as it came
-//! (less hop-by-hop headers); the answer goes back as it comes, head and body bytes unchanged,
-//! while its record is kept ([`AnswerWatch`]). No HTTP codec runs twice, no task is woken in
-//! between: the added latency of a hop is the point of the interposer's speed targets.
+//! The interposer's byte-level path. A whole HTTP/1.1 request is read off the target's socket
+//! ([`http1::request`]), decided ([`super::decide`]), and the decision carried out here
+//! ([`carry_out`]): when it changes nothing the request is written to the upstream as it came
+//! (less hop-by-hop headers) and the answer goes back as it comes, head and body bytes
+//! unchanged, while its record is kept ([`AnswerWatch`]). No HTTP codec runs twice, no task is
+//! woken in between: the added latency of a hop is the point of the interposer's speed targets.
+//! A fault that fires is carried out here too — a wait, a hang or reset, a canned answer
+//! ([`canned`]), stream faults on the answer ([`faulted_stream`]) — and the connection stays on
+//! this path afterwards.
 //!
-//! The first request that falls outside the subset, or that a fault touches, is handed to hyper
-//! with the connection and the bytes read so far ([`crate::net::Front`]); its decision goes
-//! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on.
-//! An `https://` upstream is always hyper's, and so is one whose key the interposer swaps
+//! What it leaves to hyper, with the connection and the bytes read so far ([`crate::net::Front`],
+//! counted as `handed_over`): a request outside its subset (h2c, HTTP/1.0, a chunked or
+//! `Expect`ing request, an upgrade, a malformed head, a body over the limit), and one whose answer
+//! a `bandwidth` fault throttles ([`crate::net::Throttled`] paces hyper's body). Its decision goes
+//! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on. An
+//! `https://` upstream is always hyper's, and so is one whose key the interposer swaps
 //! ([`super::credential`]): bytes forwarded as they came would carry the target's key.
 //!
 //! A request is in flight on the connection's watchdog ([`crate::net::Watchdog`]) from its
