@@ -1,7 +1,8 @@
 //! An answer the interposer makes itself, written on the byte-level path as hyper would write
 //! it ([`http1::whole_response`]): a status fault's canned answer, or the interposer's own 502
 //! when its upstream cannot be reached. Recorded as hyper's path records it (`respond`): the
-//! outcome first, then the head going back (with the wait it asks), its body, its end.
+//! outcome first, then the head going back (with the wait it asks), its body and its end, all
+//! before it is written.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use tokio::{io::AsyncWriteExt, time::Instant};
@@ -42,9 +43,12 @@ pub async fn answer(
         true => bytes.truncate(bytes.len() - canned.body.len()),
         false => watch.data(&canned.body),
     }
-    let written = io.write_all(&bytes).await;
-    watch.ended(written.is_ok());
-    written.is_ok()
+    // Ended before it is written, as hyper's path records a body it has been handed: a retry
+    // asked to wait is timed from here, and must not be timed from a moment after the target
+    // already had the answer (a task descheduled after its write would record it late).
+    watch.ended(true);
+    drop(watch);
+    io.write_all(&bytes).await.is_ok()
 }
 
 /// The canned answer's headers as a map, for what the record reads of them (`retry-after`).
