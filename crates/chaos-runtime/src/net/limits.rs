@@ -1,7 +1,7 @@
 //! How long a server waits for its clients and how many it holds at once: the header-read
 //! timeout, the idle keep-alive timeout and the cap on open connections, with their defaults
-//! (the cap read from the process's descriptor limit), and the counts of what they did, shared
-//! by every shard of one server.
+//! (the cap read from the process's descriptor limit), and the counts of what they did (with
+//! the connections a byte-level path handed to hyper), shared by every shard of one server.
 //!
 //! The timeouts apply only while the server waits for its client (see [`super::watchdog`]): a
 //! request in flight — a `latency` fault's wait, a `hang`, a slow stream — is never cut by them.
