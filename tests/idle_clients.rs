@@ -190,6 +190,9 @@ async fn a_fault_s_own_timing_is_not_cut_by_the_timeouts() {
     let answer = read_answer(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 200 "), "{answer}");
     assert!(asked.elapsed() >= outlast, "answered after {:?}", asked.elapsed());
+    // Answered, the connection idles like any other (and would be closed as idle): the target
+    // goes rather than wait out the checks below.
+    drop(stream);
 
     let (hung, _upstream) = interposer_within(limits(64), &["{ hang: forever }"]).await;
     let mut stream = TcpStream::connect(hung.addr).await.expect("connects");

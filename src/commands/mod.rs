@@ -50,7 +50,7 @@ fn user_exit(error: &anyhow::Error) -> Option<Exit> {
 }
 
 /// What a standalone server's limits on connections did, as its closing summary says it:
-/// `connections: {"open":0,"shed":12,"header_timeouts":3,"idle_timeouts":40}`.
+/// `connections: {"open":0,"shed":12,"header_timeouts":3,"idle_timeouts":40,"handed_over":0}`.
 fn connections_line(counts: crate::net::ConnectionCounts) -> String {
     format!("connections: {}", serde_json::to_string(&counts).unwrap_or_default())
 }

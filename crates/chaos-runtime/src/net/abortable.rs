@@ -57,6 +57,11 @@ impl AbortableStream {
     pub fn watchdog(&self) -> &Arc<Watchdog> {
         self.inner.watchdog()
     }
+
+    /// Makes the stream's close a reset (a `reset` fault carried out without hyper).
+    pub fn reset_on_close(&self) {
+        self.reset.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Drop for AbortableStream {

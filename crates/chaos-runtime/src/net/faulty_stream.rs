@@ -66,6 +66,11 @@ impl<B> FaultyStream<B> {
         self
     }
 
+    /// The body the faults are applied to.
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
+
     /// What to write for one event, how long to hold it, and whether the stream ends after it.
     fn decide(&mut self, event: Bytes) -> (Bytes, Duration) {
         let mut view = SseEvent { index: self.index, bytes: &event, tool_argument: None };

@@ -1,7 +1,7 @@
 //! How long a server waits for its clients and how many it holds at once: the header-read
 //! timeout, the idle keep-alive timeout and the cap on open connections, with their defaults
-//! (the cap read from the process's descriptor limit), and the counts of what they did, shared
-//! by every shard of one server.
+//! (the cap read from the process's descriptor limit), and the counts of what they did (with
+//! the connections a byte-level path handed to hyper), shared by every shard of one server.
 //!
 //! The timeouts apply only while the server waits for its client (see [`super::watchdog`]): a
 //! request in flight — a `latency` fault's wait, a `hang`, a slow stream — is never cut by them.
@@ -81,6 +81,9 @@ pub struct ConnectionCounts {
     pub header_timeouts: u64,
     /// Connections closed after sitting idle between requests.
     pub idle_timeouts: u64,
+    /// Connections a byte-level path ([`super::Front`]) handed to hyper, for what it does not
+    /// speak (h2c, `Expect`, HTTP/1.0, a throttled answer).
+    pub handed_over: u64,
 }
 
 /// Why a connection was closed while the server waited for its client.
@@ -100,6 +103,7 @@ pub struct ConnectionGate {
     shed: AtomicU64,
     header_timeouts: AtomicU64,
     idle_timeouts: AtomicU64,
+    handed_over: AtomicU64,
 }
 
 impl ConnectionGate {
@@ -110,6 +114,7 @@ impl ConnectionGate {
             shed: AtomicU64::new(0),
             header_timeouts: AtomicU64::new(0),
             idle_timeouts: AtomicU64::new(0),
+            handed_over: AtomicU64::new(0),
         }
     }
 
@@ -144,6 +149,7 @@ impl ConnectionGate {
             shed: self.shed.load(Ordering::Relaxed),
             header_timeouts: self.header_timeouts.load(Ordering::Relaxed),
             idle_timeouts: self.idle_timeouts.load(Ordering::Relaxed),
+            handed_over: self.handed_over.load(Ordering::Relaxed),
         }
     }
 }
@@ -152,6 +158,13 @@ impl ConnectionGate {
 #[derive(Debug)]
 pub struct OpenSlot {
     gate: Arc<ConnectionGate>,
+}
+
+impl OpenSlot {
+    /// Counts this connection as handed to hyper by its byte-level path.
+    pub fn handed_over(&self) {
+        self.gate.handed_over.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Drop for OpenSlot {

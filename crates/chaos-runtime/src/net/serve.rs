@@ -155,10 +155,13 @@ pub async fn serve<M, H, F, B>(
         let watcher = graceful.watcher();
         let drain_signal = draining.subscribe();
         connections.spawn(async move {
-            let _slot = slot;
+            let slot = slot;
             let (stream, read) = match front {
                 Some(front) => match front(stream, drain_signal.clone()).await {
-                    Some(handed_over) => handed_over,
+                    Some(handed_over) => {
+                        slot.handed_over();
+                        handed_over
+                    }
                     None => return,
                 },
                 None => (stream, Bytes::new()),

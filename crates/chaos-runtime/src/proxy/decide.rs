@@ -76,17 +76,6 @@ pub struct Decided {
     pub decision: ChainDecision,
     pub guard: AttemptGuard,
     pub prompt_tokens: Option<u64>,
-    /// True when nothing about the request changes: it is forwarded as it came, at once, and
-    /// its answer relayed as it comes.
-    pub clean: bool,
-}
-
-fn is_clean(decision: &ChainDecision) -> bool {
-    decision.is_pass()
-        && decision.delay.is_zero()
-        && decision.response.is_none()
-        && decision.connection.is_none()
-        && decision.bandwidth.is_none()
 }
 
 /// The parts of a request a decision reads.
@@ -148,7 +137,6 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
         phase_rules.clone_from(&decided.rules);
         decided
     });
-    let clean = is_clean(&decision);
     let fired = std::mem::take(&mut decision.fired);
     let mut guard = attempt(config, chains.phase(), logical_id, chains.at, fired);
     guard.decided(key, phase_rules);
@@ -158,11 +146,5 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
         fields.model,
         method == Method::POST,
     );
-    Decided {
-        arrived: config.clock.at(chains.at),
-        decision,
-        guard,
-        prompt_tokens: fields.prompt_tokens,
-        clean,
-    }
+    Decided { arrived: config.clock.at(chains.at), decision, guard, prompt_tokens: fields.prompt_tokens }
 }

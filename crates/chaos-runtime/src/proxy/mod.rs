@@ -8,10 +8,11 @@
 //! timeline lies a [`LiveLayer`]: faults added while the run goes on, decided first.
 //!
 //! A connection from the target is served first by the byte-level path ([`front`]): every
-//! HTTP/1.1 request no fault touches is forwarded and answered as bytes, over an upstream
-//! connection of its own. The first request it leaves to hyper (a fault fired, or the request
-//! is outside its subset) takes the connection to hyper's path, which forwards over upstream
-//! connections of its own too ([`upstream::UpstreamLink`]). Both decide in [`decide`], once per
+//! HTTP/1.1 request is forwarded and answered as bytes, over an upstream connection of its own,
+//! its faults carried out there. The first request it leaves to hyper (outside its subset, or a
+//! `bandwidth` fault) takes the connection to hyper's path, which forwards over upstream
+//! connections of its own too ([`upstream::UpstreamLink`]) and carries out a decision in
+//! [`respond`]. Both decide in [`decide`], once per
 //! request. Standalone (`chaos proxy`) the interposer is served by shards ([`spawn_sharded`]),
 //! sharing the context above.
 

@@ -15,7 +15,7 @@ pub use body::BodyProgress;
 pub use chunked::{ChunkError, ChunkedTracker};
 pub use client::{ask, fill, KeptConnections, Origin, RawConnection, READ_SIZE};
 pub use request::{request, RequestHead};
-pub use response::{response, Framing, ResponseHead};
+pub use response::{rechunked, response, Framing, ResponseHead};
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -76,17 +76,29 @@ fn without_hop_by_hop(head: &[u8], headers: &[httparse::Header<'_>]) -> Option<V
     if !headers.iter().any(|header| is_hop_by_hop(header.name)) {
         return None;
     }
+    Some(head_without(head, headers, is_hop_by_hop, b""))
+}
+
+/// The head's bytes with the headers `leave_out` names left out: its first line as it came, the
+/// other headers in order, then `added` (whole header lines) and the blank line.
+fn head_without(
+    head: &[u8],
+    headers: &[httparse::Header<'_>],
+    leave_out: impl Fn(&str) -> bool,
+    added: &[u8],
+) -> Vec<u8> {
     let first_line = memchr::memchr(b'\n', head).map_or(head.len(), |end| end + 1);
-    let mut rewritten = Vec::with_capacity(head.len());
+    let mut rewritten = Vec::with_capacity(head.len() + added.len());
     rewritten.extend_from_slice(&head[..first_line]);
-    for header in headers.iter().filter(|header| !is_hop_by_hop(header.name)) {
+    for header in headers.iter().filter(|header| !leave_out(header.name)) {
         rewritten.extend_from_slice(header.name.as_bytes());
         rewritten.extend_from_slice(b": ");
         rewritten.extend_from_slice(header.value);
         rewritten.extend_from_slice(b"\r\n");
     }
+    rewritten.extend_from_slice(added);
     rewritten.extend_from_slice(b"\r\n");
-    Some(rewritten)
+    rewritten
 }
 
 /// A whole response with a body of known length, as hyper would write it: status line, the

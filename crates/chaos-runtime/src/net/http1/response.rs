@@ -4,7 +4,9 @@ use http::{HeaderMap, StatusCode};
 
 use http::header::{HeaderName, CONTENT_TYPE, RETRY_AFTER};
 
-use super::{content_length, header_map, says_close, without_hop_by_hop, MAX_HEAD_BYTES};
+use super::{
+    content_length, head_without, header_map, is_hop_by_hop, says_close, without_hop_by_hop, MAX_HEAD_BYTES,
+};
 
 /// The most headers an answer may carry (hyper's client's own limit).
 const MAX_ANSWER_HEADERS: usize = 100;
@@ -95,6 +97,26 @@ pub fn response(bytes: &[u8], to_head: bool) -> Result<Option<ResponseHead>, Mal
     }))
 }
 
+/// An answer's head as it came (`head`, read whole by [`response`]) made the head of the same
+/// answer with its body re-framed as chunked, as hyper writes an answer whose length a stream
+/// fault changed: without hop-by-hop headers, `content-length` and `transfer-encoding`, then
+/// `transfer-encoding: chunked` (and `connection: close` when the connection ends after it).
+pub fn rechunked(head: &[u8], close: bool) -> Result<Vec<u8>, Malformed> {
+    let mut storage = [httparse::EMPTY_HEADER; MAX_ANSWER_HEADERS];
+    let mut parsed = httparse::Response::new(&mut storage);
+    let Ok(httparse::Status::Complete(_)) = parsed.parse(head) else { return Err(Malformed) };
+    let reframed = |name: &str| {
+        is_hop_by_hop(name)
+            || name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+    };
+    let added: &[u8] = match close {
+        true => b"transfer-encoding: chunked\r\nconnection: close\r\n",
+        false => b"transfer-encoding: chunked\r\n",
+    };
+    Ok(head_without(head, parsed.headers, reframed, added))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +151,21 @@ mod tests {
         );
         assert!(!head(b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n", false).keep_alive);
         assert!(!head(b"HTTP/1.1 200 OK\r\n\r\n", false).keep_alive);
+    }
+
+    #[test]
+    fn a_rechunked_head_loses_its_length_and_hop_by_hop_headers_and_says_chunked() {
+        let came = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 40\r\nConnection: keep-alive\r\nx-request-id: r\r\n\r\n";
+        let head = rechunked(came, false).expect("well formed");
+        assert_eq!(
+            head,
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nx-request-id: r\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+        assert_eq!(rechunked(chunked, false).expect("well formed"), chunked, "said once");
+        let closing = rechunked(chunked, true).expect("well formed");
+        assert!(closing.ends_with(b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n"));
+        assert!(rechunked(b"HTTP/1.1 200 OK\r\n", false).is_err());
     }
 
     #[test]

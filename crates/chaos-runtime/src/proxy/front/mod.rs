@@ -1,20 +1,29 @@
-//! The interposer's byte-level path: what it does for every request no fault touches. A whole
-//! HTTP/1.1 request is read off the target's socket ([`http1::request`]), decided
-//! ([`super::decide`]), and, when the decision changes nothing, written to the upstream as it came
-//! (less hop-by-hop headers); the answer goes back as it comes, head and body bytes unchanged,
-//! while its record is kept ([`AnswerWatch`]). No HTTP codec runs twice, no task is woken in
-//! between: the added latency of a hop is the point of the interposer's speed targets.
+//! The interposer's byte-level path. A whole HTTP/1.1 request is read off the target's socket
+//! ([`http1::request`]), decided ([`super::decide`]), and the decision carried out here
+//! ([`carry_out`]): when it changes nothing the request is written to the upstream as it came
+//! (less hop-by-hop headers) and the answer goes back as it comes, head and body bytes
+//! unchanged, while its record is kept ([`AnswerWatch`]). No HTTP codec runs twice, no task is
+//! woken in between: the added latency of a hop is the point of the interposer's speed targets.
+//! A fault that fires is carried out here too — a wait, a hang or reset, a canned answer
+//! ([`canned`]), stream faults on the answer ([`faulted_stream`]) — and the connection stays on
+//! this path afterwards.
 //!
-//! The first request that falls outside the subset, or that a fault touches, is handed to hyper
-//! with the connection and the bytes read so far ([`crate::net::Front`]); its decision goes
-//! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on.
-//! An `https://` upstream is always hyper's, and so is one whose key the interposer swaps
+//! What it leaves to hyper, with the connection and the bytes read so far ([`crate::net::Front`],
+//! counted as `handed_over`): a request outside its subset (h2c, HTTP/1.0, a chunked or
+//! `Expect`ing request, an upgrade, a malformed head, a body over the limit), and one whose answer
+//! a `bandwidth` fault throttles ([`crate::net::Throttled`] paces hyper's body). Its decision goes
+//! with it ([`super::Connection::handed_over`]), and hyper serves the connection from then on. An
+//! `https://` upstream is always hyper's, and so is one whose key the interposer swaps
 //! ([`super::credential`]): bytes forwarded as they came would carry the target's key.
 //!
 //! A request is in flight on the connection's watchdog ([`crate::net::Watchdog`]) from its
 //! whole head to its answer's end, so the header and idle timeouts run only between requests.
 
+mod canned;
+mod carry_out;
+mod faulted_stream;
 mod relay;
+mod upstream_body;
 
 use std::sync::Arc;
 
@@ -27,6 +36,7 @@ use super::{
     unreachable, BodyFields, Connection,
 };
 use crate::{
+    fault::FaultAction,
     metrics::AttemptOutcome,
     net::{
         http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, RequestHead, READ_SIZE},
@@ -34,6 +44,8 @@ use crate::{
     },
     wire::ApiFamily,
 };
+use carry_out::carry_out;
+use faulted_stream::relay_faulted;
 use relay::{relay, Broken};
 
 /// The byte-level path for a connection of `connection`'s, or `None` when its upstream is not
@@ -105,8 +117,9 @@ async fn serve(
         };
         let asked = Asked { method: &head.method, uri: &head.uri, headers: &head.headers, fields };
         let decided = decide(context, &chains, asked);
-        if !decided.clean {
-            // hyper reads the request again and holds it in flight from there.
+        if decided.decision.bandwidth.is_some() {
+            // A throttled answer is paced by hyper's path ([`crate::net::Throttled`]), which reads
+            // the request again and holds it in flight from there.
             drop(in_flight);
             *connection.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(decided);
             let mut unserved = BytesMut::with_capacity(request.len() + read.len());
@@ -116,7 +129,7 @@ async fn serve(
         }
         let family = context.config.family;
         let target = Target { io: &mut io, read: &mut read };
-        let carry_on = exchange(family, &origin, &mut upstream, target, &head, request, decided).await;
+        let carry_on = carry_out(family, &origin, &mut upstream, target, &head, request, decided).await;
         drop(in_flight);
         if !carry_on || !head.keep_alive || *draining.borrow() {
             return None;
@@ -151,8 +164,8 @@ impl Target<'_> {
     }
 }
 
-/// Forwards one whole request and relays its answer; returns whether the target's connection
-/// can carry another request.
+/// Forwards one whole request and relays its answer, with the decision's stream faults applied
+/// to an event stream; returns whether the target's connection can carry another request.
 async fn exchange(
     family: ApiFamily,
     origin: &Origin,
@@ -162,7 +175,7 @@ async fn exchange(
     request: Bytes,
     decided: Decided,
 ) -> bool {
-    let Decided { arrived, mut guard, prompt_tokens, .. } = decided;
+    let Decided { arrived, mut guard, prompt_tokens, decision, .. } = decided;
     guard.forwarding(prompt_tokens);
     let request = match &head.rewritten {
         Some(rewritten) => Bytes::from([rewritten.as_slice(), &request[head.head_len..]].concat()),
@@ -176,14 +189,13 @@ async fn exchange(
         *upstream = None;
         return false;
     };
-    let io = target.io;
     // Informational answers (103 Early Hints) go back as they come, before the final one.
     while let (Some(informational), Some(link)) = (answer.as_ref(), upstream.as_mut()) {
         if !informational.status.is_informational() {
             break;
         }
         let bytes = link.read.split_to(informational.head_len);
-        if io.write_all(informational.rewritten.as_deref().unwrap_or(&bytes)).await.is_err() {
+        if target.io.write_all(informational.rewritten.as_deref().unwrap_or(&bytes)).await.is_err() {
             return false;
         }
         answer = link.next_head(to_head).await;
@@ -191,28 +203,32 @@ async fn exchange(
     let (Some(answer), Some(link)) = (answer, upstream.as_mut()) else {
         tracing::debug!("upstream unreachable");
         *upstream = None;
-        guard.answered(AttemptOutcome::Unreachable, false);
-        let canned = unreachable(family);
-        // The interposer's own 502 asks for no wait.
-        let mut watch = AnswerWatch::head_going_back(guard, arrived, &http::HeaderMap::new(), false);
-        watch.data(&canned.body);
-        let written =
-            io.write_all(&http1::whole_response(canned.status, &canned.headers, &canned.body)).await;
-        watch.ended(written.is_ok());
-        return written.is_ok();
+        let unreachable = unreachable(family);
+        let outcome = AttemptOutcome::Unreachable;
+        return canned::answer(target.io, guard, arrived, &unreachable, outcome, false, head).await;
     };
+    let stream_faults = decision.stream;
+    let faulted = !stream_faults.is_empty() && super::is_event_stream(&answer.headers);
+    if faulted {
+        guard.fired(stream_faults.iter().map(FaultAction::label));
+    }
     let mut watch =
         AnswerWatch::upstream_answer(guard, arrived, (answer.status, &answer.headers), family, prompt_tokens);
-    match relay(link, io, &answer, &mut watch).await {
-        Ok(()) => {
+    // A body the faults rewrite goes back whole (chunked) whatever the upstream's framing was.
+    let relayed = match faulted && answer.framing != Framing::Empty {
+        true => relay_faulted(link, &mut target, (&answer, head.keep_alive), &mut watch, stream_faults).await,
+        false => relay(link, target.io, &answer, &mut watch).await.map(|()| true),
+    };
+    match relayed {
+        Ok(whole) => {
             // As on hyper's path, where an empty body is never polled, it is not marked ended.
-            if !matches!(answer.framing, Framing::Empty | Framing::Length(0)) {
+            if faulted || !matches!(answer.framing, Framing::Empty | Framing::Length(0)) {
                 watch.ended(true);
             }
-            if !link.reusable(&answer) {
+            if !whole || !link.reusable(&answer) {
                 *upstream = None;
             }
-            answer.framing != Framing::UntilClose
+            faulted || answer.framing != Framing::UntilClose
         }
         Err(Broken::Upstream) => {
             // The target was promised more than it got: only closing tells it so.
