@@ -2,7 +2,7 @@
 //! and each built-in one runs for real, compressed with `--speed` to seconds, with its
 //! expectations holding — or, for the two that fail on purpose, failing exactly as their
 //! headers say. (`scenarios/gateways/` runs a real LiteLLM, whose own timers a speed cannot
-//! compress; `gateways.rs` runs it at real time. `monday-spike.yaml` is not run here: its
+//! compress; `gateways.rs` and `litellm_cross_family.rs` run it at real time. `monday-spike.yaml` is not run here: its
 //! 10-second baseline at 5/s holds too few requests for a verdict once compressed.)
 
 use chaos::{

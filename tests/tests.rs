@@ -30,6 +30,7 @@ mod interrupt;
 mod invalid_scenarios;
 mod layers;
 mod listen_addresses;
+mod litellm_cross_family;
 mod load_generator;
 mod manifests;
 mod memory;

@@ -3,9 +3,17 @@ provider through `chaos proxy --family bedrock` (the interposer), with `endpoint
 interposer and dummy credentials from the environment: boto3 signs with SigV4, which the mock
 accepts without checking. Retries are botocore's own, set per client (`Config(retries=…)`):
 `standard` mode makes 3 attempts, `legacy` (the default when nothing is configured) 5.
+
+Tool use: with a `toolConfig` the mock calls the first tool (`toolUse`, `stopReason: tool_use`),
+streamed as a `contentBlockStart` naming it and `contentBlockDelta`s of `toolUse.input`
+fragments, which botocore hands over as strings for the caller to join. A mock with the same
+seed draws the same input for its first answer. A cut inside the input raises nothing: the
+caller is left with half the input's JSON and no `messageStop`.
 """
 
 from __future__ import annotations
+
+import json
 
 import boto3
 import pytest
@@ -91,3 +99,54 @@ def test_an_injected_stream_exception_is_raised_mid_iteration(mock, proxy):
             seen.append(next(iter(event)))
     assert raised.value.response["Error"]["Code"] == "modelStreamErrorException"
     assert seen == ["messageStart", "contentBlockDelta"]
+
+
+WEATHER = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+    "required": ["city", "unit"],
+}
+TOOLS = {"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": WEATHER}}}]}
+ASK = {"role": "user", "content": [{"text": "What is the weather in Oslo?"}]}
+
+
+def streamed_tool_use(c) -> tuple[list[dict], list[str]]:
+    """The stream's events and the `toolUse.input` fragments, in order."""
+    events = list(c.converse_stream(modelId=MODEL, messages=[ASK], toolConfig=TOOLS)["stream"])
+    deltas = [e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events if "contentBlockDelta" in e]
+    return events, deltas
+
+
+def test_tool_use_whole_and_streamed_assemble_to_the_same_call(mock, proxy):
+    whole = client(proxy(mock().urls["bedrock"], family="bedrock")).converse(
+        modelId=MODEL, messages=[ASK], toolConfig={**TOOLS, "toolChoice": {"any": {}}}
+    )
+    assert whole["stopReason"] == "tool_use"
+    ((kind, call),) = whole["output"]["message"]["content"][0].items()
+    assert kind == "toolUse" and call["name"] == "get_weather" and call["toolUseId"].startswith("tooluse_")
+    assert isinstance(call["input"]["city"], str) and call["input"]["unit"] in ("celsius", "fahrenheit")
+
+    events, deltas = streamed_tool_use(client(proxy(mock().urls["bedrock"], family="bedrock")))
+    assert [next(iter(e)) for e in events[:2]] == ["messageStart", "contentBlockStart"]
+    assert events[1]["contentBlockStart"]["start"]["toolUse"]["name"] == "get_weather"
+    assert json.loads("".join(deltas)) == call["input"], "the fragments join to the whole answer's input"
+    assert events[-2]["messageStop"]["stopReason"] == "tool_use"
+    assert events[-1]["metadata"]["usage"]["outputTokens"] == len(deltas)
+
+
+def test_tool_use_after_a_retried_throttle_is_the_first_answer_s(mock, proxy):
+    _, expected = streamed_tool_use(client(proxy(mock().urls["bedrock"], family="bedrock")))
+    m = mock("--fault", "{ status: 429, first: 1 }")
+    _, deltas = streamed_tool_use(client(proxy(m.urls["bedrock"], family="bedrock")))
+    assert deltas == expected
+    assert m.statuses("bedrock") == {"429": 1, "200": 1}, "botocore retried the ThrottlingException once"
+
+
+def test_a_cut_inside_the_tool_input_leaves_half_its_json_silently(mock, proxy):
+    _, whole = streamed_tool_use(client(proxy(mock().urls["bedrock"], family="bedrock")))
+    cut = "{ cut: { after_events: 2, in: tool_arguments } }"
+    events, deltas = streamed_tool_use(client(proxy(mock().urls["bedrock"], cut, family="bedrock")))  # no exception
+    assert deltas == whole[:2], "two fragments arrived"
+    assert not any("messageStop" in e or "metadata" in e for e in events), "the only sign: no stop, no usage"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads("".join(deltas))

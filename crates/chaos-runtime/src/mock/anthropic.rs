@@ -28,16 +28,6 @@ fn message_id() -> String {
     format!("msg_01{:022x}", rand::random::<u128>() >> 40)
 }
 
-fn stop_reason(generation: &Generation) -> &'static str {
-    if generation.tool_call.is_some() {
-        "tool_use"
-    } else if generation.truncated {
-        "max_tokens"
-    } else {
-        "end_turn"
-    }
-}
-
 fn usage(input: u64, output: u64) -> Value {
     json!({ "input_tokens": input, "output_tokens": output, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0 })
 }
@@ -147,7 +137,7 @@ impl Dialect for Anthropic {
             "role": "assistant",
             "model": generation.model,
             "content": [block],
-            "stop_reason": stop_reason(generation),
+            "stop_reason": generation.stop_reason(),
             "stop_sequence": null,
             "usage": usage(generation.prompt_tokens, generation.output_tokens),
         });
@@ -246,7 +236,7 @@ impl EventScript for EventsScript {
             }
             Stage::MessageDelta => {
                 self.stage = Stage::MessageStop;
-                let delta = json!({ "stop_reason": stop_reason(generation), "stop_sequence": null });
+                let delta = json!({ "stop_reason": generation.stop_reason(), "stop_sequence": null });
                 let usage = json!({ "output_tokens": generation.output_tokens });
                 ("message_delta", json!({ "type": "message_delta", "delta": delta, "usage": usage }))
             }

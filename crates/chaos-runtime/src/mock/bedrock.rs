@@ -3,7 +3,8 @@
 //! the real order: `messageStart`, `contentBlockDelta`…, `contentBlockStop`, `messageStop`,
 //! `metadata` with usage and metrics), Bedrock's errors (`x-amzn-ErrorType`, `{"message"}`).
 //! A SigV4 `Authorization` is accepted, not verified: its access key id is the key presented
-//! (a `Bearer` Bedrock API key too). No tool use: a request's `toolConfig` is not answered.
+//! (a `Bearer` Bedrock API key too). Tool use (`toolConfig` → a `toolUse` block, streamed as a
+//! `contentBlockStart` and `toolUse.input` fragments) is in [`super::bedrock_tools`].
 
 use std::time::Duration;
 
@@ -11,9 +12,11 @@ use http::{HeaderMap, Method};
 use serde_json::{json, Value};
 
 use super::{
+    bedrock_tools,
     dialect::{Dialect, Route},
     generation::{Ask, Generation},
     paced::EventScript,
+    tool_call,
 };
 use crate::wire::{bedrock, eventstream, tokens, ApiFamily, CannedResponse, LimitHeaders};
 
@@ -22,13 +25,6 @@ pub struct Bedrock;
 
 fn invalid(message: &str) -> CannedResponse {
     bedrock::error(400, "ValidationException", message)
-}
-
-fn stop_reason(generation: &Generation) -> &'static str {
-    match generation.truncated {
-        true => "max_tokens",
-        false => "end_turn",
-    }
 }
 
 fn usage(generation: &Generation) -> Value {
@@ -96,15 +92,17 @@ impl Dialect for Bedrock {
                 tokens::MAX_OUTPUT_TOKENS, limit
             )));
         }
+        let tools = bedrock_tools::parse(&request)?;
         Ok(Ask {
-            prompt_tokens: input_tokens(messages, &request["system"]),
+            prompt_tokens: input_tokens(messages, &request["system"])
+                + tool_call::definition_tokens(&request["toolConfig"]["tools"]),
             model: converse.model,
             limit,
             stream: converse.stream,
             include_usage: true,
             endpoint: super::generation::Endpoint::Chat,
             embeddings: None,
-            tools: None,
+            tools,
         })
     }
 
@@ -135,9 +133,13 @@ impl Dialect for Bedrock {
     }
 
     fn complete(&self, generation: &Generation) -> CannedResponse {
+        let block = match &generation.tool_call {
+            Some(call) => bedrock_tools::block(call),
+            None => json!({ "text": generation.text() }),
+        };
         let body = json!({
-            "output": { "message": { "role": "assistant", "content": [{ "text": generation.text() }] } },
-            "stopReason": stop_reason(generation),
+            "output": { "message": { "role": "assistant", "content": [block] } },
+            "stopReason": generation.stop_reason(),
             "usage": usage(generation),
             "metrics": metrics(generation),
         });
@@ -157,6 +159,8 @@ impl Dialect for Bedrock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     MessageStart,
+    /// A tool call's block opens with its id and name; a text block opens with its first delta.
+    BlockStart,
     Deltas,
     BlockStop,
     MessageStop,
@@ -177,13 +181,26 @@ impl EventScript for FramesScript {
         let generation = &mut self.generation;
         let (event_type, payload) = match self.stage {
             Stage::MessageStart => {
-                self.stage = if generation.output_tokens > 0 { Stage::Deltas } else { Stage::BlockStop };
+                self.stage = match (&generation.tool_call, generation.output_tokens) {
+                    (Some(_), _) => Stage::BlockStart,
+                    (None, 0) => Stage::BlockStop,
+                    (None, _) => Stage::Deltas,
+                };
                 ("messageStart", json!({ "role": "assistant" }))
+            }
+            Stage::BlockStart => {
+                self.stage = if generation.output_tokens > 0 { Stage::Deltas } else { Stage::BlockStop };
+                let start = generation.tool_call.as_ref().map(bedrock_tools::start);
+                ("contentBlockStart", json!({ "contentBlockIndex": 0, "start": start }))
             }
             Stage::Deltas => {
                 self.at = generation.next_token_at();
-                let text = generation.piece(self.written);
-                let delta = json!({ "contentBlockIndex": 0, "delta": { "text": text } });
+                let piece = generation.piece(self.written);
+                let delta = match generation.tool_call {
+                    Some(_) => bedrock_tools::input_delta(piece),
+                    None => json!({ "text": piece }),
+                };
+                let delta = json!({ "contentBlockIndex": 0, "delta": delta });
                 self.written += 1;
                 if self.written >= generation.output_tokens {
                     self.stage = Stage::BlockStop;
@@ -196,7 +213,7 @@ impl EventScript for FramesScript {
             }
             Stage::MessageStop => {
                 self.stage = Stage::Metadata;
-                ("messageStop", json!({ "stopReason": stop_reason(generation) }))
+                ("messageStop", json!({ "stopReason": generation.stop_reason() }))
             }
             Stage::Metadata => {
                 self.stage = Stage::End;
@@ -270,6 +287,55 @@ mod tests {
         let metadata: Value = serde_json::from_slice(&last).unwrap();
         assert_eq!(metadata["usage"]["outputTokens"], 3);
         assert!(metadata["metrics"]["latencyMs"].is_u64());
+    }
+
+    #[test]
+    fn a_tool_call_is_a_tool_use_block_whole_and_a_start_and_input_fragments_streamed() {
+        let schema =
+            json!({ "type": "object", "properties": { "city": { "type": "string" } }, "required": ["city"] });
+        let mut body = converse();
+        body["inferenceConfig"]["maxTokens"] = json!(500);
+        body["toolConfig"] =
+            json!({ "tools": [{ "toolSpec": { "name": "weather", "inputSchema": { "json": schema } } }] });
+        let generation = |path| {
+            let ask = ask(path, body.clone()).unwrap();
+            Generation::new(ask, LatencyModel::default(), OutputLength::UpToLimit, StdRng::seed_from_u64(1))
+        };
+        let whole: Value =
+            serde_json::from_slice(&Bedrock.complete(&generation("/model/m/converse")).body).unwrap();
+        let block = &whole["output"]["message"]["content"][0]["toolUse"];
+        assert_eq!((&block["name"], whole["stopReason"].as_str()), (&json!("weather"), Some("tool_use")));
+        assert!(block["input"]["city"].is_string(), "{block}");
+        assert!(block["toolUseId"].as_str().unwrap().starts_with("tooluse_"));
+
+        let streamed = generation("/model/m/converse-stream");
+        let call = streamed.tool_call.clone().expect("auto calls on the user's turn");
+        let mut script = Bedrock.stream(streamed);
+        let (mut names, mut input, mut stop) = (Vec::new(), String::new(), Value::Null);
+        while let Some((_, bytes)) = script.next_event() {
+            let frame = eventstream::Frame::decode(&bytes).expect("a whole frame");
+            let payload: Value = serde_json::from_slice(frame.payload).unwrap();
+            let name = frame.event_type().unwrap().to_owned();
+            match name.as_str() {
+                "contentBlockStart" => assert_eq!(payload["start"]["toolUse"]["name"], "weather"),
+                "contentBlockDelta" => input.push_str(payload["delta"]["toolUse"]["input"].as_str().unwrap()),
+                "messageStop" => stop = payload["stopReason"].clone(),
+                _ => {}
+            }
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        let expected = [
+            "messageStart",
+            "contentBlockStart",
+            "contentBlockDelta",
+            "contentBlockStop",
+            "messageStop",
+            "metadata",
+        ];
+        assert_eq!(names, expected);
+        assert_eq!((input, stop), (call.arguments, json!("tool_use")));
     }
 
     #[test]

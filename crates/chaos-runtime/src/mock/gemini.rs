@@ -111,7 +111,9 @@ impl Dialect for Gemini {
                 .map(|text| text.chars().count() as u64)
                 .sum()
         };
-        let limit = request["generationConfig"]["maxOutputTokens"].as_u64();
+        // Google's JSON takes a field by its proto name too, as LiteLLM writes it.
+        let config = &request["generationConfig"];
+        let limit = config["maxOutputTokens"].as_u64().or_else(|| config["max_output_tokens"].as_u64());
         if let Some(limit) = limit.filter(|limit| *limit > tokens::MAX_OUTPUT_TOKENS) {
             let message = format!(
                 "Unable to submit request because it has a maxOutputTokens value of {limit} but the supported range is from 1 (inclusive) to {} (exclusive). Update the value and try again.",
@@ -248,6 +250,10 @@ mod tests {
             .unwrap();
         assert_eq!((ask.model.as_str(), ask.stream, ask.limit), ("gemini-2.5-flash", true, Some(7)));
         assert_eq!(ask.prompt_tokens, tokens::prompt_tokens(&[json!({ "content": "12345678" })]));
+        let proto_name =
+            br#"{"contents":[{"parts":[{"text":"hi"}]}],"generationConfig":{"max_output_tokens":9}}"#;
+        let ask = Gemini.parse("/v1beta/models/m:generateContent", &HeaderMap::new(), proto_name).unwrap();
+        assert_eq!(ask.limit, Some(9), "the limit by its proto name, as LiteLLM sends it");
         let empty =
             Gemini.parse("/v1beta/models/m:generateContent", &HeaderMap::new(), br#"{"contents":[]}"#);
         let body: Value = serde_json::from_slice(&empty.unwrap_err().body).unwrap();

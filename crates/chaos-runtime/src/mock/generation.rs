@@ -108,6 +108,18 @@ impl Generation {
         }
     }
 
+    /// Why the answer stopped, as Anthropic's Messages and Bedrock's Converse both spell it:
+    /// a tool call, the output limit, or the end of the turn.
+    pub fn stop_reason(&self) -> &'static str {
+        if self.tool_call.is_some() {
+            "tool_use"
+        } else if self.truncated {
+            "max_tokens"
+        } else {
+            "end_turn"
+        }
+    }
+
     /// The whole answer.
     pub fn text(&self) -> String {
         tokens::generated_text(self.output_tokens)

@@ -15,6 +15,7 @@ mod anthropic_tools;
 mod azure;
 pub mod bare;
 mod bedrock;
+mod bedrock_tools;
 mod counters;
 mod dialect;
 mod gemini;

@@ -54,9 +54,12 @@ enum Tally {
         content_events: u64,
         classify: fn(&SseEvent<'_>) -> AnthropicEvent,
     },
+    /// `finished`: an event with a candidate's `finishReason` went by, the stream's end (Gemini
+    /// sends no terminator event).
     GeminiStream {
         reported: ReportedUsage,
         content_events: u64,
+        finished: bool,
     },
 }
 
@@ -84,7 +87,7 @@ impl UsageMeter {
                 classify: usage::bedrock_event,
             },
             (true, ApiFamily::Gemini) => {
-                Tally::GeminiStream { reported: ReportedUsage::default(), content_events: 0 }
+                Tally::GeminiStream { reported: ReportedUsage::default(), content_events: 0, finished: false }
             }
         };
         UsageMeter { prompt_estimate, body }
@@ -127,13 +130,20 @@ impl UsageMeter {
                 }
                 AnthropicEvent::Other => false,
             },
-            Tally::GeminiStream { reported, content_events } => {
+            Tally::GeminiStream { reported, content_events, finished } => {
                 let facts = gemini::event(&view);
                 reported.update(facts.usage);
                 *content_events += u64::from(facts.has_content);
+                *finished |= facts.finished;
                 facts.has_content
             }
         }
+    }
+
+    /// Whether the answer's own last event went by where its family sends no terminator event
+    /// (Gemini's, with a candidate's `finishReason`): the stream is whole there.
+    pub fn finished(&self) -> bool {
+        matches!(self.body, Tally::GeminiStream { finished: true, .. })
     }
 
     /// An event after the stream's terminator: only a usage report counts (Bedrock's `metadata`
@@ -173,7 +183,7 @@ impl UsageMeter {
                 (reported, counted - counted.min(*leading))
             }
             Tally::NamedStream { reported, content_events, .. }
-            | Tally::GeminiStream { reported, content_events } => (*reported, *content_events),
+            | Tally::GeminiStream { reported, content_events, .. } => (*reported, *content_events),
         };
         let input = reported.input.or(self.prompt_estimate)?;
         Some(TokenUsage {

@@ -1,6 +1,7 @@
 //! The answer's body on its way back to the target, carrying the attempt's record: it counts
 //! bytes, notes the first byte, the first token (of a metered stream) and the end, and — for an
-//! event stream — whether the terminator (`[DONE]`, `message_stop`) went through. An upstream's
+//! event stream — whether the terminator (`[DONE]`, `message_stop`, or Gemini's event with a
+//! `finishReason`) went through. An upstream's
 //! successful answer also passes a [`UsageMeter`], so the attempt is billed for what it got. The
 //! record is written when the body ends or is dropped, so a stream the target abandons is
 //! recorded as incomplete, and billed.
@@ -126,8 +127,12 @@ impl AnswerWatch {
                 }
             } else if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
                 self.terminated = true;
-            } else if meter.is_some_and(|meter| meter.event(&event)) {
-                self.guard.first_token(self.arrived);
+            } else if let Some(meter) = meter {
+                if meter.event(&event) {
+                    self.guard.first_token(self.arrived);
+                }
+                // A Gemini stream has no terminator: its last event, the finish, ends it.
+                self.terminated = meter.finished();
             }
         }
     }
@@ -255,24 +260,28 @@ mod tests {
         assert_eq!(unmetered.usage, Some(crate::metrics::TokenUsage::NONE), "nothing billed unless metered");
     }
 
-    /// A Bedrock answer of `frames` (whole, then fed in 7-byte chunks) as the interposer watches it.
-    async fn bedrock_answer(frames: &[Bytes]) -> AttemptRecord {
+    /// A 200 stream of `family` in `content_type`, `frames` (whole, then fed in 7-byte chunks) as
+    /// the interposer watches it, metered with a prompt estimate of 40 tokens.
+    async fn upstream_stream(family: ApiFamily, content_type: &str, frames: &[Bytes]) -> AttemptRecord {
         let recorder = Recorder::new();
         let guard = AttemptGuard::new(
             AttemptRecord::arrived(0, 0, None, Duration::ZERO, Vec::new()),
             recorder.clone(),
         );
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, crate::wire::eventstream::CONTENT_TYPE.parse().unwrap());
+        headers.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
         let answer = (StatusCode::OK, &headers);
-        let mut watch =
-            AnswerWatch::upstream_answer(guard, Instant::now(), answer, ApiFamily::Bedrock, Some(40));
+        let mut watch = AnswerWatch::upstream_answer(guard, Instant::now(), answer, family, Some(40));
         for chunk in frames.concat().chunks(7) {
             watch.data(chunk);
         }
         watch.ended(true);
         drop(watch);
         recorder.snapshot().attempts.remove(0)
+    }
+
+    async fn bedrock_answer(frames: &[Bytes]) -> AttemptRecord {
+        upstream_stream(ApiFamily::Bedrock, crate::wire::eventstream::CONTENT_TYPE, frames).await
     }
 
     #[tokio::test]
@@ -297,5 +306,28 @@ mod tests {
         let cut = bedrock_answer(&frames[..3]).await;
         assert_eq!(cut.answer.completed, Some(false), "no messageStop");
         assert_eq!(cut.usage, Some(crate::metrics::TokenUsage { input: 40, output: 2, estimated: true }));
+    }
+
+    /// Found behind LiteLLM (`tests/gateways.rs`): every Gemini stream was recorded incomplete,
+    /// since Gemini sends no terminator event; its last event, with the `finishReason`, ends it.
+    #[tokio::test]
+    async fn a_gemini_stream_is_complete_at_its_finish_event_and_billed_from_its_usage() {
+        // Each event carries the usage so far: the prompt's count, and at the finish the output's.
+        let so_far = r#""usageMetadata":{"promptTokenCount":12}"#;
+        let usage =
+            r#""usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":2,"totalTokenCount":14}"#;
+        let token = format!(
+            "data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"a\"}}],\"role\":\"model\"}}}}],{so_far}}}\r\n\r\n"
+        );
+        let finish = format!(
+            "data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"\"}}],\"role\":\"model\"}},\"finishReason\":\"STOP\"}}],{usage}}}\r\n\r\n"
+        );
+        let frames = [token.clone(), token, finish].map(Bytes::from);
+        let whole = upstream_stream(ApiFamily::Gemini, "text/event-stream", &frames).await;
+        assert_eq!(whole.answer.completed, Some(true));
+        assert_eq!(whole.usage, Some(crate::metrics::TokenUsage { input: 12, output: 2, estimated: false }));
+        let cut = upstream_stream(ApiFamily::Gemini, "text/event-stream", &frames[..2]).await;
+        assert_eq!(cut.answer.completed, Some(false), "no finishReason");
+        assert_eq!(cut.usage, Some(crate::metrics::TokenUsage { input: 12, output: 2, estimated: true }));
     }
 }

@@ -123,7 +123,8 @@ struct Part {
 
 #[derive(serde::Deserialize)]
 struct GenerationConfig {
-    #[serde(rename = "maxOutputTokens")]
+    /// Google's JSON takes a field by its proto name too (`max_output_tokens`, LiteLLM's).
+    #[serde(rename = "maxOutputTokens", alias = "max_output_tokens")]
     max_output_tokens: Option<u64>,
 }
 
@@ -289,6 +290,10 @@ mod tests {
         let as_chat =
             BodyFields::read(br#"{"max_tokens":50,"messages":[{"role":"user","content":"12345678"}]}"#);
         assert_eq!(fields.tokens, as_chat.tokens, "counted as the same chat message");
+        let proto_name = BodyFields::read(
+            br#"{"contents":[{"role":"user","parts":[{"text":"12345678"}]}],"generationConfig":{"max_output_tokens":50}}"#,
+        );
+        assert_eq!(proto_name.tokens, as_chat.tokens, "the limit by its proto name, as LiteLLM sends it");
         assert!(fields.tokens.is_some());
     }
 
