@@ -133,9 +133,10 @@ fn a_bad_target_file_is_refused_at_its_line_and_column_and_nothing_starts() {
     assert!(code == 2 && stderr.contains("naive"), "{stderr}");
 }
 
-#[test]
-fn the_example_litellm_target_generates_scenarios_that_check() {
-    let example = crate::support::root().join("examples/scorecard/litellm.yaml");
+/// The example target's quick suite, generated and checked (no gateway runs), in the folder
+/// that holds its scenario files.
+fn example_plans(file: &str) -> (tempfile::TempDir, Vec<(&'static str, chaos::scenario::Plan)>) {
+    let example = crate::support::root().join(file);
     assert!(Path::new(&example).is_file());
     let target = chaos::suite::target_file::SuiteTarget::read(&example).expect("the example reads");
     let out = tempfile::tempdir().unwrap();
@@ -145,11 +146,55 @@ fn the_example_litellm_target_generates_scenarios_that_check() {
         out: out.path().to_owned(),
     };
     let plans = chaos::suite::prepare(&target, &options).unwrap().expect("every scenario checks");
-    // All but key exhaustion: the example pools no keys for its primary.
+    // All but key exhaustion: the examples pool no keys for their primary.
     let ids: Vec<&str> = plans.iter().map(|(id, _)| *id).collect();
     let expected: Vec<&str> =
         chaos::scorecard::rubric::SCENARIOS.iter().copied().filter(|id| *id != "key_exhaustion").collect();
     assert_eq!(ids, expected);
+    (out, plans)
+}
+
+#[test]
+fn the_example_litellm_target_generates_scenarios_that_check() {
+    example_plans("examples/scorecard/litellm.yaml");
+}
+
+#[test]
+fn the_example_portkey_target_sends_its_config_naming_each_runs_upstreams() {
+    let (_folder, plans) = example_plans("examples/scorecard/portkey.yaml");
+    for (id, plan) in plans {
+        let addrs: Vec<std::net::SocketAddr> =
+            plan.upstreams.iter().map(|upstream| upstream.listen).collect();
+        let filled = plan.with_upstreams_filled(&addrs).expect("the config names the upstreams");
+        let shape = filled.load.mix.kinds()[0].shape.clone().expect("the request has headers");
+        let (name, value) = &shape.headers[0];
+        assert_eq!(name.as_str(), "x-portkey-config", "{id}");
+        let values = chaos::scenario::request_shape::RequestValues {
+            request_id: 1,
+            key: "sk-target",
+            model: "gpt-4o-mini",
+            max_tokens: Some(20),
+            prompt: "",
+        };
+        let mut sent = Vec::new();
+        value.write_raw(&values, &mut sent);
+        let config: serde_json::Value = serde_json::from_slice(&sent).expect("the config is JSON");
+        assert_eq!(config["strategy"]["mode"], "fallback", "{id}");
+        let hosts: Vec<&str> = config["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["custom_host"].as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = addrs.iter().map(|addr| format!("http://{addr}/v1")).collect();
+        assert_eq!(hosts, expected, "{id}: each target at its upstream's interposer");
+        assert_eq!(config["targets"][0]["api_key"], "sk-chaos-openai-0", "{id}");
+        let written = std::fs::read_to_string(&plan.file).unwrap();
+        assert!(
+            written.contains("{{upstreams.openai.key}}") && !written.contains("sk-chaos-openai-0"),
+            "{id}: the scenario on disk names the key, never holds it"
+        );
+    }
 }
 
 #[test]

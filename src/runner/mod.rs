@@ -136,6 +136,9 @@ pub async fn execute(
 ) -> anyhow::Result<RunReport> {
     let mut shutdown = std::pin::pin!(shutdown);
     let prepared = prepare::prepare(plan, options).await?;
+    // A request naming an upstream (`{{upstreams.NAME.url}}`) learns where it listens now.
+    let filled = plan.with_upstreams_filled(&prepared.addrs);
+    let plan = filled.as_ref().unwrap_or(plan);
     let mut started = start::start(plan, options, prepared, shutdown.as_mut()).await?;
     let stopped = play::play(&mut started, options, shutdown.as_mut()).await;
     let drained = drain::drain(started, stopped, options, shutdown.as_mut()).await?;

@@ -55,6 +55,8 @@ pub async fn preflight_only(plan: &Plan, announce: bool) -> anyhow::Result<Optio
     }
     let listeners = super::listen::bind_interposers(plan).await?;
     let addrs = listeners.iter().map(TcpListener::local_addr).collect::<Result<Vec<_>, _>>()?;
+    let filled = plan.with_upstreams_filled(&addrs);
+    let plan = filled.as_ref().unwrap_or(plan);
     if announce {
         super::gateway_lines(&plan.upstreams, &addrs).iter().for_each(|line| println!("{line}"));
     }

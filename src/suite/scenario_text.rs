@@ -96,7 +96,14 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
     let _ = writeln!(out, "target: {}", reach(target, shape.pooled_keys));
     let _ = writeln!(out, "load:\n  arrival: {{ rate: {}/s }}", seconds(target.rate_per_s * rate_scale));
     let stream = if shape.stream { ", stream: true" } else { "" };
-    let _ = writeln!(out, "  request: {{ model: {}, max_tokens: 20{stream} }}", json(&target.model));
+    let headers: Vec<String> = target
+        .request_headers
+        .iter()
+        .map(|(name, value)| format!("{}: {}", json(name), json(value)))
+        .collect();
+    let headers =
+        if headers.is_empty() { String::new() } else { format!(", headers: {{ {} }}", headers.join(", ")) };
+    let _ = writeln!(out, "  request: {{ model: {}, max_tokens: 20{stream}{headers} }}", json(&target.model));
     // A suite on a shared CI machine: the generator may start a request up to 2 s late (÷ the
     // speed) before the run is invalid; grades read counts and waits, not latency tails.
     let _ = writeln!(out, "  max_lag: 2s");

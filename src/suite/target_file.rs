@@ -15,6 +15,10 @@
 //! retries: 2                    # its retries per upstream
 //! timeout: 30s                  # its timeout for one upstream attempt
 //! ```
+//!
+//! A gateway configured per request (Portkey's `x-portkey-config`) gets its configuration in
+//! `request_headers:`, sent with every load request; `{{upstreams.NAME.url}}` and
+//! `{{upstreams.NAME.key}}` there are filled once the run's interposers listen.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -58,6 +62,13 @@ pub struct RawTargetFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub start: Option<Spanned<String>>,
+    /// Headers every load request carries, for a gateway configured per request (Portkey's
+    /// `x-portkey-config`); values as a scenario's `load.request.headers` take them:
+    /// `{{upstreams.NAME.url}}`, `{{upstreams.NAME.key}}`, `{{upstreams.NAME.keys.I}}`,
+    /// `{{key}}`, `{{request_id}}`, `{{model}}`, `{{env.NAME}}`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub request_headers: BTreeMap<String, Spanned<String>>,
 }
 
 /// One upstream of the target file.
@@ -121,6 +132,8 @@ pub struct SuiteTarget {
     pub rate_per_s: f64,
     /// A `command` gateway started once for the suite, not once a scenario.
     pub start_once: bool,
+    /// Headers every load request carries, placeholders unfilled.
+    pub request_headers: Vec<(String, String)>,
 }
 
 /// The keys the built-in client pools for its primary, a key a request in turn.
@@ -151,6 +164,7 @@ impl SuiteTarget {
             timeout_s: 5.0,
             rate_per_s: 10.0,
             start_once: false,
+            request_headers: Vec::new(),
         })
     }
 
@@ -210,6 +224,7 @@ fn checked(raw: RawTargetFile, folder: &Path) -> Result<SuiteTarget, Located> {
         }
         None => true,
     } && gateway.contains_key("command");
+    let request_headers = checked_headers(&raw.request_headers, &primary)?;
     Ok(SuiteTarget {
         name: raw.name,
         reach: Reach::Gateway(serde_json::Value::Object(gateway)),
@@ -219,7 +234,38 @@ fn checked(raw: RawTargetFile, folder: &Path) -> Result<SuiteTarget, Located> {
         timeout_s: raw.timeout.0.as_secs_f64(),
         rate_per_s: raw.rate.map_or(5.0, |rate| rate.0),
         start_once,
+        request_headers,
     })
+}
+
+/// The placeholders a request header may name: the request's own and the upstreams'.
+const REQUEST_NAMES: [&str; 4] = ["key", "request_id", "model", "max_tokens"];
+
+/// `request_headers`, each value's placeholders known (an upstream's among `upstreams`, the
+/// request's, `env.NAME`); an unknown one is an error at its value.
+fn checked_headers(
+    headers: &BTreeMap<String, Spanned<String>>,
+    upstreams: &[Upstream],
+) -> Result<Vec<(String, String)>, Located> {
+    let names: Vec<(String, usize)> = upstreams.iter().map(|u| (u.name.clone(), u.keys as usize)).collect();
+    let values = crate::scenario::template::Values::names_for(&names);
+    let known = |name: &str| {
+        REQUEST_NAMES.contains(&name)
+            || (name.starts_with("upstreams.") && values.has(name))
+            || name.strip_prefix("env.").is_some_and(|variable| !variable.is_empty())
+    };
+    let listed: Vec<String> =
+        upstreams.iter().map(|u| format!("upstreams.{}.url, upstreams.{}.key", u.name, u.name)).collect();
+    let listed = format!("{}, {}, env.NAME", REQUEST_NAMES.join(", "), listed.join(", "));
+    headers
+        .iter()
+        .map(|(name, value)| {
+            crate::scenario::template::Template::parse(&value.value, known, &listed).map_err(|error| {
+                Located::at(&value.referenced, format!("`request_headers.{name}`: {}", error.message))
+            })?;
+            Ok((name.clone(), value.value.clone()))
+        })
+        .collect()
 }
 
 /// A command target's `files:` name templates relative to the target file; the scenarios are
@@ -282,6 +328,24 @@ mod tests {
         assert!(!read(GOOD).unwrap().start_once, "a url gateway is already running");
         let error = read(&format!("{command}start: twice\n")).unwrap_err();
         assert!(error.contains("target.yaml:7:") && error.contains("each_scenario"), "{error}");
+    }
+
+    #[test]
+    fn request_headers_name_the_upstreams_and_an_unknown_one_is_refused_at_its_value() {
+        let headers =
+            "request_headers:\n  x-cfg: '{\"h\": \"{{upstreams.a.url}}\", \"k\": \"{{upstreams.b.key}}\"}'\n";
+        let target = read(&format!("{GOOD}{headers}")).unwrap();
+        assert_eq!(
+            target.request_headers,
+            [("x-cfg".to_owned(), r#"{"h": "{{upstreams.a.url}}", "k": "{{upstreams.b.key}}"}"#.to_owned())]
+        );
+        assert!(read(GOOD).unwrap().request_headers.is_empty());
+        let error =
+            read(&format!("{GOOD}{}", headers.replace("upstreams.b.key", "upstreams.c.key"))).unwrap_err();
+        assert!(
+            error.contains("target.yaml:8:10") && error.contains("unknown placeholder `{{upstreams.c.key}}`"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -66,9 +66,12 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
     let aliases =
         super::alias::build_aliases(raw.target.as_ref().map_or(&IndexMap::new(), |t| &t.value.aliases))?;
     super::alias::check_fault_matches(&aliases, &raw.phases.value)?;
+    let upstream_names: Vec<(String, usize)> =
+        upstreams.iter().map(|u| (u.name.clone(), u.keys.len())).collect();
     let context = super::load::RequestContext {
         scenario_dir: file.parent().unwrap_or(Path::new(".")),
         aliases: &aliases,
+        upstreams: &crate::template::Values::names_for(&upstream_names),
     };
     let load = super::load::build_load(&raw.load, &raw.phases.value, &phases, &context)?;
     let phase_names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();

@@ -37,6 +37,7 @@ pub mod template;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod upstream;
+mod upstream_fill;
 pub mod wall_clock;
 mod zone;
 

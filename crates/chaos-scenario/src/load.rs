@@ -31,6 +31,8 @@ pub struct RequestContext<'a> {
     pub scenario_dir: &'a Path,
     /// The target's model aliases: alias → the model the upstream bills.
     pub aliases: &'a BTreeMap<String, String>,
+    /// The upstreams' placeholder names a request's headers and body may use.
+    pub upstreams: &'a crate::template::Values,
 }
 
 /// The load over the built `phases` (whose raw forms are `raw_phases`).
@@ -106,6 +108,7 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         model: &request.model,
         max_tokens: max_tokens.map(TokenCount::most),
         scenario_dir: context.scenario_dir,
+        upstreams: context.upstreams,
     };
     if let (ApiFamily::Gemini, Some(tools)) = (api, &request.tools) {
         let message = "`tools` are sent in OpenAI's, Azure's or Anthropic's format, not yet Gemini's: use another `api`";

@@ -319,7 +319,8 @@ pub struct RawRequest {
     #[schemars(with = "Option<RawTokenCount>")]
     pub input_tokens: Option<Spanned<RawTokenCount>>,
     /// Headers sent on every attempt, values templated: `{{request_id}}`, `{{key}}`,
-    /// `{{model}}`, `{{max_tokens}}`, `{{env.NAME}}`.
+    /// `{{model}}`, `{{max_tokens}}`, `{{env.NAME}}`, and an upstream's `{{upstreams.NAME.url}}`,
+    /// `{{upstreams.NAME.key}}`, `{{upstreams.NAME.keys.I}}` (filled once the interposers listen).
     #[serde(default)]
     #[schemars(with = "Map<String>")]
     pub headers: IndexMap<Spanned<String>, Spanned<String>>,

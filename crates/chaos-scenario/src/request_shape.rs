@@ -5,8 +5,11 @@
 //! Placeholders: `{{request_id}}` (the logical request's correlation id, also sent as
 //! `x-chaos-request-id`), `{{key}}` (the target key this request presents), `{{model}}` (as the
 //! request names it: an alias stays an alias), `{{max_tokens}}`, `{{env.NAME}}` (read once,
-//! when the scenario is checked; a variable that is not set is an error there), and in a body
-//! `{{prompt}}`.
+//! when the scenario is checked; a variable that is not set is an error there),
+//! `{{upstreams.NAME.url}}`, `{{upstreams.NAME.key}}` and `{{upstreams.NAME.keys.I}}` (an
+//! upstream's interposer and its mock's keys, filled once the interposers listen:
+//! [`RequestShape::filled`]; a gateway configured per request, as Portkey is, is told where its
+//! upstreams are this way), and in a body `{{prompt}}`.
 //!
 //! JSON escaping: in a body, every value is written as the inside of a JSON string (`"` as
 //! `\"`, a newline as `\n`, …), so `"content": "{{prompt}}"` is valid JSON for any prompt;
@@ -23,7 +26,7 @@ use super::{
     build::Checked,
     error::Located,
     key_pool::SecretKey,
-    template::{Part, Template},
+    template::{Part, Template, Values},
 };
 
 /// A value only known per request.
@@ -68,12 +71,15 @@ const HARNESS_HEADERS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    /// An environment variable's value (it may be a secret: `Debug` shows only its name).
+    /// An environment variable's value, or an upstream's once filled (it may be a secret:
+    /// `Debug` shows only its name).
     Env {
         name: String,
         value: SecretKey,
     },
     Slot(Slot),
+    /// An upstream's URL or key (`upstreams.NAME.url`), not yet filled: written as nothing.
+    Upstream(String),
 }
 
 /// A header value or body with its per-request values still open.
@@ -137,12 +143,29 @@ impl ShapedText {
                 Piece::Slot(Slot::Key) => value(values.key, out),
                 Piece::Slot(Slot::Model) => value(values.model, out),
                 Piece::Slot(Slot::Prompt) => value(values.prompt, out),
+                Piece::Upstream(_) => {}
             }
         }
     }
 
     fn uses(&self, slot: Slot) -> bool {
         self.pieces.contains(&Piece::Slot(slot))
+    }
+
+    fn names_upstreams(&self) -> bool {
+        self.pieces.iter().any(|piece| matches!(piece, Piece::Upstream(_)))
+    }
+
+    /// The text with each `upstreams.` placeholder that `values` knows filled.
+    fn filled(&self, values: &Values) -> ShapedText {
+        let fill = |piece: &Piece| match piece {
+            Piece::Upstream(name) => match values.get(name) {
+                Some(value) => Piece::Env { name: name.clone(), value: SecretKey::new(value.to_owned()) },
+                None => piece.clone(),
+            },
+            other => other.clone(),
+        };
+        ShapedText { pieces: self.pieces.iter().map(fill).collect() }
     }
 }
 
@@ -152,6 +175,22 @@ pub struct RequestShape {
     pub headers: Vec<(http::HeaderName, ShapedText)>,
     /// Sent instead of the family's body when given.
     pub body: Option<ShapedText>,
+}
+
+impl RequestShape {
+    /// Whether a header or the body names an upstream (`{{upstreams.NAME.url}}`).
+    pub fn names_upstreams(&self) -> bool {
+        self.headers.iter().any(|(_, value)| value.names_upstreams())
+            || self.body.as_ref().is_some_and(ShapedText::names_upstreams)
+    }
+
+    /// The shape with its upstreams' URLs and keys filled from `values`.
+    pub fn filled(&self, values: &Values) -> RequestShape {
+        RequestShape {
+            headers: self.headers.iter().map(|(name, value)| (name.clone(), value.filled(values))).collect(),
+            body: self.body.as_ref().map(|body| body.filled(values)),
+        }
+    }
 }
 
 /// What a request's shape is built from, as written.
@@ -167,6 +206,8 @@ pub struct Checks<'a> {
     /// The request's largest `max_tokens`, if it gives one.
     pub max_tokens: Option<u32>,
     pub scenario_dir: &'a Path,
+    /// The scenario's upstreams' names (`upstreams.NAME.url`, …), each with an empty value.
+    pub upstreams: &'a Values,
 }
 
 /// The shape, or `None` when the request has neither headers nor a body of its own.
@@ -202,7 +243,9 @@ fn header(
             ),
         ));
     }
-    let shaped = shaped(&value.value, HEADER_SLOTS, &|offset, message| inside(value, offset, message))?;
+    let shaped = shaped(&value.value, HEADER_SLOTS, checks.upstreams, &|offset, message| {
+        inside(value, offset, message)
+    })?;
     let mut sample = Vec::new();
     shaped.write_raw(&sample_values(checks), &mut sample);
     if http::HeaderValue::from_bytes(&sample).is_err() {
@@ -230,7 +273,7 @@ fn inline_body(body: &Spanned<serde_json::Value>, checks: &Checks<'_>) -> Checke
         }
         _ => return Err(Located::at(at, "`body` must be a mapping or a string of JSON")),
     };
-    let shaped = shaped(&text, BODY_SLOTS, &|offset, message| {
+    let shaped = shaped(&text, BODY_SLOTS, checks.upstreams, &|offset, message| {
         if shift {
             inside(&Spanned { value: text.clone(), referenced: *at, defined: *at }, offset, message)
         } else {
@@ -255,7 +298,7 @@ fn file_body(file: &Spanned<String>, checks: &Checks<'_>) -> Checked<ShapedText>
     let text = crate::read::read_text(&path)
         .map_err(|error| Located::at(at, format!("the body file `{}` {error}", path.display())))?;
     let shown = path.display().to_string();
-    let shaped = shaped(&text, BODY_SLOTS, &|offset, message| {
+    let shaped = shaped(&text, BODY_SLOTS, checks.upstreams, &|offset, message| {
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -298,21 +341,30 @@ fn sample_values<'a>(checks: &Checks<'a>) -> RequestValues<'a> {
     }
 }
 
-/// Reads `text` into pieces: placeholders known in `slots`, or `env.NAME` read now; `error`
-/// makes the located error for a problem at a byte offset of `text`, with its message.
+/// Reads `text` into pieces: placeholders known in `slots`, an upstream's that `upstreams`
+/// names, or `env.NAME` read now; `error` makes the located error for a problem at a byte offset
+/// of `text`, with its message.
 fn shaped(
     text: &str,
     slots: &[(&str, Slot)],
+    upstreams: &Values,
     error: &dyn Fn(usize, String) -> Located,
 ) -> Checked<ShapedText> {
-    let names: Vec<&str> = slots.iter().map(|(name, _)| *name).chain(["env.NAME"]).collect();
-    let known = |name: &str| slots.iter().any(|(n, _)| *n == name) || env_name(name).is_some();
+    let names: Vec<&str> = slots
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["env.NAME", "upstreams.NAME.url", "upstreams.NAME.key"])
+        .collect();
+    let upstream = |name: &str| name.starts_with("upstreams.") && upstreams.has(name);
+    let known =
+        |name: &str| slots.iter().any(|(n, _)| *n == name) || env_name(name).is_some() || upstream(name);
     let template = Template::parse(text, known, &names.join(", ")).map_err(|e| error(e.offset, e.message))?;
     let pieces = template
         .parts()
         .iter()
         .map(|part| match part {
             Part::Text(text) => Ok(Piece::Text(text.clone())),
+            Part::Name { name, .. } if upstream(name) => Ok(Piece::Upstream(name.clone())),
             Part::Name { name, offset } => match env_name(name) {
                 Some(variable) => std::env::var(variable)
                     .map(|value| Piece::Env { name: variable.to_owned(), value: SecretKey::new(value) })

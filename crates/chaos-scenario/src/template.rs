@@ -6,7 +6,8 @@
 //! the load presents to the target: a gateway's master key), `upstreams.<name>.url`,
 //! `upstreams.<name>.key` (its first key) and `upstreams.<name>.keys.<i>` (each of a mock's
 //! `keys: N`, from 0, for a gateway pooling them). A load request's headers and body are filled per request
-//! (`request_shape`). Spaces inside the braces are allowed; an unknown name or an unclosed `{{`
+//! (`request_shape`), where the `upstreams.` names are filled once the interposers listen
+//! (`upstream_fill`). Spaces inside the braces are allowed; an unknown name or an unclosed `{{`
 //! is an error at its offset.
 
 use std::collections::BTreeMap;
@@ -37,6 +38,16 @@ impl Values {
             values.set_upstream(name, "", &vec![String::new(); (*keys).max(1)]);
         }
         values
+    }
+
+    /// Whether `name` is one of these values' names.
+    pub fn has(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// The value of `name`, when it is one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
     }
 
     pub fn set(&mut self, name: &str, value: impl Into<String>) {

@@ -47,6 +47,8 @@ pub async fn run_shard(
         anyhow::bail!("a load shard drives a `url` or built-in target; a `command` target is not split yet");
     }
     let interposers: Vec<std::net::SocketAddr> = plan.upstreams.iter().map(|u| u.listen).collect();
+    let filled = plan.with_upstreams_filled(&interposers);
+    let plan = filled.as_ref().unwrap_or(plan);
     if let (Target::Builtin(_), Some(upstream)) =
         (&plan.target, plan.upstreams.iter().find(|u| u.listen.port() == 0))
     {

@@ -22,7 +22,7 @@ use crate::{
         key_pool::KeyPool,
         plan::{CommandTarget, KeyUse, Target},
         retry::RetryPolicy,
-        template, Plan,
+        Plan,
     },
 };
 
@@ -99,15 +99,12 @@ async fn start_command(
     folder: &Path,
     allow_remote: bool,
 ) -> anyhow::Result<(Route, TargetProcess)> {
-    let mut values = template::Values::default();
+    let mut values = plan.upstream_values(interposers);
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     values.set("port", port.to_string());
     values.set("dir", folder.display().to_string());
     let target_key = format!("sk-chaos-target-{:032x}", rand::random::<u128>());
     values.set("key", target_key.as_str());
-    for (upstream, addr) in plan.upstreams.iter().zip(interposers) {
-        values.set_upstream(&upstream.name, &format!("http://{addr}"), &upstream.keys);
-    }
     let render = |what: &str, text: &str| {
         values.render(text).map_err(|e| {
             let before = &text[..e.offset.min(text.len())];
