@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::target_file::{Reach, SuiteTarget};
 use crate::{
     results::MIN_EVENTS,
-    scorecard::rubric::{FAULT_PHASE, LATE_PHASE, RECOVERY_PHASE},
+    scorecard::rubric::{BASELINE_PHASE, FAULT_PHASE, LATE_PHASE, RECOVERY_PHASE},
 };
 
 /// How long each phase lasts, seconds of scenario time.
@@ -110,7 +110,8 @@ pub fn scenario(target: &SuiteTarget, timing: Timing, shape: &Shape, rate_scale:
     if let Some(drain) = shape.drain_s {
         let _ = writeln!(out, "  drain: {}s", seconds(drain));
     }
-    let _ = writeln!(out, "phases:\n  - {{ name: baseline, duration: {}s }}", seconds(timing.baseline));
+    let _ =
+        writeln!(out, "phases:\n  - {{ name: {BASELINE_PHASE}, duration: {}s }}", seconds(timing.baseline));
     // Every graded part sends the requests a grade needs.
     let least = least_graded_s(target.rate_per_s);
     let (early, late) = if shape.late_part {

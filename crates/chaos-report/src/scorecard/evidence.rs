@@ -39,6 +39,20 @@ impl GradedRun<'_> {
         }
     }
 
+    /// Why the run says nothing about faults, when its baseline answered none of its requests:
+    /// the target failed before any fault (a stream it cannot relay, say), so a fault could
+    /// neither cut nor stall nor bill anything.
+    pub fn baseline_failed(&self) -> Option<String> {
+        let baseline =
+            self.results.phases.iter().find(|phase| phase.name == super::rubric::BASELINE_PHASE)?;
+        (baseline.logical_requests > 0 && baseline.successes == 0).then(|| {
+            format!(
+                "its baseline answered none of its {} requests: the target failed before any fault",
+                baseline.logical_requests
+            )
+        })
+    }
+
     /// A wall-clock duration in seconds as the scenario's time (× the run's speed).
     pub fn scenario_seconds(&self, wall_s: f64) -> f64 {
         wall_s * self.results.scenario.speed

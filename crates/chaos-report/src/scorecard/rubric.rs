@@ -223,6 +223,8 @@ pub const SCENARIOS: &[&str] = &[
     "key_exhaustion",
 ];
 
+/// The phase before any fault, every scenario's first.
+pub const BASELINE_PHASE: &str = "baseline";
 /// The fault phase every scenario of the suite names so; circuit breaking's later part.
 pub const FAULT_PHASE: &str = "fault";
 pub const LATE_PHASE: &str = "fault-late";
@@ -267,6 +269,7 @@ fn grade_one(dimension: &Dimension, runs: &Runs, context: &Context) -> Dimension
         use crate::results::Verdict;
         matches!(run.results.verdict, Verdict::Invalid | Verdict::Interrupted | Verdict::Halted)
             .then(|| format!("its run's verdict was {:?}", run.results.verdict).to_lowercase())
+            .or_else(|| run.baseline_failed())
     });
     match (unusable, reading.figure) {
         (Some(why), _) | (None, Err(why)) => {
@@ -473,6 +476,7 @@ fn chain_retries(runs: &Runs, context: &Context) -> Reading {
 fn cost(runs: &Runs, _: &Context) -> Reading {
     let worst = runs
         .iter()
+        .filter(|(_, run)| run.baseline_failed().is_none())
         .filter_map(|(id, run)| Some((*id, run.phase(FAULT_PHASE).ok()?.cost_multiplier?)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     match worst {
@@ -647,6 +651,32 @@ mod tests {
 
     const T5: Context =
         Context { timeout_s: 5.0, retries: 2, hops: 2, anthropic_upstream: true, primary_keys: 3 };
+
+    #[test]
+    fn a_run_whose_baseline_answered_nothing_grades_nothing_and_costs_nothing() {
+        let mut broken = run_of(&[(BASELINE_PHASE, 0.0, 100.0), (FAULT_PHASE, 0.0, 100.0)]);
+        broken.phases[0].successes = 0;
+        broken.phases[1].cost_multiplier = Some(0.5);
+        let cut = graded("stream_cut", &broken, &T5);
+        assert_eq!(cut.grade, Grade::Inconclusive, "no stream was ever cut: {}", cut.reason);
+        assert!(cut.reason.contains("baseline answered none of its 100 requests"), "{}", cut.reason);
+        let mut working = run_of(&[(BASELINE_PHASE, 1.0, 100.0), (FAULT_PHASE, 1.0, 100.0)]);
+        working.phases[0].successes = 100;
+        working.phases[1].cost_multiplier = Some(1.3);
+        assert_eq!(graded("stream_cut", &working, &T5).grade, Grade::A);
+        // The cost's worst phase is read from the runs that worked, not the broken one's 0.5.
+        let runs: Runs = [
+            ("stream_cut", GradedRun { results: &broken, primary: "openai", report: "a.html" }),
+            ("brownout", GradedRun { results: &working, primary: "openai", report: "b.html" }),
+        ]
+        .into();
+        let cost = grade_all(&runs, &T5).into_iter().find(|score| score.id == "cost").unwrap();
+        assert_eq!((cost.grade, cost.figure), (Grade::C, Some(1.3)), "{}", cost.reason);
+        let only_broken: Runs =
+            [("stream_cut", GradedRun { results: &broken, primary: "openai", report: "a.html" })].into();
+        let cost = grade_all(&only_broken, &T5).into_iter().find(|score| score.id == "cost").unwrap();
+        assert_eq!(cost.grade, Grade::Inconclusive, "{}", cost.reason);
+    }
 
     #[test]
     fn a_529_that_is_not_retried_answers_half_and_fails_one_retried_as_configured_is_an_a() {
