@@ -212,6 +212,6 @@ OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ROUNDS=$ROUNDS RATE=$RATE CONN
   RATE_SECS=$RATE_SECS SAT_SECS=$SAT_SECS STREAM_TOKENS=$STREAM_TOKENS ELAPSED=$elapsed \
   CLK_TCK=$(getconf CLK_TCK) UPTIME_BEFORE="$uptime_before" UPTIME_AFTER="$uptime_after" \
   OHA_VERSION=$(oha --version | awk '{print $2}') HAPROXY_VERSION=$haproxy_version NGINX_VERSION=$nginx_version \
-  CHAOS_VERSION="$("$CHAOS" --version)" COMMIT=$(git -C "$repo" rev-parse --short HEAD) \
+  CHAOS_VERSION="$("$CHAOS" --version)" COMMIT=$(git -C "$repo" describe --always --dirty) \
   CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" NPROC=$(nproc) \
   python3 "$repo/benches/peers_report.py" | tee "$OUT/table.md"

@@ -77,7 +77,7 @@ def series(path, request, figure):
     values = []
     for r in rounds:
         mode = "rate" if figure in ("p50", "p99", "added_p50", "added_p99") else "sat"
-        mine, direct = runs[(path, request, mode, r)], runs[("direct", request, mode, r)]
+        mine, direct = runs.get((path, request, mode, r)), runs.get(("direct", request, mode, r))
         if mine is None or (figure.startswith(("added", "ratio")) and direct is None):
             continue
         if figure.startswith("added_"):
@@ -94,7 +94,7 @@ def paired(a, b, request, figure, combine):
     values = []
     for r in rounds:
         mode = "rate" if figure in ("p50", "p99") else "sat"
-        x, y = runs[(a, request, mode, r)], runs[(b, request, mode, r)]
+        x, y = runs.get((a, request, mode, r)), runs.get((b, request, mode, r))
         if x is not None and y is not None:
             values.append(combine(x[figure], y[figure]))
     return values
@@ -185,7 +185,7 @@ print(goal("POST saturated throughput ≥ 0.67× direct", [("chaos", "post")], s
            lambda v: v >= 0.67, ratio))
 
 print()
-print(f"chaos {env['CHAOS_VERSION']} at {env['COMMIT']}; oha {env['OHA_VERSION']}; {env['NPROC']} CPUs ({env['CPU_MODEL']}); "
+print(f"{env['CHAOS_VERSION']} at {env['COMMIT']}; oha {env['OHA_VERSION']}; {env['NPROC']} CPUs ({env['CPU_MODEL']}); "
       f"measuring took {env['ELAPSED']} s.")
 print(f"load before: {env['UPTIME_BEFORE'].strip()}")
 print(f"load after:  {env['UPTIME_AFTER'].strip()}")
