@@ -172,6 +172,11 @@ run_oha() {
     { echo "oha exited $?" >"$OUT/$name.failed"; log "  $name: oha failed, see $OUT/$name.err"; }
 }
 
+# CPU ticks of PATH's process so far; stops the bench if that process has exited.
+ticks_of() {
+  cpu_ticks "${pid_of[$1]}" 2>/dev/null || { log "the $1 process (${pid_of[$1]}) has exited; its log is in $OUT"; exit 1; }
+}
+
 # ---- measurement -------------------------------------------------------------------------
 hold_bench_lock
 log "warming up every path ..."
@@ -194,9 +199,9 @@ for round in $(seq "$ROUNDS"); do
       for p in "${order[@]}"; do
         name=$p-$request-$mode-$round
         log "round $round/$ROUNDS: $request $mode $p"
-        before=$(cpu_ticks "${pid_of[$p]}")
+        before=$(ticks_of "$p")
         run_oha "$name" "${url[$p]}" "$request" "$mode"
-        echo $(($(cpu_ticks "${pid_of[$p]}") - before)) >"$OUT/$name.ticks"
+        echo $(($(ticks_of "$p") - before)) >"$OUT/$name.ticks"
       done
     done
   done
