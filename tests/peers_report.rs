@@ -17,9 +17,12 @@ fn oha_json(p50_us: f64, rps: f64, statuses: &[(&str, u64)]) -> String {
     )
 }
 
-/// Writes two rounds of POST runs for the paths, each path's (p50 µs, saturated req/s, statuses
-/// of its saturated run), and runs the report over them; its exit code and output.
-fn report(dir: &Path, runs: &[(&str, f64, f64, &[(&str, u64)])]) -> (i32, String) {
+/// A path's name, p50 µs, saturated req/s and the statuses its saturated runs answered.
+type PathFigures<'a> = (&'a str, f64, f64, &'a [(&'a str, u64)]);
+
+/// Writes two rounds of POST runs for the paths and runs the report over them; its exit code
+/// and output.
+fn report(dir: &Path, runs: &[PathFigures]) -> (i32, String) {
     for (path, p50, rps, statuses) in runs {
         for round in 1..=2 {
             // Round 2 is 10 % slower everywhere: a paired figure does not move.
