@@ -65,17 +65,12 @@ command -v python3 >/dev/null || { log "python3 is needed to read oha's JSON"; e
 ensure_chaos
 
 # ---- processes ---------------------------------------------------------------------------
-"$CHAOS" mock --openai 127.0.0.1:0 >"$OUT/mock.out" 2>&1 &
-mock_pid=$!; pids+=("$mock_pid")
-direct=$(wait_for "$OUT/mock.out" 'http://127\.0\.0\.1:[0-9]+')
-
-"$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$direct" >"$OUT/proxy.out" 2>&1 &
-proxy_pid=$!; pids+=("$proxy_pid")
-chaos_url=$(wait_for "$OUT/proxy.out" 'http://127\.0\.0\.1:[0-9]+')
-
-"$CHAOS" proxy --listen 127.0.0.1:0 --upstream "$direct" --bare-relay >"$OUT/relay.out" 2>&1 &
-relay_pid=$!; pids+=("$relay_pid")
-relay_url=$(wait_for "$OUT/relay.out" 'http://127\.0\.0\.1:[0-9]+')
+start_mock
+mock_pid=$MOCK_PID direct=$MOCK_URL
+start_chaos_proxy proxy "$direct"
+proxy_pid=$SERVER_PID chaos_url=$SERVER_URL
+start_chaos_proxy relay "$direct" --bare-relay
+relay_pid=$SERVER_PID relay_url=$SERVER_URL
 
 paths=(direct chaos relay)
 declare -A url=([direct]=$direct [chaos]=$chaos_url [relay]=$relay_url)

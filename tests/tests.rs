@@ -38,6 +38,7 @@ mod merge;
 mod mocks;
 mod ops;
 mod passthrough;
+mod peers_report;
 mod proxy_command;
 mod rate_limit_fault;
 mod remote_upstream;

@@ -1,0 +1,202 @@
+"""The table of benches/peers.sh, in Markdown for BENCHMARKS.md, from the oha JSON it left in OUT.
+
+Per request (POST, stream) and path: the median over the rounds and the range (min–max) of the
+added p50/p99 at the fixed rate (path − direct, paired by round), the saturated throughput ÷
+direct (paired by round) and the proxy's CPU µs per answered request over the saturated runs;
+then the goals of issue 31, met or not. Exits 2 when a row is invalid (an oha run failed, or
+answered anything but 2xx, or, on the 1 % path, anything but 2xx and 503, or had errors).
+Reads its settings from the environment benches/peers.sh sets.
+"""
+
+import json
+import os
+import statistics
+
+env = os.environ
+out = env["OUT"]
+paths = env["PATHS"].split()
+requests = env["REQUESTS"].split()
+rounds = range(1, int(env["ROUNDS"]) + 1)
+ticks_per_s = float(env["CLK_TCK"])
+
+LABEL = {
+    "direct": "direct → mock",
+    "relay": "`chaos proxy --bare-relay` (floor)",
+    "chaos": "`chaos proxy`, no fault",
+    "never": "`chaos proxy`, fault chain at 0 %",
+    "fault1": "`chaos proxy`, 503 at 1 %",
+    "haproxy": f"HAProxy {env['HAPROXY_VERSION']} `mode http`",
+    "nginx": f"nginx {env['NGINX_VERSION']} `proxy_pass`, keepalive",
+}
+REQUEST_LABEL = {"post": "POST /v1/chat/completions", "stream": f"streamed chat completion ({env['STREAM_TOKENS']} tokens, SSE)"}
+# The statuses a path's runs may answer with: the 1 % path's injected 503s are expected.
+ALLOWED = {"fault1": {"503"}}
+
+problems = {}  # (path, request) → what made the row invalid
+warnings = []
+
+
+def load(path, request, mode, rnd):
+    """One run's figures, or None when it failed; notes what makes its row invalid."""
+    name = f"{path}-{request}-{mode}-{rnd}"
+    failed = os.path.join(out, f"{name}.failed")
+    if os.path.exists(failed):
+        problems.setdefault((path, request), []).append(f"{name}: {open(failed).read().strip()}")
+        return None
+    try:
+        data = json.load(open(os.path.join(out, f"{name}.json")))
+    except (OSError, ValueError) as error:
+        problems.setdefault((path, request), []).append(f"{name}: no JSON ({error})")
+        return None
+    status = {str(k): v for k, v in data.get("statusCodeDistribution", {}).items()}
+    errors = data.get("errorDistribution", {})
+    unexpected = {k: v for k, v in status.items() if not k.startswith("2") and k not in ALLOWED.get(path, set())}
+    if unexpected or errors or not status:
+        problems.setdefault((path, request), []).append(f"{name}: statuses {status}, errors {errors}")
+    answered = sum(status.values())
+    rps = data["summary"]["requestsPerSec"]
+    if mode == "rate" and rps < 0.95 * float(env["RATE"]):
+        warnings.append(f"{name}: {rps:.0f} req/s, short of the {env['RATE']} req/s asked (the path could not keep up)")
+    ticks = float(open(os.path.join(out, f"{name}.ticks")).read())
+    lat = data["latencyPercentiles"]
+    return {
+        "p50": (lat["p50"] or 0) * 1e6,
+        "p99": (lat["p99"] or 0) * 1e6,
+        "rps": rps,
+        "answered": answered,
+        "injected": status.get("503", 0) if path in ALLOWED else 0,
+        "cpu_us": ticks / ticks_per_s * 1e6 / answered if answered else float("nan"),
+    }
+
+
+runs = {(p, q, m, r): load(p, q, m, r) for p in paths for q in requests for m in ("rate", "sat") for r in rounds}
+
+
+def series(path, request, figure):
+    """The figure per round, None where a run failed: absolute, or paired against direct."""
+    values = []
+    for r in rounds:
+        mode = "rate" if figure in ("p50", "p99", "added_p50", "added_p99") else "sat"
+        mine, direct = runs.get((path, request, mode, r)), runs.get(("direct", request, mode, r))
+        if mine is None or (figure.startswith(("added", "ratio")) and direct is None):
+            continue
+        if figure.startswith("added_"):
+            values.append(mine[figure[6:]] - direct[figure[6:]])
+        elif figure == "ratio":
+            values.append(mine["rps"] / direct["rps"])
+        else:
+            values.append(mine[figure])
+    return values
+
+
+def paired(a, b, request, figure, combine):
+    """combine(a's figure, b's figure) per round, for the rounds where both ran."""
+    values = []
+    for r in rounds:
+        mode = "rate" if figure in ("p50", "p99") else "sat"
+        x, y = runs.get((a, request, mode, r)), runs.get((b, request, mode, r))
+        if x is not None and y is not None:
+            values.append(combine(x[figure], y[figure]))
+    return values
+
+
+def cell(values, fmt):
+    """The median, and the range when there is more than one round."""
+    if not values:
+        return "—"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt(med)
+    return f"{fmt(med)} ({fmt(min(values))}…{fmt(max(values))})"
+
+
+us = lambda v: f"{v:.0f}"
+signed = lambda v: f"{v:+.0f}"
+ratio = lambda v: f"{v:.2f}×"
+kilo = lambda v: f"{v / 1000:.1f}k"
+cpu = lambda v: f"{v:.1f}"
+
+print()
+print(
+    f"Median (min…max) of {len(rounds)} interleaved round(s); latency µs at {env['RATE']} req/s open model "
+    f"(oha `-q {env['RATE']} --latency-correction -c {env['CONNS']}`, {env['RATE_SECS']} s), added = path − direct in "
+    f"the same round; saturated: oha `-c {env['CONNS']}`, no rate limit, {env['SAT_SECS']} s; CPU = the proxy "
+    f"process's utime+stime over the saturated run ÷ requests answered (direct: the mock's)."
+)
+for request in requests:
+    print()
+    print(f"### {REQUEST_LABEL[request]}")
+    print()
+    print("| path | p50 µs | added p50 µs | added p99 µs | saturated req/s | ÷ direct | CPU µs/req (sat.) | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for p in paths:
+        note = []
+        if (p, request) in problems:
+            note.append("**INVALID**")
+        if p in ALLOWED:
+            done = [v for k, v in runs.items() if k[0] == p and k[1] == request and v]
+            answered = sum(v["answered"] for v in done)
+            injected = sum(v["injected"] for v in done)
+            if answered:
+                note.append(f"503s injected: {injected} of {answered} ({injected / answered:.2%})")
+        direct = p == "direct"
+        print(
+            f"| {LABEL[p]} | {cell(series(p, request, 'p50'), us)} | "
+            f"{'—' if direct else cell(series(p, request, 'added_p50'), signed)} | "
+            f"{'—' if direct else cell(series(p, request, 'added_p99'), signed)} | "
+            f"{cell(series(p, request, 'rps'), kilo)} | {'—' if direct else cell(series(p, request, 'ratio'), ratio)} | "
+            f"{cell(series(p, request, 'cpu_us'), cpu)} | {'; '.join(note)} |"
+        )
+
+# ---- the goals of issue 31 -----------------------------------------------------------------
+
+
+def goal(text, needs, values, ok, fmt):
+    """One goal: met when the median of the per-round figures is ok; not measured when a path it
+    needs is missing or invalid."""
+    missing = [f"{p} {q}" for p, q in needs if p not in paths or q not in requests or (p, q) in problems]
+    if missing or not values:
+        return f"- {text}: **not measured** ({', '.join(missing) or 'no rounds'} missing or invalid)"
+    med = statistics.median(values)
+    hits = sum(1 for v in values if ok(v))
+    verdict = "**met**" if ok(med) else "**not met**"
+    return f"- {text}: {verdict}, {fmt(med)} (rounds: {', '.join(fmt(v) for v in values)}; met in {hits} of {len(values)})"
+
+
+print()
+print("Goals of issue 31 (the median of the per-round figures decides):")
+print()
+print(goal("stream saturated throughput ≥ HAProxy's (chaos ÷ HAProxy ≥ 1)",
+           [("chaos", "stream"), ("haproxy", "stream")],
+           paired("chaos", "haproxy", "stream", "rps", lambda a, b: a / b), lambda v: v >= 1, ratio))
+print(goal("stream added p50 ≤ HAProxy's + 10 µs (chaos − HAProxy)",
+           [("chaos", "stream"), ("haproxy", "stream")],
+           paired("chaos", "haproxy", "stream", "p50", lambda a, b: a - b), lambda v: v <= 10, signed))
+for request in requests:
+    kind = "POST" if request == "post" else "stream"
+    print(goal(f"{kind}, 503 at 1 % firing: saturated throughput ≥ 0.95× no fault",
+               [("chaos", request), ("fault1", request)],
+               paired("fault1", "chaos", request, "rps", lambda a, b: a / b), lambda v: v >= 0.95, ratio))
+    print(goal(f"{kind}, 503 at 1 % firing: added p50 within +10 µs of no fault",
+               [("chaos", request), ("fault1", request)],
+               paired("fault1", "chaos", request, "p50", lambda a, b: a - b), lambda v: v <= 10, signed))
+print(goal("POST added p50 ≤ +58 µs", [("chaos", "post")], series("chaos", "post", "added_p50"), lambda v: v <= 58, signed))
+print(goal("POST saturated throughput ≥ 0.67× direct", [("chaos", "post")], series("chaos", "post", "ratio"),
+           lambda v: v >= 0.67, ratio))
+
+print()
+print(f"{env['CHAOS_VERSION']} at {env['COMMIT']}; oha {env['OHA_VERSION']}; {env['NPROC']} CPUs ({env['CPU_MODEL']}); "
+      f"measuring took {env['ELAPSED']} s.")
+print(f"load before: {env['UPTIME_BEFORE'].strip()}")
+print(f"load after:  {env['UPTIME_AFTER'].strip()}")
+print(f"raw oha JSON: {out}")
+for line in warnings:
+    print(f"warning: {line}")
+if problems:
+    print()
+    print("INVALID rows (an oha run failed, or answered what it should not, or had errors):")
+    for (p, q), lines in problems.items():
+        for line in lines:
+            print(f"- {p} {q}: {line}")
+    raise SystemExit(2)
+print("Every run: 2xx only (the 1 % path: 2xx and its injected 503s), no errors.")

@@ -1,0 +1,117 @@
+//! The table of `benches/peers.sh` (`benches/peers_report.py`) from made-up oha JSON, so the
+//! peer benchmark's verdicts are checked in CI without oha, HAProxy or nginx: figures paired by
+//! round, the 1 % path's injected 503s counted and allowed, any other non-2xx marking its row
+//! invalid (exit 2), and the issue's goals met or not from the medians.
+
+use std::{path::Path, process::Command};
+
+/// One oha run as `oha --output-format json` writes it (the fields the report reads).
+fn oha_json(p50_us: f64, rps: f64, statuses: &[(&str, u64)]) -> String {
+    let statuses: Vec<String> = statuses.iter().map(|(code, n)| format!("\"{code}\": {n}")).collect();
+    format!(
+        r#"{{"summary": {{"requestsPerSec": {rps}}}, "latencyPercentiles": {{"p50": {}, "p99": {}}},
+            "statusCodeDistribution": {{{}}}, "errorDistribution": {{}}}}"#,
+        p50_us / 1e6,
+        p50_us * 2.0 / 1e6,
+        statuses.join(", ")
+    )
+}
+
+/// A path's name, p50 µs, saturated req/s and the statuses its saturated runs answered.
+type PathFigures<'a> = (&'a str, f64, f64, &'a [(&'a str, u64)]);
+
+/// Writes two rounds of POST runs for the paths and runs the report over them; its exit code
+/// and output.
+fn report(dir: &Path, runs: &[PathFigures]) -> (i32, String) {
+    for (path, p50, rps, statuses) in runs {
+        for round in 1..=2 {
+            // Round 2 is 10 % slower everywhere: a paired figure does not move.
+            let slower = if round == 2 { 1.1 } else { 1.0 };
+            let rate = oha_json(p50 * slower, 2000.0, &[("200", 16_000)]);
+            let sat = oha_json(p50 * slower, rps / slower, statuses);
+            std::fs::write(dir.join(format!("{path}-post-rate-{round}.json")), rate).unwrap();
+            std::fs::write(dir.join(format!("{path}-post-sat-{round}.json")), sat).unwrap();
+            // 1 s of CPU at 100 ticks a second over each run.
+            for mode in ["rate", "sat"] {
+                std::fs::write(dir.join(format!("{path}-post-{mode}-{round}.ticks")), "100").unwrap();
+            }
+        }
+    }
+    let paths: Vec<&str> = runs.iter().map(|run| run.0).collect();
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers_report.py"))
+        .env("OUT", dir)
+        .env("PATHS", paths.join(" "))
+        .env("REQUESTS", "post")
+        .envs([("ROUNDS", "2"), ("RATE", "2000"), ("CONNS", "50"), ("RATE_SECS", "8"), ("SAT_SECS", "8")])
+        .envs([("STREAM_TOKENS", "8"), ("ELAPSED", "1"), ("CLK_TCK", "100"), ("UPTIME_BEFORE", "-")])
+        .envs([
+            ("UPTIME_AFTER", "-"),
+            ("OHA_VERSION", "1"),
+            ("HAPROXY_VERSION", "2.6"),
+            ("NGINX_VERSION", "1.22"),
+        ])
+        .envs([("CHAOS_VERSION", "chaos 0"), ("COMMIT", "abc"), ("CPU_MODEL", "cpu"), ("NPROC", "2")])
+        .output()
+        .expect("python3 runs (Debian: apt-get install python3)");
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_peer_table_pairs_rounds_counts_injected_503s_and_judges_the_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = report(
+        dir.path(),
+        &[
+            ("direct", 100.0, 20_000.0, &[("200", 160_000)]),
+            ("chaos", 150.0, 14_000.0, &[("200", 112_000)]),
+            ("fault1", 170.0, 13_000.0, &[("200", 103_000), ("503", 1_000)]),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    // Paired by round: +50 and +55 µs, median +52 (rounded from 52.5); 0.70× both rounds.
+    assert!(text.contains("| `chaos proxy`, no fault | 158 (150…165) | +52 (+50…+55) |"), "{text}");
+    assert!(text.contains("| 0.70× (0.70×…0.70×) |"), "{text}");
+    // 1 s of CPU over 112,000 answers per round.
+    assert!(text.contains("| 8.9 (8.9…8.9) |"), "{text}");
+    // The 1 % path's 503s: counted over every run of the row (2 × 16,000 + 2 × 104,000 answers).
+    assert!(text.contains("503s injected: 2000 of 240000 (0.83%)"), "{text}");
+    assert!(text.contains("- POST added p50 ≤ +58 µs: **met**, +52"), "{text}");
+    assert!(text.contains("- POST saturated throughput ≥ 0.67× direct: **met**, 0.70×"), "{text}");
+    // 13,000 ÷ 14,000 = 0.93×: not within 0.95× of no fault; +20 µs: not within +10 µs.
+    assert!(
+        text.contains("- POST, 503 at 1 % firing: saturated throughput ≥ 0.95× no fault: **not met**, 0.93×"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- POST, 503 at 1 % firing: added p50 within +10 µs of no fault: **not met**, +21"),
+        "{text}"
+    );
+    // No HAProxy row and no stream: those goals are not measured, never met.
+    assert!(
+        text.contains("- stream saturated throughput ≥ HAProxy's (chaos ÷ HAProxy ≥ 1): **not measured**"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_peer_row_with_an_answer_that_is_not_2xx_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, text) = report(
+        dir.path(),
+        &[
+            ("direct", 100.0, 20_000.0, &[("200", 160_000)]),
+            // A 503 where no fault injects one: the proxy failed under saturation.
+            ("haproxy", 130.0, 15_000.0, &[("200", 119_000), ("503", 1_000)]),
+        ],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("| HAProxy 2.6 `mode http` |"), "{text}");
+    assert!(text.contains("**INVALID**"), "{text}");
+    assert!(
+        text.contains("- haproxy post: haproxy-post-sat-1: statuses {'200': 119000, '503': 1000}"),
+        "{text}"
+    );
+}
