@@ -43,11 +43,12 @@ pub async fn relay(
     let mut data: SmallVec<[Range<usize>; 4]> = SmallVec::new();
     loop {
         let (taken, ended) = body.take(&link.read, |range| data.push(range)).map_err(|_| Broken::Upstream)?;
-        let sent = link.read.split_to(taken).freeze();
-        let mut out = head.split_off(0).chain(&sent[..]);
+        let sent = &link.read[..taken];
+        let mut out = head.split_off(0).chain(sent);
         io.write_all_buf(&mut out).await.map_err(|_| Broken::Target)?;
-        watch.read(&sent, &data);
+        watch.read(sent, &data);
         data.clear();
+        link.read.advance(taken);
         if ended {
             // What the target's next request waits for tells whether the kept connection's
             // readiness is current when it goes ([`crate::net::http1::Readiness`]).
