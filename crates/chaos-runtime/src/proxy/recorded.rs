@@ -114,7 +114,8 @@ impl AnswerWatch {
 
     /// Body bytes on their way back.
     pub fn data(&mut self, data: &[u8]) {
-        self.read(data, &[0..data.len()]);
+        let whole = 0..data.len();
+        self.read(data, std::slice::from_ref(&whole));
     }
 
     /// The body data of one read on its way back: the `pieces` of `bytes` (a chunked body's
