@@ -29,7 +29,7 @@ use crate::{
     load::observe::{observe_raw, Observation},
     metrics::RunClock,
     mock::TIMING_PATH,
-    net::http1::{ask, Origin},
+    net::http1::{ask, Origin, Readiness},
     wire::ApiFamily,
 };
 
@@ -180,7 +180,7 @@ fn stream_request(host: &str, tokens: u32) -> Bytes {
 /// answer came.
 async fn stream(origin: &Origin, request: &[u8]) -> Option<Observation> {
     let mut connection = None;
-    let head = ask(origin, &mut connection, request, false, false).await?;
+    let head = ask(origin, &mut connection, request, false, false, Readiness::Unseen).await?;
     let connection = connection.as_mut()?;
     let (observation, _) =
         observe_raw(connection, &head, ApiFamily::OpenAi, true, RunClock::start_now()).await;

@@ -13,6 +13,7 @@ mod json_top;
 pub mod openai;
 pub mod retry_after;
 pub mod sse;
+pub mod sse_scan;
 pub mod sse_split;
 pub mod stream_split;
 pub mod tokens;

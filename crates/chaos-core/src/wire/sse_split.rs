@@ -23,7 +23,7 @@ impl SseSplitter {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Bytes> {
         self.pending.extend_from_slice(bytes);
         let mut events = Vec::new();
-        while let Some(offset) = self.pending[self.scanned..].iter().position(|b| *b == b'\n') {
+        while let Some(offset) = memchr::memchr(b'\n', &self.pending[self.scanned..]) {
             let newline = self.scanned + offset;
             let line = &self.pending[self.line_start..newline];
             let empty = line.is_empty() || line == b"\r";
@@ -96,19 +96,31 @@ impl<'a> SseEvent<'a> {
 
     /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`, the
     /// terminal events of OpenAI's Responses API, and Bedrock's `messageStop` (its `metadata`,
-    /// with the usage, follows it).
+    /// with the usage, follows it). What [`SseEvent::is_done`] and [`SseEvent::name`] would
+    /// say, in one pass over the event's lines (asked of every event a stream carries).
     pub fn is_terminator(&self) -> bool {
-        self.is_done()
-            || matches!(
-                self.name(),
-                Some(
-                    b"message_stop"
-                        | b"response.completed"
-                        | b"response.incomplete"
-                        | b"response.failed"
-                        | b"messageStop"
-                )
-            )
+        if let Some(frame) = self.frame() {
+            return frame.payload == b"[DONE]"
+                || frame.event_type().is_some_and(|t| is_terminal_name(t.as_bytes()));
+        }
+        let mut named = false;
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', self.bytes).chain([self.bytes.len()]) {
+            let line = &self.bytes[start..end];
+            start = end + 1;
+            if let Some(data) = line.strip_prefix(b"data:") {
+                if data.trim_ascii() == b"[DONE]" {
+                    return true;
+                }
+            } else if let Some(name) = line.strip_prefix(b"event:").filter(|_| !named) {
+                // Only the first `event:` line names the event.
+                named = true;
+                if is_terminal_name(name.trim_ascii()) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Whether the event carries a fragment of a tool call's arguments: an OpenAI chunk whose
@@ -153,8 +165,22 @@ impl<'a> SseEvent<'a> {
     }
 }
 
+/// The names of the events that end a stream.
+fn is_terminal_name(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"message_stop"
+            | b"response.completed"
+            | b"response.incomplete"
+            | b"response.failed"
+            | b"messageStop"
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const STREAM: &[u8] =
@@ -205,6 +231,58 @@ mod tests {
             !event(b"data: {\"content\":\"data: [DONE]\"}\n\n").is_terminator(),
             "inside JSON is not the end"
         );
+    }
+
+    /// `is_terminator` as it reads: the event is done, or its name is a terminal one.
+    fn terminator_by_definition(event: &SseEvent<'_>) -> bool {
+        event.is_done() || event.name().is_some_and(is_terminal_name)
+    }
+
+    #[test]
+    fn the_terminator_is_found_on_any_line_and_only_the_first_event_line_names() {
+        let event = |bytes: &'static [u8]| SseEvent { index: 0, bytes, tool_argument: None };
+        assert!(event(b"id: 9\r\ndata:  [DONE] \r\n\r\n").is_terminator());
+        assert!(event(b"data: {}\ndata: [DONE]").is_terminator(), "the last line, unended");
+        assert!(event(b"event: message_stop").is_terminator());
+        assert!(!event(b"event: ping\nevent: message_stop\n\n").is_terminator(), "named ping");
+        assert!(!event(b": data: [DONE]\n\n").is_terminator(), "a comment");
+        assert!(!event(b"data: [DONE]x\n\n").is_terminator());
+        assert!(!event(b"").is_terminator());
+    }
+
+    const FIELDS: &[&[u8]] = &[b"data:", b"event:", b": ", b"id:", b""];
+    const VALUES: &[&[u8]] = &[
+        b"[DONE]",
+        b" [DONE] ",
+        b"message_stop",
+        b" messageStop",
+        b"response.failed\r",
+        b"ping",
+        b"{}",
+        b"",
+    ];
+    const ENDS: &[&[u8]] = &[b"\n", b"\r\n", b""];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The one-pass check says what `is_done` and `name` say, for lines made of the pieces
+        /// that matter.
+        #[test]
+        fn the_terminator_check_agrees_with_its_definition(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(FIELDS),
+                    proptest::sample::select(VALUES),
+                    proptest::sample::select(ENDS),
+                ),
+                0..6,
+            ),
+        ) {
+            let bytes: Vec<u8> = lines.iter().flat_map(|(a, b, c)| [*a, *b, *c].concat()).collect();
+            let event = SseEvent { index: 0, bytes: &bytes, tool_argument: None };
+            prop_assert_eq!(event.is_terminator(), terminator_by_definition(&event));
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! A streamed answer split into whole events by what its content type says it is: SSE
 //! (`text/event-stream`, [`SseSplitter`]) or AWS event-stream frames
 //! (`application/vnd.amazon.eventstream`, Bedrock's; [`FrameSplitter`]). What the stream
-//! faults, the meter and the load's reader count as "an event" either way.
+//! faults, the meter and the load's reader count as "an event" either way. [`EventScanner`]
+//! finds the same events for a reader that only looks at them (the interposer's record): SSE
+//! events in place, without copying them out.
 
 use bytes::Bytes;
 
-use super::{eventstream, eventstream::FrameSplitter, sse_split::SseSplitter};
+use super::{eventstream, eventstream::FrameSplitter, sse_scan::SseScanner, sse_split::SseSplitter};
 
 /// Splits one stream into its events.
 #[derive(Debug)]
@@ -31,11 +33,16 @@ pub fn content_type(headers: &http::HeaderMap) -> &str {
     headers.get(http::header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default()
 }
 
+/// Whether a content type says AWS event-stream frames (else a stream is taken for SSE).
+fn is_frames(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case(eventstream::CONTENT_TYPE)
+}
+
 impl EventSplitter {
     /// The splitter for a body of `content_type`: frames for an AWS event stream, else SSE.
     pub fn for_content_type(content_type: &str) -> Self {
-        let media = content_type.split(';').next().unwrap_or_default().trim();
-        match media.eq_ignore_ascii_case(eventstream::CONTENT_TYPE) {
+        match is_frames(content_type) {
             true => EventSplitter::Frames(FrameSplitter::default()),
             false => EventSplitter::default(),
         }
@@ -54,6 +61,37 @@ impl EventSplitter {
         match self {
             EventSplitter::Sse(splitter) => splitter.finish(),
             EventSplitter::Frames(splitter) => splitter.finish(),
+        }
+    }
+}
+
+/// Finds one stream's events and shows each to a reader, as [`EventSplitter`] splits them.
+#[derive(Debug)]
+pub enum EventScanner {
+    Sse(SseScanner),
+    Frames(FrameSplitter),
+}
+
+impl Default for EventScanner {
+    fn default() -> Self {
+        EventScanner::Sse(SseScanner::default())
+    }
+}
+
+impl EventScanner {
+    /// The scanner for a body of `content_type`: frames for an AWS event stream, else SSE.
+    pub fn for_content_type(content_type: &str) -> Self {
+        match is_frames(content_type) {
+            true => EventScanner::Frames(FrameSplitter::default()),
+            false => EventScanner::Sse(SseScanner::default()),
+        }
+    }
+
+    /// Scans the next bytes, handing each event they complete to `each`.
+    pub fn scan(&mut self, bytes: &[u8], mut each: impl FnMut(&[u8])) {
+        match self {
+            EventScanner::Sse(scanner) => scanner.scan(bytes, each),
+            EventScanner::Frames(splitter) => splitter.push(bytes).iter().for_each(|frame| each(frame)),
         }
     }
 }
@@ -84,6 +122,10 @@ mod tests {
         let stream = [one.clone(), two.clone()].concat();
         let mut splitter = EventSplitter::for_content_type(eventstream::CONTENT_TYPE);
         let frames: Vec<Bytes> = stream.chunks(3).flat_map(|c| splitter.push(c)).collect();
-        assert_eq!(frames, [one, two]);
+        assert_eq!(frames, [one.clone(), two.clone()]);
+        let mut scanner = EventScanner::for_content_type(eventstream::CONTENT_TYPE);
+        let mut scanned = Vec::new();
+        stream.chunks(3).for_each(|c| scanner.scan(c, |frame| scanned.push(frame.to_vec())));
+        assert_eq!(scanned, [one.to_vec(), two.to_vec()]);
     }
 }

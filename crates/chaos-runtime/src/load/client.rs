@@ -33,7 +33,7 @@ use super::{
 };
 use crate::{
     metrics::{AnswerTiming, Outcome, RunClock},
-    net::http1::{ask, KeptConnections, Origin},
+    net::http1::{ask, KeptConnections, Origin, Readiness},
     proxy::{CALL_HEADER, CORRELATION_HEADER, RETRY_COUNT_HEADER},
     scenario::request_mix::RequestEndpoint,
     scenario::{
@@ -356,7 +356,7 @@ impl LoadClient {
         let mut connection = connections.take();
         // A POST is not idempotent: one that went out is never sent again here (the retry
         // policy decides, as an SDK's would).
-        let asked = ask(connections.origin(), &mut connection, &request, false, false);
+        let asked = ask(connections.origin(), &mut connection, &request, false, false, Readiness::Unseen);
         let mut parts = match tokio::time::timeout_at(deadline, asked).await {
             Err(_) => return failed(Outcome::Timeout),
             Ok(None) => return failed(Outcome::ConnectionError),

@@ -1,6 +1,7 @@
 //! An accepted connection that a handler can abort: closed at once without an answer, or
 //! reset (the socket is closed with `SO_LINGER` 0, so the peer gets a TCP RST). Its reads are
-//! watched for the header-read and idle timeouts ([`super::watchdog`]).
+//! watched for the header-read and idle timeouts ([`super::watchdog`]), and it tells whether a
+//! read has had to wait since it was last asked ([`AbortableStream::take_waited`]).
 
 use std::{
     io,
@@ -44,13 +45,29 @@ impl std::error::Error for Abort {}
 pub struct AbortableStream {
     inner: Watched<TcpStream>,
     reset: Arc<AtomicBool>,
+    /// Whether a read found nothing there (and its task waited on the runtime) since
+    /// [`AbortableStream::take_waited`] was last asked.
+    waited: bool,
 }
 
 impl AbortableStream {
     /// The stream, and the switch that makes its close a reset.
     pub fn new(inner: TcpStream, watchdog: Arc<Watchdog>) -> (Self, Arc<AtomicBool>) {
         let reset = Arc::new(AtomicBool::new(false));
-        (AbortableStream { inner: Watched::new(inner, watchdog), reset: Arc::clone(&reset) }, reset)
+        let stream = AbortableStream {
+            inner: Watched::new(inner, watchdog),
+            reset: Arc::clone(&reset),
+            waited: false,
+        };
+        (stream, reset)
+    }
+
+    /// Whether a read has had to wait since the last time this was asked. A read that waited
+    /// and then got bytes was woken by the runtime's reactor, which looked at every socket's
+    /// events as it did: the readiness cached for another socket (a kept upstream connection)
+    /// shows what came on it before then.
+    pub fn take_waited(&mut self) -> bool {
+        std::mem::take(&mut self.waited)
     }
 
     /// The connection's watchdog, to tell it when a request is in flight.
@@ -74,7 +91,10 @@ impl Drop for AbortableStream {
 
 impl AsyncRead for AbortableStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.waited |= read.is_pending();
+        read
     }
 }
 

@@ -89,10 +89,11 @@ impl AttemptGuard {
         }
     }
 
-    /// `bytes` of body went back `after` the attempt arrived.
-    pub fn body_bytes(&mut self, bytes: usize, after: Duration) {
+    /// `bytes` of body went back now, the attempt having arrived at `arrived`; the clock is
+    /// read for the first bytes only.
+    pub fn body_bytes(&mut self, bytes: usize, arrived: tokio::time::Instant) {
         if let Some(record) = self.record.as_mut() {
-            record.answer.first_byte.get_or_insert(after);
+            record.answer.first_byte.get_or_insert_with(|| arrived.elapsed());
             record.answer.bytes += bytes as u64;
         }
     }

@@ -9,8 +9,6 @@
 //! found by their `event:` line; of a Bedrock stream only the `metadata` frame; of a Gemini
 //! answer its `usageMetadata`, and each event of its stream (each carries the usage so far).
 
-use bytes::Bytes;
-
 use crate::{
     metrics::TokenUsage,
     wire::{
@@ -44,7 +42,8 @@ enum Tally {
     OpenAiStream {
         data_events: u64,
         first_has_content: Option<bool>,
-        last: Option<Bytes>,
+        /// The last chunk so far (its buffer reused from one chunk to the next).
+        last: Vec<u8>,
         leading: u64,
     },
     /// Anthropic's named events, or Bedrock's frames: content events counted, usage read from
@@ -73,7 +72,7 @@ impl UsageMeter {
             (true, ApiFamily::OpenAi | ApiFamily::Azure) => Tally::OpenAiStream {
                 data_events: 0,
                 first_has_content: None,
-                last: None,
+                last: Vec::new(),
                 leading: u64::from(family == ApiFamily::Azure),
             },
             (true, ApiFamily::Anthropic) => Tally::NamedStream {
@@ -109,14 +108,15 @@ impl UsageMeter {
     /// One whole event of a stream, other than its terminator; returns whether it carries
     /// generated content (an OpenAI chunk after the first is taken to, as the tally does: the
     /// first is the role's, and content follows it).
-    pub fn event(&mut self, event: &Bytes) -> bool {
+    pub fn event(&mut self, event: &[u8]) -> bool {
         let view = SseEvent { index: 0, bytes: event, tool_argument: None };
         match &mut self.body {
             Tally::Json { .. } => false,
             Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 *data_events += 1;
                 let first = *first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
-                *last = Some(event.clone());
+                last.clear();
+                last.extend_from_slice(event);
                 *data_events > 1 + *leading || first
             }
             Tally::NamedStream { reported, content_events, classify } => match classify(&view) {
@@ -148,7 +148,7 @@ impl UsageMeter {
 
     /// An event after the stream's terminator: only a usage report counts (Bedrock's `metadata`
     /// comes after its `messageStop`); content there was never part of the answer.
-    pub fn trailer(&mut self, event: &Bytes) {
+    pub fn trailer(&mut self, event: &[u8]) {
         let view = SseEvent { index: 0, bytes: event, tool_argument: None };
         if let Tally::NamedStream { reported, classify, .. } = &mut self.body {
             if let AnthropicEvent::Usage(report) = classify(&view) {
@@ -169,9 +169,8 @@ impl UsageMeter {
                 None => (ReportedUsage::default(), 0),
             },
             Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
-                let last = last
-                    .as_ref()
-                    .map(|bytes| usage::openai_chunk(&SseEvent { index: 0, bytes, tool_argument: None }));
+                let last = (*data_events > 0)
+                    .then(|| usage::openai_chunk(&SseEvent { index: 0, bytes: last, tool_argument: None }));
                 let last_has_content = last.as_ref().is_some_and(|facts| facts.has_content);
                 // Chunks between the first and the last are content; the first (the role) and the
                 // last (the finish, an error) count only if they carry content.
@@ -275,7 +274,7 @@ mod tests {
             );
         }
         let mut meter = UsageMeter::new(ApiFamily::Azure, true, None);
-        let contents: Vec<bool> = azure.iter().map(|event| meter.event(&Bytes::from(*event))).collect();
+        let contents: Vec<bool> = azure.iter().map(|event| meter.event(event.as_bytes())).collect();
         assert_eq!(
             contents,
             [false, false, true, true, true, true, true],
@@ -329,7 +328,7 @@ mod tests {
     #[test]
     fn events_and_bytes_of_the_wrong_kind_are_ignored() {
         let mut json = UsageMeter::new(ApiFamily::OpenAi, false, None);
-        json.event(&Bytes::from_static(OPENAI_STREAM[1].as_bytes()));
+        json.event(OPENAI_STREAM[1].as_bytes());
         assert_eq!(json.usage(), None, "nothing kept: not JSON");
         let mut events = UsageMeter::new(ApiFamily::OpenAi, true, Some(5));
         events.bytes(b"{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}");

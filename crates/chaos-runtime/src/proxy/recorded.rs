@@ -5,8 +5,13 @@
 //! successful answer also passes a [`UsageMeter`], so the attempt is billed for what it got. The
 //! record is written when the body ends or is dropped, so a stream the target abandons is
 //! recorded as incomplete, and billed.
+//!
+//! Cheap on the way through, since every event of every stream passes here: the events are
+//! found where they lie in each read ([`EventScanner`]), the record is noted once a read, and
+//! the clock read for the first byte and the first token only.
 
 use std::{
+    ops::Range,
     pin::Pin,
     task::{ready, Context, Poll},
     time::SystemTime,
@@ -24,7 +29,7 @@ use crate::{
     wire::{
         retry_after::server_wait,
         sse_split::SseEvent,
-        stream_split::{self, EventSplitter},
+        stream_split::{self, EventScanner},
         ApiFamily,
     },
 };
@@ -53,8 +58,8 @@ impl<B> RecordedBody<B> {
 pub struct AnswerWatch {
     guard: AttemptGuard,
     arrived: Instant,
-    /// Splits an event stream into events to look for its terminator; `None` for other bodies.
-    events: Option<EventSplitter>,
+    /// Finds an event stream's events, to look for its terminator; `None` for other bodies.
+    events: Option<EventScanner>,
     terminated: bool,
     /// Bills the attempt from the answer; `None` when the guard already knows (nothing billed).
     meter: Option<UsageMeter>,
@@ -62,7 +67,7 @@ pub struct AnswerWatch {
 
 impl AnswerWatch {
     pub fn new(guard: AttemptGuard, arrived: Instant, event_stream: bool) -> Self {
-        let events = event_stream.then(EventSplitter::default);
+        let events = event_stream.then(EventScanner::default);
         AnswerWatch { guard, arrived, events, terminated: false, meter: None }
     }
 
@@ -78,7 +83,7 @@ impl AnswerWatch {
         guard.head(arrived.elapsed());
         let mut watch = AnswerWatch::new(guard, arrived, false);
         let content_type = stream_split::content_type(headers);
-        watch.events = event_stream.then(|| EventSplitter::for_content_type(content_type));
+        watch.events = event_stream.then(|| EventScanner::for_content_type(content_type));
         watch
     }
 
@@ -110,30 +115,42 @@ impl AnswerWatch {
 
     /// Body bytes on their way back.
     pub fn data(&mut self, data: &[u8]) {
-        self.guard.body_bytes(data.len(), self.arrived.elapsed());
-        if let Some(meter) = self.meter.as_mut() {
-            meter.bytes(data);
+        let whole = 0..data.len();
+        self.read(data, std::slice::from_ref(&whole));
+    }
+
+    /// The body data of one read on its way back: the `pieces` of `bytes` (a chunked body's
+    /// read interleaves chunk sizes with its data), noted as one.
+    pub fn read(&mut self, bytes: &[u8], pieces: &[Range<usize>]) {
+        if pieces.is_empty() {
+            return;
+        }
+        let AnswerWatch { guard, arrived, events, terminated, meter } = self;
+        guard.body_bytes(pieces.iter().map(Range::len).sum(), *arrived);
+        if let Some(meter) = meter.as_mut() {
+            pieces.iter().for_each(|piece| meter.bytes(&bytes[piece.clone()]));
         }
         // Past the terminator only a meter still reads, and only a usage report (Bedrock's
         // `metadata` follows its `messageStop`).
-        let Some(splitter) = self.events.as_mut().filter(|_| !self.terminated || self.meter.is_some()) else {
+        let Some(events) = events.as_mut().filter(|_| !*terminated || meter.is_some()) else {
             return;
         };
-        for event in splitter.push(data) {
-            let meter = self.meter.as_mut();
-            if self.terminated {
-                if let Some(meter) = meter {
-                    meter.trailer(&event);
+        for piece in pieces {
+            events.scan(&bytes[piece.clone()], |event| {
+                if *terminated {
+                    if let Some(meter) = meter.as_mut() {
+                        meter.trailer(event);
+                    }
+                } else if (SseEvent { index: 0, bytes: event, tool_argument: None }).is_terminator() {
+                    *terminated = true;
+                } else if let Some(meter) = meter.as_mut() {
+                    if meter.event(event) {
+                        guard.first_token(*arrived);
+                    }
+                    // A Gemini stream has no terminator: its last event, the finish, ends it.
+                    *terminated = meter.finished();
                 }
-            } else if (SseEvent { index: 0, bytes: &event, tool_argument: None }).is_terminator() {
-                self.terminated = true;
-            } else if let Some(meter) = meter {
-                if meter.event(&event) {
-                    self.guard.first_token(self.arrived);
-                }
-                // A Gemini stream has no terminator: its last event, the finish, ends it.
-                self.terminated = meter.finished();
-            }
+            });
         }
     }
 
@@ -263,6 +280,18 @@ mod tests {
     /// A 200 stream of `family` in `content_type`, `frames` (whole, then fed in 7-byte chunks) as
     /// the interposer watches it, metered with a prompt estimate of 40 tokens.
     async fn upstream_stream(family: ApiFamily, content_type: &str, frames: &[Bytes]) -> AttemptRecord {
+        stream_record(family, content_type, |watch| {
+            frames.concat().chunks(7).for_each(|chunk| watch.data(chunk))
+        })
+    }
+
+    /// The record of a 200 stream of `family` in `content_type`, its bytes shown to the watch
+    /// by `feed`, metered with a prompt estimate of 40 tokens.
+    fn stream_record(
+        family: ApiFamily,
+        content_type: &str,
+        feed: impl FnOnce(&mut AnswerWatch),
+    ) -> AttemptRecord {
         let recorder = Recorder::new();
         let guard = AttemptGuard::new(
             AttemptRecord::arrived(0, 0, None, Duration::ZERO, Vec::new()),
@@ -272,9 +301,7 @@ mod tests {
         headers.insert(http::header::CONTENT_TYPE, content_type.parse().unwrap());
         let answer = (StatusCode::OK, &headers);
         let mut watch = AnswerWatch::upstream_answer(guard, Instant::now(), answer, family, Some(40));
-        for chunk in frames.concat().chunks(7) {
-            watch.data(chunk);
-        }
+        feed(&mut watch);
         watch.ended(true);
         drop(watch);
         recorder.snapshot().attempts.remove(0)
@@ -282,6 +309,50 @@ mod tests {
 
     async fn bedrock_answer(frames: &[Bytes]) -> AttemptRecord {
         upstream_stream(ApiFamily::Bedrock, crate::wire::eventstream::CONTENT_TYPE, frames).await
+    }
+
+    /// An OpenAI stream's record, its bytes shown to the watch by `feed`.
+    fn openai_stream_record(feed: impl FnOnce(&mut AnswerWatch)) -> AttemptRecord {
+        stream_record(ApiFamily::OpenAi, "text/event-stream", feed)
+    }
+
+    #[tokio::test]
+    async fn the_chunks_of_one_read_noted_at_once_give_the_record_they_give_one_by_one() {
+        let events: [&[u8]; 5] = [
+            b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\r\n\r\n",
+            b": keep-alive\n\n",
+            b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":1}}\n\n",
+            b"data: [DONE]\n\n",
+        ];
+        let stream = events.concat();
+        let by_byte = openai_stream_record(|watch| stream.chunks(1).for_each(|byte| watch.data(byte)));
+        // The stream in two reads of chunked framing, cut inside an event: sizes between the data.
+        let (first, second) = stream.split_at(70);
+        let read = |data: &[u8], pieces: usize| {
+            let mut bytes = Vec::new();
+            let mut ranges = Vec::new();
+            for piece in data.chunks(data.len().div_ceil(pieces)) {
+                bytes.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                ranges.push(bytes.len()..bytes.len() + piece.len());
+                bytes.extend_from_slice(piece);
+                bytes.extend_from_slice(b"\r\n");
+            }
+            (bytes, ranges)
+        };
+        let by_read = openai_stream_record(|watch| {
+            for (bytes, ranges) in [read(first, 3), read(second, 4)] {
+                watch.read(&bytes, &ranges);
+            }
+        });
+        assert_eq!(by_read.answer.bytes, stream.len() as u64);
+        assert_eq!(by_read.answer.completed, Some(true));
+        assert_eq!(by_read.usage, Some(crate::metrics::TokenUsage { input: 7, output: 1, estimated: false }));
+        assert!(by_read.answer.first_token.is_some() && by_read.answer.first_byte.is_some());
+        assert_eq!(
+            (by_read.answer.bytes, by_read.answer.completed, by_read.usage),
+            (by_byte.answer.bytes, by_byte.answer.completed, by_byte.usage)
+        );
     }
 
     #[tokio::test]

@@ -3,8 +3,15 @@
 //! fit for another (the interposer's upstream connection, one per connection from the target;
 //! the load generator's connections, one per request in flight). A request is written while the
 //! answer's head is read, since an upstream may answer before reading it all.
+//!
+//! A kept connection is checked before a request goes on it ([`Readiness`]): from the readiness
+//! the runtime caches when that is known to be current, else by asking the socket (a
+//! non-blocking `MSG_PEEK`, one syscall a request).
 
-use std::io;
+use std::{
+    io,
+    task::{Context, Waker},
+};
 
 use bytes::BytesMut;
 use tokio::{
@@ -65,6 +72,30 @@ impl RawConnection {
     }
 }
 
+/// What is known, when a request is to go on a kept connection, of the readiness the runtime
+/// caches for its socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// The runtime may not have looked at the socket's events since its last answer ended (an
+    /// end that came since would not show): the socket itself is asked.
+    Unseen,
+    /// The runtime's reactor has looked at every socket's events since the connection's last
+    /// answer ended (the caller's task has waited on it since, for another socket): an end, or
+    /// any byte, that came before then shows in the cached readiness, with no syscall. One that
+    /// comes after is as if it had come just after the check.
+    Current,
+}
+
+impl Readiness {
+    /// `Current` if the caller's task has waited on the reactor since the last answer ended.
+    pub fn current_if(waited: bool) -> Self {
+        match waited {
+            true => Readiness::Current,
+            false => Readiness::Unseen,
+        }
+    }
+}
+
 /// Why no answer's head came back.
 enum NoAnswer {
     /// The request did not all go out: the upstream cannot have acted on it.
@@ -83,10 +114,14 @@ impl RawConnection {
     }
 
     /// Whether a kept connection still looks open and quiet: nothing has come on it since the
-    /// last answer (an upstream's idle timeout shows as its end, or as a 408 before it). Asked of
-    /// the socket itself (a non-blocking peek), not of the runtime's readiness, which may not
-    /// have seen the end yet.
-    fn is_quiet(&self) -> bool {
+    /// last answer (an upstream's idle timeout shows as its end, or as a 408 before it). Asked
+    /// of the runtime's cached readiness when it is `Current` and says nothing came; else (or
+    /// to tell a stale readiness from bytes really there) of the socket, with a non-blocking peek.
+    fn is_quiet(&self, readiness: Readiness) -> bool {
+        let mut nothing_waits = Context::from_waker(Waker::noop());
+        if readiness == Readiness::Current && self.stream.poll_read_ready(&mut nothing_waits).is_pending() {
+            return true;
+        }
         let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
         matches!(socket2::SockRef::from(&self.stream).peek(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
     }
@@ -181,17 +216,19 @@ async fn read_head<S: AsyncRead + Unpin>(
 }
 
 /// Sends `request` over the kept upstream connection (or a new one) and reads the answer's
-/// head. A kept connection that is no longer quiet is replaced before use. One that turns out
-/// closed anyway is replaced once if the request did not all go out, or went out but is
-/// idempotent (RFC 9112 §9.3.1.1): a POST the upstream may have acted on is not sent twice.
+/// head. A kept connection that is no longer quiet is replaced before use (checked as
+/// `readiness` allows). One that turns out closed anyway is replaced once if the request did
+/// not all go out, or went out but is idempotent (RFC 9112 §9.3.1.1): a POST the upstream may
+/// have acted on is not sent twice.
 pub async fn ask(
     origin: &Origin,
     upstream: &mut Option<RawConnection>,
     request: &[u8],
     idempotent: bool,
     to_head: bool,
+    readiness: Readiness,
 ) -> Option<ResponseHead> {
-    if upstream.as_ref().is_some_and(|link| !link.is_quiet()) {
+    if upstream.as_ref().is_some_and(|link| !link.is_quiet(readiness)) {
         *upstream = None;
     }
     let mut reused = upstream.is_some();
@@ -211,5 +248,65 @@ pub async fn ask(
         }
         *upstream = None;
         reused = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A connection to a fresh local listener, and the listener's end of it.
+    async fn connected() -> (RawConnection, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let origin = Origin { host: "127.0.0.1".into(), port: listener.local_addr().expect("addr").port() };
+        let (link, accepted) = tokio::join!(RawConnection::connect(&origin), listener.accept());
+        (link.expect("connect"), accepted.expect("accept").0)
+    }
+
+    /// Lets the reactor look at the sockets' events (as waiting for the target's next request does).
+    async fn reactor_turn() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    #[tokio::test]
+    async fn an_open_quiet_connection_is_quiet_by_either_check() {
+        let (link, _peer) = connected().await;
+        reactor_turn().await;
+        assert!(link.is_quiet(Readiness::Current));
+        assert!(link.is_quiet(Readiness::Unseen));
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_upstream_closed_is_not_quiet_by_either_check() {
+        let (link, peer) = connected().await;
+        drop(peer);
+        reactor_turn().await;
+        assert!(!link.is_quiet(Readiness::Current), "the end shows in the cached readiness");
+        assert!(!link.is_quiet(Readiness::Unseen));
+    }
+
+    #[tokio::test]
+    async fn bytes_the_upstream_sent_unasked_make_a_connection_not_quiet() {
+        let (link, mut peer) = connected().await;
+        peer.write_all(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n").await.expect("write");
+        reactor_turn().await;
+        assert!(!link.is_quiet(Readiness::Current));
+        assert!(!link.is_quiet(Readiness::Unseen));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_end_the_reactor_has_not_seen_yet_is_found_by_asking_the_socket() {
+        let (link, peer) = connected().await;
+        reactor_turn().await;
+        drop(peer);
+        // No await since: the reactor has not looked, so only the socket knows (why a caller
+        // that cannot say the reactor looked since the last answer asks with `Unseen`).
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(link.is_quiet(Readiness::Current), "the cached readiness has not seen the end");
+        assert!(!link.is_quiet(Readiness::Unseen));
     }
 }

@@ -13,7 +13,7 @@ mod response;
 
 pub use body::BodyProgress;
 pub use chunked::{ChunkError, ChunkedTracker};
-pub use client::{ask, fill, KeptConnections, Origin, RawConnection, READ_SIZE};
+pub use client::{ask, fill, KeptConnections, Origin, RawConnection, Readiness, READ_SIZE};
 pub use request::{request, RequestHead};
 pub use response::{rechunked, response, Framing, ResponseHead};
 

@@ -39,7 +39,7 @@ use crate::{
     fault::FaultAction,
     metrics::AttemptOutcome,
     net::{
-        http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, RequestHead, READ_SIZE},
+        http1::{self, ask, fill, Framing, Origin, Parse, RawConnection, Readiness, RequestHead, READ_SIZE},
         AbortableStream, Front, InFlight, MAX_BODY_BYTES,
     },
     wire::ApiFamily,
@@ -183,8 +183,10 @@ async fn exchange(
     };
     let to_head = head.method == http::Method::HEAD;
     let idempotent = head.method.is_idempotent();
-    let Some(mut answer) = target.unless_gone(ask(origin, upstream, &request, idempotent, to_head)).await
-    else {
+    // Waiting for this request, the task waited on the reactor since the last answer ended.
+    let readiness = Readiness::current_if(target.io.take_waited());
+    let asked = ask(origin, upstream, &request, idempotent, to_head, readiness);
+    let Some(mut answer) = target.unless_gone(asked).await else {
         // No one to answer: the record says cancelled, as on hyper's path.
         *upstream = None;
         return false;

@@ -1,7 +1,8 @@
 //! Relaying an answer from the upstream connection to the target as bytes: the head and the
 //! body bytes already read in one write, then the rest as it comes, until the body's framing
 //! says it has ended. Each read's body data is shown to the attempt's [`AnswerWatch`] once it
-//! has been written: the target never waits for the record (timings, SSE events, `usage`).
+//! has been written, in one call however many chunks it holds: the target never waits for the
+//! record (timings, SSE events, `usage`).
 
 use std::ops::Range;
 
@@ -42,13 +43,16 @@ pub async fn relay(
     let mut data: SmallVec<[Range<usize>; 4]> = SmallVec::new();
     loop {
         let (taken, ended) = body.take(&link.read, |range| data.push(range)).map_err(|_| Broken::Upstream)?;
-        let sent = link.read.split_to(taken).freeze();
-        let mut out = head.split_off(0).chain(sent.clone());
+        let sent = &link.read[..taken];
+        let mut out = head.split_off(0).chain(sent);
         io.write_all_buf(&mut out).await.map_err(|_| Broken::Target)?;
-        for range in data.drain(..) {
-            watch.data(&sent[range]);
-        }
+        watch.read(sent, &data);
+        data.clear();
+        link.read.advance(taken);
         if ended {
+            // What the target's next request waits for tells whether the kept connection's
+            // readiness is current when it goes ([`crate::net::http1::Readiness`]).
+            io.take_waited();
             return Ok(());
         }
         match fill(&mut link.stream, &mut link.read).await {
