@@ -55,7 +55,6 @@ pub fn build(raw: RawScenario, file: &Path, allow_remote: bool) -> Checked<Plan>
         super::remote::check_allowed(upstream, allow_remote)?;
     }
     keyed_for_the_builtin_client(&target, &upstreams, &raw)?;
-    spoken_by_the_builtin_client(&target, &upstreams, &raw)?;
     let written: Vec<_> = raw.upstreams.value.values().map(|upstream| upstream.listen.as_ref()).collect();
     for (upstream, listen) in
         upstreams.iter_mut().zip(super::listen::listen_addresses(&written, allow_remote)?)
@@ -144,28 +143,6 @@ fn keyed_for_the_builtin_client(target: &Target, upstreams: &[Upstream], raw: &R
                 format!(
                     "the built-in client has no key for upstream `{}`: add `key_env: NAME`, the environment \
                      variable holding the provider's key",
-                    upstream.name
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The built-in client speaks OpenAI's and Anthropic's APIs; a Bedrock upstream is reached by a
-/// `command` or `url` target (boto3, a gateway) instead.
-fn spoken_by_the_builtin_client(target: &Target, upstreams: &[Upstream], raw: &RawScenario) -> Checked<()> {
-    let Target::Builtin(builtin) = target else { return Ok(()) };
-    for index in &builtin.chain {
-        let upstream = &upstreams[*index];
-        let Some((name, written)) = raw.upstreams.value.get_index(*index) else { continue };
-        if upstream.family == crate::wire::ApiFamily::Bedrock {
-            let at = written.mock.as_ref().map_or(&name.referenced, |mock| &mock.referenced);
-            return Err(Located::at(
-                at,
-                format!(
-                    "the built-in client does not speak Bedrock: reach upstream `{}` through a `command` or \
-                     `url` target (boto3, a gateway), or leave it out of the built-in client's chain",
                     upstream.name
                 ),
             ));

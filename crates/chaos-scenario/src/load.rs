@@ -110,8 +110,11 @@ fn request_kind(raw: &Spanned<RawRequest>, context: &RequestContext<'_>) -> Chec
         scenario_dir: context.scenario_dir,
         upstreams: context.upstreams,
     };
-    if let (ApiFamily::Gemini, Some(tools)) = (api, &request.tools) {
-        let message = "`tools` are sent in OpenAI's, Azure's or Anthropic's format, not yet Gemini's: use another `api`";
+    if let (ApiFamily::Gemini | ApiFamily::Bedrock, Some(tools)) = (api, &request.tools) {
+        let message = format!(
+            "`tools` are sent in OpenAI's, Azure's or Anthropic's format, not yet {}'s: use another `api`",
+            if api == ApiFamily::Gemini { "Gemini" } else { "Bedrock" }
+        );
         return Err(Located::at(&tools.referenced, message));
     }
     let (endpoint, input_tokens) = super::load_endpoint::endpoint_of(request, api)?;

@@ -35,17 +35,17 @@ pub fn render_call(
     step: u32,
 ) -> Rendered {
     let rendered = body::render(family, spec, prompt, id, key);
-    let Some(agent) = spec.agent.filter(|_| family != ApiFamily::Gemini) else {
-        // Gemini's tools are not sent (a scenario cannot ask for them in `api: gemini`; a fallback
-        // to a Gemini upstream asks it for text).
+    let Some(agent) = spec.agent.filter(|_| !matches!(family, ApiFamily::Gemini | ApiFamily::Bedrock)) else {
+        // Gemini's and Bedrock's tools are not sent (a fallback to such an upstream asks it for
+        // text).
         return rendered;
     };
     let Ok(mut request) = serde_json::from_slice::<Value>(&rendered.body) else { return rendered };
     let description = "A tool of the chaos harness's agent task.";
-    // Below, Gemini shares Anthropic's arms only for the matches to be whole: it returned above.
+    // Below, Gemini and Bedrock share other arms only for the matches to be whole: they returned
+    // above.
     let tools: Vec<Value> = (0..agent.tools)
         .map(|index| match family {
-            // Bedrock as OpenAI: the plan never sends the load there (see `body::path`).
             ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => {
                 json!({ "type": "function", "function": {
                 "name": tool_name(index), "description": description, "parameters": parameters() } })

@@ -20,8 +20,7 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u32 = 1024;
 
 /// The request path of each family's generation endpoint, where it is fixed (see
-/// [`model_path`] for the families whose path names the model). The plan never sends the load
-/// to a Bedrock upstream (the scenario's check refuses it), so Bedrock is written as OpenAI is.
+/// [`model_path`] for the families whose path names the model: Azure, Gemini, Bedrock).
 pub fn path(family: ApiFamily) -> &'static str {
     match family {
         ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Gemini | ApiFamily::Bedrock => {
@@ -34,8 +33,9 @@ pub fn path(family: ApiFamily) -> &'static str {
 /// The path of `spec` in a family whose path names the model: Azure's
 /// `/openai/deployments/{deployment}/chat/completions?api-version=…` (or `…/embeddings…`), the
 /// model's name its deployment's; Gemini's `/v1beta/models/{model}:generateContent` (or
-/// `:streamGenerateContent?alt=sse`); the model percent-encoded. `None` where the path is fixed
-/// ([`path`]).
+/// `:streamGenerateContent?alt=sse`); Bedrock's `/model/{modelId}/converse` (or
+/// `…/converse-stream`), as boto3 writes it; the model percent-encoded. `None` where the path is
+/// fixed ([`path`]).
 pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
     let model = percent_encoded(&spec.model);
     match family {
@@ -51,7 +51,9 @@ pub fn model_path(family: ApiFamily, spec: &RequestSpec) -> Option<String> {
             Some(format!("/v1beta/models/{model}:streamGenerateContent?alt=sse"))
         }
         ApiFamily::Gemini => Some(format!("/v1beta/models/{model}:generateContent")),
-        ApiFamily::OpenAi | ApiFamily::Anthropic | ApiFamily::Bedrock => None,
+        ApiFamily::Bedrock if spec.stream => Some(format!("/model/{model}/converse-stream")),
+        ApiFamily::Bedrock => Some(format!("/model/{model}/converse")),
+        ApiFamily::OpenAi | ApiFamily::Anthropic => None,
     }
 }
 
@@ -81,8 +83,10 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
         return super::embeddings_body::body(spec, inputs, prompt, id);
     }
     let content = prompt_of(spec, prompt);
-    if family == ApiFamily::Gemini {
-        return super::gemini_body::body(content, spec.max_tokens);
+    match family {
+        ApiFamily::Gemini => return super::gemini_body::body(content, spec.max_tokens),
+        ApiFamily::Bedrock => return super::bedrock_body::body(content, spec.max_tokens),
+        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Anthropic => {}
     }
     let chars = content.len();
     let model = &*spec.model;
@@ -95,7 +99,7 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
     written.extend_from_slice(b"}],");
     let mut number = itoa::Buffer::new();
     match family {
-        ApiFamily::OpenAi | ApiFamily::Azure | ApiFamily::Bedrock => {
+        ApiFamily::OpenAi | ApiFamily::Azure => {
             written.extend_from_slice(b"\"user\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.push(b'"');
@@ -107,8 +111,8 @@ pub fn body(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64) -> Byt
                 written.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
             }
         }
-        // (A Gemini body was written above, in its own shape.)
-        ApiFamily::Anthropic | ApiFamily::Gemini => {
+        // (Gemini's and Bedrock's bodies were written above, in their own shapes.)
+        ApiFamily::Anthropic | ApiFamily::Gemini | ApiFamily::Bedrock => {
             written.extend_from_slice(b"\"metadata\":{\"user_id\":\"chaos-");
             written.extend_from_slice(number.format(id).as_bytes());
             written.extend_from_slice(b"\"},\"max_tokens\":");
@@ -167,6 +171,24 @@ pub fn render(family: ApiFamily, spec: &RequestSpec, prompt: &str, id: u64, key:
     Rendered { body, headers }
 }
 
+/// A body of one user turn of one text block, `turn` opening it up to the text's value, and
+/// `{limit}N}` after the turn when the request sets an output limit `N` (Gemini's and Bedrock's
+/// shapes: [`super::gemini_body`], [`super::bedrock_body`]).
+pub(super) fn one_text_turn(turn: &[u8], limit: &[u8], prompt: &str, max_tokens: Option<u32>) -> Bytes {
+    let mut written = Vec::with_capacity(prompt.len() + 96);
+    written.extend_from_slice(turn);
+    json_string(&mut written, prompt);
+    written.extend_from_slice(b"}]}]");
+    if let Some(max) = max_tokens {
+        written.push(b',');
+        written.extend_from_slice(limit);
+        written.extend_from_slice(itoa::Buffer::new().format(max).as_bytes());
+        written.push(b'}');
+    }
+    written.push(b'}');
+    Bytes::from(written)
+}
+
 /// Writes `text` as a JSON string: copied as it is when none of its characters needs an escape
 /// (a quote, a backslash or a control character), escaped by serde_json otherwise.
 pub(super) fn json_string(out: &mut Vec<u8>, text: &str) {
@@ -199,7 +221,7 @@ const BODY_OVERHEAD: usize = 192;
 /// request). Both values are marked sensitive.
 #[derive(Clone)]
 pub struct Credentials {
-    /// `authorization: Bearer <key>` (OpenAI).
+    /// `authorization: Bearer <key>` (OpenAI; Bedrock, whose API keys go as `Bearer`).
     bearer: http::HeaderValue,
     /// `x-api-key: <key>` (Anthropic), `api-key: <key>` (Azure), `x-goog-api-key: <key>` (Gemini).
     key: http::HeaderValue,
@@ -311,6 +333,24 @@ mod tests {
             let content = sent["messages"][0]["content"].as_str().unwrap();
             assert!(content.len() > 300 && prompt.starts_with(content), "{content:?}");
             assert_eq!(sent["stream"], true);
+        }
+    }
+
+    #[test]
+    fn a_bedrock_request_names_its_model_in_the_path_as_boto3_does_and_reads_back() {
+        let model = "anthropic.claude-3-haiku-20240307-v1:0";
+        for (stream, operation) in [(true, "converse-stream"), (false, "converse")] {
+            let spec = RequestSpec { model: Arc::from(model), ..spec(stream, Some(9)) };
+            let path = model_path(ApiFamily::Bedrock, &spec).expect("Bedrock's path names the model");
+            assert_eq!(path, format!("/model/anthropic.claude-3-haiku-20240307-v1%3A0/{operation}"));
+            let read = crate::wire::bedrock::converse_path(&path).expect("the mock's reading");
+            assert_eq!((read.model.as_str(), read.stream), (model, stream));
+            let sent: serde_json::Value =
+                serde_json::from_slice(&body(ApiFamily::Bedrock, &spec, &tokens::prompt_text(1000), 7))
+                    .unwrap();
+            assert_eq!(sent["inferenceConfig"]["maxTokens"], 9);
+            assert!(sent["messages"][0]["content"][0]["text"].as_str().is_some_and(|t| t.len() > 300));
+            assert!(sent.get("model").is_none() && sent.get("stream").is_none(), "both are in the path");
         }
     }
 

@@ -550,6 +550,8 @@ mod tests {
                 "/gateway/openai/deployments/m/embeddings?api-version=2024-10-21",
                 vec![("api-key", "sk-k")],
             ),
+            // A Bedrock API key goes as `Bearer`, as boto3 sends `AWS_BEARER_TOKEN_BEDROCK`.
+            (ApiFamily::Bedrock, chat, "/gateway/model/m/converse", vec![("authorization", "Bearer sk-k")]),
         ] {
             let endpoint = Endpoints::new(&route(family)).expect("a route");
             let spec = RequestSpec {

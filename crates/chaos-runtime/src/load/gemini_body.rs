@@ -6,21 +6,10 @@
 
 use bytes::Bytes;
 
-use super::body::json_string;
-
 /// The body asking for `prompt`, with `max_tokens` as its output limit.
 pub fn body(prompt: &str, max_tokens: Option<u32>) -> Bytes {
-    let mut written = Vec::with_capacity(prompt.len() + 96);
-    written.extend_from_slice(b"{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":");
-    json_string(&mut written, prompt);
-    written.extend_from_slice(b"}]}]");
-    if let Some(max) = max_tokens {
-        written.extend_from_slice(b",\"generationConfig\":{\"maxOutputTokens\":");
-        written.extend_from_slice(itoa::Buffer::new().format(max).as_bytes());
-        written.push(b'}');
-    }
-    written.push(b'}');
-    Bytes::from(written)
+    let turn = b"{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":";
+    super::body::one_text_turn(turn, b"\"generationConfig\":{\"maxOutputTokens\":", prompt, max_tokens)
 }
 
 #[cfg(test)]

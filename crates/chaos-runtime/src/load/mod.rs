@@ -14,6 +14,7 @@
 //! is exactly what coordinated omission would hide. Service time counts from the actual send.
 
 pub mod agent;
+mod bedrock_body;
 pub mod body;
 pub mod client;
 mod embeddings_body;

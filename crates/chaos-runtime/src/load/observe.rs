@@ -14,7 +14,8 @@ use crate::{
     net::http1::{fill, BodyProgress, RawConnection, ResponseHead},
     wire::{
         gemini,
-        sse_split::{SseEvent, SseSplitter},
+        sse_split::SseEvent,
+        stream_split::{self, EventSplitter},
         usage::{self, AnthropicEvent},
         ApiFamily,
     },
@@ -62,7 +63,10 @@ pub async fn observe_raw(
     event_stream: bool,
     clock: RunClock,
 ) -> (Observation, bool) {
-    let mut observer = Observer::new(family, event_stream, clock);
+    // SSE, or AWS event-stream frames (Bedrock's), as the answer's content type says.
+    let splitter =
+        event_stream.then(|| EventSplitter::for_content_type(stream_split::content_type(&head.headers)));
+    let mut observer = Observer::new(family, splitter, clock);
     connection.read.advance(head.head_len);
     let mut body = BodyProgress::new(head.framing);
     let broke = loop {
@@ -91,11 +95,11 @@ struct Observer {
 }
 
 impl Observer {
-    fn new(family: ApiFamily, event_stream: bool, clock: RunClock) -> Self {
-        let reader = if event_stream {
-            Reader::Stream(StreamReader::new(family))
-        } else {
-            Reader::Whole(Vec::new(), family)
+    /// Reads an event stream split by `splitter`, or a whole body when there is none.
+    fn new(family: ApiFamily, splitter: Option<EventSplitter>, clock: RunClock) -> Self {
+        let reader = match splitter {
+            Some(splitter) => Reader::Stream(StreamReader::new(family, splitter)),
+            None => Reader::Whole(Vec::new(), family),
         };
         Observer { reader, first_byte: None, clock }
     }
@@ -145,7 +149,7 @@ enum Reader {
 /// Follows an event stream event by event.
 struct StreamReader {
     family: ApiFamily,
-    splitter: SseSplitter,
+    splitter: EventSplitter,
     first_token: Option<Duration>,
     last_token: Option<Duration>,
     gaps_us: Vec<u32>,
@@ -155,10 +159,10 @@ struct StreamReader {
 }
 
 impl StreamReader {
-    fn new(family: ApiFamily) -> Self {
+    fn new(family: ApiFamily, splitter: EventSplitter) -> Self {
         StreamReader {
             family,
-            splitter: SseSplitter::default(),
+            splitter,
             first_token: None,
             last_token: None,
             gaps_us: Vec::new(),
@@ -256,12 +260,18 @@ mod tests {
     use super::*;
     use http_body_util::BodyExt;
 
-    /// Reads `body` (frames as a test makes them) through an [`Observer`], as `observe_raw` reads a connection.
-    async fn observe<B>(body: B, family: ApiFamily, event_stream: bool, clock: RunClock) -> Observation
+    /// Reads `body` (frames as a test makes them) through an [`Observer`], as `observe_raw` reads
+    /// a connection: an event stream of `content_type` if it has one, else a whole body.
+    async fn observe<B>(
+        body: B,
+        family: ApiFamily,
+        content_type: Option<&str>,
+        clock: RunClock,
+    ) -> Observation
     where
         B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
     {
-        let mut observer = Observer::new(family, event_stream, clock);
+        let mut observer = Observer::new(family, content_type.map(EventSplitter::for_content_type), clock);
         let mut body = std::pin::pin!(body);
         let broke = loop {
             match body.frame().await {
@@ -287,7 +297,7 @@ mod tests {
     }
 
     async fn read(chunks: Vec<&'static [u8]>, family: ApiFamily) -> Observation {
-        observe(stream_body(chunks), family, true, RunClock::start_now()).await
+        observe(stream_body(chunks), family, Some("text/event-stream"), RunClock::start_now()).await
     }
 
     const ROLE: &[u8] = b"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
@@ -334,8 +344,44 @@ mod tests {
     async fn a_whole_json_answer_reads_its_usage() {
         let body =
             Full::new(Bytes::from_static(b"{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5}}"));
-        let seen = observe(body, ApiFamily::OpenAi, false, RunClock::start_now()).await;
+        let seen = observe(body, ApiFamily::OpenAi, None, RunClock::start_now()).await;
         assert_eq!((seen.end, seen.output_tokens), (BodyEnd::Complete, 5));
         assert_eq!(seen.first_token, Some(seen.last_byte));
+    }
+
+    #[tokio::test]
+    async fn bedrock_frames_are_read_as_frames_to_their_message_stop() {
+        use crate::wire::bedrock::event;
+        use serde_json::json;
+        let delta =
+            || event("contentBlockDelta", &json!({ "contentBlockIndex": 0, "delta": { "text": "hi" } }));
+        let mut frames =
+            vec![event("messageStart", &json!({ "role": "assistant" })), delta(), delta(), delta()];
+        let ended = [
+            event("messageStop", &json!({ "stopReason": "end_turn" })),
+            event("metadata", &json!({ "usage": { "inputTokens": 9, "outputTokens": 5 }, "metrics": {} })),
+        ];
+        let read = |frames: Vec<Bytes>| {
+            // Split across chunks mid-frame, as a socket may deliver them.
+            let bytes: Vec<u8> = frames.concat();
+            let (one, two) = bytes.split_at(bytes.len() / 2 + 3);
+            let chunks = [Bytes::copy_from_slice(one), Bytes::copy_from_slice(two)];
+            let body = StreamBody::new(futures_util::stream::iter(
+                chunks.map(|c| Ok::<_, std::io::Error>(hyper::body::Frame::data(c))),
+            ));
+            observe(
+                body,
+                ApiFamily::Bedrock,
+                Some("application/vnd.amazon.eventstream"),
+                RunClock::start_now(),
+            )
+        };
+        let cut = read(frames.clone()).await;
+        assert_eq!((cut.end, cut.output_tokens), (BodyEnd::Cut, 3), "no messageStop: cut");
+        frames.extend(ended);
+        let whole = read(frames).await;
+        assert_eq!((whole.end, whole.output_tokens), (BodyEnd::Complete, 5), "usage from metadata");
+        assert_eq!(whole.gaps_us.len(), 2);
+        assert!(whole.first_token.is_some());
     }
 }
