@@ -5,6 +5,7 @@ mod support;
 mod abort_on_fail;
 mod agent_load;
 mod azure;
+mod bedrock_load;
 mod bench;
 mod bypass;
 mod byte_path;
