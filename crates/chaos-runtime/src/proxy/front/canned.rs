@@ -31,14 +31,11 @@ pub async fn answer(
 ) -> bool {
     guard.answered(outcome, injected);
     let mut watch = AnswerWatch::head_going_back(guard, arrived, &header_map(canned), false);
-    let mut bytes = match request.keep_alive {
-        true => http1::whole_response(canned.status, &canned.headers, &canned.body),
-        false => {
-            let mut headers = canned.headers.clone();
-            headers.push(("connection", "close".to_owned()));
-            http1::whole_response(canned.status, &headers, &canned.body)
-        }
-    };
+    let mut headers = std::borrow::Cow::Borrowed(canned.headers.as_slice());
+    if !request.keep_alive {
+        headers.to_mut().push(("connection", "close".to_owned()));
+    }
+    let mut bytes = http1::whole_response(canned.status, &headers, &canned.body);
     match request.method == http::Method::HEAD {
         true => bytes.truncate(bytes.len() - canned.body.len()),
         false => watch.data(&canned.body),
