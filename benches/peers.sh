@@ -14,7 +14,8 @@
 # round), each request and each path:
 #   - latency at a fixed open-model rate: oha -q RATE --latency-correction -c CONNS → p50, p99;
 #   - saturated throughput: oha -c CONNS, no rate limit → requests/s, and the CPU time
-#     (utime + stime, /proc/PID/stat) the proxy process spent over the run ÷ requests answered.
+#     (utime + stime, /proc/PID/stat) the proxy process spent over the run ÷ requests answered,
+#     and oha's own (the client's: a path that re-frames a stream changes what it costs to read).
 # Then benches/peers_report.py prints, as Markdown for BENCHMARKS.md, the median and range
 # (min–max) over the rounds of the added p50/p99 (path − direct, paired by round), throughput ÷
 # direct (paired by round) and CPU µs a request, and the goals as met or not. A row is
@@ -163,13 +164,15 @@ done
 
 # run_oha NAME URL REQUEST MODE: one oha run, its JSON in $OUT/NAME.json; a run that fails or
 # outlasts its bound leaves $OUT/NAME.failed (the report marks its row invalid).
+# oha's own CPU time (user and system seconds, bash's `time`) goes to $OUT/NAME.client: what the
+# client spent reading the answers as each path framed them.
 run_oha() {
-  local name=$1 base=$2 request=$3 mode=$4 secs=$SAT_SECS args=()
+  local name=$1 base=$2 request=$3 mode=$4 secs=$SAT_SECS args=() status=0 TIMEFORMAT='%U %S'
   if [[ $mode == rate ]]; then secs=$RATE_SECS; args=(-q "$RATE" --latency-correction); fi
-  timeout $((secs + 30)) oha --no-tui --output-format json -w -z "${secs}s" -c "$CONNS" "${args[@]}" \
+  { time timeout $((secs + 30)) oha --no-tui --output-format json -w -z "${secs}s" -c "$CONNS" "${args[@]}" \
     -m POST -H 'authorization: Bearer sk-bench' -T application/json -d "${body[$request]}" \
-    "$base/v1/chat/completions" >"$OUT/$name.json" 2>"$OUT/$name.err" ||
-    { echo "oha exited $?" >"$OUT/$name.failed"; log "  $name: oha failed, see $OUT/$name.err"; }
+    "$base/v1/chat/completions" >"$OUT/$name.json" 2>"$OUT/$name.err"; } 2>"$OUT/$name.client" || status=$?
+  if ((status)); then echo "oha exited $status" >"$OUT/$name.failed"; log "  $name: oha failed, see $OUT/$name.err"; fi
 }
 
 # CPU ticks of PATH's process so far; stops the bench if that process has exited.

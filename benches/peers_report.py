@@ -58,6 +58,10 @@ def load(path, request, mode, rnd):
     if mode == "rate" and rps < 0.95 * float(env["RATE"]):
         warnings.append(f"{name}: {rps:.0f} req/s, short of the {env['RATE']} req/s asked (the path could not keep up)")
     ticks = float(open(os.path.join(out, f"{name}.ticks")).read())
+    try:
+        client_s = sum(float(v) for v in open(os.path.join(out, f"{name}.client")).read().split()[-2:])
+    except (OSError, ValueError):
+        client_s = float("nan")
     lat = data["latencyPercentiles"]
     return {
         "p50": (lat["p50"] or 0) * 1e6,
@@ -66,6 +70,7 @@ def load(path, request, mode, rnd):
         "answered": answered,
         "injected": status.get("503", 0) if path in ALLOWED else 0,
         "cpu_us": ticks / ticks_per_s * 1e6 / answered if answered else float("nan"),
+        "client_us": client_s * 1e6 / answered if answered else float("nan"),
     }
 
 
@@ -121,14 +126,15 @@ print(
     f"Median (min…max) of {len(rounds)} interleaved round(s); latency µs at {env['RATE']} req/s open model "
     f"(oha `-q {env['RATE']} --latency-correction -c {env['CONNS']}`, {env['RATE_SECS']} s), added = path − direct in "
     f"the same round; saturated: oha `-c {env['CONNS']}`, no rate limit, {env['SAT_SECS']} s; CPU = the proxy "
-    f"process's utime+stime over the saturated run ÷ requests answered (direct: the mock's)."
+    f"process's utime+stime over the saturated run ÷ requests answered (direct: the mock's); client CPU = oha's "
+    f"own, the same way."
 )
 for request in requests:
     print()
     print(f"### {REQUEST_LABEL[request]}")
     print()
-    print("| path | p50 µs | added p50 µs | added p99 µs | saturated req/s | ÷ direct | CPU µs/req (sat.) | note |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| path | p50 µs | added p50 µs | added p99 µs | saturated req/s | ÷ direct | CPU µs/req (sat.) | client CPU µs/req (sat.) | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for p in paths:
         note = []
         if (p, request) in problems:
@@ -145,22 +151,38 @@ for request in requests:
             f"{'—' if direct else cell(series(p, request, 'added_p50'), signed)} | "
             f"{'—' if direct else cell(series(p, request, 'added_p99'), signed)} | "
             f"{cell(series(p, request, 'rps'), kilo)} | {'—' if direct else cell(series(p, request, 'ratio'), ratio)} | "
-            f"{cell(series(p, request, 'cpu_us'), cpu)} | {'; '.join(note)} |"
+            f"{cell(series(p, request, 'cpu_us'), cpu)} | {cell(series(p, request, 'client_us'), cpu)} | "
+            f"{'; '.join(note)} |"
         )
 
 # ---- the goals of issue 31 -----------------------------------------------------------------
 
 
+def missing(needs, values):
+    """What keeps a figure from being read: the (path, request) runs it needs that are missing or
+    invalid, or 'no rounds'; empty when it can be."""
+    absent = [f"{p} {q}" for p, q in needs if p not in paths or q not in requests or (p, q) in problems]
+    return ", ".join(absent) or ("" if values else "no rounds")
+
+
 def goal(text, needs, values, ok, fmt):
     """One goal: met when the median of the per-round figures is ok; not measured when a path it
     needs is missing or invalid."""
-    missing = [f"{p} {q}" for p, q in needs if p not in paths or q not in requests or (p, q) in problems]
-    if missing or not values:
-        return f"- {text}: **not measured** ({', '.join(missing) or 'no rounds'} missing or invalid)"
+    absent = missing(needs, values)
+    if absent:
+        return f"- {text}: **not measured** ({absent} missing or invalid)"
     med = statistics.median(values)
     hits = sum(1 for v in values if ok(v))
     verdict = "**met**" if ok(med) else "**not met**"
     return f"- {text}: {verdict}, {fmt(med)} (rounds: {', '.join(fmt(v) for v in values)}; met in {hits} of {len(values)})"
+
+
+def reference(text, needs, values, fmt):
+    """A figure beside the goals that no goal decides on: the median and the rounds."""
+    absent = missing(needs, values)
+    if absent:
+        return f"- {text}: not measured ({absent} missing or invalid)"
+    return f"- {text}: {fmt(statistics.median(values))} (rounds: {', '.join(fmt(v) for v in values)})"
 
 
 print()
@@ -172,6 +194,12 @@ print(goal("stream saturated throughput ≥ HAProxy's (chaos ÷ HAProxy ≥ 1)",
 print(goal("stream added p50 ≤ HAProxy's + 10 µs (chaos − HAProxy)",
            [("chaos", "stream"), ("haproxy", "stream")],
            paired("chaos", "haproxy", "stream", "p50", lambda a, b: a - b), lambda v: v <= 10, signed))
+print(reference("for reference, the floor against HAProxy: stream added p50, bare relay − HAProxy",
+                [("relay", "stream"), ("haproxy", "stream")],
+                paired("relay", "haproxy", "stream", "p50", lambda a, b: a - b), signed))
+print(reference("for reference, the client's CPU a stream, chaos − HAProxy (the framing each sends it)",
+                [("chaos", "stream"), ("haproxy", "stream")],
+                paired("chaos", "haproxy", "stream", "client_us", lambda a, b: a - b), lambda v: f"{v:+.1f} µs"))
 for request in requests:
     kind = "POST" if request == "post" else "stream"
     print(goal(f"{kind}, 503 at 1 % firing: saturated throughput ≥ 0.95× no fault",

@@ -1,5 +1,5 @@
-//! The entries of a JSON object's top level, and of one object under it, found without parsing
-//! the rest: nothing is decoded, and the document is read 64 bytes at a time ([`Tokens`]), each
+//! The entries of a JSON object's top level, and of one object under it (or the elements of an
+//! array), found without parsing the rest: nothing is decoded, and the document is read 64 bytes at a time ([`Tokens`]), each
 //! block's quotes, backslashes, brackets and commas found at once with 16-byte vector compares
 //! (the `wide` crate: SSE2 on x86-64, NEON on aarch64, plain code elsewhere) and its strings
 //! worked out with bit arithmetic, so only a bracket or comma outside strings costs a step.
@@ -98,6 +98,50 @@ pub fn scan<'a>(
     Err(NotAnObject)
 }
 
+/// Calls `visit` with each raw element of the JSON array `array`, in order (an OpenAI chunk's
+/// `choices`), nothing inside them decoded; an error once `array` turns out not to be one whole
+/// array (elements before that point were visited).
+pub fn elements<'a>(array: &'a [u8], mut visit: impl FnMut(&'a [u8])) -> Result<(), NotAnObject> {
+    if array.get(skip_whitespace(array, 0)) != Some(&b'[') {
+        return Err(NotAnObject);
+    }
+    let mut depth = 0usize;
+    // Where the element being scanned starts.
+    let mut start = 0;
+    let mut end = |start: usize, at: usize| {
+        let element = array[start..at].trim_ascii();
+        if !element.is_empty() {
+            visit(element);
+        }
+    };
+    for token in Tokens::new(array) {
+        match token {
+            Token::Open(at) => {
+                depth += 1;
+                if depth == 1 {
+                    start = at + 1;
+                }
+            }
+            Token::Comma(at) if depth == 1 => {
+                end(start, at);
+                start = at + 1;
+            }
+            Token::Comma(_) => {}
+            Token::Close(at) => {
+                depth = depth.checked_sub(1).ok_or(NotAnObject)?;
+                if depth == 0 {
+                    if skip_whitespace(array, at + 1) != array.len() {
+                        return Err(NotAnObject);
+                    }
+                    end(start, at);
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err(NotAnObject)
+}
+
 /// The key after the object's `{` or a `,` at its level, at `at` (if any: `{}` has none),
 /// without its quotes, and where its value starts.
 #[inline(always)]
@@ -154,6 +198,24 @@ mod tests {
         assert_eq!(usage(r#"{"usage":1,"usage":2}"#), Ok(Some("1")), "the first of a repeated key");
         assert_eq!(usage(r#"{"other":1}"#), Ok(None));
         assert_eq!(usage("{}"), Ok(None));
+    }
+
+    #[test]
+    fn an_arrays_elements_in_order_whatever_they_hold() {
+        let read = |array: &str| {
+            let mut seen = Vec::new();
+            let result = elements(array.as_bytes(), |element| {
+                seen.push(String::from_utf8_lossy(element).into_owned())
+            });
+            (result, seen)
+        };
+        let (result, seen) = read(r#" [ {"a":[1,2],"b":"],"} , 3,"x,]" ,[[]] ] "#);
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, [r#"{"a":[1,2],"b":"],"}"#, "3", r#""x,]""#, "[[]]"]);
+        assert_eq!(read("[]"), (Ok(()), vec![]));
+        assert_eq!(read(r#"[{"a":1},{"b":"#).0, Err(NotAnObject), "cut short");
+        assert_eq!(read(r#"{"a":1}"#).0, Err(NotAnObject), "not an array");
+        assert_eq!(read("[1]]").0, Err(NotAnObject), "something after it");
     }
 
     #[test]

@@ -46,6 +46,32 @@ impl SseSplitter {
     }
 }
 
+/// The lines of `bytes` split at each `\n` (a `\r` before it stays), found with `memchr`: what
+/// `bytes.split(|b| *b == b'\n')` gives, without a step a byte.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]).map(move |end| {
+        let line = &bytes[start..end];
+        start = end + 1;
+        line
+    })
+}
+
+/// Whether an event's `line` ends its stream: `data: [DONE]`, or the event's first `event:` line
+/// (`named` says one was seen) naming a terminal event.
+fn terminal_line(line: &[u8], named: &mut bool) -> bool {
+    if let Some(data) = line.strip_prefix(b"data:") {
+        return data.trim_ascii() == b"[DONE]";
+    }
+    match line.strip_prefix(b"event:").filter(|_| !*named) {
+        Some(name) => {
+            *named = true;
+            is_terminal_name(name.trim_ascii())
+        }
+        None => false,
+    }
+}
+
 /// One event as the stream faults see it.
 #[derive(Debug, Clone, Copy)]
 pub struct SseEvent<'a> {
@@ -69,10 +95,7 @@ impl<'a> SseEvent<'a> {
     pub fn data(&self) -> impl Iterator<Item = &'a [u8]> {
         let payload = self.frame().map(|frame| frame.payload);
         let lines = payload.is_none().then(|| {
-            self.bytes
-                .split(|b| *b == b'\n')
-                .filter_map(|line| line.strip_prefix(b"data:"))
-                .map(|d| d.trim_ascii())
+            lines(self.bytes).filter_map(|line| line.strip_prefix(b"data:")).map(|d| d.trim_ascii())
         });
         payload.into_iter().chain(lines.into_iter().flatten())
     }
@@ -88,10 +111,7 @@ impl<'a> SseEvent<'a> {
         if let Some(frame) = self.frame() {
             return frame.event_type().map(str::as_bytes);
         }
-        self.bytes
-            .split(|b| *b == b'\n')
-            .find_map(|line| line.strip_prefix(b"event:"))
-            .map(|n| n.trim_ascii())
+        lines(self.bytes).find_map(|line| line.strip_prefix(b"event:")).map(|n| n.trim_ascii())
     }
 
     /// The end of a provider's stream: OpenAI's `[DONE]`, Anthropic's `message_stop`, the
@@ -104,23 +124,13 @@ impl<'a> SseEvent<'a> {
                 || frame.event_type().is_some_and(|t| is_terminal_name(t.as_bytes()));
         }
         let mut named = false;
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', self.bytes).chain([self.bytes.len()]) {
-            let line = &self.bytes[start..end];
-            start = end + 1;
-            if let Some(data) = line.strip_prefix(b"data:") {
-                if data.trim_ascii() == b"[DONE]" {
-                    return true;
-                }
-            } else if let Some(name) = line.strip_prefix(b"event:").filter(|_| !named) {
-                // Only the first `event:` line names the event.
-                named = true;
-                if is_terminal_name(name.trim_ascii()) {
-                    return true;
-                }
-            }
+        // Most events are one line and the blank line after it: that line is read alone.
+        let one_line = memchr::memchr(b'\n', self.bytes)
+            .filter(|end| matches!(&self.bytes[end + 1..], b"" | b"\n" | b"\r\n"));
+        match one_line {
+            Some(end) => terminal_line(&self.bytes[..end], &mut named),
+            None => lines(self.bytes).any(|line| terminal_line(line, &mut named)),
         }
-        false
     }
 
     /// Whether the event carries a fragment of a tool call's arguments: an OpenAI chunk whose
@@ -185,6 +195,16 @@ mod tests {
 
     const STREAM: &[u8] =
         b"data: {\"a\":1}\n\ndata: {\"b\":2}\n\nevent: x\r\ndata: {}\r\n\r\ndata: [DONE]\n\n";
+
+    #[test]
+    fn lines_are_what_splitting_at_each_newline_gives() {
+        for bytes in
+            [&b""[..], b"\n", b"a", b"data: x\n\n", b"event: a\r\ndata: b\r\n\r\n", b"\n\nx\ny", STREAM]
+        {
+            let split: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+            assert_eq!(lines(bytes).collect::<Vec<_>>(), split, "{:?}", String::from_utf8_lossy(bytes));
+        }
+    }
 
     #[test]
     fn any_chunking_gives_the_same_events() {

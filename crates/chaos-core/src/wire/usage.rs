@@ -62,13 +62,23 @@ struct WithUsage {
 /// is deserialized: the answer is scanned once ([`super::json_top::scan`]), its `usage` opened on
 /// the way, and only the four counts read.
 pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
+    usage_and(body, None)?.0
+}
+
+/// One scan of the JSON object `body`: its `usage` as [`of_answer`] reads it (`None` when
+/// malformed), and the raw value of the top-level key `also` (the first, if it repeats); `None`
+/// when `body` is not one JSON object.
+fn usage_and<'a>(body: &'a [u8], also: Option<&[u8]>) -> Option<(Option<ReportedUsage>, Option<&'a [u8]>)> {
     let mut usage = None;
+    let mut other = None;
     let mut fields = UsageFields::default();
     let mut malformed = false;
     super::json_top::scan(body, Some(b"usage"), |level, key, value| {
         if level == Level::Top {
             if key == b"usage" && usage.is_none() {
                 usage = Some(value);
+            } else if Some(key) == also && other.is_none() {
+                other = Some(value);
             }
             return;
         }
@@ -85,12 +95,13 @@ pub fn of_answer(body: &[u8]) -> Option<ReportedUsage> {
         }
     })
     .ok()?;
-    match usage {
+    let usage = match usage {
         None | Some(b"null") => Some(ReportedUsage::default()),
         // Opened and read above.
         Some(object) if object.starts_with(b"{") && !malformed => Some(fields.into()),
         Some(_) => None,
-    }
+    };
+    Some((usage, other))
 }
 
 /// A token count: a non-negative integer, or `null`.
@@ -117,36 +128,39 @@ pub struct ChunkFacts {
     pub usage: ReportedUsage,
 }
 
-#[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    usage: Option<UsageFields>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    delta: Option<Delta>,
-}
-
-#[derive(Deserialize)]
-struct Delta {
-    content: Option<String>,
-    refusal: Option<String>,
-    tool_calls: Option<serde_json::Value>,
-}
-
-/// Parses one OpenAI chunk; anything that is not a chunk (an error event, bad JSON) says nothing.
+/// Reads one OpenAI chunk in one scan of its JSON ([`usage_and`]), its `choices` walked without
+/// decoding anything; anything that is not a chunk (an error event, bad JSON, a malformed
+/// `usage`) says nothing. Asked of every event the load generator receives, and of an answer's
+/// first and last events at the interposer: under callgrind, reading those two chunks of a
+/// streamed request cost the interposer 18.2k instructions deserialized with serde, 9.1k scanned.
 pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
-    let Some(chunk) = data(event).and_then(|d| serde_json::from_slice::<Chunk>(d).ok()) else {
+    let Some((Some(usage), choices)) = data(event).and_then(|d| usage_and(d, Some(b"choices"))) else {
         return ChunkFacts::default();
     };
-    let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
-    let has_content =
-        chunk.choices.iter().filter_map(|choice| choice.delta.as_ref()).any(|delta| {
-            non_empty(&delta.content) || non_empty(&delta.refusal) || delta.tool_calls.is_some()
-        });
-    ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
+    let mut has_content = false;
+    if let Some(choices) = choices.filter(|choices| *choices != b"null") {
+        let walked = super::json_top::elements(choices, |choice| has_content |= delta_has_content(choice));
+        if walked.is_err() {
+            return ChunkFacts::default();
+        }
+    }
+    ChunkFacts { has_content, usage }
+}
+
+/// Whether a chunk's choice carries generated content in its `delta`: a non-empty `content` or
+/// `refusal` string, or `tool_calls`.
+fn delta_has_content(choice: &[u8]) -> bool {
+    let mut content = false;
+    let scanned = super::json_top::scan(choice, Some(b"delta"), |level, key, value| {
+        if level == Level::Opened {
+            content |= match key {
+                b"content" | b"refusal" => value.len() > 2 && value.starts_with(b"\""),
+                b"tool_calls" => value != b"null",
+                _ => false,
+            };
+        }
+    });
+    scanned.is_ok() && content
 }
 
 /// What one Anthropic event (or Bedrock frame, [`bedrock_event`]) says about billing.
@@ -289,6 +303,68 @@ mod tests {
         assert_eq!(openai_chunk(&usage).usage, ReportedUsage { input: Some(100), output: Some(10) });
         assert_eq!(openai_chunk(&error), ChunkFacts::default());
         assert_eq!(openai_chunk(&event(b"data: {not json\n\n")), ChunkFacts::default());
+    }
+
+    /// The scan reads a chunk as deserializing it with serde did (the reading it replaced), on
+    /// chunks of every shape: content, refusals and tool calls, several choices, nulls where a
+    /// value may be, whitespace, escapes, text that quotes JSON, and malformed ones.
+    #[test]
+    fn openai_chunks_read_by_the_scan_as_serde_reads_them() {
+        #[derive(Deserialize)]
+        struct Chunk {
+            #[serde(default)]
+            choices: Vec<Choice>,
+            usage: Option<UsageFields>,
+        }
+        #[derive(Deserialize)]
+        struct Choice {
+            delta: Option<Delta>,
+        }
+        #[derive(Deserialize)]
+        struct Delta {
+            content: Option<String>,
+            refusal: Option<String>,
+            tool_calls: Option<serde_json::Value>,
+        }
+        let by_serde = |json: &str| {
+            let Ok(chunk) = serde_json::from_str::<Chunk>(json) else { return ChunkFacts::default() };
+            let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+            let has_content = chunk.choices.iter().filter_map(|choice| choice.delta.as_ref()).any(|delta| {
+                non_empty(&delta.content) || non_empty(&delta.refusal) || delta.tool_calls.is_some()
+            });
+            ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
+        };
+        let chunks = [
+            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+            r#"{"choices":[{"index":0,"delta":{"content":"hi"}}]}"#,
+            r#"{ "choices" : [ { "delta" : { "content" : "\"}]" } } ] }"#,
+            r#"{"choices":[{"delta":{"content":"\u0000"}}]}"#,
+            r#"{"choices":[{"delta":{"content":null,"refusal":"no"}}]}"#,
+            r#"{"choices":[{"delta":{"refusal":""}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":null}}]}"#,
+            r#"{"choices":[{"delta":{}},{"delta":{"content":"b"}}]}"#,
+            r#"{"choices":[{"delta":null},{"index":1}]}"#,
+            r#"{"choices":[{"message":{"content":"not a delta"}}]}"#,
+            r#"{"choices":[{"delta":{"text":"{\"content\":\"x\"}"}}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":10,"total_tokens":110}}"#,
+            r#"{"choices":[{"delta":{"content":"a"}}],"usage":{"prompt_tokens":3,"completion_tokens":null}}"#,
+            r#"{"usage":{"prompt_tokens":7}}"#,
+            r#"{"error":{"message":"boom","usage":{"prompt_tokens":1}}}"#,
+            r#"{"choices":[{"delta":{"content":"a"}}],"usage":{"prompt_tokens":"x"}}"#,
+            r#"{"choices":[{"delta":{"content":"a"}}],"usage":[]}"#,
+            r#"{"choices":[{"delta":{"content":"a"}}"#,
+            r#"{"choices":[{"delta":{"content":"a"}}]} trailing"#,
+            "not json",
+        ];
+        for chunk in chunks {
+            let event = format!("data: {chunk}\n\n");
+            assert_eq!(
+                openai_chunk(&SseEvent { index: 0, bytes: event.as_bytes(), tool_argument: None }),
+                by_serde(chunk),
+                "{chunk}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod client;
 mod request;
 mod response;
 
-pub use body::BodyProgress;
+pub use body::{BodyProgress, DataRuns};
 pub use chunked::{ChunkError, ChunkedTracker};
 pub use client::{ask, fill, KeptConnections, Origin, RawConnection, Readiness, READ_SIZE};
 pub use request::{request, RequestHead};

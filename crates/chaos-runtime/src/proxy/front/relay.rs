@@ -4,15 +4,12 @@
 //! has been written, in one call however many chunks it holds: the target never waits for the
 //! record (timings, SSE events, `usage`).
 
-use std::ops::Range;
-
 use bytes::{Buf, Bytes};
-use smallvec::SmallVec;
 use tokio::io::AsyncWriteExt;
 
 use crate::{
     net::{
-        http1::{fill, BodyProgress, RawConnection, ResponseHead},
+        http1::{fill, BodyProgress, DataRuns, RawConnection, ResponseHead},
         AbortableStream,
     },
     proxy::recorded::AnswerWatch,
@@ -40,7 +37,7 @@ pub async fn relay(
     };
     let mut body = BodyProgress::new(answer.framing);
     // Where the data lies in each read's bytes (chunked framing interleaves sizes with it).
-    let mut data: SmallVec<[Range<usize>; 4]> = SmallVec::new();
+    let mut data = DataRuns::new();
     loop {
         let (taken, ended) = body.take(&link.read, |range| data.push(range)).map_err(|_| Broken::Upstream)?;
         let sent = &link.read[..taken];

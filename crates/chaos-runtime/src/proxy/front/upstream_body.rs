@@ -5,18 +5,16 @@
 
 use std::{
     io,
-    ops::Range,
     pin::Pin,
     task::{ready, Context, Poll},
 };
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame};
-use smallvec::SmallVec;
 use tokio::net::TcpStream;
 
 use crate::net::{
-    http1::{BodyProgress, Framing, RawConnection, READ_SIZE},
+    http1::{BodyProgress, DataRuns, Framing, RawConnection, READ_SIZE},
     BoxError,
 };
 
@@ -67,7 +65,7 @@ impl Body for UpstreamBody<'_> {
                 return Poll::Ready(None);
             }
             // Where the data lies in the bytes read (chunked framing interleaves sizes with it).
-            let mut data: SmallVec<[Range<usize>; 4]> = SmallVec::new();
+            let mut data = DataRuns::new();
             let (taken, ended) = this.progress.take(&this.link.read, |range| data.push(range))?;
             let taken = this.link.read.split_to(taken).freeze();
             this.whole = ended;
