@@ -147,6 +147,26 @@ pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
     ChunkFacts { has_content, usage }
 }
 
+/// Whether an OpenAI chunk can carry generated content, told by a byte search without reading
+/// its JSON: `false` only when it has no `"tool_calls"` and every `"content"` and `"refusal"` in
+/// it is `""` or `null` (as a stream's first chunk, the role's, has), so [`openai_chunk`] would
+/// say it has none. A key in a JSON text is its quoted name, and a quote inside a string is
+/// escaped, so each key in the chunk is found wherever it is nested (a key spelled with escapes
+/// is not, as [`super::json_top`] does not find one). `true` asks no more than that the chunk be
+/// read.
+pub fn may_carry_content(chunk: &[u8]) -> bool {
+    if memchr::memmem::find(chunk, b"\"tool_calls\"").is_some() {
+        return true;
+    }
+    [&b"\"content\""[..], b"\"refusal\""].iter().any(|key| {
+        memchr::memmem::find_iter(chunk, key).any(|at| {
+            let after = &chunk[at + key.len()..];
+            let after = after.trim_ascii_start().strip_prefix(b":").unwrap_or(b"x").trim_ascii_start();
+            !(after.starts_with(b"\"\"") || after.starts_with(b"null"))
+        })
+    })
+}
+
 /// Whether a chunk's choice carries generated content in its `delta`: a non-empty `content` or
 /// `refusal` string, or `tool_calls`.
 fn delta_has_content(choice: &[u8]) -> bool {
@@ -334,8 +354,14 @@ mod tests {
             });
             ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
         };
+        let role = r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}"#;
+        assert!(!may_carry_content(role.as_bytes()), "the role's chunk is told without reading it");
         let chunks = [
-            r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}"#,
+            role,
+            r#"{"choices":[{"delta":{"content" : "" , "refusal" :null}}]}"#,
+            r#"{"choices":[{"delta":{"content":""},"logprobs":{"content":[{"token":"a"}]}}]}"#,
+            r#"{"choices":[{"delta":{"content":"\"content\":\"\""}}]}"#,
+            r#"{"choices":[{"delta":{"content":"","tool_calls":null}}]}"#,
             r#"{"choices":[{"index":0,"delta":{"content":"hi"}}]}"#,
             r#"{ "choices" : [ { "delta" : { "content" : "\"}]" } } ] }"#,
             r#"{"choices":[{"delta":{"content":"\u0000"}}]}"#,
@@ -358,6 +384,9 @@ mod tests {
             "not json",
         ];
         for chunk in chunks {
+            if !may_carry_content(chunk.as_bytes()) {
+                assert!(!by_serde(chunk).has_content, "the byte search passed over content: {chunk}");
+            }
             let event = format!("data: {chunk}\n\n");
             assert_eq!(
                 openai_chunk(&SseEvent { index: 0, bytes: event.as_bytes(), tool_argument: None }),

@@ -114,7 +114,11 @@ impl UsageMeter {
             Tally::Json { .. } => false,
             Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
                 *data_events += 1;
-                let first = *first_has_content.get_or_insert_with(|| usage::openai_chunk(&view).has_content);
+                // The first chunk (the role's) is read only when a byte search cannot rule out
+                // content in it.
+                let first = *first_has_content.get_or_insert_with(|| {
+                    usage::may_carry_content(event) && usage::openai_chunk(&view).has_content
+                });
                 last.clear();
                 last.extend_from_slice(event);
                 *data_events > 1 + *leading || first
