@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the functions every request or every streamed event goes through:
 //! reading a request body's fields at the interposer (a short prompt, and a 200k-token one),
 //! a fault chain's decision, splitting an SSE stream into events, building the generator's request
-//! body, and reading an answer's `usage`. Each group prints its
+//! body, reading an answer's `usage`, and reading a streamed chunk (scanned, beside the serde
+//! reading it replaced). Each group prints its
 //! baseline beside it (an empty chain beside a firing one, a short body beside a long one),
 //! so the figures read as ratios on a shared machine.
 //!
@@ -13,7 +14,10 @@ use chaos::{
     fault::{Chain, FaultAction, FaultRule, RequestView, StatusFault},
     load::body::RequestSpec,
     proxy::BodyFields,
-    wire::{sse_split::SseSplitter, tokens, usage, ApiFamily},
+    wire::{
+        sse_split::{SseEvent, SseSplitter},
+        tokens, usage, ApiFamily,
+    },
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -127,5 +131,32 @@ fn usage_of_answer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, body_fields, fault_decision, sse_split, request_body, usage_of_answer);
+/// One OpenAI stream chunk read for billing (the interposer: a stream's last chunk; the generator:
+/// every chunk): the block scan beside the serde reading it replaced, for the role's chunk and
+/// the usage chunk.
+fn openai_chunk(c: &mut Criterion) {
+    let role = br#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}"#;
+    let usage_chunk = br#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":16,"total_tokens":28}}"#;
+    let mut group = c.benchmark_group("openai_chunk");
+    for (name, json) in [("role", &role[..]), ("usage", &usage_chunk[..])] {
+        let event = [&b"data: "[..], json, b"\n\n"].concat();
+        let view = SseEvent { index: 0, bytes: &event, tool_argument: None };
+        group
+            .bench_function(format!("{name}, scanned"), |b| b.iter(|| usage::openai_chunk(black_box(&view))));
+        group.bench_function(format!("{name}, deserialized (before)"), |b| {
+            b.iter(|| usage::openai_chunk_deserialized(black_box(json)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    body_fields,
+    fault_decision,
+    sse_split,
+    request_body,
+    usage_of_answer,
+    openai_chunk
+);
 criterion_main!(benches);

@@ -147,6 +147,36 @@ pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
     ChunkFacts { has_content, usage }
 }
 
+/// Reads one OpenAI chunk's JSON as [`openai_chunk`] did before it scanned: deserialized with
+/// serde into owned strings. Kept as the reference the scan is held to (a differential test)
+/// and the baseline the `openai_chunk` benchmark compares it with (`benches/hot_paths.rs`).
+#[doc(hidden)]
+pub fn openai_chunk_deserialized(json: &[u8]) -> ChunkFacts {
+    #[derive(Deserialize)]
+    struct Chunk {
+        #[serde(default)]
+        choices: Vec<Choice>,
+        usage: Option<UsageFields>,
+    }
+    #[derive(Deserialize)]
+    struct Choice {
+        delta: Option<Delta>,
+    }
+    #[derive(Deserialize)]
+    struct Delta {
+        content: Option<String>,
+        refusal: Option<String>,
+        tool_calls: Option<serde_json::Value>,
+    }
+    let Ok(chunk) = serde_json::from_slice::<Chunk>(json) else { return ChunkFacts::default() };
+    let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+    let has_content =
+        chunk.choices.iter().filter_map(|choice| choice.delta.as_ref()).any(|delta| {
+            non_empty(&delta.content) || non_empty(&delta.refusal) || delta.tool_calls.is_some()
+        });
+    ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
+}
+
 /// Whether an OpenAI chunk can carry generated content, told by a byte search without reading
 /// its JSON: `false` only when it has no `"tool_calls"` and every `"content"` and `"refusal"` in
 /// it is `""` or `null` (as a stream's first chunk, the role's, has), so [`openai_chunk`] would
@@ -330,30 +360,7 @@ mod tests {
     /// value may be, whitespace, escapes, text that quotes JSON, and malformed ones.
     #[test]
     fn openai_chunks_read_by_the_scan_as_serde_reads_them() {
-        #[derive(Deserialize)]
-        struct Chunk {
-            #[serde(default)]
-            choices: Vec<Choice>,
-            usage: Option<UsageFields>,
-        }
-        #[derive(Deserialize)]
-        struct Choice {
-            delta: Option<Delta>,
-        }
-        #[derive(Deserialize)]
-        struct Delta {
-            content: Option<String>,
-            refusal: Option<String>,
-            tool_calls: Option<serde_json::Value>,
-        }
-        let by_serde = |json: &str| {
-            let Ok(chunk) = serde_json::from_str::<Chunk>(json) else { return ChunkFacts::default() };
-            let non_empty = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
-            let has_content = chunk.choices.iter().filter_map(|choice| choice.delta.as_ref()).any(|delta| {
-                non_empty(&delta.content) || non_empty(&delta.refusal) || delta.tool_calls.is_some()
-            });
-            ChunkFacts { has_content, usage: chunk.usage.map(ReportedUsage::from).unwrap_or_default() }
-        };
+        let by_serde = |json: &str| openai_chunk_deserialized(json.as_bytes());
         let role = r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}"#;
         assert!(!may_carry_content(role.as_bytes()), "the role's chunk is told without reading it");
         let chunks = [
