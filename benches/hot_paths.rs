@@ -1,10 +1,9 @@
 //! Criterion benchmarks of the functions every request or every streamed event goes through:
-//! reading a request body's fields at the interposer (a short prompt, and a 200k-token one),
-//! a fault chain's decision, splitting an SSE stream into events, building the generator's request
+//! reading a request body's fields at the interposer (a short prompt, and a 200k-token one), a
+//! fault chain's decision, splitting an SSE stream into events, building the generator's request
 //! body, reading an answer's `usage`, and reading a streamed chunk (scanned, beside the serde
-//! reading it replaced). Each group prints its
-//! baseline beside it (an empty chain beside a firing one, a short body beside a long one),
-//! so the figures read as ratios on a shared machine.
+//! reading it replaced). Each group prints its baseline beside it (an empty chain beside a firing
+//! one, a short body beside a long one), so the figures read as ratios on a shared machine.
 //!
 //!   cargo bench --bench hot_paths
 

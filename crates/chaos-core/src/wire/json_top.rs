@@ -1,12 +1,13 @@
 //! The entries of a JSON object's top level, and of one object under it (or the elements of an
-//! array), found without parsing the rest: nothing is decoded, and the document is read 64 bytes at a time ([`Tokens`]), each
-//! block's quotes, backslashes, brackets and commas found at once with 16-byte vector compares
-//! (the `wide` crate: SSE2 on x86-64, NEON on aarch64, plain code elsewhere) and its strings
-//! worked out with bit arithmetic, so only a bracket or comma outside strings costs a step.
-//! An answer's `usage` is read this way on every attempt the interposer forwards and every answer
-//! the generator receives. Instructions for the mock's 573-byte answer (`usage::of_answer`, under
-//! callgrind): 9,875 deserializing it whole, 7,340 skipping its strings with `memchr` and the rest
-//! byte by byte, 5,155 by blocks, 4,496 with `usage` opened in the same pass ([`scan`]).
+//! array), found without parsing the rest: nothing is decoded, and the document is read 64 bytes at
+//! a time ([`Tokens`]), each block's quotes, backslashes, brackets and commas found at once with
+//! 16-byte vector compares (the `wide` crate: SSE2 on x86-64, NEON on aarch64, plain code
+//! elsewhere) and its strings worked out with bit arithmetic, so only a bracket or comma outside
+//! strings costs a step. An answer's `usage` is read this way on every attempt the interposer
+//! forwards and every answer the generator receives. Instructions for the mock's 573-byte answer
+//! (`usage::of_answer`, under callgrind): 9,875 deserializing it whole, 7,340 skipping its strings
+//! with `memchr` and the rest byte by byte, 5,155 by blocks, 4,496 with `usage` opened in the same
+//! pass ([`scan`]).
 //!
 //! The scan checks the document's structure — one object, brackets balanced outside strings,
 //! nothing after it but whitespace — so a body cut short is told from a whole one; it does not
