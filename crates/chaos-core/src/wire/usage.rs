@@ -188,14 +188,20 @@ pub fn openai_chunk_deserialized(json: &[u8]) -> ChunkFacts {
 /// escaped, so each key in the chunk is found wherever it is nested; a chunk with a backslash
 /// anywhere is always read. `true` asks no more than that the chunk be read.
 pub fn may_carry_content(chunk: &[u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    // Built once: a searcher's setup costs more than searching a chunk.
+    static TOOL_CALLS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"tool_calls\""));
+    static CONTENT_KEYS: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new(b"\"content\""), Finder::new(b"\"refusal\"")]);
     // A key spelled with an escape (`"cont\u0065nt"`) would slip past the search: a chunk with
     // any backslash is read (a role's chunk has none).
-    if memchr::memchr(b'\\', chunk).is_some() || memchr::memmem::find(chunk, b"\"tool_calls\"").is_some() {
+    if memchr::memchr(b'\\', chunk).is_some() || TOOL_CALLS.find(chunk).is_some() {
         return true;
     }
-    [&b"\"content\""[..], b"\"refusal\""].iter().any(|key| {
-        memchr::memmem::find_iter(chunk, key).any(|at| {
-            let after = &chunk[at + key.len()..];
+    CONTENT_KEYS.iter().any(|key| {
+        key.find_iter(chunk).any(|at| {
+            let after = &chunk[at + key.needle().len()..];
             let after = after.trim_ascii_start().strip_prefix(b":").unwrap_or(b"x").trim_ascii_start();
             !(after.starts_with(b"\"\"") || after.starts_with(b"null"))
         })

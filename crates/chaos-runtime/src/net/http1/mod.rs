@@ -57,10 +57,13 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 /// not a valid name or value.
 fn header_map(headers: &[httparse::Header<'_>], only: Option<&[HeaderName]>) -> Option<HeaderMap> {
     let mut map = HeaderMap::with_capacity(only.map_or(headers.len(), <[_]>::len));
+    // Each wanted name spelled out once, not once for every header it is compared with.
+    let wanted: smallvec::SmallVec<[&str; 8]> =
+        only.unwrap_or_default().iter().map(HeaderName::as_str).collect();
     for header in headers {
         let name = match only {
-            Some(only) => match only.iter().find(|name| name.as_str().eq_ignore_ascii_case(header.name)) {
-                Some(name) => name.clone(),
+            Some(only) => match wanted.iter().position(|name| name.eq_ignore_ascii_case(header.name)) {
+                Some(index) => only[index].clone(),
                 None => continue,
             },
             None => HeaderName::from_bytes(header.name.as_bytes()).ok()?,

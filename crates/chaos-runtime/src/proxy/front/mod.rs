@@ -73,7 +73,8 @@ async fn serve(
     let watchdog = std::sync::Arc::clone(io.watchdog());
     loop {
         let (head, chains, in_flight) = loop {
-            if arrival.is_none() {
+            // Nothing read yet is no request yet: its chains are those in force when it comes.
+            if arrival.is_none() && !read.is_empty() {
                 let chains = Chains::now(context);
                 match http1::request(&read, chains.headers_read()) {
                     // hyper's path answers 413.
