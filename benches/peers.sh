@@ -28,6 +28,9 @@
 #   PATHS          which paths (default all): direct relay chaos never fault1 haproxy nginx
 #                  (direct is always measured: every figure is against it)
 #   REQUESTS       "post stream" (default) or one of them      STREAM_TOKENS (8)
+#   ONE_CHUNK      1: every path's upstream is HAProxy in front of the mock, which sends a stream
+#                  on as one chunk, so each client reads the same framing whichever path it took
+#                  (`ONE_CHUNK=1 REQUESTS=stream bash benches/peers.sh`, ~6 minutes)
 #   OUT            folder for oha's raw JSON, logs and the table (default: a new temporary one)
 #   BENCH_LOCK     lock held while measuring (/tmp/chaos-bench.lock; empty: none)
 #
@@ -93,22 +96,37 @@ fill_template() {
   if grep -q '@[A-Z_]*@' "$target"; then log "unfilled placeholder in $target"; exit 1; fi
 }
 
+# ONE_CHUNK=1: the upstream of every path (and `direct`) is HAProxy in front of the mock. It sends
+# a stream the mock wrote at once on as one chunk, as it does for any proxy's client, so every
+# path's client reads the same framing and only the proxies' own work differs between them.
+if [[ ${ONE_CHUNK:-0} == 1 ]]; then
+  ensure_debian haproxy
+  fill_template "$peers/haproxy.cfg" "$OUT/one-chunk-upstream.cfg"
+  haproxy -db -f "$OUT/one-chunk-upstream.cfg" >"$OUT/one-chunk-upstream.out" 2>&1 &
+  pids+=("$!")
+  pid_of[direct]=$!
+  url[direct]=http://127.0.0.1:$LISTEN_PORT
+  mock_port=$LISTEN_PORT
+  wait_http "${url[direct]}/" || { cat "$OUT/one-chunk-upstream.out" >&2; exit 1; }
+fi
+upstream=${url[direct]}
+
 if wants relay; then
-  start_chaos_proxy relay "$MOCK_URL" --bare-relay --threads 1
+  start_chaos_proxy relay "$upstream" --bare-relay --threads 1
   url[relay]=$SERVER_URL; pid_of[relay]=$SERVER_PID
 fi
 if wants chaos; then
-  start_chaos_proxy chaos "$MOCK_URL" --threads 1
+  start_chaos_proxy chaos "$upstream" --threads 1
   url[chaos]=$SERVER_URL; pid_of[chaos]=$SERVER_PID
 fi
 if wants never; then
   fault_args_from "$peers/fault-never.txt"
-  start_chaos_proxy never "$MOCK_URL" --threads 1 "${fault_args[@]}"
+  start_chaos_proxy never "$upstream" --threads 1 "${fault_args[@]}"
   url[never]=$SERVER_URL; pid_of[never]=$SERVER_PID
 fi
 if wants fault1; then
   fault_args_from "$peers/fault-503-1pct.txt"
-  start_chaos_proxy fault1 "$MOCK_URL" --threads 1 "${fault_args[@]}"
+  start_chaos_proxy fault1 "$upstream" --threads 1 "${fault_args[@]}"
   url[fault1]=$SERVER_URL; pid_of[fault1]=$SERVER_PID
 fi
 if wants haproxy; then
@@ -216,7 +234,7 @@ log "load after: $uptime_after"
 # ---- report ------------------------------------------------------------------------------
 haproxy_version=$(wants haproxy && haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}' || echo "not used")
 nginx_version=$(wants nginx && nginx -v 2>&1 | sed 's|.*nginx/||' || echo "not used")
-OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ROUNDS=$ROUNDS RATE=$RATE CONNS=$CONNS \
+OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ONE_CHUNK=${ONE_CHUNK:-0} ROUNDS=$ROUNDS RATE=$RATE CONNS=$CONNS \
   RATE_SECS=$RATE_SECS SAT_SECS=$SAT_SECS STREAM_TOKENS=$STREAM_TOKENS ELAPSED=$elapsed \
   CLK_TCK=$(getconf CLK_TCK) UPTIME_BEFORE="$uptime_before" UPTIME_AFTER="$uptime_after" \
   OHA_VERSION=$(oha --version | awk '{print $2}') HAPROXY_VERSION=$haproxy_version NGINX_VERSION=$nginx_version \

@@ -23,28 +23,41 @@ type PathFigures<'a> = (&'a str, f64, f64, &'a [(&'a str, u64)]);
 /// Writes two rounds of POST runs for the paths and runs the report over them; its exit code
 /// and output.
 fn report(dir: &Path, runs: &[PathFigures]) -> (i32, String) {
+    write_runs(dir, runs, "post");
+    let paths: Vec<&str> = runs.iter().map(|run| run.0).collect();
+    run_report(dir, &paths, "post", "0")
+}
+
+/// Writes two rounds of `request` runs for the paths: the second 10 % slower everywhere, each
+/// with 1 s of the proxy's CPU and 1.12 s of the client's.
+fn write_runs(dir: &Path, runs: &[PathFigures], request: &str) {
     for (path, p50, rps, statuses) in runs {
         for round in 1..=2 {
             // Round 2 is 10 % slower everywhere: a paired figure does not move.
             let slower = if round == 2 { 1.1 } else { 1.0 };
             let rate = oha_json(p50 * slower, 2000.0, &[("200", 16_000)]);
             let sat = oha_json(p50 * slower, rps / slower, statuses);
-            std::fs::write(dir.join(format!("{path}-post-rate-{round}.json")), rate).unwrap();
-            std::fs::write(dir.join(format!("{path}-post-sat-{round}.json")), sat).unwrap();
+            std::fs::write(dir.join(format!("{path}-{request}-rate-{round}.json")), rate).unwrap();
+            std::fs::write(dir.join(format!("{path}-{request}-sat-{round}.json")), sat).unwrap();
             // 1 s of CPU at 100 ticks a second over each run; the client's 1.12 s (user, system).
             for mode in ["rate", "sat"] {
-                std::fs::write(dir.join(format!("{path}-post-{mode}-{round}.ticks")), "100").unwrap();
-                std::fs::write(dir.join(format!("{path}-post-{mode}-{round}.client")), "0.50 0.62\n")
+                std::fs::write(dir.join(format!("{path}-{request}-{mode}-{round}.ticks")), "100").unwrap();
+                std::fs::write(dir.join(format!("{path}-{request}-{mode}-{round}.client")), "0.50 0.62\n")
                     .unwrap();
             }
         }
     }
-    let paths: Vec<&str> = runs.iter().map(|run| run.0).collect();
+}
+
+/// Runs the report over the `request` runs of `paths` written to `dir` (`one_chunk`: "1" for an
+/// upstream that sends each answer as one chunk); its exit code and output.
+fn run_report(dir: &Path, paths: &[&str], request: &str, one_chunk: &str) -> (i32, String) {
     let output = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers_report.py"))
         .env("OUT", dir)
         .env("PATHS", paths.join(" "))
-        .env("REQUESTS", "post")
+        .env("REQUESTS", request)
+        .env("ONE_CHUNK", one_chunk)
         .envs([("ROUNDS", "2"), ("RATE", "2000"), ("CONNS", "50"), ("RATE_SECS", "8"), ("SAT_SECS", "8")])
         .envs([("STREAM_TOKENS", "8"), ("ELAPSED", "1"), ("CLK_TCK", "100"), ("UPTIME_BEFORE", "-")])
         .envs([
@@ -116,4 +129,35 @@ fn a_peer_row_with_an_answer_that_is_not_2xx_is_invalid() {
         text.contains("- haproxy post: haproxy-post-sat-1: statuses {'200': 119000, '503': 1000}"),
         "{text}"
     );
+}
+
+#[test]
+fn the_stream_budget_is_what_haproxy_and_its_client_spend_less_what_chaos_s_client_spends() {
+    let dir = tempfile::tempdir().unwrap();
+    write_runs(
+        dir.path(),
+        &[
+            ("direct", 100.0, 20_000.0, &[("200", 160_000)]),
+            ("chaos", 150.0, 10_000.0, &[("200", 80_000)]),
+            ("haproxy", 140.0, 12_500.0, &[("200", 100_000)]),
+        ],
+        "stream",
+    );
+    // chaos's client spends 2.0 s over the 80,000 answers of each saturated run: 25.0 µs each.
+    for round in 1..=2 {
+        std::fs::write(dir.path().join(format!("chaos-stream-sat-{round}.client")), "1.5 0.5\n").unwrap();
+    }
+    let (code, text) = run_report(dir.path(), &["direct", "chaos", "haproxy"], "stream", "1");
+    assert_eq!(code, 0, "{text}");
+    // HAProxy: 1 s of CPU and 1.12 s of its client's over 100,000 answers, 10.0 and 11.2 µs each;
+    // chaos's client 25.0 µs: 10.0 + 11.2 − 25.0 = −3.8 µs left for chaos.
+    assert!(
+        text.contains(
+            "and still match HAProxy's throughput (HAProxy's CPU + its client's − chaos's client's): -3.8 µs"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("| direct → HAProxy → mock (one chunk) |"), "{text}");
+    assert!(text.contains("from an upstream that sends it as one chunk"), "{text}");
+    assert!(text.contains("upstream: HAProxy in front of the mock, one chunk an answer"), "{text}");
 }
