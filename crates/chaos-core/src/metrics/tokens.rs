@@ -79,7 +79,11 @@ impl ModelTokens {
         if attempt.usage.is_some() && billed.is_none() {
             return;
         }
-        let tally = self.0.entry(attempt.model.clone()).or_default();
+        // The model is copied only the first time it is seen (every attempt is added).
+        let tally = match self.0.get_mut(&attempt.model) {
+            Some(tally) => tally,
+            None => self.0.entry(attempt.model.clone()).or_default(),
+        };
         match billed {
             Some(usage) => {
                 tally.billed_attempts += 1;

@@ -74,11 +74,13 @@ pub fn server_error(status: u16) -> CannedResponse {
 /// The model a generation path names, and whether it streams: `(model, stream)` of
 /// `/v1beta/models/{model}:generateContent` or `…:streamGenerateContent` (any API version).
 pub fn generation(path: &str) -> Option<(&str, bool)> {
-    let (_, named) = path.split_once("/models/")?;
-    let (model, stream) = match named.strip_suffix(STREAM) {
-        Some(model) => (model, true),
-        None => (named.strip_suffix(GENERATE)?, false),
+    // The suffix first: it rules out every other path (each request's is asked) without a
+    // search, and has no `/` for `/models/` to overlap.
+    let (named, stream) = match path.strip_suffix(STREAM) {
+        Some(named) => (named, true),
+        None => (path.strip_suffix(GENERATE)?, false),
     };
+    let (_, model) = named.split_once("/models/")?;
     (!model.is_empty() && !model.contains('/')).then_some((model, stream))
 }
 

@@ -19,9 +19,13 @@ use attempt::AttemptGuard;
 /// The request headers a decision reads when no rule matches on headers: the API key's
 /// ([`crate::wire::KEY_HEADERS`]), the correlation id and the call of an agent's task.
 pub static DECIDING_HEADERS: std::sync::LazyLock<Vec<HeaderName>> = std::sync::LazyLock::new(|| {
-    let ids = [CORRELATION_HEADER, CALL_HEADER].map(HeaderName::from_static);
+    let ids = [CORRELATION, CALL];
     crate::wire::KEY_HEADERS.into_iter().chain(ids).collect()
 });
+
+/// The correlation id's header and the call's, as names: looking one up parses no string.
+const CORRELATION: HeaderName = HeaderName::from_static(CORRELATION_HEADER);
+const CALL: HeaderName = HeaderName::from_static(CALL_HEADER);
 
 /// The chains in force when a request came, and when that was on the run clock.
 pub struct Chains {
@@ -89,7 +93,7 @@ pub struct Asked<'a> {
 /// The record of a request whose head came under `chains` but not the rest: cancelled until
 /// told otherwise (the target hung up, or the body is over the limit).
 pub fn unread(context: &Context, chains: &Chains, headers: &HeaderMap) -> AttemptGuard {
-    let header_id = header_number(headers, CORRELATION_HEADER);
+    let header_id = header_number(headers, &CORRELATION);
     attempt(&context.config, chains.phase(), header_id, chains.at, Vec::new())
 }
 
@@ -108,7 +112,7 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let Asked { method, uri, headers, fields } = asked;
     let fields = fields.named_by(uri.path());
     let active = chains.active();
-    let logical_id = header_number(headers, CORRELATION_HEADER).or(fields.correlation);
+    let logical_id = header_number(headers, &CORRELATION).or(fields.correlation);
     let attempt_number = logical_id.map(|id| context.attempts.next(id));
     let key = draw_key(logical_id, attempt_number);
     let view = RequestView {
@@ -140,7 +144,7 @@ pub fn decide(context: &Context, chains: &Chains, asked: Asked<'_>) -> Decided {
     let fired = std::mem::take(&mut decision.fired);
     let mut guard = attempt(config, chains.phase(), logical_id, chains.at, fired);
     guard.decided(key, phase_rules);
-    guard.of_call(header_number(headers, CALL_HEADER).and_then(|call| u32::try_from(call).ok()));
+    guard.of_call(header_number(headers, &CALL).and_then(|call| u32::try_from(call).ok()));
     guard.identify(
         view.key.filter(|k| *k < config.keys.len()).map(|k| format!("key-{k}")),
         fields.model,

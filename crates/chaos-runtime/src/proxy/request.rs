@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use crate::wire::tokens;
 
 /// A header's value as a number, if it is one.
-pub fn header_number(headers: &http::HeaderMap, name: &str) -> Option<u64> {
+pub fn header_number(headers: &http::HeaderMap, name: impl http::header::AsHeaderName) -> Option<u64> {
     headers.get(name).and_then(|value| value.to_str().ok()).and_then(|value| value.trim().parse().ok())
 }
 
