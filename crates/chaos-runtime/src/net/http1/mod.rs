@@ -48,9 +48,30 @@ pub const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
+/// A bit for each length of name in `names` (those under 64 bytes): a name of no length in it
+/// is none of them, told without comparing it to each.
+const fn length_mask(names: &[&str]) -> u64 {
+    let mut mask = 0;
+    let mut at = 0;
+    while at < names.len() {
+        mask |= length_bit(names[at]);
+        at += 1;
+    }
+    mask
+}
+
+/// The bit of `name`'s length in a [`length_mask`] (none for a name of 64 bytes or more).
+const fn length_bit(name: &str) -> u64 {
+    match name.len() {
+        length @ 0..64 => 1 << length,
+        _ => 0,
+    }
+}
+
 /// Whether `name` is one of [`HOP_BY_HOP`], in any case.
 pub fn is_hop_by_hop(name: &str) -> bool {
-    HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
+    const LENGTHS: u64 = length_mask(&HOP_BY_HOP);
+    LENGTHS & length_bit(name) != 0 && HOP_BY_HOP.iter().any(|hop| name.eq_ignore_ascii_case(hop))
 }
 
 /// The parsed headers as a map (only those named in `only`, when given), or `None` if one is
@@ -60,8 +81,10 @@ fn header_map(headers: &[httparse::Header<'_>], only: Option<&[HeaderName]>) -> 
     // Each wanted name spelled out once, not once for every header it is compared with.
     let wanted: smallvec::SmallVec<[&str; 8]> =
         only.unwrap_or_default().iter().map(HeaderName::as_str).collect();
+    let lengths = length_mask(&wanted);
     for header in headers {
         let name = match only {
+            Some(_) if lengths & length_bit(header.name) == 0 => continue,
             Some(only) => match wanted.iter().position(|name| name.eq_ignore_ascii_case(header.name)) {
                 Some(index) => only[index].clone(),
                 None => continue,
@@ -155,6 +178,24 @@ mod tests {
         let mut request = httparse::Request::new(storage);
         request.parse(head).unwrap();
         request.headers
+    }
+
+    #[test]
+    fn a_name_is_told_hop_by_hop_in_any_case_and_by_its_length_first() {
+        for name in HOP_BY_HOP {
+            assert!(is_hop_by_hop(name) && is_hop_by_hop(&name.to_ascii_uppercase()), "{name}");
+        }
+        // Lengths of hop-by-hop names (10: `connection`, 2: `te`) but other names.
+        for name in ["x-api-keys", "tz", "content-type", "", &"t".repeat(70)] {
+            assert!(!is_hop_by_hop(name), "{name}");
+        }
+        let wanted = [http::header::CONTENT_TYPE, http::header::RETRY_AFTER];
+        let head = b"POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Type: b\r\nRetry-After: 2\r\nx-retry-after: 3\r\n\r\n";
+        let mut storage = [httparse::EMPTY_HEADER; 8];
+        let map = header_map(parsed(head, &mut storage), Some(&wanted)).unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map["content-type"], "b");
+        assert_eq!(map["retry-after"], "2");
     }
 
     #[test]
