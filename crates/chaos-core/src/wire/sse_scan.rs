@@ -5,6 +5,8 @@
 //! [`super::sse_split::SseSplitter`] gives: lines ending in LF or CRLF, an event ending at its
 //! first empty line, each with that line.
 
+use super::sse_split::{terminal_line, SseEvent};
+
 /// What the line being scanned holds so far.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Line {
@@ -38,11 +40,42 @@ pub struct SseScanner {
     pending: Vec<u8>,
     /// The line being scanned, as far as the earlier reads went.
     line: Line,
+    /// The lines of the unfinished event that ended before its blank line (none empty).
+    text_lines: usize,
+}
+
+/// An event the scanner found: its bytes, blank line included, and whether they are one line
+/// and that blank line (most events are), which a reader can then take without a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scanned<'a> {
+    pub bytes: &'a [u8],
+    pub one_line: bool,
+}
+
+impl Scanned<'_> {
+    /// Whether the event ends its stream, as [`SseEvent::is_terminator`] says: a one-line event's
+    /// line is found by taking its blank line off, not by a search for its end (asked of every
+    /// event the interposer relays).
+    pub fn is_terminator(&self) -> bool {
+        match self.one_line.then(|| text_line(self.bytes)).flatten() {
+            // A NUL first is an event-stream frame's, read as one.
+            Some(line) if self.bytes.first() != Some(&0) => terminal_line(line, &mut false),
+            _ => SseEvent { index: 0, bytes: self.bytes, tool_argument: None }.is_terminator(),
+        }
+    }
+}
+
+/// The line of a one-line event: its bytes without the blank line (`\n` or `\r\n`) and the
+/// line's own `\n`.
+fn text_line(event: &[u8]) -> Option<&[u8]> {
+    let line = event.strip_suffix(b"\n")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.strip_suffix(b"\n")
 }
 
 impl SseScanner {
     /// Scans the next read, handing each event it completes to `each` (with its blank line).
-    pub fn scan(&mut self, bytes: &[u8], mut each: impl FnMut(&[u8])) {
+    pub fn scan(&mut self, bytes: &[u8], mut each: impl FnMut(Scanned<'_>)) {
         let mut event_start = 0;
         let mut line_start = 0;
         let mut line = self.line;
@@ -51,14 +84,16 @@ impl SseScanner {
             line = Line::Empty;
             line_start = newline + 1;
             if !empty {
+                self.text_lines += 1;
                 continue;
             }
+            let one_line = std::mem::take(&mut self.text_lines) == 1;
             let event = &bytes[event_start..line_start];
             if self.pending.is_empty() {
-                each(event);
+                each(Scanned { bytes: event, one_line });
             } else {
                 self.pending.extend_from_slice(event);
-                each(&self.pending);
+                each(Scanned { bytes: &self.pending, one_line });
                 self.pending.clear();
             }
             event_start = line_start;
@@ -86,7 +121,7 @@ mod tests {
         let mut scanner = SseScanner::default();
         let mut events = Vec::new();
         for read in reads {
-            scanner.scan(read, |event| events.push(event.to_vec()));
+            scanner.scan(read, |event| events.push(event.bytes.to_vec()));
         }
         (events, scanner.unfinished().to_vec())
     }
@@ -149,11 +184,41 @@ mod tests {
     }
 
     #[test]
+    fn each_event_says_whether_it_is_one_line_and_a_terminator_is_told_either_way() {
+        let mut scanner = SseScanner::default();
+        let mut events = Vec::new();
+        // Cut inside the terminator: the event put together from two reads is one line too.
+        for read in [&STREAM[..STREAM.len() - 20], &STREAM[STREAM.len() - 20..]] {
+            scanner.scan(read, |event| {
+                events.push((event.bytes.to_vec(), event.one_line, event.is_terminator()))
+            });
+        }
+        let seen: Vec<(&[u8], bool, bool)> = events.iter().map(|(b, o, t)| (&b[..], *o, *t)).collect();
+        assert_eq!(
+            seen,
+            [
+                (&b": keep-alive\n\n"[..], true, false),
+                (b"data: {\"a\":1}\n\n", true, false),
+                (b"event: x\r\ndata: {}\r\n\r\n", false, false),
+                (b"\n", false, false),
+                (b"\r\n", false, false),
+                (b"id: 3\ndata: one\ndata: two\n\n", false, false),
+                (b"event: message_stop\r\ndata: {\"type\":\"message_stop\"}\r\n\r\n", false, true),
+                (b"data: [DONE]\n\n", true, true),
+            ]
+        );
+        let crlf = Scanned { bytes: b"data:  [DONE] \r\n\r\n", one_line: true };
+        assert!(crlf.is_terminator());
+        let not_done = Scanned { bytes: b"data: [DONE]x\n\n", one_line: true };
+        assert!(!not_done.is_terminator());
+    }
+
+    #[test]
     fn an_event_inside_one_read_is_handed_over_in_place() {
         let read = b"data: 1\n\ndata: 2\n\n";
         let mut scanner = SseScanner::default();
         let mut places = Vec::new();
-        scanner.scan(read, |event| places.push(event.as_ptr_range()));
+        scanner.scan(read, |event| places.push(event.bytes.as_ptr_range()));
         let base = read.as_ptr_range();
         assert!(places.iter().all(|place| base.start <= place.start && place.end <= base.end), "not copied");
     }
@@ -177,6 +242,18 @@ mod tests {
                 from = cut;
             }
             prop_assert_eq!(scanned(&reads), split(&reads));
+            // Each event says whether it is one line, and is told a terminator as its bytes are.
+            let mut scanner = SseScanner::default();
+            let mut events = Vec::new();
+            for read in &reads {
+                scanner.scan(read, |event| events.push((event.bytes.to_vec(), event.one_line, event.is_terminator())));
+            }
+            for (bytes, one_line, terminator) in events {
+                let text_lines = bytes.split(|b| *b == b'\n').filter(|l| !matches!(*l, b"" | b"\r")).count();
+                prop_assert_eq!(one_line, text_lines == 1);
+                let event = SseEvent { index: 0, bytes: &bytes, tool_argument: None };
+                prop_assert_eq!(terminator, event.is_terminator());
+            }
         }
     }
 }

@@ -59,7 +59,7 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Whether an event's `line` ends its stream: `data: [DONE]`, or the event's first `event:` line
 /// (`named` says one was seen) naming a terminal event.
-fn terminal_line(line: &[u8], named: &mut bool) -> bool {
+pub(super) fn terminal_line(line: &[u8], named: &mut bool) -> bool {
     if let Some(data) = line.strip_prefix(b"data:") {
         return data.trim_ascii() == b"[DONE]";
     }

@@ -7,7 +7,12 @@
 
 use bytes::Bytes;
 
-use super::{eventstream, eventstream::FrameSplitter, sse_scan::SseScanner, sse_split::SseSplitter};
+use super::{
+    eventstream,
+    eventstream::FrameSplitter,
+    sse_scan::{Scanned, SseScanner},
+    sse_split::SseSplitter,
+};
 
 /// Splits one stream into its events.
 #[derive(Debug)]
@@ -87,11 +92,14 @@ impl EventScanner {
         }
     }
 
-    /// Scans the next bytes, handing each event they complete to `each`.
-    pub fn scan(&mut self, bytes: &[u8], mut each: impl FnMut(&[u8])) {
+    /// Scans the next bytes, handing each event they complete to `each` (a frame is never one
+    /// line: it is not text).
+    pub fn scan(&mut self, bytes: &[u8], mut each: impl FnMut(Scanned<'_>)) {
         match self {
             EventScanner::Sse(scanner) => scanner.scan(bytes, each),
-            EventScanner::Frames(splitter) => splitter.push(bytes).iter().for_each(|frame| each(frame)),
+            EventScanner::Frames(splitter) => {
+                splitter.push(bytes).iter().for_each(|frame| each(Scanned { bytes: frame, one_line: false }))
+            }
         }
     }
 }
@@ -125,7 +133,7 @@ mod tests {
         assert_eq!(frames, [one.clone(), two.clone()]);
         let mut scanner = EventScanner::for_content_type(eventstream::CONTENT_TYPE);
         let mut scanned = Vec::new();
-        stream.chunks(3).for_each(|c| scanner.scan(c, |frame| scanned.push(frame.to_vec())));
+        stream.chunks(3).for_each(|c| scanner.scan(c, |frame| scanned.push(frame.bytes.to_vec())));
         assert_eq!(scanned, [one.to_vec(), two.to_vec()]);
     }
 }

@@ -28,7 +28,6 @@ use crate::{
     net::BoxError,
     wire::{
         retry_after::server_wait,
-        sse_split::SseEvent,
         stream_split::{self, EventScanner},
         ApiFamily,
     },
@@ -136,12 +135,13 @@ impl AnswerWatch {
             return;
         };
         for piece in pieces {
-            events.scan(&bytes[piece.clone()], |event| {
+            events.scan(&bytes[piece.clone()], |scanned| {
+                let event = scanned.bytes;
                 if *terminated {
                     if let Some(meter) = meter.as_mut() {
                         meter.trailer(event);
                     }
-                } else if (SseEvent { index: 0, bytes: event, tool_argument: None }).is_terminator() {
+                } else if scanned.is_terminator() {
                     *terminated = true;
                 } else if let Some(meter) = meter.as_mut() {
                     if meter.event(event) {
