@@ -17,7 +17,7 @@
 # Environment (all optional): CHAOS (chaos binary), REQUESTS (1000), WARMUP (100), OUT (folder),
 # PROXY_ARGS (more arguments for `chaos proxy`: `--bare-relay` counts the floor's instructions),
 # STREAM (1: each request asks for a stream of TOKENS tokens, 16 unless set, with its usage
-# chunk; else a JSON answer of 1 token).
+# chunk unless USAGE=0; else a JSON answer of 1 token).
 # Needs valgrind (Debian's `valgrind`) and oha (installed with cargo if missing). ~30 s.
 
 set -euo pipefail
@@ -48,6 +48,10 @@ if [[ ${STREAM:-0} == 1 ]]; then
   tokens=${TOKENS:-16}
   stream_field=',"stream":true,"stream_options":{"include_usage":true}'
   kind="streamed chat completion ($tokens tokens)"
+  if [[ ${USAGE:-1} == 0 ]]; then
+    stream_field=',"stream":true'
+    kind="streamed chat completion ($tokens tokens, no usage chunk)"
+  fi
 else
   tokens=1
   stream_field=''

@@ -151,6 +151,20 @@ pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
     ChunkFacts { has_content, usage }
 }
 
+/// [`openai_chunk`], but a chunk that byte searches show carries neither content
+/// ([`may_carry_content`]) nor a `"usage"` key says nothing without being read: a stream's finish
+/// chunk (`"delta":{}`), its last when the request asked no usage, the interposer reads once a
+/// stream. A key spelled with an escape has a backslash, and a chunk with one is always read.
+pub fn openai_chunk_vetted(event: &SseEvent<'_>) -> ChunkFacts {
+    static USAGE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+    // The usage chunk, the last when it is asked for, is found by the first search.
+    match USAGE.find(event.bytes).is_some() || may_carry_content(event.bytes) {
+        true => openai_chunk(event),
+        false => ChunkFacts::default(),
+    }
+}
+
 /// Reads one OpenAI chunk's JSON as [`openai_chunk`] did before it scanned: deserialized with
 /// serde into owned strings. Kept as the reference the scan is held to (a differential test)
 /// and the baseline the `openai_chunk` benchmark compares it with (`benches/hot_paths.rs`).
@@ -361,6 +375,10 @@ mod tests {
         assert_eq!(openai_chunk(&role), ChunkFacts::default());
         assert!(openai_chunk(&token).has_content);
         assert_eq!(openai_chunk(&finish), ChunkFacts::default());
+        assert!(!may_carry_content(finish.bytes), "the finish chunk is told without reading it");
+        assert_eq!(openai_chunk_vetted(&usage), openai_chunk(&usage), "a usage chunk is read");
+        let escaped_usage = event(b"data: {\"choices\":[],\"us\\u0061ge\":{\"prompt_tokens\":1}}\n\n");
+        assert_eq!(openai_chunk_vetted(&escaped_usage), openai_chunk(&escaped_usage));
         assert_eq!(openai_chunk(&usage).usage, ReportedUsage { input: Some(100), output: Some(10) });
         assert_eq!(openai_chunk(&error), ChunkFacts::default());
         assert_eq!(openai_chunk(&event(b"data: {not json\n\n")), ChunkFacts::default());
@@ -407,11 +425,9 @@ mod tests {
                 assert!(!by_serde(chunk).has_content, "the byte search passed over content: {chunk}");
             }
             let event = format!("data: {chunk}\n\n");
-            assert_eq!(
-                openai_chunk(&SseEvent { index: 0, bytes: event.as_bytes(), tool_argument: None }),
-                by_serde(chunk),
-                "{chunk}"
-            );
+            let event = SseEvent { index: 0, bytes: event.as_bytes(), tool_argument: None };
+            assert_eq!(openai_chunk(&event), by_serde(chunk), "{chunk}");
+            assert_eq!(openai_chunk_vetted(&event), by_serde(chunk), "vetted: {chunk}");
         }
         // A key spelled with an escape: the scan does not find it (as `json_top` does not), but
         // the byte search sends the chunk to be read rather than pass over it.

@@ -4,8 +4,10 @@
 //! events seen (one token per content delta in the mocks).
 //!
 //! Cheap on the way through: a JSON body is kept up to [`KEEP_JSON_BYTES`] and parsed once at
-//! the end; of an OpenAI stream only the first and the last chunk are parsed (the usage chunk is
-//! the last before `[DONE]`); of an Anthropic stream only `message_start` and `message_delta`,
+//! the end; of an OpenAI stream only the first and the last chunk are read (the usage chunk is
+//! the last before `[DONE]`), each only when a byte search cannot rule out what it is read for
+//! ([`usage::may_carry_content`], [`usage::openai_chunk_vetted`]); of an Anthropic stream only
+//! `message_start` and `message_delta`,
 //! found by their `event:` line; of a Bedrock stream only the `metadata` frame; of a Gemini
 //! answer its `usageMetadata`, and each event of its stream (each carries the usage so far).
 
@@ -173,8 +175,9 @@ impl UsageMeter {
                 None => (ReportedUsage::default(), 0),
             },
             Tally::OpenAiStream { data_events, first_has_content, last, leading } => {
-                let last = (*data_events > 0)
-                    .then(|| usage::openai_chunk(&SseEvent { index: 0, bytes: last, tool_argument: None }));
+                let last = (*data_events > 0).then(|| {
+                    usage::openai_chunk_vetted(&SseEvent { index: 0, bytes: last, tool_argument: None })
+                });
                 let last_has_content = last.as_ref().is_some_and(|facts| facts.has_content);
                 // Chunks between the first and the last are content; the first (the role) and the
                 // last (the finish, an error) count only if they carry content.
