@@ -134,9 +134,10 @@ pub struct ChunkFacts {
 /// ([`openai_chunk_deserialized`]); the scan checks structure, not every token, so some chunks
 /// serde refused are read (a `choices` of `null` still bills its `usage`, a string with a bad
 /// escape still counts as content). Asked of every event the load generator receives, and of an
-/// answer's last event at the interposer (its first too, unless [`may_carry_content`] rules content
-/// out): under callgrind, reading both chunks of a streamed request cost the interposer 18.2k
-/// instructions deserialized with serde, 9.1k scanned.
+/// answer's first and last event at the interposer, each unless a byte search rules out what it
+/// is read for ([`may_carry_content`], [`openai_chunk_vetted`]): under callgrind, reading both
+/// chunks of a streamed request cost the interposer 18.2k instructions deserialized with serde,
+/// 9.1k scanned.
 pub fn openai_chunk(event: &SseEvent<'_>) -> ChunkFacts {
     let Some((Some(usage), choices)) = data(event).and_then(|d| usage_and(d, Some(b"choices"))) else {
         return ChunkFacts::default();
