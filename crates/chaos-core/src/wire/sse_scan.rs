@@ -246,7 +246,9 @@ mod tests {
             let mut scanner = SseScanner::default();
             let mut events = Vec::new();
             for read in &reads {
-                scanner.scan(read, |event| events.push((event.bytes.to_vec(), event.one_line, event.is_terminator())));
+                scanner.scan(read, |event| {
+                    events.push((event.bytes.to_vec(), event.one_line, event.is_terminator()))
+                });
             }
             for (bytes, one_line, terminator) in events {
                 let text_lines = bytes.split(|b| *b == b'\n').filter(|l| !matches!(*l, b"" | b"\r")).count();

@@ -190,7 +190,8 @@ mod tests {
             assert!(!is_hop_by_hop(name), "{name}");
         }
         let wanted = [http::header::CONTENT_TYPE, http::header::RETRY_AFTER];
-        let head = b"POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Type: b\r\nRetry-After: 2\r\nx-retry-after: 3\r\n\r\n";
+        let head =
+            b"POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Type: b\r\nRetry-After: 2\r\nx-retry-after: 3\r\n\r\n";
         let mut storage = [httparse::EMPTY_HEADER; 8];
         let map = header_map(parsed(head, &mut storage), Some(&wanted)).unwrap();
         assert_eq!(map.len(), 2);
