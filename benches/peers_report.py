@@ -100,13 +100,14 @@ def series(path, request, figure):
 
 
 def paired(a, b, request, figure, combine):
-    """combine(a's figure, b's figure) per round, for the rounds where both ran."""
+    """combine(a's figure, b's figure) per round, for the rounds where both ran; with figure None,
+    combine(a's run, b's run) over the saturated runs, for a figure of several."""
     values = []
     for r in rounds:
         mode = "rate" if figure in ("p50", "p99") else "sat"
         x, y = runs.get((a, request, mode, r)), runs.get((b, request, mode, r))
         if x is not None and y is not None:
-            values.append(combine(x[figure], y[figure]))
+            values.append(combine(x, y) if figure is None else combine(x[figure], y[figure]))
     return values
 
 
@@ -212,12 +213,7 @@ print(reference("for reference, the client's CPU a stream, chaos − HAProxy (th
                 paired("chaos", "haproxy", "stream", "client_us", lambda a, b: a - b), lambda v: f"{v:+.1f} µs"))
 # Client, proxy and mock share the cores: matching HAProxy's saturated throughput leaves chaos
 # HAProxy's CPU a stream plus what HAProxy's client spends, less what chaos's client spends.
-budget = paired("haproxy", "chaos", "stream", "cpu_us", lambda a, b: a)
-budget = [b + h - c for b, h, c in zip(
-    budget,
-    paired("haproxy", "chaos", "stream", "client_us", lambda a, b: a),
-    paired("haproxy", "chaos", "stream", "client_us", lambda a, b: b),
-)]
+budget = paired("haproxy", "chaos", "stream", None, lambda h, c: h["cpu_us"] + h["client_us"] - c["client_us"])
 print(reference("for reference, the CPU a stream chaos could spend and still match HAProxy's throughput "
                 "(HAProxy's CPU + its client's − chaos's client's)",
                 [("chaos", "stream"), ("haproxy", "stream")], budget, lambda v: f"{v:.1f} µs"))
