@@ -7,9 +7,9 @@
 //! the end; of an OpenAI stream only the first and the last chunk are read (the usage chunk is
 //! the last before `[DONE]`), each only when a byte search cannot rule out what it is read for
 //! ([`usage::may_carry_content`], [`usage::openai_chunk_vetted`]); of an Anthropic stream only
-//! `message_start` and `message_delta`,
-//! found by their `event:` line; of a Bedrock stream only the `metadata` frame; of a Gemini
-//! answer its `usageMetadata`, and each event of its stream (each carries the usage so far).
+//! `message_start` and `message_delta`, found by their `event:` line; of a Bedrock stream only the
+//! `metadata` frame; of a Gemini answer its `usageMetadata`, and each event of its stream (each
+//! carries the usage so far).
 
 use crate::{
     metrics::TokenUsage,
