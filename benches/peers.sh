@@ -5,17 +5,21 @@
 # keepalive), all in front of one fast `chaos mock` on loopback, against going to it directly.
 #
 #   bash benches/peers.sh
-#   RATE_SECS=3 SAT_SECS=3 ROUNDS=1 bash benches/peers.sh      # a ~1-minute smoke run
+#   RATE_ROUNDS=1 ROUNDS=1 SAT_SECS=2 bash benches/peers.sh    # a ~1-minute smoke run
 #
 # Each proxy serves on one thread or worker (`--threads 1`, `nbthread 1`, `worker_processes 1`;
 # configs in benches/peers/, ports filled in here); the mock keeps its default threads. Two
 # requests: the POST chat completion, and the same streamed (`"stream": true`, SSE, STREAM_TOKENS
-# content events from a mock with no pacing). For each round (the paths in a rotated order each
-# round), each request and each path:
-#   - latency at a fixed open-model rate: oha -q RATE --latency-correction -c CONNS → p50, p99;
-#   - saturated throughput: oha -c CONNS, no rate limit → requests/s, and the CPU time
-#     (utime + stime, /proc/PID/stat) the proxy process spent over the run ÷ requests answered,
-#     and oha's own (the client's: a path that re-frames a stream changes what it costs to read).
+# content events from a mock with no pacing). Two phases of interleaved rounds (the paths in a
+# rotated order each round), each round running each request on each path:
+#   - latency, RATE_ROUNDS short rounds: oha -q RATE --latency-correction -c CONNS → p50, p99.
+#     Many short rounds rather than a few long ones: on two shared vCPUs a path's p50 moves by
+#     ±20 µs with the machine's state over seconds, so a median over many rounds, each paired
+#     with direct's in the same round, is what holds from one run of the bench to the next;
+#   - saturated throughput, ROUNDS rounds: oha -c CONNS, no rate limit → requests/s, and the CPU
+#     time (utime + stime, /proc/PID/stat) the proxy process spent over the run ÷ requests
+#     answered, and oha's own (the client's: a path that re-frames a stream changes what it
+#     costs to read).
 # Then benches/peers_report.py prints, as Markdown for BENCHMARKS.md, the median and range
 # (min–max) over the rounds of the added p50/p99 (path − direct, paired by round), throughput ÷
 # direct (paired by round) and CPU µs a request, and the goals as met or not. A row is
@@ -24,26 +28,28 @@
 #
 # Environment (all optional):
 #   CHAOS          chaos binary (default: `cargo build --release`, <target>/release/chaos)
-#   ROUNDS (3)     RATE (2000) req/s     CONNS (50)     RATE_SECS (8)     SAT_SECS (8)
+#   RATE_ROUNDS (12)   RATE_SECS (2)   RATE (2000) req/s   ROUNDS (3)   SAT_SECS (8)   CONNS (50)
 #   PATHS          which paths (default all): direct relay chaos never fault1 haproxy nginx
 #                  (direct is always measured: every figure is against it)
 #   REQUESTS       "post stream" (default) or one of them      STREAM_TOKENS (8)
 #   ONE_CHUNK      1: every path's upstream is HAProxy in front of the mock, which sends a stream
 #                  on as one chunk, so each client reads the same framing whichever path it took
-#                  (`ONE_CHUNK=1 REQUESTS=stream bash benches/peers.sh`, ~6 minutes)
+#                  (`ONE_CHUNK=1 REQUESTS=stream bash benches/peers.sh`, ~7 minutes)
 #   OUT            folder for oha's raw JSON, logs and the table (default: a new temporary one)
 #   BENCH_LOCK     lock held while measuring (/tmp/chaos-bench.lock; empty: none)
 #
 # Installs what is missing: haproxy and nginx from Debian (apt-get, as root or with sudo -n),
 # oha with `cargo install oha --locked`. Every oha run is under `timeout`. The defaults take
-# ~13 minutes (7 paths × 2 requests × 2 modes × 3 rounds × 8 s, plus warm-ups and checks).
+# ~14 minutes (7 paths × 2 requests × (12 rounds × 2 s + 3 rounds × 8 s), plus oha's starts,
+# warm-ups and checks).
 
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
+RATE_ROUNDS=${RATE_ROUNDS:-12}
 RATE=${RATE:-2000}
 CONNS=${CONNS:-50}
-RATE_SECS=${RATE_SECS:-8}
+RATE_SECS=${RATE_SECS:-2}
 SAT_SECS=${SAT_SECS:-8}
 REQUESTS=${REQUESTS:-post stream}
 STREAM_TOKENS=${STREAM_TOKENS:-8}
@@ -211,15 +217,16 @@ done
 uptime_before=$(uptime)
 log "load before: $uptime_before"
 started=$(date +%s)
-for round in $(seq "$ROUNDS"); do
-  # A rotated order each round, so no path always runs first or after the same one.
-  shift_by=$(((round - 1) % ${#paths[@]}))
-  order=("${paths[@]:shift_by}" "${paths[@]:0:shift_by}")
-  for request in $REQUESTS; do
-    for mode in rate sat; do
+declare -A rounds_of=([rate]=$RATE_ROUNDS [sat]=$ROUNDS)
+for mode in rate sat; do
+  for round in $(seq "${rounds_of[$mode]}"); do
+    # A rotated order each round, so no path always runs first or after the same one.
+    shift_by=$(((round - 1) % ${#paths[@]}))
+    order=("${paths[@]:shift_by}" "${paths[@]:0:shift_by}")
+    for request in $REQUESTS; do
       for p in "${order[@]}"; do
         name=$p-$request-$mode-$round
-        log "round $round/$ROUNDS: $request $mode $p"
+        log "$mode round $round/${rounds_of[$mode]}: $request $p"
         before=$(ticks_of "$p")
         run_oha "$name" "${url[$p]}" "$request" "$mode"
         echo $(($(ticks_of "$p") - before)) >"$OUT/$name.ticks"
@@ -234,7 +241,7 @@ log "load after: $uptime_after"
 # ---- report ------------------------------------------------------------------------------
 haproxy_version=$(wants haproxy && haproxy -v 2>/dev/null | awk 'NR == 1 {print $3}' || echo "not used")
 nginx_version=$(wants nginx && nginx -v 2>&1 | sed 's|.*nginx/||' || echo "not used")
-OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ONE_CHUNK=${ONE_CHUNK:-0} ROUNDS=$ROUNDS RATE=$RATE CONNS=$CONNS \
+OUT=$OUT PATHS="${paths[*]}" REQUESTS="$REQUESTS" ONE_CHUNK=${ONE_CHUNK:-0} ROUNDS=$ROUNDS RATE_ROUNDS=$RATE_ROUNDS RATE=$RATE CONNS=$CONNS \
   RATE_SECS=$RATE_SECS SAT_SECS=$SAT_SECS STREAM_TOKENS=$STREAM_TOKENS ELAPSED=$elapsed \
   CLK_TCK=$(getconf CLK_TCK) UPTIME_BEFORE="$uptime_before" UPTIME_AFTER="$uptime_after" \
   OHA_VERSION=$(oha --version | awk '{print $2}') HAPROXY_VERSION=$haproxy_version NGINX_VERSION=$nginx_version \

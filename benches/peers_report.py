@@ -1,10 +1,11 @@
 """The table of benches/peers.sh, in Markdown for BENCHMARKS.md, from the oha JSON it left in OUT.
 
 Per request (POST, stream) and path: the median over the rounds and the range (min–max) of the
-added p50/p99 at the fixed rate (path − direct, paired by round), the saturated throughput ÷
-direct (paired by round) and the proxy's CPU µs per answered request over the saturated runs;
-then the goals of issue 31, met or not. Exits 2 when a row is invalid (an oha run failed, or
-answered anything but 2xx, or, on the 1 % path, anything but 2xx and 503, or had errors).
+added p50/p99 at the fixed rate (path − direct, paired by round, over the RATE_ROUNDS latency
+rounds), the saturated throughput ÷ direct (paired by round, over the ROUNDS saturated rounds)
+and the proxy's CPU µs per answered request over the saturated runs; then the goals of issue
+31, met or not. Exits 2 when a row is invalid (an oha run failed, or answered anything but 2xx,
+or, on the 1 % path, anything but 2xx and 503, or had errors).
 Reads its settings from the environment benches/peers.sh sets.
 """
 
@@ -16,7 +17,10 @@ env = os.environ
 out = env["OUT"]
 paths = env["PATHS"].split()
 requests = env["REQUESTS"].split()
-rounds = range(1, int(env["ROUNDS"]) + 1)
+# The latency rounds and the saturated ones are counted apart (benches/peers.sh runs many short
+# latency rounds and a few long saturated ones).
+ROUNDS_OF = {"rate": range(1, int(env["RATE_ROUNDS"]) + 1), "sat": range(1, int(env["ROUNDS"]) + 1)}
+RATE_FIGURES = ("p50", "p99", "added_p50", "added_p99")
 ticks_per_s = float(env["CLK_TCK"])
 
 # ONE_CHUNK=1: every path's upstream (and direct's) is HAProxy in front of the mock, sending each
@@ -79,14 +83,14 @@ def load(path, request, mode, rnd):
     }
 
 
-runs = {(p, q, m, r): load(p, q, m, r) for p in paths for q in requests for m in ("rate", "sat") for r in rounds}
+runs = {(p, q, m, r): load(p, q, m, r) for p in paths for q in requests for m, rounds in ROUNDS_OF.items() for r in rounds}
 
 
 def series(path, request, figure):
     """The figure per round, None where a run failed: absolute, or paired against direct."""
     values = []
-    for r in rounds:
-        mode = "rate" if figure in ("p50", "p99", "added_p50", "added_p99") else "sat"
+    mode = "rate" if figure in RATE_FIGURES else "sat"
+    for r in ROUNDS_OF[mode]:
         mine, direct = runs.get((path, request, mode, r)), runs.get(("direct", request, mode, r))
         if mine is None or (figure.startswith(("added", "ratio")) and direct is None):
             continue
@@ -103,8 +107,8 @@ def paired(a, b, request, figure, combine):
     """combine(a's figure, b's figure) per round, for the rounds where both ran; with figure None,
     combine(a's run, b's run) over the saturated runs, for a figure of several."""
     values = []
-    for r in rounds:
-        mode = "rate" if figure in ("p50", "p99") else "sat"
+    mode = "rate" if figure in RATE_FIGURES else "sat"
+    for r in ROUNDS_OF[mode]:
         x, y = runs.get((a, request, mode, r)), runs.get((b, request, mode, r))
         if x is not None and y is not None:
             values.append(combine(x, y) if figure is None else combine(x[figure], y[figure]))
@@ -133,9 +137,10 @@ cpu = lambda v: f"{v:.1f}"
 
 print()
 print(
-    f"Median (min…max) of {len(rounds)} interleaved round(s); latency µs at {env['RATE']} req/s open model "
-    f"(oha `-q {env['RATE']} --latency-correction -c {env['CONNS']}`, {env['RATE_SECS']} s), added = path − direct in "
-    f"the same round; saturated: oha `-c {env['CONNS']}`, no rate limit, {env['SAT_SECS']} s; CPU = the proxy "
+    f"Median (min…max) of interleaved rounds; latency µs at {env['RATE']} req/s open model, "
+    f"{len(ROUNDS_OF['rate'])} round(s) (oha `-q {env['RATE']} --latency-correction -c {env['CONNS']}`, "
+    f"{env['RATE_SECS']} s each), added = path − direct in the same round; saturated, {len(ROUNDS_OF['sat'])} "
+    f"round(s): oha `-c {env['CONNS']}`, no rate limit, {env['SAT_SECS']} s each; CPU = the proxy "
     f"process's utime+stime over the saturated run ÷ requests answered (direct: the upstream's); client CPU = oha's "
     f"own, the same way."
 )

@@ -20,30 +20,32 @@ fn oha_json(p50_us: f64, rps: f64, statuses: &[(&str, u64)]) -> String {
 /// A path's name, p50 µs, saturated req/s and the statuses its saturated runs answered.
 type PathFigures<'a> = (&'a str, f64, f64, &'a [(&'a str, u64)]);
 
-/// Writes two rounds of POST runs for the paths and runs the report over them; its exit code
-/// and output.
+/// Writes the POST runs for the paths (three latency rounds, two saturated) and runs the report
+/// over them; its exit code and output.
 fn report(dir: &Path, runs: &[PathFigures]) -> (i32, String) {
     write_runs(dir, runs, "post");
     let paths: Vec<&str> = runs.iter().map(|run| run.0).collect();
     run_report(dir, &paths, "post", "0")
 }
 
-/// Writes two rounds of `request` runs for the paths: the second 10 % slower everywhere, each
-/// with 1 s of the proxy's CPU and 1.12 s of the client's.
+/// Writes `request` runs for the paths, three latency rounds and two saturated ones as
+/// `benches/peers.sh` counts them apart: round 2 is 10 % slower everywhere and round 3 5 %, each
+/// run with 1 s of the proxy's CPU and 1.12 s of the client's.
 fn write_runs(dir: &Path, runs: &[PathFigures], request: &str) {
     for (path, p50, rps, statuses) in runs {
-        for round in 1..=2 {
-            // Round 2 is 10 % slower everywhere: a paired figure does not move.
-            let slower = if round == 2 { 1.1 } else { 1.0 };
-            let rate = oha_json(p50 * slower, 2000.0, &[("200", 16_000)]);
-            let sat = oha_json(p50 * slower, rps / slower, statuses);
-            std::fs::write(dir.join(format!("{path}-{request}-rate-{round}.json")), rate).unwrap();
-            std::fs::write(dir.join(format!("{path}-{request}-sat-{round}.json")), sat).unwrap();
-            // 1 s of CPU at 100 ticks a second over each run; the client's 1.12 s (user, system).
-            for mode in ["rate", "sat"] {
-                std::fs::write(dir.join(format!("{path}-{request}-{mode}-{round}.ticks")), "100").unwrap();
-                std::fs::write(dir.join(format!("{path}-{request}-{mode}-{round}.client")), "0.50 0.62\n")
-                    .unwrap();
+        for (mode, rounds) in [("rate", 3), ("sat", 2)] {
+            for round in 1..=rounds {
+                // A paired figure does not move with the round.
+                let slower = [1.0, 1.1, 1.05][round - 1];
+                let run = match mode {
+                    "rate" => oha_json(p50 * slower, 2000.0, &[("200", 16_000)]),
+                    _ => oha_json(p50 * slower, rps / slower, statuses),
+                };
+                let name = format!("{path}-{request}-{mode}-{round}");
+                std::fs::write(dir.join(format!("{name}.json")), run).unwrap();
+                // 1 s of CPU at 100 ticks a second over each run; the client's 1.12 s (user, system).
+                std::fs::write(dir.join(format!("{name}.ticks")), "100").unwrap();
+                std::fs::write(dir.join(format!("{name}.client")), "0.50 0.62\n").unwrap();
             }
         }
     }
@@ -58,7 +60,14 @@ fn run_report(dir: &Path, paths: &[&str], request: &str, one_chunk: &str) -> (i3
         .env("PATHS", paths.join(" "))
         .env("REQUESTS", request)
         .env("ONE_CHUNK", one_chunk)
-        .envs([("ROUNDS", "2"), ("RATE", "2000"), ("CONNS", "50"), ("RATE_SECS", "8"), ("SAT_SECS", "8")])
+        .envs([
+            ("ROUNDS", "2"),
+            ("RATE_ROUNDS", "3"),
+            ("RATE", "2000"),
+            ("CONNS", "50"),
+            ("RATE_SECS", "8"),
+            ("SAT_SECS", "8"),
+        ])
         .envs([("STREAM_TOKENS", "8"), ("ELAPSED", "1"), ("CLK_TCK", "100"), ("UPTIME_BEFORE", "-")])
         .envs([
             ("UPTIME_AFTER", "-"),
@@ -86,15 +95,28 @@ fn the_peer_table_pairs_rounds_counts_injected_503s_and_judges_the_goals() {
         ],
     );
     assert_eq!(code, 0, "{text}");
-    // Paired by round: +50 and +55 µs, median +52 (rounded from 52.5); 0.70× both rounds.
+    // Paired by round: +50, +55 and +52.5 µs over the three latency rounds, median +52 (rounded
+    // from 52.5); 0.70× in both saturated rounds.
     assert!(text.contains("| `chaos proxy`, no fault | 158 (150…165) | +52 (+50…+55) |"), "{text}");
     assert!(text.contains("| 0.70× (0.70×…0.70×) |"), "{text}");
+    assert!(text.contains("open model, 3 round(s)"), "{text}");
+    assert!(text.contains("saturated, 2 round(s)"), "{text}");
     // 1 s of CPU over 112,000 answers per round, and the client's 1.12 s.
     assert!(text.contains("| 8.9 (8.9…8.9) | 10.0 (10.0…10.0) |"), "{text}");
-    // The 1 % path's 503s: counted over every run of the row (2 × 16,000 + 2 × 104,000 answers).
-    assert!(text.contains("503s injected: 2000 of 240000 (0.83%)"), "{text}");
-    assert!(text.contains("- POST added p50 ≤ +58 µs: **met**, +52.5"), "{text}");
-    assert!(text.contains("- POST saturated throughput ≥ 0.67× direct: **met**, 0.700×"), "{text}");
+    // The 1 % path's 503s: counted over every run of the row (3 × 16,000 + 2 × 104,000 answers).
+    assert!(text.contains("503s injected: 2000 of 256000 (0.78%)"), "{text}");
+    assert!(
+        text.contains(
+            "- POST added p50 ≤ +58 µs: **met**, +52.5 (rounds: +50.0, +55.0, +52.5; met in 3 of 3)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "- POST saturated throughput ≥ 0.67× direct: **met**, 0.700× (rounds: 0.700×, 0.700×; met in 2"
+        ),
+        "{text}"
+    );
     // 13,000 ÷ 14,000 = 0.929×: not within 0.95× of no fault; +21 µs: not within +10 µs. A goal's
     // figure has a digit more than the table's.
     assert!(
