@@ -25,6 +25,9 @@
 # direct (paired by round) and CPU µs a request, and the issue's goals as met or not. A row is
 # marked invalid unless every one of its oha runs answered 2xx only (the 1 % path: 2xx and the
 # 503s it injects, counted apart) with no errors.
+# The goals as judged go to OUT/goals.json too; `python3 benches/peers_goals.py OUT1 OUT2 OUT3`
+# sets several runs' verdicts side by side (the table BENCHMARKS.md keeps: each goal over three
+# runs of this script).
 #
 # Environment (all optional):
 #   CHAOS          chaos binary (default: `cargo build --release`, <target>/release/chaos)

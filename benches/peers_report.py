@@ -180,14 +180,20 @@ def missing(needs, values):
     return ", ".join(absent) or ("" if values else "no rounds")
 
 
+# Each goal as judged, for goals.json (benches/peers_goals.py sets several runs side by side).
+judged = []
+
+
 def goal(text, needs, values, ok, fmt):
     """One goal: met when the median of the per-round figures is ok; not measured when a path it
     needs is missing or invalid."""
     absent = missing(needs, values)
     if absent:
+        judged.append({"goal": text, "measured": False})
         return f"- {text}: **not measured** ({absent} missing or invalid)"
     med = statistics.median(values)
     hits = sum(1 for v in values if ok(v))
+    judged.append({"goal": text, "measured": True, "met": ok(med), "figure": fmt(med), "hits": hits, "rounds": len(values)})
     verdict = "**met**" if ok(med) else "**not met**"
     return f"- {text}: {verdict}, {fmt(med)} (rounds: {', '.join(fmt(v) for v in values)}; met in {hits} of {len(values)})"
 
@@ -233,6 +239,10 @@ for request in requests:
 print(goal("POST added p50 ≤ +58 µs", [("chaos", "post")], series("chaos", "post", "added_p50"), lambda v: v <= 58, fine_signed))
 print(goal("POST saturated throughput ≥ 0.67× direct", [("chaos", "post")], series("chaos", "post", "ratio"),
            lambda v: v >= 0.67, fine_ratio))
+
+upstream_key = "one chunk" if one_chunk else "provider"
+with open(os.path.join(out, "goals.json"), "w") as file:
+    json.dump({"commit": env["COMMIT"], "upstream": upstream_key, "valid": not problems, "goals": judged}, file, indent=1)
 
 print()
 print(f"{env['CHAOS_VERSION']} at {env['COMMIT']}; oha {env['OHA_VERSION']}; {env['NPROC']} CPUs ({env['CPU_MODEL']}); "

@@ -1,7 +1,8 @@
 //! The table of `benches/peers.sh` (`benches/peers_report.py`) from made-up oha JSON, so the
 //! peer benchmark's verdicts are checked in CI without oha, HAProxy or nginx: figures paired by
 //! round, the 1 % path's injected 503s counted and allowed, any other non-2xx marking its row
-//! invalid (exit 2), and the issue's goals met or not from the medians.
+//! invalid (exit 2), the issue's goals met or not from the medians, and several runs' goals set
+//! side by side (`benches/peers_goals.py`).
 
 use std::{path::Path, process::Command};
 
@@ -185,4 +186,62 @@ fn the_stream_budget_is_what_haproxy_and_its_client_spend_less_what_chaos_s_clie
     assert!(text.contains("| direct → HAProxy → mock (one chunk) |"), "{text}");
     assert!(text.contains("from an upstream that sends it as one chunk"), "{text}");
     assert!(text.contains("upstream: HAProxy in front of the mock, one chunk an answer"), "{text}");
+}
+
+/// Runs `benches/peers_goals.py` over the runs left in `dirs`; its exit code and output.
+fn goals_over(dirs: &[&Path]) -> (i32, String) {
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers_goals.py"))
+        .args(dirs)
+        .output()
+        .expect("python3 runs");
+    let text =
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_goals_of_several_runs_are_set_side_by_side_and_counted() {
+    let (met, missed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let direct: PathFigures = ("direct", 100.0, 20_000.0, &[("200", 160_000)]);
+    // +52.5 µs over direct in one run, +63.0 in the other: the +58 µs bound met once.
+    let runs = [(met.path(), 150.0), (missed.path(), 160.0)];
+    for (dir, chaos_p50) in runs {
+        let (code, text) = report(dir, &[direct, ("chaos", chaos_p50, 14_000.0, &[("200", 112_000)])]);
+        assert_eq!(code, 0, "{text}");
+    }
+    let (code, text) = goals_over(&[met.path(), missed.path()]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Goals of issue 31 over 2 runs (upstream: provider):"), "{text}");
+    assert!(
+        text.contains(concat!(
+            "| POST added p50 ≤ +58 µs | **met**, +52.5 (3/3 rounds) ",
+            "| not met, +63.0 (0/3 rounds) | 1 of 2 runs |"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| POST saturated throughput ≥ 0.67× direct | **met**, 0.700× (2/2 rounds) | **met**, 0.700×"
+        ),
+        "{text}"
+    );
+    // No stream was run: never counted as met.
+    assert!(
+        text.contains(concat!(
+            "| stream saturated throughput ≥ HAProxy's (chaos ÷ HAProxy ≥ 1) ",
+            "| not measured | not measured | not measured |"
+        )),
+        "{text}"
+    );
+
+    // A one-chunk run beside a provider-framed one is refused, naming both.
+    let one_chunk = tempfile::tempdir().unwrap();
+    write_runs(one_chunk.path(), &[direct], "stream");
+    let (code, text) = run_report(one_chunk.path(), &["direct"], "stream", "1");
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = goals_over(&[met.path(), one_chunk.path()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("different upstreams"), "{text}");
+    assert!(text.contains(": one chunk"), "{text}");
 }
