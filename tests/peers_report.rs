@@ -79,6 +79,11 @@ fn run_report(dir: &Path, paths: &[&str], request: &str, one_chunk: &str) -> (i3
         .envs([("CHAOS_VERSION", "chaos 0"), ("COMMIT", "abc"), ("CPU_MODEL", "cpu"), ("NPROC", "2")])
         .output()
         .expect("python3 runs (Debian: apt-get install python3)");
+    code_and_text(output)
+}
+
+/// A script's exit code and what it printed (standard output, then standard error).
+fn code_and_text(output: std::process::Output) -> (i32, String) {
     let text =
         String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
     (output.status.code().unwrap_or(-1), text)
@@ -195,9 +200,7 @@ fn goals_over(dirs: &[&Path]) -> (i32, String) {
         .args(dirs)
         .output()
         .expect("python3 runs");
-    let text =
-        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code().unwrap_or(-1), text)
+    code_and_text(output)
 }
 
 #[test]
