@@ -192,9 +192,10 @@ def goal(text, needs, values, ok, fmt):
         judged.append({"goal": text, "measured": False})
         return f"- {text}: **not measured** ({absent} missing or invalid)"
     med = statistics.median(values)
+    met = ok(med)
     hits = sum(1 for v in values if ok(v))
-    judged.append({"goal": text, "measured": True, "met": ok(med), "figure": fmt(med), "hits": hits, "rounds": len(values)})
-    verdict = "**met**" if ok(med) else "**not met**"
+    judged.append({"goal": text, "measured": True, "met": met, "figure": fmt(med), "hits": hits, "rounds": len(values)})
+    verdict = "**met**" if met else "**not met**"
     return f"- {text}: {verdict}, {fmt(med)} (rounds: {', '.join(fmt(v) for v in values)}; met in {hits} of {len(values)})"
 
 
